@@ -1,0 +1,119 @@
+"""``/v2/<name>/blobs/<digest>``: GET (whole or a byte range), HEAD, DELETE."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from cargohold.api.oci.call import Call
+from cargohold.api.oci.errors import API_VERSION
+from cargohold.core.digest import Digest
+from cargohold.core.errors import RangeNotSatisfiable
+from cargohold.registry.access import Action
+from cargohold.registry.blobs import BlobInfo
+from cargohold.registry.registry import Registry
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+PATHSEND = "http.response.pathsend"
+
+
+class PathSendResponse(Response):
+    """A whole file, sent by the server itself (zero-copy where it can) when it offers
+    the ASGI path-send extension; streamed in small chunks otherwise."""
+
+    def __init__(self, info: BlobInfo, registry: Registry, headers: dict[str, str]) -> None:
+        super().__init__(None, 200, headers)
+        self._info = info
+        self._registry = registry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        if self._info.path is not None and PATHSEND in scope.get("extensions", {}):
+            await send({"type": PATHSEND, "path": self._info.path})
+            return
+        async for chunk in self._registry.blobs.read(self._info, 0, self._info.size):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class BlobEndpoints:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    async def _info(self, call: Call) -> BlobInfo:
+        name = call.name
+        digest = Digest.parse(call.params["digest"])
+        repository = await self._registry.repositories.for_image(name.repository)
+        self._registry.access.check(call.principal, repository, Action.READ)
+        return await self._registry.blobs.stat(name, digest)
+
+    async def head(self, call: Call) -> Response:
+        info = await self._info(call)
+        return Response(b"", 200, _headers(info, info.size))
+
+    async def get(self, call: Call) -> Response:
+        info = await self._info(call)
+        wanted = _byte_range(call.request.headers.get("range"), info.size)
+        if wanted is None:
+            return PathSendResponse(info, self._registry, _headers(info, info.size))
+        start, end = wanted
+        headers = _headers(info, end - start + 1)
+        headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+        chunks = self._registry.blobs.read(info, start, end - start + 1)
+        return StreamingResponse(chunks, 206, headers)
+
+    async def delete(self, call: Call) -> Response:
+        name = call.name
+        digest = Digest.parse(call.params["digest"])
+        repository = await self._registry.repositories.for_image(name.repository)
+        self._registry.access.check(call.principal, repository, Action.DELETE)
+        await self._registry.blobs.delete(name, digest)
+        return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
+
+
+def _headers(info: BlobInfo, length: int) -> dict[str, str]:
+    return {
+        **API_VERSION,
+        "Content-Type": "application/octet-stream",
+        "Content-Length": str(length),
+        "Docker-Content-Digest": str(info.digest),
+        "ETag": f'"{info.digest}"',
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "max-age=31536000",
+    }
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive (start, end) of a single-range request; None for the whole blob."""
+    if header is None:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        # Several ranges or another unit: answering with the whole blob is allowed.
+        return None
+    first, last = match.groups()
+    if first == "" and last == "":
+        raise _unsatisfiable(header, size)
+    if first == "":
+        suffix = int(last)
+        if suffix == 0:
+            raise _unsatisfiable(header, size)
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    if start >= size or end < start:
+        raise _unsatisfiable(header, size)
+    return start, end
+
+
+def _unsatisfiable(header: str, size: int) -> RangeNotSatisfiable:
+    return RangeNotSatisfiable(
+        f"range {header[:100]!r} is not satisfiable for a blob of {size} bytes",
+        {"size": size},
+    )
+
+
+__all__ = ["BlobEndpoints", "PathSendResponse"]

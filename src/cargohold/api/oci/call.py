@@ -1,0 +1,41 @@
+"""What a handler receives: the request, its path parameters and who is calling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from cargohold.core.errors import PaginationInvalid
+from cargohold.core.names import ImageName
+from cargohold.registry.access import Principal
+
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    request: Request
+    params: dict[str, str]
+    principal: Principal | None
+
+    @property
+    def name(self) -> ImageName:
+        return ImageName.parse(self.params["name"])
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    def page(self) -> tuple[int | None, str | None]:
+        """The ``n`` and ``last`` query parameters of a paginated listing."""
+        raw = self.request.query_params.get("n")
+        limit = None
+        if raw is not None:
+            if not raw.isdigit() or len(raw) > 9:
+                raise PaginationInvalid(f"n must be a non-negative integer, not {raw[:20]!r}")
+            limit = min(int(raw), MAX_PAGE)
+        return limit, self.request.query_params.get("last")
+
+
+__all__ = ["MAX_PAGE", "Call"]

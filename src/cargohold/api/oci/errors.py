@@ -1,0 +1,40 @@
+"""How the OCI API renders errors: ``{"errors": [{"code", "message", "detail"}]}``."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.responses import Response
+
+from cargohold.core.errors import RegistryError, Unauthorized
+
+API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="cargohold"'}
+
+log = logging.getLogger("cargohold.api.oci")
+
+
+def error_response(exc: RegistryError, method: str, extra: dict[str, str] | None = None) -> Response:
+    entry: dict[str, object] = {"code": exc.code, "message": exc.message}
+    if exc.detail is not None:
+        entry["detail"] = exc.detail
+    body = json.dumps({"errors": [entry]}).encode()
+    headers = dict(API_VERSION)
+    if isinstance(exc, Unauthorized):
+        headers.update(CHALLENGE)
+    headers.update(extra or {})
+    headers["Content-Type"] = "application/json"
+    if method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(b"", exc.status, headers)
+    return Response(body, exc.status, headers)
+
+
+def unexpected_response(method: str) -> Response:
+    log.exception("unexpected error")
+    failure = RegistryError("internal error; the server log has the details")
+    return error_response(failure, method)
+
+
+__all__ = ["API_VERSION", "CHALLENGE", "error_response", "unexpected_response"]

@@ -1,0 +1,103 @@
+"""``/v2/<name>/manifests/<reference>``: GET, HEAD, PUT, DELETE by tag or digest."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from cargohold.api.oci.call import Call
+from cargohold.api.oci.errors import API_VERSION
+from cargohold.core import mediatypes as mt
+from cargohold.core.errors import ManifestTooLarge
+from cargohold.core.manifest import MAX_MANIFEST_BYTES
+from cargohold.core.names import Reference
+from cargohold.registry.access import Action
+from cargohold.registry.manifests import StoredManifest
+from cargohold.registry.registry import Registry
+
+
+class ManifestEndpoints:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    async def _fetch(self, call: Call) -> StoredManifest:
+        name = call.name
+        reference = Reference.parse(call.params["reference"])
+        repository = await self._registry.repositories.for_image(name.repository)
+        self._registry.access.check(call.principal, repository, Action.READ)
+        return await self._registry.manifests.get(name, reference, _accepted(call))
+
+    async def get(self, call: Call) -> Response:
+        stored = await self._fetch(call)
+        return Response(stored.body, 200, _headers(stored))
+
+    async def head(self, call: Call) -> Response:
+        stored = await self._fetch(call)
+        return Response(b"", 200, _headers(stored))
+
+    async def put(self, call: Call) -> Response:
+        name = call.name
+        reference = Reference.parse(call.params["reference"])
+        repository = await self._registry.repositories.for_image(name.repository)
+        self._registry.access.check(call.principal, repository, Action.WRITE)
+        body = await _read_limited(call)
+        pushed = await self._registry.manifests.put(
+            name, reference, body, call.request.headers.get("content-type")
+        )
+        headers = {
+            **API_VERSION,
+            "Location": f"/v2/{name}/manifests/{pushed.digest}",
+            "Docker-Content-Digest": str(pushed.digest),
+            "Content-Length": "0",
+        }
+        if pushed.subject is not None:
+            headers["OCI-Subject"] = str(pushed.subject)
+        return Response(b"", 201, headers)
+
+    async def delete(self, call: Call) -> Response:
+        name = call.name
+        reference = Reference.parse(call.params["reference"])
+        repository = await self._registry.repositories.for_image(name.repository)
+        self._registry.access.check(call.principal, repository, Action.DELETE)
+        await self._registry.manifests.delete(name, reference)
+        return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
+
+
+def _accepted(call: Call) -> frozenset[str] | None:
+    """Manifest media types the client lists in Accept; None when it accepts any."""
+    values = call.request.headers.getlist("accept")
+    types = {
+        part.split(";", 1)[0].strip().lower() for value in values for part in value.split(",")
+    }
+    if "*/*" in types:
+        return None
+    wanted = frozenset(t for t in types if t in mt.MANIFESTS)
+    return wanted or None
+
+
+async def _read_limited(call: Call) -> bytes:
+    length = call.request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_MANIFEST_BYTES:
+        raise ManifestTooLarge(
+            f"manifest is {length} bytes; the limit is {MAX_MANIFEST_BYTES}"
+        )
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in call.request.stream():
+        total += len(chunk)
+        if total > MAX_MANIFEST_BYTES:
+            raise ManifestTooLarge(f"manifest exceeds the limit of {MAX_MANIFEST_BYTES} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _headers(stored: StoredManifest) -> dict[str, str]:
+    return {
+        **API_VERSION,
+        "Content-Type": stored.record.media_type,
+        "Content-Length": str(len(stored.body)),
+        "Docker-Content-Digest": stored.record.digest,
+        "ETag": f'"{stored.record.digest}"',
+    }
+
+
+__all__ = ["ManifestEndpoints"]

@@ -1,0 +1,150 @@
+"""``/v2/<name>/blobs/uploads/``: monolithic, single-request, chunked and resumable uploads,
+and cross-repository mounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from starlette.responses import Response
+
+from cargohold.api.oci.call import Call
+from cargohold.api.oci.errors import API_VERSION
+from cargohold.core.digest import Digest
+from cargohold.core.errors import BlobUploadInvalid, DigestInvalid, RegistryError
+from cargohold.core.names import ImageName
+from cargohold.registry.access import Action
+from cargohold.registry.registry import Registry
+
+_CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
+
+
+class UploadEndpoints:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    async def _writable(self, call: Call) -> ImageName:
+        name = call.name
+        repository = await self._registry.repositories.for_image(name.repository)
+        self._registry.access.check(call.principal, repository, Action.WRITE)
+        return name
+
+    async def start(self, call: Call) -> Response:
+        name = await self._writable(call)
+        query = call.request.query_params
+        mount, source = query.get("mount"), query.get("from")
+        if mount is not None and source is not None:
+            digest = Digest.parse(mount)
+            if await self._mount(call, name, digest, source):
+                return _created(name, digest)
+        if "digest" in query:
+            digest = Digest.parse(query["digest"])
+            upload_id = await self._registry.blobs.start_upload(name)
+            await self._registry.blobs.append(name, upload_id, _body(call))
+            await self._registry.blobs.complete(name, upload_id, digest)
+            return _created(name, digest)
+        upload_id = await self._registry.blobs.start_upload(name)
+        return _accepted(name, upload_id, 0)
+
+    async def _mount(self, call: Call, name: ImageName, digest: Digest, source: str) -> bool:
+        """Mount when the caller may read ``source``; otherwise fall back to an upload."""
+        try:
+            source_name = ImageName.parse(source)
+            repository = await self._registry.repositories.for_image(source_name.repository)
+            self._registry.access.check(call.principal, repository, Action.READ)
+        except RegistryError:
+            return False
+        return await self._registry.blobs.mount(name, digest, source_name)
+
+    async def patch(self, call: Call) -> Response:
+        name = await self._writable(call)
+        upload_id = call.params["upload"]
+        offset = _offset(call)
+        size = await self._registry.blobs.append(name, upload_id, _body(call), offset)
+        return _accepted(name, upload_id, size)
+
+    async def put(self, call: Call) -> Response:
+        name = await self._writable(call)
+        upload_id = call.params["upload"]
+        raw = call.request.query_params.get("digest")
+        if raw is None:
+            raise DigestInvalid("the digest query parameter is required to complete an upload")
+        digest = Digest.parse(raw)
+        offset = _offset(call)
+        await self._registry.blobs.append(name, upload_id, _body(call), offset)
+        await self._registry.blobs.complete(name, upload_id, digest)
+        return _created(name, digest)
+
+    async def status(self, call: Call) -> Response:
+        name = await self._writable(call)
+        upload_id = call.params["upload"]
+        size = await self._registry.blobs.upload_size(name, upload_id)
+        response = _accepted(name, upload_id, size)
+        response.status_code = 204
+        return response
+
+    async def cancel(self, call: Call) -> Response:
+        name = await self._writable(call)
+        await self._registry.blobs.cancel(name, call.params["upload"])
+        return Response(b"", 204, {**API_VERSION, "Content-Length": "0"})
+
+
+async def _body(call: Call) -> AsyncIterator[bytes]:
+    async for chunk in call.request.stream():
+        if chunk:
+            yield chunk
+
+
+def _offset(call: Call) -> int | None:
+    header = call.request.headers.get("content-range")
+    if header is None:
+        return None
+    match = _CONTENT_RANGE.match(header.strip())
+    if match is None:
+        raise BlobUploadInvalid(
+            f"malformed Content-Range {header[:100]!r}; expected <start>-<end>"
+        )
+    start, end = int(match.group(1)), int(match.group(2))
+    if end < start:
+        raise BlobUploadInvalid(f"Content-Range {header[:100]!r} ends before it starts")
+    length = call.request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) != end - start + 1:
+        raise BlobUploadInvalid(
+            f"Content-Range {header[:100]!r} announces {end - start + 1} bytes, "
+            f"Content-Length {length}"
+        )
+    return start
+
+
+def upload_location(name: ImageName, upload_id: str) -> str:
+    return f"/v2/{name}/blobs/uploads/{upload_id}"
+
+
+def _accepted(name: ImageName, upload_id: str, size: int) -> Response:
+    return Response(
+        b"",
+        202,
+        {
+            **API_VERSION,
+            "Location": upload_location(name, upload_id),
+            "Range": f"0-{max(size - 1, 0)}",
+            "Docker-Upload-UUID": upload_id,
+            "Content-Length": "0",
+        },
+    )
+
+
+def _created(name: ImageName, digest: Digest) -> Response:
+    return Response(
+        b"",
+        201,
+        {
+            **API_VERSION,
+            "Location": f"/v2/{name}/blobs/{digest}",
+            "Docker-Content-Digest": str(digest),
+            "Content-Length": "0",
+        },
+    )
+
+
+__all__ = ["UploadEndpoints", "upload_location"]

@@ -1,0 +1,35 @@
+"""RFC 9457 problem details: how the REST API renders every error."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.responses import Response
+
+from cargohold.core.errors import RegistryError, Unauthorized
+
+log = logging.getLogger("cargohold.api.rest")
+
+
+def problem(exc: RegistryError, instance: str) -> Response:
+    body = {
+        "type": f"https://cargohold.dev/problems/{exc.code.lower().replace('_', '-')}",
+        "title": exc.code.replace("_", " ").capitalize(),
+        "status": exc.status,
+        "detail": exc.message,
+        "instance": instance,
+        "code": exc.code,
+    }
+    headers = {"Content-Type": "application/problem+json"}
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Basic realm="cargohold"'
+    return Response(json.dumps(body).encode(), exc.status, headers)
+
+
+def unexpected_problem(instance: str) -> Response:
+    log.exception("unexpected error")
+    return problem(RegistryError("internal error; the server log has the details"), instance)
+
+
+__all__ = ["problem", "unexpected_problem"]

@@ -1,0 +1,92 @@
+"""The composition root: builds the stores and services from Settings and mounts the APIs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from starlette.responses import RedirectResponse
+from starlette.types import Receive, Scope, Send
+
+from cargohold.api import oci, rest
+from cargohold.meta.store import MetadataStore, open_metadata_store
+from cargohold.registry.registry import Registry
+from cargohold.settings import Settings, load_settings
+from cargohold.storage.base import BlobStore
+from cargohold.storage.filesystem import FilesystemBlobStore
+
+log = logging.getLogger("cargohold")
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    created_repositories: list[str]
+    generated_password: str | None
+
+
+def open_stores(settings: Settings, *, migrate: bool) -> tuple[BlobStore, MetadataStore]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return FilesystemBlobStore(settings.blob_root), open_metadata_store(
+        settings.database, run_migrations=migrate
+    )
+
+
+def prepare(settings: Settings) -> Bootstrap:
+    """Run once before serving: migrate, create the default repositories and the admin."""
+    store, meta = open_stores(settings, migrate=True)
+    try:
+        registry = Registry.build(store, meta)
+        created = registry.repositories.ensure_defaults()
+        password = registry.access.ensure_admin(settings.admin_user, settings.admin_password)
+    finally:
+        meta.close()
+    return Bootstrap(created, password)
+
+
+class Root:
+    """Sends each request to its protocol's app by path prefix, with no framework in the way
+    of the registry's hot path."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._oci = oci.build(registry)
+        self._rest = rest.build(registry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path == "/v2" or path.startswith("/v2/"):
+            await self._oci(scope, receive, send)
+        elif path.startswith("/api/v1/"):
+            await self._rest({**scope, "root_path": scope.get("root_path", "") + "/api/v1"},
+                             receive, send)
+        elif path == "/":
+            await RedirectResponse("/api/v1/health")(scope, receive, send)
+        else:
+            await self._rest({**scope, "root_path": ""}, receive, send)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def build_app(registry: Registry) -> Root:
+    return Root(registry)
+
+
+def create_app() -> Root:
+    """Entry point for each server worker: settings come from the environment."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    store, meta = open_stores(settings, migrate=False)
+    return build_app(Registry.build(store, meta))
+
+
+__all__ = ["Bootstrap", "Root", "build_app", "create_app", "open_stores", "prepare"]

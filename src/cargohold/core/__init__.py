@@ -1,0 +1,1 @@
+"""Pure values: digests, descriptors, names, media types and the error tree. No I/O."""

@@ -1,0 +1,197 @@
+"""The one error tree of cargohold.
+
+Storage raises only ``StorageError``s; the registry use cases translate them into the
+``RegistryError`` that fits; each protocol under ``api/`` renders ``RegistryError``s in its
+own format. The code and HTTP status live on the class.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class CargoholdError(Exception):
+    """Root of every error cargohold raises on purpose."""
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+class StorageError(CargoholdError):
+    """A blob store could not do what was asked."""
+
+
+class BlobNotFound(StorageError):
+    """No blob with that digest is stored."""
+
+
+class UploadNotFound(StorageError):
+    """No upload session with that id exists (never started, committed or cancelled)."""
+
+
+class UploadOffsetMismatch(StorageError):
+    """A chunk did not start where the upload currently ends."""
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"upload is at offset {expected}, chunk starts at {got}")
+        self.expected = expected
+        self.got = got
+
+
+class DigestMismatch(StorageError):
+    """The bytes of an upload do not hash to the digest the client claimed."""
+
+    def __init__(self, claimed: str, actual: str) -> None:
+        super().__init__(f"content hashes to {actual}, not {claimed}")
+        self.claimed = claimed
+        self.actual = actual
+
+
+class SizeMismatch(StorageError):
+    """An upload does not have the size the client claimed."""
+
+
+# --- protocol-level errors (rendered by api/) ------------------------------------------------
+
+
+class RegistryError(CargoholdError):
+    """An error a client sees; ``code`` follows the OCI distribution-spec error codes."""
+
+    code: ClassVar[str] = "UNKNOWN"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, detail: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class BlobUnknown(RegistryError):
+    code, status = "BLOB_UNKNOWN", 404
+
+
+class BlobUploadInvalid(RegistryError):
+    code, status = "BLOB_UPLOAD_INVALID", 400
+
+
+class ChunkOutOfOrder(BlobUploadInvalid):
+    """A PATCH whose Content-Range does not continue the upload (spec: 416)."""
+
+    status = 416
+
+
+class BlobUploadUnknown(RegistryError):
+    code, status = "BLOB_UPLOAD_UNKNOWN", 404
+
+
+class DigestInvalid(RegistryError):
+    code, status = "DIGEST_INVALID", 400
+
+
+class ManifestBlobUnknown(RegistryError):
+    code, status = "MANIFEST_BLOB_UNKNOWN", 400
+
+
+class ManifestInvalid(RegistryError):
+    code, status = "MANIFEST_INVALID", 400
+
+
+class ManifestTooLarge(ManifestInvalid):
+    status = 413
+
+
+class ManifestUnknown(RegistryError):
+    code, status = "MANIFEST_UNKNOWN", 404
+
+
+class NameInvalid(RegistryError):
+    code, status = "NAME_INVALID", 400
+
+
+class NameUnknown(RegistryError):
+    code, status = "NAME_UNKNOWN", 404
+
+
+class SizeInvalid(RegistryError):
+    code, status = "SIZE_INVALID", 400
+
+
+class PaginationInvalid(RegistryError):
+    code, status = "PAGINATION_NUMBER_INVALID", 400
+
+
+class RangeNotSatisfiable(RegistryError):
+    code, status = "RANGE_INVALID", 416
+
+
+class Unauthorized(RegistryError):
+    code, status = "UNAUTHORIZED", 401
+
+
+class Denied(RegistryError):
+    code, status = "DENIED", 403
+
+
+class Unsupported(RegistryError):
+    code, status = "UNSUPPORTED", 405
+
+
+class TagImmutable(Denied):
+    """Reserved for immutable-tag repositories."""
+
+
+class RepositoryExists(RegistryError):
+    code, status = "REPOSITORY_EXISTS", 409
+
+
+class RepositoryInvalid(RegistryError):
+    code, status = "REPOSITORY_INVALID", 400
+
+
+class RepositoryUnknown(RegistryError):
+    code, status = "REPOSITORY_UNKNOWN", 404
+
+
+class NotFound(RegistryError):
+    """No endpoint at that path."""
+
+    code, status = "NOT_FOUND", 404
+
+
+class BadRequest(RegistryError):
+    code, status = "BAD_REQUEST", 400
+
+
+__all__ = [
+    "BadRequest",
+    "BlobNotFound",
+    "BlobUnknown",
+    "BlobUploadInvalid",
+    "BlobUploadUnknown",
+    "CargoholdError",
+    "ChunkOutOfOrder",
+    "Denied",
+    "DigestInvalid",
+    "DigestMismatch",
+    "ManifestBlobUnknown",
+    "ManifestInvalid",
+    "ManifestTooLarge",
+    "ManifestUnknown",
+    "NameInvalid",
+    "NameUnknown",
+    "NotFound",
+    "PaginationInvalid",
+    "RangeNotSatisfiable",
+    "RegistryError",
+    "RepositoryExists",
+    "RepositoryInvalid",
+    "RepositoryUnknown",
+    "SizeInvalid",
+    "SizeMismatch",
+    "StorageError",
+    "TagImmutable",
+    "Unauthorized",
+    "UploadNotFound",
+    "UploadOffsetMismatch",
+    "Unsupported",
+]

@@ -1,0 +1,95 @@
+"""Queries on blobs, their links to repositories, and upload sessions."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from cargohold.meta.schema import blob_links, blobs, uploads
+from cargohold.meta.upsert import insert_ignore
+
+
+class BlobQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def link(
+        self, repository: str, name: str, digest: str, size: int, upload_id: str | None = None
+    ) -> None:
+        """Record that the blob exists and that ``repository/name`` may read it.
+
+        With ``upload_id``, the upload session ends in the same transaction.
+        """
+        now = time.time()
+        with self._engine.begin() as connection:
+            insert_ignore(connection, blobs, [{"digest": digest, "size": size, "created_at": now}])
+            insert_ignore(
+                connection,
+                blob_links,
+                [{"repository": repository, "name": name, "digest": digest, "created_at": now}],
+            )
+            if upload_id is not None:
+                connection.execute(uploads.delete().where(uploads.c.id == upload_id))
+
+    def linked_size(self, repository: str, name: str, digest: str) -> int | None:
+        """The blob's size when ``repository/name`` may read it, else None."""
+        with self._engine.connect() as connection:
+            return connection.execute(
+                sa.select(blobs.c.size)
+                .join(blob_links, blob_links.c.digest == blobs.c.digest)
+                .where(
+                    blob_links.c.repository == repository,
+                    blob_links.c.name == name,
+                    blob_links.c.digest == digest,
+                )
+            ).scalar()
+
+    def missing(self, repository: str, name: str, digests: list[str]) -> list[str]:
+        """Those of ``digests`` that ``repository/name`` may not read."""
+        if not digests:
+            return []
+        with self._engine.connect() as connection:
+            present = set(
+                connection.execute(
+                    sa.select(blob_links.c.digest).where(
+                        blob_links.c.repository == repository,
+                        blob_links.c.name == name,
+                        blob_links.c.digest.in_(digests),
+                    )
+                ).scalars()
+            )
+        return [d for d in digests if d not in present]
+
+    def unlink(self, repository: str, name: str, digest: str) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                blob_links.delete().where(
+                    blob_links.c.repository == repository,
+                    blob_links.c.name == name,
+                    blob_links.c.digest == digest,
+                )
+            )
+        return result.rowcount > 0
+
+    def start_upload(self, upload_id: str, repository: str, name: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                uploads.insert().values(
+                    id=upload_id, repository=repository, name=name, created_at=time.time()
+                )
+            )
+
+    def upload_owner(self, upload_id: str) -> tuple[str, str] | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(uploads.c.repository, uploads.c.name).where(uploads.c.id == upload_id)
+            ).first()
+        return None if row is None else (row.repository, row.name)
+
+    def end_upload(self, upload_id: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(uploads.delete().where(uploads.c.id == upload_id))
+
+
+__all__ = ["BlobQueries"]

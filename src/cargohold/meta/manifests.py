@@ -1,0 +1,183 @@
+"""Queries on manifests, the blobs and manifests they reference, and tags."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from cargohold.meta.records import ManifestRecord
+from cargohold.meta.schema import manifest_refs, manifests, tags
+from cargohold.meta.upsert import insert_ignore, upsert
+
+
+@dataclass(frozen=True, slots=True)
+class NewManifest:
+    repository: str
+    name: str
+    record: ManifestRecord
+    children: tuple[str, ...]
+    tag: str | None
+
+
+class ManifestQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def put(self, new: NewManifest) -> None:
+        """Store the manifest row, its references and the tag in one transaction."""
+        now = time.time()
+        where = {"repository": new.repository, "name": new.name}
+        record = new.record
+        with self._engine.begin() as connection:
+            insert_ignore(
+                connection,
+                manifests,
+                [
+                    {
+                        **where,
+                        "digest": record.digest,
+                        "media_type": record.media_type,
+                        "size": record.size,
+                        "artifact_type": record.artifact_type,
+                        "subject": record.subject,
+                        "annotations": json.dumps(record.annotations, sort_keys=True),
+                        "created_at": now,
+                    }
+                ],
+            )
+            insert_ignore(
+                connection,
+                manifest_refs,
+                [{**where, "digest": record.digest, "child": child} for child in new.children],
+            )
+            if new.tag is not None:
+                upsert(
+                    connection,
+                    tags,
+                    {**where, "tag": new.tag, "digest": record.digest, "updated_at": now},
+                    update=("digest", "updated_at"),
+                )
+
+    def get(self, repository: str, name: str, digest: str) -> ManifestRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(manifests).where(
+                    manifests.c.repository == repository,
+                    manifests.c.name == name,
+                    manifests.c.digest == digest,
+                )
+            ).first()
+        return None if row is None else _record(row)
+
+    def missing(self, repository: str, name: str, digests: list[str]) -> list[str]:
+        """Those of ``digests`` that are not manifests of ``repository/name``."""
+        if not digests:
+            return []
+        with self._engine.connect() as connection:
+            present = set(
+                connection.execute(
+                    sa.select(manifests.c.digest).where(
+                        manifests.c.repository == repository,
+                        manifests.c.name == name,
+                        manifests.c.digest.in_(digests),
+                    )
+                ).scalars()
+            )
+        return [d for d in digests if d not in present]
+
+    def resolve_tag(self, repository: str, name: str, tag: str) -> str | None:
+        with self._engine.connect() as connection:
+            return connection.execute(
+                sa.select(tags.c.digest).where(
+                    tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
+                )
+            ).scalar()
+
+    def delete(self, repository: str, name: str, digest: str) -> bool:
+        """Delete the manifest, every tag that points to it and its references."""
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                manifests.delete().where(
+                    manifests.c.repository == repository,
+                    manifests.c.name == name,
+                    manifests.c.digest == digest,
+                )
+            )
+        return result.rowcount > 0
+
+    def delete_tag(self, repository: str, name: str, tag: str) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                tags.delete().where(
+                    tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
+                )
+            )
+        return result.rowcount > 0
+
+    def list_tags(
+        self, repository: str, name: str, last: str | None, limit: int | None
+    ) -> list[str] | None:
+        """Tags in lexical order after ``last``; None when the name holds no manifest."""
+        with self._engine.connect() as connection:
+            query = sa.select(tags.c.tag).where(tags.c.repository == repository, tags.c.name == name)
+            if last is not None:
+                query = query.where(tags.c.tag > last)
+            query = query.order_by(tags.c.tag)
+            if limit is not None:
+                query = query.limit(limit)
+            found = list(connection.execute(query).scalars())
+            if found or last is not None:
+                return found
+            exists = connection.execute(
+                sa.select(manifests.c.digest)
+                .where(manifests.c.repository == repository, manifests.c.name == name)
+                .limit(1)
+            ).first()
+        return [] if exists else None
+
+    def referrers(
+        self, repository: str, name: str, subject: str, artifact_type: str | None
+    ) -> list[ManifestRecord]:
+        with self._engine.connect() as connection:
+            query = sa.select(manifests).where(
+                manifests.c.repository == repository,
+                manifests.c.name == name,
+                manifests.c.subject == subject,
+            )
+            if artifact_type is not None:
+                query = query.where(manifests.c.artifact_type == artifact_type)
+            rows = connection.execute(query.order_by(manifests.c.created_at, manifests.c.digest))
+            return [_record(row) for row in rows]
+
+    def names(self, last: str | None, limit: int | None, readable: list[str]) -> list[str]:
+        """``repository/name`` of every image holding a manifest, in lexical order."""
+        full = (manifests.c.repository + "/" + manifests.c.name).label("full")
+        query = (
+            sa.select(full)
+            .where(manifests.c.repository.in_(readable))
+            .group_by(manifests.c.repository, manifests.c.name)
+            .order_by(full)
+        )
+        if last is not None:
+            query = query.having(full > last)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> ManifestRecord:
+    return ManifestRecord(
+        digest=row.digest,
+        media_type=row.media_type,
+        size=row.size,
+        artifact_type=row.artifact_type,
+        subject=row.subject,
+        annotations=json.loads(row.annotations),
+    )
+
+
+__all__ = ["ManifestQueries", "NewManifest"]

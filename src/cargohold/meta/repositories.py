@@ -1,0 +1,65 @@
+"""Queries on repositories."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from cargohold.meta.records import RepositoryRecord
+from cargohold.meta.schema import repositories
+
+
+class RepositoryQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def create(self, record: RepositoryRecord) -> bool:
+        """Insert; False when the key is taken."""
+        with self._engine.begin() as connection:
+            exists = connection.execute(
+                sa.select(repositories.c.key).where(repositories.c.key == record.key)
+            ).first()
+            if exists:
+                return False
+            connection.execute(
+                repositories.insert().values(
+                    key=record.key,
+                    format=record.format,
+                    kind=record.kind,
+                    anonymous_read=record.anonymous_read,
+                    description=record.description,
+                    created_at=time.time(),
+                )
+            )
+        return True
+
+    def get(self, key: str) -> RepositoryRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(repositories).where(repositories.c.key == key)
+            ).first()
+        return None if row is None else _record(row)
+
+    def list(self) -> list[RepositoryRecord]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(sa.select(repositories).order_by(repositories.c.key))
+            return [_record(row) for row in rows]
+
+    def delete(self, key: str) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(repositories.delete().where(repositories.c.key == key))
+        return result.rowcount > 0
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> RepositoryRecord:
+    return RepositoryRecord(
+        key=row.key,
+        format=row.format,
+        kind=row.kind,
+        anonymous_read=bool(row.anonymous_read),
+        description=row.description,
+    )
+
+
+__all__ = ["RepositoryQueries"]

@@ -1,0 +1,167 @@
+"""Blobs: reading what a repository holds, uploads, cross-repository mounts, deletion."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+from anyio import to_thread
+
+from cargohold.core.digest import Digest
+from cargohold.core.errors import (
+    BlobNotFound,
+    BlobUnknown,
+    BlobUploadUnknown,
+    ChunkOutOfOrder,
+    DigestInvalid,
+    DigestMismatch,
+    SizeInvalid,
+    SizeMismatch,
+    UploadNotFound,
+    UploadOffsetMismatch,
+)
+from cargohold.core.names import ImageName
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.cache import ChangeAwareCache
+from cargohold.storage.base import BlobStore
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    digest: Digest
+    size: int
+    path: str | None
+
+
+class Blobs:
+    def __init__(self, store: BlobStore, meta: MetadataStore) -> None:
+        self._store = store
+        self._meta = meta
+        self._links: ChangeAwareCache[tuple[str, str, Digest], int | None] = ChangeAwareCache(
+            meta.changes.read
+        )
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def linked_size(self, name: ImageName, digest: Digest) -> int | None:
+        async def load() -> int | None:
+            return await to_thread.run_sync(
+                self._meta.blobs.linked_size, name.repository, name.image, str(digest)
+            )
+
+        return await self._links.get((name.repository, name.image, digest), load)
+
+    async def stat(self, name: ImageName, digest: Digest) -> BlobInfo:
+        size = await self.linked_size(name, digest)
+        if size is None:
+            raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
+        return BlobInfo(digest, size, self._store.local_path(digest))
+
+    async def read(self, info: BlobInfo, offset: int, length: int) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._store.read(info.digest, offset, length):
+                yield chunk
+        except BlobNotFound as exc:
+            raise BlobUnknown(f"blob {info.digest} is missing from storage") from exc
+
+    async def delete(self, name: ImageName, digest: Digest) -> None:
+        removed = await to_thread.run_sync(
+            self._meta.blobs.unlink, name.repository, name.image, str(digest)
+        )
+        if not removed:
+            raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
+
+    async def mount(self, name: ImageName, digest: Digest, source: ImageName) -> bool:
+        """Link a blob ``source`` holds into ``name``; False when ``source`` does not hold it."""
+        size = await self.linked_size(source, digest)
+        if size is None or await self._store.size(digest) is None:
+            return False
+        await to_thread.run_sync(
+            self._meta.blobs.link, name.repository, name.image, str(digest), size
+        )
+        return True
+
+    # --- uploads ------------------------------------------------------------------------
+
+    async def start_upload(self, name: ImageName) -> str:
+        upload_id = await self._store.start_upload()
+        await to_thread.run_sync(
+            self._meta.blobs.start_upload, upload_id, name.repository, name.image
+        )
+        return upload_id
+
+    async def _check_owner(self, name: ImageName, upload_id: str) -> None:
+        owner = await to_thread.run_sync(self._meta.blobs.upload_owner, upload_id[:64])
+        if owner != (name.repository, name.image):
+            raise BlobUploadUnknown(
+                f"upload {upload_id[:64]!r} is unknown to {name}: it was never started here, "
+                "or it was completed or cancelled",
+                {"upload": upload_id[:64]},
+            )
+
+    async def append(
+        self,
+        name: ImageName,
+        upload_id: str,
+        chunks: AsyncIterable[bytes],
+        offset: int | None = None,
+    ) -> int:
+        await self._check_owner(name, upload_id)
+        try:
+            return await self._store.append(upload_id, chunks, offset)
+        except UploadOffsetMismatch as exc:
+            raise ChunkOutOfOrder(
+                f"chunk starts at byte {exc.got}, but the upload has {exc.expected} bytes; "
+                "ask GET on the upload URL for the range received and continue from there",
+                {"expected": exc.expected},
+            ) from exc
+        except UploadNotFound as exc:
+            raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+
+    async def upload_size(self, name: ImageName, upload_id: str) -> int:
+        await self._check_owner(name, upload_id)
+        try:
+            return await self._store.upload_size(upload_id)
+        except UploadNotFound as exc:
+            raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+
+    async def complete(
+        self, name: ImageName, upload_id: str, digest: Digest, size: int | None = None
+    ) -> int:
+        await self._check_owner(name, upload_id)
+        try:
+            stored = await self._store.commit(upload_id, digest, size)
+        except DigestMismatch as exc:
+            await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise DigestInvalid(
+                f"uploaded content does not match digest {digest}: it hashes to {exc.actual}; "
+                "the upload was discarded, start it again",
+                {"digest": str(digest)},
+            ) from exc
+        except SizeMismatch as exc:
+            await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise SizeInvalid(str(exc)) from exc
+        except UploadNotFound as exc:
+            raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+        await to_thread.run_sync(
+            self._meta.blobs.link, name.repository, name.image, str(digest), stored, upload_id
+        )
+        return stored
+
+    async def cancel(self, name: ImageName, upload_id: str) -> None:
+        await self._check_owner(name, upload_id)
+        try:
+            await self._store.cancel(upload_id)
+        except UploadNotFound:
+            pass
+        await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+
+    async def put_small(self, name: ImageName, digest: Digest, data: bytes) -> None:
+        """Store and link content that is already in memory (the empty config, manifests)."""
+        await self._store.put(digest, data)
+        await to_thread.run_sync(
+            self._meta.blobs.link, name.repository, name.image, str(digest), len(data)
+        )
+
+
+__all__ = ["BlobInfo", "Blobs"]

@@ -1,0 +1,216 @@
+"""Manifests and tags: push, pull with content negotiation, delete, list, referrers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from anyio import to_thread
+
+from cargohold.core import mediatypes as mt
+from cargohold.core.digest import EMPTY_JSON, EMPTY_JSON_DIGEST, Digest
+from cargohold.core.errors import (
+    BlobNotFound,
+    DigestInvalid,
+    ManifestBlobUnknown,
+    ManifestTooLarge,
+    ManifestUnknown,
+    NameUnknown,
+)
+from cargohold.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
+from cargohold.core.names import ImageName, Reference
+from cargohold.meta.manifests import NewManifest
+from cargohold.meta.records import ManifestRecord
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.blobs import Blobs
+from cargohold.registry.cache import ChangeAwareCache, ContentCache
+from cargohold.storage.base import BlobStore
+
+
+@dataclass(frozen=True, slots=True)
+class StoredManifest:
+    record: ManifestRecord
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PushedManifest:
+    digest: Digest
+    subject: Digest | None
+
+
+class Manifests:
+    def __init__(self, store: BlobStore, meta: MetadataStore, blobs: Blobs) -> None:
+        self._store = store
+        self._meta = meta
+        self._blobs = blobs
+        self._tags: ChangeAwareCache[tuple[str, str, str], str | None] = ChangeAwareCache(
+            meta.changes.read
+        )
+        self._records: ChangeAwareCache[tuple[str, str, str], ManifestRecord | None] = (
+            ChangeAwareCache(meta.changes.read)
+        )
+        self._bodies: ContentCache[str, bytes] = ContentCache(64 * 1024 * 1024, len)
+
+    # --- push ---------------------------------------------------------------------------
+
+    async def put(
+        self, name: ImageName, reference: Reference, body: bytes, content_type: str | None
+    ) -> PushedManifest:
+        if len(body) > MAX_MANIFEST_BYTES:
+            raise ManifestTooLarge(
+                f"manifest is {len(body)} bytes; the limit is {MAX_MANIFEST_BYTES}"
+            )
+        algorithm = reference.digest.algorithm if reference.digest else "sha256"
+        digest = Digest.of(body, algorithm)
+        if reference.digest is not None and reference.digest != digest:
+            raise DigestInvalid(
+                f"manifest content hashes to {digest}, not {reference.digest}",
+                {"digest": str(reference.digest)},
+            )
+        manifest = parse_manifest(body, content_type)
+        await self._check_references(name, manifest)
+        await self._store.put(digest, body)
+        self._bodies.put(str(digest), body)
+        children = [d.digest for d in manifest.layers + manifest.manifests]
+        if manifest.config is not None:
+            children.append(manifest.config.digest)
+        record = ManifestRecord(
+            digest=str(digest),
+            media_type=manifest.media_type,
+            size=len(body),
+            artifact_type=manifest.effective_artifact_type,
+            subject=str(manifest.subject.digest) if manifest.subject else None,
+            annotations=manifest.annotations,
+        )
+        new = NewManifest(
+            name.repository, name.image, record, tuple(sorted({str(c) for c in children})),
+            reference.tag,
+        )
+        await to_thread.run_sync(self._meta.manifests.put, new)
+        return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
+
+    async def _check_references(self, name: ImageName, manifest: Manifest) -> None:
+        blobs = [
+            d for d in manifest.layers if d.media_type not in mt.NON_DISTRIBUTABLE_LAYERS
+        ]
+        if manifest.config is not None:
+            blobs.append(manifest.config)
+        wanted = sorted({str(d.digest) for d in blobs})
+        missing = await to_thread.run_sync(
+            self._meta.blobs.missing, name.repository, name.image, wanted
+        )
+        if str(EMPTY_JSON_DIGEST) in missing:
+            # The empty descriptor ({}) is implied by the spec; accept it without an upload.
+            await self._blobs.put_small(name, EMPTY_JSON_DIGEST, EMPTY_JSON)
+            missing.remove(str(EMPTY_JSON_DIGEST))
+        if missing:
+            raise ManifestBlobUnknown(
+                f"manifest references blobs not uploaded to {name}: {', '.join(missing[:5])}"
+                + (" …" if len(missing) > 5 else ""),
+                {"digests": missing},
+            )
+        children = sorted({str(d.digest) for d in manifest.manifests})
+        absent = await to_thread.run_sync(
+            self._meta.manifests.missing, name.repository, name.image, children
+        )
+        if absent:
+            raise ManifestBlobUnknown(
+                f"index references manifests not pushed to {name}: {', '.join(absent[:5])}"
+                + (" …" if len(absent) > 5 else ""),
+                {"digests": absent},
+            )
+
+    # --- pull ---------------------------------------------------------------------------
+
+    async def resolve(self, name: ImageName, reference: Reference) -> ManifestRecord:
+        if reference.tag is not None:
+            digest = await self._resolve_tag(name, reference.tag)
+            if digest is None:
+                raise ManifestUnknown(
+                    f"tag {reference.tag!r} not found in {name}", {"tag": reference.tag}
+                )
+        else:
+            digest = str(reference.digest)
+        record = await self._record(name, digest)
+        if record is None:
+            raise ManifestUnknown(f"manifest {digest} not found in {name}", {"digest": digest})
+        return record
+
+    async def get(
+        self, name: ImageName, reference: Reference, accepted: Collection[str] | None = None
+    ) -> StoredManifest:
+        record = await self.resolve(name, reference)
+        if accepted and record.media_type not in accepted:
+            raise ManifestUnknown(
+                f"manifest {record.digest} is {record.media_type}, which the client does not "
+                "accept (Accept header)",
+                {"mediaType": record.media_type},
+            )
+        return StoredManifest(record, await self.body(record.digest))
+
+    async def body(self, digest: str) -> bytes:
+        body = self._bodies.get(digest)
+        if body is not None:
+            return body
+        parsed = Digest.parse(digest)
+        try:
+            chunks = [chunk async for chunk in self._store.read(parsed)]
+        except BlobNotFound as exc:
+            raise ManifestUnknown(f"manifest {digest} is missing from storage") from exc
+        body = b"".join(chunks)
+        self._bodies.put(digest, body)
+        return body
+
+    async def _resolve_tag(self, name: ImageName, tag: str) -> str | None:
+        async def load() -> str | None:
+            return await to_thread.run_sync(
+                self._meta.manifests.resolve_tag, name.repository, name.image, tag
+            )
+
+        return await self._tags.get((name.repository, name.image, tag), load)
+
+    async def _record(self, name: ImageName, digest: str) -> ManifestRecord | None:
+        async def load() -> ManifestRecord | None:
+            return await to_thread.run_sync(
+                self._meta.manifests.get, name.repository, name.image, digest
+            )
+
+        return await self._records.get((name.repository, name.image, digest), load)
+
+    # --- delete, list -------------------------------------------------------------------
+
+    async def delete(self, name: ImageName, reference: Reference) -> None:
+        if reference.tag is not None:
+            removed = await to_thread.run_sync(
+                self._meta.manifests.delete_tag, name.repository, name.image, reference.tag
+            )
+            if not removed:
+                raise ManifestUnknown(f"tag {reference.tag!r} not found in {name}")
+            return
+        removed = await to_thread.run_sync(
+            self._meta.manifests.delete, name.repository, name.image, str(reference.digest)
+        )
+        if not removed:
+            raise ManifestUnknown(f"manifest {reference.digest} not found in {name}")
+
+    async def tags(self, name: ImageName, last: str | None, limit: int | None) -> list[str]:
+        found = await to_thread.run_sync(
+            self._meta.manifests.list_tags, name.repository, name.image, last, limit
+        )
+        if found is None:
+            raise NameUnknown(f"{name} holds no image", {"name": str(name)})
+        return found
+
+    async def referrers(
+        self, name: ImageName, subject: Digest, artifact_type: str | None
+    ) -> list[ManifestRecord]:
+        return await to_thread.run_sync(
+            self._meta.manifests.referrers, name.repository, name.image, str(subject), artifact_type
+        )
+
+    async def catalog(self, last: str | None, limit: int | None, readable: list[str]) -> list[str]:
+        return await to_thread.run_sync(self._meta.manifests.names, last, limit, readable)
+
+
+__all__ = ["Manifests", "PushedManifest", "StoredManifest"]

@@ -1,0 +1,86 @@
+"""Repositories: create, list, delete; the defaults of a new instance."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+
+from cargohold.core.errors import NameUnknown, RepositoryExists, RepositoryInvalid, RepositoryUnknown
+from cargohold.core.names import validate_repository_key
+from cargohold.meta.records import RepositoryRecord
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.cache import ChangeAwareCache
+
+FORMATS = ("docker",)
+KINDS = ("local",)
+DEFAULT_REPOSITORIES = ("dev", "staging", "prod")
+
+
+class Repositories:
+    def __init__(self, meta: MetadataStore) -> None:
+        self._meta = meta
+        self._cache: ChangeAwareCache[str, RepositoryRecord | None] = ChangeAwareCache(
+            meta.changes.read
+        )
+
+    async def find(self, key: str) -> RepositoryRecord | None:
+        async def load() -> RepositoryRecord | None:
+            return await to_thread.run_sync(self._meta.repositories.get, key)
+
+        return await self._cache.get(key, load)
+
+    async def get(self, key: str) -> RepositoryRecord:
+        record = await self.find(key)
+        if record is None:
+            raise RepositoryUnknown(f"repository {key!r} does not exist")
+        return record
+
+    async def for_image(self, key: str) -> RepositoryRecord:
+        """The repository an image name starts with, in the registry protocol's words."""
+        record = await self.find(key)
+        if record is None:
+            raise NameUnknown(
+                f"repository {key!r} does not exist: the first path segment of an image name "
+                f"is the repository key; create it with `cargohold repo create {key}`",
+                {"repository": key},
+            )
+        return record
+
+    async def list(self) -> list[RepositoryRecord]:
+        return await to_thread.run_sync(self._meta.repositories.list)
+
+    async def create(
+        self,
+        key: str,
+        format: str = "docker",
+        kind: str = "local",
+        anonymous_read: bool = False,
+        description: str = "",
+    ) -> RepositoryRecord:
+        validate_repository_key(key)
+        if format not in FORMATS:
+            raise RepositoryInvalid(
+                f"format {format!r} is not supported yet; supported: {', '.join(FORMATS)}"
+            )
+        if kind not in KINDS:
+            raise RepositoryInvalid(
+                f"kind {kind!r} is not supported yet; supported: {', '.join(KINDS)}"
+            )
+        record = RepositoryRecord(key, format, kind, anonymous_read, description)
+        if not await to_thread.run_sync(self._meta.repositories.create, record):
+            raise RepositoryExists(f"repository {key!r} already exists")
+        return record
+
+    async def delete(self, key: str) -> None:
+        if not await to_thread.run_sync(self._meta.repositories.delete, key):
+            raise RepositoryUnknown(f"repository {key!r} does not exist")
+
+    def ensure_defaults(self) -> list[str]:
+        """Create dev, staging and prod on a new instance; returns the keys created."""
+        if self._meta.repositories.list():
+            return []
+        for key in DEFAULT_REPOSITORIES:
+            self._meta.repositories.create(RepositoryRecord(key, "docker", "local", True))
+        return list(DEFAULT_REPOSITORIES)
+
+
+__all__ = ["DEFAULT_REPOSITORIES", "FORMATS", "KINDS", "Repositories"]

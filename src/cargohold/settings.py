@@ -1,0 +1,121 @@
+"""Settings: defaults, then a TOML file, then CARGOHOLD_* environment variables, then flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_LISTEN = "127.0.0.1:5000"
+DEFAULT_DATA_DIR = "./cargohold-data"
+
+
+class SettingsError(ValueError):
+    """A setting has a value cargohold cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    listen: str = DEFAULT_LISTEN
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    database_url: str = ""
+    workers: int = 0
+    admin_user: str = "admin"
+    admin_password: str | None = None
+    log_level: str = "info"
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]") or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'cargohold.db'}"
+
+    @property
+    def blob_root(self) -> Path:
+        return self.data_dir.resolve() / "storage"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
+
+    def validated(self) -> Settings:
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"listen must be HOST:PORT, e.g. {DEFAULT_LISTEN}; got {self.listen!r}")
+        if self.workers < 0:
+            raise SettingsError("workers must be 0 (one per core) or more")
+        return self
+
+
+_ENV = {
+    "listen": "CARGOHOLD_LISTEN",
+    "data_dir": "CARGOHOLD_DATA_DIR",
+    "database_url": "CARGOHOLD_DATABASE_URL",
+    "workers": "CARGOHOLD_WORKERS",
+    "admin_user": "CARGOHOLD_ADMIN_USER",
+    "admin_password": "CARGOHOLD_ADMIN_PASSWORD",
+    "log_level": "CARGOHOLD_LOG_LEVEL",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "data_dir":
+        return Path(str(value))
+    if name == "workers":
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"workers must be a whole number, not {value!r}") from exc
+    return str(value)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    environ = dict(os.environ) if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or (Path(environ["CARGOHOLD_CONFIG"]) if "CARGOHOLD_CONFIG" in environ else None)
+    if path is not None:
+        try:
+            document = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read config file {path}: {exc}") from exc
+        known = {f.name for f in fields(Settings)}
+        for key, value in document.items():
+            name = key.replace("-", "_")
+            if name not in known:
+                raise SettingsError(f"unknown setting {key!r} in {path}")
+            values[name] = _coerce(name, value)
+    for name, variable in _ENV.items():
+        if variable in environ:
+            values[name] = _coerce(name, environ[variable])
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value)
+    return replace(Settings(), **values).validated()
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment that makes ``load_settings`` give back ``settings`` (for workers)."""
+    env = {
+        "CARGOHOLD_LISTEN": settings.listen,
+        "CARGOHOLD_DATA_DIR": str(settings.data_dir.resolve()),
+        "CARGOHOLD_DATABASE_URL": settings.database_url,
+        "CARGOHOLD_WORKERS": str(settings.workers),
+        "CARGOHOLD_ADMIN_USER": settings.admin_user,
+        "CARGOHOLD_LOG_LEVEL": settings.log_level,
+    }
+    return env
+
+
+__all__ = ["Settings", "SettingsError", "load_settings", "settings_environment"]

@@ -1,0 +1,225 @@
+"""A blob store on a local filesystem.
+
+Layout (the one place it is written down)::
+
+    <root>/blobs/<algorithm>/<first two hex>/<hex>    published blobs, never modified
+    <root>/uploads/<upload id>                         bytes received so far
+    <root>/uploads/put-<random>                        staging file of a one-call put
+
+Publishing is fsync(file) + rename + fsync(directory): a crash leaves either no blob or
+the whole blob, never a partial one under its digest.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from pathlib import Path
+from typing import BinaryIO
+
+from anyio import to_thread
+
+from cargohold.core.digest import Digest, Hasher, new_hasher
+from cargohold.core.errors import BlobNotFound, UploadNotFound, UploadOffsetMismatch
+from cargohold.storage.base import (
+    STREAM_CHUNK,
+    WRITE_BATCH,
+    RunningHashes,
+    check_upload_id,
+    new_upload_id,
+    verify,
+)
+
+
+class FilesystemBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._blobs = root / "blobs"
+        self._uploads = root / "uploads"
+        self._blobs.mkdir(parents=True, exist_ok=True)
+        self._uploads.mkdir(parents=True, exist_ok=True)
+        self._hashes = RunningHashes()
+
+    def _blob_path(self, digest: Digest) -> Path:
+        return self._blobs / digest.algorithm / digest.hex[:2] / digest.hex
+
+    def _upload_path(self, upload_id: str) -> Path:
+        return self._uploads / check_upload_id(upload_id)
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def size(self, digest: Digest) -> int | None:
+        try:
+            return os.stat(self._blob_path(digest)).st_size
+        except FileNotFoundError:
+            return None
+
+    def local_path(self, digest: Digest) -> str | None:
+        path = self._blob_path(digest)
+        return str(path) if path.exists() else None
+
+    async def read(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        try:
+            handle = await to_thread.run_sync(open, self._blob_path(digest), "rb")
+        except FileNotFoundError as exc:
+            raise BlobNotFound(str(digest)) from exc
+        try:
+            remaining = length
+            handle.seek(offset)
+            while remaining is None or remaining > 0:
+                want = STREAM_CHUNK if remaining is None else min(STREAM_CHUNK, remaining)
+                chunk = await to_thread.run_sync(handle.read, want)
+                if not chunk:
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+        finally:
+            handle.close()
+
+    async def put(self, digest: Digest, data: bytes) -> None:
+        await to_thread.run_sync(self._put, digest, data)
+
+    def _put(self, digest: Digest, data: bytes) -> None:
+        hasher = new_hasher(digest.algorithm)
+        hasher.update(data)
+        verify(digest, hasher.hexdigest(), len(data), None)
+        target = self._blob_path(digest)
+        if target.exists():
+            return
+        staging = self._uploads / f"put-{uuid.uuid4().hex}"
+        with open(staging, "wb") as handle:
+            handle.write(data)
+        self._publish(staging, target)
+
+    async def delete(self, digest: Digest) -> None:
+        try:
+            os.unlink(self._blob_path(digest))
+        except FileNotFoundError:
+            pass
+
+    # --- uploads ------------------------------------------------------------------------
+
+    async def start_upload(self) -> str:
+        upload_id = new_upload_id()
+        await to_thread.run_sync(self._upload_path(upload_id).touch)
+        return upload_id
+
+    async def append(
+        self, upload_id: str, chunks: AsyncIterable[bytes], offset: int | None = None
+    ) -> int:
+        path = self._upload_path(upload_id)
+        handle, size = await to_thread.run_sync(_open_for_append, path, offset)
+        hasher = self._hashes.take(upload_id, size)
+        try:
+            batch: list[bytes] = []
+            pending = 0
+            async for chunk in chunks:
+                batch.append(chunk)
+                pending += len(chunk)
+                if pending >= WRITE_BATCH:
+                    await to_thread.run_sync(_write, handle, b"".join(batch), hasher)
+                    size += pending
+                    batch, pending = [], 0
+            if pending:
+                await to_thread.run_sync(_write, handle, b"".join(batch), hasher)
+                size += pending
+        except BaseException:
+            # What reached the disk stays: the client may ask for the offset and resume.
+            self._hashes.forget(upload_id)
+            raise
+        finally:
+            handle.close()
+        self._hashes.keep(upload_id, size, hasher)
+        return size
+
+    async def upload_size(self, upload_id: str) -> int:
+        try:
+            return os.stat(self._upload_path(upload_id)).st_size
+        except FileNotFoundError as exc:
+            raise UploadNotFound(f"no upload {upload_id}") from exc
+
+    async def commit(self, upload_id: str, digest: Digest, size: int | None = None) -> int:
+        path = self._upload_path(upload_id)
+        actual = await self.upload_size(upload_id)
+        known = self._hashes.finish(upload_id, actual, digest.algorithm)
+        return await to_thread.run_sync(self._commit, path, digest, size, actual, known)
+
+    def _commit(
+        self, path: Path, digest: Digest, size: int | None, actual: int, known: str | None
+    ) -> int:
+        try:
+            computed = known if known is not None else _hash_file(path, digest.algorithm)
+            verify(digest, computed, actual, size)
+        except Exception:
+            path.unlink(missing_ok=True)
+            raise
+        target = self._blob_path(digest)
+        if target.exists():
+            path.unlink(missing_ok=True)
+        else:
+            self._publish(path, target)
+        return actual
+
+    async def cancel(self, upload_id: str) -> None:
+        self._hashes.forget(upload_id)
+        try:
+            os.unlink(self._upload_path(upload_id))
+        except FileNotFoundError as exc:
+            raise UploadNotFound(f"no upload {upload_id}") from exc
+
+    def _publish(self, staging: Path, target: Path) -> None:
+        with open(staging, "rb+") as handle:
+            os.fsync(handle.fileno())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, target)
+        _fsync_dir(target.parent)
+
+
+def _open_for_append(path: Path, offset: int | None) -> tuple[BinaryIO, int]:
+    try:
+        handle = open(path, "r+b")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError as exc:
+        raise UploadNotFound(f"no upload {path.name}") from exc
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        size = os.fstat(handle.fileno()).st_size
+        if offset is not None and offset != size:
+            raise UploadOffsetMismatch(size, offset)
+        if not os.path.exists(path):  # cancelled or committed while we waited for the lock
+            raise UploadNotFound(f"no upload {path.name}")
+        handle.seek(size)
+    except BaseException:
+        handle.close()
+        raise
+    return handle, size
+
+
+def _write(handle: BinaryIO, data: bytes, hasher: Hasher | None) -> None:
+    handle.write(data)
+    handle.flush()
+    if hasher is not None:
+        hasher.update(data)
+
+
+def _hash_file(path: Path, algorithm: str) -> str:
+    hasher = new_hasher(algorithm)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4 * STREAM_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["FilesystemBlobStore"]

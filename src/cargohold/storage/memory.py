@@ -1,0 +1,81 @@
+"""A blob store in process memory: for unit tests and throwaway instances."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+
+from cargohold.core.digest import Digest, new_hasher
+from cargohold.core.errors import BlobNotFound, UploadNotFound, UploadOffsetMismatch
+from cargohold.storage.base import STREAM_CHUNK, check_upload_id, new_upload_id, verify
+
+
+class MemoryBlobStore:
+    def __init__(self) -> None:
+        self._blobs: dict[Digest, bytes] = {}
+        self._uploads: dict[str, bytearray] = {}
+
+    async def size(self, digest: Digest) -> int | None:
+        data = self._blobs.get(digest)
+        return None if data is None else len(data)
+
+    def local_path(self, digest: Digest) -> str | None:
+        return None
+
+    async def read(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        data = self._blobs.get(digest)
+        if data is None:
+            raise BlobNotFound(str(digest))
+        end = len(data) if length is None else min(len(data), offset + length)
+        for start in range(offset, end, STREAM_CHUNK):
+            yield data[start : min(end, start + STREAM_CHUNK)]
+
+    async def put(self, digest: Digest, data: bytes) -> None:
+        hasher = new_hasher(digest.algorithm)
+        hasher.update(data)
+        verify(digest, hasher.hexdigest(), len(data), None)
+        self._blobs.setdefault(digest, bytes(data))
+
+    async def delete(self, digest: Digest) -> None:
+        self._blobs.pop(digest, None)
+
+    async def start_upload(self) -> str:
+        upload_id = new_upload_id()
+        self._uploads[upload_id] = bytearray()
+        return upload_id
+
+    async def append(
+        self, upload_id: str, chunks: AsyncIterable[bytes], offset: int | None = None
+    ) -> int:
+        buffer = self._buffer(upload_id)
+        if offset is not None and offset != len(buffer):
+            raise UploadOffsetMismatch(len(buffer), offset)
+        async for chunk in chunks:
+            buffer += chunk
+        return len(buffer)
+
+    async def upload_size(self, upload_id: str) -> int:
+        return len(self._buffer(upload_id))
+
+    async def commit(self, upload_id: str, digest: Digest, size: int | None = None) -> int:
+        data = bytes(self._buffer(upload_id))
+        del self._uploads[upload_id]
+        hasher = new_hasher(digest.algorithm)
+        hasher.update(data)
+        verify(digest, hasher.hexdigest(), len(data), size)
+        self._blobs.setdefault(digest, data)
+        return len(data)
+
+    async def cancel(self, upload_id: str) -> None:
+        self._buffer(upload_id)
+        del self._uploads[upload_id]
+
+    def _buffer(self, upload_id: str) -> bytearray:
+        buffer = self._uploads.get(check_upload_id(upload_id))
+        if buffer is None:
+            raise UploadNotFound(f"no upload {upload_id}")
+        return buffer
+
+
+__all__ = ["MemoryBlobStore"]
