@@ -86,7 +86,9 @@ def make_image(
     return Image(layers, diff_ids, config, architecture)
 
 
-def write_oci_layout(directory: Path, images: dict[str, Image], index_tag: str | None = None) -> Path:
+def write_oci_layout(
+    directory: Path, images: dict[str, Image], index_tag: str | None = None
+) -> Path:
     """An OCI image layout; each image tagged by its key, or all under one index tag."""
     blobs = directory / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -100,12 +102,18 @@ def write_oci_layout(directory: Path, images: dict[str, Image], index_tag: str |
         entries.append(entry)
     if index_tag is not None:
         inner = json.dumps(
-            {"schemaVersion": 2, "mediaType": OCI_INDEX,
-             "manifests": [{k: v for k, v in e.items() if k != "annotations"} for e in entries]}
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_INDEX,
+                "manifests": [{k: v for k, v in e.items() if k != "annotations"} for e in entries],
+            }
         ).encode()
         (blobs / sha256(inner).removeprefix("sha256:")).write_bytes(inner)
-        entries = [descriptor(OCI_INDEX, inner,
-                              annotations={"org.opencontainers.image.ref.name": index_tag})]
+        entries = [
+            descriptor(
+                OCI_INDEX, inner, annotations={"org.opencontainers.image.ref.name": index_tag}
+            )
+        ]
     (directory / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
     (directory / "index.json").write_text(
         json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})

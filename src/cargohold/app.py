@@ -59,8 +59,9 @@ class Root:
         if path == "/v2" or path.startswith("/v2/"):
             await self._oci(scope, receive, send)
         elif path.startswith("/api/v1/"):
-            await self._rest({**scope, "root_path": scope.get("root_path", "") + "/api/v1"},
-                             receive, send)
+            await self._rest(
+                {**scope, "root_path": scope.get("root_path", "") + "/api/v1"}, receive, send
+            )
         elif path == "/":
             await RedirectResponse("/api/v1/health")(scope, receive, send)
         else:

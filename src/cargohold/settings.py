@@ -49,7 +49,9 @@ class Settings:
     def validated(self) -> Settings:
         host, sep, port = self.listen.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise SettingsError(f"listen must be HOST:PORT, e.g. {DEFAULT_LISTEN}; got {self.listen!r}")
+            raise SettingsError(
+                f"listen must be HOST:PORT, e.g. {DEFAULT_LISTEN}; got {self.listen!r}"
+            )
         if self.workers < 0:
             raise SettingsError("workers must be 0 (one per core) or more")
         return self
@@ -84,7 +86,9 @@ def load_settings(
 ) -> Settings:
     environ = dict(os.environ) if environ is None else environ
     values: dict[str, Any] = {}
-    path = config_file or (Path(environ["CARGOHOLD_CONFIG"]) if "CARGOHOLD_CONFIG" in environ else None)
+    path = config_file or (
+        Path(environ["CARGOHOLD_CONFIG"]) if "CARGOHOLD_CONFIG" in environ else None
+    )
     if path is not None:
         try:
             document = tomllib.loads(path.read_text())

@@ -23,7 +23,9 @@ def main() -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), help="[default: ./cargohold-data]")
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="TOML config file")
 @click.option("--workers", type=int, help="server processes [default: one per core]")
-def serve(listen: str | None, data_dir: Path | None, config: Path | None, workers: int | None) -> None:
+def serve(
+    listen: str | None, data_dir: Path | None, config: Path | None, workers: int | None
+) -> None:
     """Run cargohold on the embedded default: SQLite + files in the data directory."""
     from cargohold.cli.serve import run
 

@@ -22,7 +22,8 @@ def run(settings: Settings) -> int:
     if bootstrap.generated_password is not None:
         click.echo(
             f"bootstrap admin: user {settings.admin_user!r}, password "
-            f"{bootstrap.generated_password!r} (shown once; set CARGOHOLD_ADMIN_PASSWORD to choose it)"
+            f"{bootstrap.generated_password!r} "
+            "(shown once; set CARGOHOLD_ADMIN_PASSWORD to choose it)"
         )
     click.echo(f"log in: docker login {settings.listen} -u {settings.admin_user}")
     click.echo(f"REST API: {url}/api/v1/repositories")

@@ -72,7 +72,7 @@ class CargoholdClient:
         return response
 
     def health(self) -> bool:
-        return self._request("GET", "/health").json().get("status") == "ok"
+        return bool(self._request("GET", "/health").json().get("status") == "ok")
 
     def list_repositories(self) -> list[Repository]:
         return [Repository.from_json(d) for d in self._request("GET", "/repositories").json()]

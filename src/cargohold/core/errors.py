@@ -191,7 +191,7 @@ __all__ = [
     "StorageError",
     "TagImmutable",
     "Unauthorized",
+    "Unsupported",
     "UploadNotFound",
     "UploadOffsetMismatch",
-    "Unsupported",
 ]

@@ -122,7 +122,9 @@ class ManifestQueries:
     ) -> list[str] | None:
         """Tags in lexical order after ``last``; None when the name holds no manifest."""
         with self._engine.connect() as connection:
-            query = sa.select(tags.c.tag).where(tags.c.repository == repository, tags.c.name == name)
+            query = sa.select(tags.c.tag).where(
+                tags.c.repository == repository, tags.c.name == name
+            )
             if last is not None:
                 query = query.where(tags.c.tag > last)
             query = query.order_by(tags.c.tag)

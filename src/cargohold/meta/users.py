@@ -38,7 +38,9 @@ class UserQueries:
 
     def count(self) -> int:
         with self._engine.connect() as connection:
-            return int(connection.execute(sa.select(sa.func.count()).select_from(users)).scalar_one())
+            return int(
+                connection.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
+            )
 
 
 __all__ = ["UserQueries"]

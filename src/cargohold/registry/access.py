@@ -89,9 +89,7 @@ class AccessControl:
         if action is Action.READ and repository.anonymous_read:
             return
         if principal is None:
-            raise Unauthorized(
-                f"authentication required to {action} repository {repository.key!r}"
-            )
+            raise Unauthorized(f"authentication required to {action} repository {repository.key!r}")
         raise Denied(f"user {principal.name!r} may not {action} repository {repository.key!r}")
 
     def allows(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
@@ -150,10 +151,8 @@ class Blobs:
 
     async def cancel(self, name: ImageName, upload_id: str) -> None:
         await self._check_owner(name, upload_id)
-        try:
+        with contextlib.suppress(UploadNotFound):
             await self._store.cancel(upload_id)
-        except UploadNotFound:
-            pass
         await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
 
     async def put_small(self, name: ImageName, digest: Digest, data: bytes) -> None:

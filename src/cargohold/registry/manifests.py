@@ -84,16 +84,17 @@ class Manifests:
             annotations=manifest.annotations,
         )
         new = NewManifest(
-            name.repository, name.image, record, tuple(sorted({str(c) for c in children})),
+            name.repository,
+            name.image,
+            record,
+            tuple(sorted({str(c) for c in children})),
             reference.tag,
         )
         await to_thread.run_sync(self._meta.manifests.put, new)
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
 
     async def _check_references(self, name: ImageName, manifest: Manifest) -> None:
-        blobs = [
-            d for d in manifest.layers if d.media_type not in mt.NON_DISTRIBUTABLE_LAYERS
-        ]
+        blobs = [d for d in manifest.layers if d.media_type not in mt.NON_DISTRIBUTABLE_LAYERS]
         if manifest.config is not None:
             blobs.append(manifest.config)
         wanted = sorted({str(d.digest) for d in blobs})

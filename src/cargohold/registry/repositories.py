@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from anyio import to_thread
 
-from cargohold.core.errors import NameUnknown, RepositoryExists, RepositoryInvalid, RepositoryUnknown
+from cargohold.core.errors import (
+    NameUnknown,
+    RepositoryExists,
+    RepositoryInvalid,
+    RepositoryUnknown,
+)
 from cargohold.core.names import validate_repository_key
 from cargohold.meta.records import RepositoryRecord
 from cargohold.meta.store import MetadataStore
@@ -45,7 +50,7 @@ class Repositories:
             )
         return record
 
-    async def list(self) -> list[RepositoryRecord]:
+    async def all(self) -> list[RepositoryRecord]:
         return await to_thread.run_sync(self._meta.repositories.list)
 
     async def create(

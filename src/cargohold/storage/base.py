@@ -27,7 +27,9 @@ class BlobReader(Protocol):
     def local_path(self, digest: Digest) -> str | None:
         """A file the server may send without copying through Python, if the driver has one."""
 
-    def read(self, digest: Digest, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+    def read(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
         """Stream ``length`` bytes (all when None) from ``offset``; raises BlobNotFound."""
 
     async def put(self, digest: Digest, data: bytes) -> None:
@@ -41,7 +43,9 @@ class BlobWriter(Protocol):
     async def start_upload(self) -> str:
         """Open an upload session and return its id."""
 
-    async def append(self, upload_id: str, chunks: AsyncIterable[bytes], offset: int | None = None) -> int:
+    async def append(
+        self, upload_id: str, chunks: AsyncIterable[bytes], offset: int | None = None
+    ) -> int:
         """Append a stream to the upload; ``offset`` must equal its size when given.
 
         Returns the new size. Raises UploadNotFound or UploadOffsetMismatch.

@@ -12,6 +12,7 @@ the whole blob, never a partial one under its digest.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import uuid
@@ -97,10 +98,8 @@ class FilesystemBlobStore:
         self._publish(staging, target)
 
     async def delete(self, digest: Digest) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._blob_path(digest))
-        except FileNotFoundError:
-            pass
 
     # --- uploads ------------------------------------------------------------------------
 

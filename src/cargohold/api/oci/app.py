@@ -29,7 +29,6 @@ from cargohold.registry.registry import Registry
 Handler = Callable[[Call], Awaitable[Response]]
 
 
-
 class OciApp:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
@@ -41,8 +40,12 @@ class OciApp:
         self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
             (
                 re.compile(rf"^/v2/{name}/manifests/(?P<reference>[^/]+)$"),
-                {"GET": manifests.get, "HEAD": manifests.head, "PUT": manifests.put,
-                 "DELETE": manifests.delete},
+                {
+                    "GET": manifests.get,
+                    "HEAD": manifests.head,
+                    "PUT": manifests.put,
+                    "DELETE": manifests.delete,
+                },
             ),
             (
                 re.compile(rf"^/v2/{name}/blobs/uploads/?$"),
@@ -50,8 +53,12 @@ class OciApp:
             ),
             (
                 re.compile(rf"^/v2/{name}/blobs/uploads/(?P<upload>[^/]+)$"),
-                {"GET": uploads.status, "PATCH": uploads.patch, "PUT": uploads.put,
-                 "DELETE": uploads.cancel},
+                {
+                    "GET": uploads.status,
+                    "PATCH": uploads.patch,
+                    "PUT": uploads.put,
+                    "DELETE": uploads.cancel,
+                },
             ),
             (
                 re.compile(rf"^/v2/{name}/blobs/(?P<digest>[^/]+)$"),

@@ -29,8 +29,9 @@ class PathSendResponse(Response):
         self._registry = registry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code,
-                    "headers": self.raw_headers})
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
         if self._info.path is not None and PATHSEND in scope.get("extensions", {}):
             await send({"type": PATHSEND, "path": self._info.path})
             return

@@ -15,7 +15,9 @@ CHALLENGE = {"WWW-Authenticate": 'Basic realm="cargohold"'}
 log = logging.getLogger("cargohold.api.oci")
 
 
-def error_response(exc: RegistryError, method: str, extra: dict[str, str] | None = None) -> Response:
+def error_response(
+    exc: RegistryError, method: str, extra: dict[str, str] | None = None
+) -> Response:
     entry: dict[str, object] = {"code": exc.code, "message": exc.message}
     if exc.detail is not None:
         entry["detail"] = exc.detail

@@ -29,7 +29,7 @@ class ListingEndpoints:
         limit, last = call.page()
         readable = [
             repository.key
-            for repository in await self._registry.repositories.list()
+            for repository in await self._registry.repositories.all()
             if self._registry.access.allows(call.principal, repository, Action.READ)
         ]
         names = [] if limit == 0 else await self._registry.manifests.catalog(last, limit, readable)

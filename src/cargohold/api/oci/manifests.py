@@ -65,9 +65,7 @@ class ManifestEndpoints:
 def _accepted(call: Call) -> frozenset[str] | None:
     """Manifest media types the client lists in Accept; None when it accepts any."""
     values = call.request.headers.getlist("accept")
-    types = {
-        part.split(";", 1)[0].strip().lower() for value in values for part in value.split(",")
-    }
+    types = {part.split(";", 1)[0].strip().lower() for value in values for part in value.split(",")}
     if "*/*" in types:
         return None
     wanted = frozenset(t for t in types if t in mt.MANIFESTS)
@@ -77,9 +75,7 @@ def _accepted(call: Call) -> frozenset[str] | None:
 async def _read_limited(call: Call) -> bytes:
     length = call.request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_MANIFEST_BYTES:
-        raise ManifestTooLarge(
-            f"manifest is {length} bytes; the limit is {MAX_MANIFEST_BYTES}"
-        )
+        raise ManifestTooLarge(f"manifest is {length} bytes; the limit is {MAX_MANIFEST_BYTES}")
     parts: list[bytes] = []
     total = 0
     async for chunk in call.request.stream():

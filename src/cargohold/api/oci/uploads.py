@@ -101,9 +101,7 @@ def _offset(call: Call) -> int | None:
         return None
     match = _CONTENT_RANGE.match(header.strip())
     if match is None:
-        raise BlobUploadInvalid(
-            f"malformed Content-Range {header[:100]!r}; expected <start>-<end>"
-        )
+        raise BlobUploadInvalid(f"malformed Content-Range {header[:100]!r}; expected <start>-<end>")
     start, end = int(match.group(1)), int(match.group(2))
     if end < start:
         raise BlobUploadInvalid(f"Content-Range {header[:100]!r} ends before it starts")

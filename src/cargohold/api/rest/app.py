@@ -19,7 +19,7 @@ from cargohold.registry.access import Action, Principal
 from cargohold.registry.registry import Registry
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _repository_json(record: RepositoryRecord) -> dict[str, Any]:
@@ -37,14 +37,16 @@ class RestApp:
         self._registry = registry
         self._router = Router(
             routes=[
-                Route("/health", self._methods(GET=self.health)),
+                Route("/health", self._methods(GET=self.health), methods=ALL_METHODS),
                 Route(
                     "/repositories",
                     self._methods(GET=self.list_repositories, POST=self.create_repository),
+                    methods=ALL_METHODS,
                 ),
                 Route(
                     "/repositories/{key}",
                     self._methods(GET=self.get_repository, DELETE=self.delete_repository),
+                    methods=ALL_METHODS,
                 ),
             ],
             default=self._not_found,
@@ -86,7 +88,7 @@ class RestApp:
     async def list_repositories(self, request: Request) -> Response:
         principal = await self._principal(request)
         access = self._registry.access
-        records = await self._registry.repositories.list()
+        records = await self._registry.repositories.all()
         visible = [r for r in records if access.allows(principal, r, Action.READ)]
         return JSONResponse([_repository_json(r) for r in visible])
 

@@ -107,6 +107,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("users", "uploads", "tags", "manifest_refs", "manifests", "blob_links",
-                  "blobs", "repositories"):
+    for table in (
+        "users",
+        "uploads",
+        "tags",
+        "manifest_refs",
+        "manifests",
+        "blob_links",
+        "blobs",
+        "repositories",
+    ):
         op.drop_table(table)

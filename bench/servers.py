@@ -1,0 +1,225 @@
+"""The two servers under test, each a real process on a free loopback port, in its own group.
+
+:class:`Servers` starts cargohold and the reference registry (``docker-registry``, CNCF
+distribution) and stops both by process group when it exits, SIGTERM first, SIGKILL after a
+grace period, whatever happened in between.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+HOST = "127.0.0.1"
+CARGOHOLD = "cargohold"
+REFERENCE = "docker-registry"
+ADMIN = ("admin", "secret")
+REGISTRY_BINARY = "/usr/bin/docker-registry"
+START_TIMEOUT = 60.0
+STOP_GRACE = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A running server as the load generators see it."""
+
+    label: str
+    host: str
+    port: int
+    pgid: int
+    auth: tuple[str, str] | None  # credentials to push with; pulls are anonymous
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class ServerProcess:
+    def __init__(self, label: str, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.label = label
+        self.log = log
+        with log.open("wb") as sink:
+            self._process = subprocess.Popen(
+                argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the group is the server
+            )
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def wait_ready(self, url: str, ok: tuple[int, ...]) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.label} exited with {self._process.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                if httpx.get(url, timeout=2.0).status_code in ok:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.label} not ready after {START_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM to the whole group, SIGKILL to what is left after the grace period."""
+        pgid = self._process.pid
+        _signal_group(pgid, signal.SIGTERM)
+        try:
+            self._process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        deadline = time.monotonic() + STOP_GRACE
+        while _group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _group_alive(pgid):
+            _signal_group(pgid, signal.SIGKILL)
+        try:
+            self._process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            print(f"warning: {self.label} (pid {pgid}) did not exit", file=sys.stderr)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_cargohold(workdir: Path, workers: int) -> tuple[ServerProcess, Target]:
+    port = free_port()
+    data = workdir / "cargohold-data"
+    env = {
+        **os.environ,
+        "CARGOHOLD_ADMIN_PASSWORD": ADMIN[1],
+        "CARGOHOLD_WORKERS": str(workers),
+    }
+    argv = [sys.executable, "-m", "cargohold.cli.main", "serve"]
+    argv += ["--listen", f"{HOST}:{port}", "--data-dir", str(data)]
+    server = ServerProcess(CARGOHOLD, argv, env, workdir / "cargohold.log")
+    return server, Target(CARGOHOLD, HOST, port, server.pid, ADMIN)
+
+
+def start_reference_registry(workdir: Path) -> tuple[ServerProcess, Target]:
+    binary = shutil.which("docker-registry") or REGISTRY_BINARY
+    if not Path(binary).exists():
+        raise RuntimeError("docker-registry is missing: apt-get install -y docker-registry")
+    port = free_port()
+    root = workdir / "registry-data"
+    root.mkdir()
+    config = workdir / "registry.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log:\n"
+        "  level: error\n"
+        "  accesslog:\n"
+        "    disabled: true\n"
+        "storage:\n"
+        "  filesystem:\n"
+        f"    rootdirectory: {root}\n"
+        "  delete:\n"
+        "    enabled: true\n"
+        "http:\n"
+        f"  addr: {HOST}:{port}\n"
+    )
+    server = ServerProcess(
+        REFERENCE, [binary, "serve", str(config)], dict(os.environ), workdir / "registry.log"
+    )
+    return server, Target(REFERENCE, HOST, port, server.pid, None)
+
+
+class Servers:
+    """Both servers, started on enter and stopped on exit (also on error or Ctrl-C)."""
+
+    def __init__(self, workdir: Path, cargohold_workers: int) -> None:
+        self._workdir = workdir
+        self._workers = cargohold_workers
+        self._stack = ExitStack()
+        self.processes: list[ServerProcess] = []
+        self.targets: list[Target] = []
+
+    def __enter__(self) -> Servers:
+        try:
+            cargohold, target = start_cargohold(self._workdir, self._workers)
+            self._track(cargohold, target)
+            reference, reference_target = start_reference_registry(self._workdir)
+            self._track(reference, reference_target)
+            cargohold.wait_ready(f"{target.base_url}/api/v1/health", (200,))
+            reference.wait_ready(f"{reference_target.base_url}/v2/", (200,))
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _track(self, process: ServerProcess, target: Target) -> None:
+        self._stack.callback(process.stop)
+        self.processes.append(process)
+        self.targets.append(target)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    def problems(self) -> dict[str, list[str]]:
+        """Lines of each server's log that look like errors (tracebacks, ERROR, panics)."""
+        found: dict[str, list[str]] = {}
+        for process in self.processes:
+            try:
+                text = process.log.read_text(errors="replace")
+            except OSError:
+                continue
+            lines = [
+                line
+                for line in text.splitlines()
+                if any(mark in line for mark in ("Traceback", "ERROR", "Error", "panic", "level=error"))
+            ]
+            if lines:
+                found[process.label] = lines
+        return found
+
+
+__all__ = ["CARGOHOLD", "REFERENCE", "ServerProcess", "Servers", "Target", "free_port"]

@@ -1,0 +1,81 @@
+"""The REST API for repositories, and the CLI built on its client."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.integration.conftest import AUTH
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_defaults_exist(client: httpx.AsyncClient) -> None:
+    listed = await client.get("/api/v1/repositories")
+    assert [r["key"] for r in listed.json()] == ["dev", "prod", "staging"]
+    assert all(r["format"] == "docker" and r["anonymousRead"] for r in listed.json())
+
+
+async def test_create_get_delete(client: httpx.AsyncClient) -> None:
+    created = await client.post(
+        "/api/v1/repositories", json={"key": "team-a", "description": "team A images"}, headers=AUTH
+    )
+    assert created.status_code == 201
+    assert created.headers["Location"] == "/api/v1/repositories/team-a"
+    fetched = await client.get("/api/v1/repositories/team-a", headers=AUTH)
+    assert fetched.json()["description"] == "team A images"
+    pushed = await client.post("/v2/team-a/app/blobs/uploads/", headers=AUTH)
+    assert pushed.status_code == 202
+    assert (await client.delete("/api/v1/repositories/team-a", headers=AUTH)).status_code == 204
+    gone = await client.get("/api/v1/repositories/team-a", headers=AUTH)
+    assert gone.status_code == 404
+    assert gone.headers["Content-Type"] == "application/problem+json"
+    after = await client.post("/v2/team-a/app/blobs/uploads/", headers=AUTH)
+    assert after.status_code == 404
+    assert after.json()["errors"][0]["code"] == "NAME_UNKNOWN"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"key": "dev"}, 409, "REPOSITORY_EXISTS"),
+        ({"key": "Bad Key"}, 400, "REPOSITORY_INVALID"),
+        ({"key": "x", "format": "maven"}, 400, "REPOSITORY_INVALID"),
+        ({"key": "x", "kind": "virtual"}, 400, "REPOSITORY_INVALID"),
+        ({"key": 5}, 400, "BAD_REQUEST"),
+        ({"key": "x", "anonymousRead": "yes"}, 400, "BAD_REQUEST"),
+        ([], 400, "BAD_REQUEST"),
+    ],
+)
+async def test_invalid_creations(
+    client: httpx.AsyncClient, body: object, status: int, code: str
+) -> None:
+    response = await client.post("/api/v1/repositories", json=body, headers=AUTH)
+    assert response.status_code == status
+    problem = response.json()
+    assert problem["code"] == code
+    assert problem["status"] == status
+    assert problem["detail"]
+
+
+async def test_not_json(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/repositories", content=b"{nope", headers=AUTH)
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["detail"]
+
+
+async def test_admin_only(client: httpx.AsyncClient) -> None:
+    anonymous = await client.post("/api/v1/repositories", json={"key": "x"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Basic")
+    deleted = await client.delete("/api/v1/repositories/dev")
+    assert deleted.status_code == 401
+
+
+async def test_unknown_paths_and_methods(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/api/v1/nothing")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "NOT_FOUND"
+    wrong = await client.put("/api/v1/repositories", headers=AUTH)
+    assert wrong.status_code == 405
+    assert wrong.json()["code"] == "UNSUPPORTED"

@@ -1,0 +1,189 @@
+"""Real processes for end-to-end tests: the cargohold server and dockerd, each started on
+loopback or a private socket and stopped by its PID."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "e2e-secret-password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cargohold_command() -> list[str]:
+    return [sys.executable, "-m", "cargohold.cli.main"]
+
+
+@dataclass
+class CargoholdServer:
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    workers: int = 2
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def start(self, timeout: float = 30) -> CargoholdServer:
+        self.log_path = self.data_dir.parent / f"cargohold-{self.port}.log"
+        env = {
+            **os.environ,
+            "CARGOHOLD_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "CARGOHOLD_WORKERS": str(self.workers),
+        }
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *cargohold_command(),
+                    "serve",
+                    "--listen",
+                    self.host,
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"cargohold exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"cargohold did not start in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def kill9(self) -> None:
+        """Kill the server and all its workers at once, as a crash would."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            code = self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):  # workers that outlived the parent
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process = None
+        return code
+
+
+@dataclass
+class Dockerd:
+    root: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.root}/docker.sock"
+
+    def start(self, timeout: float = 60) -> Dockerd:
+        binary = shutil.which("dockerd")
+        if binary is None:
+            raise RuntimeError("dockerd is not installed (Debian package docker.io)")
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - lives as long as dockerd
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--storage-driver=vfs",
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                f"--data-root={self.root}/data",
+                f"--exec-root={self.root}/exec",
+                f"--pidfile={self.root}/docker.pid",
+                "-H",
+                self.host,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    "dockerd exited early: " + (self.root / "dockerd.log").read_text()
+                )
+            if self.docker("info", check=False).returncode == 0:
+                return self
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("dockerd did not start")
+
+    def docker(
+        self,
+        *args: str,
+        check: bool = True,
+        stdin: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        client = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker"
+        env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_CONFIG": str(self.root / "config")}
+        result = subprocess.run(
+            [client, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            input=stdin,
+            timeout=300,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"docker {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+        subprocess.run(["umount", "-R", str(self.root / "exec")], capture_output=True, check=False)
+
+
+__all__ = ["ADMIN_PASSWORD", "ADMIN_USER", "CargoholdServer", "Dockerd", "free_port"]

@@ -1,0 +1,103 @@
+"""Settings precedence and the change-aware cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cargohold.registry.cache import ChangeAwareCache, ContentCache
+from cargohold.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings(environ={})
+    assert settings.listen == "127.0.0.1:5000"
+    assert settings.data_dir == Path("./cargohold-data")
+    assert (settings.host, settings.port) == ("127.0.0.1", 5000)
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    config = tmp_path / "cargohold.toml"
+    config.write_text('listen = "0.0.0.0:6000"\ndata-dir = "/srv/a"\nworkers = 3\n')
+    from_file = load_settings(config, environ={})
+    assert (from_file.listen, from_file.data_dir, from_file.workers) == (
+        "0.0.0.0:6000",
+        Path("/srv/a"),
+        3,
+    )
+    env = {"CARGOHOLD_DATA_DIR": "/srv/b", "CARGOHOLD_CONFIG": str(config)}
+    from_env = load_settings(environ=env)
+    assert (from_env.listen, from_env.data_dir) == ("0.0.0.0:6000", Path("/srv/b"))
+    flagged = load_settings(environ=env, overrides={"listen": "127.0.0.1:7000", "workers": None})
+    assert (flagged.listen, flagged.workers) == ("127.0.0.1:7000", 3)
+
+
+@pytest.mark.parametrize("listen", ["5000", "host:", "host:99999", ":80"])
+def test_bad_listen(listen: str) -> None:
+    with pytest.raises(SettingsError):
+        load_settings(environ={"CARGOHOLD_LISTEN": listen})
+
+
+def test_unknown_key_in_file(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("lisen = 'x'\n")
+    with pytest.raises(SettingsError, match="lisen"):
+        load_settings(config, environ={})
+
+
+def test_worker_count() -> None:
+    assert Settings(workers=3).worker_count == 3
+    assert Settings(workers=0).worker_count >= 1
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_change_aware_cache_forgets_on_change() -> None:
+    generation = [1]
+    loads: list[str] = []
+    cache: ChangeAwareCache[str, str] = ChangeAwareCache(lambda: generation[0])
+
+    async def load() -> str:
+        loads.append("x")
+        return f"value@{generation[0]}"
+
+    assert await cache.get("k", load) == "value@1"
+    assert await cache.get("k", load) == "value@1"
+    assert len(loads) == 1
+    generation[0] = 2
+    assert await cache.get("k", load) == "value@2"
+    assert len(loads) == 2
+
+
+@pytest.mark.anyio
+async def test_change_during_load_is_not_cached() -> None:
+    generation = [1]
+    cache: ChangeAwareCache[str, int] = ChangeAwareCache(lambda: generation[0])
+
+    async def racing_load() -> int:
+        generation[0] += 1  # a write lands while we read
+        return 0
+
+    await cache.get("k", racing_load)
+
+    async def fresh() -> int:
+        return 42
+
+    assert await cache.get("k", fresh) == 42
+
+
+def test_content_cache_is_bounded() -> None:
+    cache: ContentCache[str, bytes] = ContentCache(10, len)
+    cache.put("a", b"12345")
+    cache.put("b", b"12345")
+    assert cache.get("a") == b"12345"
+    cache.put("c", b"123")
+    assert cache.get("b") is None  # least recently used went first
+    assert cache.get("a") == b"12345"
+    cache.put("big", b"x" * 11)
+    assert cache.get("big") is None
