@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -110,6 +111,7 @@ class CargoholdServer:
 class Dockerd:
     root: Path
     process: subprocess.Popen[bytes] | None = None
+    _log: BinaryIO | None = None
 
     @property
     def host(self) -> str:
@@ -120,7 +122,7 @@ class Dockerd:
         if binary is None:
             raise RuntimeError("dockerd is not installed (Debian package docker.io)")
         self.root.mkdir(parents=True, exist_ok=True)
-        log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - lives as long as dockerd
+        self._log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
                 binary,
@@ -134,7 +136,7 @@ class Dockerd:
                 "-H",
                 self.host,
             ],
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -183,6 +185,8 @@ class Dockerd:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
         self.process = None
+        if self._log is not None:
+            self._log.close()
         subprocess.run(["umount", "-R", str(self.root / "exec")], capture_output=True, check=False)
 
 

@@ -44,9 +44,6 @@ class Manifests:
         self._store = store
         self._meta = meta
         self._blobs = blobs
-        self._tags: ChangeAwareCache[tuple[str, str, str], str | None] = ChangeAwareCache(
-            meta.changes.read
-        )
         self._records: ChangeAwareCache[tuple[str, str, str], ManifestRecord | None] = (
             ChangeAwareCache(meta.changes.read)
         )
@@ -125,18 +122,31 @@ class Manifests:
     # --- pull ---------------------------------------------------------------------------
 
     async def resolve(self, name: ImageName, reference: Reference) -> ManifestRecord:
-        if reference.tag is not None:
-            digest = await self._resolve_tag(name, reference.tag)
-            if digest is None:
+        """The manifest a tag or digest names (one cache lookup on the hot path)."""
+
+        async def load() -> ManifestRecord | None:
+            return await to_thread.run_sync(self._load, name, reference)
+
+        record = await self._records.get((name.repository, name.image, str(reference)), load)
+        if record is None:
+            if reference.tag is not None:
                 raise ManifestUnknown(
                     f"tag {reference.tag!r} not found in {name}", {"tag": reference.tag}
                 )
-        else:
-            digest = str(reference.digest)
-        record = await self._record(name, digest)
-        if record is None:
-            raise ManifestUnknown(f"manifest {digest} not found in {name}", {"digest": digest})
+            raise ManifestUnknown(
+                f"manifest {reference.digest} not found in {name}",
+                {"digest": str(reference.digest)},
+            )
         return record
+
+    def _load(self, name: ImageName, reference: Reference) -> ManifestRecord | None:
+        queries = self._meta.manifests
+        digest = (
+            str(reference.digest)
+            if reference.tag is None
+            else queries.resolve_tag(name.repository, name.image, reference.tag)
+        )
+        return None if digest is None else queries.get(name.repository, name.image, digest)
 
     async def get(
         self, name: ImageName, reference: Reference, accepted: Collection[str] | None = None
@@ -162,22 +172,6 @@ class Manifests:
         body = b"".join(chunks)
         self._bodies.put(digest, body)
         return body
-
-    async def _resolve_tag(self, name: ImageName, tag: str) -> str | None:
-        async def load() -> str | None:
-            return await to_thread.run_sync(
-                self._meta.manifests.resolve_tag, name.repository, name.image, tag
-            )
-
-        return await self._tags.get((name.repository, name.image, tag), load)
-
-    async def _record(self, name: ImageName, digest: str) -> ManifestRecord | None:
-        async def load() -> ManifestRecord | None:
-            return await to_thread.run_sync(
-                self._meta.manifests.get, name.repository, name.image, digest
-            )
-
-        return await self._records.get((name.repository, name.image, digest), load)
 
     # --- delete, list -------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from starlette.responses import Response
 
 from cargohold.api.oci.call import Call
@@ -64,7 +66,11 @@ class ManifestEndpoints:
 
 def _accepted(call: Call) -> frozenset[str] | None:
     """Manifest media types the client lists in Accept; None when it accepts any."""
-    values = call.request.headers.getlist("accept")
+    return _parse_accept(tuple(call.request.headers.getlist("accept")))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_accept(values: tuple[str, ...]) -> frozenset[str] | None:
     types = {part.split(";", 1)[0].strip().lower() for value in values for part in value.split(",")}
     if "*/*" in types:
         return None
