@@ -216,12 +216,14 @@ def main() -> None:
     args = parser.parse_args()
     options = options_from(args)
     image = build_image()
-    with tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir:
-        with Servers(Path(workdir), args.workers) as servers:
-            for target in servers.targets:
-                push_image(target, image)
-            results = [run_fanout(target, image, options) for target in servers.targets]
-            problems = servers.problems()
+    with (
+        tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir,
+        Servers(Path(workdir), args.workers) as servers,
+    ):
+        for target in servers.targets:
+            push_image(target, image)
+        results = [run_fanout(target, image, options) for target in servers.targets]
+        problems = servers.problems()
     print(f"## Fan-out pull: {describe(image, options)}\n")
     print(fanout_table(results))
     for line in error_lines(results):

@@ -1,7 +1,7 @@
 """What a server costs while it works: CPU seconds and resident memory of a process group.
 
-Read from ``/proc`` (Linux), with no extra dependency. A server started in its own session is
-its own process group, so the group holds the server and every worker it forks.
+Read from ``/proc`` (Linux), with no extra dependency. A server started as the leader of a new
+process group keeps its workers in that group, so the group is the whole server.
 """
 
 from __future__ import annotations

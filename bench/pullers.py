@@ -86,9 +86,8 @@ class _Machine:
     ) -> tuple[int, dict[str, str], bytes, str]:
         connection = await self._connection(index)
         all_headers = [("User-Agent", USER_AGENT), *headers]
-        response = await connection.request(
-            "GET", path, all_headers, keep_body=keep, timeout=REQUEST_TIMEOUT
-        )
+        async with asyncio.timeout(REQUEST_TIMEOUT):
+            response = await connection.request("GET", path, all_headers, keep_body=keep)
         self.body_bytes += response.length
         return response.status, response.headers, response.body, response.sha256
 

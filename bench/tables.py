@@ -38,7 +38,11 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         )
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join("-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths)) + "|"
+    rule = (
+        "|"
+        + "|".join("-" * (w + 1) + ":" if i else ":" + "-" * (w + 1) for i, w in enumerate(widths))
+        + "|"
+    )
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
 
 

@@ -84,8 +84,11 @@ class Connection(asyncio.BufferedProtocol):
         headers: Sequence[tuple[str, str]] = (),
         *,
         keep_body: bool = False,
-        timeout: float = 60.0,
     ) -> Response:
+        """Send one request and read its whole response; bound it with ``asyncio.timeout``.
+
+        An error or a cancellation while waiting closes the connection.
+        """
         if not self.usable or self._transport is None:
             raise ConnectionError("connection is closed or busy")
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._authority}"]
@@ -93,7 +96,7 @@ class Connection(asyncio.BufferedProtocol):
         future = self._begin(method, keep_body)
         self._transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         try:
-            return await asyncio.wait_for(future, timeout)
+            return await future
         except BaseException:
             self.close()
             raise

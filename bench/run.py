@@ -1,0 +1,74 @@
+"""Every benchmark against cargohold and docker-registry in one run, then all the tables.
+
+    .venv/bin/python -m bench.run                 # 1000 machines, 10 s per small-request test
+    .venv/bin/python -m bench.run --machines 200 --duration 5
+
+Both servers start fresh in a temporary directory, get the same image pushed, serve the fan-out
+pull and then the small-request load, and are stopped at the end whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import fanout, small_requests
+from bench.image import build_image, push_image
+from bench.servers import Servers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    fanout.add_arguments(parser)
+    small_requests.add_arguments(parser)
+    parser.add_argument("--only", choices=("all", "fanout", "small"), default="all")
+    args = parser.parse_args()
+    pull_options = fanout.options_from(args)
+    rate_options = small_requests.options_from(args)
+    started = time.monotonic()
+    image = build_image()
+    pulls: list[fanout.FanoutResult] = []
+    rates: list[small_requests.RateResult] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir,
+        Servers(Path(workdir), args.workers) as servers,
+    ):
+        for target in servers.targets:
+            push_image(target, image)
+        if args.only in ("all", "fanout"):
+            for target in servers.targets:
+                print(f"fan-out pull from {target.label} ...", file=sys.stderr, flush=True)
+                pulls.append(fanout.run_fanout(target, image, pull_options))
+        if args.only in ("all", "small"):
+            print("small requests ...", file=sys.stderr, flush=True)
+            rates = small_requests.run_rates(servers.targets, image, rate_options)
+        problems = servers.problems()
+    print(
+        f"# cargohold vs docker-registry on {os.cpu_count()} cores, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, "
+        f"cargohold with {args.workers} workers\n"
+    )
+    if pulls:
+        print(f"## Fan-out pull: {fanout.describe(image, pull_options)}\n")
+        print(fanout.fanout_table(pulls))
+        for line in fanout.error_lines(pulls):
+            print(line)
+        print()
+    if rates:
+        print(f"## Small requests: {small_requests.describe(rates, rate_options)}\n")
+        print(small_requests.rates_table(rates))
+        print()
+    for label, lines in problems.items():
+        print(f"{label} log: {len(lines)} error lines; the first ones:")
+        for line in lines[:5]:
+            print(f"    {line[:300]}")
+    print(f"total time {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
