@@ -82,9 +82,9 @@ def build_app(registry: Registry) -> Root:
     return Root(registry)
 
 
-def create_app() -> Root:
-    """Entry point for each server worker: settings come from the environment."""
-    settings = load_settings()
+def create_app(settings: Settings | None = None) -> Root:
+    """What each server worker runs; without settings, they come from the environment."""
+    settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level.upper())
     store, meta = open_stores(settings, migrate=False)
     return build_app(Registry.build(store, meta))

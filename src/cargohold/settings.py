@@ -109,17 +109,4 @@ def load_settings(
     return replace(Settings(), **values).validated()
 
 
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The environment that makes ``load_settings`` give back ``settings`` (for workers)."""
-    env = {
-        "CARGOHOLD_LISTEN": settings.listen,
-        "CARGOHOLD_DATA_DIR": str(settings.data_dir.resolve()),
-        "CARGOHOLD_DATABASE_URL": settings.database_url,
-        "CARGOHOLD_WORKERS": str(settings.workers),
-        "CARGOHOLD_ADMIN_USER": settings.admin_user,
-        "CARGOHOLD_LOG_LEVEL": settings.log_level,
-    }
-    return env
-
-
-__all__ = ["Settings", "SettingsError", "load_settings", "settings_environment"]
+__all__ = ["Settings", "SettingsError", "load_settings"]

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import functools
 
 import click
-from granian.constants import Interfaces
-from granian.server import Server
 
-from cargohold.app import prepare
-from cargohold.settings import Settings, settings_environment
+from cargohold.app import create_app, prepare
+from cargohold.server import serve
+from cargohold.settings import Settings
 
 
 def run(settings: Settings) -> int:
     bootstrap = prepare(settings)
-    os.environ.update(settings_environment(settings))
     url = f"http://{settings.listen}"
     click.echo(f"cargohold listening on {url} (data in {settings.data_dir.resolve()})")
     if bootstrap.created_repositories:
@@ -27,19 +25,9 @@ def run(settings: Settings) -> int:
         )
     click.echo(f"log in: docker login {settings.listen} -u {settings.admin_user}")
     click.echo(f"REST API: {url}/api/v1/repositories")
-    server = Server(
-        "cargohold.app:create_app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.worker_count,
-        factory=True,
-        log_access=False,
-        backlog=2048,
-        websockets=False,
+    return serve(
+        functools.partial(create_app, settings), settings.host, settings.port, settings.worker_count
     )
-    server.serve()
-    return 0
 
 
 __all__ = ["run"]

@@ -1,0 +1,116 @@
+"""Worker processes: one listening socket, one asyncio loop per process, clean shutdown.
+
+The parent binds the socket, forks the workers and restarts one that dies. SIGTERM or
+SIGINT stops accepting, lets every request in flight finish (up to ``GRACE_SECONDS``) and
+exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+
+from cargohold.server.http import ASGIApp, HttpProtocol, ServerState
+
+GRACE_SECONDS = 10.0
+log = logging.getLogger("cargohold.server")
+
+
+def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    state = ServerState()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    address = sock.getsockname()
+    server = await loop.create_server(
+        lambda: HttpProtocol(app, state, (str(address[0]), int(address[1]))),
+        sock=sock,
+        backlog=2048,
+    )
+    await stop.wait()
+    state.stopping = True
+    server.close()
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        for connection in list(state.connections):
+            if connection.is_idle():
+                connection.close()
+        if not state.connections:
+            break
+        await asyncio.sleep(0.05)
+    for connection in list(state.connections):
+        connection.close()
+    await asyncio.sleep(0)
+
+
+def _worker(factory: Callable[[], ASGIApp], sock: socket.socket) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; SIGTERM stops us
+    app = factory()
+    asyncio.run(_serve_socket(app, sock))
+
+
+def serve(factory: Callable[[], ASGIApp], host: str, port: int, workers: int) -> int:
+    """Run ``workers`` processes serving the app ``factory`` builds; returns the exit code."""
+    sock = bind(host, port)
+    context = multiprocessing.get_context("fork")
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def spawn() -> BaseProcess:
+        process = context.Process(target=_worker, args=(factory, sock), daemon=False)
+        process.start()
+        return process
+
+    children = [spawn() for _ in range(workers)]
+    try:
+        while not stopping:
+            wait([c.sentinel for c in children], timeout=0.5)
+            for index, child in enumerate(children):
+                if not stopping and child.exitcode is not None:
+                    log.error(
+                        "worker %s exited with %s; starting another", child.pid, child.exitcode
+                    )
+                    children[index] = spawn()
+    finally:
+        for child in children:
+            if child.pid is not None and child.exitcode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS + 5
+        for child in children:
+            child.join(max(0.0, deadline - time.monotonic()))
+            if child.exitcode is None:
+                child.kill()
+                child.join()
+        sock.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+__all__ = ["bind", "serve"]

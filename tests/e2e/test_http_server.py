@@ -1,0 +1,235 @@
+"""cargohold's HTTP/1.1 server on the wire: framing, keep-alive, pipelining, bodies, bad input."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.images import sha256
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
+
+pytestmark = pytest.mark.e2e
+BASIC = base64.b64encode(f"{ADMIN_USER}:{ADMIN_PASSWORD}".encode()).decode()
+NAME = "dev/wire/app"
+
+
+OPEN: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def close_wires() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
+class Wire:
+    """A raw HTTP/1.1 connection, to send exactly the bytes a test needs."""
+
+    def __init__(self, server: CargoholdServer) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        OPEN.append(self.sock)
+        self.buffer = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _fill(self) -> bool:
+        chunk = self.sock.recv(65536)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def response(self, head_only: bool = False) -> tuple[int, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            if not self._fill():
+                raise ConnectionError("closed before a response")
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        if head_only or status in (100, 204, 304):
+            return status, headers, b""
+        if headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while True:
+                while b"\r\n" not in self.buffer:
+                    self._fill()
+                size_line, _, self.buffer = self.buffer.partition(b"\r\n")
+                size = int(size_line, 16)
+                while len(self.buffer) < size + 2:
+                    self._fill()
+                body += self.buffer[:size]
+                self.buffer = self.buffer[size + 2 :]
+                if size == 0:
+                    return status, headers, body
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            if not self._fill():
+                raise ConnectionError("closed mid-body")
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, headers, body
+
+    def closed_by_server(self) -> bool:
+        try:
+            return self.sock.recv(1) == b""
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def request(method: str, path: str, body: bytes = b"", **headers: str) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: test"]
+    lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+    if body or method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@pytest.fixture(scope="module")
+def blob(server: CargoholdServer) -> bytes:
+    data = os.urandom(12 * 1024 * 1024 + 11)
+    with httpx.Client(base_url=server.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as http:
+        response = http.post(
+            f"/v2/{NAME}/blobs/uploads/", params={"digest": sha256(data)}, content=data
+        )
+        assert response.status_code == 201
+    return data
+
+
+def test_keep_alive_and_pipelining(server: CargoholdServer, blob: bytes) -> None:
+    wire = Wire(server)
+    path = f"/v2/{NAME}/blobs/{sha256(blob)}"
+    wire.send(request("HEAD", path) + request("GET", path) + request("GET", "/api/v1/health"))
+    status, headers, body = wire.response(head_only=True)
+    assert (status, headers["content-length"], body) == (200, str(len(blob)), b"")
+    status, _, body = wire.response()
+    assert status == 200
+    assert body == blob
+    status, _, body = wire.response()
+    assert (status, body) == (200, b'{"status":"ok"}')
+    wire.close()
+
+
+def test_connection_close_is_honoured(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(request("GET", "/api/v1/health", Connection="close"))
+    status, headers, _ = wire.response()
+    assert status == 200
+    assert headers["connection"] == "close"
+    assert wire.closed_by_server()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"GET /v2/ HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+        b"GET /v2/ HTTP/9.9\r\n\r\n",
+    ],
+)
+def test_malformed_requests_get_400(server: CargoholdServer, garbage: bytes) -> None:
+    wire = Wire(server)
+    wire.send(garbage)
+    status, _, body = wire.response()
+    assert status == 400
+    assert b"malformed" in body
+    assert wire.closed_by_server()
+    assert httpx.get(f"{server.url}/api/v1/health").status_code == 200
+
+
+def test_oversized_head_gets_431(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(request("GET", "/v2/", X_Big="a" * 70_000))
+    status, _, _ = wire.response()
+    assert status == 431
+
+
+def test_expect_continue_and_chunked_upload(server: CargoholdServer) -> None:
+    data = os.urandom(200_000)
+    wire = Wire(server)
+    wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", Authorization=f"Basic {BASIC}"))
+    status, headers, _ = wire.response()
+    assert status == 202
+    location = headers["location"]
+    head = (
+        f"PATCH {location} HTTP/1.1\r\nHost: test\r\nAuthorization: Basic {BASIC}\r\n"
+        "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"
+    )
+    wire.send(head.encode())
+    status, _, _ = wire.response()
+    assert status == 100
+    for start in range(0, len(data), 50_000):
+        piece = data[start : start + 50_000]
+        wire.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+    wire.send(b"0\r\n\r\n")
+    status, headers, _ = wire.response()
+    assert status == 202
+    assert headers["range"] == f"0-{len(data) - 1}"
+    wire.send(
+        request(
+            "PUT", f"{headers['location']}?digest={sha256(data)}", Authorization=f"Basic {BASIC}"
+        )
+    )
+    status, _, _ = wire.response()
+    assert status == 201
+    assert httpx.get(f"{server.url}/v2/{NAME}/blobs/{sha256(data)}").content == data
+
+
+def test_unread_body_does_not_break_the_connection(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", os.urandom(300_000)))
+    status, _, body = wire.response()
+    assert status == 401
+    assert b"UNAUTHORIZED" in body
+    wire.send(request("GET", "/api/v1/health"))
+    assert wire.response()[0] == 200
+
+
+def test_range_and_slow_reader(server: CargoholdServer, blob: bytes) -> None:
+    path = f"{server.url}/v2/{NAME}/blobs/{sha256(blob)}"
+    part = httpx.get(path, headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206
+    assert part.content == blob[1000:2000]
+    wire = Wire(server)  # reads slowly at first, so the server's socket buffer fills up
+    wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}"))
+    digest = hashlib.sha256()
+    received = 0
+    head_done = False
+    deadline = time.monotonic() + 60
+    while received < len(blob) and time.monotonic() < deadline:
+        chunk = wire.sock.recv(65536)
+        assert chunk
+        if not head_done:
+            wire.buffer += chunk
+            if b"\r\n\r\n" not in wire.buffer:
+                continue
+            _, _, chunk = wire.buffer.partition(b"\r\n\r\n")
+            head_done = True
+        digest.update(chunk)
+        received += len(chunk)
+        if received < 2 * 1024 * 1024:
+            time.sleep(0.01)
+    assert "sha256:" + digest.hexdigest() == sha256(blob)
+
+
+def test_client_gone_mid_download(server: CargoholdServer, blob: bytes) -> None:
+    for _ in range(5):
+        wire = Wire(server)
+        wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}"))
+        wire.sock.recv(1000)
+        wire.sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+        )
+        wire.close()
+    response = httpx.get(f"{server.url}/v2/{NAME}/blobs/{sha256(blob)}")
+    assert response.content == blob
+    assert "Traceback" not in server.log()
