@@ -19,7 +19,8 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
-from cargohold.server.http import ASGIApp, HttpProtocol, ServerState
+from cargohold.server.connection import HttpProtocol
+from cargohold.server.exchange import ASGIApp, ServerState
 
 GRACE_SECONDS = 10.0
 log = logging.getLogger("cargohold.server")
