@@ -20,7 +20,6 @@ class SettingsError(ValueError):
 class Settings:
     listen: str = DEFAULT_LISTEN
     data_dir: Path = Path(DEFAULT_DATA_DIR)
-    database_url: str = ""
     workers: int = 0
     admin_user: str = "admin"
     admin_password: str | None = None
@@ -36,7 +35,7 @@ class Settings:
 
     @property
     def database(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'cargohold.db'}"
+        return f"sqlite:///{self.data_dir.resolve() / 'cargohold.db'}"
 
     @property
     def blob_root(self) -> Path:
@@ -60,7 +59,6 @@ class Settings:
 _ENV = {
     "listen": "CARGOHOLD_LISTEN",
     "data_dir": "CARGOHOLD_DATA_DIR",
-    "database_url": "CARGOHOLD_DATABASE_URL",
     "workers": "CARGOHOLD_WORKERS",
     "admin_user": "CARGOHOLD_ADMIN_USER",
     "admin_password": "CARGOHOLD_ADMIN_PASSWORD",

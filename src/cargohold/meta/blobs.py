@@ -6,6 +6,7 @@ import time
 
 import sqlalchemy as sa
 
+from cargohold.meta import presence
 from cargohold.meta.schema import blob_links, blobs, uploads
 from cargohold.meta.upsert import insert_ignore
 
@@ -47,19 +48,7 @@ class BlobQueries:
 
     def missing(self, repository: str, name: str, digests: list[str]) -> list[str]:
         """Those of ``digests`` that ``repository/name`` may not read."""
-        if not digests:
-            return []
-        with self._engine.connect() as connection:
-            present = set(
-                connection.execute(
-                    sa.select(blob_links.c.digest).where(
-                        blob_links.c.repository == repository,
-                        blob_links.c.name == name,
-                        blob_links.c.digest.in_(digests),
-                    )
-                ).scalars()
-            )
-        return [d for d in digests if d not in present]
+        return presence.missing(self._engine, blob_links, repository, name, digests)
 
     def unlink(self, repository: str, name: str, digest: str) -> bool:
         with self._engine.begin() as connection:

@@ -54,27 +54,18 @@ class ChangeMarker:
     """
 
     def __init__(self, url: str) -> None:
+        if not url.startswith("sqlite:///"):
+            raise ValueError(f"no change marker for {url.split(':', 1)[0]} databases yet")
         self._lock = threading.Lock()
-        self._sqlite: sqlite3.Connection | None = None
-        self._counter = 0
-        if url.startswith("sqlite:///"):
-            path = url.removeprefix("sqlite:///")
-            self._sqlite = sqlite3.connect(path, check_same_thread=False)
+        self._sqlite = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
 
     def read(self) -> int:
-        if self._sqlite is None:
-            return self._counter
         with self._lock:
             row = self._sqlite.execute("PRAGMA data_version").fetchone()
         return int(row[0])
 
-    def bump(self) -> None:
-        """Called after a local write, for backends without a shared marker."""
-        self._counter += 1
-
     def close(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.close()
+        self._sqlite.close()
 
 
 __all__ = ["ChangeMarker", "create_engine", "migrate"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from cargohold.meta import presence
 from cargohold.meta.records import ManifestRecord
 from cargohold.meta.schema import manifest_refs, manifests, tags
 from cargohold.meta.upsert import insert_ignore, upsert
@@ -74,19 +75,7 @@ class ManifestQueries:
 
     def missing(self, repository: str, name: str, digests: list[str]) -> list[str]:
         """Those of ``digests`` that are not manifests of ``repository/name``."""
-        if not digests:
-            return []
-        with self._engine.connect() as connection:
-            present = set(
-                connection.execute(
-                    sa.select(manifests.c.digest).where(
-                        manifests.c.repository == repository,
-                        manifests.c.name == name,
-                        manifests.c.digest.in_(digests),
-                    )
-                ).scalars()
-            )
-        return [d for d in digests if d not in present]
+        return presence.missing(self._engine, manifests, repository, name, digests)
 
     def resolve_tag(self, repository: str, name: str, tag: str) -> str | None:
         with self._engine.connect() as connection:

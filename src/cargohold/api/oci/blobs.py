@@ -7,6 +7,7 @@ import re
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
@@ -45,10 +46,8 @@ class BlobEndpoints:
         self._registry = registry
 
     async def _info(self, call: Call) -> BlobInfo:
-        name = call.name
         digest = Digest.parse(call.params["digest"])
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.READ)
+        name = await authorized(self._registry, call, Action.READ)
         return await self._registry.blobs.stat(name, digest)
 
     async def head(self, call: Call) -> Response:
@@ -67,10 +66,8 @@ class BlobEndpoints:
         return StreamingResponse(chunks, 206, headers)
 
     async def delete(self, call: Call) -> Response:
-        name = call.name
         digest = Digest.parse(call.params["digest"])
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.DELETE)
+        name = await authorized(self._registry, call, Action.DELETE)
         await self._registry.blobs.delete(name, digest)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 

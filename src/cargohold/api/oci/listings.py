@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
+from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core import mediatypes as mt
@@ -38,9 +39,7 @@ class ListingEndpoints:
         return response
 
     async def tags(self, call: Call) -> Response:
-        name = call.name
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.READ)
+        name = await authorized(self._registry, call, Action.READ)
         limit, last = call.page()
         tags = await self._registry.manifests.tags(name, last, limit)
         response = _json({"name": str(name), "tags": tags}, 200)
@@ -48,10 +47,8 @@ class ListingEndpoints:
         return response
 
     async def referrers(self, call: Call) -> Response:
-        name = call.name
         subject = Digest.parse(call.params["digest"])
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.READ)
+        name = await authorized(self._registry, call, Action.READ)
         artifact_type = call.request.query_params.get("artifactType")
         records = await self._registry.manifests.referrers(name, subject, artifact_type)
         manifests = []

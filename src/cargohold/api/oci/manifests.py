@@ -6,6 +6,7 @@ import functools
 
 from starlette.responses import Response
 
+from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core import mediatypes as mt
@@ -22,10 +23,8 @@ class ManifestEndpoints:
         self._registry = registry
 
     async def _fetch(self, call: Call) -> StoredManifest:
-        name = call.name
         reference = Reference.parse(call.params["reference"])
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.READ)
+        name = await authorized(self._registry, call, Action.READ)
         return await self._registry.manifests.get(name, reference, _accepted(call))
 
     async def get(self, call: Call) -> Response:
@@ -37,10 +36,8 @@ class ManifestEndpoints:
         return Response(b"", 200, _headers(stored))
 
     async def put(self, call: Call) -> Response:
-        name = call.name
         reference = Reference.parse(call.params["reference"])
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.WRITE)
+        name = await authorized(self._registry, call, Action.WRITE)
         body = await _read_limited(call)
         pushed = await self._registry.manifests.put(
             name, reference, body, call.request.headers.get("content-type")
@@ -56,10 +53,8 @@ class ManifestEndpoints:
         return Response(b"", 201, headers)
 
     async def delete(self, call: Call) -> Response:
-        name = call.name
         reference = Reference.parse(call.params["reference"])
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.DELETE)
+        name = await authorized(self._registry, call, Action.DELETE)
         await self._registry.manifests.delete(name, reference)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 

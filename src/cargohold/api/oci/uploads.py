@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from starlette.responses import Response
 
+from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
@@ -24,10 +25,7 @@ class UploadEndpoints:
         self._registry = registry
 
     async def _writable(self, call: Call) -> ImageName:
-        name = call.name
-        repository = await self._registry.repositories.for_image(name.repository)
-        self._registry.access.check(call.principal, repository, Action.WRITE)
-        return name
+        return await authorized(self._registry, call, Action.WRITE)
 
     async def start(self, call: Call) -> Response:
         name = await self._writable(call)
