@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 
 import click
 
@@ -25,6 +26,7 @@ def run(settings: Settings) -> int:
         )
     click.echo(f"log in: docker login {settings.listen} -u {settings.admin_user}")
     click.echo(f"REST API: {url}/api/v1/repositories")
+    sys.stdout.flush()  # the banner must show before the server runs, even through a pipe
     return serve(
         functools.partial(create_app, settings), settings.host, settings.port, settings.worker_count
     )
