@@ -15,8 +15,6 @@ from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore
 
-log = logging.getLogger("cargohold")
-
 
 @dataclass(frozen=True, slots=True)
 class Bootstrap:

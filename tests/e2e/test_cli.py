@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,15 @@ def test_unreachable_server_is_reported(server: CargoholdServer) -> None:
     result = cli(env_server, "repo", "list")
     assert result.returncode != 0
     assert "cannot reach cargohold" in result.stderr
+
+
+def test_serve_reports_a_busy_port_and_a_bad_listen_address(
+    server: CargoholdServer, tmp_path: Path
+) -> None:
+    busy = cli(server, "serve", "--listen", server.host, "--data-dir", str(tmp_path / "d"))
+    assert busy.returncode == 1
+    assert f"cannot listen on {server.host}" in busy.stderr
+    assert "Traceback" not in busy.stderr
+    bad = cli(server, "serve", "--listen", "nonsense", "--data-dir", str(tmp_path / "d"))
+    assert bad.returncode == 2
+    assert "listen must be HOST:PORT" in bad.stderr

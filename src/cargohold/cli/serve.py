@@ -8,12 +8,19 @@ import sys
 import click
 
 from cargohold.app import create_app, prepare
-from cargohold.server import serve
+from cargohold.server import bind, serve
 from cargohold.settings import Settings
 
 
 def run(settings: Settings) -> int:
-    bootstrap = prepare(settings)
+    try:
+        bootstrap = prepare(settings)
+    except OSError as exc:
+        raise click.ClickException(f"cannot use data directory {settings.data_dir}: {exc}") from exc
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {settings.listen}: {exc.strerror}") from exc
     url = f"http://{settings.listen}"
     click.echo(f"cargohold listening on {url} (data in {settings.data_dir.resolve()})")
     if bootstrap.created_repositories:
@@ -27,9 +34,7 @@ def run(settings: Settings) -> int:
     click.echo(f"log in: docker login {settings.listen} -u {settings.admin_user}")
     click.echo(f"REST API: {url}/api/v1/repositories")
     sys.stdout.flush()  # the banner must show before the server runs, even through a pipe
-    return serve(
-        functools.partial(create_app, settings), settings.host, settings.port, settings.worker_count
-    )
+    return serve(functools.partial(create_app, settings), sock, settings.worker_count)
 
 
 __all__ = ["run"]

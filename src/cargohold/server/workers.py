@@ -70,9 +70,8 @@ def _worker(factory: Callable[[], ASGIApp], sock: socket.socket) -> None:
     asyncio.run(_serve_socket(app, sock))
 
 
-def serve(factory: Callable[[], ASGIApp], host: str, port: int, workers: int) -> int:
-    """Run ``workers`` processes serving the app ``factory`` builds; returns the exit code."""
-    sock = bind(host, port)
+def serve(factory: Callable[[], ASGIApp], sock: socket.socket, workers: int) -> int:
+    """Run ``workers`` processes serving the app ``factory`` builds on the bound ``sock``."""
     context = multiprocessing.get_context("fork")
     stopping = False
 
