@@ -112,6 +112,16 @@ async def test_content_negotiation(client: httpx.AsyncClient) -> None:
     assert several.status_code == 200
     anything = await client.get(f"/v2/{NAME}/manifests/oci", headers={"Accept": "*/*"})
     assert anything.status_code == 200
+    declined = await client.get(
+        f"/v2/{NAME}/manifests/oci", headers={"Accept": f"{OCI_MANIFEST};q=0, {DOCKER_V2}"}
+    )
+    assert declined.status_code == 404
+    # By digest the client names the exact content, so it is served whatever Accept says.
+    by_digest = await client.get(
+        f"/v2/{NAME}/manifests/{image.digest}", headers={"Accept": DOCKER_V2}
+    )
+    assert by_digest.status_code == 200
+    assert by_digest.headers["Content-Type"] == OCI_MANIFEST
 
 
 async def test_push_by_digest_checks_the_digest(client: httpx.AsyncClient) -> None:
@@ -228,9 +238,29 @@ async def test_tags_list_pagination(client: httpx.AsyncClient) -> None:
     assert seen == tags
     after = await client.get(f"/v2/{NAME}/tags/list", params={"n": 2, "last": "v04"})
     assert after.json()["tags"] == ["v05", "v06"]
-    unknown = await client.get("/v2/dev/nothing/here/tags/list")
-    assert unknown.status_code == 404
-    assert errors(unknown) == ["NAME_UNKNOWN"]
+    never = await client.get("/v2/dev/nothing/here/tags/list")
+    assert never.json() == {"name": "dev/nothing/here", "tags": []}
+    unknown_key = await client.get("/v2/nokey/app/tags/list")
+    assert unknown_key.status_code == 404
+    assert errors(unknown_key) == ["NAME_UNKNOWN"]
+
+
+async def test_tags_are_in_case_insensitive_order(client: httpx.AsyncClient) -> None:
+    image = make_image([{"case": b"order"}])
+    for tag in ("b", "C", "a", "D", "e"):
+        await push_image(client, NAME, tag, image)
+    assert (await client.get(f"/v2/{NAME}/tags/list")).json()["tags"] == ["a", "b", "C", "D", "e"]
+    page = await client.get(f"/v2/{NAME}/tags/list", params={"n": 2, "last": "b"})
+    assert page.json()["tags"] == ["C", "D"]
+
+
+async def test_tags_list_after_the_last_manifest_is_deleted(client: httpx.AsyncClient) -> None:
+    image = make_image([{"last": b"one"}])
+    await push_image(client, NAME, "only", image)
+    await client.delete(f"/v2/{NAME}/manifests/{image.digest}", headers=AUTH)
+    emptied = await client.get(f"/v2/{NAME}/tags/list")
+    assert emptied.status_code == 200
+    assert emptied.json() == {"name": NAME, "tags": []}
 
 
 async def test_catalog_pagination(client: httpx.AsyncClient) -> None:

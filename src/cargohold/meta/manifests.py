@@ -108,26 +108,17 @@ class ManifestQueries:
 
     def list_tags(
         self, repository: str, name: str, last: str | None, limit: int | None
-    ) -> list[str] | None:
-        """Tags in lexical order after ``last``; None when the name holds no manifest."""
+    ) -> list[str]:
+        """Tags in lexical (case-insensitive) order after ``last``, at most ``limit``."""
+        order = (sa.func.lower(tags.c.tag), tags.c.tag)
+        query = sa.select(tags.c.tag).where(tags.c.repository == repository, tags.c.name == name)
+        if last is not None:
+            query = query.where(sa.tuple_(*order) > sa.tuple_(last.lower(), last))
+        query = query.order_by(*order)
+        if limit is not None:
+            query = query.limit(limit)
         with self._engine.connect() as connection:
-            query = sa.select(tags.c.tag).where(
-                tags.c.repository == repository, tags.c.name == name
-            )
-            if last is not None:
-                query = query.where(tags.c.tag > last)
-            query = query.order_by(tags.c.tag)
-            if limit is not None:
-                query = query.limit(limit)
-            found = list(connection.execute(query).scalars())
-            if found or last is not None:
-                return found
-            exists = connection.execute(
-                sa.select(manifests.c.digest)
-                .where(manifests.c.repository == repository, manifests.c.name == name)
-                .limit(1)
-            ).first()
-        return [] if exists else None
+            return list(connection.execute(query).scalars())
 
     def referrers(
         self, repository: str, name: str, subject: str, artifact_type: str | None

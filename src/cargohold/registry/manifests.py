@@ -15,7 +15,6 @@ from cargohold.core.errors import (
     ManifestBlobUnknown,
     ManifestTooLarge,
     ManifestUnknown,
-    NameUnknown,
 )
 from cargohold.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from cargohold.core.names import ImageName, Reference
@@ -151,8 +150,10 @@ class Manifests:
     async def get(
         self, name: ImageName, reference: Reference, accepted: Collection[str] | None = None
     ) -> StoredManifest:
+        """The manifest and its bytes. By tag, a manifest whose media type the client does not
+        accept is not served; by digest, the exact content asked for always is."""
         record = await self.resolve(name, reference)
-        if accepted and record.media_type not in accepted:
+        if reference.tag is not None and accepted and record.media_type not in accepted:
             raise ManifestUnknown(
                 f"manifest {record.digest} is {record.media_type}, which the client does not "
                 "accept (Accept header)",
@@ -190,12 +191,9 @@ class Manifests:
             raise ManifestUnknown(f"manifest {reference.digest} not found in {name}")
 
     async def tags(self, name: ImageName, last: str | None, limit: int | None) -> list[str]:
-        found = await to_thread.run_sync(
+        return await to_thread.run_sync(
             self._meta.manifests.list_tags, name.repository, name.image, last, limit
         )
-        if found is None:
-            raise NameUnknown(f"{name} holds no image", {"name": str(name)})
-        return found
 
     async def referrers(
         self, name: ImageName, subject: Digest, artifact_type: str | None

@@ -78,7 +78,8 @@ class OciApp:
             handler = methods.get(method)
             if handler is None:
                 raise Unsupported(
-                    f"{method} is not supported on {path[:200]}; allowed: {', '.join(methods)}"
+                    f"{method} is not supported on {path[:200]}; allowed: {', '.join(methods)}",
+                    {"allowed": list(methods)},
                 )
             return handler, match.groupdict()
         raise NotFound(f"no such endpoint: {path[:200]}")
@@ -103,6 +104,8 @@ class OciApp:
 
 def _extra_headers(exc: RegistryError, path: str) -> dict[str, str]:
     detail = exc.detail if isinstance(exc.detail, dict) else {}
+    if isinstance(exc, Unsupported) and "allowed" in detail:
+        return {"Allow": ", ".join(detail["allowed"])}
     if isinstance(exc, RangeNotSatisfiable) and "size" in detail:
         return {"Content-Range": f"bytes */{detail['size']}"}
     if isinstance(exc, ChunkOutOfOrder) and "expected" in detail:

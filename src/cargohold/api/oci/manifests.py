@@ -10,7 +10,7 @@ from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core import mediatypes as mt
-from cargohold.core.errors import ManifestTooLarge
+from cargohold.core.errors import ManifestTooLarge, ManifestUnknown, NameInvalid
 from cargohold.core.manifest import MAX_MANIFEST_BYTES
 from cargohold.core.names import Reference
 from cargohold.registry.access import Action
@@ -23,7 +23,11 @@ class ManifestEndpoints:
         self._registry = registry
 
     async def _fetch(self, call: Call) -> StoredManifest:
-        reference = Reference.parse(call.params["reference"])
+        try:
+            reference = Reference.parse(call.params["reference"])
+        except NameInvalid as exc:
+            # No manifest can have that tag: the spec answers a pull of it with 404.
+            raise ManifestUnknown(exc.message, exc.detail) from exc
         name = await authorized(self._registry, call, Action.READ)
         return await self._registry.manifests.get(name, reference, _accepted(call))
 
@@ -66,7 +70,13 @@ def _accepted(call: Call) -> frozenset[str] | None:
 
 @functools.lru_cache(maxsize=256)
 def _parse_accept(values: tuple[str, ...]) -> frozenset[str] | None:
-    types = {part.split(";", 1)[0].strip().lower() for value in values for part in value.split(",")}
+    types = set()
+    for value in values:
+        for part in value.split(","):
+            media_type, _, parameters = part.partition(";")
+            if parameters.replace(" ", "").lower() in {"q=0", "q=0.0", "q=0.00", "q=0.000"}:
+                continue  # explicitly not acceptable
+            types.add(media_type.strip().lower())
     if "*/*" in types:
         return None
     wanted = frozenset(t for t in types if t in mt.MANIFESTS)
