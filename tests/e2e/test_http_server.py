@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -233,3 +236,115 @@ def test_client_gone_mid_download(server: CargoholdServer, blob: bytes) -> None:
     response = httpx.get(f"{server.url}/v2/{NAME}/blobs/{sha256(blob)}")
     assert response.content == blob
     assert "Traceback" not in server.log()
+
+
+def test_chunked_trailers_never_become_headers(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(
+        f"POST /v2/{NAME}/blobs/uploads/ HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+        f"\r\n0\r\nAuthorization: Basic {BASIC}\r\n\r\n".encode()
+    )
+    assert wire.response()[0] == 401
+
+
+def test_large_unread_body_closes_and_small_one_keeps_the_connection(
+    server: CargoholdServer,
+) -> None:
+    wire = Wire(server)
+    wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", os.urandom(3 * 1024 * 1024)))
+    status, headers, _ = wire.response()
+    assert (status, headers["connection"]) == (401, "close")
+    assert wire.closed_by_server()
+    with httpx.Client(base_url=server.url) as http:
+        assert http.get("/api/v1/health").status_code == 200
+
+
+def test_early_answer_to_expect_continue_closes(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(
+        f"PATCH /v2/{NAME}/blobs/uploads/0123456789abcdef0123456789abcdef HTTP/1.1\r\n"
+        "Host: t\r\nContent-Length: 80\r\nExpect: 100-continue\r\n\r\n".encode()
+    )
+    status, headers, _ = wire.response()
+    assert (status, headers["connection"]) == (401, "close")
+    assert wire.closed_by_server()
+
+
+def test_expect_is_case_insensitive(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", Authorization=f"Basic {BASIC}"))
+    location = wire.response()[1]["location"]
+    wire.send(
+        f"PATCH {location} HTTP/1.1\r\nHost: t\r\nAuthorization: Basic {BASIC}\r\n"
+        "Content-Length: 4\r\nExpect: 100-Continue\r\n\r\n".encode()
+    )
+    assert wire.response()[0] == 100
+    wire.send(b"data")
+    status, headers, _ = wire.response()
+    assert (status, headers["range"]) == (202, "0-3")
+
+
+def test_one_endless_header_line_is_refused(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(b"GET /v2/ HTTP/1.1\r\nHost: t\r\nX-Big: ")
+    with contextlib.suppress(OSError):
+        for _ in range(40):
+            wire.send(b"a" * 65536)
+    status, _, _ = wire.response()
+    assert status == 431
+
+
+def test_garbage_after_a_pipelined_request_is_answered_in_order(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(request("GET", "/api/v1/health") + b"NOT HTTP\r\n\r\n")
+    assert wire.response()[0] == 200
+    status, _, body = wire.response()
+    assert status == 400
+    assert b"malformed" in body
+    assert wire.closed_by_server()
+
+
+def test_upgrade_requests_are_answered_over_http11(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(
+        request(
+            "GET",
+            "/api/v1/health",
+            Connection="Upgrade, HTTP2-Settings",
+            Upgrade="h2c",
+            HTTP2_Settings="AAMAAABkAAQCAAAAAAIAAAAA",
+        )
+    )
+    status, headers, body = wire.response()
+    assert (status, body) == (200, b'{"status":"ok"}')
+    assert headers["connection"] == "close"
+
+
+def test_half_closed_client_still_gets_its_answer(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(request("GET", "/api/v1/health"))
+    wire.sock.shutdown(socket.SHUT_WR)
+    assert wire.response()[:3:2] == (200, b'{"status":"ok"}')
+
+
+def test_http10_client(server: CargoholdServer) -> None:
+    wire = Wire(server)
+    wire.send(b"GET /api/v1/health HTTP/1.0\r\n\r\n")
+    status, headers, body = wire.response()
+    assert (status, body) == (200, b'{"status":"ok"}')
+    assert "transfer-encoding" not in headers
+    assert wire.closed_by_server()
+
+
+def test_workers_that_cannot_start_stop_the_server() -> None:
+    script = (
+        "import sys\n"
+        "from cargohold.server import bind, serve\n"
+        "def broken(): raise RuntimeError('cannot start')\n"
+        "sys.exit(serve(broken, bind('127.0.0.1', 0), 2))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 1
+    assert "keep failing at start" in result.stderr

@@ -1,23 +1,33 @@
 """One HTTP/1.1 connection: parse requests (httptools), run an Exchange for each, in order.
 
 Pipelined requests wait their turn; request bodies go to the running exchange as they arrive,
-with reading paused while more than ``BODY_HIGH_WATER`` bytes wait; idle connections close
-after ``KEEP_ALIVE_SECONDS``.
+with reading paused while more than ``BODY_HIGH_WATER`` bytes wait; a connection that sends no
+complete request head within ``KEEP_ALIVE_SECONDS`` is closed. Trailer fields of chunked
+bodies are parsed and dropped: they never become request headers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from typing import Any
 from urllib.parse import unquote
 
 import httptools
 
-from cargohold.server.exchange import BODY_HIGH_WATER, PATHSEND, ASGIApp, Exchange, ServerState
+from cargohold.server.exchange import (
+    BODY_HIGH_WATER,
+    PATHSEND,
+    ASGIApp,
+    Exchange,
+    ServerState,
+)
 
-MAX_HEAD_BYTES = 64 * 1024
+MAX_HEAD_BYTES = 64 * 1024  # request line and header fields, as parsed
+MAX_HEAD_RAW = 1024 * 1024  # bytes received while still inside a request head
 KEEP_ALIVE_SECONDS = 75.0
+LINGER_SECONDS = 2.0
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -30,15 +40,21 @@ class HttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.client: tuple[str, int] | None = None
         self.closed = False
+        self.input_closed = False
         self.reading_paused = False
         self.writing_paused: asyncio.Future[None] | None = None
         self.current: Exchange | None = None
         self.parsing: Exchange | None = None
         self.queue: deque[Exchange] = deque()
         self.idle: asyncio.TimerHandle | None = None
+        self.pending_reject: tuple[bytes, bytes] | None = None
+        self.lingering = False
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_bytes = 0
+        self._head_raw = 0
+        self._in_head = True
+        self._in_trailers = False
 
     # --- asyncio.Protocol -----------------------------------------------------------------
 
@@ -53,22 +69,36 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.state.connections.discard(self)
-        for exchange in (self.current, self.parsing, *self.queue):
-            if exchange is not None and exchange.arrived is not None:
-                exchange.arrived.set()
+        for exchange in self._exchanges():
+            exchange.end()
         if self.writing_paused is not None and not self.writing_paused.done():
             self.writing_paused.set_result(None)
         if self.idle is not None:
             self.idle.cancel()
 
+    def eof_received(self) -> bool | None:
+        """The client will send nothing more; answer what it asked, then close."""
+        self.input_closed = True
+        for exchange in self._exchanges():
+            exchange.keep_alive = False
+            exchange.wake()
+        if self.current is None and not self.queue:
+            return None  # nothing to answer: let the transport close
+        return True
+
     def data_received(self, data: bytes) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-            self.idle = None
+        if self.lingering:
+            return  # the rest of a body nobody will read
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._reject(b"400 Bad Request", b"protocol upgrades are not supported")
+            # A request asking for another protocol (h2c, websocket): answer it over HTTP/1.1
+            # and close; whatever follows it is not HTTP/1.1.
+            last = self.queue[-1] if self.queue else self.current
+            if last is not None:
+                last.keep_alive = False
+            self.pause_reading()
+            return
         except httptools.HttpParserError as exc:
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._reject(
@@ -77,6 +107,14 @@ class HttpProtocol(asyncio.Protocol):
                 )
             else:
                 self._reject(b"400 Bad Request", f"malformed HTTP request: {exc}".encode())
+            return
+        if self._in_head:
+            self._head_raw += len(data)
+        if self._head_raw > MAX_HEAD_RAW:
+            self._reject(
+                b"431 Request Header Fields Too Large",
+                f"request line and headers exceed {MAX_HEAD_BYTES} bytes".encode(),
+            )
 
     def pause_writing(self) -> None:
         if self.writing_paused is None or self.writing_paused.done():
@@ -92,21 +130,30 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._head_bytes = 0
+        self._head_raw = 0
+        self._in_head = True
+        self._in_trailers = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
         self._count(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.lower(), value))
         self._count(len(name) + len(value))
+        if not self._in_trailers:
+            self._headers.append((name.lower(), value))
 
     def _count(self, size: int) -> None:
         self._head_bytes += size
         if self._head_bytes > MAX_HEAD_BYTES:
-            raise _HeadTooLarge
+            raise ValueError("request head too large")
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._in_trailers = True
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
         parsed = httptools.parse_url(self._url)
         raw_path = parsed.path
         scope: dict[str, Any] = {
@@ -125,9 +172,13 @@ class HttpProtocol(asyncio.Protocol):
             "extensions": {PATHSEND: {}},
         }
         exchange = Exchange(self, scope, self.parser.should_keep_alive())
-        exchange.expect_continue = (b"expect", b"100-continue") in self._headers
+        for name, value in self._headers:
+            if name == b"content-length" and value.strip().isdigit():
+                exchange.declared = int(value)
+            elif name == b"expect" and value.strip().lower() == b"100-continue":
+                exchange.expect_continue = not exchange.http10
         self.parsing = exchange
-        if self.current is None:
+        if self.current is None and self.pending_reject is None:
             self._start(exchange)
         else:
             self.queue.append(exchange)
@@ -141,8 +192,13 @@ class HttpProtocol(asyncio.Protocol):
         if self.parsing is not None:
             self.parsing.end_of_body()
             self.parsing = None
+        self._in_head = True
 
     # --- exchanges ------------------------------------------------------------------------
+
+    def _exchanges(self) -> list[Exchange]:
+        found = [e for e in (self.current, self.parsing, *self.queue) if e is not None]
+        return list(dict.fromkeys(found))
 
     def _start(self, exchange: Exchange) -> None:
         self.current = exchange
@@ -153,15 +209,20 @@ class HttpProtocol(asyncio.Protocol):
         if self.closed:
             return
         if not exchange.keep_alive or self.state.stopping:
-            self.close()
+            if exchange.body_complete or self.input_closed:
+                self.close()
+            else:
+                self.linger()
             return
-        # A body the app did not read is still parsed and dropped, so the next request on
-        # this connection starts where it should.
         if self.queue:
             self._start(self.queue.popleft())
-            self.resume_reading()
+        elif self.pending_reject is not None:
+            status, message = self.pending_reject
+            self._reject(status, message)
+            return
         else:
             self._arm_idle()
+        self.resume_reading()
 
     # --- output ---------------------------------------------------------------------------
 
@@ -173,14 +234,20 @@ class HttpProtocol(asyncio.Protocol):
         if self.writing_paused is not None and not self.writing_paused.done():
             await self.writing_paused
 
-    async def send_file(self, path: str) -> None:
+    async def send_file(self, path: str, count: int | None) -> int:
+        """Send ``count`` bytes of the file (all when None) with sendfile; returns bytes sent."""
         assert self.transport is not None
         try:
             with open(path, "rb") as handle:  # noqa: ASYNC230 - opening is not reading
-                await self.loop.sendfile(self.transport, handle)
-        except (ConnectionError, RuntimeError):
+                size = os.fstat(handle.fileno()).st_size
+                wanted = size if count is None else min(count, size)
+                if wanted == 0:
+                    return 0
+                return await self.loop.sendfile(self.transport, handle, 0, wanted)
+        except (ConnectionError, RuntimeError) as exc:
             # The client went away mid-file (RuntimeError: the transport closed under us).
             self.close()
+            raise ConnectionResetError("the client closed the connection") from exc
 
     # --- flow control, closing ------------------------------------------------------------
 
@@ -193,7 +260,7 @@ class HttpProtocol(asyncio.Protocol):
         current = self.current
         if current is not None and current.buffered > BODY_HIGH_WATER:
             return
-        if self.queue:
+        if self.queue or self.pending_reject is not None:
             return
         if self.reading_paused and self.transport is not None and not self.closed:
             self.reading_paused = False
@@ -212,21 +279,44 @@ class HttpProtocol(asyncio.Protocol):
             self.closed = True
             self.transport.close()
 
+    def linger(self) -> None:
+        """Close while the client may still be sending a body: end our side first and drop
+        what arrives, so the client reads the response instead of a connection reset."""
+        if self.transport is None or self.closed:
+            return
+        self.lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.reading_paused = False
+        self.transport.resume_reading()
+        if self.idle is not None:
+            self.idle.cancel()
+        self.idle = self.loop.call_later(LINGER_SECONDS, self.close)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.closed = True
+            self.transport.abort()
+
     def _reject(self, status: bytes, message: bytes) -> None:
-        if self.current is None or not self.current.started:
-            self.write(
-                b"HTTP/1.1 "
-                + status
-                + b"\r\ncontent-type: text/plain\r\ncontent-length: "
-                + str(len(message)).encode()
-                + b"\r\nconnection: close\r\n\r\n"
-                + message
-            )
+        """Answer a request that cannot be parsed, after those before it, then close."""
+        if self.parsing is not None and not self.parsing.body_complete:
+            # The body of a request being served is corrupt: it cannot be answered.
+            self.close()
+            return
+        if self.current is not None or self.queue:
+            self.pending_reject = (status, message)
+            self.pause_reading()
+            return
+        self.write(
+            b"HTTP/1.1 "
+            + status
+            + b"\r\ncontent-type: text/plain\r\ncontent-length: "
+            + str(len(message)).encode()
+            + b"\r\nconnection: close\r\n\r\n"
+            + message
+        )
         self.close()
-
-
-class _HeadTooLarge(Exception):
-    pass
 
 
 __all__ = ["HttpProtocol"]

@@ -66,6 +66,10 @@ class ServerState:
         self.stopping = False
 
 
+DISCONNECT: Message = {"type": "http.disconnect"}
+DRAIN_LIMIT = 1024 * 1024  # an unread body up to this size is skipped to keep the connection
+
+
 class Exchange:
     """One request and its response."""
 
@@ -73,40 +77,68 @@ class Exchange:
         self.protocol = protocol
         self.scope = scope
         self.keep_alive = keep_alive
+        self.http10 = scope["http_version"] == "1.0"
+        self.head_only = scope["method"] == "HEAD"
+        # request body
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
+        self.received = 0
+        self.declared: int | None = None
         self.body_complete = False
+        self.final_delivered = False
         self.expect_continue = False
         self.continue_sent = False
         self.arrived: asyncio.Event | None = None
+        self.ended: asyncio.Event | None = None
+        # response
         self.started = False
+        self.head_written = False
         self.complete = False
         self.chunked = False
-        self.head_only = scope["method"] == "HEAD"
+        self.remaining: int | None = None
         self.pending_head = b""
 
-    # --- fed by the parser ----------------------------------------------------------------
+    # --- fed by the connection ------------------------------------------------------------
 
     def body(self, data: bytes) -> None:
+        self.received += len(data)
         if self.complete:
-            return  # the app answered without reading it all: drop the rest
+            return  # answered without reading it all: the rest is dropped
         self.chunks.append(data)
         self.buffered += len(data)
         if self.buffered > BODY_HIGH_WATER:
             self.protocol.pause_reading()
-        if self.arrived is not None:
-            self.arrived.set()
+        self.wake()
 
     def end_of_body(self) -> None:
         self.body_complete = True
+        self.wake()
+
+    def wake(self) -> None:
         if self.arrived is not None:
             self.arrived.set()
+
+    def end(self) -> None:
+        """The response is complete or the connection is gone."""
+        if self.ended is not None:
+            self.ended.set()
+        self.wake()
 
     # --- the ASGI side --------------------------------------------------------------------
 
     async def receive(self) -> Message:
         protocol = self.protocol
-        while not self.chunks and not self.body_complete and not protocol.closed:
+        if self.complete or protocol.closed:
+            return DISCONNECT
+        if self.final_delivered:
+            # Nothing more will come: wait until the response ends or the client leaves.
+            if self.ended is None:
+                self.ended = asyncio.Event()
+            await self.ended.wait()
+            return DISCONNECT
+        while not self.chunks and not self.body_complete:
+            if protocol.closed or protocol.input_closed:
+                return DISCONNECT
             if self.expect_continue and not self.continue_sent and not self.started:
                 self.continue_sent = True
                 protocol.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -115,48 +147,64 @@ class Exchange:
                 self.arrived = asyncio.Event()
             self.arrived.clear()
             await self.arrived.wait()
-        if protocol.closed and not self.chunks and not self.body_complete:
-            return {"type": "http.disconnect"}
+            if self.complete or protocol.closed:
+                return DISCONNECT
         data = b"".join(self.chunks)
         self.chunks.clear()
         self.buffered = 0
         protocol.resume_reading()
+        self.final_delivered = self.body_complete
         return {"type": "http.request", "body": data, "more_body": not self.body_complete}
 
     async def send(self, message: Message) -> None:
         protocol = self.protocol
-        if protocol.closed or self.complete:
+        if self.complete:
             return
+        if protocol.closed:
+            raise ConnectionResetError("the client closed the connection")
         kind = message["type"]
         if not self.started:
             if kind != "http.response.start":
                 raise RuntimeError(f"expected http.response.start, got {kind}")
-            self.started = True
             self.pending_head = self._head(message["status"], message.get("headers", []))
+            self.started = True
             return
         if kind == "http.response.body":
-            body = message.get("body", b"")
-            more = message.get("more_body", False)
-            if self.head_only:
-                body = b""
-            elif self.chunked:
-                body = (b"%x\r\n" % len(body) + body + b"\r\n" if body else b"") + (
-                    b"" if more else b"0\r\n\r\n"
-                )
-            protocol.write(self.pending_head + body)
+            more = bool(message.get("more_body", False))
+            protocol.write(self.pending_head + self._frame(message.get("body", b""), more))
             self.pending_head = b""
+            self.head_written = True
             if more:
                 await protocol.drain()
             else:
+                if self.remaining:  # fewer bytes than announced: the client must not wait
+                    self.keep_alive = False
                 self._finish()
         elif kind == PATHSEND:
             protocol.write(self.pending_head)
             self.pending_head = b""
+            self.head_written = True
             if not self.head_only:
-                await protocol.send_file(message["path"])
+                sent = await protocol.send_file(message["path"], self.remaining)
+                if self.remaining is not None and sent != self.remaining:
+                    self.keep_alive = False
             self._finish()
         else:
             raise RuntimeError(f"unexpected ASGI message {kind}")
+
+    def _frame(self, body: bytes, more: bool) -> bytes:
+        if self.head_only:
+            return b""
+        if self.remaining is not None:
+            if len(body) > self.remaining:  # more than announced: cut, and close after
+                body = body[: self.remaining]
+                self.keep_alive = False
+            self.remaining -= len(body)
+            return body
+        if self.chunked:
+            framed = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
+            return framed if more else framed + b"0\r\n\r\n"
+        return body
 
     def _head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
         parts = [
@@ -164,56 +212,78 @@ class Exchange:
             b"server: cargohold\r\n",
             CLOCK.header(),
         ]
-        has_length = False
+        remaining = None
+        says_close = False
         for name, value in headers:
+            if b"\n" in name or b"\n" in value or b"\r" in name or b"\r" in value:
+                raise RuntimeError("response header with a line break")
             lowered = name.lower()
             if lowered == b"content-length":
-                has_length = True
+                remaining = int(value)
             elif lowered == b"connection" and b"close" in value.lower():
-                self.keep_alive = False
-            if b"\n" in name or b"\n" in value or b"\r" in name or b"\r" in value:
-                raise RuntimeError("header with a line break")
+                says_close = True
             parts += (name, b": ", value, b"\r\n")
-        if not has_length and not self.head_only and status >= 200 and status not in (204, 304):
-            self.chunked = True
-            parts.append(b"transfer-encoding: chunked\r\n")
-        if not self.keep_alive or self.protocol.state.stopping:
+        if says_close or self.protocol.state.stopping or self._unread_body_too_large():
             self.keep_alive = False
+        bodiless = self.head_only or status < 200 or status in (204, 304)
+        if remaining is None and not bodiless:
+            if self.http10:
+                self.keep_alive = False  # the end of the body is the end of the connection
+            else:
+                self.chunked = True
+                parts.append(b"transfer-encoding: chunked\r\n")
+        self.remaining = None if bodiless else remaining
+        if not self.keep_alive and not says_close:
             parts.append(b"connection: close\r\n")
+        elif self.keep_alive and self.http10:
+            parts.append(b"connection: keep-alive\r\n")
         parts.append(b"\r\n")
         return b"".join(parts)
+
+    def _unread_body_too_large(self) -> bool:
+        """Answering before the body arrived: keep the connection only if the rest is small."""
+        if self.body_complete:
+            return False
+        if self.expect_continue and not self.continue_sent:
+            return True  # the client may never send the body it announced
+        if self.declared is None:
+            return True
+        return self.declared - self.received > DRAIN_LIMIT
 
     def _finish(self) -> None:
         self.complete = True
         self.chunks.clear()
+        self.buffered = 0
+        self.end()
         self.protocol.resume_reading()
 
     async def run(self, app: ASGIApp) -> None:
         try:
             await app(self.scope, self.receive, self.send)
-        except Exception:
-            log.exception("unhandled error in the application")
-            if not self.started and not self.protocol.closed:
-                body = b"Internal Server Error"
-                self.keep_alive = False
-                await self.send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", b"text/plain"),
-                            (b"content-length", b"%d" % len(body)),
-                        ],
-                    }
-                )
-                await self.send({"type": "http.response.body", "body": body})
+            if not self.complete and not self.head_written and not self.protocol.closed:
+                log.error("the application returned without a response")
+                await self._internal_error()
+        except Exception as exc:
+            if self.protocol.closed:
+                log.debug("client went away: %r", exc)
             else:
-                self.protocol.close()
+                log.exception("unhandled error in the application")
+                if not self.head_written:
+                    await self._internal_error()
         finally:
-            if not self.complete and not self.protocol.closed:
-                # The app returned without finishing its response.
-                self.protocol.close()
+            if not self.complete:
+                self.protocol.close()  # a response cut short cannot be framed
             self.protocol.exchange_done(self)
+
+    async def _internal_error(self) -> None:
+        body = b"Internal Server Error"
+        self.started = False
+        self.pending_head = b""
+        self.chunked = False
+        self.keep_alive = False
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))]
+        await self.send({"type": "http.response.start", "status": 500, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
 
 
 __all__ = ["BODY_HIGH_WATER", "PATHSEND", "ASGIApp", "Exchange", "ServerState"]

@@ -23,6 +23,8 @@ from cargohold.server.connection import HttpProtocol
 from cargohold.server.exchange import ASGIApp, ServerState
 
 GRACE_SECONDS = 10.0
+QUICK_FAILURE_SECONDS = 2.0
+MAX_QUICK_FAILURES = 5
 log = logging.getLogger("cargohold.server")
 
 
@@ -40,8 +42,7 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
     loop = asyncio.get_running_loop()
     state = ServerState()
     stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
     address = sock.getsockname()
     server = await loop.create_server(
         lambda: HttpProtocol(app, state, (str(address[0]), int(address[1]))),
@@ -60,12 +61,15 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
             break
         await asyncio.sleep(0.05)
     for connection in list(state.connections):
-        connection.close()
+        connection.abort()  # still busy after the grace period (a client that stopped reading)
     await asyncio.sleep(0)
 
 
 def _worker(factory: Callable[[], ASGIApp], sock: socket.socket) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; SIGTERM stops us
+    # The parent's handlers were inherited: until the loop installs its own, SIGTERM must
+    # still stop this process, and SIGINT (a Ctrl-C for the whole group) is the parent's.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     app = factory()
     asyncio.run(_serve_socket(app, sock))
 
@@ -87,15 +91,25 @@ def serve(factory: Callable[[], ASGIApp], sock: socket.socket, workers: int) -> 
         return process
 
     children = [spawn() for _ in range(workers)]
+    started = [time.monotonic()] * workers
+    quick_failures = 0
+    code = 0
     try:
         while not stopping:
             wait([c.sentinel for c in children], timeout=0.5)
             for index, child in enumerate(children):
-                if not stopping and child.exitcode is not None:
-                    log.error(
-                        "worker %s exited with %s; starting another", child.pid, child.exitcode
-                    )
-                    children[index] = spawn()
+                if stopping or child.exitcode is None:
+                    continue
+                lived = time.monotonic() - started[index]
+                quick_failures = quick_failures + 1 if lived < QUICK_FAILURE_SECONDS else 0
+                if quick_failures >= MAX_QUICK_FAILURES:
+                    log.error("workers keep failing at start; stopping (see the errors above)")
+                    stopping, code = True, 1
+                    break
+                log.error("worker %s exited with %s; starting another", child.pid, child.exitcode)
+                time.sleep(min(0.1 * 2**quick_failures, 5.0))
+                children[index] = spawn()
+                started[index] = time.monotonic()
     finally:
         for child in children:
             if child.pid is not None and child.exitcode is None:
@@ -110,7 +124,7 @@ def serve(factory: Callable[[], ASGIApp], sock: socket.socket, workers: int) -> 
         sock.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 0
+    return code
 
 
 __all__ = ["bind", "serve"]
