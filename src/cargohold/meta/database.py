@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import sqlite3
 import threading
 from pathlib import Path
@@ -45,12 +46,20 @@ def migrate(engine: sa.Engine) -> None:
         command.upgrade(config, "head")
 
 
+_SEEN: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
+    "cargohold_change_marker_seen", default=None
+)
+
+
 class ChangeMarker:
     """A number that changes whenever any connection, in any process, commits a write.
 
     On SQLite this is ``PRAGMA data_version`` read through one connection that never writes:
-    it moves on every commit made by any other connection. Reading it costs microseconds,
-    so caches check it on every request.
+    it moves on every commit made by any other connection. Caches check it before trusting
+    what they hold. Within one request (one asyncio task, which the server starts with a
+    fresh context) the first reading is reused until this process commits a write, so a
+    request pays for one reading, sees every write committed before it began, and sees its
+    own writes.
     """
 
     def __init__(self, url: str) -> None:
@@ -58,11 +67,22 @@ class ChangeMarker:
             raise ValueError(f"no change marker for {url.split(':', 1)[0]} databases yet")
         self._lock = threading.Lock()
         self._sqlite = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
+        self._local_commits = 0
+
+    def note_commit(self, *_: object) -> None:
+        """Called on every commit made through this process's engine."""
+        self._local_commits += 1
 
     def read(self) -> int:
+        seen = _SEEN.get()
+        if seen is not None and seen[0] == self._local_commits:
+            return seen[1]
+        commits = self._local_commits
         with self._lock:
             row = self._sqlite.execute("PRAGMA data_version").fetchone()
-        return int(row[0])
+        value = int(row[0])
+        _SEEN.set((commits, value))
+        return value
 
     def close(self) -> None:
         self._sqlite.close()

@@ -31,9 +31,11 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
     engine = create_engine(url)
     if run_migrations:
         migrate(engine)
+    changes = ChangeMarker(url)
+    sa.event.listen(engine, "commit", changes.note_commit)
     return MetadataStore(
         engine=engine,
-        changes=ChangeMarker(url),
+        changes=changes,
         repositories=RepositoryQueries(engine),
         blobs=BlobQueries(engine),
         manifests=ManifestQueries(engine),

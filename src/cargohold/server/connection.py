@@ -9,6 +9,7 @@ bodies are parsed and dropped: they never become request headers.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 from collections import deque
 from typing import Any
@@ -46,7 +47,8 @@ class HttpProtocol(asyncio.Protocol):
         self.current: Exchange | None = None
         self.parsing: Exchange | None = None
         self.queue: deque[Exchange] = deque()
-        self.idle: asyncio.TimerHandle | None = None
+        self.idle_since: float | None = None  # closed by the worker's sweep when too old
+        self.linger_timer: asyncio.TimerHandle | None = None
         self.pending_reject: tuple[bytes, bytes] | None = None
         self.lingering = False
         self._url = b""
@@ -73,8 +75,8 @@ class HttpProtocol(asyncio.Protocol):
             exchange.end()
         if self.writing_paused is not None and not self.writing_paused.done():
             self.writing_paused.set_result(None)
-        if self.idle is not None:
-            self.idle.cancel()
+        if self.linger_timer is not None:
+            self.linger_timer.cancel()
 
     def eof_received(self) -> bool | None:
         """The client will send nothing more; answer what it asked, then close."""
@@ -151,9 +153,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._in_trailers = True
-        if self.idle is not None:
-            self.idle.cancel()
-            self.idle = None
+        self.idle_since = None
         parsed = httptools.parse_url(self._url)
         raw_path = parsed.path
         scope: dict[str, Any] = {
@@ -202,7 +202,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _start(self, exchange: Exchange) -> None:
         self.current = exchange
-        self.loop.create_task(exchange.run(self.app))
+        # A fresh context: nothing one request memoised (see meta.database) leaks into the next.
+        self.loop.create_task(exchange.run(self.app), context=contextvars.Context())
 
     def exchange_done(self, exchange: Exchange) -> None:
         self.current = None
@@ -267,9 +268,11 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _arm_idle(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-        self.idle = self.loop.call_later(KEEP_ALIVE_SECONDS, self.close)
+        self.idle_since = self.loop.time()
+
+    def expired(self, now: float) -> bool:
+        """No complete request head for ``KEEP_ALIVE_SECONDS``."""
+        return self.idle_since is not None and now - self.idle_since > KEEP_ALIVE_SECONDS
 
     def is_idle(self) -> bool:
         return self.current is None and not self.queue
@@ -289,9 +292,8 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.write_eof()
         self.reading_paused = False
         self.transport.resume_reading()
-        if self.idle is not None:
-            self.idle.cancel()
-        self.idle = self.loop.call_later(LINGER_SECONDS, self.close)
+        self.idle_since = None
+        self.linger_timer = self.loop.call_later(LINGER_SECONDS, self.close)
 
     def abort(self) -> None:
         if self.transport is not None:

@@ -214,15 +214,18 @@ class Exchange:
         ]
         remaining = None
         says_close = False
+        fields: list[bytes] = []
         for name, value in headers:
-            if b"\n" in name or b"\n" in value or b"\r" in name or b"\r" in value:
-                raise RuntimeError("response header with a line break")
             lowered = name.lower()
             if lowered == b"content-length":
                 remaining = int(value)
             elif lowered == b"connection" and b"close" in value.lower():
                 says_close = True
-            parts += (name, b": ", value, b"\r\n")
+            fields += (name, b": ", value, b"\r\n")
+        block = b"".join(fields)
+        if block.count(b"\n") != len(headers) or block.count(b"\r") != len(headers):
+            raise RuntimeError("response header with a line break")
+        parts.append(block)
         if says_close or self.protocol.state.stopping or self._unread_body_too_large():
             self.keep_alive = False
         bodiless = self.head_only or status < 200 or status in (204, 304)

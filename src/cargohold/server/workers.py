@@ -25,6 +25,7 @@ from cargohold.server.exchange import ASGIApp, ServerState
 GRACE_SECONDS = 10.0
 QUICK_FAILURE_SECONDS = 2.0
 MAX_QUICK_FAILURES = 5
+SWEEP_SECONDS = 5.0
 log = logging.getLogger("cargohold.server")
 
 
@@ -49,7 +50,9 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
         sock=sock,
         backlog=2048,
     )
+    sweeper = asyncio.create_task(_sweep_idle(state))
     await stop.wait()
+    sweeper.cancel()
     state.stopping = True
     server.close()
     deadline = time.monotonic() + GRACE_SECONDS
@@ -63,6 +66,18 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
     for connection in list(state.connections):
         connection.abort()  # still busy after the grace period (a client that stopped reading)
     await asyncio.sleep(0)
+
+
+async def _sweep_idle(state: ServerState) -> None:
+    """Close connections that sent no complete request for too long (one timer per worker,
+    not one per request)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        now = loop.time()
+        for connection in list(state.connections):
+            if connection.expired(now):
+                connection.close()
 
 
 def _worker(factory: Callable[[], ASGIApp], sock: socket.socket) -> None:
