@@ -348,3 +348,26 @@ def test_workers_that_cannot_start_stop_the_server() -> None:
     )
     assert result.returncode == 1
     assert "keep failing at start" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-0", 0, 1),
+        ("bytes=5000000-", 5_000_000, None),
+        ("bytes=-4096", -4096, None),
+        ("bytes=12582900-99999999", 12_582_900, None),
+    ],
+)
+def test_ranges_over_the_wire(
+    server: CargoholdServer, blob: bytes, header: str, start: int, end: int | None
+) -> None:
+    wire = Wire(server)
+    wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Range=header))
+    status, headers, body = wire.response()
+    assert status == 206
+    assert body == blob[start:end]
+    first = start % len(blob)
+    assert headers["content-range"] == f"bytes {first}-{first + len(body) - 1}/{len(blob)}"
+    wire.send(request("GET", "/api/v1/health"))  # the connection is still in step
+    assert wire.response()[0] == 200

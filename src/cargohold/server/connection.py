@@ -12,7 +12,7 @@ import asyncio
 import contextvars
 import os
 from collections import deque
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 import httptools
@@ -20,6 +20,7 @@ import httptools
 from cargohold.server.exchange import (
     BODY_HIGH_WATER,
     PATHSEND,
+    ZEROCOPY,
     ASGIApp,
     Exchange,
     ServerState,
@@ -169,7 +170,7 @@ class HttpProtocol(asyncio.Protocol):
             "raw_path": raw_path,
             "query_string": parsed.query or b"",
             "headers": self._headers,
-            "extensions": {PATHSEND: {}},
+            "extensions": {PATHSEND: {}, ZEROCOPY: {}},
         }
         exchange = Exchange(self, scope, self.parser.should_keep_alive())
         for name, value in self._headers:
@@ -235,16 +236,21 @@ class HttpProtocol(asyncio.Protocol):
         if self.writing_paused is not None and not self.writing_paused.done():
             await self.writing_paused
 
-    async def send_file(self, path: str, count: int | None) -> int:
-        """Send ``count`` bytes of the file (all when None) with sendfile; returns bytes sent."""
+    async def send_path(self, path: str, count: int | None) -> int:
+        """Send the file at ``path`` (at most ``count`` bytes) with sendfile."""
+        with open(path, "rb") as handle:  # noqa: ASYNC230 - opening is not reading
+            return await self.send_file(handle, 0, count)
+
+    async def send_file(self, handle: BinaryIO, offset: int | None, count: int | None) -> int:
+        """Send ``count`` bytes (to the end when None) from ``offset`` with sendfile."""
         assert self.transport is not None
+        offset = offset or 0
+        size = os.fstat(handle.fileno()).st_size
+        wanted = max(0, size - offset) if count is None else max(0, min(count, size - offset))
+        if wanted == 0:
+            return 0
         try:
-            with open(path, "rb") as handle:  # noqa: ASYNC230 - opening is not reading
-                size = os.fstat(handle.fileno()).st_size
-                wanted = size if count is None else min(count, size)
-                if wanted == 0:
-                    return 0
-                return await self.loop.sendfile(self.transport, handle, 0, wanted)
+            return await self.loop.sendfile(self.transport, handle, offset, wanted)
         except (ConnectionError, RuntimeError) as exc:
             # The client went away mid-file (RuntimeError: the transport closed under us).
             self.close()

@@ -25,6 +25,7 @@ ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 BODY_HIGH_WATER = 1024 * 1024
 PATHSEND = "http.response.pathsend"
+ZEROCOPY = "http.response.zerocopysend"
 
 log = logging.getLogger("cargohold.server")
 
@@ -180,15 +181,24 @@ class Exchange:
                 if self.remaining:  # fewer bytes than announced: the client must not wait
                     self.keep_alive = False
                 self._finish()
-        elif kind == PATHSEND:
+        elif kind in (PATHSEND, ZEROCOPY):
             protocol.write(self.pending_head)
             self.pending_head = b""
             self.head_written = True
+            more = kind == ZEROCOPY and bool(message.get("more_body", False))
             if not self.head_only:
-                sent = await protocol.send_file(message["path"], self.remaining)
-                if self.remaining is not None and sent != self.remaining:
+                if kind == PATHSEND:
+                    sent = await protocol.send_path(message["path"], self.remaining)
+                else:
+                    sent = await protocol.send_file(
+                        message["file"], message.get("offset"), message.get("count")
+                    )
+                if self.remaining is not None:
+                    self.remaining -= sent
+            if not more:
+                if self.remaining:  # fewer bytes than announced
                     self.keep_alive = False
-            self._finish()
+                self._finish()
         else:
             raise RuntimeError(f"unexpected ASGI message {kind}")
 
@@ -289,4 +299,4 @@ class Exchange:
         await self.send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["BODY_HIGH_WATER", "PATHSEND", "ASGIApp", "Exchange", "ServerState"]
+__all__ = ["BODY_HIGH_WATER", "PATHSEND", "ZEROCOPY", "ASGIApp", "Exchange", "ServerState"]

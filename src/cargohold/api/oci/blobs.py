@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cargohold.api.oci.access import authorized
@@ -18,25 +18,43 @@ from cargohold.registry.registry import Registry
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 PATHSEND = "http.response.pathsend"
+ZEROCOPY = "http.response.zerocopysend"
 
 
-class PathSendResponse(Response):
-    """A whole file, sent by the server itself (zero-copy where it can) when it offers
-    the ASGI path-send extension; streamed in small chunks otherwise."""
+class BlobResponse(Response):
+    """Blob bytes, sent by the server itself where it offers it: the whole blob through the
+    ASGI path-send extension, a byte range through zero-copy send; streamed in small chunks
+    from the blob store otherwise."""
 
-    def __init__(self, info: BlobInfo, registry: Registry, headers: dict[str, str]) -> None:
-        super().__init__(None, 200, headers)
+    def __init__(
+        self,
+        info: BlobInfo,
+        registry: Registry,
+        headers: dict[str, str],
+        status: int = 200,
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__(None, status, headers)
         self._info = info
         self._registry = registry
+        self._offset, self._count = span if span is not None else (0, info.size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        if self._info.path is not None and PATHSEND in scope.get("extensions", {}):
-            await send({"type": PATHSEND, "path": self._info.path})
+        start = {"type": "http.response.start", "status": self.status_code}
+        await send({**start, "headers": self.raw_headers})
+        extensions = scope.get("extensions") or {}
+        path = self._info.path
+        whole = self._offset == 0 and self._count == self._info.size
+        if path is not None and whole and PATHSEND in extensions:
+            await send({"type": PATHSEND, "path": path})
             return
-        async for chunk in self._registry.blobs.read(self._info, 0, self._info.size):
+        if path is not None and ZEROCOPY in extensions:
+            with open(path, "rb") as handle:  # noqa: ASYNC230 - opening is not reading
+                await send(
+                    {"type": ZEROCOPY, "file": handle, "offset": self._offset, "count": self._count}
+                )
+            return
+        async for chunk in self._registry.blobs.read(self._info, self._offset, self._count):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -58,12 +76,11 @@ class BlobEndpoints:
         info = await self._info(call)
         wanted = _byte_range(call.request.headers.get("range"), info.size)
         if wanted is None:
-            return PathSendResponse(info, self._registry, _headers(info, info.size))
+            return BlobResponse(info, self._registry, _headers(info, info.size))
         start, end = wanted
         headers = _headers(info, end - start + 1)
         headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
-        chunks = self._registry.blobs.read(info, start, end - start + 1)
-        return StreamingResponse(chunks, 206, headers)
+        return BlobResponse(info, self._registry, headers, 206, (start, end - start + 1))
 
     async def delete(self, call: Call) -> Response:
         digest = Digest.parse(call.params["digest"])
@@ -114,4 +131,4 @@ def _unsatisfiable(header: str, size: int) -> RangeNotSatisfiable:
     )
 
 
-__all__ = ["BlobEndpoints", "PathSendResponse"]
+__all__ = ["BlobEndpoints", "BlobResponse"]
