@@ -156,7 +156,7 @@ class Blobs:
         await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
 
     async def put_small(self, name: ImageName, digest: Digest, data: bytes) -> None:
-        """Store and link content that is already in memory (the empty config, manifests)."""
+        """Store and link content that is already in memory (the empty JSON config)."""
         await self._store.put(digest, data)
         await to_thread.run_sync(
             self._meta.blobs.link, name.repository, name.image, str(digest), len(data)
