@@ -1,6 +1,6 @@
 """Fan-out: N machines pull the same image at once, from cargohold and from docker-registry.
 
-    .venv/bin/python -m bench.fanout --machines 1000
+    .venv/bin/python -m bench.run --only fanout --machines 1000
 
 Builds a 5-layer image (2 MiB of random bytes per layer), pushes it to both servers, then lets
 the simulated machines (see ``bench/pullers.py``) pull it, spread over several client
@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
-from bench.image import Image, build_image, push_image
+from bench.image import Image
 from bench.meter import GroupMeter, Usage
 from bench.pullers import PullPlan, PullReport, pull_worker
-from bench.servers import Servers, Target
+from bench.servers import Target
 from bench.tables import MIB, markdown, number, percentile, ratio
 
 START_TIMEOUT = 60.0
@@ -208,29 +206,3 @@ def options_from(args: argparse.Namespace) -> FanoutOptions:
         processes=args.procs,
         timeout=args.timeout,
     )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    add_arguments(parser)
-    args = parser.parse_args()
-    options = options_from(args)
-    image = build_image()
-    with (
-        tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir,
-        Servers(Path(workdir), args.workers) as servers,
-    ):
-        for target in servers.targets:
-            push_image(target, image)
-        results = [run_fanout(target, image, options) for target in servers.targets]
-        problems = servers.problems()
-    print(f"## Fan-out pull: {describe(image, options)}\n")
-    print(fanout_table(results))
-    for line in error_lines(results):
-        print(line)
-    for label, lines in problems.items():
-        print(f"\n{label} log: {len(lines)} error lines, first: {lines[0][:300]}")
-
-
-if __name__ == "__main__":
-    main()

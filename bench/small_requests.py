@@ -1,6 +1,6 @@
 """Small requests: requests per second for a manifest GET by tag and a blob HEAD.
 
-    .venv/bin/python -m bench.small_requests --duration 10 --connections 64
+    .venv/bin/python -m bench.run --only small --duration 10 --connections 64
 
 Each server is loaded for a fixed time over a fixed number of keep-alive connections, with
 ``wrk`` when it is installed (the load generator that leaves the most CPU to the server; as
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from pathlib import Path
 
-from bench.image import Image, build_image, push_image
+from bench.image import Image
 from bench.meter import GroupMeter, Usage
 from bench.pullers import DOCKER_ACCEPT, USER_AGENT
-from bench.servers import Servers, Target
+from bench.servers import Target
 from bench.tables import MIB, markdown, number, percentile, ratio
 from bench.wire import Connection
 
@@ -372,25 +372,3 @@ def options_from(args: argparse.Namespace) -> RateOptions:
         processes=args.client_procs,
         rounds=args.rounds,
     )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    add_arguments(parser)
-    parser.add_argument("--workers", type=int, default=2, help="cargohold worker processes")
-    args = parser.parse_args()
-    options = options_from(args)
-    image = build_image()
-    with (
-        tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir,
-        Servers(Path(workdir), args.workers) as servers,
-    ):
-        for target in servers.targets:
-            push_image(target, image)
-        results = run_rates(servers.targets, image, options)
-    print(f"## Small requests: {describe(results, options)}\n")
-    print(rates_table(results))
-
-
-if __name__ == "__main__":
-    main()
