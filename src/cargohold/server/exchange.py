@@ -67,7 +67,6 @@ class ServerState:
         self.stopping = False
 
 
-DISCONNECT: Message = {"type": "http.disconnect"}
 DRAIN_LIMIT = 1024 * 1024  # an unread body up to this size is skipped to keep the connection
 
 
@@ -130,16 +129,16 @@ class Exchange:
     async def receive(self) -> Message:
         protocol = self.protocol
         if self.complete or protocol.closed:
-            return DISCONNECT
+            return {"type": "http.disconnect"}
         if self.final_delivered:
             # Nothing more will come: wait until the response ends or the client leaves.
             if self.ended is None:
                 self.ended = asyncio.Event()
             await self.ended.wait()
-            return DISCONNECT
+            return {"type": "http.disconnect"}
         while not self.chunks and not self.body_complete:
             if protocol.closed or protocol.input_closed:
-                return DISCONNECT
+                return {"type": "http.disconnect"}
             if self.expect_continue and not self.continue_sent and not self.started:
                 self.continue_sent = True
                 protocol.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -149,7 +148,7 @@ class Exchange:
             self.arrived.clear()
             await self.arrived.wait()
             if self.complete or protocol.closed:
-                return DISCONNECT
+                return {"type": "http.disconnect"}
         data = b"".join(self.chunks)
         self.chunks.clear()
         self.buffered = 0

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import socket
 import time
@@ -89,8 +90,17 @@ def _worker(factory: Callable[[], ASGIApp], sock: socket.socket) -> None:
     asyncio.run(_serve_socket(app, sock))
 
 
+def raise_open_file_limit() -> None:
+    """A fleet pulling at once means thousands of sockets: use the hard limit, not the soft."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def serve(factory: Callable[[], ASGIApp], sock: socket.socket, workers: int) -> int:
     """Run ``workers`` processes serving the app ``factory`` builds on the bound ``sock``."""
+    raise_open_file_limit()
     context = multiprocessing.get_context("fork")
     stopping = False
 
