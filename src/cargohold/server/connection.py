@@ -324,7 +324,7 @@ class HttpProtocol(asyncio.Protocol):
             + b"\r\nconnection: close\r\n\r\n"
             + message
         )
-        self.close()
+        self.linger()  # the client may still be sending: let it read the answer first
 
 
 __all__ = ["HttpProtocol"]
