@@ -158,6 +158,13 @@ class NotFound(RegistryError):
     code, status = "NOT_FOUND", 404
 
 
+class StorageFull(StorageError, RegistryError):
+    """The disk (or the database's disk) is full. Raised by storage and meta, and rendered as
+    is: no client request can fix it, an operator must free space."""
+
+    code, status = "UNKNOWN", 507
+
+
 class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
@@ -189,6 +196,7 @@ __all__ = [
     "SizeInvalid",
     "SizeMismatch",
     "StorageError",
+    "StorageFull",
     "TagImmutable",
     "Unauthorized",
     "Unsupported",

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from cargohold.core.errors import StorageFull
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -24,6 +26,7 @@ def create_engine(url: str) -> sa.Engine:
             max_overflow=16,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "handle_error", _disk_full)
         return engine
     return sa.create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
 
@@ -35,6 +38,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _disk_full(context: sa.engine.ExceptionContext) -> None:
+    if isinstance(context.original_exception, sqlite3.OperationalError) and (
+        "disk is full" in str(context.original_exception)
+    ):
+        raise StorageFull(
+            "the registry's database disk is full; nothing was changed. Free space on the data "
+            "directory's disk, then retry"
+        ) from context.original_exception
 
 
 def migrate(engine: sa.Engine) -> None:

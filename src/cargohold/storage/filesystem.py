@@ -13,17 +13,18 @@ the whole blob, never a partial one under its digest.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from anyio import to_thread
 
 from cargohold.core.digest import Digest, Hasher, new_hasher
-from cargohold.core.errors import BlobNotFound, UploadNotFound, UploadOffsetMismatch
+from cargohold.core.errors import BlobNotFound, StorageFull, UploadNotFound, UploadOffsetMismatch
 from cargohold.storage.base import (
     STREAM_CHUNK,
     WRITE_BATCH,
@@ -93,9 +94,12 @@ class FilesystemBlobStore:
         if target.exists():
             return
         staging = self._uploads / f"put-{uuid.uuid4().hex}"
-        with open(staging, "wb") as handle:
-            handle.write(data)
-        self._publish(staging, target)
+        try:
+            with disk_full_is_storage_full(), open(staging, "wb") as handle:
+                handle.write(data)
+            self._publish(staging, target)
+        finally:
+            staging.unlink(missing_ok=True)
 
     async def delete(self, digest: Digest) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -105,7 +109,8 @@ class FilesystemBlobStore:
 
     async def start_upload(self) -> str:
         upload_id = new_upload_id()
-        await to_thread.run_sync(self._upload_path(upload_id).touch)
+        with disk_full_is_storage_full():
+            await to_thread.run_sync(self._upload_path(upload_id).touch)
         return upload_id
 
     async def append(
@@ -172,11 +177,12 @@ class FilesystemBlobStore:
             raise UploadNotFound(f"no upload {upload_id}") from exc
 
     def _publish(self, staging: Path, target: Path) -> None:
-        with open(staging, "rb+") as handle:
-            os.fsync(handle.fileno())
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, target)
-        _fsync_dir(target.parent)
+        with disk_full_is_storage_full():
+            with open(staging, "rb+") as handle:
+                os.fsync(handle.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging, target)
+            _fsync_dir(target.parent)
 
 
 def _open_for_append(path: Path, offset: int | None) -> tuple[BinaryIO, int]:
@@ -199,8 +205,9 @@ def _open_for_append(path: Path, offset: int | None) -> tuple[BinaryIO, int]:
 
 
 def _write(handle: BinaryIO, data: bytes, hasher: Hasher | None) -> None:
-    handle.write(data)
-    handle.flush()
+    with disk_full_is_storage_full():
+        handle.write(data)
+        handle.flush()
     if hasher is not None:
         hasher.update(data)
 
@@ -211,6 +218,19 @@ def _hash_file(path: Path, algorithm: str) -> str:
         while chunk := handle.read(4 * STREAM_CHUNK):
             hasher.update(chunk)
     return hasher.hexdigest()
+
+
+@contextlib.contextmanager
+def disk_full_is_storage_full() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(
+                "the registry's storage is full; nothing was stored. Free space on the data "
+                "directory's disk, then retry (an interrupted upload can be resumed)"
+            ) from exc
+        raise
 
 
 def _fsync_dir(directory: Path) -> None:
