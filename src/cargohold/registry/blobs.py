@@ -56,7 +56,11 @@ class Blobs:
         size = await self.linked_size(name, digest)
         if size is None:
             raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
-        return BlobInfo(digest, size, self._store.local_path(digest))
+        path = self._store.local_path(digest)
+        if path is None and await self._store.size(digest) is None:
+            # Known to the metadata but gone from storage: say so before any byte is sent.
+            raise BlobUnknown(f"blob {digest} is missing from storage", {"digest": str(digest)})
+        return BlobInfo(digest, size, path)
 
     async def read(self, info: BlobInfo, offset: int, length: int) -> AsyncIterator[bytes]:
         try:

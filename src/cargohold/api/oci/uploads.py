@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from starlette.responses import Response
 
-from cargohold.api.oci.access import authorized
+from cargohold.api.oci.access import authorized, check
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
@@ -48,8 +48,7 @@ class UploadEndpoints:
         """Mount when the caller may read ``source``; otherwise fall back to an upload."""
         try:
             source_name = ImageName.parse(source)
-            repository = await self._registry.repositories.for_image(source_name.repository)
-            self._registry.access.check(call.principal, repository, Action.READ)
+            await check(self._registry, call.principal, source_name, Action.READ)
         except RegistryError:
             return False
         return await self._registry.blobs.mount(name, digest, source_name)
