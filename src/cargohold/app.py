@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.responses import RedirectResponse
@@ -10,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from cargohold.api import oci, rest
 from cargohold.meta.store import MetadataStore, open_metadata_store
+from cargohold.registry.keyring import KeyRing
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobStore
@@ -29,11 +32,29 @@ def open_stores(settings: Settings, *, migrate: bool) -> tuple[BlobStore, Metada
     )
 
 
+def build_registry(
+    settings: Settings,
+    store: BlobStore,
+    meta: MetadataStore,
+    clock: Callable[[], float] = time.time,
+) -> Registry:
+    return Registry.build(
+        store,
+        meta,
+        keys=KeyRing(settings.token_keys),
+        service=settings.service,
+        token_ttl=settings.token_ttl,
+        clock=clock,
+    )
+
+
 def prepare(settings: Settings) -> Bootstrap:
-    """Run once before serving: migrate, create the default repositories and the admin."""
+    """Run once before serving: migrate, create the default repositories, the admin and the
+    token signing key."""
     store, meta = open_stores(settings, migrate=True)
     try:
-        registry = Registry.build(store, meta)
+        registry = build_registry(settings, store, meta)
+        registry.keys.ensure()
         created = registry.repositories.ensure_defaults()
         password = registry.access.ensure_admin(settings.admin_user, settings.admin_password)
     finally:
@@ -45,8 +66,8 @@ class Root:
     """Sends each request to its protocol's app by path prefix, with no framework in the way
     of the registry's hot path."""
 
-    def __init__(self, registry: Registry) -> None:
-        self._oci = oci.build(registry)
+    def __init__(self, registry: Registry, public_url: str | None = None) -> None:
+        self._oci = oci.build(registry, public_url)
         self._rest = rest.build(registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,8 +97,8 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def build_app(registry: Registry) -> Root:
-    return Root(registry)
+def build_app(registry: Registry, public_url: str | None = None) -> Root:
+    return Root(registry, public_url)
 
 
 def create_app(settings: Settings | None = None) -> Root:
@@ -85,7 +106,15 @@ def create_app(settings: Settings | None = None) -> Root:
     settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level.upper())
     store, meta = open_stores(settings, migrate=False)
-    return build_app(Registry.build(store, meta))
+    return build_app(build_registry(settings, store, meta), settings.public_url)
 
 
-__all__ = ["Bootstrap", "Root", "build_app", "create_app", "open_stores", "prepare"]
+__all__ = [
+    "Bootstrap",
+    "Root",
+    "build_app",
+    "build_registry",
+    "create_app",
+    "open_stores",
+    "prepare",
+]

@@ -24,6 +24,9 @@ class Settings:
     admin_user: str = "admin"
     admin_password: str | None = None
     log_level: str = "info"
+    token_ttl: int = 300
+    service: str = "cargohold"
+    public_url: str | None = None
 
     @property
     def host(self) -> str:
@@ -42,6 +45,10 @@ class Settings:
         return self.data_dir.resolve() / "storage"
 
     @property
+    def token_keys(self) -> Path:
+        return self.data_dir.resolve() / "token-keys"
+
+    @property
     def worker_count(self) -> int:
         return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
 
@@ -53,6 +60,12 @@ class Settings:
             )
         if self.workers < 0:
             raise SettingsError("workers must be 0 (one per core) or more")
+        if not 30 <= self.token_ttl <= 3600:
+            raise SettingsError("token_ttl must be between 30 and 3600 seconds")
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"public_url must start with http:// or https://, not {self.public_url!r}"
+            )
         return self
 
 
@@ -63,17 +76,20 @@ _ENV = {
     "admin_user": "CARGOHOLD_ADMIN_USER",
     "admin_password": "CARGOHOLD_ADMIN_PASSWORD",
     "log_level": "CARGOHOLD_LOG_LEVEL",
+    "token_ttl": "CARGOHOLD_TOKEN_TTL",
+    "service": "CARGOHOLD_SERVICE",
+    "public_url": "CARGOHOLD_PUBLIC_URL",
 }
 
 
 def _coerce(name: str, value: Any) -> Any:
     if name == "data_dir":
         return Path(str(value))
-    if name == "workers":
+    if name in ("workers", "token_ttl"):
         try:
             return int(value)
         except (TypeError, ValueError) as exc:
-            raise SettingsError(f"workers must be a whole number, not {value!r}") from exc
+            raise SettingsError(f"{name} must be a whole number, not {value!r}") from exc
     return str(value)
 
 

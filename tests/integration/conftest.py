@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cargohold.app import build_app, open_stores, prepare
+from cargohold.app import build_app, build_registry, open_stores, prepare
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings
 
@@ -29,7 +29,10 @@ def settings(tmp_path: Path) -> Settings:
 def registry(settings: Settings) -> Iterator[Registry]:
     prepare(settings)
     store, meta = open_stores(settings, migrate=False)
-    yield Registry.build(store, meta)
+    # As an operator would with `cargohold repo update dev --anonymous-read`: most tests pull
+    # without credentials; tests of access control use the other repositories.
+    meta.repositories.update("dev", {"anonymous_read": True})
+    yield build_registry(settings, store, meta)
     meta.close()
 
 

@@ -182,7 +182,10 @@ async def test_unsupported_method_and_unknown_path(client: httpx.AsyncClient) ->
 async def test_writes_need_credentials(client: httpx.AsyncClient) -> None:
     anonymous = await client.post(f"/v2/{NAME}/blobs/uploads/")
     assert_error(anonymous, 401, "UNAUTHORIZED")
-    assert anonymous.headers["WWW-Authenticate"] == 'Basic realm="cargohold"'
+    assert anonymous.headers["WWW-Authenticate"] == (
+        'Bearer realm="http://registry/v2/token",service="cargohold",'
+        f'scope="repository:{NAME}:pull,push"'
+    )
     wrong = await client.post(
         f"/v2/{NAME}/blobs/uploads/", auth=httpx.BasicAuth("admin", "wrong password")
     )
@@ -191,6 +194,7 @@ async def test_writes_need_credentials(client: httpx.AsyncClient) -> None:
     assert_error(garbled, 401, "UNAUTHORIZED")
     bearer = await client.get(f"/v2/{NAME}/tags/list", headers={"Authorization": "Bearer abc"})
     assert_error(bearer, 401, "UNAUTHORIZED")
+    assert 'error="invalid_token"' in bearer.headers["WWW-Authenticate"]
 
 
 async def test_anonymous_read_follows_the_repository_setting(client: httpx.AsyncClient) -> None:

@@ -150,7 +150,8 @@ async def test_cross_repository_mount(client: httpx.AsyncClient) -> None:
     )
     assert mounted.status_code == 201
     assert mounted.headers["Location"] == f"/v2/prod/target/app/blobs/{digest}"
-    assert (await client.get(f"/v2/prod/target/app/blobs/{digest}")).content == b"shared layer"
+    mounted_blob = await client.get(f"/v2/prod/target/app/blobs/{digest}", headers=AUTH)
+    assert mounted_blob.content == b"shared layer"
 
 
 async def test_mount_of_unknown_blob_starts_an_upload(client: httpx.AsyncClient) -> None:

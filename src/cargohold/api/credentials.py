@@ -1,4 +1,5 @@
-"""HTTP Basic credentials, checked by the registry's AccessControl (every protocol's)."""
+"""Credentials every protocol accepts: HTTP Basic (user with password or API token) and an
+API token as ``Authorization: Bearer``. Checked by the registry's AccessControl."""
 
 from __future__ import annotations
 
@@ -11,16 +12,14 @@ from cargohold.core.errors import Unauthorized
 from cargohold.registry.access import AccessControl, Principal
 
 
-async def principal_of(request: Request, access: AccessControl) -> Principal | None:
-    """Who is calling: None when anonymous; raises Unauthorized for bad credentials."""
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        raise Unauthorized(f"unsupported authorization scheme {scheme[:20]!r}; use Basic")
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """The user name and secret of a Basic ``Authorization`` value (None when empty)."""
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
+        decoded = base64.b64decode(header.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise Unauthorized("malformed Basic credentials") from exc
     username, sep, password = decoded.partition(":")
@@ -28,7 +27,24 @@ async def principal_of(request: Request, access: AccessControl) -> Principal | N
         raise Unauthorized("malformed Basic credentials: expected user:password")
     if not username and not password:
         return None  # some clients send empty credentials when they have none
-    return await access.authenticate(username, password)
+    return username, password
 
 
-__all__ = ["principal_of"]
+async def principal_of(request: Request, access: AccessControl) -> Principal | None:
+    """Who is calling: None when anonymous; raises Unauthorized for bad credentials."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    client = client_address(request)
+    if scheme.lower() == "bearer":
+        return await access.authenticate_token(value.strip(), client)
+    if scheme.lower() != "basic":
+        raise Unauthorized(f"unsupported authorization scheme {scheme[:20]!r}; use Basic or Bearer")
+    credentials = basic_credentials(value)
+    if credentials is None:
+        return None
+    return await access.authenticate(*credentials, client)
+
+
+__all__ = ["basic_credentials", "client_address", "principal_of"]

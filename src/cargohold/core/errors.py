@@ -128,8 +128,23 @@ class Unauthorized(RegistryError):
     code, status = "UNAUTHORIZED", 401
 
 
+class InvalidToken(Unauthorized):
+    """A bearer token that is expired, revoked, malformed or signed by an unknown key."""
+
+
+class InsufficientScope(Unauthorized):
+    """A valid bearer token that does not grant this action: ask the token service for one
+    that does. ``detail`` holds the scope the request needs."""
+
+
 class Denied(RegistryError):
     code, status = "DENIED", 403
+
+
+class TooManyRequests(RegistryError):
+    """Too many failed logins; ``detail["retry_after"]`` says how many seconds to wait."""
+
+    code, status = "TOOMANYREQUESTS", 429
 
 
 class Unsupported(RegistryError):
@@ -169,6 +184,18 @@ class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
 
+class Conflict(RegistryError):
+    """The thing to create exists already, or the change would break an invariant."""
+
+    code, status = "CONFLICT", 409
+
+
+class ResourceUnknown(RegistryError):
+    """A user, group, permission or token that does not exist."""
+
+    code, status = "NOT_FOUND", 404
+
+
 __all__ = [
     "BadRequest",
     "BlobNotFound",
@@ -177,9 +204,12 @@ __all__ = [
     "BlobUploadUnknown",
     "CargoholdError",
     "ChunkOutOfOrder",
+    "Conflict",
     "Denied",
     "DigestInvalid",
     "DigestMismatch",
+    "InsufficientScope",
+    "InvalidToken",
     "ManifestBlobUnknown",
     "ManifestInvalid",
     "ManifestTooLarge",
@@ -193,11 +223,13 @@ __all__ = [
     "RepositoryExists",
     "RepositoryInvalid",
     "RepositoryUnknown",
+    "ResourceUnknown",
     "SizeInvalid",
     "SizeMismatch",
     "StorageError",
     "StorageFull",
     "TagImmutable",
+    "TooManyRequests",
     "Unauthorized",
     "Unsupported",
     "UploadNotFound",

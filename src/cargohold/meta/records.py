@@ -27,8 +27,79 @@ class ManifestRecord:
 @dataclass(frozen=True, slots=True)
 class UserRecord:
     name: str
-    password_hash: str
+    password_hash: str | None
     admin: bool
+    service: bool = False
+    email: str | None = None
+    created_at: float = 0.0
 
 
-__all__ = ["ManifestRecord", "RepositoryRecord", "UserRecord"]
+@dataclass(frozen=True, slots=True)
+class GroupRecord:
+    name: str
+    description: str
+    members: tuple[str, ...]
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionRecord:
+    id: str
+    principal: str
+    repositories: tuple[str, ...]
+    actions: tuple[str, ...]
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeRecord:
+    repository: str
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: str
+    owner: str
+    kind: str
+    description: str
+    secret_hash: str
+    scopes: tuple[ScopeRecord, ...] | None
+    created_at: float
+    expires_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    time: float
+    principal: str
+    token_id: str | None
+    action: str
+    target: str
+    repository: str | None
+    status: int
+    result: str
+    client: str
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    principal: str | None = None
+    action: str | None = None
+    repository: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+__all__ = [
+    "AuditFilter",
+    "AuditRecord",
+    "GroupRecord",
+    "ManifestRecord",
+    "PermissionRecord",
+    "RepositoryRecord",
+    "ScopeRecord",
+    "TokenRecord",
+    "UserRecord",
+]

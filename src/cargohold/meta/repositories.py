@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -45,6 +47,13 @@ class RepositoryQueries:
         with self._engine.connect() as connection:
             rows = connection.execute(sa.select(repositories).order_by(repositories.c.key))
             return [_record(row) for row in rows]
+
+    def update(self, key: str, changes: Mapping[str, Any]) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                repositories.update().where(repositories.c.key == key).values(**changes)
+            )
+        return result.rowcount > 0
 
     def delete(self, key: str) -> bool:
         with self._engine.begin() as connection:

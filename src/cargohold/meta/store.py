@@ -6,11 +6,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from cargohold.meta.audit import AuditQueries
 from cargohold.meta.blobs import BlobQueries
 from cargohold.meta.database import ChangeMarker, create_engine, migrate
+from cargohold.meta.logins import LoginFailureQueries
 from cargohold.meta.manifests import ManifestQueries
+from cargohold.meta.permissions import PermissionQueries
 from cargohold.meta.repositories import RepositoryQueries
-from cargohold.meta.users import UserQueries
+from cargohold.meta.tokens import TokenQueries
+from cargohold.meta.users import GroupQueries, UserQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,11 @@ class MetadataStore:
     blobs: BlobQueries
     manifests: ManifestQueries
     users: UserQueries
+    groups: GroupQueries
+    permissions: PermissionQueries
+    tokens: TokenQueries
+    audit: AuditQueries
+    logins: LoginFailureQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -40,6 +49,11 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         blobs=BlobQueries(engine),
         manifests=ManifestQueries(engine),
         users=UserQueries(engine),
+        groups=GroupQueries(engine),
+        permissions=PermissionQueries(engine),
+        tokens=TokenQueries(engine),
+        audit=AuditQueries(engine),
+        logins=LoginFailureQueries(engine),
     )
 
 

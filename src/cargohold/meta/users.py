@@ -1,14 +1,16 @@
-"""Queries on users."""
+"""Queries on users and groups (and the permissions that name them)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.records import UserRecord
-from cargohold.meta.schema import users
-from cargohold.meta.upsert import upsert
+from cargohold.meta.records import GroupRecord, UserRecord
+from cargohold.meta.schema import group_members, groups, permissions, users
+from cargohold.meta.upsert import insert_ignore, upsert
 
 
 class UserQueries:
@@ -18,29 +20,173 @@ class UserQueries:
     def get(self, name: str) -> UserRecord | None:
         with self._engine.connect() as connection:
             row = connection.execute(sa.select(users).where(users.c.name == name)).first()
-        if row is None:
-            return None
-        return UserRecord(name=row.name, password_hash=row.password_hash, admin=bool(row.admin))
+        return None if row is None else _user(row)
+
+    def page(self, after: str | None, limit: int) -> list[UserRecord]:
+        query = sa.select(users).order_by(users.c.name).limit(limit)
+        if after is not None:
+            query = query.where(users.c.name > after)
+        with self._engine.connect() as connection:
+            return [_user(row) for row in connection.execute(query)]
+
+    def create(self, record: UserRecord) -> bool:
+        """Insert; False when the name is taken."""
+        with self._engine.begin() as connection:
+            if connection.execute(
+                sa.select(users.c.name).where(users.c.name == record.name)
+            ).first():
+                return False
+            connection.execute(users.insert().values(**_user_row(record)))
+        return True
 
     def put(self, record: UserRecord) -> None:
         with self._engine.begin() as connection:
             upsert(
                 connection,
                 users,
-                {
-                    "name": record.name,
-                    "password_hash": record.password_hash,
-                    "admin": record.admin,
-                    "created_at": time.time(),
-                },
-                update=("password_hash", "admin"),
+                _user_row(record),
+                update=("password_hash", "admin", "service", "email"),
             )
 
-    def count(self) -> int:
+    def update(self, name: str, changes: Mapping[str, Any]) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                users.update().where(users.c.name == name).values(**changes)
+            )
+        return result.rowcount > 0
+
+    def delete(self, name: str) -> bool:
+        with self._engine.begin() as connection:
+            connection.execute(
+                permissions.delete().where(permissions.c.principal == f"user:{name}")
+            )
+            result = connection.execute(users.delete().where(users.c.name == name))
+        return result.rowcount > 0
+
+    def count(self, *, admin: bool | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(users)
+        if admin is not None:
+            query = query.where(users.c.admin == admin)
         with self._engine.connect() as connection:
-            return int(
-                connection.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
+            return int(connection.execute(query).scalar_one())
+
+    def groups_of(self, name: str) -> tuple[str, ...]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(group_members.c.group)
+                .where(group_members.c.user == name)
+                .order_by(group_members.c.group)
             )
+            return tuple(row.group for row in rows)
 
 
-__all__ = ["UserQueries"]
+class GroupQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def create(self, record: GroupRecord) -> bool:
+        """Insert with its members; False when the name is taken."""
+        with self._engine.begin() as connection:
+            taken = connection.execute(sa.select(groups.c.name).where(groups.c.name == record.name))
+            if taken.first():
+                return False
+            connection.execute(
+                groups.insert().values(
+                    name=record.name, description=record.description, created_at=time.time()
+                )
+            )
+            _add_members(connection, record.name, record.members)
+        return True
+
+    def get(self, name: str) -> GroupRecord | None:
+        found = self._load(sa.select(groups).where(groups.c.name == name))
+        return found[0] if found else None
+
+    def page(self, after: str | None, limit: int) -> list[GroupRecord]:
+        query = sa.select(groups).order_by(groups.c.name).limit(limit)
+        if after is not None:
+            query = query.where(groups.c.name > after)
+        return self._load(query)
+
+    def _load(self, query: sa.Select[Any]) -> list[GroupRecord]:
+        with self._engine.connect() as connection:
+            rows = list(connection.execute(query))
+            members: dict[str, list[str]] = {row.name: [] for row in rows}
+            for member in connection.execute(
+                sa.select(group_members)
+                .where(group_members.c.group.in_(list(members)))
+                .order_by(group_members.c.user)
+            ):
+                members[member.group].append(member.user)
+        return [
+            GroupRecord(row.name, row.description, tuple(members[row.name]), row.created_at)
+            for row in rows
+        ]
+
+    def update(
+        self,
+        name: str,
+        *,
+        description: str | None,
+        add: Iterable[str],
+        remove: Iterable[str],
+        replace: Iterable[str] | None,
+    ) -> bool:
+        with self._engine.begin() as connection:
+            if not connection.execute(
+                sa.select(groups.c.name).where(groups.c.name == name)
+            ).first():
+                return False
+            if description is not None:
+                connection.execute(
+                    groups.update().where(groups.c.name == name).values(description=description)
+                )
+            if replace is not None:
+                connection.execute(group_members.delete().where(group_members.c.group == name))
+                _add_members(connection, name, replace)
+            _add_members(connection, name, add)
+            removed = list(remove)
+            if removed:
+                connection.execute(
+                    group_members.delete().where(
+                        group_members.c.group == name, group_members.c.user.in_(removed)
+                    )
+                )
+        return True
+
+    def delete(self, name: str) -> bool:
+        with self._engine.begin() as connection:
+            connection.execute(
+                permissions.delete().where(permissions.c.principal == f"group:{name}")
+            )
+            result = connection.execute(groups.delete().where(groups.c.name == name))
+        return result.rowcount > 0
+
+
+def _add_members(connection: sa.Connection, group: str, members: Iterable[str]) -> None:
+    insert_ignore(connection, group_members, ({"group": group, "user": m} for m in members))
+
+
+def _user_row(record: UserRecord) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "password_hash": record.password_hash,
+        "admin": record.admin,
+        "service": record.service,
+        "email": record.email,
+        "created_at": record.created_at or time.time(),
+    }
+
+
+def _user(row: sa.Row[Any]) -> UserRecord:
+    return UserRecord(
+        name=row.name,
+        password_hash=row.password_hash,
+        admin=bool(row.admin),
+        service=bool(row.service),
+        email=row.email,
+        created_at=row.created_at,
+    )
+
+
+__all__ = ["GroupQueries", "UserQueries"]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
+from cargohold.registry.audit import AuditLog
+from cargohold.registry.bearer import BearerTokens
 from cargohold.registry.blobs import Blobs
+from cargohold.registry.identity import Identity
+from cargohold.registry.keyring import KeyRing
 from cargohold.registry.manifests import Manifests
 from cargohold.registry.repositories import Repositories
+from cargohold.registry.throttle import LoginThrottle
+from cargohold.registry.tokens import ApiTokens
 from cargohold.storage.base import BlobStore
 
 
@@ -18,15 +26,36 @@ class Registry:
     blobs: Blobs
     manifests: Manifests
     access: AccessControl
+    identity: Identity
+    tokens: ApiTokens
+    bearer: BearerTokens
+    keys: KeyRing
+    audit: AuditLog
 
     @classmethod
-    def build(cls, store: BlobStore, meta: MetadataStore) -> Registry:
+    def build(
+        cls,
+        store: BlobStore,
+        meta: MetadataStore,
+        *,
+        keys: KeyRing,
+        service: str = "cargohold",
+        token_ttl: int = 300,
+        clock: Callable[[], float] = time.time,
+    ) -> Registry:
         blobs = Blobs(store, meta)
+        audit = AuditLog(meta, clock)
+        tokens = ApiTokens(meta, clock)
         return cls(
             repositories=Repositories(meta),
             blobs=blobs,
             manifests=Manifests(store, meta, blobs),
-            access=AccessControl(meta),
+            access=AccessControl(meta, tokens, LoginThrottle(meta, clock), audit),
+            identity=Identity(meta, clock),
+            tokens=tokens,
+            bearer=BearerTokens(keys, service, token_ttl, clock),
+            keys=keys,
+            audit=audit,
         )
 
 

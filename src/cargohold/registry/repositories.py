@@ -75,6 +75,21 @@ class Repositories:
             raise RepositoryExists(f"repository {key!r} already exists")
         return record
 
+    async def update(
+        self, key: str, *, anonymous_read: bool | None = None, description: str | None = None
+    ) -> RepositoryRecord:
+        changes: dict[str, object] = {}
+        if anonymous_read is not None:
+            changes["anonymous_read"] = anonymous_read
+        if description is not None:
+            changes["description"] = description
+        if changes and not await to_thread.run_sync(self._meta.repositories.update, key, changes):
+            raise RepositoryUnknown(f"repository {key!r} does not exist")
+        record = await to_thread.run_sync(self._meta.repositories.get, key)
+        if record is None:
+            raise RepositoryUnknown(f"repository {key!r} does not exist")
+        return record
+
     async def delete(self, key: str) -> None:
         if not await to_thread.run_sync(self._meta.repositories.delete, key):
             raise RepositoryUnknown(f"repository {key!r} does not exist")
@@ -84,7 +99,7 @@ class Repositories:
         if self._meta.repositories.list():
             return []
         for key in DEFAULT_REPOSITORIES:
-            self._meta.repositories.create(RepositoryRecord(key, "docker", "local", True))
+            self._meta.repositories.create(RepositoryRecord(key, "docker", "local", False))
         return list(DEFAULT_REPOSITORIES)
 
 

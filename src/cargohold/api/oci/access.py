@@ -13,7 +13,7 @@ async def check(
 ) -> None:
     """Raise unless the repository of ``name`` exists and ``principal`` may ``action`` it."""
     repository = await registry.repositories.for_image(name.repository)
-    registry.access.check(principal, repository, action)
+    registry.access.check(principal, repository, action, str(name))
 
 
 async def authorized(registry: Registry, call: Call, action: Action) -> ImageName:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 
@@ -9,12 +10,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from cargohold.api.credentials import principal_of
+from cargohold.api.credentials import client_address
+from cargohold.api.oci.auth import caller, challenge
 from cargohold.api.oci.blobs import BlobEndpoints
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import error_response, unexpected_response
 from cargohold.api.oci.listings import ListingEndpoints
 from cargohold.api.oci.manifests import ManifestEndpoints
+from cargohold.api.oci.token import TokenEndpoint
 from cargohold.api.oci.uploads import UploadEndpoints, upload_location
 from cargohold.core.errors import (
     ChunkOutOfOrder,
@@ -24,21 +27,38 @@ from cargohold.core.errors import (
     Unsupported,
 )
 from cargohold.core.names import ImageName
+from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
 
+log = logging.getLogger("cargohold.api.oci")
+
 Handler = Callable[[Call], Awaitable[Response]]
+WRITES = ("PUT", "POST", "PATCH", "DELETE")
+# What the audit log calls each write, by the route's first handler name and method.
+AUDITED = {
+    ("manifests", "PUT"): "manifest.push",
+    ("manifests", "DELETE"): "manifest.delete",
+    ("uploads", "POST"): "blob.push",
+    ("upload", "PATCH"): "blob.push",
+    ("upload", "PUT"): "blob.push",
+    ("upload", "DELETE"): "upload.cancel",
+    ("blobs", "DELETE"): "blob.delete",
+}
 
 
 class OciApp:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, public_url: str | None = None) -> None:
         self._registry = registry
+        self._public_url = public_url
+        self._token = TokenEndpoint(registry)
         blobs = BlobEndpoints(registry)
         uploads = UploadEndpoints(registry)
         manifests = ManifestEndpoints(registry)
         listings = ListingEndpoints(registry)
         name = r"(?P<name>[^?]+?)"
-        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
+        self._routes: list[tuple[str, re.Pattern[str], dict[str, Handler]]] = [
             (
+                "manifests",
                 re.compile(rf"^/v2/{name}/manifests/(?P<reference>[^/]+)$"),
                 {
                     "GET": manifests.get,
@@ -48,10 +68,12 @@ class OciApp:
                 },
             ),
             (
+                "uploads",
                 re.compile(rf"^/v2/{name}/blobs/uploads/?$"),
                 {"POST": uploads.start},
             ),
             (
+                "upload",
                 re.compile(rf"^/v2/{name}/blobs/uploads/(?P<upload>[^/]+)$"),
                 {
                     "GET": uploads.status,
@@ -61,17 +83,22 @@ class OciApp:
                 },
             ),
             (
+                "blobs",
                 re.compile(rf"^/v2/{name}/blobs/(?P<digest>[^/]+)$"),
                 {"GET": blobs.get, "HEAD": blobs.head, "DELETE": blobs.delete},
             ),
-            (re.compile(rf"^/v2/{name}/tags/list$"), {"GET": listings.tags}),
-            (re.compile(rf"^/v2/{name}/referrers/(?P<digest>[^/]+)$"), {"GET": listings.referrers}),
-            (re.compile(r"^/v2/_catalog$"), {"GET": listings.catalog}),
-            (re.compile(r"^/v2/?$"), {"GET": listings.base, "HEAD": listings.base}),
+            ("tags", re.compile(rf"^/v2/{name}/tags/list$"), {"GET": listings.tags}),
+            (
+                "referrers",
+                re.compile(rf"^/v2/{name}/referrers/(?P<digest>[^/]+)$"),
+                {"GET": listings.referrers},
+            ),
+            ("catalog", re.compile(r"^/v2/_catalog$"), {"GET": listings.catalog}),
+            ("base", re.compile(r"^/v2/?$"), {"GET": listings.base, "HEAD": listings.base}),
         ]
 
-    def _route(self, path: str, method: str) -> tuple[Handler, dict[str, str]]:
-        for pattern, methods in self._routes:
+    def _route(self, path: str, method: str) -> tuple[str, Handler, dict[str, str]]:
+        for kind, pattern, methods in self._routes:
             match = pattern.match(path)
             if match is None:
                 continue
@@ -81,7 +108,7 @@ class OciApp:
                     f"{method} is not supported on {path[:200]}; allowed: {', '.join(methods)}",
                     {"allowed": list(methods)},
                 )
-            return handler, match.groupdict()
+            return kind, handler, match.groupdict()
         raise NotFound(f"no such endpoint: {path[:200]}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,17 +116,82 @@ class OciApp:
             return
         request = Request(scope, receive)
         method = request.method
+        kind, params, principal = "", dict[str, str](), None
         try:
-            handler, params = self._route(scope["path"], method)
-            principal = await principal_of(request, self._registry.access)
-            response = await handler(Call(request, params, principal))
+            if scope["path"] == "/v2/token":
+                kind = "token"
+                response = await self._token(request)
+            else:
+                kind, handler, params = self._route(scope["path"], method)
+                principal = await caller(request, self._registry)
+                response = await handler(Call(request, params, principal))
         except ClientDisconnect:
             return
         except RegistryError as exc:
-            response = error_response(exc, method, _extra_headers(exc, scope["path"]))
+            headers = _extra_headers(exc, scope["path"])
+            if kind != "token":
+                headers.update(
+                    challenge(
+                        request,
+                        self._public_url,
+                        self._registry.bearer.service,
+                        _scope(kind, params, method),
+                        exc,
+                    )
+                )
+            response = error_response(exc, method, headers)
         except Exception:
             response = unexpected_response(method)
+        action = AUDITED.get((kind, method))
+        if action is not None and not (response.status_code == 202 and method != "DELETE"):
+            await self._audit(request, principal, action, params, response.status_code)
         await response(scope, receive, send)
+
+    async def _audit(
+        self,
+        request: Request,
+        principal: Principal | None,
+        action: str,
+        params: dict[str, str],
+        status: int,
+    ) -> None:
+        name = params.get("name", "")
+        target = name
+        if "reference" in params:
+            separator = "@" if ":" in params["reference"] else ":"
+            target = f"{name}{separator}{params['reference']}"
+        elif "digest" in params:
+            target = f"{name}@{params['digest']}"
+        elif "digest" in request.query_params or "mount" in request.query_params:
+            digest = request.query_params.get("digest") or request.query_params.get("mount", "")
+            target = f"{name}@{digest}"
+        try:
+            await self._registry.audit.record(
+                principal,
+                action,
+                target,
+                status=status,
+                client=client_address(request),
+                repository=name.partition("/")[0] or None,
+            )
+        except Exception:
+            log.exception("could not write the audit log")
+
+
+def _scope(kind: str, params: dict[str, str], method: str) -> str | None:
+    """The token scope a request needs, for the challenge that answers it."""
+    if kind == "catalog":
+        return "registry:catalog:*"
+    name = params.get("name")
+    if name is None:
+        return None
+    if method in ("GET", "HEAD"):
+        actions = "pull"
+    elif method == "DELETE" and kind in ("manifests", "blobs"):
+        actions = "delete"
+    else:
+        actions = "pull,push"
+    return f"repository:{name}:{actions}"
 
 
 def _extra_headers(exc: RegistryError, path: str) -> dict[str, str]:
@@ -118,8 +210,8 @@ def _extra_headers(exc: RegistryError, path: str) -> dict[str, str]:
     return {}
 
 
-def build(registry: Registry) -> OciApp:
-    return OciApp(registry)
+def build(registry: Registry, public_url: str | None = None) -> OciApp:
+    return OciApp(registry, public_url)
 
 
 __all__ = ["OciApp", "build"]

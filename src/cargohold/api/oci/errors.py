@@ -7,10 +7,9 @@ import logging
 
 from starlette.responses import Response
 
-from cargohold.core.errors import RegistryError, Unauthorized
+from cargohold.core.errors import RegistryError, TooManyRequests, Unauthorized
 
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
-CHALLENGE = {"WWW-Authenticate": 'Basic realm="cargohold"'}
 
 log = logging.getLogger("cargohold.api.oci")
 
@@ -24,7 +23,9 @@ def error_response(
     body = json.dumps({"errors": [entry]}).encode()
     headers = dict(API_VERSION)
     if isinstance(exc, Unauthorized):
-        headers.update(CHALLENGE)
+        headers["WWW-Authenticate"] = 'Basic realm="cargohold"'
+    if isinstance(exc, TooManyRequests) and isinstance(exc.detail, dict):
+        headers["Retry-After"] = str(exc.detail.get("retry_after", 1))
     headers.update(extra or {})
     headers["Content-Type"] = "application/json"
     if method == "HEAD":
@@ -39,4 +40,4 @@ def unexpected_response(method: str) -> Response:
     return error_response(failure, method)
 
 
-__all__ = ["API_VERSION", "CHALLENGE", "error_response", "unexpected_response"]
+__all__ = ["API_VERSION", "error_response", "unexpected_response"]

@@ -1,0 +1,82 @@
+"""Who is calling ``/v2``, and the challenge that tells a client how to log in.
+
+Credentials come as HTTP Basic (a password or an API token), as an API token bearer, or as
+a bearer token from the registry token service (``/v2/token``), whose ``access`` claims
+narrow what the request may do to the images and actions they name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from starlette.requests import Request
+
+from cargohold.api.credentials import principal_of
+from cargohold.core.errors import InsufficientScope, InvalidToken, RegistryError, Unauthorized
+from cargohold.registry.permissions import Action, Principal
+from cargohold.registry.registry import Registry
+from cargohold.registry.tokens import looks_like_token
+
+# Actions in the registry token protocol and the permissions they need.
+DOCKER_ACTIONS: dict[str, frozenset[Action]] = {
+    "pull": frozenset({Action.READ}),
+    "push": frozenset({Action.WRITE}),
+    "delete": frozenset({Action.DELETE}),
+    "*": frozenset({Action.READ, Action.WRITE, Action.DELETE}),
+}
+
+
+def image_grants(access: tuple[dict[str, object], ...]) -> dict[str, frozenset[Action]]:
+    """The ``access`` claims of a bearer token as image name → allowed actions."""
+    grants: dict[str, frozenset[Action]] = {}
+    for entry in access:
+        name, actions = entry.get("name"), entry.get("actions")
+        if entry.get("type") != "repository" or not isinstance(name, str):
+            continue
+        allowed: set[Action] = set(grants.get(name, frozenset()))
+        for action in actions if isinstance(actions, list) else []:
+            allowed |= DOCKER_ACTIONS.get(str(action), frozenset())
+        grants[name] = frozenset(allowed)
+    return grants
+
+
+async def caller(request: Request, registry: Registry) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    token = value.strip()
+    if scheme.lower() != "bearer" or looks_like_token(token):
+        return await principal_of(request, registry.access)
+    claims = registry.bearer.verify(token)
+    images = image_grants(claims.access)
+    if not claims.subject:
+        return Principal(name="", images=images)
+    principal = await registry.access.principal_for(claims.subject, claims.token_id)
+    if principal is None:
+        raise InvalidToken("the account or API token this bearer token was issued to is gone")
+    return dataclasses.replace(principal, images=images)
+
+
+def realm(request: Request, public_url: str | None) -> str:
+    if public_url:
+        return public_url.rstrip("/") + "/v2/token"
+    host = request.headers.get("host") or "{}:{}".format(*(request.scope.get("server") or ("", 0)))
+    return f"{request.url.scheme}://{host}/v2/token"
+
+
+def challenge(
+    request: Request, public_url: str | None, service: str, scope: str | None, exc: RegistryError
+) -> dict[str, str]:
+    """The ``WWW-Authenticate`` header of a 401, as the token-auth spec describes it."""
+    if not isinstance(exc, Unauthorized):
+        return {}
+    parts = [f'realm="{realm(request, public_url)}"', f'service="{service}"']
+    if scope:
+        parts.append(f'scope="{scope}"')
+    if isinstance(exc, InsufficientScope):
+        parts.append('error="insufficient_scope"')
+    elif isinstance(exc, InvalidToken):
+        parts.append('error="invalid_token"')
+    return {"WWW-Authenticate": "Bearer " + ",".join(parts)}
+
+
+__all__ = ["DOCKER_ACTIONS", "caller", "challenge", "image_grants", "realm"]

@@ -1,0 +1,68 @@
+"""Queries on the audit log: append-only, read newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from cargohold.meta.records import AuditFilter, AuditRecord
+from cargohold.meta.schema import audit_events
+
+
+class AuditQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def append(self, record: AuditRecord) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                audit_events.insert().values(
+                    time=record.time,
+                    principal=record.principal,
+                    token_id=record.token_id,
+                    action=record.action,
+                    target=record.target,
+                    repository=record.repository,
+                    status=record.status,
+                    result=record.result,
+                    client=record.client,
+                )
+            )
+
+    def query(self, where: AuditFilter, before: int | None, limit: int) -> list[AuditRecord]:
+        """Newest first; ``before`` is the id the previous page ended at."""
+        c = audit_events.c
+        query = sa.select(audit_events).order_by(c.id.desc()).limit(limit)
+        if where.principal is not None:
+            query = query.where(c.principal == where.principal)
+        if where.action is not None:
+            query = query.where(c.action == where.action)
+        if where.repository is not None:
+            query = query.where(c.repository == where.repository)
+        if where.since is not None:
+            query = query.where(c.time >= where.since)
+        if where.until is not None:
+            query = query.where(c.time < where.until)
+        if before is not None:
+            query = query.where(c.id < before)
+        with self._engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+
+def _record(row: sa.Row[Any]) -> AuditRecord:
+    return AuditRecord(
+        id=row.id,
+        time=row.time,
+        principal=row.principal,
+        token_id=row.token_id,
+        action=row.action,
+        target=row.target,
+        repository=row.repository,
+        status=row.status,
+        result=row.result,
+        client=row.client,
+    )
+
+
+__all__ = ["AuditQueries"]

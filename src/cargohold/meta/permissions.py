@@ -1,0 +1,67 @@
+"""Queries on permissions: which principal may do which actions on which repositories."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from cargohold.meta.records import PermissionRecord
+from cargohold.meta.schema import permissions
+
+
+class PermissionQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def create(self, record: PermissionRecord) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                permissions.insert().values(
+                    id=record.id,
+                    principal=record.principal,
+                    repositories=json.dumps(list(record.repositories)),
+                    actions=json.dumps(list(record.actions)),
+                    created_at=record.created_at or time.time(),
+                )
+            )
+
+    def get(self, id: str) -> PermissionRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(permissions).where(permissions.c.id == id)).first()
+        return None if row is None else _record(row)
+
+    def page(self, principal: str | None, after: str | None, limit: int) -> list[PermissionRecord]:
+        query = sa.select(permissions).order_by(permissions.c.id).limit(limit)
+        if principal is not None:
+            query = query.where(permissions.c.principal == principal)
+        if after is not None:
+            query = query.where(permissions.c.id > after)
+        with self._engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def for_principals(self, principals: Iterable[str]) -> list[PermissionRecord]:
+        query = sa.select(permissions).where(permissions.c.principal.in_(list(principals)))
+        with self._engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query.order_by(permissions.c.id))]
+
+    def delete(self, id: str) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(permissions.delete().where(permissions.c.id == id))
+        return result.rowcount > 0
+
+
+def _record(row: sa.Row[Any]) -> PermissionRecord:
+    return PermissionRecord(
+        id=row.id,
+        principal=row.principal,
+        repositories=tuple(json.loads(row.repositories)),
+        actions=tuple(json.loads(row.actions)),
+        created_at=row.created_at,
+    )
+
+
+__all__ = ["PermissionQueries"]

@@ -1,0 +1,85 @@
+"""Queries on API tokens (stored as a hash of their secret, never the secret)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from cargohold.meta.records import ScopeRecord, TokenRecord
+from cargohold.meta.schema import api_tokens
+
+
+class TokenQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def create(self, record: TokenRecord) -> None:
+        scopes = None
+        if record.scopes is not None:
+            scopes = json.dumps(
+                [{"repository": s.repository, "actions": list(s.actions)} for s in record.scopes]
+            )
+        with self._engine.begin() as connection:
+            connection.execute(
+                api_tokens.insert().values(
+                    id=record.id,
+                    owner=record.owner,
+                    kind=record.kind,
+                    description=record.description,
+                    secret_hash=record.secret_hash,
+                    scopes=scopes,
+                    created_at=record.created_at,
+                    expires_at=record.expires_at,
+                )
+            )
+
+    def get(self, id: str) -> TokenRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(api_tokens).where(api_tokens.c.id == id)).first()
+        return None if row is None else _record(row)
+
+    def page(self, owner: str | None, after: str | None, limit: int) -> list[TokenRecord]:
+        query = sa.select(api_tokens).order_by(api_tokens.c.id).limit(limit)
+        if owner is not None:
+            query = query.where(api_tokens.c.owner == owner)
+        if after is not None:
+            query = query.where(api_tokens.c.id > after)
+        with self._engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query)]
+
+    def delete(self, id: str) -> bool:
+        with self._engine.begin() as connection:
+            result = connection.execute(api_tokens.delete().where(api_tokens.c.id == id))
+        return result.rowcount > 0
+
+    def delete_expired(self, now: float) -> int:
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                api_tokens.delete().where(
+                    api_tokens.c.expires_at.is_not(None), api_tokens.c.expires_at < now
+                )
+            )
+        return int(result.rowcount)
+
+
+def _record(row: sa.Row[Any]) -> TokenRecord:
+    scopes = None
+    if row.scopes is not None:
+        scopes = tuple(
+            ScopeRecord(s["repository"], tuple(s["actions"])) for s in json.loads(row.scopes)
+        )
+    return TokenRecord(
+        id=row.id,
+        owner=row.owner,
+        kind=row.kind,
+        description=row.description,
+        secret_hash=row.secret_hash,
+        scopes=scopes,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+__all__ = ["TokenQueries"]
