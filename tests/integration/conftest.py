@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -25,14 +26,32 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", admin_password=PASSWORD)
 
 
+class Clock:
+    """A clock the tests move forward, so expiry and lock-outs are tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def registry(settings: Settings) -> Iterator[Registry]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def registry(settings: Settings, clock: Clock) -> Iterator[Registry]:
     prepare(settings)
     store, meta = open_stores(settings, migrate=False)
     # As an operator would with `cargohold repo update dev --anonymous-read`: most tests pull
     # without credentials; tests of access control use the other repositories.
     meta.repositories.update("dev", {"anonymous_read": True})
-    yield build_registry(settings, store, meta)
+    yield build_registry(settings, store, meta, clock)
     meta.close()
 
 

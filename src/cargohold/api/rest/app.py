@@ -1,53 +1,102 @@
-"""``/api/v1``: repositories and health."""
+"""``/api/v1``: routing, authentication, the audit record of every write, and the one place
+REST errors are rendered (RFC 9457 problem JSON)."""
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from cargohold.api.credentials import principal_of
+from cargohold.api.credentials import client_address, principal_of
+from cargohold.api.rest.audit import AuditEndpoints
+from cargohold.api.rest.groups import GroupEndpoints, PermissionEndpoints
+from cargohold.api.rest.openapi import document
 from cargohold.api.rest.problems import problem, unexpected_problem
-from cargohold.core.errors import BadRequest, NotFound, RegistryError, Unsupported
-from cargohold.meta.records import RepositoryRecord
-from cargohold.registry.access import Action, Principal
+from cargohold.api.rest.repositories import RepositoryEndpoints
+from cargohold.api.rest.tokens import TokenEndpoints
+from cargohold.api.rest.users import UserEndpoints
+from cargohold.core.errors import NotFound, RegistryError, Unsupported
+from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request, Principal | None], Awaitable[Response]]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
+log = logging.getLogger("cargohold.api.rest")
 
-def _repository_json(record: RepositoryRecord) -> dict[str, Any]:
-    return {
-        "key": record.key,
-        "format": record.format,
-        "kind": record.kind,
-        "anonymousRead": record.anonymous_read,
-        "description": record.description,
-    }
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation: its endpoint, and what the audit log calls it (None: not recorded)."""
+
+    endpoint: Endpoint
+    audit: str | None = None
+    public: bool = False  # answered without looking at credentials
 
 
 class RestApp:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
+        repositories = RepositoryEndpoints(registry)
+        users = UserEndpoints(registry)
+        groups = GroupEndpoints(registry)
+        permissions = PermissionEndpoints(registry)
+        tokens = TokenEndpoints(registry)
+        audit = AuditEndpoints(registry)
         self._router = Router(
             routes=[
-                Route("/health", self._methods(GET=self.health), methods=ALL_METHODS),
-                Route(
+                self._route("/health", GET=Op(self.health, public=True)),
+                self._route("/openapi.json", GET=Op(self.openapi, public=True)),
+                self._route("/me", GET=Op(users.me)),
+                self._route(
+                    "/system/token-keys/rotate",
+                    POST=Op(tokens.rotate_key, "token-key.rotate"),
+                ),
+                self._route(
                     "/repositories",
-                    self._methods(GET=self.list_repositories, POST=self.create_repository),
-                    methods=ALL_METHODS,
+                    GET=Op(repositories.list),
+                    POST=Op(repositories.create, "repository.create"),
                 ),
-                Route(
+                self._route(
                     "/repositories/{key}",
-                    self._methods(GET=self.get_repository, DELETE=self.delete_repository),
-                    methods=ALL_METHODS,
+                    GET=Op(repositories.get),
+                    PATCH=Op(repositories.update, "repository.update"),
+                    DELETE=Op(repositories.delete, "repository.delete"),
                 ),
+                self._route("/users", GET=Op(users.list), POST=Op(users.create, "user.create")),
+                self._route(
+                    "/users/{name}",
+                    GET=Op(users.get),
+                    PATCH=Op(users.update, "user.update"),
+                    DELETE=Op(users.delete, "user.delete"),
+                ),
+                self._route("/groups", GET=Op(groups.list), POST=Op(groups.create, "group.create")),
+                self._route(
+                    "/groups/{name}",
+                    GET=Op(groups.get),
+                    PATCH=Op(groups.update, "group.update"),
+                    DELETE=Op(groups.delete, "group.delete"),
+                ),
+                self._route(
+                    "/permissions",
+                    GET=Op(permissions.list),
+                    POST=Op(permissions.create, "permission.create"),
+                ),
+                self._route(
+                    "/permissions/{id}",
+                    GET=Op(permissions.get),
+                    DELETE=Op(permissions.delete, "permission.delete"),
+                ),
+                self._route("/tokens", GET=Op(tokens.list), POST=Op(tokens.create, "token.create")),
+                self._route(
+                    "/tokens/{id}", GET=Op(tokens.get), DELETE=Op(tokens.delete, "token.delete")
+                ),
+                self._route("/audit", GET=Op(audit.list)),
             ],
             default=self._not_found,
         )
@@ -59,88 +108,56 @@ class RestApp:
         response = problem(NotFound(f"no such endpoint: {scope['path'][:200]}"), scope["path"])
         await response(scope, receive, send)
 
-    def _methods(self, **endpoints: Endpoint) -> Endpoint:
-        """One endpoint per path that dispatches on the method and renders every error."""
+    def _route(self, path: str, **ops: Op) -> Route:
+        """One route per path that dispatches on the method, renders every error and records
+        every write in the audit log."""
 
         async def dispatch(request: Request) -> Response:
+            op = ops.get(request.method)
+            caller = None
             try:
-                endpoint = endpoints.get(request.method)
-                if endpoint is None:
+                if op is None:
                     raise Unsupported(
-                        f"{request.method} is not allowed here; allowed: {', '.join(endpoints)}"
+                        f"{request.method} is not allowed here; allowed: {', '.join(ops)}"
                     )
-                return await endpoint(request)
+                if not op.public:
+                    caller = await principal_of(request, self._registry.access)
+                response = await op.endpoint(request, caller)
             except ClientDisconnect:
                 return Response(b"", 400)
             except RegistryError as exc:
-                return problem(exc, request.url.path)
+                response = problem(exc, request.url.path)
             except Exception:
-                return unexpected_problem(request.url.path)
+                response = unexpected_problem(request.url.path)
+            if op is not None and op.audit is not None:
+                await self._audit(request, caller, op.audit, response)
+            return response
 
-        return dispatch
+        return Route(path, dispatch, methods=ALL_METHODS)
 
-    async def _principal(self, request: Request) -> Principal | None:
-        return await principal_of(request, self._registry.access)
+    async def _audit(
+        self, request: Request, caller: Principal | None, action: str, response: Response
+    ) -> None:
+        target = response.headers.get("location") or request.url.path
+        target = target.removeprefix("/api/v1/")
+        key = request.path_params.get("key") if action.startswith("repository.") else None
+        try:
+            await self._registry.audit.record(
+                caller,
+                action,
+                target,
+                status=response.status_code,
+                client=client_address(request),
+                repository=key,
+            )
+        except Exception:
+            log.exception("could not write the audit log")
 
-    async def health(self, request: Request) -> Response:
+    async def health(self, request: Request, caller: Principal | None) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def list_repositories(self, request: Request) -> Response:
-        principal = await self._principal(request)
-        access = self._registry.access
-        records = await self._registry.repositories.all()
-        visible = [r for r in records if access.allows(principal, r, Action.READ)]
-        return JSONResponse([_repository_json(r) for r in visible])
-
-    async def get_repository(self, request: Request) -> Response:
-        principal = await self._principal(request)
-        record = await self._registry.repositories.get(request.path_params["key"])
-        self._registry.access.check(principal, record, Action.READ)
-        return JSONResponse(_repository_json(record))
-
-    async def create_repository(self, request: Request) -> Response:
-        self._registry.access.require_admin(await self._principal(request))
-        body = await _json_object(request)
-        key = body.get("key")
-        if not isinstance(key, str):
-            raise BadRequest("'key' (string) is required")
-        options = {
-            "format": body.get("format", "docker"),
-            "kind": body.get("kind", "local"),
-            "description": body.get("description", ""),
-        }
-        for field, value in options.items():
-            if not isinstance(value, str):
-                raise BadRequest(f"{field!r} must be a string")
-        anonymous_read = body.get("anonymousRead", False)
-        if not isinstance(anonymous_read, bool):
-            raise BadRequest("'anonymousRead' must be true or false")
-        record = await self._registry.repositories.create(
-            key,
-            format=options["format"],
-            kind=options["kind"],
-            anonymous_read=anonymous_read,
-            description=options["description"],
-        )
-        return JSONResponse(
-            _repository_json(record), 201, {"Location": f"/api/v1/repositories/{key}"}
-        )
-
-    async def delete_repository(self, request: Request) -> Response:
-        self._registry.access.require_admin(await self._principal(request))
-        await self._registry.repositories.delete(request.path_params["key"])
-        return Response(b"", 204)
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
-    return body
+    async def openapi(self, request: Request, caller: Principal | None) -> Response:
+        return JSONResponse(document())
 
 
 def build(registry: Registry) -> RestApp:

@@ -7,7 +7,7 @@ import logging
 
 from starlette.responses import Response
 
-from cargohold.core.errors import RegistryError, Unauthorized
+from cargohold.core.errors import RegistryError, TooManyRequests, Unauthorized
 
 log = logging.getLogger("cargohold.api.rest")
 
@@ -24,6 +24,8 @@ def problem(exc: RegistryError, instance: str) -> Response:
     headers = {"Content-Type": "application/problem+json"}
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Basic realm="cargohold"'
+    if isinstance(exc, TooManyRequests) and isinstance(exc.detail, dict):
+        headers["Retry-After"] = str(exc.detail.get("retry_after", 1))
     return Response(json.dumps(body).encode(), exc.status, headers)
 
 

@@ -1,0 +1,96 @@
+"""JSON request bodies, read field by field with a clear 400 for anything malformed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.requests import Request
+
+from cargohold.core.errors import BadRequest
+
+MAX_BODY = 1024 * 1024
+
+
+class Body:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    @classmethod
+    async def read(cls, request: Request, fields: Iterable[str]) -> Body:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise BadRequest(f"request body larger than {MAX_BODY} bytes")
+        try:
+            data = json.loads(raw) if raw.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise BadRequest("request body must be a JSON object")
+        allowed = set(fields)
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise BadRequest(
+                f"unknown field {unknown[0][:60]!r}; allowed: {', '.join(sorted(allowed))}"
+            )
+        return cls(data)
+
+    def has(self, field: str) -> bool:
+        return field in self._data and self._data[field] is not None
+
+    def string(self, field: str, default: str | None = None, *, required: bool = False) -> str:
+        value = self._data.get(field)
+        if value is None:
+            if required or default is None:
+                raise BadRequest(f"{field!r} (string) is required")
+            return default
+        if not isinstance(value, str):
+            raise BadRequest(f"{field!r} must be a string")
+        return value
+
+    def optional_string(self, field: str) -> str | None:
+        return self.string(field) if self.has(field) else None
+
+    def boolean(self, field: str, default: bool) -> bool:
+        value = self._data.get(field, default)
+        if not isinstance(value, bool):
+            raise BadRequest(f"{field!r} must be true or false")
+        return value
+
+    def optional_boolean(self, field: str) -> bool | None:
+        return self.boolean(field, False) if self.has(field) else None
+
+    def optional_number(self, field: str) -> float | None:
+        value = self._data.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BadRequest(f"{field!r} must be a number of seconds")
+        return float(value)
+
+    def strings(self, field: str, default: list[str] | None = None) -> list[str]:
+        value = self._data.get(field)
+        if value is None:
+            if default is None:
+                raise BadRequest(f"{field!r} (a list of strings) is required")
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise BadRequest(f"{field!r} must be a list of strings")
+        if len(value) > 1000:
+            raise BadRequest(f"{field!r} may hold at most 1000 entries")
+        return list(value)
+
+    def optional_strings(self, field: str) -> list[str] | None:
+        return self.strings(field) if self.has(field) else None
+
+    def objects(self, field: str) -> list[dict[str, Any]] | None:
+        value = self._data.get(field)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise BadRequest(f"{field!r} must be a list of objects")
+        return list(value)
+
+
+__all__ = ["Body"]

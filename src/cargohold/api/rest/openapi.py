@@ -1,0 +1,514 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, as plain dicts (served at ``/api/v1/openapi.json``)."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from typing import Any
+
+from cargohold.registry.permissions import Action
+
+Json = dict[str, Any]
+
+DESCRIPTION = """\
+Identity, access and repository administration for cargohold.
+
+Authenticate with `Authorization: Basic` (user name and password, or user name and API token) \
+or `Authorization: Bearer <API token>`; API tokens look like `chk_<16 hex id>_<secret>`. \
+Errors are RFC 9457 `application/problem+json`. Lists take `limit` and `after` and answer \
+`{"items": [...], "next": cursor | null}`, plus a `Link: <...>; rel="next"` header when there \
+is a next page. Timestamps are RFC 3339 UTC strings.
+
+The registry API (`/v2`) has its own token service at `/v2/token`: `GET` with Basic \
+credentials (or none, for anonymous pulls) and `service`/`scope` query parameters, or `POST` \
+with an OAuth2 form (`grant_type=password` or `grant_type=refresh_token`; \
+`access_type=offline` also returns a refresh token, as `docker login` asks). Bearer tokens \
+from it live `token_ttl` seconds (default 300), but every request is also checked against \
+the current permissions, so a removed permission takes effect at the next request.\
+"""
+
+ANONYMOUS = "Anyone, without credentials."
+SIGNED_IN = "Any signed-in user."
+ADMIN = "Administrators only."
+OWNER = "The token's owner, or administrators."
+AUTHENTICATED = [{"basic": []}, {"bearer": []}]
+
+# status: (name in components/responses, description, headers)
+PROBLEMS: dict[str, tuple[str, str, Json]] = {
+    "400": ("BadRequest", "The body or a query parameter is invalid.", {}),
+    "401": (
+        "Unauthorized",
+        "No credentials, or wrong ones.",
+        {"WWW-Authenticate": {"schema": {"type": "string"}, "example": 'Basic realm="cargohold"'}},
+    ),
+    "403": ("Forbidden", "Signed in, but not allowed to do this.", {}),
+    "404": ("NotFound", "No such object.", {}),
+    "409": ("Conflict", "It exists already, or the change would remove the last admin.", {}),
+    "429": (
+        "TooManyRequests",
+        "Too many failed sign-ins; try again later.",
+        {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    ),
+}
+
+
+def _schema(kind: str, description: str = "", **keywords: Any) -> Json:
+    return {"type": kind} | ({"description": description} if description else {}) | keywords
+
+
+def _ref(name: str, section: str = "schemas") -> Json:
+    return {"$ref": f"#/components/{section}/{name}"}
+
+
+def _nullable(schema: Json, description: str = "") -> Json:
+    nullable: Json = {"oneOf": [schema, {"type": "null"}]}
+    return nullable | ({"description": description} if description else {})
+
+
+def _array(items: Json, description: str = "", **keywords: Any) -> Json:
+    return _schema("array", description, items=items, **keywords)
+
+
+def _object(required: list[str] | None = None, **properties: Json) -> Json:
+    """An object with these properties; all of them required unless ``required`` says."""
+    keys = list(properties) if required is None else required
+    return {"type": "object", "required": keys, "properties": properties}
+
+
+STRING = _schema("string")
+BOOLEAN = _schema("boolean")
+INTEGER = _schema("integer")
+NAMES = _array(STRING)
+TIMESTAMP = _schema(
+    "string", "RFC 3339, UTC.", format="date-time", examples=["2026-11-26T10:00:00Z"]
+)
+ACTIONS = _array(_ref("Action"))
+SCOPES = _nullable(_array(_ref("Scope")), "null: all of the owner's rights.")
+PASSWORD = _schema("string", "At least 8 characters.", minLength=8, writeOnly=True)
+TOKEN_KINDS = ["api", "cli", "refresh"]
+RESULTS = ["ok", "unauthorized", "denied", "not-found", "throttled", "failed"]
+
+
+def _schemas() -> Json:
+    return {
+        "Action": _schema("string", enum=[action.value for action in Action]),
+        "Problem": _object(
+            type=_schema("string", format="uri-reference"),
+            title=STRING,
+            status=INTEGER,
+            detail=STRING,
+            instance=STRING,
+            code=_schema("string", examples=["NOT_FOUND", "DENIED"]),
+        ),
+        "Next": _nullable(STRING, "The cursor of the next page, for `after`; null on the last."),
+        "Health": _object(status=_schema("string", enum=["ok"])),
+        "KeyRotation": _object(kid=_schema("string", "The id of the new signing key.")),
+        "Repository": _object(
+            key=STRING, format=STRING, kind=STRING, anonymousRead=BOOLEAN, description=STRING
+        ),
+        "RepositoryCreate": _object(
+            ["key"],
+            key=_schema("string", examples=["team-app"]),
+            format=_schema("string", default="docker"),
+            kind=_schema("string", default="local"),
+            description=_schema("string", default=""),
+            anonymousRead=_schema("boolean", default=False),
+        ),
+        "RepositoryUpdate": _object([], anonymousRead=BOOLEAN, description=STRING),
+        "User": _object(
+            name=STRING,
+            admin=BOOLEAN,
+            service=BOOLEAN,
+            email=_nullable(STRING),
+            created=TIMESTAMP,
+            groups=_array(STRING, "The names of the user's groups."),
+        ),
+        "UserCreate": _object(
+            ["name"],
+            name=STRING,
+            password=PASSWORD,
+            admin=_schema("boolean", default=False),
+            service=_schema(
+                "boolean",
+                "A service account has no password; it signs in only with API tokens.",
+                default=False,
+            ),
+            email=STRING,
+        )
+        | {
+            "description": "`password` is required unless `service` is true.",
+            "if": {"properties": {"service": {"const": True}}, "required": ["service"]},
+            "else": {"required": ["password"]},
+        },
+        "UserUpdate": _object([], password=PASSWORD, admin=BOOLEAN, email=STRING),
+        "Me": {
+            "description": "The caller; `token` is the API token of this request, if any.",
+            "allOf": [_ref("User"), _object(token=_nullable(_object(id=STRING, scopes=SCOPES)))],
+        },
+        "Group": _object(name=STRING, description=STRING, members=NAMES, created=TIMESTAMP),
+        "GroupCreate": _object(
+            ["name"], name=STRING, description=_schema("string", default=""), members=NAMES
+        ),
+        "GroupUpdate": _object(
+            [],
+            description=STRING,
+            members=_array(STRING, "Replaces all members."),
+            add=_array(STRING, "Members to add."),
+            remove=_array(STRING, "Members to remove."),
+        ),
+        "Permission": _object(
+            id=STRING, principal=STRING, repositories=NAMES, actions=ACTIONS, created=TIMESTAMP
+        ),
+        "PermissionCreate": _object(
+            principal=_schema(
+                "string", pattern="^(user|group):.+$", examples=["user:reader", "group:devs"]
+            ),
+            repositories=_array(STRING, "Repository keys; `*` is a wildcard, as in `team-*`."),
+            actions=ACTIONS,
+        ),
+        "Scope": _object(repository=STRING, actions=ACTIONS),
+        "Token": _object(
+            id=STRING,
+            owner=STRING,
+            kind=_schema("string", "`refresh`: made by `docker login`.", enum=TOKEN_KINDS),
+            description=STRING,
+            scopes=SCOPES,
+            created=TIMESTAMP,
+            expires=_nullable(TIMESTAMP, "null: never expires."),
+        ),
+        "TokenCreate": _object(
+            ["description"],
+            description=STRING,
+            scopes=_array(_ref("Scope"), "Omitted: all of the owner's rights; beyond them: 403."),
+            expires_in=_schema("integer", "Seconds; omitted: never expires.", minimum=1),
+            owner=_schema("string", "Someone other than the caller: admin only."),
+            kind=_schema("string", enum=TOKEN_KINDS[:2], default="api"),
+        ),
+        "NewToken": {
+            "description": "A new token, with its secret: shown this once.",
+            "allOf": [
+                _ref("Token"),
+                _object(token=_schema("string", pattern="^chk_[0-9a-f]{16}_.+$")),
+            ],
+        },
+        "AuditEvent": _object(
+            id=INTEGER,
+            time=TIMESTAMP,
+            principal=STRING,
+            tokenId=_nullable(STRING),
+            action=_schema("string", examples=["manifest.push", "login.failed"]),
+            target=STRING,
+            repository=_nullable(STRING),
+            status=INTEGER,
+            result=_schema("string", enum=RESULTS),
+            client=STRING,
+        ),
+    }
+
+
+def _content(schema: Json, media_type: str = "application/json") -> Json:
+    return {media_type: {"schema": schema}}
+
+
+def _response(
+    description: str, schema: str | Json | None = None, headers: Json | None = None
+) -> Json:
+    response: Json = {"description": description}
+    if schema is not None:
+        response["content"] = _content(_ref(schema) if isinstance(schema, str) else schema)
+    return response | ({"headers": headers} if headers else {})
+
+
+def _parameter(name: str, description: str, schema: Json = STRING, where: str = "query") -> Json:
+    required = where == "path"
+    return {
+        "name": name,
+        "in": where,
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    who: str,
+    responses: dict[str, Json],
+    errors: str = "401 403 404 429",
+    *,
+    body: str | None = None,
+    parameters: list[Json] | None = None,
+    anonymous: bool = False,
+) -> Json:
+    """One operation; ``errors`` are its problem statuses, e.g. ``"400 401 403"``."""
+    operation: Json = {"operationId": operation_id, "summary": summary, "description": who}
+    if not anonymous:
+        operation["security"] = AUTHENTICATED
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": _content(_ref(body))}
+    problems = {status: _ref(PROBLEMS[status][0], "responses") for status in errors.split()}
+    return operation | {"responses": responses | problems}
+
+
+def _list(
+    operation_id: str,
+    summary: str,
+    who: str,
+    schema: str,
+    *filters: Json,
+    errors: str = "400 401 403 429",
+    anonymous: bool = False,
+) -> Json:
+    page = _object(items=_array(_ref(schema)), next=_ref("Next"))
+    ok = _response(f"A page of {schema} objects.", page, {"Link": _ref("Link", "headers")})
+    paging = [_ref("limit", "parameters"), _ref("after", "parameters")]
+    return _operation(
+        operation_id,
+        summary,
+        who,
+        {"200": ok},
+        errors,
+        parameters=[*filters, *paging],
+        anonymous=anonymous,
+    )
+
+
+def _get(operation_id: str, summary: str, who: str, schema: str, anonymous: bool = False) -> Json:
+    return _operation(
+        operation_id, summary, who, {"200": _response("Found.", schema)}, anonymous=anonymous
+    )
+
+
+def _create(
+    operation_id: str,
+    summary: str,
+    who: str,
+    schema: str,
+    errors: str = "400 401 403 409 429",
+    body: str = "",
+    headers: Json | None = None,
+) -> Json:
+    created = _response("Created.", schema, headers)
+    return _operation(
+        operation_id, summary, who, {"201": created}, errors, body=body or f"{schema}Create"
+    )
+
+
+def _update(
+    operation_id: str, summary: str, who: str, schema: str, errors: str = "400 401 403 404 429"
+) -> Json:
+    changed = _response("Changed.", schema)
+    return _operation(operation_id, summary, who, {"200": changed}, errors, body=f"{schema}Update")
+
+
+def _delete(operation_id: str, summary: str, who: str, errors: str = "401 403 404 429") -> Json:
+    return _operation(operation_id, summary, who, {"204": _response("Deleted.")}, errors)
+
+
+def _paths() -> Json:
+    location = {"Location": {"description": "The new repository's URL.", "schema": STRING}}
+    principal = _parameter("principal", "Only this principal, e.g. `user:reader` or `group:devs`.")
+    return {
+        "/health": {
+            "get": _get("getHealth", "Tell whether the server is up.", ANONYMOUS, "Health", True)
+        },
+        "/openapi.json": {
+            "get": _operation(
+                "getOpenApi",
+                "This OpenAPI document.",
+                ANONYMOUS,
+                {"200": _response("The OpenAPI 3.1 document.", {"type": "object"})},
+                "",
+                anonymous=True,
+            ),
+        },
+        "/me": {
+            "get": _operation(
+                "getMe",
+                "Show the caller and the API token it used.",
+                SIGNED_IN,
+                {"200": _response("The caller.", "Me")},
+                "401 429",
+            )
+        },
+        "/system/token-keys/rotate": {
+            "post": _operation(
+                "rotateTokenKey",
+                "Rotate the signing key of registry bearer tokens.",
+                ADMIN,
+                {"200": _response("Rotated.", "KeyRotation")},
+                "401 403 429",
+            )
+        },
+        "/repositories": {
+            "get": _list(
+                "listRepositories",
+                "List the repositories the caller may read.",
+                "Anyone; anonymous callers see only repositories with anonymousRead.",
+                "Repository",
+                errors="400 401 429",
+                anonymous=True,
+            ),
+            "post": _create(
+                "createRepository", "Create a repository.", ADMIN, "Repository", headers=location
+            ),
+        },
+        "/repositories/{key}": {
+            "parameters": [_parameter("key", "The repository key.", where="path")],
+            "get": _get(
+                "getRepository",
+                "Show a repository.",
+                "Anyone who may read it; anonymous callers if it has anonymousRead.",
+                "Repository",
+                True,
+            ),
+            "patch": _update(
+                "updateRepository",
+                "Change a repository's description or anonymousRead.",
+                "Administrators, or users with `manage` on the repository.",
+                "Repository",
+            ),
+            "delete": _delete("deleteRepository", "Delete a repository.", ADMIN),
+        },
+        "/users": {
+            "get": _list("listUsers", "List users.", ADMIN, "User"),
+            "post": _create("createUser", "Create a user or service account.", ADMIN, "User"),
+        },
+        "/users/{name}": {
+            "parameters": [_parameter("name", "The user name.", where="path")],
+            "get": _get("getUser", "Show a user.", "Administrators, or the user itself.", "User"),
+            "patch": _update(
+                "updateUser",
+                "Change a user's password, email or admin flag.",
+                "Administrators; a user may change its own password and email.",
+                "User",
+                "400 401 403 404 409 429",
+            ),
+            "delete": _delete(
+                "deleteUser", "Delete a user, unless the last admin.", ADMIN, "401 403 404 409 429"
+            ),
+        },
+        "/groups": {
+            "get": _list("listGroups", "List groups.", ADMIN, "Group"),
+            "post": _create(
+                "createGroup", "Create a group.", ADMIN, "Group", "400 401 403 404 409 429"
+            ),
+        },
+        "/groups/{name}": {
+            "parameters": [_parameter("name", "The group name.", where="path")],
+            "get": _get("getGroup", "Show a group.", ADMIN, "Group"),
+            "patch": _update(
+                "updateGroup", "Change a group's description or members.", ADMIN, "Group"
+            ),
+            "delete": _delete("deleteGroup", "Delete a group.", ADMIN),
+        },
+        "/permissions": {
+            "get": _list("listPermissions", "List permissions.", ADMIN, "Permission", principal),
+            "post": _create(
+                "createPermission",
+                "Grant actions on repositories to a user or group.",
+                ADMIN,
+                "Permission",
+                "400 401 403 404 429",
+            ),
+        },
+        "/permissions/{id}": {
+            "parameters": [_parameter("id", "The permission id.", where="path")],
+            "get": _get("getPermission", "Show a permission.", ADMIN, "Permission"),
+            "delete": _delete("deletePermission", "Revoke a permission.", ADMIN),
+        },
+        "/tokens": {
+            "get": _list(
+                "listTokens",
+                "List API tokens, never their secrets.",
+                "Any signed-in user, for its own tokens; administrators may pass `owner`.",
+                "Token",
+                _parameter("owner", "Another user's tokens (admin only)."),
+            ),
+            "post": _create(
+                "createToken",
+                "Create an API token; its secret is shown this once.",
+                "Any signed-in user, for itself; administrators for anyone (e.g. a service "
+                "account). Scopes beyond the owner's rights are refused with 403.",
+                "NewToken",
+                "400 401 403 404 429",
+                body="TokenCreate",
+            ),
+        },
+        "/tokens/{id}": {
+            "parameters": [
+                _parameter("id", "The token id: the 16 hex digits after `chk_`.", where="path")
+            ],
+            "get": _get("getToken", "Show an API token.", OWNER, "Token"),
+            "delete": _delete("deleteToken", "Revoke an API token at once.", OWNER),
+        },
+        "/audit": {
+            "get": _list(
+                "listAuditEvents",
+                "List audit events, newest first.",
+                ADMIN,
+                "AuditEvent",
+                principal,
+                _parameter("action", "Only this action, e.g. `manifest.push`."),
+                _parameter("repository", "Only events on this repository."),
+                _parameter("since", "Only events at or after this time.", TIMESTAMP),
+                _parameter("until", "Only events before this time.", TIMESTAMP),
+            ),
+        },
+    }
+
+
+def _components() -> Json:
+    limit = _schema("integer", minimum=1, maximum=1000, default=100)
+    link = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
+    return {
+        "schemas": _schemas(),
+        "responses": {
+            name: {
+                "description": description,
+                "content": _content(_ref("Problem"), "application/problem+json"),
+            }
+            | ({"headers": headers} if headers else {})
+            for name, description, headers in PROBLEMS.values()
+        },
+        "parameters": {
+            "limit": _parameter("limit", "Page size.", limit),
+            "after": _parameter("after", "The `next` cursor of the previous page (opaque)."),
+        },
+        "headers": {"Link": {"description": link, "schema": STRING}},
+        "securitySchemes": {
+            "basic": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "User and password, or user and API token.",
+            },
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API token, `chk_<16 hex id>_<secret>`.",
+            },
+        },
+    }
+
+
+@functools.cache
+def document() -> Json:
+    """The whole document; built once and shared, so callers must not change it."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "cargohold",
+            "version": importlib.metadata.version("cargohold"),
+            "description": DESCRIPTION,
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [*AUTHENTICATED, {}],
+        "paths": _paths(),
+        "components": _components(),
+    }
+
+
+__all__ = ["document"]
