@@ -250,7 +250,7 @@ async def test_service_account_tokens_are_made_by_an_admin(client: httpx.AsyncCl
     ci = basic("ci-bot", made["token"])
     for blob in image.blobs:
         pushed = await client.post(
-            f"/v2/dev/app/blobs/uploads/",
+            "/v2/dev/app/blobs/uploads/",
             params={"digest": sha256(blob)},
             content=blob,
             headers=ci,

@@ -78,13 +78,16 @@ class KeyRing:
             private = serialization.load_pem_private_key(path.read_bytes(), password=None)
             if not isinstance(private, ec.EllipticCurvePrivateKey):
                 continue
-            created = float(path.stem.split("-", 1)[0])
+            created = int(path.stem.split("-", 1)[0]) / 1000
             keys[path.stem] = SigningKey(path.stem, created, private)
         return keys
 
     def _write_new(self, now: float) -> SigningKey:
         private = ec.generate_private_key(ec.SECP256R1())
-        kid = f"{int(now)}-{secrets.token_hex(4)}"
+        # Key ids sort by creation time in milliseconds, each after every key before it.
+        newest = max((k.created for k in self._read_all().values()), default=0.0)
+        created_ms = max(int(now * 1000), int(newest * 1000) + 1)
+        kid = f"{created_ms}-{secrets.token_hex(4)}"
         pem = private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -98,7 +101,7 @@ class KeyRing:
             os.fsync(file.fileno())
         staging.rename(self._directory / f"{kid}.pem")
         _fsync_directory(self._directory)
-        return SigningKey(kid, float(int(now)), private)
+        return SigningKey(kid, created_ms / 1000, private)
 
 
 def _fsync_directory(directory: Path) -> None:
