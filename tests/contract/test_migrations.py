@@ -19,3 +19,50 @@ def test_migrated_sqlite_matches_schema(tmp_path: Path) -> None:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_upgrade_keeps_the_admin_of_an_older_release(tmp_path: Path) -> None:
+    """An instance made by the first release (scrypt password hashes, no identity tables)
+    upgrades in place: the admin still logs in, and the hash becomes argon2."""
+    import base64
+    import hashlib
+
+    import sqlalchemy as sa
+
+    import anyio
+
+    from cargohold.meta.store import open_metadata_store
+    from cargohold.registry.keyring import KeyRing
+    from cargohold.registry.passwords import verify_password
+    from cargohold.registry.registry import Registry
+    from cargohold.storage.memory import MemoryBlobStore
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    migrate(engine, "0001")
+    salt = b"0123456789abcdef"
+    key = hashlib.scrypt(b"old-password", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    stored = f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(key).decode()}"
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (name, password_hash, admin, created_at) "
+                "VALUES ('admin', :hash, 1, 0)"
+            ),
+            {"hash": stored},
+        )
+    engine.dispose()
+
+    meta = open_metadata_store(url)
+    try:
+        user = meta.users.get("admin")
+        assert user is not None and user.admin and not user.service
+        assert verify_password("old-password", user.password_hash)
+        registry = Registry.build(MemoryBlobStore(), meta, keys=KeyRing(tmp_path / "keys"))
+        principal = anyio.run(registry.access.authenticate, "admin", "old-password", "127.0.0.1")
+        assert principal.is_admin
+        rehashed = meta.users.get("admin")
+        assert rehashed is not None and rehashed.password_hash is not None
+        assert rehashed.password_hash.startswith("$argon2id$")
+    finally:
+        meta.close()

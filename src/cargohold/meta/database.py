@@ -50,13 +50,14 @@ def _disk_full(context: sa.engine.ExceptionContext) -> None:
         ) from context.original_exception
 
 
-def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the newest revision (idempotent; run once before serving)."""
+def migrate(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``, the newest by default (idempotent; run once before
+    serving)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 _SEEN: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(

@@ -30,8 +30,8 @@ the current permissions, so a removed permission takes effect at the next reques
 ANONYMOUS = "Anyone, without credentials."
 SIGNED_IN = "Any signed-in user."
 ADMIN = "Administrators only."
-OWNER = "The token's owner, or administrators."
-AUTHENTICATED = [{"basic": []}, {"bearer": []}]
+OWNER = "The token's owner, or administrators; to anyone else the token is unknown (404)."
+AUTHENTICATED: list[Json] = [{"basic": []}, {"bearer": []}]
 
 # status: (name in components/responses, description, headers)
 PROBLEMS: dict[str, tuple[str, str, Json]] = {
@@ -75,6 +75,11 @@ def _object(required: list[str] | None = None, **properties: Json) -> Json:
     return {"type": "object", "required": keys, "properties": properties}
 
 
+def _body(required: list[str], **properties: Json) -> Json:
+    """A request body: the server refuses fields it does not know (400)."""
+    return _object(required, **properties) | {"additionalProperties": False}
+
+
 STRING = _schema("string")
 BOOLEAN = _schema("boolean")
 INTEGER = _schema("integer")
@@ -82,9 +87,10 @@ NAMES = _array(STRING)
 TIMESTAMP = _schema(
     "string", "RFC 3339, UTC.", format="date-time", examples=["2026-11-26T10:00:00Z"]
 )
-ACTIONS = _array(_ref("Action"))
+ACCOUNT_NAME = _schema("string", pattern="^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+ACTIONS = _array(_ref("Action"), minItems=1)
 SCOPES = _nullable(_array(_ref("Scope")), "null: all of the owner's rights.")
-PASSWORD = _schema("string", "At least 8 characters.", minLength=8, writeOnly=True)
+PASSWORD = _schema("string", minLength=8, maxLength=1024, writeOnly=True)
 TOKEN_KINDS = ["api", "cli", "refresh"]
 RESULTS = ["ok", "unauthorized", "denied", "not-found", "throttled", "failed"]
 
@@ -106,7 +112,7 @@ def _schemas() -> Json:
         "Repository": _object(
             key=STRING, format=STRING, kind=STRING, anonymousRead=BOOLEAN, description=STRING
         ),
-        "RepositoryCreate": _object(
+        "RepositoryCreate": _body(
             ["key"],
             key=_schema("string", examples=["team-app"]),
             format=_schema("string", default="docker"),
@@ -114,7 +120,7 @@ def _schemas() -> Json:
             description=_schema("string", default=""),
             anonymousRead=_schema("boolean", default=False),
         ),
-        "RepositoryUpdate": _object([], anonymousRead=BOOLEAN, description=STRING),
+        "RepositoryUpdate": _body([], anonymousRead=BOOLEAN, description=STRING),
         "User": _object(
             name=STRING,
             admin=BOOLEAN,
@@ -123,9 +129,9 @@ def _schemas() -> Json:
             created=TIMESTAMP,
             groups=_array(STRING, "The names of the user's groups."),
         ),
-        "UserCreate": _object(
+        "UserCreate": _body(
             ["name"],
-            name=STRING,
+            name=ACCOUNT_NAME,
             password=PASSWORD,
             admin=_schema("boolean", default=False),
             service=_schema(
@@ -138,18 +144,19 @@ def _schemas() -> Json:
         | {
             "description": "`password` is required unless `service` is true.",
             "if": {"properties": {"service": {"const": True}}, "required": ["service"]},
+            "then": {"not": {"required": ["password"]}},
             "else": {"required": ["password"]},
         },
-        "UserUpdate": _object([], password=PASSWORD, admin=BOOLEAN, email=STRING),
+        "UserUpdate": _body([], password=PASSWORD, admin=BOOLEAN, email=STRING),
         "Me": {
             "description": "The caller; `token` is the API token of this request, if any.",
             "allOf": [_ref("User"), _object(token=_nullable(_object(id=STRING, scopes=SCOPES)))],
         },
         "Group": _object(name=STRING, description=STRING, members=NAMES, created=TIMESTAMP),
-        "GroupCreate": _object(
-            ["name"], name=STRING, description=_schema("string", default=""), members=NAMES
+        "GroupCreate": _body(
+            ["name"], name=ACCOUNT_NAME, description=_schema("string", default=""), members=NAMES
         ),
-        "GroupUpdate": _object(
+        "GroupUpdate": _body(
             [],
             description=STRING,
             members=_array(STRING, "Replaces all members."),
@@ -159,11 +166,14 @@ def _schemas() -> Json:
         "Permission": _object(
             id=STRING, principal=STRING, repositories=NAMES, actions=ACTIONS, created=TIMESTAMP
         ),
-        "PermissionCreate": _object(
+        "PermissionCreate": _body(
+            ["principal", "repositories", "actions"],
             principal=_schema(
                 "string", pattern="^(user|group):.+$", examples=["user:reader", "group:devs"]
             ),
-            repositories=_array(STRING, "Repository keys; `*` is a wildcard, as in `team-*`."),
+            repositories=_array(
+                STRING, "Repository keys; `*` is a wildcard, as in `team-*`.", minItems=1
+            ),
             actions=ACTIONS,
         ),
         "Scope": _object(repository=STRING, actions=ACTIONS),
@@ -176,11 +186,13 @@ def _schemas() -> Json:
             created=TIMESTAMP,
             expires=_nullable(TIMESTAMP, "null: never expires."),
         ),
-        "TokenCreate": _object(
+        "TokenCreate": _body(
             ["description"],
             description=STRING,
             scopes=_array(_ref("Scope"), "Omitted: all of the owner's rights; beyond them: 403."),
-            expires_in=_schema("integer", "Seconds; omitted: never expires.", minimum=1),
+            expires_in=_schema(
+                "integer", "Seconds; omitted: never expires.", minimum=1, maximum=366 * 24 * 3600
+            ),
             owner=_schema("string", "Someone other than the caller: admin only."),
             kind=_schema("string", enum=TOKEN_KINDS[:2], default="api"),
         ),
@@ -276,7 +288,9 @@ def _list(
     )
 
 
-def _get(operation_id: str, summary: str, who: str, schema: str, anonymous: bool = False) -> Json:
+def _get(
+    operation_id: str, summary: str, who: str, schema: str, *, anonymous: bool = False
+) -> Json:
     return _operation(
         operation_id, summary, who, {"200": _response("Found.", schema)}, anonymous=anonymous
     )
@@ -291,7 +305,8 @@ def _create(
     body: str = "",
     headers: Json | None = None,
 ) -> Json:
-    created = _response("Created.", schema, headers)
+    location = {"Location": {"description": "The URL of the new object.", "schema": STRING}}
+    created = _response("Created.", schema, location | (headers or {}))
     return _operation(
         operation_id, summary, who, {"201": created}, errors, body=body or f"{schema}Create"
     )
@@ -309,11 +324,12 @@ def _delete(operation_id: str, summary: str, who: str, errors: str = "401 403 40
 
 
 def _paths() -> Json:
-    location = {"Location": {"description": "The new repository's URL.", "schema": STRING}}
     principal = _parameter("principal", "Only this principal, e.g. `user:reader` or `group:devs`.")
     return {
         "/health": {
-            "get": _get("getHealth", "Tell whether the server is up.", ANONYMOUS, "Health", True)
+            "get": _get(
+                "getHealth", "Tell whether the server is up.", ANONYMOUS, "Health", anonymous=True
+            )
         },
         "/openapi.json": {
             "get": _operation(
@@ -352,9 +368,7 @@ def _paths() -> Json:
                 errors="400 401 429",
                 anonymous=True,
             ),
-            "post": _create(
-                "createRepository", "Create a repository.", ADMIN, "Repository", headers=location
-            ),
+            "post": _create("createRepository", "Create a repository.", ADMIN, "Repository"),
         },
         "/repositories/{key}": {
             "parameters": [_parameter("key", "The repository key.", where="path")],
@@ -363,7 +377,7 @@ def _paths() -> Json:
                 "Show a repository.",
                 "Anyone who may read it; anonymous callers if it has anonymousRead.",
                 "Repository",
-                True,
+                anonymous=True,
             ),
             "patch": _update(
                 "updateRepository",
@@ -393,9 +407,7 @@ def _paths() -> Json:
         },
         "/groups": {
             "get": _list("listGroups", "List groups.", ADMIN, "Group"),
-            "post": _create(
-                "createGroup", "Create a group.", ADMIN, "Group", "400 401 403 404 409 429"
-            ),
+            "post": _create("createGroup", "Create a group.", ADMIN, "Group"),
         },
         "/groups/{name}": {
             "parameters": [_parameter("name", "The group name.", where="path")],
@@ -434,16 +446,23 @@ def _paths() -> Json:
                 "Any signed-in user, for itself; administrators for anyone (e.g. a service "
                 "account). Scopes beyond the owner's rights are refused with 403.",
                 "NewToken",
-                "400 401 403 404 429",
+                "400 401 403 429",
                 body="TokenCreate",
+                headers={"Cache-Control": {"schema": STRING, "example": "no-store"}},
             ),
         },
         "/tokens/{id}": {
             "parameters": [
                 _parameter("id", "The token id: the 16 hex digits after `chk_`.", where="path")
             ],
-            "get": _get("getToken", "Show an API token.", OWNER, "Token"),
-            "delete": _delete("deleteToken", "Revoke an API token at once.", OWNER),
+            "get": _operation(
+                "getToken",
+                "Show an API token.",
+                OWNER,
+                {"200": _response("Found.", "Token")},
+                "401 404 429",
+            ),
+            "delete": _delete("deleteToken", "Revoke an API token at once.", OWNER, "401 404 429"),
         },
         "/audit": {
             "get": _list(
@@ -476,7 +495,11 @@ def _components() -> Json:
         },
         "parameters": {
             "limit": _parameter("limit", "Page size.", limit),
-            "after": _parameter("after", "The `next` cursor of the previous page (opaque)."),
+            "after": _parameter(
+                "after",
+                "The `next` cursor of the previous page (opaque).",
+                _schema("string", maxLength=256),
+            ),
         },
         "headers": {"Link": {"description": link, "schema": STRING}},
         "securitySchemes": {

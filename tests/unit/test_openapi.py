@@ -1,0 +1,252 @@
+"""The OpenAPI document of /api/v1 is valid and covers the whole REST contract."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+from cargohold.api.rest.openapi import document
+from cargohold.api.rest.views import (
+    audit_json,
+    group_json,
+    permission_json,
+    repository_json,
+    token_json,
+    user_json,
+)
+from cargohold.meta.records import (
+    AuditRecord,
+    GroupRecord,
+    PermissionRecord,
+    RepositoryRecord,
+    ScopeRecord,
+    TokenRecord,
+    UserRecord,
+)
+
+# Every endpoint of the contract (rest-contract.md), relative to /api/v1.
+CONTRACT: dict[str, set[str]] = {
+    "/health": {"get"},
+    "/openapi.json": {"get"},
+    "/me": {"get"},
+    "/system/token-keys/rotate": {"post"},
+    "/repositories": {"get", "post"},
+    "/repositories/{key}": {"get", "patch", "delete"},
+    "/users": {"get", "post"},
+    "/users/{name}": {"get", "patch", "delete"},
+    "/groups": {"get", "post"},
+    "/groups/{name}": {"get", "patch", "delete"},
+    "/permissions": {"get", "post"},
+    "/permissions/{id}": {"get", "delete"},
+    "/tokens": {"get", "post"},
+    "/tokens/{id}": {"get", "delete"},
+    "/audit": {"get"},
+}
+LISTS = ["/repositories", "/users", "/groups", "/permissions", "/tokens", "/audit"]
+ANONYMOUS = {
+    ("/health", "get"),
+    ("/openapi.json", "get"),
+    ("/repositories", "get"),
+    ("/repositories/{key}", "get"),
+}
+NOW = 1_795_000_000.0
+TOKEN_ID = "0123456789abcdef"
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local ``$ref`` (``#/components/...``) to what it names."""
+    while "$ref" in node:
+        target: Any = document()
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def misfits(instance: Any, schema: str) -> list[str]:
+    """Why ``instance`` does not fit ``components/schemas/<schema>`` (empty: it fits)."""
+    root = {"$ref": f"#/components/schemas/{schema}", "components": document()["components"]}
+    validator = OAS31Validator(root, format_checker=oas31_format_checker)
+    return [error.message for error in validator.iter_errors(instance)]
+
+
+def conform(instance: Any, schema: str) -> None:
+    assert misfits(instance, schema) == []
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in document()["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_is_a_valid_openapi_3_1_document() -> None:
+    validate(document(), cls=OpenAPIV31SpecValidator)
+    assert document()["openapi"].startswith("3.1")
+    assert document()["info"]["version"] == importlib.metadata.version("cargohold")
+    assert json.loads(json.dumps(document())) == document()
+
+
+def test_every_path_of_the_contract_with_its_methods() -> None:
+    found = {path: {m for m in item if m in METHODS} for path, item in document()["paths"].items()}
+    assert found == CONTRACT
+    assert document()["servers"] == [{"url": "/api/v1"}]
+
+
+def test_operation_ids_are_present_and_unique() -> None:
+    ids = [operation.get("operationId") for _, _, operation in operations()]
+    assert all(ids)
+    assert [name for name, count in Counter(ids).items() if count > 1] == []
+    assert {"listUsers", "createUser", "rotateTokenKey", "listAuditEvents"} <= set(ids)
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_lists_page_with_limit_after_and_next(path: str) -> None:
+    operation = document()["paths"][path]["get"]
+    parameters = {p["name"]: p for p in map(resolve, operation["parameters"])}
+    assert parameters["limit"]["in"] == "query"
+    assert parameters["limit"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000,
+        "default": 100,
+    }
+    assert parameters["after"]["in"] == "query"
+    ok = operation["responses"]["200"]
+    body = ok["content"]["application/json"]["schema"]
+    assert set(body["required"]) == {"items", "next"}
+    assert body["properties"]["items"]["type"] == "array"
+    assert resolve(body["properties"]["next"])["oneOf"][1] == {"type": "null"}
+    assert "Link" in ok["headers"]
+
+
+def test_only_the_contracts_anonymous_endpoints_allow_anonymous_callers() -> None:
+    default: list[dict[str, list[str]]] = document()["security"]
+    assert default == [{"basic": []}, {"bearer": []}, {}]
+    open_ = {
+        (path, method)
+        for path, method, operation in operations()
+        if {} in operation.get("security", default)
+    }
+    assert open_ == ANONYMOUS
+
+
+def test_errors_are_problem_json_with_their_headers() -> None:
+    for path, method, operation in operations():
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                content = resolve(response)["content"]
+                assert list(content) == ["application/problem+json"], (path, method, status)
+        if (path, method) not in {("/health", "get"), ("/openapi.json", "get")}:
+            assert "401" in operation["responses"], (path, method)
+        if "requestBody" in operation:
+            assert "400" in operation["responses"], (path, method)
+    responses = document()["components"]["responses"]
+    assert "WWW-Authenticate" in responses["Unauthorized"]["headers"]
+    assert "Retry-After" in responses["TooManyRequests"]["headers"]
+    problem = document()["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "instance", "code"}
+
+
+def test_schemas_follow_the_contract() -> None:
+    schemas = document()["components"]["schemas"]
+    assert schemas["Action"]["enum"] == ["read", "write", "delete", "promote", "annotate", "manage"]
+    token = schemas["Token"]["properties"]
+    assert token["kind"]["enum"] == ["api", "cli", "refresh"]
+    assert "token" not in token
+    assert "token" in schemas["NewToken"]["allOf"][1]["required"]
+    result = schemas["AuditEvent"]["properties"]["result"]["enum"]
+    assert result == ["ok", "unauthorized", "denied", "not-found", "throttled", "failed"]
+    assert schemas["UserCreate"]["required"] == ["name"]
+    assert schemas["UserCreate"]["else"] == {"required": ["password"]}
+    assert "password" not in schemas["User"]["properties"]
+    created = document()["paths"]["/repositories"]["post"]["responses"]["201"]
+    assert "Location" in created["headers"]
+    for name in ("User", "Group", "Permission", "Token"):
+        assert schemas[name]["properties"]["created"]["format"] == "date-time"
+
+
+def test_describes_the_registry_token_service() -> None:
+    description = document()["info"]["description"]
+    for words in ("/v2/token", "refresh_token", "token_ttl", "300", "next request"):
+        assert words in description
+
+
+def test_what_the_server_renders_fits_the_schemas() -> None:
+    """The document describes the JSON the REST views really produce."""
+    scopes = (ScopeRecord("dev", ("read", "write")),)
+    token = TokenRecord(TOKEN_ID, "ci", "api", "CI", "hash", scopes, NOW, NOW + 3600)
+    user = user_json(UserRecord("alice", "hash", True, False, None, NOW), ("devs",))
+    conform(repository_json(RepositoryRecord("dev", "docker", "local", False)), "Repository")
+    conform(user, "User")
+    conform(user_json(UserRecord("ci", None, False, True, "ci@example.com", NOW)), "User")
+    conform(user | {"token": None}, "Me")
+    conform(user | {"token": {"id": TOKEN_ID, "scopes": None}}, "Me")
+    conform(group_json(GroupRecord("devs", "", ("alice",), NOW)), "Group")
+    permission = PermissionRecord(TOKEN_ID, "group:devs", ("dev", "team-*"), ("read",), NOW)
+    conform(permission_json(permission), "Permission")
+    conform(token_json(token), "Token")
+    conform(token_json(TokenRecord("f" * 16, "bob", "refresh", "", "h", None, NOW, None)), "Token")
+    conform(token_json(token) | {"token": f"chk_{TOKEN_ID}_secret"}, "NewToken")
+    event = AuditRecord(
+        NOW, "alice", None, "login.failed", "/v2/", None, 401, "unauthorized", "::1"
+    )
+    conform(audit_json(event), "AuditEvent")
+    assert misfits(token_json(token), "NewToken") == ["'token' is a required property"]
+    assert misfits(audit_json(event) | {"result": "maybe"}, "AuditEvent") != []
+
+
+@pytest.mark.parametrize(
+    ("body", "schema"),
+    [
+        ({"key": "team-app", "anonymousRead": True}, "RepositoryCreate"),
+        ({"anonymousRead": True}, "RepositoryUpdate"),
+        ({"name": "reader", "password": "s3cret-pass"}, "UserCreate"),
+        ({"name": "ci", "service": True}, "UserCreate"),
+        ({"password": "n3w-password", "email": "a@example.com"}, "UserUpdate"),
+        ({"name": "devs", "members": ["alice"]}, "GroupCreate"),
+        ({"add": ["bob"], "remove": ["alice"]}, "GroupUpdate"),
+        (
+            {"principal": "user:reader", "repositories": ["dev", "team-*"], "actions": ["read"]},
+            "PermissionCreate",
+        ),
+        (
+            {
+                "description": "CI",
+                "scopes": [{"repository": "dev", "actions": ["read"]}],
+                "expires_in": 3600,
+                "owner": "ci",
+                "kind": "cli",
+            },
+            "TokenCreate",
+        ),
+    ],
+)
+def test_the_contracts_request_bodies_are_accepted(body: dict[str, Any], schema: str) -> None:
+    conform(body, schema)
+
+
+@pytest.mark.parametrize(
+    ("body", "schema"),
+    [
+        ({"name": "reader"}, "UserCreate"),  # a person needs a password
+        ({"name": "ci", "service": True, "password": "s3cret-pass"}, "UserCreate"),
+        ({"name": "reader", "password": "short"}, "UserCreate"),
+        ({"key": "dev", "anonymous_read": True}, "RepositoryCreate"),  # unknown field
+        ({"principal": "reader", "repositories": ["dev"], "actions": ["read"]}, "PermissionCreate"),
+        ({"principal": "user:r", "repositories": ["dev"], "actions": ["pull"]}, "PermissionCreate"),
+        ({"description": "x", "kind": "refresh"}, "TokenCreate"),
+    ],
+)
+def test_bodies_the_server_refuses_do_not_validate(body: dict[str, Any], schema: str) -> None:
+    assert misfits(body, schema) != []
