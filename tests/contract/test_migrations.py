@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
+import anyio
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from cargohold.meta.database import create_engine, migrate
 from cargohold.meta.schema import metadata
+from cargohold.meta.store import open_metadata_store
+from cargohold.registry.keyring import KeyRing
+from cargohold.registry.passwords import verify_password
+from cargohold.registry.registry import Registry
+from cargohold.storage.memory import MemoryBlobStore
 
 
 def test_migrated_sqlite_matches_schema(tmp_path: Path) -> None:
@@ -24,19 +33,6 @@ def test_migrated_sqlite_matches_schema(tmp_path: Path) -> None:
 def test_upgrade_keeps_the_admin_of_an_older_release(tmp_path: Path) -> None:
     """An instance made by the first release (scrypt password hashes, no identity tables)
     upgrades in place: the admin still logs in, and the hash becomes argon2."""
-    import base64
-    import hashlib
-
-    import sqlalchemy as sa
-
-    import anyio
-
-    from cargohold.meta.store import open_metadata_store
-    from cargohold.registry.keyring import KeyRing
-    from cargohold.registry.passwords import verify_password
-    from cargohold.registry.registry import Registry
-    from cargohold.storage.memory import MemoryBlobStore
-
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)
     migrate(engine, "0001")
