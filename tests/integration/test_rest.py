@@ -11,9 +11,20 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_defaults_exist(client: httpx.AsyncClient) -> None:
-    listed = await client.get("/api/v1/repositories")
-    assert [r["key"] for r in listed.json()] == ["dev", "prod", "staging"]
-    assert all(r["format"] == "docker" and r["anonymousRead"] for r in listed.json())
+    listed = (await client.get("/api/v1/repositories", headers=AUTH)).json()["items"]
+    assert [r["key"] for r in listed] == ["dev", "prod", "staging"]
+    assert all(r["format"] == "docker" for r in listed)
+    # New instances start private; the tests' fixture opened dev to anonymous reads.
+    assert [r["key"] for r in listed if r["anonymousRead"]] == ["dev"]
+    anonymous = (await client.get("/api/v1/repositories")).json()["items"]
+    assert [r["key"] for r in anonymous] == ["dev"]
+
+
+async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/openapi.json", headers={"Authorization": "Basic !!"})
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.1")
+    assert "/tokens" in response.json()["paths"]
 
 
 async def test_create_get_delete(client: httpx.AsyncClient) -> None:
