@@ -32,7 +32,8 @@ def run(settings: Settings) -> int:
             "(shown once; set CARGOHOLD_ADMIN_PASSWORD to choose it)"
         )
     click.echo(f"log in: docker login {settings.listen} -u {settings.admin_user}")
-    click.echo(f"REST API: {url}/api/v1/repositories")
+    click.echo(f"        cargohold login {url} --username {settings.admin_user}")
+    click.echo(f"REST API: {url}/api/v1/ (OpenAPI at {url}/api/v1/openapi.json)")
     sys.stdout.flush()  # the banner must show before the server runs, even through a pipe
     return serve(functools.partial(create_app, settings), sock, settings.worker_count)
 
