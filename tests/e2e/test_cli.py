@@ -1,78 +1,171 @@
-"""The cargohold command against a running server, as a user types it."""
+"""The cargohold command against a running server, as a user types it: repositories, errors,
+``serve``. ``Cli`` (used by every ``test_cli_*.py``) runs the command as a subprocess with its
+own HOME, so no test reads or writes the real user's login."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.servers import ADMIN_PASSWORD, CargoholdServer, cargohold_command
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, cargohold_command
 
 pytestmark = pytest.mark.e2e
 
 
-def cli(
-    server: CargoholdServer, *args: str, password: str | None = ADMIN_PASSWORD
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CARGOHOLD_URL": server.url}
-    env.pop("CARGOHOLD_PASSWORD", None)
-    if password is not None:
-        env["CARGOHOLD_PASSWORD"] = password
-    return subprocess.run(
-        [*cargohold_command(), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+@dataclass
+class Cli:
+    """``cargohold`` for one user of one machine: a private HOME and config directory, and
+    the credentials in the environment (admin's by default; ``user=None``: none at all)."""
+
+    server: CargoholdServer
+    home: Path
+    user: str | None = ADMIN_USER
+    password: str | None = ADMIN_PASSWORD
+
+    @property
+    def login_file(self) -> Path:
+        return self.home / "config" / "cargohold" / "config.json"
+
+    @classmethod
+    def fresh(cls, server: CargoholdServer, tmp_path: Path) -> Cli:
+        home = tmp_path / "home"
+        home.mkdir()
+        return cls(server, home)
+
+    def as_user(self, user: str | None, password: str | None = None) -> Cli:
+        return Cli(self.server, self.home, user, password)
+
+    def run(
+        self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("CARGOHOLD_")}
+        environ.update(HOME=str(self.home), XDG_CONFIG_HOME=str(self.home / "config"))
+        if self.user is not None:
+            environ.update(CARGOHOLD_URL=self.server.url, CARGOHOLD_USER=self.user)
+            if self.password is not None:
+                environ["CARGOHOLD_PASSWORD"] = self.password
+        environ.update(env or {})
+        result = subprocess.run(
+            [*cargohold_command(), *args],
+            capture_output=True,
+            text=True,
+            input=stdin if stdin is not None else "",
+            env=environ,
+            timeout=60,
+            check=False,
+            start_new_session=True,  # no terminal: a password prompt reads standard input
+        )
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+    def ok(self, *args: str, stdin: str | None = None) -> str:
+        result = self.run(*args, stdin=stdin)
+        assert result.returncode == 0, f"cargohold {' '.join(args)}: {result.stderr}"
+        return result.stdout
+
+    def fails(self, *args: str, stdin: str | None = None) -> str:
+        """The error message of a command that must fail."""
+        result = self.run(*args, stdin=stdin)
+        assert result.returncode != 0, result.stdout
+        return result.stderr
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--json"))
 
 
-def test_repo_list_create_delete(server: CargoholdServer) -> None:
-    listed = cli(server, "repo", "list")
-    assert listed.returncode == 0, listed.stderr
-    assert [line.split()[0] for line in listed.stdout.splitlines()[1:]] == [
-        "dev",
-        "prod",
-        "staging",
+def table(output: str) -> list[list[str]]:
+    """A table's rows (after the header) split into cells at runs of two or more spaces."""
+    return [re.split(r" {2,}", line.strip()) for line in output.splitlines()[1:]]
+
+
+def column(output: str, index: int = 0) -> list[str]:
+    return [row[index].strip() for row in table(output)]
+
+
+@pytest.fixture
+def cli(server: CargoholdServer, tmp_path: Path) -> Cli:
+    return Cli.fresh(server, tmp_path)
+
+
+def test_repo_list_create_delete(cli: Cli) -> None:
+    listed = cli.ok("repo", "list")
+    assert listed.splitlines()[0].split() == [
+        "KEY",
+        "FORMAT",
+        "KIND",
+        "ANONYMOUS-READ",
+        "DESCRIPTION",
     ]
+    assert column(listed) == ["dev", "prod", "staging"]
 
-    created = cli(server, "repo", "create", "team-cli", "--no-anonymous-read")
-    assert created.returncode == 0, created.stderr
-    assert "team-cli" in cli(server, "repo", "list").stdout
+    created = cli.ok("repo", "create", "team-cli", "--no-anonymous-read", "--description", "ci")
+    assert created == "created docker repository 'team-cli' (local)\n"
+    assert ["team-cli", "docker", "local", "no", "ci"] in table(cli.ok("repo", "list"))
 
-    again = cli(server, "repo", "create", "team-cli")
-    assert again.returncode != 0
-    assert "already exists" in again.stderr
+    assert "already exists" in cli.fails("repo", "create", "team-cli")
 
-    deleted = cli(server, "repo", "delete", "team-cli")
-    assert deleted.returncode == 0, deleted.stderr
-    assert "team-cli" not in cli(server, "repo", "list").stdout
-
-
-def test_wrong_password_is_reported(server: CargoholdServer) -> None:
-    result = cli(server, "repo", "create", "nope", password="wrong")
-    assert result.returncode != 0
-    assert "wrong user name or password" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert cli.ok("repo", "delete", "team-cli") == "deleted repository 'team-cli'\n"
+    assert "team-cli" not in cli.ok("repo", "list")
+    assert "does not exist" in cli.fails("repo", "show", "team-cli")
 
 
-def test_unreachable_server_is_reported(server: CargoholdServer) -> None:
-    env_server = CargoholdServer(server.data_dir, port=1)
-    result = cli(env_server, "repo", "list")
-    assert result.returncode != 0
-    assert "cannot reach cargohold" in result.stderr
+def test_repo_update_opens_a_repository_to_anonymous_readers(cli: Cli) -> None:
+    anonymous = cli.as_user(None)
+
+    def anonymously_listed() -> list[str]:
+        return [r["key"] for r in anonymous.json("repo", "list", "--url", cli.server.url)]
+
+    cli.ok("repo", "create", "open-later")
+    assert "open-later" not in anonymously_listed()
+
+    shown = cli.ok("repo", "update", "open-later", "--anonymous-read", "--description", "docs")
+    assert "anonymous read: yes" in shown
+    assert anonymous.json("repo", "show", "open-later", "--url", cli.server.url) == {
+        "key": "open-later",
+        "format": "docker",
+        "kind": "local",
+        "anonymousRead": True,
+        "description": "docs",
+    }
+    assert "open-later" in anonymously_listed()
+
+    cli.ok("repo", "update", "open-later", "--no-anonymous-read")
+    assert cli.json("repo", "show", "open-later")["anonymousRead"] is False
+    assert "open-later" not in anonymously_listed()
+    assert "nothing to change" in cli.fails("repo", "update", "open-later")
+    cli.ok("repo", "delete", "open-later")
 
 
-def test_serve_reports_a_busy_port_and_a_bad_listen_address(
-    server: CargoholdServer, tmp_path: Path
-) -> None:
-    busy = cli(server, "serve", "--listen", server.host, "--data-dir", str(tmp_path / "d"))
+def test_wrong_password_is_reported(cli: Cli) -> None:
+    message = cli.as_user(ADMIN_USER, "wrong").fails("repo", "create", "nope")
+    assert "wrong user name or password" in message
+
+
+def test_the_old_style_password_option_still_works(cli: Cli) -> None:
+    """``--password`` alone on the group, as the first CLI took it: the user is admin."""
+    old = cli.as_user(None)
+    url = cli.server.url
+    listed = old.ok("repo", "--url", url, "--password", ADMIN_PASSWORD, "list")
+    assert {"dev", "prod", "staging"} <= set(column(listed))
+
+
+def test_unreachable_server_is_reported(server: CargoholdServer, tmp_path: Path) -> None:
+    nowhere = Cli(CargoholdServer(server.data_dir, port=1), tmp_path)
+    assert "cannot reach cargohold at http://127.0.0.1:1" in nowhere.fails("repo", "list")
+
+
+def test_serve_reports_a_busy_port_and_a_bad_listen_address(cli: Cli, tmp_path: Path) -> None:
+    host = cli.server.host
+    busy = cli.run("serve", "--listen", host, "--data-dir", str(tmp_path / "d"))
     assert busy.returncode == 1
-    assert f"cannot listen on {server.host}" in busy.stderr
-    assert "Traceback" not in busy.stderr
-    bad = cli(server, "serve", "--listen", "nonsense", "--data-dir", str(tmp_path / "d"))
+    assert f"cannot listen on {host}" in busy.stderr
+    bad = cli.run("serve", "--listen", "nonsense", "--data-dir", str(tmp_path / "d"))
     assert bad.returncode == 2
     assert "listen must be HOST:PORT" in bad.stderr

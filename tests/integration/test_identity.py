@@ -129,6 +129,8 @@ async def test_group_permissions_follow_membership(client: httpx.AsyncClient) ->
     await grant(client, "group:qa", ["staging"], ["read"])
     assert (await client.get("/v2/staging/app/manifests/1", headers=READER)).status_code == 200
     assert (await client.get("/api/v1/me", headers=READER)).json()["groups"] == ["qa"]
+    users = (await client.get("/api/v1/users", headers=AUTH)).json()["items"]
+    assert {u["name"]: u["groups"] for u in users} == {"admin": [], "reader": ["qa"]}
     removed = await client.patch("/api/v1/groups/qa", json={"remove": ["reader"]}, headers=AUTH)
     assert removed.json()["members"] == []
     assert (await client.get("/v2/staging/app/manifests/1", headers=READER)).status_code == 403
@@ -276,6 +278,9 @@ async def test_audit_log_records_writes_and_failed_logins(client: httpx.AsyncCli
     assert ("login.failed", "reader", "unauthorized") in actions
     assert ("manifest.push", "admin", "ok") in actions
     assert ("user.create", "admin", "ok") in actions
+    await client.post("/api/v1/repositories", json={"key": "team-x"}, headers=AUTH)
+    created = await client.get("/api/v1/audit", params={"repository": "team-x"}, headers=AUTH)
+    assert [e["action"] for e in created.json()["items"]] == ["repository.create"]
     pushed = next(e for e in log if e["action"] == "manifest.push")
     assert pushed["target"] == "dev/app:1.0" and pushed["repository"] == "dev"
     assert pushed["client"] == "127.0.0.1" and pushed["status"] == 201

@@ -1,14 +1,20 @@
-"""``cargohold serve`` and ``cargohold repo list|create|delete``."""
+"""The ``cargohold`` command: ``serve`` runs the server; every other command talks to one
+over HTTP (see ``cli/remote.py`` for which server, as whom)."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from cargohold.client.rest import CargoholdClient, ClientError
+from cargohold.cli.audit import audit
+from cargohold.cli.group import group
+from cargohold.cli.login import login, logout, whoami
+from cargohold.cli.perm import perm
+from cargohold.cli.repo import repo
+from cargohold.cli.token import token
+from cargohold.cli.user import user
 from cargohold.settings import SettingsError, load_settings
 
 
@@ -38,65 +44,16 @@ def serve(
     sys.exit(run(settings))
 
 
-@main.group()
-@click.option("--url", envvar="CARGOHOLD_URL", default="http://127.0.0.1:5000", show_default=True)
-@click.option("--user", envvar="CARGOHOLD_USER", default="admin", show_default=True)
-@click.option("--password", envvar="CARGOHOLD_PASSWORD", help="or CARGOHOLD_PASSWORD")
-@click.pass_context
-def repo(ctx: click.Context, url: str, user: str, password: str | None) -> None:
-    """Manage repositories."""
-    ctx.obj = CargoholdClient(url, user, password)
-    ctx.call_on_close(ctx.obj.close)
-
-
-def _client(ctx: click.Context) -> CargoholdClient:
-    client = ctx.find_object(CargoholdClient)
-    assert client is not None  # set by the group
-    return client
-
-
-@repo.command("list")
-@click.pass_context
-def repo_list(ctx: click.Context) -> None:
-    """List repositories."""
-    try:
-        repositories = _client(ctx).list_repositories()
-    except ClientError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{'KEY':<24} {'FORMAT':<8} {'KIND':<8} ANONYMOUS-READ")
-    for r in repositories:
-        click.echo(f"{r.key:<24} {r.format:<8} {r.kind:<8} {'yes' if r.anonymous_read else 'no'}")
-
-
-@repo.command("create")
-@click.argument("key")
-@click.option("--format", "format_", default="docker", show_default=True)
-@click.option("--kind", default="local", show_default=True)
-@click.option("--anonymous-read/--no-anonymous-read", default=False, show_default=True)
-@click.option("--description", default="")
-@click.pass_context
-def repo_create(
-    ctx: click.Context, key: str, format_: str, kind: str, anonymous_read: bool, description: str
-) -> None:
-    """Create a repository."""
-    try:
-        created = _client(ctx).create_repository(key, format_, kind, anonymous_read, description)
-    except ClientError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {created.format} repository {created.key!r} ({created.kind})")
-
-
-@repo.command("delete")
-@click.argument("key")
-@click.pass_context
-def repo_delete(ctx: click.Context, key: str) -> None:
-    """Delete a repository and everything it holds."""
-    try:
-        _client(ctx).delete_repository(key)
-    except ClientError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"deleted repository {key!r}")
+main.add_command(login)
+main.add_command(logout)
+main.add_command(whoami)
+main.add_command(repo)
+main.add_command(user)
+main.add_command(group)
+main.add_command(perm)
+main.add_command(token)
+main.add_command(audit)
 
 
 if __name__ == "__main__":
-    main(prog_name=os.path.basename(sys.argv[0]))
+    main(prog_name="cargohold")

@@ -1,9 +1,6 @@
-"""``CargoholdClient``: the REST API as Python calls.
-
-    with CargoholdClient("http://127.0.0.1:5000", token=secret) as client:
-        client.repositories.update("dev", anonymous_read=True)
-        token = client.tokens.create("CI", [Scope("dev", ("read", "write"))])
-"""
+"""``CargoholdClient``: the REST API as Python calls, one attribute per collection:
+``client.repositories.update("dev", anonymous_read=True)``,
+``client.tokens.create("CI", [Scope("dev", ("read", "write"))])``."""
 
 from __future__ import annotations
 

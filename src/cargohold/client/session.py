@@ -117,8 +117,8 @@ class RestSession:
             if remaining is not None:
                 remaining -= len(items)
             cursor = page.get("next")
-            if not cursor or not items:
-                return
+            if not cursor or not items or str(cursor) == query.get("after"):
+                return  # the last page (or a server that would send us round in circles)
             query["after"] = str(cursor)
 
 

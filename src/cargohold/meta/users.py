@@ -71,13 +71,20 @@ class UserQueries:
             return int(connection.execute(query).scalar_one())
 
     def groups_of(self, name: str) -> tuple[str, ...]:
+        return self.memberships([name])[name]
+
+    def memberships(self, names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The groups of each user, by user name."""
+        found: dict[str, list[str]] = {name: [] for name in names}
         with self._engine.connect() as connection:
             rows = connection.execute(
-                sa.select(group_members.c.group)
-                .where(group_members.c.user == name)
+                sa.select(group_members)
+                .where(group_members.c.user.in_(list(found)))
                 .order_by(group_members.c.group)
             )
-            return tuple(row.group for row in rows)
+            for row in rows:
+                found[row.user].append(row.group)
+        return {name: tuple(groups) for name, groups in found.items()}
 
 
 class GroupQueries:

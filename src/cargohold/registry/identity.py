@@ -73,8 +73,17 @@ class Identity:
             raise ResourceUnknown(f"user {name[:128]!r} does not exist")
         return record
 
-    async def users(self, after: str | None, limit: int) -> list[UserRecord]:
-        return await to_thread.run_sync(self._meta.users.page, after, limit)
+    async def users(
+        self, after: str | None, limit: int
+    ) -> list[tuple[UserRecord, tuple[str, ...]]]:
+        """A page of users, each with the groups it belongs to."""
+
+        def load() -> list[tuple[UserRecord, tuple[str, ...]]]:
+            records = self._meta.users.page(after, limit)
+            groups = self._meta.users.memberships(r.name for r in records)
+            return [(r, groups[r.name]) for r in records]
+
+        return await to_thread.run_sync(load)
 
     async def groups_of(self, name: str) -> tuple[str, ...]:
         return await to_thread.run_sync(self._meta.users.groups_of, name)

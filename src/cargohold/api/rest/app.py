@@ -140,7 +140,9 @@ class RestApp:
     ) -> None:
         target = response.headers.get("location") or request.url.path
         target = target.removeprefix("/api/v1/")
-        key = request.path_params.get("key") if action.startswith("repository.") else None
+        key = None
+        if action.startswith("repository."):
+            key = request.path_params.get("key") or target.rpartition("/")[2]
         try:
             await self._registry.audit.record(
                 caller,

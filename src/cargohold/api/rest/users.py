@@ -40,7 +40,9 @@ class UserEndpoints:
         self._registry.access.require_admin(caller)
         limit, after = page_params(request)
         rows = await self._identity.users(after, limit + 1)
-        return page_response(request, rows, limit, user_json, lambda r: r.name)
+        return page_response(
+            request, rows, limit, lambda row: user_json(*row), lambda row: row[0].name
+        )
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         name = self._self_or_admin(request, caller)

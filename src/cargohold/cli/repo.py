@@ -1,0 +1,128 @@
+"""``cargohold repo list|show|create|update|delete``."""
+
+from __future__ import annotations
+
+import click
+
+from cargohold.cli.output import (
+    json_option,
+    limit_option,
+    print_fields,
+    print_json,
+    print_table,
+    yes_no,
+)
+from cargohold.cli.remote import connection_options, with_client
+from cargohold.client.models import Repository
+from cargohold.client.rest import CargoholdClient
+
+
+@click.group()
+@connection_options
+def repo() -> None:
+    """Manage repositories."""
+
+
+def _show(repository: Repository, as_json: bool) -> None:
+    if as_json:
+        print_json(repository.to_json())
+        return
+    print_fields(
+        [
+            ("key", repository.key),
+            ("format", repository.format),
+            ("kind", repository.kind),
+            ("anonymous read", yes_no(repository.anonymous_read)),
+            ("description", repository.description),
+        ]
+    )
+
+
+@repo.command("list")
+@limit_option
+@json_option
+@with_client
+def repo_list(client: CargoholdClient, limit: int | None, as_json: bool) -> None:
+    """List the repositories you may read."""
+    repositories = client.repositories.list(limit)
+    if as_json:
+        print_json([r.to_json() for r in repositories])
+        return
+    print_table(
+        ["KEY", "FORMAT", "KIND", "ANONYMOUS-READ", "DESCRIPTION"],
+        ([r.key, r.format, r.kind, yes_no(r.anonymous_read), r.description] for r in repositories),
+    )
+
+
+@repo.command("show")
+@click.argument("key")
+@json_option
+@with_client
+def repo_show(client: CargoholdClient, key: str, as_json: bool) -> None:
+    """Show one repository."""
+    _show(client.repositories.get(key), as_json)
+
+
+@repo.command("create")
+@click.argument("key")
+@click.option("--format", "format_", default="docker", show_default=True)
+@click.option("--kind", default="local", show_default=True)
+@click.option("--anonymous-read/--no-anonymous-read", default=False, show_default=True)
+@click.option("--description", default="")
+@json_option
+@with_client
+def repo_create(
+    client: CargoholdClient,
+    key: str,
+    format_: str,
+    kind: str,
+    anonymous_read: bool,
+    description: str,
+    as_json: bool,
+) -> None:
+    """Create a repository (admin)."""
+    created = client.repositories.create(key, format_, kind, anonymous_read, description)
+    if as_json:
+        print_json(created.to_json())
+    else:
+        click.echo(f"created {created.format} repository {created.key!r} ({created.kind})")
+
+
+@repo.command("update")
+@click.argument("key")
+@click.option("--anonymous-read/--no-anonymous-read", default=None, help="Let anyone pull, or not.")
+@click.option("--description")
+@json_option
+@with_client
+def repo_update(
+    client: CargoholdClient,
+    key: str,
+    anonymous_read: bool | None,
+    description: str | None,
+    as_json: bool,
+) -> None:
+    """Change a repository (admin, or `manage` on it)."""
+    if anonymous_read is None and description is None:
+        raise click.UsageError(
+            "nothing to change: give --anonymous-read/--no-anonymous-read or --description"
+        )
+    updated = client.repositories.update(
+        key, anonymous_read=anonymous_read, description=description
+    )
+    if as_json:
+        print_json(updated.to_json())
+    else:
+        click.echo(f"updated repository {updated.key!r}")
+        _show(updated, as_json=False)
+
+
+@repo.command("delete")
+@click.argument("key")
+@with_client
+def repo_delete(client: CargoholdClient, key: str) -> None:
+    """Delete a repository and everything it holds (admin)."""
+    client.repositories.delete(key)
+    click.echo(f"deleted repository {key!r}")
+
+
+__all__ = ["repo"]
