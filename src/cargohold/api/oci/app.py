@@ -33,8 +33,8 @@ from cargohold.registry.registry import Registry
 log = logging.getLogger("cargohold.api.oci")
 
 Handler = Callable[[Call], Awaitable[Response]]
-WRITES = ("PUT", "POST", "PATCH", "DELETE")
-# What the audit log calls each write, by the route's first handler name and method.
+# What the audit log calls each write, by route and method. Steps of an upload that is not
+# finished yet (202) are not recorded; its completion, or a refusal, is.
 AUDITED = {
     ("manifests", "PUT"): "manifest.push",
     ("manifests", "DELETE"): "manifest.delete",
