@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench import fanout, small_requests
 from bench.image import build_image, push_image
-from bench.servers import Servers
+from bench.servers import Servers, allow_anonymous_pulls
 
 
 def main() -> None:
@@ -40,6 +40,7 @@ def main() -> None:
     ):
         for target in servers.targets:
             push_image(target, image)
+            allow_anonymous_pulls(target, image.name.partition("/")[0])
         if args.only in ("all", "fanout"):
             for target in servers.targets:
                 print(f"fan-out pull from {target.label} ...", file=sys.stderr, flush=True)

@@ -147,6 +147,23 @@ def start_cargohold(workdir: Path, workers: int) -> tuple[ServerProcess, Target]
     return server, Target(CARGOHOLD, HOST, port, server.pid, ADMIN)
 
 
+def allow_anonymous_pulls(target: Target, repository: str) -> None:
+    """Open a repository to anonymous reads, as an admin does for a fleet that pulls without
+    logging in (cargohold's repositories start private; the reference registry has no auth)."""
+    if target.auth is None:
+        return
+    response = httpx.patch(
+        f"{target.base_url}/api/v1/repositories/{repository}",
+        json={"anonymousRead": True},
+        auth=target.auth,
+        timeout=30.0,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"opening {repository} to anonymous reads: {response.status_code} {response.text[:300]}"
+        )
+
+
 def start_reference_registry(workdir: Path) -> tuple[ServerProcess, Target]:
     binary = shutil.which("docker-registry")
     if binary is None:
@@ -227,4 +244,12 @@ class Servers:
         return found
 
 
-__all__ = ["CARGOHOLD", "REFERENCE", "ServerProcess", "Servers", "Target", "free_port"]
+__all__ = [
+    "CARGOHOLD",
+    "REFERENCE",
+    "ServerProcess",
+    "Servers",
+    "Target",
+    "allow_anonymous_pulls",
+    "free_port",
+]

@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests: the cargohold server and dockerd, each started on
-loopback or a private socket and stopped by its PID."""
+loopback or a private socket and stopped by its PID; and what an administrator does to a
+running server through its REST API."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -36,6 +37,7 @@ class CargoholdServer:
     data_dir: Path
     port: int = field(default_factory=free_port)
     workers: int = 2
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -53,6 +55,7 @@ class CargoholdServer:
             **os.environ,
             "CARGOHOLD_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CARGOHOLD_WORKERS": str(self.workers),
+            **self.env,
         }
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -82,6 +85,14 @@ class CargoholdServer:
         self.stop()
         raise RuntimeError(f"cargohold did not start in {timeout}s:\n{self.log()}")
 
+    @property
+    def admin(self) -> RestApi:
+        """The REST API as the bootstrap admin."""
+        return RestApi(self.url)
+
+    def rest_as(self, user: str, secret: str) -> RestApi:
+        return RestApi(self.url, (user, secret))
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
 
@@ -105,6 +116,62 @@ class CargoholdServer:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process = None
         return code
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """``/api/v1`` as one caller (the bootstrap admin unless told otherwise), the way an
+    administrator sets a server up; every call checks it got the status it expects."""
+
+    url: str
+    auth: tuple[str, str] = (ADMIN_USER, ADMIN_PASSWORD)
+
+    def call(self, method: str, path: str, expect: int, body: dict[str, Any] | None = None) -> Any:
+        response = httpx.request(
+            method, f"{self.url}/api/v1{path}", json=body, auth=self.auth, timeout=30
+        )
+        assert response.status_code == expect, f"{method} {path}: {response.text}"
+        return response.json() if response.content else None
+
+    def allow_anonymous_read(self, *keys: str) -> None:
+        for key in keys:
+            updated = self.call("PATCH", f"/repositories/{key}", 200, {"anonymousRead": True})
+            assert updated["anonymousRead"] is True
+
+    def create_user(self, name: str, password: str | None = None, *, service: bool = False) -> None:
+        body: dict[str, Any] = {"name": name, "service": service}
+        if password is not None:
+            body["password"] = password
+        self.call("POST", "/users", 201, body)
+
+    def create_group(self, name: str, members: list[str]) -> None:
+        self.call("POST", "/groups", 201, {"name": name, "members": members})
+
+    def grant(self, principal: str, repositories: list[str], actions: list[str]) -> str:
+        body = {"principal": principal, "repositories": repositories, "actions": actions}
+        permission_id: str = self.call("POST", "/permissions", 201, body)["id"]
+        return permission_id
+
+    def create_token(
+        self, description: str, scopes: dict[str, list[str]], owner: str | None = None
+    ) -> str:
+        """An API token narrowed to ``{repository: actions}``, of ``owner`` or else of the
+        caller; its secret, shown this once."""
+        body: dict[str, Any] = {
+            "description": description,
+            "scopes": [{"repository": r, "actions": a} for r, a in scopes.items()],
+        }
+        if owner is not None:
+            body["owner"] = owner
+        secret: str = self.call("POST", "/tokens", 201, body)["token"]
+        return secret
+
+    def tokens(self, owner: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.call("GET", f"/tokens?owner={owner}", 200)["items"]
+        return items
+
+    def revoke(self, token_id: str) -> None:
+        self.call("DELETE", f"/tokens/{token_id}", 204)
 
 
 @dataclass
@@ -157,9 +224,16 @@ class Dockerd:
         *args: str,
         check: bool = True,
         stdin: str | None = None,
+        config: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """The docker CLI; ``config`` is a client configuration directory of its own (its
+        logins), as on another machine, instead of the one the session shares."""
         client = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker"
-        env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_CONFIG": str(self.root / "config")}
+        env = {
+            **os.environ,
+            "DOCKER_HOST": self.host,
+            "DOCKER_CONFIG": str(config or self.root / "config"),
+        }
         result = subprocess.run(
             [client, *args],
             capture_output=True,
@@ -190,4 +264,4 @@ class Dockerd:
         subprocess.run(["umount", "-R", str(self.root / "exec")], capture_output=True, check=False)
 
 
-__all__ = ["ADMIN_PASSWORD", "ADMIN_USER", "CargoholdServer", "Dockerd", "free_port"]
+__all__ = ["ADMIN_PASSWORD", "ADMIN_USER", "CargoholdServer", "Dockerd", "RestApi", "free_port"]

@@ -142,7 +142,7 @@ def test_kill_after_push_keeps_everything(crashable: CargoholdServer) -> None:
     crashable.kill9()
     crashable.start()
     assert_database_clean(crashable)
-    with httpx.Client(base_url=crashable.url) as http:
+    with httpx.Client(base_url=crashable.url, auth=AUTH) as http:
         assert http.get(f"/v2/{NAME}/manifests/stable").content == image.manifest
         for blob in image.blobs:
             assert http.get(f"/v2/{NAME}/blobs/{sha256(blob)}").content == blob

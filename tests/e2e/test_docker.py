@@ -20,6 +20,7 @@ from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd
 pytestmark = pytest.mark.e2e
 
 DOCKER_V2S2 = "application/vnd.docker.distribution.manifest.v2+json"
+AUTH = (ADMIN_USER, ADMIN_PASSWORD)
 PLATFORMS = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
@@ -89,7 +90,9 @@ def test_load_push_remove_and_pull_back(
     digest, _ = push(docker, remote)
 
     served = httpx.get(
-        f"{server.url}/v2/dev/docker-roundtrip/manifests/1", headers={"Accept": DOCKER_V2S2}
+        f"{server.url}/v2/dev/docker-roundtrip/manifests/1",
+        headers={"Accept": DOCKER_V2S2},
+        auth=AUTH,
     )
     assert served.status_code == 200
     assert served.headers["content-type"] == DOCKER_V2S2
@@ -150,10 +153,13 @@ def test_push_mounts_layers_from_another_repository(
     manifest = httpx.get(
         f"{server.url}/v2/staging/docker-mount/manifests/{staging_digest}",
         headers={"Accept": DOCKER_V2S2},
+        auth=AUTH,
     )
     assert manifest.status_code == 200
     for layer in json.loads(manifest.content)["layers"]:
-        blob = httpx.head(f"{server.url}/v2/staging/docker-mount/blobs/{layer['digest']}")
+        blob = httpx.head(
+            f"{server.url}/v2/staging/docker-mount/blobs/{layer['digest']}", auth=AUTH
+        )
         assert blob.status_code == 200
 
 
@@ -170,7 +176,7 @@ def test_push_to_an_unknown_repository_key_names_it(
     assert result.returncode != 0
     assert "name unknown" in result.stderr.lower(), result.stderr
     assert "nosuchkey" in result.stderr, result.stderr
-    tags = httpx.get(f"{server.url}/v2/nosuchkey/app/tags/list")
+    tags = httpx.get(f"{server.url}/v2/nosuchkey/app/tags/list", auth=AUTH)
     assert tags.status_code == 404
 
 

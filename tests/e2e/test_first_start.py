@@ -83,9 +83,21 @@ def test_first_start_creates_defaults_and_a_password(tmp_path: Path) -> None:
         assert match, banner
         assert "created repositories: dev, staging, prod" in banner
         wait_ready(url)
-        assert httpx.get(f"{url}/v2/", auth=("admin", match.group(1))).status_code == 200
-        keys = [r["key"] for r in httpx.get(f"{url}/api/v1/repositories").json()]
-        assert keys == ["dev", "prod", "staging"]
+        admin = ("admin", match.group(1))
+        assert httpx.get(f"{url}/v2/", auth=admin).status_code == 200
+        listed = httpx.get(f"{url}/api/v1/repositories", auth=admin).json()["items"]
+        assert [(r["key"], r["anonymousRead"]) for r in listed] == [
+            ("dev", False),
+            ("prod", False),
+            ("staging", False),
+        ]
+        # private by default: nothing is listed or served to anyone who has not logged in
+        assert httpx.get(f"{url}/api/v1/repositories").json()["items"] == []
+        anonymous = httpx.get(f"{url}/v2/")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["WWW-Authenticate"].startswith(
+            f'Bearer realm="{url}/v2/token",service="cargohold"'
+        )
     finally:
         assert stop(process) == 0
 

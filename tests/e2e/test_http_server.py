@@ -19,6 +19,7 @@ from tests.images import sha256
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
 pytestmark = pytest.mark.e2e
+AUTH = (ADMIN_USER, ADMIN_PASSWORD)
 BASIC = base64.b64encode(f"{ADMIN_USER}:{ADMIN_PASSWORD}".encode()).decode()
 NAME = "dev/wire/app"
 
@@ -100,7 +101,7 @@ def request(method: str, path: str, body: bytes = b"", **headers: str) -> bytes:
 @pytest.fixture(scope="module")
 def blob(server: CargoholdServer) -> bytes:
     data = os.urandom(12 * 1024 * 1024 + 11)
-    with httpx.Client(base_url=server.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as http:
+    with httpx.Client(base_url=server.url, auth=AUTH) as http:
         response = http.post(
             f"/v2/{NAME}/blobs/uploads/", params={"digest": sha256(data)}, content=data
         )
@@ -111,7 +112,12 @@ def blob(server: CargoholdServer) -> bytes:
 def test_keep_alive_and_pipelining(server: CargoholdServer, blob: bytes) -> None:
     wire = Wire(server)
     path = f"/v2/{NAME}/blobs/{sha256(blob)}"
-    wire.send(request("HEAD", path) + request("GET", path) + request("GET", "/api/v1/health"))
+    auth = f"Basic {BASIC}"
+    wire.send(
+        request("HEAD", path, Authorization=auth)
+        + request("GET", path, Authorization=auth)
+        + request("GET", "/api/v1/health")
+    )
     status, headers, body = wire.response(head_only=True)
     assert (status, headers["content-length"], body) == (200, str(len(blob)), b"")
     status, _, body = wire.response()
@@ -184,7 +190,7 @@ def test_expect_continue_and_chunked_upload(server: CargoholdServer) -> None:
     )
     status, _, _ = wire.response()
     assert status == 201
-    assert httpx.get(f"{server.url}/v2/{NAME}/blobs/{sha256(data)}").content == data
+    assert httpx.get(f"{server.url}/v2/{NAME}/blobs/{sha256(data)}", auth=AUTH).content == data
 
 
 def test_unread_body_does_not_break_the_connection(server: CargoholdServer) -> None:
@@ -199,11 +205,11 @@ def test_unread_body_does_not_break_the_connection(server: CargoholdServer) -> N
 
 def test_range_and_slow_reader(server: CargoholdServer, blob: bytes) -> None:
     path = f"{server.url}/v2/{NAME}/blobs/{sha256(blob)}"
-    part = httpx.get(path, headers={"Range": "bytes=1000-1999"})
+    part = httpx.get(path, headers={"Range": "bytes=1000-1999"}, auth=AUTH)
     assert part.status_code == 206
     assert part.content == blob[1000:2000]
     wire = Wire(server)  # reads slowly at first, so the server's socket buffer fills up
-    wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}"))
+    wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Authorization=f"Basic {BASIC}"))
     digest = hashlib.sha256()
     received = 0
     head_done = False
@@ -227,13 +233,15 @@ def test_range_and_slow_reader(server: CargoholdServer, blob: bytes) -> None:
 def test_client_gone_mid_download(server: CargoholdServer, blob: bytes) -> None:
     for _ in range(5):
         wire = Wire(server)
-        wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}"))
+        wire.send(
+            request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Authorization=f"Basic {BASIC}")
+        )
         wire.sock.recv(1000)
         wire.sock.setsockopt(
             socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
         )
         wire.close()
-    response = httpx.get(f"{server.url}/v2/{NAME}/blobs/{sha256(blob)}")
+    response = httpx.get(f"{server.url}/v2/{NAME}/blobs/{sha256(blob)}", auth=AUTH)
     assert response.content == blob
     assert "Traceback" not in server.log()
 
@@ -363,7 +371,11 @@ def test_ranges_over_the_wire(
     server: CargoholdServer, blob: bytes, header: str, start: int, end: int | None
 ) -> None:
     wire = Wire(server)
-    wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Range=header))
+    wire.send(
+        request(
+            "GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Range=header, Authorization=f"Basic {BASIC}"
+        )
+    )
     status, headers, body = wire.response()
     assert status == 206
     assert body == blob[start:end]

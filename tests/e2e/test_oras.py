@@ -117,7 +117,7 @@ def referrers(
     artifact_type: str | None = None,
 ) -> httpx.Response:
     params = {} if artifact_type is None else {"artifactType": artifact_type}
-    response = httpx.get(f"{server.url}/v2/{name}/referrers/{digest}", params=params)
+    response = httpx.get(f"{server.url}/v2/{name}/referrers/{digest}", params=params, auth=AUTH)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == OCI_INDEX
     body = response.json()
@@ -158,7 +158,9 @@ def test_push_artifact_with_subject_and_pull_it_through_referrers(
     digest, content = push_sbom(client, "dev/oras-app", image, tmp_path / "sbom")
 
     served = httpx.get(
-        f"{server.url}/v2/dev/oras-app/manifests/{digest}", headers={"Accept": OCI_MANIFEST}
+        f"{server.url}/v2/dev/oras-app/manifests/{digest}",
+        headers={"Accept": OCI_MANIFEST},
+        auth=AUTH,
     )
     assert served.status_code == 200
     manifest = json.loads(served.content)

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,34 +15,37 @@ from tests.images import make_image, sha256, write_docker_archive
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
 pytestmark = pytest.mark.e2e
-Podman = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@pytest.fixture
-def podman(tmp_path: Path) -> Iterator[Podman]:
-    binary = shutil.which("podman")
-    assert binary, "podman is not installed (Debian package podman)"
-    env = {**os.environ, "REGISTRY_AUTH_FILE": str(tmp_path / "auth.json"), "HOME": str(tmp_path)}
-    state = Path(tempfile.mkdtemp(prefix="chpm"))  # podman wants a run root of <= 50 chars
-    (tmp_path / "auth.json").write_text("{}")
+class Podman:
+    """The podman CLI with vfs storage in a private root and an auth file of its own."""
 
-    def run(
-        *args: str, check: bool = True, stdin: str | None = None
+    def __init__(self, home: Path) -> None:
+        binary = shutil.which("podman")
+        assert binary, "podman is not installed (Debian package podman)"
+        self.binary = binary
+        self.state = Path(tempfile.mkdtemp(prefix="chpm"))  # a run root of <= 50 chars
+        self.authfile = home / "auth.json"
+        self.authfile.write_text("{}")
+        self.env = {**os.environ, "REGISTRY_AUTH_FILE": str(self.authfile), "HOME": str(home)}
+
+    def __call__(
+        self, *args: str, check: bool = True, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [
-                binary,
+                self.binary,
                 "--root",
-                str(state / "root"),
+                str(self.state / "root"),
                 "--runroot",
-                str(state / "run"),
+                str(self.state / "run"),
                 "--storage-driver",
                 "vfs",
                 *args,
             ],
             capture_output=True,
             text=True,
-            env=env,
+            env=self.env,
             input=stdin,
             timeout=300,
             check=False,
@@ -51,9 +54,21 @@ def podman(tmp_path: Path) -> Iterator[Podman]:
             raise AssertionError(f"podman {' '.join(args)}:\n{result.stdout}\n{result.stderr}")
         return result
 
-    yield run
-    run("rmi", "-a", "-f", check=False)
-    shutil.rmtree(state, ignore_errors=True)
+    def close(self) -> None:
+        self("rmi", "-a", "-f", check=False)
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+@pytest.fixture
+def podman(tmp_path: Path) -> Iterator[Podman]:
+    running = Podman(tmp_path)
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def anonymous_dev(server: CargoholdServer) -> None:
+    server.admin.allow_anonymous_read("dev")
 
 
 def test_login_push_and_anonymous_pull(
@@ -89,7 +104,7 @@ def test_login_push_and_anonymous_pull(
     podman("logout", server.host)
 
     podman("rmi", "-a", "-f")
-    podman("pull", "--tls-verify=false", reference)  # anonymous: dev allows anonymous read
+    podman("pull", "--tls-verify=false", reference)  # anonymous: dev is open to anonymous reads
     image_id = podman("image", "inspect", "--format", "{{.Id}}", reference).stdout.strip()
     assert "sha256:" + image_id == sha256(image.config)
 

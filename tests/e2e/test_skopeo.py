@@ -99,7 +99,7 @@ class Skopeo:
         )
 
     def raw_manifest(self, server: CargoholdServer, reference: str) -> bytes:
-        """``skopeo inspect --raw``, anonymously (dev, staging and prod allow anonymous read)."""
+        """``skopeo inspect --raw``, anonymously (see ``anonymous_reads``)."""
         result = self(
             "inspect",
             "--raw",
@@ -113,6 +113,13 @@ class Skopeo:
 @pytest.fixture(scope="module")
 def skopeo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Skopeo]:
     yield Skopeo(tmp_path_factory.mktemp("skopeo-home"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def anonymous_reads(server: CargoholdServer) -> None:
+    """Pushes need credentials; pulls, inspections and listings here are anonymous, as from
+    repositories an admin opened to anonymous reads."""
+    server.admin.allow_anonymous_read("dev", "staging", "prod")
 
 
 def oci_layout(tmp_path: Path, tag: str, image: Image) -> str:

@@ -17,12 +17,12 @@ AUTH = httpx.BasicAuth(ADMIN_USER, ADMIN_PASSWORD)
 NAME = "dev/workers/app"
 
 
-def push(server: CargoholdServer, tag: str, image: Image) -> int:
+def push(server: CargoholdServer, tag: str, image: Image, name: str = NAME) -> int:
     with httpx.Client(base_url=server.url, auth=AUTH, timeout=30) as http:
         for blob in image.blobs:
-            http.post(f"/v2/{NAME}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob)
+            http.post(f"/v2/{name}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob)
         response = http.put(
-            f"/v2/{NAME}/manifests/{tag}",
+            f"/v2/{name}/manifests/{tag}",
             content=image.manifest,
             headers={"Content-Type": OCI_MANIFEST},
         )
@@ -33,6 +33,12 @@ def fresh_get(server: CargoholdServer, path: str) -> httpx.Response:
     """A new connection each time, so successive requests land on different workers."""
     with httpx.Client(base_url=server.url, timeout=30) as http:
         return http.get(path)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def anonymous_dev(server: CargoholdServer) -> None:
+    """The reads below are anonymous, from fresh connections."""
+    server.admin.allow_anonymous_read("dev")
 
 
 def test_read_after_write_on_every_worker(server: CargoholdServer) -> None:
@@ -75,3 +81,20 @@ def test_same_blob_at_once_is_stored_once(server: CargoholdServer) -> None:
     assert len(stored) == 1
     assert stored[0].read_bytes() == data
     assert list((server.data_dir / "storage" / "uploads").iterdir()) == []
+
+
+def test_opening_and_closing_a_repository_reaches_every_worker(server: CargoholdServer) -> None:
+    server.admin.call("POST", "/repositories", 201, {"key": "workers-private"})
+    image = make_image([{"private": b"until opened"}])
+    assert push(server, "1", image, "workers-private/app") == 201
+    path = "/v2/workers-private/app/manifests/1"
+    assert [fresh_get(server, path).status_code for _ in range(8)] == [401] * 8
+
+    server.admin.allow_anonymous_read("workers-private")
+    assert [fresh_get(server, path).content for _ in range(8)] == [image.manifest] * 8
+
+    closed = server.admin.call(
+        "PATCH", "/repositories/workers-private", 200, {"anonymousRead": False}
+    )
+    assert closed["anonymousRead"] is False
+    assert [fresh_get(server, path).status_code for _ in range(8)] == [401] * 8

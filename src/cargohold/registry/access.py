@@ -148,9 +148,11 @@ class AccessControl:
                 raise Unauthorized(
                     f"authentication required to {action} repository {repository.key!r}"
                 )
-            via = f" with token {principal.token_id}" if principal.token_id else ""
+            why = ""
+            if principal.scopes is not None and principal.holds_unscoped(repository.key, action):
+                why = f" with API token {principal.token_id}, which is limited to its scopes"
             raise Denied(
-                f"{principal.name!r}{via} may not {action} repository {repository.key!r}",
+                f"{principal.name!r}{why} may not {action} repository {repository.key!r}",
                 {"repository": repository.key, "action": action.value},
             )
         images = principal.images if principal is not None else None

@@ -3,13 +3,17 @@ with which token, from where, and what came of it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from anyio import to_thread
 
+from cargohold.core.errors import StorageFull
 from cargohold.meta.records import AuditFilter, AuditRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.permissions import Principal
+
+log = logging.getLogger("cargohold.audit")
 
 
 def result_of(status: int) -> str:
@@ -21,6 +25,9 @@ def result_of(status: int) -> str:
 
 
 class AuditLog:
+    """Records are written after the fact and never fail the request they describe: a
+    record that cannot be written (a full disk) is reported in the server log instead."""
+
     def __init__(self, meta: MetadataStore, clock: Callable[[], float]) -> None:
         self._meta = meta
         self._clock = clock
@@ -50,7 +57,12 @@ class AuditLog:
             result=result_of(status),
             client=client[:64],
         )
-        await to_thread.run_sync(self._meta.audit.append, entry)
+        try:
+            await to_thread.run_sync(self._meta.audit.append, entry)
+        except StorageFull as exc:
+            log.warning("audit record of %s on %s not written: %s", action, entry.target, exc)
+        except Exception:
+            log.exception("audit record of %s on %s not written", action, entry.target)
 
     async def query(self, where: AuditFilter, before: int | None, limit: int) -> list[AuditRecord]:
         return await to_thread.run_sync(self._meta.audit.query, where, before, limit)

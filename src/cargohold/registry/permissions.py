@@ -94,12 +94,16 @@ class Principal:
     def holds(self, repository: str, action: Action) -> bool:
         """Whether the account (narrowed by its API token, if any) may ``action`` the
         repository; bearer-token image grants are checked separately."""
-        if self.anonymous:
-            return False
-        held = self.admin or any(g.allows(repository, action) for g in self.grants)
+        held = self.holds_unscoped(repository, action)
         if self.scopes is not None:
             held = held and any(s.allows(repository, action) for s in self.scopes)
         return held
+
+    def holds_unscoped(self, repository: str, action: Action) -> bool:
+        """Whether the account itself may, whatever its API token is limited to."""
+        if self.anonymous:
+            return False
+        return self.admin or any(g.allows(repository, action) for g in self.grants)
 
 
 __all__ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Awaitable, Callable
 
@@ -29,8 +28,6 @@ from cargohold.core.errors import (
 from cargohold.core.names import ImageName
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
-
-log = logging.getLogger("cargohold.api.oci")
 
 Handler = Callable[[Call], Awaitable[Response]]
 # What the audit log calls each write, by route and method. Steps of an upload that is not
@@ -165,17 +162,14 @@ class OciApp:
         elif "digest" in request.query_params or "mount" in request.query_params:
             digest = request.query_params.get("digest") or request.query_params.get("mount", "")
             target = f"{name}@{digest}"
-        try:
-            await self._registry.audit.record(
-                principal,
-                action,
-                target,
-                status=status,
-                client=client_address(request),
-                repository=name.partition("/")[0] or None,
-            )
-        except Exception:
-            log.exception("could not write the audit log")
+        await self._registry.audit.record(
+            principal,
+            action,
+            target,
+            status=status,
+            client=client_address(request),
+            repository=name.partition("/")[0] or None,
+        )
 
 
 def _scope(kind: str, params: dict[str, str], method: str) -> str | None:

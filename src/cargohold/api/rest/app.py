@@ -143,17 +143,14 @@ class RestApp:
         key = None
         if action.startswith("repository."):
             key = request.path_params.get("key") or target.rpartition("/")[2]
-        try:
-            await self._registry.audit.record(
-                caller,
-                action,
-                target,
-                status=response.status_code,
-                client=client_address(request),
-                repository=key,
-            )
-        except Exception:
-            log.exception("could not write the audit log")
+        await self._registry.audit.record(
+            caller,
+            action,
+            target,
+            status=response.status_code,
+            client=client_address(request),
+            repository=key,
+        )
 
     async def health(self, request: Request, caller: Principal | None) -> Response:
         return JSONResponse({"status": "ok"})
