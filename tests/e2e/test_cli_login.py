@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_cli import Cli, column
+from tests.e2e.cli import Cli, column
 from tests.servers import ADMIN_PASSWORD, CargoholdServer
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_cli import Cli, column, table
+from tests.e2e.cli import Cli, column, table
 from tests.servers import CargoholdServer
 
 pytestmark = pytest.mark.e2e

@@ -2,61 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.clients import Podman
 from tests.images import make_image, sha256, write_docker_archive
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
 pytestmark = pytest.mark.e2e
-
-
-class Podman:
-    """The podman CLI with vfs storage in a private root and an auth file of its own."""
-
-    def __init__(self, home: Path) -> None:
-        binary = shutil.which("podman")
-        assert binary, "podman is not installed (Debian package podman)"
-        self.binary = binary
-        self.state = Path(tempfile.mkdtemp(prefix="chpm"))  # a run root of <= 50 chars
-        self.authfile = home / "auth.json"
-        self.authfile.write_text("{}")
-        self.env = {**os.environ, "REGISTRY_AUTH_FILE": str(self.authfile), "HOME": str(home)}
-
-    def __call__(
-        self, *args: str, check: bool = True, stdin: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [
-                self.binary,
-                "--root",
-                str(self.state / "root"),
-                "--runroot",
-                str(self.state / "run"),
-                "--storage-driver",
-                "vfs",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            input=stdin,
-            timeout=300,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(f"podman {' '.join(args)}:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    def close(self) -> None:
-        self("rmi", "-a", "-f", check=False)
-        shutil.rmtree(self.state, ignore_errors=True)
 
 
 @pytest.fixture

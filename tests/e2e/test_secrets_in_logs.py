@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_skopeo import Skopeo
+from tests.e2e.clients import Skopeo
 from tests.images import make_image, write_docker_archive, write_oci_layout
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd
 

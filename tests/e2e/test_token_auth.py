@@ -18,8 +18,7 @@ import httpx
 import oras.client
 import pytest
 
-from tests.e2e.test_podman import Podman
-from tests.e2e.test_skopeo import Skopeo, layout_manifest
+from tests.e2e.clients import Podman, Skopeo, layout_manifest
 from tests.images import (
     OCI_MANIFEST,
     Image,

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-from typing import Any
 
-from cargohold.registry.permissions import Action
-
-Json = dict[str, Any]
+from cargohold.api.rest.schemas import (
+    STRING,
+    TIMESTAMP,
+    Json,
+    array,
+    obj,
+    ref,
+    schema,
+    schemas,
+)
 
 DESCRIPTION = """\
 Identity, access and repository administration for cargohold.
@@ -52,172 +58,6 @@ PROBLEMS: dict[str, tuple[str, str, Json]] = {
 }
 
 
-def _schema(kind: str, description: str = "", **keywords: Any) -> Json:
-    return {"type": kind} | ({"description": description} if description else {}) | keywords
-
-
-def _ref(name: str, section: str = "schemas") -> Json:
-    return {"$ref": f"#/components/{section}/{name}"}
-
-
-def _nullable(schema: Json, description: str = "") -> Json:
-    nullable: Json = {"oneOf": [schema, {"type": "null"}]}
-    return nullable | ({"description": description} if description else {})
-
-
-def _array(items: Json, description: str = "", **keywords: Any) -> Json:
-    return _schema("array", description, items=items, **keywords)
-
-
-def _object(required: list[str] | None = None, **properties: Json) -> Json:
-    """An object with these properties; all of them required unless ``required`` says."""
-    keys = list(properties) if required is None else required
-    return {"type": "object", "required": keys, "properties": properties}
-
-
-def _body(required: list[str], **properties: Json) -> Json:
-    """A request body: the server refuses fields it does not know (400)."""
-    return _object(required, **properties) | {"additionalProperties": False}
-
-
-STRING = _schema("string")
-BOOLEAN = _schema("boolean")
-INTEGER = _schema("integer")
-NAMES = _array(STRING)
-TIMESTAMP = _schema(
-    "string", "RFC 3339, UTC.", format="date-time", examples=["2026-11-26T10:00:00Z"]
-)
-ACCOUNT_NAME = _schema("string", pattern="^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
-ACTIONS = _array(_ref("Action"), minItems=1)
-SCOPES = _nullable(_array(_ref("Scope")), "null: all of the owner's rights.")
-PASSWORD = _schema("string", minLength=8, maxLength=1024, writeOnly=True)
-TOKEN_KINDS = ["api", "cli", "refresh"]
-RESULTS = ["ok", "unauthorized", "denied", "not-found", "throttled", "failed"]
-
-
-def _schemas() -> Json:
-    return {
-        "Action": _schema("string", enum=[action.value for action in Action]),
-        "Problem": _object(
-            type=_schema("string", format="uri-reference"),
-            title=STRING,
-            status=INTEGER,
-            detail=STRING,
-            instance=STRING,
-            code=_schema("string", examples=["NOT_FOUND", "DENIED"]),
-        ),
-        "Next": _nullable(STRING, "The cursor of the next page, for `after`; null on the last."),
-        "Health": _object(status=_schema("string", enum=["ok"])),
-        "KeyRotation": _object(kid=_schema("string", "The id of the new signing key.")),
-        "Repository": _object(
-            key=STRING, format=STRING, kind=STRING, anonymousRead=BOOLEAN, description=STRING
-        ),
-        "RepositoryCreate": _body(
-            ["key"],
-            key=_schema("string", examples=["team-app"]),
-            format=_schema("string", default="docker"),
-            kind=_schema("string", default="local"),
-            description=_schema("string", default=""),
-            anonymousRead=_schema("boolean", default=False),
-        ),
-        "RepositoryUpdate": _body([], anonymousRead=BOOLEAN, description=STRING),
-        "User": _object(
-            name=STRING,
-            admin=BOOLEAN,
-            service=BOOLEAN,
-            email=_nullable(STRING),
-            created=TIMESTAMP,
-            groups=_array(STRING, "The names of the user's groups."),
-        ),
-        "UserCreate": _body(
-            ["name"],
-            name=ACCOUNT_NAME,
-            password=PASSWORD,
-            admin=_schema("boolean", default=False),
-            service=_schema(
-                "boolean",
-                "A service account has no password; it signs in only with API tokens.",
-                default=False,
-            ),
-            email=STRING,
-        )
-        | {
-            "description": "`password` is required unless `service` is true.",
-            "if": {"properties": {"service": {"const": True}}, "required": ["service"]},
-            "then": {"not": {"required": ["password"]}},
-            "else": {"required": ["password"]},
-        },
-        "UserUpdate": _body([], password=PASSWORD, admin=BOOLEAN, email=STRING),
-        "Me": {
-            "description": "The caller; `token` is the API token of this request, if any.",
-            "allOf": [_ref("User"), _object(token=_nullable(_object(id=STRING, scopes=SCOPES)))],
-        },
-        "Group": _object(name=STRING, description=STRING, members=NAMES, created=TIMESTAMP),
-        "GroupCreate": _body(
-            ["name"], name=ACCOUNT_NAME, description=_schema("string", default=""), members=NAMES
-        ),
-        "GroupUpdate": _body(
-            [],
-            description=STRING,
-            members=_array(STRING, "Replaces all members."),
-            add=_array(STRING, "Members to add."),
-            remove=_array(STRING, "Members to remove."),
-        ),
-        "Permission": _object(
-            id=STRING, principal=STRING, repositories=NAMES, actions=ACTIONS, created=TIMESTAMP
-        ),
-        "PermissionCreate": _body(
-            ["principal", "repositories", "actions"],
-            principal=_schema(
-                "string", pattern="^(user|group):.+$", examples=["user:reader", "group:devs"]
-            ),
-            repositories=_array(
-                STRING, "Repository keys; `*` is a wildcard, as in `team-*`.", minItems=1
-            ),
-            actions=ACTIONS,
-        ),
-        "Scope": _object(repository=STRING, actions=ACTIONS),
-        "Token": _object(
-            id=STRING,
-            owner=STRING,
-            kind=_schema("string", "`refresh`: made by `docker login`.", enum=TOKEN_KINDS),
-            description=STRING,
-            scopes=SCOPES,
-            created=TIMESTAMP,
-            expires=_nullable(TIMESTAMP, "null: never expires."),
-        ),
-        "TokenCreate": _body(
-            ["description"],
-            description=STRING,
-            scopes=_array(_ref("Scope"), "Omitted: all of the owner's rights; beyond them: 403."),
-            expires_in=_schema(
-                "integer", "Seconds; omitted: never expires.", minimum=1, maximum=366 * 24 * 3600
-            ),
-            owner=_schema("string", "Someone other than the caller: admin only."),
-            kind=_schema("string", enum=TOKEN_KINDS[:2], default="api"),
-        ),
-        "NewToken": {
-            "description": "A new token, with its secret: shown this once.",
-            "allOf": [
-                _ref("Token"),
-                _object(token=_schema("string", pattern="^chk_[0-9a-f]{16}_.+$")),
-            ],
-        },
-        "AuditEvent": _object(
-            id=INTEGER,
-            time=TIMESTAMP,
-            principal=STRING,
-            tokenId=_nullable(STRING),
-            action=_schema("string", examples=["manifest.push", "login.failed"]),
-            target=STRING,
-            repository=_nullable(STRING),
-            status=INTEGER,
-            result=_schema("string", enum=RESULTS),
-            client=STRING,
-        ),
-    }
-
-
 def _content(schema: Json, media_type: str = "application/json") -> Json:
     return {media_type: {"schema": schema}}
 
@@ -227,7 +67,7 @@ def _response(
 ) -> Json:
     response: Json = {"description": description}
     if schema is not None:
-        response["content"] = _content(_ref(schema) if isinstance(schema, str) else schema)
+        response["content"] = _content(ref(schema) if isinstance(schema, str) else schema)
     return response | ({"headers": headers} if headers else {})
 
 
@@ -260,8 +100,8 @@ def _operation(
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": _content(_ref(body))}
-    problems = {status: _ref(PROBLEMS[status][0], "responses") for status in errors.split()}
+        operation["requestBody"] = {"required": True, "content": _content(ref(body))}
+    problems = {status: ref(PROBLEMS[status][0], "responses") for status in errors.split()}
     return operation | {"responses": responses | problems}
 
 
@@ -274,9 +114,9 @@ def _list(
     errors: str = "400 401 403 429",
     anonymous: bool = False,
 ) -> Json:
-    page = _object(items=_array(_ref(schema)), next=_ref("Next"))
-    ok = _response(f"A page of {schema} objects.", page, {"Link": _ref("Link", "headers")})
-    paging = [_ref("limit", "parameters"), _ref("after", "parameters")]
+    page = obj(items=array(ref(schema)), next=ref("Next"))
+    ok = _response(f"A page of {schema} objects.", page, {"Link": ref("Link", "headers")})
+    paging = [ref("limit", "parameters"), ref("after", "parameters")]
     return _operation(
         operation_id,
         summary,
@@ -481,14 +321,14 @@ def _paths() -> Json:
 
 
 def _components() -> Json:
-    limit = _schema("integer", minimum=1, maximum=1000, default=100)
+    limit = schema("integer", minimum=1, maximum=1000, default=100)
     link = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
     return {
-        "schemas": _schemas(),
+        "schemas": schemas(),
         "responses": {
             name: {
                 "description": description,
-                "content": _content(_ref("Problem"), "application/problem+json"),
+                "content": _content(ref("Problem"), "application/problem+json"),
             }
             | ({"headers": headers} if headers else {})
             for name, description, headers in PROBLEMS.values()
@@ -498,7 +338,7 @@ def _components() -> Json:
             "after": _parameter(
                 "after",
                 "The `next` cursor of the previous page (opaque).",
-                _schema("string", maxLength=256),
+                schema("string", maxLength=256),
             ),
         },
         "headers": {"Link": {"description": link, "schema": STRING}},
