@@ -30,7 +30,7 @@ from cargohold.meta.records import (
     UserRecord,
 )
 
-# Every endpoint of the contract (rest-contract.md), relative to /api/v1.
+# Every endpoint of the REST API, relative to /api/v1, with the methods it answers.
 CONTRACT: dict[str, set[str]] = {
     "/health": {"get"},
     "/openapi.json": {"get"},
