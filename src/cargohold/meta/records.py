@@ -12,6 +12,7 @@ class RepositoryRecord:
     kind: str
     anonymous_read: bool
     description: str = ""
+    immutable_tags: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ class RepositoryQueries:
                     kind=record.kind,
                     anonymous_read=record.anonymous_read,
                     description=record.description,
+                    immutable_tags=record.immutable_tags,
                     created_at=time.time(),
                 )
             )
@@ -68,6 +69,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> RepositoryRecord:
         kind=row.kind,
         anonymous_read=bool(row.anonymous_read),
         description=row.description,
+        immutable_tags=bool(row.immutable_tags),
     )
 
 

@@ -60,6 +60,7 @@ class Repositories:
         kind: str = "local",
         anonymous_read: bool = False,
         description: str = "",
+        immutable_tags: bool = False,
     ) -> RepositoryRecord:
         validate_repository_key(key)
         if format not in FORMATS:
@@ -70,15 +71,22 @@ class Repositories:
             raise RepositoryInvalid(
                 f"kind {kind!r} is not supported yet; supported: {', '.join(KINDS)}"
             )
-        record = RepositoryRecord(key, format, kind, anonymous_read, description)
+        record = RepositoryRecord(key, format, kind, anonymous_read, description, immutable_tags)
         if not await to_thread.run_sync(self._meta.repositories.create, record):
             raise RepositoryExists(f"repository {key!r} already exists")
         return record
 
     async def update(
-        self, key: str, *, anonymous_read: bool | None = None, description: str | None = None
+        self,
+        key: str,
+        *,
+        anonymous_read: bool | None = None,
+        description: str | None = None,
+        immutable_tags: bool | None = None,
     ) -> RepositoryRecord:
         changes: dict[str, object] = {}
+        if immutable_tags is not None:
+            changes["immutable_tags"] = immutable_tags
         if anonymous_read is not None:
             changes["anonymous_read"] = anonymous_read
         if description is not None:
@@ -99,7 +107,10 @@ class Repositories:
         if self._meta.repositories.list():
             return []
         for key in DEFAULT_REPOSITORIES:
-            self._meta.repositories.create(RepositoryRecord(key, "docker", "local", False))
+            immutable = key == "prod"  # what reached prod is never overwritten
+            self._meta.repositories.create(
+                RepositoryRecord(key, "docker", "local", False, immutable_tags=immutable)
+            )
         return list(DEFAULT_REPOSITORIES)
 
 

@@ -41,6 +41,7 @@ class RepositoryEndpoints:
             kind=body.string("kind", "local"),
             anonymous_read=body.boolean("anonymousRead", False),
             description=body.string("description", ""),
+            immutable_tags=body.boolean("immutableTags", False),
         )
         location = f"/api/v1/repositories/{record.key}"
         return JSONResponse(repository_json(record), 201, {"Location": location})
@@ -49,11 +50,12 @@ class RepositoryEndpoints:
         key = request.path_params["key"]
         record = await self._registry.repositories.get(key)
         self._registry.access.check(caller, record, Action.MANAGE)
-        body = await Body.read(request, ("anonymousRead", "description"))
+        body = await Body.read(request, ("anonymousRead", "description", "immutableTags"))
         updated = await self._registry.repositories.update(
             key,
             anonymous_read=body.optional_boolean("anonymousRead"),
             description=body.optional_string("description"),
+            immutable_tags=body.optional_boolean("immutableTags"),
         )
         return JSONResponse(repository_json(updated))
 

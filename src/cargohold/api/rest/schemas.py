@@ -68,7 +68,14 @@ def schemas() -> Json:
         "Health": obj(status=schema("string", enum=["ok"])),
         "KeyRotation": obj(kid=schema("string", "The id of the new signing key.")),
         "Repository": obj(
-            key=STRING, format=STRING, kind=STRING, anonymousRead=BOOLEAN, description=STRING
+            key=STRING,
+            format=STRING,
+            kind=STRING,
+            anonymousRead=BOOLEAN,
+            immutableTags=schema(
+                "boolean", "An existing tag can be neither overwritten nor deleted."
+            ),
+            description=STRING,
         ),
         "RepositoryCreate": body(
             ["key"],
@@ -77,8 +84,11 @@ def schemas() -> Json:
             kind=schema("string", default="local"),
             description=schema("string", default=""),
             anonymousRead=schema("boolean", default=False),
+            immutableTags=schema("boolean", default=False),
         ),
-        "RepositoryUpdate": body([], anonymousRead=BOOLEAN, description=STRING),
+        "RepositoryUpdate": body(
+            [], anonymousRead=BOOLEAN, immutableTags=BOOLEAN, description=STRING
+        ),
         "User": obj(
             name=STRING,
             admin=BOOLEAN,

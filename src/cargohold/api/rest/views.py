@@ -42,6 +42,7 @@ def repository_json(record: RepositoryRecord) -> dict[str, Any]:
         "format": record.format,
         "kind": record.kind,
         "anonymousRead": record.anonymous_read,
+        "immutableTags": record.immutable_tags,
         "description": record.description,
     }
 
