@@ -152,7 +152,7 @@ class Unsupported(RegistryError):
 
 
 class TagImmutable(Denied):
-    """Reserved for immutable-tag repositories."""
+    """An existing tag of a repository with immutable tags cannot move or be deleted."""
 
 
 class RepositoryExists(RegistryError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from cargohold.core.errors import TagImmutable
 from cargohold.meta import presence
 from cargohold.meta.records import ManifestRecord
 from cargohold.meta.schema import manifest_refs, manifests, tags
@@ -21,6 +22,7 @@ class NewManifest:
     record: ManifestRecord
     children: tuple[str, ...]
     tag: str | None
+    immutable_tags: bool = False
 
 
 class ManifestQueries:
@@ -55,6 +57,8 @@ class ManifestQueries:
                 [{**where, "digest": record.digest, "child": child} for child in new.children],
             )
             if new.tag is not None:
+                if new.immutable_tags:
+                    refuse_tag_change(connection, new.repository, new.name, new.tag, record.digest)
                 upsert(
                     connection,
                     tags,
@@ -85,9 +89,26 @@ class ManifestQueries:
                 )
             ).scalar()
 
-    def delete(self, repository: str, name: str, digest: str) -> bool:
+    def delete(
+        self, repository: str, name: str, digest: str, *, immutable_tags: bool = False
+    ) -> bool:
         """Delete the manifest, every tag that points to it and its references."""
         with self._engine.begin() as connection:
+            if immutable_tags:
+                tagged = connection.execute(
+                    sa.select(tags.c.tag).where(
+                        tags.c.repository == repository,
+                        tags.c.name == name,
+                        tags.c.digest == digest,
+                    )
+                ).first()
+                if tagged is not None:
+                    raise TagImmutable(
+                        f"{repository}/{name}@{digest} is tagged {tagged.tag!r} and repository "
+                        f"{repository!r} has immutable tags: a tag can be neither overwritten "
+                        "nor deleted there",
+                        {"tag": tagged.tag, "setting": "immutableTags"},
+                    )
             result = connection.execute(
                 manifests.delete().where(
                     manifests.c.repository == repository,
@@ -97,8 +118,12 @@ class ManifestQueries:
             )
         return result.rowcount > 0
 
-    def delete_tag(self, repository: str, name: str, tag: str) -> bool:
+    def delete_tag(
+        self, repository: str, name: str, tag: str, *, immutable_tags: bool = False
+    ) -> bool:
         with self._engine.begin() as connection:
+            if immutable_tags:
+                refuse_tag_change(connection, repository, name, tag, None)
             result = connection.execute(
                 tags.delete().where(
                     tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
@@ -151,6 +176,26 @@ class ManifestQueries:
             return list(connection.execute(query).scalars())
 
 
+def refuse_tag_change(
+    connection: sa.Connection, repository: str, name: str, tag: str, digest: str | None
+) -> None:
+    """Raise TagImmutable if ``tag`` exists and would point elsewhere (``digest`` None: be
+    deleted). Run inside the transaction that changes the tag, so racing writers cannot both
+    pass the check."""
+    current = connection.execute(
+        sa.select(tags.c.digest).where(
+            tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
+        )
+    ).scalar()
+    if current is not None and current != digest:
+        change = "deleted" if digest is None else f"moved from {current} to {digest}"
+        raise TagImmutable(
+            f"tag {repository}/{name}:{tag} cannot be {change}: repository {repository!r} has "
+            "immutable tags (setting immutableTags); push a new tag instead",
+            {"tag": tag, "digest": current, "setting": "immutableTags"},
+        )
+
+
 def _record(row: sa.Row[tuple[object, ...]]) -> ManifestRecord:
     return ManifestRecord(
         digest=row.digest,
@@ -162,4 +207,4 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ManifestRecord:
     )
 
 
-__all__ = ["ManifestQueries", "NewManifest"]
+__all__ = ["ManifestQueries", "NewManifest", "refuse_tag_change"]

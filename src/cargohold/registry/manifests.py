@@ -23,6 +23,7 @@ from cargohold.meta.records import ManifestRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.blobs import Blobs
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
+from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobStore
 
 
@@ -39,10 +40,13 @@ class PushedManifest:
 
 
 class Manifests:
-    def __init__(self, store: BlobStore, meta: MetadataStore, blobs: Blobs) -> None:
+    def __init__(
+        self, store: BlobStore, meta: MetadataStore, blobs: Blobs, repositories: Repositories
+    ) -> None:
         self._store = store
         self._meta = meta
         self._blobs = blobs
+        self._repositories = repositories
         self._records: ChangeAwareCache[tuple[str, str, str], ManifestRecord | None] = (
             ChangeAwareCache(meta.changes.read)
         )
@@ -79,12 +83,14 @@ class Manifests:
             subject=str(manifest.subject.digest) if manifest.subject else None,
             annotations=manifest.annotations,
         )
+        repository = await self._repositories.get(name.repository)
         new = NewManifest(
             name.repository,
             name.image,
             record,
             tuple(sorted({str(c) for c in children})),
             reference.tag,
+            repository.immutable_tags,
         )
         await to_thread.run_sync(self._meta.manifests.put, new)
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
@@ -177,15 +183,21 @@ class Manifests:
     # --- delete, list -------------------------------------------------------------------
 
     async def delete(self, name: ImageName, reference: Reference) -> None:
+        immutable = (await self._repositories.get(name.repository)).immutable_tags
+        queries = self._meta.manifests
         if reference.tag is not None:
+            tag = reference.tag
             removed = await to_thread.run_sync(
-                self._meta.manifests.delete_tag, name.repository, name.image, reference.tag
+                lambda: queries.delete_tag(
+                    name.repository, name.image, tag, immutable_tags=immutable
+                )
             )
             if not removed:
                 raise ManifestUnknown(f"tag {reference.tag!r} not found in {name}")
             return
+        digest = str(reference.digest)
         removed = await to_thread.run_sync(
-            self._meta.manifests.delete, name.repository, name.image, str(reference.digest)
+            lambda: queries.delete(name.repository, name.image, digest, immutable_tags=immutable)
         )
         if not removed:
             raise ManifestUnknown(f"manifest {reference.digest} not found in {name}")

@@ -44,12 +44,13 @@ class Registry:
         clock: Callable[[], float] = time.time,
     ) -> Registry:
         blobs = Blobs(store, meta)
+        repositories = Repositories(meta)
         audit = AuditLog(meta, clock)
         tokens = ApiTokens(meta, clock)
         return cls(
-            repositories=Repositories(meta),
+            repositories=repositories,
             blobs=blobs,
-            manifests=Manifests(store, meta, blobs),
+            manifests=Manifests(store, meta, blobs, repositories),
             access=AccessControl(meta, tokens, LoginThrottle(meta, clock), audit),
             identity=Identity(meta, clock),
             tokens=tokens,
