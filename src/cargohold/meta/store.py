@@ -12,6 +12,7 @@ from cargohold.meta.database import ChangeMarker, create_engine, migrate
 from cargohold.meta.logins import LoginFailureQueries
 from cargohold.meta.manifests import ManifestQueries
 from cargohold.meta.permissions import PermissionQueries
+from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
 from cargohold.meta.tokens import TokenQueries
 from cargohold.meta.users import GroupQueries, UserQueries
@@ -30,6 +31,7 @@ class MetadataStore:
     tokens: TokenQueries
     audit: AuditQueries
     logins: LoginFailureQueries
+    properties: PropertyQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -54,6 +56,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         tokens=TokenQueries(engine),
         audit=AuditQueries(engine),
         logins=LoginFailureQueries(engine),
+        properties=PropertyQueries(engine),
     )
 
 

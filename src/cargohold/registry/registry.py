@@ -14,6 +14,7 @@ from cargohold.registry.blobs import Blobs
 from cargohold.registry.identity import Identity
 from cargohold.registry.keyring import KeyRing
 from cargohold.registry.manifests import Manifests
+from cargohold.registry.properties import PropertyStore
 from cargohold.registry.repositories import Repositories
 from cargohold.registry.throttle import LoginThrottle
 from cargohold.registry.tokens import ApiTokens
@@ -31,6 +32,7 @@ class Registry:
     bearer: BearerTokens
     keys: KeyRing
     audit: AuditLog
+    properties: PropertyStore
 
     @classmethod
     def build(
@@ -57,6 +59,7 @@ class Registry:
             bearer=BearerTokens(keys, service, token_ttl, clock),
             keys=keys,
             audit=audit,
+            properties=PropertyStore(meta),
         )
 
 

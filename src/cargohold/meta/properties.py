@@ -1,0 +1,105 @@
+"""Queries on properties: key → values on an artifact (an image digest, a tag, a file)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+import sqlalchemy as sa
+
+from cargohold.meta.schema import properties
+from cargohold.meta.upsert import insert_ignore
+
+Values = dict[str, list[str]]
+
+
+def read(connection: sa.Connection, repository: str, subject: str) -> Values:
+    rows = connection.execute(
+        sa.select(properties.c.key, properties.c.value)
+        .where(properties.c.repository == repository, properties.c.subject == subject)
+        .order_by(properties.c.key, properties.c.value)
+    )
+    found: Values = {}
+    for row in rows:
+        found.setdefault(row.key, []).append(row.value)
+    return found
+
+
+def write(
+    connection: sa.Connection,
+    repository: str,
+    subject: str,
+    values: Mapping[str, Sequence[str]],
+    *,
+    replace: bool = False,
+) -> None:
+    """Set ``values``: each key given gets exactly those values; with ``replace``, keys not
+    given are removed."""
+    where = (properties.c.repository == repository) & (properties.c.subject == subject)
+    if replace:
+        connection.execute(properties.delete().where(where))
+    elif values:
+        connection.execute(properties.delete().where(where & properties.c.key.in_(list(values))))
+    now = time.time()
+    insert_ignore(
+        connection,
+        properties,
+        (
+            {
+                "repository": repository,
+                "subject": subject,
+                "key": key,
+                "value": value,
+                "updated_at": now,
+            }
+            for key, many in values.items()
+            for value in many
+        ),
+    )
+
+
+def copy(
+    connection: sa.Connection, repository: str, subject: str, target: str, target_subject: str
+) -> None:
+    write(connection, target, target_subject, read(connection, repository, subject))
+
+
+def remove(
+    connection: sa.Connection, repository: str, subject: str, keys: Sequence[str] | None
+) -> None:
+    where = (properties.c.repository == repository) & (properties.c.subject == subject)
+    if keys is not None:
+        where = where & properties.c.key.in_(list(keys))
+    connection.execute(properties.delete().where(where))
+
+
+class PropertyQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def get(self, repository: str, subject: str) -> Values:
+        with self._engine.connect() as connection:
+            return read(connection, repository, subject)
+
+    def set(
+        self,
+        repository: str,
+        subject: str,
+        values: Mapping[str, Sequence[str]],
+        *,
+        replace: bool = False,
+    ) -> Values:
+        with self._engine.begin() as connection:
+            write(connection, repository, subject, values, replace=replace)
+            return read(connection, repository, subject)
+
+    def delete(self, repository: str, subject: str, keys: Sequence[str] | None) -> None:
+        with self._engine.begin() as connection:
+            remove(connection, repository, subject, keys)
+
+    def copy(self, repository: str, subject: str, target: str, target_subject: str) -> None:
+        with self._engine.begin() as connection:
+            copy(connection, repository, subject, target, target_subject)
+
+
+__all__ = ["PropertyQueries", "Values", "copy", "read", "remove", "write"]
