@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
-from cargohold.meta.schema import properties
+from cargohold.meta.schema import generic_files, manifests, properties, tags
 from cargohold.meta.upsert import insert_ignore
 
 Values = dict[str, list[str]]
@@ -73,6 +73,30 @@ def remove(
     connection.execute(properties.delete().where(where))
 
 
+def subject_exists(connection: sa.Connection, repository: str, subject: str) -> bool:
+    """Whether the artifact a subject names is in the repository."""
+    kind, _, rest = subject.partition(":")
+    if kind == "image":
+        name, _, digest = rest.rpartition("@")
+        query = sa.select(manifests.c.digest).where(
+            manifests.c.repository == repository,
+            manifests.c.name == name,
+            manifests.c.digest == digest,
+        )
+    elif kind == "tag":
+        name, _, tag = rest.rpartition(":")
+        query = sa.select(tags.c.tag).where(
+            tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
+        )
+    elif kind == "file":
+        query = sa.select(generic_files.c.path).where(
+            generic_files.c.repository == repository, generic_files.c.path == rest
+        )
+    else:
+        return False
+    return connection.execute(query).first() is not None
+
+
 class PropertyQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -80,6 +104,10 @@ class PropertyQueries:
     def get(self, repository: str, subject: str) -> Values:
         with self._engine.connect() as connection:
             return read(connection, repository, subject)
+
+    def exists(self, repository: str, subject: str) -> bool:
+        with self._engine.connect() as connection:
+            return subject_exists(connection, repository, subject)
 
     def set(
         self,
@@ -102,4 +130,4 @@ class PropertyQueries:
             copy(connection, repository, subject, target, target_subject)
 
 
-__all__ = ["PropertyQueries", "Values", "copy", "read", "remove", "write"]
+__all__ = ["PropertyQueries", "Values", "copy", "read", "remove", "subject_exists", "write"]

@@ -85,6 +85,28 @@ class AuditRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PromotionRecord:
+    id: str
+    time: float
+    principal: str
+    token_id: str | None
+    kind: str  # docker, generic, build
+    source_repository: str
+    target_repository: str
+    source: str
+    target: str
+    digest: str | None
+    tags: tuple[str, ...]
+    copy: bool
+    dry_run: bool
+    comment: str
+    properties: dict[str, list[str]]
+    status: int
+    result: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class AuditFilter:
     principal: str | None = None
     action: str | None = None
@@ -99,6 +121,7 @@ __all__ = [
     "GroupRecord",
     "ManifestRecord",
     "PermissionRecord",
+    "PromotionRecord",
     "RepositoryRecord",
     "ScopeRecord",
     "TokenRecord",

@@ -12,6 +12,7 @@ from cargohold.meta.database import ChangeMarker, create_engine, migrate
 from cargohold.meta.logins import LoginFailureQueries
 from cargohold.meta.manifests import ManifestQueries
 from cargohold.meta.permissions import PermissionQueries
+from cargohold.meta.promotion import PromotionQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
 from cargohold.meta.tokens import TokenQueries
@@ -32,6 +33,7 @@ class MetadataStore:
     audit: AuditQueries
     logins: LoginFailureQueries
     properties: PropertyQueries
+    promotions: PromotionQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -57,6 +59,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         audit=AuditQueries(engine),
         logins=LoginFailureQueries(engine),
         properties=PropertyQueries(engine),
+        promotions=PromotionQueries(engine),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from anyio import to_thread
 
-from cargohold.core.errors import BadRequest
+from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.meta.properties import Values
 from cargohold.meta.store import MetadataStore
 
@@ -57,6 +57,12 @@ def validate(values: Mapping[str, object]) -> Values:
 class PropertyStore:
     def __init__(self, meta: MetadataStore) -> None:
         self._meta = meta
+
+    async def require(self, repository: str, subject: str) -> None:
+        """Raise ResourceUnknown unless the artifact ``subject`` names is in the repository."""
+        if not await to_thread.run_sync(self._meta.properties.exists, repository, subject):
+            kind, _, rest = subject.partition(":")
+            raise ResourceUnknown(f"no {kind} {rest!r} in repository {repository!r}")
 
     async def get(self, repository: str, subject: str) -> Values:
         return await to_thread.run_sync(self._meta.properties.get, repository, subject)

@@ -14,6 +14,7 @@ from cargohold.registry.blobs import Blobs
 from cargohold.registry.identity import Identity
 from cargohold.registry.keyring import KeyRing
 from cargohold.registry.manifests import Manifests
+from cargohold.registry.promotion import Promotions
 from cargohold.registry.properties import PropertyStore
 from cargohold.registry.repositories import Repositories
 from cargohold.registry.throttle import LoginThrottle
@@ -33,6 +34,7 @@ class Registry:
     keys: KeyRing
     audit: AuditLog
     properties: PropertyStore
+    promotions: Promotions
 
     @classmethod
     def build(
@@ -49,17 +51,19 @@ class Registry:
         repositories = Repositories(meta)
         audit = AuditLog(meta, clock)
         tokens = ApiTokens(meta, clock)
+        access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
         return cls(
             repositories=repositories,
             blobs=blobs,
             manifests=Manifests(store, meta, blobs, repositories),
-            access=AccessControl(meta, tokens, LoginThrottle(meta, clock), audit),
+            access=access,
             identity=Identity(meta, clock),
             tokens=tokens,
             bearer=BearerTokens(keys, service, token_ttl, clock),
             keys=keys,
             audit=audit,
             properties=PropertyStore(meta),
+            promotions=Promotions(meta, repositories, access, clock),
         )
 
 

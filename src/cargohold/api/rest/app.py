@@ -17,6 +17,8 @@ from cargohold.api.rest.audit import AuditEndpoints
 from cargohold.api.rest.groups import GroupEndpoints, PermissionEndpoints
 from cargohold.api.rest.openapi import document
 from cargohold.api.rest.problems import problem, unexpected_problem
+from cargohold.api.rest.promotions import PromotionEndpoints
+from cargohold.api.rest.properties import PropertyEndpoints
 from cargohold.api.rest.repositories import RepositoryEndpoints
 from cargohold.api.rest.tokens import TokenEndpoints
 from cargohold.api.rest.users import UserEndpoints
@@ -48,6 +50,8 @@ class RestApp:
         permissions = PermissionEndpoints(registry)
         tokens = TokenEndpoints(registry)
         audit = AuditEndpoints(registry)
+        promotions = PromotionEndpoints(registry)
+        properties = PropertyEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -97,6 +101,14 @@ class RestApp:
                     "/tokens/{id}", GET=Op(tokens.get), DELETE=Op(tokens.delete, "token.delete")
                 ),
                 self._route("/audit", GET=Op(audit.list)),
+                self._route("/docker/{key}/promote", POST=Op(promotions.docker, "docker.promote")),
+                self._route("/promotions", GET=Op(promotions.list)),
+                self._route(
+                    "/properties",
+                    GET=Op(properties.get),
+                    PUT=Op(properties.put, "property.set"),
+                    DELETE=Op(properties.delete, "property.delete"),
+                ),
             ],
             default=self._not_found,
         )

@@ -84,6 +84,12 @@ class Body:
     def optional_strings(self, field: str) -> list[str] | None:
         return self.strings(field) if self.has(field) else None
 
+    def mapping(self, field: str) -> dict[str, Any]:
+        value = self._data.get(field)
+        if not isinstance(value, dict):
+            raise BadRequest(f"{field!r} (an object) is required")
+        return dict(value)
+
     def objects(self, field: str) -> list[dict[str, Any]] | None:
         value = self._data.get(field)
         if value is None:
