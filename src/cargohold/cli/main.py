@@ -12,6 +12,7 @@ from cargohold.cli.audit import audit
 from cargohold.cli.group import group
 from cargohold.cli.login import login, logout, whoami
 from cargohold.cli.perm import perm
+from cargohold.cli.promote import promote, promotions, props
 from cargohold.cli.repo import repo
 from cargohold.cli.token import token
 from cargohold.cli.user import user
@@ -53,6 +54,9 @@ main.add_command(group)
 main.add_command(perm)
 main.add_command(token)
 main.add_command(audit)
+main.add_command(promote)
+main.add_command(promotions)
+main.add_command(props)
 
 
 if __name__ == "__main__":

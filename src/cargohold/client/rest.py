@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 
+from cargohold.client.lifecycle import Promotions, Properties
 from cargohold.client.models import Me
 from cargohold.client.resources import Audit, Groups, Permissions, Repositories, Tokens, Users
 from cargohold.client.session import RestSession
@@ -34,6 +35,8 @@ class CargoholdClient:
         self.permissions = Permissions(self._session)
         self.tokens = Tokens(self._session)
         self.audit = Audit(self._session)
+        self.promotions = Promotions(self._session)
+        self.properties = Properties(self._session)
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,167 @@
+"""Promotion and properties through the REST API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cargohold.client.models import parse_time
+from cargohold.client.session import RestSession, segment
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """``dev/team/app:1.4``, ``dev/team/app@sha256:…`` or ``dev/team/app`` (every tag)."""
+
+    repository: str
+    image: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Artifact:
+        name, at, digest = text.partition("@")
+        tag = None
+        if not at:
+            last = name.rsplit("/", 1)[-1]
+            if ":" in last:
+                name, _, tag = name.rpartition(":")
+        repository, _, image = name.partition("/")
+        if not repository or not image:
+            raise ValueError(
+                f"{text!r} is not REPOSITORY/IMAGE[:TAG|@DIGEST], e.g. dev/team/app:1.4"
+            )
+        return cls(repository, image, tag, digest or None)
+
+    def query(self) -> dict[str, str]:
+        where = {"repository": self.repository, "image": self.image}
+        if self.digest is not None:
+            where["digest"] = self.digest
+        elif self.tag is not None:
+            where["tag"] = self.tag
+        return where
+
+    def __str__(self) -> str:
+        suffix = f"@{self.digest}" if self.digest else (f":{self.tag}" if self.tag else "")
+        return f"{self.repository}/{self.image}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    id: str
+    time: datetime
+    principal: str
+    kind: str
+    source_repo: str
+    target_repo: str
+    source: str
+    target: str
+    digest: str | None
+    tags: tuple[str, ...]
+    copy: bool
+    dry_run: bool
+    comment: str
+    result: str
+    message: str
+    document: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Promotion:
+        return cls(
+            id=str(doc["id"]),
+            time=parse_time(doc["time"]),
+            principal=str(doc["principal"]),
+            kind=str(doc["kind"]),
+            source_repo=str(doc["sourceRepo"]),
+            target_repo=str(doc["targetRepo"]),
+            source=str(doc["source"]),
+            target=str(doc["target"]),
+            digest=doc.get("digest"),
+            tags=tuple(str(t) for t in doc["tags"]),
+            copy=bool(doc["copy"]),
+            dry_run=bool(doc["dryRun"]),
+            comment=str(doc.get("comment", "")),
+            result=str(doc["result"]),
+            message=str(doc.get("message", "")),
+            document=doc,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return self.document
+
+
+class Promotions:
+    def __init__(self, session: RestSession) -> None:
+        self._session = session
+
+    def docker(
+        self,
+        source: Artifact,
+        target_repository: str,
+        *,
+        target_image: str | None = None,
+        target_tag: str | None = None,
+        copy: bool = False,
+        dry_run: bool = False,
+        properties: dict[str, list[str]] | None = None,
+        comment: str = "",
+    ) -> list[Promotion]:
+        body: dict[str, Any] = {
+            "targetRepo": target_repository,
+            "dockerRepository": source.image,
+            "copy": copy,
+            "dryRun": dry_run,
+            "comment": comment,
+        }
+        if source.tag is not None:
+            body["tag"] = source.tag
+        if target_image is not None:
+            body["targetDockerRepository"] = target_image
+        if target_tag is not None:
+            body["targetTag"] = target_tag
+        if properties:
+            body["properties"] = properties
+        answer = self._session.call(
+            "POST", f"/docker/{segment(source.repository)}/promote", body=body
+        )
+        return [Promotion.from_json(p) for p in answer["promotions"]]
+
+    def list(
+        self,
+        *,
+        digest: str | None = None,
+        image: str | None = None,
+        repository: str | None = None,
+        limit: int | None = None,
+    ) -> list[Promotion]:
+        params = {
+            k: v
+            for k, v in (("digest", digest), ("image", image), ("repository", repository))
+            if v is not None
+        }
+        return self._session.items("/promotions", Promotion.from_json, params, limit)
+
+
+class Properties:
+    def __init__(self, session: RestSession) -> None:
+        self._session = session
+
+    def get(self, artifact: Artifact) -> dict[str, list[str]]:
+        answer = self._session.call("GET", "/properties", params=artifact.query())
+        return dict(answer["properties"])
+
+    def set(self, artifact: Artifact, values: dict[str, list[str]]) -> dict[str, list[str]]:
+        answer = self._session.call(
+            "PUT", "/properties", params=artifact.query(), body={"properties": values}
+        )
+        return dict(answer["properties"])
+
+    def delete(self, artifact: Artifact, keys: list[str] | None = None) -> None:
+        params = artifact.query()
+        if keys:
+            params["keys"] = ",".join(keys)
+        self._session.call("DELETE", "/properties", params=params)
+
+
+__all__ = ["Artifact", "Promotion", "Promotions", "Properties"]

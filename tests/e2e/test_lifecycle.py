@@ -1,0 +1,92 @@
+"""The promotion story, as a pipeline runs it: docker pushes to dev, a property records the
+evidence, the CLI promotes to staging and then to prod, docker pulls from prod the digest it
+pushed to dev, prod refuses a push over the tag, and the history shows both steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.images import make_image, write_docker_archive
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd, cargohold_command
+
+pytestmark = pytest.mark.e2e
+
+
+def cargohold(server: CargoholdServer, home: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "CARGOHOLD_URL": server.url,
+        "CARGOHOLD_USER": ADMIN_USER,
+        "CARGOHOLD_PASSWORD": ADMIN_PASSWORD,
+    }
+    result = subprocess.run(
+        [*cargohold_command(), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"cargohold {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def docker(dockerd: Dockerd, server: CargoholdServer) -> Iterator[Dockerd]:
+    dockerd.docker(
+        "login", "--username", ADMIN_USER, "--password-stdin", server.host, stdin=ADMIN_PASSWORD
+    )
+    yield dockerd
+    dockerd.docker("logout", server.host, check=False)
+
+
+def test_push_promote_twice_pull_the_same_digest(
+    docker: Dockerd, server: CargoholdServer, tmp_path: Path
+) -> None:
+    dev, prod = f"{server.host}/dev/team/app:1.0", f"{server.host}/prod/team/app:1.0"
+    image = make_image([{"app": b"release 1.0"}], label="lifecycle")
+    archive = write_docker_archive(tmp_path / "app.tar", image, dev)
+    docker.docker("load", "--input", str(archive))
+    pushed = docker.docker("push", dev).stdout
+    match = re.search(r"digest: (sha256:[0-9a-f]{64})", pushed)
+    assert match, pushed
+    digest = match.group(1)
+
+    home = tmp_path / "home"
+    cargohold(server, home, "props", "set", "dev/team/app:1.0", "qa.status=passed")
+    cargohold(server, home, "promote", "dev/team/app:1.0", "staging", "--comment", "QA passed")
+    moved = cargohold(
+        server, home, "promote", "staging/team/app:1.0", "prod", "--property", "release=2026.11"
+    )
+    assert f"moved staging/team/app@{digest} to prod/team/app as 1.0" in moved
+
+    docker.docker("image", "rm", dev)
+    pulled = docker.docker("pull", prod).stdout
+    assert f"Digest: {digest}" in pulled
+
+    other = make_image([{"app": b"a different build"}], label="lifecycle")
+    docker.docker("load", "--input", str(write_docker_archive(tmp_path / "b.tar", other, prod)))
+    refused = docker.docker("push", prod, check=False)
+    assert refused.returncode != 0
+    assert "immutable tags" in refused.stderr
+    pulled_again = docker.docker("pull", prod).stdout  # still the promoted image
+    assert f"Digest: {digest}" in pulled_again
+
+    history = json.loads(cargohold(server, home, "promotions", "--digest", digest, "--json"))
+    assert [(p["sourceRepo"], p["targetRepo"], p["result"]) for p in reversed(history)] == [
+        ("dev", "staging", "ok"),
+        ("staging", "prod", "ok"),
+    ]
+    props = json.loads(cargohold(server, home, "props", "get", f"prod/team/app@{digest}", "--json"))
+    assert props == {"release": ["2026.11"]}
+    tag_props = json.loads(cargohold(server, home, "props", "get", "prod/team/app:1.0", "--json"))
+    assert tag_props == {"qa.status": ["passed"]}
