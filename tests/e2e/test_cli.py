@@ -26,13 +26,17 @@ def test_repo_list_create_delete(cli: Cli) -> None:
         "FORMAT",
         "KIND",
         "ANONYMOUS-READ",
+        "IMMUTABLE-TAGS",
         "DESCRIPTION",
     ]
     assert column(listed) == ["dev", "prod", "staging"]
+    assert ["prod", "docker", "local", "no", "yes"] in table(listed)
 
     created = cli.ok("repo", "create", "team-cli", "--no-anonymous-read", "--description", "ci")
     assert created == "created docker repository 'team-cli' (local)\n"
-    assert ["team-cli", "docker", "local", "no", "ci"] in table(cli.ok("repo", "list"))
+    assert ["team-cli", "docker", "local", "no", "no", "ci"] in table(cli.ok("repo", "list"))
+    locked = cli.ok("repo", "update", "team-cli", "--immutable-tags", "--json")
+    assert '"immutableTags": true' in locked
 
     assert "already exists" in cli.fails("repo", "create", "team-cli")
 
@@ -57,6 +61,7 @@ def test_repo_update_opens_a_repository_to_anonymous_readers(cli: Cli) -> None:
         "format": "docker",
         "kind": "local",
         "anonymousRead": True,
+        "immutableTags": False,
         "description": "docs",
     }
     assert "open-later" in anonymously_listed()

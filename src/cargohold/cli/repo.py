@@ -33,6 +33,7 @@ def _show(repository: Repository, as_json: bool) -> None:
             ("format", repository.format),
             ("kind", repository.kind),
             ("anonymous read", yes_no(repository.anonymous_read)),
+            ("immutable tags", yes_no(repository.immutable_tags)),
             ("description", repository.description),
         ]
     )
@@ -49,8 +50,18 @@ def repo_list(client: CargoholdClient, limit: int | None, as_json: bool) -> None
         print_json([r.to_json() for r in repositories])
         return
     print_table(
-        ["KEY", "FORMAT", "KIND", "ANONYMOUS-READ", "DESCRIPTION"],
-        ([r.key, r.format, r.kind, yes_no(r.anonymous_read), r.description] for r in repositories),
+        ["KEY", "FORMAT", "KIND", "ANONYMOUS-READ", "IMMUTABLE-TAGS", "DESCRIPTION"],
+        (
+            [
+                r.key,
+                r.format,
+                r.kind,
+                yes_no(r.anonymous_read),
+                yes_no(r.immutable_tags),
+                r.description,
+            ]
+            for r in repositories
+        ),
     )
 
 
@@ -68,6 +79,12 @@ def repo_show(client: CargoholdClient, key: str, as_json: bool) -> None:
 @click.option("--format", "format_", default="docker", show_default=True)
 @click.option("--kind", default="local", show_default=True)
 @click.option("--anonymous-read/--no-anonymous-read", default=False, show_default=True)
+@click.option(
+    "--immutable-tags/--mutable-tags",
+    default=False,
+    show_default=True,
+    help="Existing tags can be neither overwritten nor deleted.",
+)
 @click.option("--description", default="")
 @json_option
 @with_client
@@ -77,11 +94,14 @@ def repo_create(
     format_: str,
     kind: str,
     anonymous_read: bool,
+    immutable_tags: bool,
     description: str,
     as_json: bool,
 ) -> None:
     """Create a repository (admin)."""
-    created = client.repositories.create(key, format_, kind, anonymous_read, description)
+    created = client.repositories.create(
+        key, format_, kind, anonymous_read, description, immutable_tags
+    )
     if as_json:
         print_json(created.to_json())
     else:
@@ -91,6 +111,11 @@ def repo_create(
 @repo.command("update")
 @click.argument("key")
 @click.option("--anonymous-read/--no-anonymous-read", default=None, help="Let anyone pull, or not.")
+@click.option(
+    "--immutable-tags/--mutable-tags",
+    default=None,
+    help="Existing tags can be neither overwritten nor deleted, or they can.",
+)
 @click.option("--description")
 @json_option
 @with_client
@@ -98,16 +123,18 @@ def repo_update(
     client: CargoholdClient,
     key: str,
     anonymous_read: bool | None,
+    immutable_tags: bool | None,
     description: str | None,
     as_json: bool,
 ) -> None:
     """Change a repository (admin, or `manage` on it)."""
-    if anonymous_read is None and description is None:
+    if anonymous_read is None and description is None and immutable_tags is None:
         raise click.UsageError(
-            "nothing to change: give --anonymous-read/--no-anonymous-read or --description"
+            "nothing to change: give --anonymous-read/--no-anonymous-read, "
+            "--immutable-tags/--mutable-tags or --description"
         )
     updated = client.repositories.update(
-        key, anonymous_read=anonymous_read, description=description
+        key, anonymous_read=anonymous_read, description=description, immutable_tags=immutable_tags
     )
     if as_json:
         print_json(updated.to_json())

@@ -60,6 +60,7 @@ class Repository:
     kind: str
     anonymous_read: bool
     description: str
+    immutable_tags: bool = False
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Repository:
@@ -69,6 +70,7 @@ class Repository:
             kind=_text(doc, "kind"),
             anonymous_read=_flag(doc, "anonymousRead"),
             description=_optional_text(doc, "description") or "",
+            immutable_tags=bool(doc.get("immutableTags", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +79,7 @@ class Repository:
             "format": self.format,
             "kind": self.kind,
             "anonymousRead": self.anonymous_read,
+            "immutableTags": self.immutable_tags,
             "description": self.description,
         }
 

@@ -46,20 +46,29 @@ class Repositories:
         kind: str = "local",
         anonymous_read: bool = False,
         description: str = "",
+        immutable_tags: bool = False,
     ) -> Repository:
         body = {
             "key": key,
             "format": format,
             "kind": kind,
             "anonymousRead": anonymous_read,
+            "immutableTags": immutable_tags,
             "description": description,
         }
         return self._session.call_object("POST", "/repositories", Repository.from_json, body=body)
 
     def update(
-        self, key: str, *, anonymous_read: bool | None = None, description: str | None = None
+        self,
+        key: str,
+        *,
+        anonymous_read: bool | None = None,
+        description: str | None = None,
+        immutable_tags: bool | None = None,
     ) -> Repository:
-        body = _changes(anonymousRead=anonymous_read, description=description)
+        body = _changes(
+            anonymousRead=anonymous_read, description=description, immutableTags=immutable_tags
+        )
         return self._session.call_object(
             "PATCH", f"/repositories/{segment(key)}", Repository.from_json, body=body
         )

@@ -34,7 +34,9 @@ class RepositoryEndpoints:
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        body = await Body.read(request, ("key", "format", "kind", "description", "anonymousRead"))
+        body = await Body.read(
+            request, ("key", "format", "kind", "description", "anonymousRead", "immutableTags")
+        )
         record = await self._registry.repositories.create(
             body.string("key", required=True),
             format=body.string("format", "docker"),
