@@ -47,13 +47,25 @@ CONTRACT: dict[str, set[str]] = {
     "/tokens": {"get", "post"},
     "/tokens/{id}": {"get", "delete"},
     "/audit": {"get"},
+    "/docker/{key}/promote": {"post"},
+    "/promotions": {"get"},
+    "/properties": {"get", "put", "delete"},
 }
-LISTS = ["/repositories", "/users", "/groups", "/permissions", "/tokens", "/audit"]
+LISTS = [
+    "/repositories",
+    "/users",
+    "/groups",
+    "/permissions",
+    "/tokens",
+    "/audit",
+    "/promotions",
+]
 ANONYMOUS = {
     ("/health", "get"),
     ("/openapi.json", "get"),
     ("/repositories", "get"),
     ("/repositories/{key}", "get"),
+    ("/properties", "get"),
 }
 NOW = 1_795_000_000.0
 TOKEN_ID = "0123456789abcdef"

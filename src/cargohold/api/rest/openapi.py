@@ -317,6 +317,70 @@ def _paths() -> Json:
                 _parameter("until", "Only events before this time.", TIMESTAMP),
             ),
         },
+        **_lifecycle_paths(),
+    }
+
+
+def _lifecycle_paths() -> Json:
+    artifact = [
+        _parameter("repository", "The repository key (required)."),
+        _parameter("image", "An image name, e.g. team/app, with digest or tag."),
+        _parameter("digest", "The manifest digest."),
+        _parameter("tag", "The tag."),
+        _parameter("path", "A generic file path, instead of image."),
+    ]
+    signed_in = "Needs `promote` on the source and `write` on the target (`delete` too to move)."
+    return {
+        "/docker/{key}/promote": {
+            "parameters": [_parameter("key", "The source repository.", where="path")],
+            "post": _operation(
+                "promoteDocker",
+                "Promote an image by digest (Artifactory's docker promote).",
+                signed_in,
+                {"200": _response("Promoted (or, with dryRun, checked).", "PromotionResult")},
+                "400 401 403 404 429",
+                body="DockerPromotion",
+            ),
+        },
+        "/promotions": {
+            "get": _list(
+                "listPromotions",
+                "The promotion history, newest first.",
+                "Any signed-in user; promotions from or to repositories it may read.",
+                "Promotion",
+                _parameter("digest", "Only promotions of this digest."),
+                _parameter("image", "Only promotions of this image name."),
+                _parameter("repository", "Only promotions from or to this repository."),
+            ),
+        },
+        "/properties": {
+            "get": _operation(
+                "getProperties",
+                "The properties of an image digest, a tag or a file.",
+                "Needs `read` on the repository.",
+                {"200": _response("Found.", "Properties")},
+                "400 401 403 404 429",
+                parameters=artifact,
+                anonymous=True,
+            ),
+            "put": _operation(
+                "setProperties",
+                "Set properties: each key given gets exactly the values given.",
+                "Needs `annotate` on the repository.",
+                {"200": _response("Stored.", "Properties")},
+                "400 401 403 404 429",
+                body="PropertiesUpdate",
+                parameters=artifact,
+            ),
+            "delete": _operation(
+                "deleteProperties",
+                "Delete properties (those in `keys`, or all).",
+                "Needs `annotate` on the repository.",
+                {"204": {"description": "Deleted."}},
+                "400 401 403 404 429",
+                parameters=[*artifact, _parameter("keys", "Comma-separated keys; default all.")],
+            ),
+        },
     }
 
 

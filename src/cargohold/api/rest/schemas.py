@@ -183,6 +183,79 @@ def schemas() -> Json:
             result=schema("string", enum=RESULTS),
             client=STRING,
         ),
+        **lifecycle_schemas(),
+    }
+
+
+PROPERTY_VALUES = schema(
+    "object",
+    "Key → values; a single string counts as one value.",
+    additionalProperties={"oneOf": [STRING, array(STRING)]},
+)
+
+
+def lifecycle_schemas() -> Json:
+    """Promotion and properties."""
+    return {
+        "DockerPromotion": body(
+            ["targetRepo", "dockerRepository"],
+            targetRepo=STRING,
+            dockerRepository=schema(
+                "string", "The image name, e.g. team/app.", examples=["team/app"]
+            ),
+            targetDockerRepository=schema("string", "Default: the same name."),
+            tag=schema("string", "Default: every tag of the image."),
+            targetTag=schema("string", "Default: the same tag; needs tag."),
+            copy=schema(
+                "boolean", "false moves the image (needs delete on the source).", default=False
+            ),
+            dryRun=schema("boolean", default=False),
+            properties=PROPERTY_VALUES,
+            comment=STRING,
+        ),
+        "Promotion": obj(
+            id=STRING,
+            time=TIMESTAMP,
+            principal=STRING,
+            tokenId=nullable(STRING),
+            kind=schema("string", enum=["docker", "generic", "build"]),
+            sourceRepo=STRING,
+            targetRepo=STRING,
+            source=STRING,
+            target=STRING,
+            digest=nullable(STRING),
+            tags=NAMES,
+            copy=BOOLEAN,
+            dryRun=BOOLEAN,
+            comment=STRING,
+            properties=schema("object", additionalProperties=array(STRING)),
+            status=INTEGER,
+            result=STRING,
+            message=STRING,
+        ),
+        "PromotionResult": obj(
+            sourceRepo=STRING,
+            targetRepo=STRING,
+            dockerRepository=STRING,
+            targetDockerRepository=STRING,
+            tags=schema("object", "Target tag → digest.", additionalProperties=STRING),
+            copy=BOOLEAN,
+            dryRun=BOOLEAN,
+            promotions=array(ref("Promotion")),
+            messages=array(obj(level=STRING, message=STRING)),
+        ),
+        "Properties": obj(
+            repository=STRING,
+            subject=schema(
+                "string", examples=["image:team/app@sha256:…", "tag:team/app:1.0", "file:a/b.tgz"]
+            ),
+            properties=schema("object", additionalProperties=array(STRING)),
+        ),
+        "PropertiesUpdate": body(
+            ["properties"],
+            properties=PROPERTY_VALUES,
+            replace=schema("boolean", "Remove the keys not given.", default=False),
+        ),
     }
 
 
