@@ -104,7 +104,6 @@ def promote(
 @click.option("--repository", help="Only promotions from or to this repository.")
 @limit_option
 @json_option
-@connection_options
 @with_client
 def promotions(
     client: CargoholdClient,
