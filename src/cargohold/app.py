@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
 
-from cargohold.api import oci, rest
+from cargohold.api import generic, oci, rest
+from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.keyring import KeyRing
 from cargohold.registry.registry import Registry
@@ -66,17 +67,23 @@ class Root:
     """Sends each request to its protocol's app by path prefix, with no framework in the way
     of the registry's hot path."""
 
-    def __init__(self, registry: Registry, public_url: str | None = None) -> None:
+    def __init__(
+        self, registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
+    ) -> None:
+        self._runner = runner  # started and stopped by the ASGI lifespan of each worker
         self._oci = oci.build(registry, public_url)
         self._rest = rest.build(registry)
+        self._generic = generic.build(registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self._runner)
             return
         path: str = scope.get("path", "")
         if path == "/v2" or path.startswith("/v2/"):
             await self._oci(scope, receive, send)
+        elif path.startswith("/generic/"):
+            await self._generic(scope, receive, send)
         elif path.startswith("/api/v1/"):
             await self._rest(
                 {**scope, "root_path": scope.get("root_path", "") + "/api/v1"}, receive, send
@@ -87,18 +94,28 @@ class Root:
             await self._rest({**scope, "root_path": ""}, receive, send)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(receive: Receive, send: Send, runner: JobRunner | None) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            try:
+                if runner is not None:
+                    await runner.start()
+            except Exception as exc:
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if runner is not None:
+                await runner.stop()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-def build_app(registry: Registry, public_url: str | None = None) -> Root:
-    return Root(registry, public_url)
+def build_app(
+    registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
+) -> Root:
+    return Root(registry, public_url, runner)
 
 
 def create_app(settings: Settings | None = None) -> Root:
@@ -106,7 +123,9 @@ def create_app(settings: Settings | None = None) -> Root:
     settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level.upper())
     store, meta = open_stores(settings, migrate=False)
-    return build_app(build_registry(settings, store, meta), settings.public_url)
+    registry = build_registry(settings, store, meta)
+    runner = JobRunner(registry.jobs, lambda: job_handlers(registry))
+    return build_app(registry, settings.public_url, runner)
 
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The promotion story, as a pipeline runs it: docker pushes to dev, a property records the
 evidence, the CLI promotes to staging and then to prod, docker pulls from prod the digest it
-pushed to dev, prod refuses a push over the tag, and the history shows both steps."""
+pushed to dev, prod refuses a push over the tag, the history shows both steps, and a webhook
+receiver got every event, signed."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.images import make_image, write_docker_archive
+from tests.receiver import Receiver
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd, cargohold_command
+
+SECRET = "lifecycle-webhook-secret"
 
 pytestmark = pytest.mark.e2e
 
@@ -49,8 +54,29 @@ def docker(dockerd: Dockerd, server: CargoholdServer) -> Iterator[Dockerd]:
     dockerd.docker("logout", server.host, check=False)
 
 
+@pytest.fixture
+def receiver(server: CargoholdServer) -> Iterator[Receiver]:
+    """A loopback receiver, subscribed to every event of every repository."""
+    running = Receiver().start()
+    created = httpx.post(
+        f"{server.url}/api/v1/webhooks",
+        auth=(ADMIN_USER, ADMIN_PASSWORD),
+        json={
+            "name": "pipeline",
+            "url": running.url,
+            "secret": SECRET,
+            "repositories": ["*"],
+            "events": ["push", "delete", "promote", "property"],
+        },
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    yield running
+    running.stop()
+
+
 def test_push_promote_twice_pull_the_same_digest(
-    docker: Dockerd, server: CargoholdServer, tmp_path: Path
+    docker: Dockerd, server: CargoholdServer, receiver: Receiver, tmp_path: Path
 ) -> None:
     dev, prod = f"{server.host}/dev/team/app:1.0", f"{server.host}/prod/team/app:1.0"
     image = make_image([{"app": b"release 1.0"}], label="lifecycle")
@@ -90,3 +116,15 @@ def test_push_promote_twice_pull_the_same_digest(
     assert props == {"release": ["2026.11"]}
     tag_props = json.loads(cargohold(server, home, "props", "get", "prod/team/app:1.0", "--json"))
     assert tag_props == {"qa.status": ["passed"]}
+
+    # push, property, promote to staging, promote to prod (the refused push sends nothing)
+    received = receiver.wait_for(4)
+    assert all(r.signed_with(SECRET) for r in received)
+    events = [r.event for r in received]
+    # Deliveries keep the order of events per repository and artifact.
+    in_dev = [e["type"] for e in events if e["source"] == "/repositories/dev"]
+    assert in_dev == ["dev.cargohold.push", "dev.cargohold.property"]
+    promoted = sorted(e["source"] for e in events if e["type"] == "dev.cargohold.promote")
+    assert promoted == ["/repositories/prod", "/repositories/staging"]
+    assert all(e["specversion"] == "1.0" and e["subject"] == "team/app" for e in events)
+    assert {e["data"]["digest"] for e in events if "digest" in e["data"]} == {digest}

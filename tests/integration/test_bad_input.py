@@ -210,3 +210,14 @@ async def test_anonymous_read_follows_the_repository_setting(client: httpx.Async
     assert (await client.get("/v2/private/app/manifests/1", headers=AUTH)).status_code == 200
     assert (await client.get("/v2/_catalog")).json()["repositories"] == []
     assert errors(await client.get("/v2/private/app/tags/list")) == ["UNAUTHORIZED"]
+
+
+async def test_images_go_only_to_docker_repositories(client: httpx.AsyncClient) -> None:
+    await client.post(
+        "/api/v1/repositories", json={"key": "files", "format": "generic"}, headers=AUTH
+    )
+    response = await client.post("/v2/files/app/blobs/uploads/", headers=AUTH)
+    assert_error(response, 404, "NAME_UNKNOWN")
+    assert (
+        "holds generic artifacts, not container images" in response.json()["errors"][0]["message"]
+    )

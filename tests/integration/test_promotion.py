@@ -12,7 +12,7 @@ import pytest
 
 from tests.images import OCI_INDEX, OCI_MANIFEST, descriptor, make_image, sha256
 from tests.integration.accounts import basic, create_user, grant
-from tests.integration.conftest import AUTH
+from tests.integration.conftest import AUTH, Clock
 from tests.integration.oci import push_blob, push_image, put_manifest
 
 pytestmark = pytest.mark.anyio
@@ -100,7 +100,9 @@ async def test_copy_takes_every_platform_and_referrer(client: httpx.AsyncClient)
     assert props.json()["properties"] == {"qa.status": ["passed"]}
 
 
-async def test_move_promotes_and_records_every_stage(client: httpx.AsyncClient) -> None:
+async def test_move_promotes_and_records_every_stage(
+    client: httpx.AsyncClient, clock: Clock
+) -> None:
     release = await push_release(client, "dev/team/app", "1.4")
     await client.put(
         "/api/v1/properties",
@@ -113,6 +115,7 @@ async def test_move_promotes_and_records_every_stage(client: httpx.AsyncClient) 
             client, source, targetRepo=target, dockerRepository="team/app", tag="1.4"
         )
         assert moved.status_code == 200, moved.text
+        clock.advance(60)
     assert (await client.get("/v2/staging/team/app/manifests/1.4", headers=AUTH)).status_code == 404
     gone = await client.head(f"/v2/staging/team/app/manifests/{release['amd']}", headers=AUTH)
     assert gone.status_code == 404  # a move takes the untagged platform manifests along
@@ -140,13 +143,14 @@ async def test_move_promotes_and_records_every_stage(client: httpx.AsyncClient) 
     assert len(by_image.json()["items"]) == 2
 
 
-async def test_prod_refuses_to_move_a_tag(client: httpx.AsyncClient) -> None:
+async def test_prod_refuses_to_move_a_tag(client: httpx.AsyncClient, clock: Clock) -> None:
     first = await push_release(client, "dev/team/app", "2.0")
     assert (
         await promote(
             client, "dev", targetRepo="prod", dockerRepository="team/app", tag="2.0", copy=True
         )
     ).status_code == 200
+    clock.advance(60)
     await push_image(client, "dev/team/app", "2.0-rebuilt", make_image([{"other": b"x"}]))
     refused = await promote(
         client,
@@ -174,6 +178,12 @@ async def test_prod_refuses_to_move_a_tag(client: httpx.AsyncClient) -> None:
         dryRun=True,
     )
     assert dry.status_code == 403  # a dry run says what the real one would refuse
+    out_of_prod = await promote(
+        client, "prod", targetRepo="staging", dockerRepository="team/app", tag="2.0"
+    )
+    assert out_of_prod.status_code == 403
+    assert "promote with copy instead" in out_of_prod.json()["detail"]
+    assert (await client.get("/v2/prod/team/app/manifests/2.0", headers=AUTH)).status_code == 200
 
 
 async def test_all_tags_and_dry_run(client: httpx.AsyncClient) -> None:

@@ -11,6 +11,8 @@ import pytest
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
+from cargohold.api.rest.generic import generic_file_json
+from cargohold.api.rest.jobs import job_json
 from cargohold.api.rest.openapi import document
 from cargohold.api.rest.views import (
     audit_json,
@@ -20,6 +22,10 @@ from cargohold.api.rest.views import (
     token_json,
     user_json,
 )
+from cargohold.api.rest.webhooks import delivery_json, webhook_json
+from cargohold.meta.events import EventRecord
+from cargohold.meta.generic import GenericFileRecord
+from cargohold.meta.jobs import JobRecord
 from cargohold.meta.records import (
     AuditRecord,
     GroupRecord,
@@ -29,6 +35,8 @@ from cargohold.meta.records import (
     TokenRecord,
     UserRecord,
 )
+from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
+from cargohold.registry.webhooks import cloudevent
 
 # Every endpoint of the REST API, relative to /api/v1, with the methods it answers.
 CONTRACT: dict[str, set[str]] = {
@@ -50,6 +58,17 @@ CONTRACT: dict[str, set[str]] = {
     "/docker/{key}/promote": {"post"},
     "/promotions": {"get"},
     "/properties": {"get", "put", "delete"},
+    "/generic/{key}/promote": {"post"},
+    "/generic/{key}/files": {"get"},
+    "/jobs": {"get"},
+    "/jobs/{id}": {"get"},
+    "/webhooks": {"get", "post"},
+    "/webhooks/{id}": {"get", "patch", "delete"},
+    "/webhooks/{id}/deliveries": {"get"},
+    "/search": {"get"},
+    "/builds": {"get", "put"},
+    "/builds/{name}/{number}": {"get"},
+    "/builds/{name}/{number}/promote": {"post"},
 }
 LISTS = [
     "/repositories",
@@ -59,6 +78,12 @@ LISTS = [
     "/tokens",
     "/audit",
     "/promotions",
+    "/generic/{key}/files",
+    "/jobs",
+    "/webhooks",
+    "/webhooks/{id}/deliveries",
+    "/search",
+    "/builds",
 ]
 ANONYMOUS = {
     ("/health", "get"),
@@ -66,6 +91,10 @@ ANONYMOUS = {
     ("/repositories", "get"),
     ("/repositories/{key}", "get"),
     ("/properties", "get"),
+    ("/generic/{key}/files", "get"),
+    ("/search", "get"),
+    ("/builds", "get"),
+    ("/builds/{name}/{number}", "get"),
 }
 NOW = 1_795_000_000.0
 TOKEN_ID = "0123456789abcdef"
@@ -262,3 +291,82 @@ def test_the_contracts_request_bodies_are_accepted(body: dict[str, Any], schema:
 )
 def test_bodies_the_server_refuses_do_not_validate(body: dict[str, Any], schema: str) -> None:
     assert misfits(body, schema) != []
+
+
+def test_generic_files_and_their_promotion_fit_the_schemas() -> None:
+    record = GenericFileRecord(
+        "files", "web/1.4/app.tgz", "sha256:" + "a" * 64, 3, "b" * 40, "c" * 32, NOW, NOW, "ci"
+    )
+    conform(generic_file_json(record), "GenericFile")
+    conform(
+        {
+            "targetRepo": "files-prod",
+            "path": "/web/1.4/",
+            "targetPath": "web/latest",
+            "copy": True,
+            "dryRun": False,
+            "properties": {"qa.status": "passed"},
+            "comment": "QA signed off",
+        },
+        "GenericPromotion",
+    )
+    assert misfits({"targetRepo": "files-prod"}, "GenericPromotion") != []
+    assert misfits({"targetRepo": "x", "path": "a", "tag": "1"}, "GenericPromotion") != []
+
+
+def test_jobs_webhooks_and_their_deliveries_fit_the_schemas() -> None:
+    job = JobRecord(
+        "0" * 32,
+        "webhook.deliver",
+        {"webhook": "w"},
+        "webhook:w:a",
+        "running",
+        1,
+        12,
+        NOW,
+        "host:1:ab",
+        NOW + 15,
+        None,
+        None,
+        NOW,
+        None,
+    )
+    conform(job_json(job), "Job")
+    conform(job_json(job) | {"state": "done", "result": {"delivered": 1}}, "Job")
+    assert misfits(job_json(job) | {"state": "sleeping"}, "Job") != []
+    hook = WebhookRecord(
+        "ab" * 8,
+        "ci",
+        "https://ci.example.com/hook",
+        "s" * 16,
+        ("dev", "team-*"),
+        ("push",),
+        True,
+        NOW,
+        "admin",
+    )
+    conform(webhook_json(hook), "Webhook")
+    assert "secret" not in document()["components"]["schemas"]["Webhook"]["properties"]
+    event = EventRecord(
+        3,
+        "6f1c0b8e-59a4-4a53-9d0c-2f4c8a1e9b10",
+        "dev.cargohold.push",
+        "/repositories/dev",
+        "team/app",
+        "dev",
+        NOW,
+        {"digest": "sha256:ab", "tag": "1.0"},
+    )
+    delivery = DeliveryRecord(
+        "cd" * 16, hook.id, event, "pending", 2, 500, "answered 500", NOW, None
+    )
+    conform(delivery_json(delivery), "WebhookDelivery")
+    conform(cloudevent(event), "CloudEvent")
+    conform(
+        {"name": "ci", "url": "https://ci.example.com/hook", "secret": "s" * 16}, "WebhookCreate"
+    )
+    conform({"enabled": False, "events": ["delete"]}, "WebhookUpdate")
+    assert misfits({"name": "ci", "url": "https://x/", "secret": "short"}, "WebhookCreate") != []
+    assert misfits({"enabled": True, "events": ["pull"]}, "WebhookUpdate") != []
+    received = document()["webhooks"]["event"]["post"]
+    assert set(received["requestBody"]["content"]) == {"application/cloudevents+json"}

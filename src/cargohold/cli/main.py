@@ -10,12 +10,15 @@ import click
 
 from cargohold.cli.audit import audit
 from cargohold.cli.group import group
+from cargohold.cli.job import job
 from cargohold.cli.login import login, logout, whoami
 from cargohold.cli.perm import perm
 from cargohold.cli.promote import promote, promotions, props
 from cargohold.cli.repo import repo
+from cargohold.cli.search import search
 from cargohold.cli.token import token
 from cargohold.cli.user import user
+from cargohold.cli.webhook import webhook
 from cargohold.settings import SettingsError, load_settings
 
 
@@ -54,9 +57,12 @@ main.add_command(group)
 main.add_command(perm)
 main.add_command(token)
 main.add_command(audit)
+main.add_command(webhook)
+main.add_command(job)
 main.add_command(promote)
 main.add_command(promotions)
 main.add_command(props)
+main.add_command(search)
 
 
 if __name__ == "__main__":

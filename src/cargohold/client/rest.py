@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import httpx
 
+from cargohold.client.jobs import Jobs
 from cargohold.client.lifecycle import Promotions, Properties
 from cargohold.client.models import Me
 from cargohold.client.resources import Audit, Groups, Permissions, Repositories, Tokens, Users
+from cargohold.client.search import Search
 from cargohold.client.session import RestSession
+from cargohold.client.webhooks import Webhooks
 
 
 class CargoholdClient:
@@ -37,6 +40,9 @@ class CargoholdClient:
         self.audit = Audit(self._session)
         self.promotions = Promotions(self._session)
         self.properties = Properties(self._session)
+        self.webhooks = Webhooks(self._session)
+        self.jobs = Jobs(self._session)
+        self.search = Search(self._session)
 
     @property
     def base_url(self) -> str:

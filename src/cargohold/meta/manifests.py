@@ -12,7 +12,7 @@ from cargohold.core.errors import TagImmutable
 from cargohold.meta import presence
 from cargohold.meta.records import ManifestRecord
 from cargohold.meta.schema import manifest_refs, manifests, tags
-from cargohold.meta.upsert import insert_ignore, upsert
+from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,7 @@ class ManifestQueries:
         """Delete the manifest, every tag that points to it and its references."""
         with self._engine.begin() as connection:
             if immutable_tags:
+                serialize_writes(connection)
                 tagged = connection.execute(
                     sa.select(tags.c.tag).where(
                         tags.c.repository == repository,
@@ -123,6 +124,7 @@ class ManifestQueries:
     ) -> bool:
         with self._engine.begin() as connection:
             if immutable_tags:
+                serialize_writes(connection)
                 refuse_tag_change(connection, repository, name, tag, None)
             result = connection.execute(
                 tags.delete().where(

@@ -15,7 +15,7 @@ from cargohold.meta import properties as props
 from cargohold.meta.manifests import refuse_tag_change
 from cargohold.meta.records import PromotionRecord
 from cargohold.meta.schema import blob_links, manifest_refs, manifests, promotions, tags
-from cargohold.meta.upsert import insert_ignore, upsert
+from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,7 @@ def image_tags(connection: sa.Connection, repository: str, name: str) -> dict[st
 
 def apply(connection: sa.Connection, plan: ImageCopy, now: float) -> list[str]:
     """Copy (or move) the image; returns every manifest digest the target received."""
+    serialize_writes(connection)
     src = (manifests.c.repository == plan.source_repository) & (
         manifests.c.name == plan.source_name
     )

@@ -91,7 +91,8 @@ tags = sa.Table(
         ondelete="CASCADE",
     ),
     sa.Index("ix_tags_digest", "repository", "name", "digest"),
-    sa.Index("ix_tags_tag", "tag"),
+    # search by tag reads the keys from this index, already in key order
+    sa.Index("ix_tags_tag", "tag", "repository", "name", "digest"),
 )
 
 uploads = sa.Table(
@@ -210,7 +211,8 @@ properties = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("value", sa.String(1024), primary_key=True),
     sa.Column("updated_at", sa.Float, nullable=False),
-    sa.Index("ix_properties_key_value", "key", "value"),
+    # search by property reads the subjects (which name the artifacts) from this index alone
+    sa.Index("ix_properties_key_value", "key", "value", "subject", "repository"),
 )
 
 promotions = sa.Table(

@@ -8,15 +8,21 @@ import sqlalchemy as sa
 
 from cargohold.meta.audit import AuditQueries
 from cargohold.meta.blobs import BlobQueries
+from cargohold.meta.builds import BuildQueries
 from cargohold.meta.database import ChangeMarker, create_engine, migrate
+from cargohold.meta.events import EventQueries
+from cargohold.meta.generic import GenericFileQueries
+from cargohold.meta.jobs import JobQueries
 from cargohold.meta.logins import LoginFailureQueries
 from cargohold.meta.manifests import ManifestQueries
 from cargohold.meta.permissions import PermissionQueries
 from cargohold.meta.promotion import PromotionQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
+from cargohold.meta.search import SearchQueries
 from cargohold.meta.tokens import TokenQueries
 from cargohold.meta.users import GroupQueries, UserQueries
+from cargohold.meta.webhooks import DeliveryQueries, WebhookQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,13 @@ class MetadataStore:
     logins: LoginFailureQueries
     properties: PropertyQueries
     promotions: PromotionQueries
+    builds: BuildQueries
+    search: SearchQueries
+    generic: GenericFileQueries
+    jobs: JobQueries
+    events: EventQueries
+    webhooks: WebhookQueries
+    deliveries: DeliveryQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -60,6 +73,13 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         logins=LoginFailureQueries(engine),
         properties=PropertyQueries(engine),
         promotions=PromotionQueries(engine),
+        builds=BuildQueries(engine),
+        search=SearchQueries(engine),
+        generic=GenericFileQueries(engine),
+        jobs=JobQueries(engine),
+        events=EventQueries(engine),
+        webhooks=WebhookQueries(engine),
+        deliveries=DeliveryQueries(engine),
     )
 
 

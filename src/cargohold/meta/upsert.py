@@ -1,4 +1,4 @@
-"""Insert-or-ignore and insert-or-update, in each database's own dialect."""
+"""Insert-or-ignore, insert-or-update and write serialization, in each database's own dialect."""
 
 from __future__ import annotations
 
@@ -37,4 +37,16 @@ def upsert(
     connection.execute(statement)
 
 
-__all__ = ["insert_ignore", "upsert"]
+def serialize_writes(connection: sa.Connection) -> None:
+    """Make the rest of this transaction the only writer, before it reads what it checks.
+
+    SQLite's Python driver begins a transaction only at the first write, so a check that
+    reads first could see a state another writer changes before this one writes. A write
+    statement that changes nothing takes SQLite's write lock at once; PostgreSQL takes row
+    locks in the queries themselves.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("UPDATE repositories SET key = key WHERE 0")
+
+
+__all__ = ["insert_ignore", "serialize_writes", "upsert"]

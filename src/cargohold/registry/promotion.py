@@ -99,6 +99,12 @@ class Promotions:
         if not request.copy:
             self._access.check(principal, source, Action.DELETE)
         self._access.check(principal, target, Action.WRITE)
+        if not request.copy and source.immutable_tags:
+            raise TagImmutable(
+                f"moving out of repository {source.key!r} would delete its tags, and it has "
+                "immutable tags (setting immutableTags); promote with copy instead",
+                {"setting": "immutableTags"},
+            )
         added = validate(request.properties or {})
 
         existing = await to_thread.run_sync(

@@ -11,14 +11,21 @@ from cargohold.registry.access import AccessControl
 from cargohold.registry.audit import AuditLog
 from cargohold.registry.bearer import BearerTokens
 from cargohold.registry.blobs import Blobs
+from cargohold.registry.builds import Builds
+from cargohold.registry.events import Events
+from cargohold.registry.generic import GenericFiles
+from cargohold.registry.generic_promotion import GenericPromotions
 from cargohold.registry.identity import Identity
+from cargohold.registry.jobs import JobQueue
 from cargohold.registry.keyring import KeyRing
 from cargohold.registry.manifests import Manifests
 from cargohold.registry.promotion import Promotions
 from cargohold.registry.properties import PropertyStore
 from cargohold.registry.repositories import Repositories
+from cargohold.registry.search import Search
 from cargohold.registry.throttle import LoginThrottle
 from cargohold.registry.tokens import ApiTokens
+from cargohold.registry.webhooks import Webhooks
 from cargohold.storage.base import BlobStore
 
 
@@ -35,6 +42,13 @@ class Registry:
     audit: AuditLog
     properties: PropertyStore
     promotions: Promotions
+    builds: Builds
+    search: Search
+    generic: GenericFiles
+    generic_promotions: GenericPromotions
+    jobs: JobQueue
+    events: Events
+    webhooks: Webhooks
 
     @classmethod
     def build(
@@ -52,6 +66,10 @@ class Registry:
         audit = AuditLog(meta, clock)
         tokens = ApiTokens(meta, clock)
         access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
+        jobs = JobQueue(meta, clock)
+        webhooks = Webhooks(meta, clock)
+        events = Events(meta, jobs, webhooks, clock)
+        generic = GenericFiles(store, meta, repositories, access, clock, events)
         return cls(
             repositories=repositories,
             blobs=blobs,
@@ -64,6 +82,13 @@ class Registry:
             audit=audit,
             properties=PropertyStore(meta),
             promotions=Promotions(meta, repositories, access, clock),
+            builds=Builds(meta, repositories, access, clock),
+            search=Search(meta, repositories, access),
+            generic=generic,
+            generic_promotions=GenericPromotions(generic, meta, access, clock),
+            jobs=jobs,
+            events=events,
+            webhooks=webhooks,
         )
 
 

@@ -15,7 +15,7 @@ from cargohold.meta.records import RepositoryRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.cache import ChangeAwareCache
 
-FORMATS = ("docker",)
+FORMATS = ("docker", "generic")
 KINDS = ("local",)
 DEFAULT_REPOSITORIES = ("dev", "staging", "prod")
 
@@ -47,6 +47,12 @@ class Repositories:
                 f"repository {key!r} does not exist: the first path segment of an image name "
                 f"is the repository key; create it with `cargohold repo create {key}`",
                 {"repository": key},
+            )
+        if record.format != "docker":
+            raise NameUnknown(
+                f"repository {key!r} holds {record.format} artifacts, not container images; "
+                "push images to a docker repository",
+                {"repository": key, "format": record.format},
             )
         return record
 

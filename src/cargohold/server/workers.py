@@ -22,6 +22,7 @@ from multiprocessing.process import BaseProcess
 
 from cargohold.server.connection import HttpProtocol
 from cargohold.server.exchange import ASGIApp, ServerState
+from cargohold.server.lifespan import Lifespan, LifespanFailed
 
 GRACE_SECONDS = 10.0
 QUICK_FAILURE_SECONDS = 2.0
@@ -45,6 +46,12 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
     state = ServerState()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    lifespan = Lifespan(app)
+    try:
+        await lifespan.startup()  # e.g. the app starts its background job runner
+    except LifespanFailed as exc:
+        log.error("worker %s cannot start: %s", os.getpid(), exc)
+        raise SystemExit(3) from exc
     address = sock.getsockname()
     server = await loop.create_server(
         lambda: HttpProtocol(app, state, (str(address[0]), int(address[1]))),
@@ -56,6 +63,7 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
     sweeper.cancel()
     state.stopping = True
     server.close()
+    shutdown = asyncio.create_task(lifespan.shutdown())  # alongside the requests in flight
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline:
         for connection in list(state.connections):
@@ -66,6 +74,7 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
         await asyncio.sleep(0.05)
     for connection in list(state.connections):
         connection.abort()  # still busy after the grace period (a client that stopped reading)
+    await shutdown
     await asyncio.sleep(0)
 
 

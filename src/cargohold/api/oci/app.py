@@ -14,6 +14,7 @@ from cargohold.api.oci.auth import caller, challenge
 from cargohold.api.oci.blobs import BlobEndpoints
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import error_response, unexpected_response
+from cargohold.api.oci.events import emit_manifest_event
 from cargohold.api.oci.listings import ListingEndpoints
 from cargohold.api.oci.manifests import ManifestEndpoints
 from cargohold.api.oci.token import TokenEndpoint
@@ -142,6 +143,8 @@ class OciApp:
         action = AUDITED.get((kind, method))
         if action is not None and not (response.status_code == 202 and method != "DELETE"):
             await self._audit(request, principal, action, params, response.status_code)
+        if kind == "manifests" and method in ("PUT", "DELETE"):
+            await emit_manifest_event(self._registry, request, principal, params, response)
         await response(scope, receive, send)
 
     async def _audit(

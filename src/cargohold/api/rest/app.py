@@ -14,14 +14,19 @@ from starlette.types import Receive, Scope, Send
 
 from cargohold.api.credentials import client_address, principal_of
 from cargohold.api.rest.audit import AuditEndpoints
+from cargohold.api.rest.builds import BuildEndpoints
+from cargohold.api.rest.generic import GenericEndpoints
 from cargohold.api.rest.groups import GroupEndpoints, PermissionEndpoints
+from cargohold.api.rest.jobs import JobEndpoints
 from cargohold.api.rest.openapi import document
 from cargohold.api.rest.problems import problem, unexpected_problem
 from cargohold.api.rest.promotions import PromotionEndpoints
 from cargohold.api.rest.properties import PropertyEndpoints
 from cargohold.api.rest.repositories import RepositoryEndpoints
+from cargohold.api.rest.search import SearchEndpoints
 from cargohold.api.rest.tokens import TokenEndpoints
 from cargohold.api.rest.users import UserEndpoints
+from cargohold.api.rest.webhooks import WebhookEndpoints
 from cargohold.core.errors import NotFound, RegistryError, Unsupported
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
@@ -50,8 +55,13 @@ class RestApp:
         permissions = PermissionEndpoints(registry)
         tokens = TokenEndpoints(registry)
         audit = AuditEndpoints(registry)
+        jobs = JobEndpoints(registry)
+        webhooks = WebhookEndpoints(registry)
+        builds = BuildEndpoints(registry)
+        search = SearchEndpoints(registry)
         promotions = PromotionEndpoints(registry)
         properties = PropertyEndpoints(registry)
+        generic = GenericEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -101,8 +111,30 @@ class RestApp:
                     "/tokens/{id}", GET=Op(tokens.get), DELETE=Op(tokens.delete, "token.delete")
                 ),
                 self._route("/audit", GET=Op(audit.list)),
+                self._route("/jobs", GET=Op(jobs.list)),
+                self._route("/jobs/{id}", GET=Op(jobs.get)),
+                self._route(
+                    "/webhooks",
+                    GET=Op(webhooks.list),
+                    POST=Op(webhooks.create, "webhook.create"),
+                ),
+                self._route(
+                    "/webhooks/{id}",
+                    GET=Op(webhooks.get),
+                    PATCH=Op(webhooks.update, "webhook.update"),
+                    DELETE=Op(webhooks.delete, "webhook.delete"),
+                ),
+                self._route("/webhooks/{id}/deliveries", GET=Op(webhooks.deliveries)),
                 self._route("/docker/{key}/promote", POST=Op(promotions.docker, "docker.promote")),
                 self._route("/promotions", GET=Op(promotions.list)),
+                self._route("/search", GET=Op(search.find)),
+                self._route("/builds", GET=Op(builds.list), PUT=Op(builds.put, "build.record")),
+                self._route("/builds/{name}/{number}", GET=Op(builds.get)),
+                self._route(
+                    "/builds/{name}/{number}/promote", POST=Op(builds.promote, "build.promote")
+                ),
+                self._route("/generic/{key}/promote", POST=Op(generic.promote, "generic.promote")),
+                self._route("/generic/{key}/files", GET=Op(generic.files)),
                 self._route(
                     "/properties",
                     GET=Op(properties.get),

@@ -318,6 +318,9 @@ def _paths() -> Json:
             ),
         },
         **_lifecycle_paths(),
+        **_generic_paths(),
+        **_event_paths(),
+        **_search_and_build_paths(),
     }
 
 
@@ -384,6 +387,262 @@ def _lifecycle_paths() -> Json:
     }
 
 
+def _generic_paths() -> Json:
+    key = _parameter("key", "The generic repository.", where="path")
+    cursor = schema("string", maxLength=1024)
+    page = obj(items=array(ref("GenericFile")), next=ref("Next"))
+    ok = _response("A page of files, by path.", page, {"Link": ref("Link", "headers")})
+    return {
+        "/generic/{key}/promote": {
+            "parameters": [key],
+            "post": _operation(
+                "promoteGeneric",
+                "Promote a file, or every file of a folder, to another generic repository "
+                "(metadata only).",
+                "Needs `promote` on the source (`delete` too to move) and `write` on the "
+                "target (`delete` too to replace a different file there).",
+                {
+                    "200": _response(
+                        "Promoted (or, with dryRun, checked).", "GenericPromotionResult"
+                    )
+                },
+                "400 401 403 404 409 429",
+                body="GenericPromotion",
+            ),
+        },
+        "/generic/{key}/files": {
+            "parameters": [key],
+            "get": _operation(
+                "listGenericFiles",
+                "List the files of a generic repository, by path.",
+                "Needs `read` on the repository; anonymous callers if it has anonymousRead.",
+                {"200": ok},
+                "400 401 403 404 429",
+                parameters=[
+                    _parameter("prefix", "Only paths that start with this, e.g. `web/1.4/`."),
+                    ref("limit", "parameters"),
+                    _parameter("after", "The `next` cursor of the previous page.", cursor),
+                ],
+                anonymous=True,
+            ),
+        },
+    }
+
+
+def _event_paths() -> Json:
+    """Background jobs and webhooks."""
+    webhook = [_parameter("id", "The webhook id.", where="path")]
+    return {
+        "/jobs": {
+            "get": _list(
+                "listJobs",
+                "List background jobs, newest first.",
+                ADMIN,
+                "Job",
+                _parameter(
+                    "state",
+                    "Only jobs in this state.",
+                    schema("string", enum=["queued", "running", "done", "failed"]),
+                ),
+                _parameter("kind", "Only jobs of this kind, e.g. `webhook.deliver`."),
+            ),
+        },
+        "/jobs/{id}": {
+            "parameters": [_parameter("id", "The job id.", where="path")],
+            "get": _get("getJob", "Show a background job.", ADMIN, "Job"),
+        },
+        "/webhooks": {
+            "get": _list("listWebhooks", "List webhooks (never their secrets).", ADMIN, "Webhook"),
+            "post": _create(
+                "createWebhook",
+                "Send events of some kinds on some repositories to a URL, signed.",
+                ADMIN,
+                "Webhook",
+                "400 401 403 429",
+            ),
+        },
+        "/webhooks/{id}": {
+            "parameters": webhook,
+            "get": _get("getWebhook", "Show a webhook.", ADMIN, "Webhook"),
+            "patch": _update("updateWebhook", "Change a webhook.", ADMIN, "Webhook"),
+            "delete": _delete("deleteWebhook", "Delete a webhook and its log.", ADMIN),
+        },
+        "/webhooks/{id}/deliveries": {
+            "parameters": webhook,
+            "get": _list(
+                "listWebhookDeliveries",
+                "The delivery log of a webhook, newest event first.",
+                ADMIN,
+                "WebhookDelivery",
+                _parameter(
+                    "state",
+                    "Only deliveries in this state.",
+                    schema("string", enum=["pending", "delivered", "failed"]),
+                ),
+                errors="400 401 403 404 429",
+            ),
+        },
+    }
+
+
+def _search_and_build_paths() -> Json:
+    """Search, and CI build info with its promotion."""
+    # A cursor holds the key of the last item (a file path among it): longer than others'.
+    after = _parameter(
+        "after",
+        "The `next` cursor of the previous page (opaque).",
+        schema("string", maxLength=8192),
+    )
+    paging = [ref("limit", "parameters"), after]
+    found = obj(items=array(ref("SearchItem")), next=ref("Next"))
+    builds = obj(items=array(ref("Build")), next=ref("Next"))
+    link = {"Link": ref("Link", "headers")}
+    build = [
+        _parameter("name", "The build name.", where="path"),
+        _parameter("number", "The build number.", where="path"),
+    ]
+    read_all = (
+        "Anyone who may read every repository the build's artifacts are in (a build with no "
+        "artifacts: any signed-in user); to anyone else it does not exist (404)."
+    )
+    return {
+        "/search": {
+            "get": _operation(
+                "search",
+                "Find images (one digest of one image, with its tags) and generic files, by "
+                "repository, name, digest, tag, property and time; in repository, name, digest "
+                "order.",
+                "Anyone; each caller finds only what is in repositories it may read.",
+                {"200": _response("A page of SearchItem objects.", found, link)},
+                "400 401 429",
+                parameters=[
+                    _parameter(
+                        "repository",
+                        "Only in these repositories (repeat it, or separate keys with commas).",
+                        array(STRING),
+                    ),
+                    _parameter(
+                        "name",
+                        "A glob over image names (`team/app`) and file paths: `*` any run of "
+                        "characters, `/` included, `?` one character; case-sensitive.",
+                        schema("string", maxLength=1024, examples=["team/*", "releases/*.tgz"]),
+                    ),
+                    _parameter("tag", "Only images with this tag (no files)."),
+                    _parameter(
+                        "digest", "Only this content.", schema("string", examples=["sha256:…"])
+                    ),
+                    _parameter(
+                        "property",
+                        "`KEY=VALUE`; repeat it: every one must hold. An image holds the "
+                        "properties of its digest and of its tags.",
+                        array(schema("string", examples=["build.name=web"]), maxItems=20),
+                    ),
+                    _parameter("created_after", "Pushed (or deployed) at or after.", TIMESTAMP),
+                    _parameter("created_before", "Pushed (or deployed) before.", TIMESTAMP),
+                    _parameter(
+                        "modified_after",
+                        "Changed at or after: pushed, tagged, or a file replaced.",
+                        TIMESTAMP,
+                    ),
+                    _parameter("modified_before", "Changed before.", TIMESTAMP),
+                    _parameter(
+                        "type",
+                        "Only images or only files.",
+                        schema("string", enum=["image", "file"]),
+                    ),
+                    *paging,
+                ],
+                anonymous=True,
+            ),
+        },
+        "/builds": {
+            "get": _operation(
+                "listBuilds",
+                "List builds, newest first (by start time).",
+                "Anyone; each caller sees the builds it may read (see getBuild).",
+                {"200": _response("A page of Build objects.", builds, link)},
+                "400 401 429",
+                parameters=[_parameter("name", "Only builds of this name."), *paging],
+                anonymous=True,
+            ),
+            "put": _operation(
+                "putBuild",
+                "Record a CI build: its modules, their artifacts and dependencies by digest; "
+                "the same name and number again replaces it (its status history stays).",
+                "Needs `write` on every repository the build's artifacts are in (and on those "
+                "of the build it replaces).",
+                {
+                    "200": _response("Replaced.", "Build"),
+                    "201": _response(
+                        "Recorded.",
+                        "Build",
+                        {"Location": {"description": "The build's URL.", "schema": STRING}},
+                    ),
+                },
+                "400 401 403 404 429",
+                body="BuildCreate",
+            ),
+        },
+        "/builds/{name}/{number}": {
+            "parameters": build,
+            "get": _operation(
+                "getBuild",
+                "Show a build with its status history (oldest first).",
+                read_all,
+                {"200": _response("Found.", "BuildDetail")},
+                "401 404 429",
+                anonymous=True,
+            ),
+        },
+        "/builds/{name}/{number}/promote": {
+            "parameters": build,
+            "post": _operation(
+                "promoteBuild",
+                "Promote every artifact of a build, all or nothing, and add a status to its "
+                "history. Images go with their whole index, referrers, blobs and tags; files "
+                "as they are. An artifact that is missing, or has changed, refuses the whole "
+                "promotion (409), as does a tag or file of an immutableTags target that would "
+                "change (403).",
+                "Needs `promote` on every source repository (`delete` too, to move) and "
+                "`write` on every target (`delete` too, to replace a file).",
+                {"200": _response("Promoted (or, with dryRun, checked).", "BuildPromotionResult")},
+                "400 401 403 404 409 429",
+                body="BuildPromotion",
+            ),
+        },
+    }
+
+
+def _webhooks() -> Json:
+    """What cargohold sends to a webhook's URL."""
+    signature = "`sha256=` and the hex HMAC-SHA256 of the exact body, keyed with the secret."
+    return {
+        "event": {
+            "post": {
+                "operationId": "receiveEvent",
+                "summary": "One event, as a CloudEvent (structured JSON), POSTed to the URL.",
+                "description": "Answer 2xx within 10 s to acknowledge it; anything else is "
+                "retried with exponential backoff (2 s, 4 s, … up to 15 min), 10 attempts in "
+                "all. Events of one artifact arrive in order. A retry repeats the same body, "
+                "so deduplicate on the CloudEvent `id` or `X-Cargohold-Delivery`.",
+                "parameters": [
+                    _parameter("X-Cargohold-Signature", signature, where="header")
+                    | {"required": True},
+                    _parameter(
+                        "X-Cargohold-Delivery", "The delivery id (as in the log).", where="header"
+                    )
+                    | {"required": True},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": _content(ref("CloudEvent"), "application/cloudevents+json"),
+                },
+                "responses": {"2XX": {"description": "Delivered."}},
+            }
+        }
+    }
+
+
 def _components() -> Json:
     limit = schema("integer", minimum=1, maximum=1000, default=100)
     link = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
@@ -434,6 +693,7 @@ def document() -> Json:
         "servers": [{"url": "/api/v1"}],
         "security": [*AUTHENTICATED, {}],
         "paths": _paths(),
+        "webhooks": _webhooks(),
         "components": _components(),
     }
 

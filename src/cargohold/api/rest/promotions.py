@@ -76,6 +76,15 @@ class PromotionEndpoints:
             ),
         )
         first = promoted.records[0]
+        if not first.dry_run:
+            for record in promoted.records:
+                await self._registry.events.emit(
+                    "promote",
+                    record.target_repository,
+                    record.target,
+                    {**promotion_json(record), "repository": record.target_repository},
+                    actor=record.principal,
+                )
         return JSONResponse(
             {
                 "sourceRepo": first.source_repository,

@@ -59,6 +59,7 @@ class PropertyEndpoints:
         stored = await self._registry.properties.set(
             record.key, subject, values, replace=body.boolean("replace", False)
         )
+        await self._changed(record.key, subject, caller, {"set": stored})
         return JSONResponse({"repository": record.key, "subject": subject, "properties": stored})
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
@@ -66,7 +67,20 @@ class PropertyEndpoints:
         raw = request.query_params.get("keys")
         keys = [k for k in raw.split(",") if k] if raw else None
         await self._registry.properties.delete(record.key, subject, keys)
+        await self._changed(record.key, subject, caller, {"deleted": keys or "all"})
         return Response(b"", 204)
+
+    async def _changed(
+        self, repository: str, subject: str, caller: Principal | None, change: dict[str, object]
+    ) -> None:
+        """A "property" event about the artifact: the image name or the file path."""
+        kind, _, rest = subject.partition(":")
+        artifact = rest.split("@")[0] if kind == "image" else rest
+        if kind == "tag":
+            artifact = rest.rpartition(":")[0]
+        actor = caller.name if caller is not None and caller.name else "anonymous"
+        data = {"repository": repository, "subject": subject, **change}
+        await self._registry.events.emit("property", repository, artifact, data, actor=actor)
 
 
 __all__ = ["PropertyEndpoints"]

@@ -184,6 +184,9 @@ def schemas() -> Json:
             client=STRING,
         ),
         **lifecycle_schemas(),
+        **generic_schemas(),
+        **event_schemas(),
+        **search_and_build_schemas(),
     }
 
 
@@ -255,6 +258,227 @@ def lifecycle_schemas() -> Json:
             ["properties"],
             properties=PROPERTY_VALUES,
             replace=schema("boolean", "Remove the keys not given.", default=False),
+        ),
+    }
+
+
+def generic_schemas() -> Json:
+    """Generic files and their promotion."""
+    hex_digest = schema("string", pattern="^[0-9a-f]+$")
+    return {
+        "GenericFile": obj(
+            path=schema("string", examples=["web/1.4/app.tgz"]),
+            size=INTEGER,
+            sha256=hex_digest,
+            sha1=hex_digest,
+            md5=hex_digest,
+            created=TIMESTAMP,
+            lastModified=TIMESTAMP,
+            createdBy=STRING,
+        ),
+        "GenericPromotion": body(
+            ["targetRepo", "path"],
+            targetRepo=STRING,
+            path=schema(
+                "string", "A file or a folder; `/` is the whole repository.", examples=["web/1.4"]
+            ),
+            targetPath=schema("string", "Where `path` lands. Default: the same path."),
+            copy=schema(
+                "boolean", "false moves the files (needs delete on the source).", default=False
+            ),
+            dryRun=schema("boolean", default=False),
+            properties=PROPERTY_VALUES,
+            comment=STRING,
+        ),
+        "GenericPromotionResult": obj(
+            sourceRepo=STRING,
+            targetRepo=STRING,
+            copy=BOOLEAN,
+            dryRun=BOOLEAN,
+            files=array(obj(path=STRING, targetPath=STRING, sha256=hex_digest, size=INTEGER)),
+            promotions=array(ref("Promotion")),
+            messages=array(obj(level=STRING, message=STRING)),
+        ),
+    }
+
+
+def event_schemas() -> Json:
+    """Background jobs, webhooks, their deliveries and the CloudEvent they carry."""
+    kinds = schema("string", enum=["push", "delete", "promote", "property"])
+    secret = schema(
+        "string",
+        "Signs each delivery (HMAC-SHA256); write-only, never shown.",
+        minLength=16,
+        maxLength=255,
+        writeOnly=True,
+    )
+    patterns = array(STRING, "Repository keys or patterns, e.g. `dev`, `team-*`.", minItems=1)
+    return {
+        "Job": obj(
+            id=STRING,
+            kind=schema("string", examples=["webhook.deliver"]),
+            state=schema("string", enum=["queued", "running", "done", "failed"]),
+            key=nullable(STRING, "At most one live job per key; cleared when it ends."),
+            payload=schema("object"),
+            attempts=INTEGER,
+            maxAttempts=INTEGER,
+            runAfter=TIMESTAMP,
+            leaseOwner=nullable(STRING, "The worker running it (host:pid:random)."),
+            leaseUntil=nullable(TIMESTAMP, "A worker that stops renewing loses it then."),
+            lastError=nullable(STRING),
+            result=nullable(schema("object")),
+            created=TIMESTAMP,
+            finished=nullable(TIMESTAMP),
+        ),
+        "Webhook": obj(
+            id=STRING,
+            name=STRING,
+            url=schema("string", format="uri"),
+            repositories=NAMES,
+            events=array(kinds),
+            enabled=BOOLEAN,
+            created=TIMESTAMP,
+            createdBy=STRING,
+        ),
+        "WebhookCreate": body(
+            ["name", "url", "secret"],
+            name=schema("string", minLength=1, maxLength=128),
+            url=schema("string", "http:// or https://.", format="uri", maxLength=2048),
+            secret=secret,
+            repositories=patterns | {"default": ["*"]},
+            events=array(kinds, minItems=1)
+            | {"default": ["push", "delete", "promote", "property"]},
+            enabled=schema("boolean", default=True),
+        ),
+        "WebhookUpdate": body(
+            [],
+            name=schema("string", minLength=1, maxLength=128),
+            url=schema("string", format="uri", maxLength=2048),
+            secret=secret,
+            repositories=patterns,
+            events=array(kinds, minItems=1),
+            enabled=BOOLEAN,
+        ),
+        "WebhookDelivery": obj(
+            id=schema("string", "Sent as `X-Cargohold-Delivery`, the same on every attempt."),
+            eventId=schema("string", "The CloudEvent id.", format="uuid"),
+            type=schema("string", examples=["dev.cargohold.push"]),
+            repository=nullable(STRING),
+            subject=STRING,
+            state=schema("string", enum=["pending", "delivered", "failed"]),
+            attempts=INTEGER,
+            statusCode=nullable(INTEGER, "The receiver's answer to the last attempt."),
+            error=nullable(STRING, "What went wrong with the last attempt."),
+            created=TIMESTAMP,
+            delivered=nullable(TIMESTAMP),
+        ),
+        "CloudEvent": obj(
+            specversion=schema("string", const="1.0"),
+            type=schema("string", enum=[f"dev.cargohold.{k}" for k in kinds["enum"]]),
+            source=schema("string", examples=["/repositories/dev"]),
+            id=schema("string", format="uuid"),
+            time=schema("string", format="date-time"),
+            subject=schema("string", "The image name (without the repository) or file path."),
+            datacontenttype=schema("string", const="application/json"),
+            data=schema(
+                "object",
+                "repository, image, name, digest, tag, mediaType, principal, … by event kind.",
+            ),
+        ),
+    }
+
+
+def search_and_build_schemas() -> Json:
+    """Search results, and CI build info with its promotion."""
+    values = schema("object", "Key → values.", additionalProperties=array(STRING))
+    kinds = schema("string", enum=["docker", "generic"])
+    artifact = {
+        "type": kinds,
+        "repository": STRING,
+        "name": schema("string", "The image name (team/app) or the file path."),
+        "digest": schema("string", examples=["sha256:…"]),
+        "tag": schema("string", "Images only."),
+    }
+    dependency = {"id": STRING, "digest": STRING}
+    return {
+        "SearchItem": obj(
+            type=schema("string", enum=["image", "file"]),
+            repository=STRING,
+            name=schema("string", "The image name (team/app) or the file path."),
+            digest=STRING,
+            tags=array(STRING, "An image's tags (none for a file)."),
+            size=schema("integer", "Bytes: a file's; an image's manifest, config and layers."),
+            created=TIMESTAMP,
+            modified=TIMESTAMP,
+            properties=values,
+        ),
+        "BuildArtifact": obj(["type", "repository", "name", "digest"], **artifact),
+        "BuildDependency": obj(id=STRING, digest=STRING),
+        "BuildModule": obj(
+            id=STRING,
+            artifacts=array(ref("BuildArtifact")),
+            dependencies=array(ref("BuildDependency")),
+        ),
+        "Build": obj(
+            name=STRING,
+            number=STRING,
+            started=TIMESTAMP,
+            url=STRING,
+            properties=values,
+            modules=array(ref("BuildModule")),
+            created=TIMESTAMP,
+            createdBy=STRING,
+        ),
+        "BuildStatus": obj(
+            time=TIMESTAMP, status=STRING, comment=STRING, repository=STRING, principal=STRING
+        ),
+        "BuildDetail": {
+            "description": "A build with its status history, oldest first.",
+            "allOf": [ref("Build"), obj(statuses=array(ref("BuildStatus")))],
+        },
+        "BuildCreate": body(
+            ["name", "number", "started"],
+            name=schema("string", pattern="^[A-Za-z0-9][A-Za-z0-9._+:@ -]{0,254}$"),
+            number=schema("string", pattern="^[A-Za-z0-9][A-Za-z0-9._+:-]{0,63}$"),
+            started=TIMESTAMP,
+            url=schema("string", "The CI job's URL.", maxLength=2000),
+            properties=PROPERTY_VALUES,
+            modules=array(
+                body(
+                    ["id"],
+                    id=STRING,
+                    artifacts=array(body(["type", "repository", "name", "digest"], **artifact)),
+                    dependencies=array(body(["id", "digest"], **dependency)),
+                ),
+                maxItems=1000,
+            ),
+        ),
+        "BuildPromotion": body(
+            ["targetRepo"],
+            targetRepo=STRING,
+            targetRepos=body(
+                [],
+                docker=schema("string", "Where the images go; default targetRepo."),
+                generic=schema("string", "Where the files go; default targetRepo."),
+            ),
+            status=schema("string", "Appended to the build's history.", default="promoted"),
+            comment=STRING,
+            copy=schema(
+                "boolean", "false moves the artifacts (needs delete on the sources).", default=False
+            ),
+            dryRun=schema("boolean", "Check everything, change nothing.", default=False),
+            properties=PROPERTY_VALUES,
+        ),
+        "BuildPromotionResult": obj(
+            name=STRING,
+            number=STRING,
+            status=STRING,
+            targetRepo=STRING,
+            copy=BOOLEAN,
+            dryRun=BOOLEAN,
+            artifacts=array(
+                obj(type=kinds, repository=STRING, name=STRING, digest=STRING, tags=NAMES)
+            ),
         ),
     }
 

@@ -23,7 +23,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("repositories") as batch:
         batch.alter_column("immutable_tags", existing_type=sa.Boolean, server_default=None)
-    op.create_index("ix_tags_tag", "tags", ["tag"])
+    op.create_index("ix_tags_tag", "tags", ["tag", "repository", "name", "digest"])
     op.create_index("ix_manifests_digest", "manifests", ["digest"])
     op.create_index("ix_manifests_created_at", "manifests", ["created_at"])
     op.create_table(
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(255), primary_key=True),
         sa.Column("value", sa.String(1024), primary_key=True),
         sa.Column("updated_at", sa.Float, nullable=False),
-        sa.Index("ix_properties_key_value", "key", "value"),
+        sa.Index("ix_properties_key_value", "key", "value", "subject", "repository"),
     )
     op.create_table(
         "promotions",

@@ -1,0 +1,124 @@
+"""``/search``: images and generic files across the repositories the caller may read."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cargohold.api.rest.pages import DEFAULT_LIMIT, MAX_LIMIT, page_response
+from cargohold.api.rest.views import parse_timestamp, timestamp
+from cargohold.core.errors import BadRequest
+from cargohold.meta.search import TYPES, SearchCriteria, SearchHit, SearchPosition
+from cargohold.registry.permissions import Principal
+from cargohold.registry.registry import Registry
+
+# A cursor holds the key of the last item, a file path (up to 1024 characters) among it:
+# longer than other lists'.
+MAX_CURSOR = 8192
+FILTERS = (
+    "repository",
+    "name",
+    "tag",
+    "digest",
+    "property",
+    "created_after",
+    "created_before",
+    "modified_after",
+    "modified_before",
+    "type",
+    "limit",
+    "after",
+)
+
+
+def search_json(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "type": hit.type,
+        "repository": hit.repository,
+        "name": hit.name,
+        "digest": hit.digest,
+        "tags": list(hit.tags),
+        "size": hit.size,
+        "created": timestamp(hit.created),
+        "modified": timestamp(hit.modified),
+        "properties": hit.properties,
+    }
+
+
+def cursor_of(hit: SearchHit) -> str:
+    key = json.dumps(
+        [hit.repository, hit.name, hit.digest], separators=(",", ":"), ensure_ascii=False
+    )
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def position_of(cursor: str) -> SearchPosition:
+    invalid = BadRequest("after is not a cursor this server handed out")
+    if len(cursor) > MAX_CURSOR:
+        raise invalid
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise invalid from exc
+    if not isinstance(key, list) or len(key) != 3 or not all(isinstance(k, str) for k in key):
+        raise invalid
+    return SearchPosition(*key)
+
+
+def criteria_of(request: Request) -> SearchCriteria:
+    query = request.query_params
+    unknown = sorted(set(query) - set(FILTERS))
+    if unknown:
+        raise BadRequest(
+            f"unknown search parameter {unknown[0][:60]!r}; known: {', '.join(FILTERS)}"
+        )
+    repositories = [key for value in query.getlist("repository") for key in value.split(",")]
+    pairs = []
+    for value in query.getlist("property"):
+        key, equals, wanted = value.partition("=")
+        if not equals or not key:
+            raise BadRequest(f"property filter {value[:80]!r} is not KEY=VALUE")
+        pairs.append((key, wanted))
+    types = query.getlist("type")
+    return SearchCriteria(
+        repositories=tuple(k for k in repositories if k) or None,
+        name=query.get("name"),
+        tag=query.get("tag"),
+        digest=query.get("digest"),
+        properties=tuple(pairs),
+        created_after=parse_timestamp("created_after", query.get("created_after")),
+        created_before=parse_timestamp("created_before", query.get("created_before")),
+        modified_after=parse_timestamp("modified_after", query.get("modified_after")),
+        modified_before=parse_timestamp("modified_before", query.get("modified_before")),
+        types=tuple(types) if types else TYPES,
+    )
+
+
+def limit_of(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}")
+    return int(raw)
+
+
+class SearchEndpoints:
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    async def find(self, request: Request, caller: Principal | None) -> Response:
+        criteria = criteria_of(request)
+        limit = limit_of(request)
+        after = request.query_params.get("after") or None
+        position = position_of(after) if after is not None else None
+        hits = await self._registry.search.find(caller, criteria, position, limit + 1)
+        return page_response(request, hits, limit, search_json, cursor_of)
+
+
+__all__ = ["SearchEndpoints", "cursor_of", "position_of", "search_json"]

@@ -1,0 +1,27 @@
+"""Every kind of job a worker runs, listed here: kind → handler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from cargohold.jobs.runner import Handlers
+from cargohold.jobs.webhooks import WebhookDelivery
+from cargohold.registry.events import DELIVER_JOB
+from cargohold.registry.registry import Registry
+
+
+@asynccontextmanager
+async def job_handlers(
+    registry: Registry, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[Handlers]:
+    """The handlers, with the HTTP client they share open while the runner runs."""
+    async with httpx.AsyncClient(transport=transport, follow_redirects=False) as http:
+        yield {
+            DELIVER_JOB: WebhookDelivery(registry.webhooks, registry.jobs, http),
+        }
+
+
+__all__ = ["job_handlers"]

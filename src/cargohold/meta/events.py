@@ -1,0 +1,112 @@
+"""Queries on events: each one stored with the webhook deliveries it calls for and the jobs
+that send them, in one transaction, so an event is never half recorded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from cargohold.meta.jobs import NewJob, enqueue_in
+from cargohold.meta.schema import events, webhook_deliveries, webhooks
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A CloudEvent as stored; ``seq`` orders the events of one subject."""
+
+    seq: int
+    id: str
+    type: str
+    source: str
+    subject: str
+    repository: str | None
+    time: float
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A delivery of the event to one webhook, and the job that will send it."""
+
+    id: str
+    webhook_id: str
+    job: NewJob
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int
+    deliveries: tuple[str, ...]  # of the webhooks that still existed
+    jobs: tuple[str, ...]
+
+
+class EventQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def append(self, event: EventRecord, deliveries: Sequence[NewDelivery], now: float) -> Appended:
+        """Store ``event`` (its ``seq`` is assigned here), a pending delivery per webhook
+        that still exists, and enqueue their jobs."""
+        with self._engine.begin() as connection:
+            seq = connection.execute(
+                events.insert()
+                .values(
+                    id=event.id,
+                    type=event.type,
+                    source=event.source,
+                    subject=event.subject,
+                    repository=event.repository,
+                    time=event.time,
+                    data=json.dumps(event.data, separators=(",", ":")),
+                )
+                .returning(events.c.seq)
+            ).scalar_one()
+            wanted = [d.webhook_id for d in deliveries]
+            existing = set(
+                connection.execute(
+                    sa.select(webhooks.c.id).where(webhooks.c.id.in_(wanted))
+                ).scalars()
+            )
+            made = [d for d in deliveries if d.webhook_id in existing]
+            if made:
+                connection.execute(
+                    webhook_deliveries.insert(),
+                    [
+                        {
+                            "id": d.id,
+                            "webhook_id": d.webhook_id,
+                            "event_seq": seq,
+                            "state": "pending",
+                            "attempts": 0,
+                            "created_at": now,
+                        }
+                        for d in made
+                    ],
+                )
+            job_ids = tuple(enqueue_in(connection, d.job, now) for d in made)
+        return Appended(int(seq), tuple(d.id for d in made), job_ids)
+
+    def get(self, event_id: str) -> EventRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(events).where(events.c.id == event_id)).first()
+        return None if row is None else event_record(row)
+
+
+def event_record(row: sa.Row[Any]) -> EventRecord:
+    return EventRecord(
+        seq=row.seq,
+        id=row.id,
+        type=row.type,
+        source=row.source,
+        subject=row.subject,
+        repository=row.repository,
+        time=row.time,
+        data=json.loads(row.data),
+    )
+
+
+__all__ = ["Appended", "EventQueries", "EventRecord", "NewDelivery", "event_record"]
