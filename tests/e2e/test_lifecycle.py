@@ -128,3 +128,27 @@ def test_push_promote_twice_pull_the_same_digest(
     assert promoted == ["/repositories/prod", "/repositories/staging"]
     assert all(e["specversion"] == "1.0" and e["subject"] == "team/app" for e in events)
     assert {e["data"]["digest"] for e in events if "digest" in e["data"]} == {digest}
+
+
+def test_properties_of_a_generic_file_through_the_cli(
+    server: CargoholdServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    cargohold(server, home, "repo", "create", "files-cli", "--format", "generic")
+    deployed = httpx.put(
+        f"{server.url}/generic/files-cli/releases/app.tgz;build.name=web;build.number=7",
+        content=b"release archive",
+        auth=(ADMIN_USER, ADMIN_PASSWORD),
+        timeout=30,
+    )
+    assert deployed.status_code == 201, deployed.text
+    shown = json.loads(
+        cargohold(server, home, "props", "get", "--file", "files-cli/releases/app.tgz", "--json")
+    )
+    assert shown == {"build.name": ["web"], "build.number": ["7"]}
+    cargohold(server, home, "props", "set", "--file", "files-cli/releases/app.tgz", "qa=ok")
+    cargohold(server, home, "props", "delete", "--file", "files-cli/releases/app.tgz", "build.name")
+    after = json.loads(
+        cargohold(server, home, "props", "get", "--file", "files-cli/releases/app.tgz", "--json")
+    )
+    assert after == {"build.number": ["7"], "qa": ["ok"]}

@@ -11,11 +11,17 @@ from cargohold.client.lifecycle import Artifact, Promotion
 from cargohold.client.rest import CargoholdClient
 
 
-def artifact_argument(value: str) -> Artifact:
+def artifact_argument(value: str, file: bool = False) -> Artifact:
     try:
-        return Artifact.parse(value)
+        return Artifact.file(value) if file else Artifact.parse(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+file_option = click.option(
+    "--file", "is_file", is_flag=True, help="ARTIFACT is REPO/PATH of a generic file."
+)
+ARTIFACT = "REPO/IMAGE:TAG|REPO/IMAGE@DIGEST|REPO/PATH"
 
 
 def property_pairs(values: tuple[str, ...]) -> dict[str, list[str]]:
@@ -124,16 +130,17 @@ def promotions(
 @click.group()
 @connection_options
 def props() -> None:
-    """Properties (key = values) on an image digest or tag."""
+    """Properties (key = values) on an image digest or tag, or a generic file."""
 
 
 @props.command("get")
-@click.argument("artifact", metavar="REPO/IMAGE:TAG|REPO/IMAGE@DIGEST")
+@click.argument("artifact", metavar=ARTIFACT)
+@file_option
 @json_option
 @with_client
-def props_get(client: CargoholdClient, artifact: str, as_json: bool) -> None:
-    """Show the properties of an image tag or digest."""
-    values = client.properties.get(artifact_argument(artifact))
+def props_get(client: CargoholdClient, artifact: str, is_file: bool, as_json: bool) -> None:
+    """Show the properties of an image tag or digest, or of a file (--file)."""
+    values = client.properties.get(artifact_argument(artifact, is_file))
     if as_json:
         print_json(values)
         return
@@ -141,15 +148,16 @@ def props_get(client: CargoholdClient, artifact: str, as_json: bool) -> None:
 
 
 @props.command("set")
-@click.argument("artifact", metavar="REPO/IMAGE:TAG|REPO/IMAGE@DIGEST")
+@click.argument("artifact", metavar=ARTIFACT)
 @click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...")
+@file_option
 @json_option
 @with_client
 def props_set(
-    client: CargoholdClient, artifact: str, pairs: tuple[str, ...], as_json: bool
+    client: CargoholdClient, artifact: str, pairs: tuple[str, ...], is_file: bool, as_json: bool
 ) -> None:
     """Set properties (each key given gets exactly the values given)."""
-    values = client.properties.set(artifact_argument(artifact), property_pairs(pairs))
+    values = client.properties.set(artifact_argument(artifact, is_file), property_pairs(pairs))
     if as_json:
         print_json(values)
         return
@@ -157,12 +165,15 @@ def props_set(
 
 
 @props.command("delete")
-@click.argument("artifact", metavar="REPO/IMAGE:TAG|REPO/IMAGE@DIGEST")
+@click.argument("artifact", metavar=ARTIFACT)
 @click.argument("keys", nargs=-1, metavar="[KEY...]")
+@file_option
 @with_client
-def props_delete(client: CargoholdClient, artifact: str, keys: tuple[str, ...]) -> None:
+def props_delete(
+    client: CargoholdClient, artifact: str, keys: tuple[str, ...], is_file: bool
+) -> None:
     """Delete the given keys (every key when none is given)."""
-    client.properties.delete(artifact_argument(artifact), list(keys) or None)
+    client.properties.delete(artifact_argument(artifact, is_file), list(keys) or None)
     click.echo(
         f"deleted {'properties ' + ', '.join(keys) if keys else 'every property'} of {artifact}"
     )

@@ -18,6 +18,15 @@ class Artifact:
     image: str
     tag: str | None = None
     digest: str | None = None
+    path: str | None = None  # a generic file instead of an image
+
+    @classmethod
+    def file(cls, text: str) -> Artifact:
+        """``REPO/PATH``: a file in a generic repository."""
+        repository, _, path = text.partition("/")
+        if not repository or not path:
+            raise ValueError(f"{text!r} is not REPOSITORY/PATH, e.g. files/releases/app.tgz")
+        return cls(repository, "", path=path)
 
     @classmethod
     def parse(cls, text: str) -> Artifact:
@@ -35,6 +44,8 @@ class Artifact:
         return cls(repository, image, tag, digest or None)
 
     def query(self) -> dict[str, str]:
+        if self.path is not None:
+            return {"repository": self.repository, "path": self.path}
         where = {"repository": self.repository, "image": self.image}
         if self.digest is not None:
             where["digest"] = self.digest
@@ -43,6 +54,8 @@ class Artifact:
         return where
 
     def __str__(self) -> str:
+        if self.path is not None:
+            return f"{self.repository}/{self.path}"
         suffix = f"@{self.digest}" if self.digest else (f":{self.tag}" if self.tag else "")
         return f"{self.repository}/{self.image}{suffix}"
 
