@@ -1,0 +1,74 @@
+"""``.deb`` files themselves: the ``control`` file inside the ar archive's control.tar
+(uncompressed, gz, xz or zst)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import lzma
+import tarfile
+from collections.abc import Iterator
+
+import zstandard
+
+from cargohold.analysis.catalogers.debian_control import component, paragraphs
+from cargohold.analysis.model import Cataloger, Component, FileEntry
+
+NAME = "deb-file"
+
+_AR_MAGIC = b"!<arch>\n"
+_AR_HEADER = 60
+
+
+def ar_members(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """The (name, content) members of a Unix ar archive."""
+    if not data.startswith(_AR_MAGIC):
+        return
+    at = len(_AR_MAGIC)
+    while at + _AR_HEADER <= len(data):
+        header = data[at : at + _AR_HEADER]
+        name = header[:16].decode("ascii", "replace").strip().rstrip("/")
+        size = int(header[48:58].decode("ascii").strip() or 0)
+        at += _AR_HEADER
+        yield name, data[at : at + size]
+        at += size + (size & 1)  # members are 2-byte aligned
+
+
+def _decompress(name: str, content: bytes) -> bytes:
+    if name.endswith(".gz"):
+        return gzip.decompress(content)
+    if name.endswith(".xz"):
+        return lzma.decompress(content)
+    if name.endswith(".zst"):
+        return zstandard.ZstdDecompressor().decompressobj().decompress(content)
+    return content
+
+
+def control(data: bytes) -> str | None:
+    """The text of a .deb's control file, or None when it is not a Debian package."""
+    for name, content in ar_members(data):
+        if name.startswith("control.tar"):
+            with tarfile.open(fileobj=io.BytesIO(_decompress(name, content))) as tar:
+                for member in tar.getmembers():
+                    if member.isfile() and member.name.lstrip("./") == "control":
+                        extracted = tar.extractfile(member)
+                        if extracted is not None:
+                            return extracted.read().decode("utf-8", errors="replace")
+            return None
+    return None
+
+
+def parse(entry: FileEntry) -> Iterator[Component]:
+    try:
+        text = control(entry.read())
+    except (tarfile.TarError, OSError, EOFError, ValueError, lzma.LZMAError, zstandard.ZstdError):
+        return
+    if text is None:
+        return
+    for fields in paragraphs(text):
+        if found := component(fields, NAME, entry.evidence):
+            yield found
+        return  # a control file describes one package
+
+
+CATALOGER = Cataloger(name=NAME, version="1", patterns=("*.deb", "*.udeb"), parse=parse)
