@@ -69,6 +69,9 @@ CONTRACT: dict[str, set[str]] = {
     "/builds": {"get", "put"},
     "/builds/{name}/{number}": {"get"},
     "/builds/{name}/{number}/promote": {"post"},
+    "/vulndb": {"get"},
+    "/vulndb/import": {"post"},
+    "/vulndb/advisories/{id}": {"get"},
 }
 LISTS = [
     "/repositories",

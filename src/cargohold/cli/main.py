@@ -18,6 +18,7 @@ from cargohold.cli.repo import repo
 from cargohold.cli.search import search
 from cargohold.cli.token import token
 from cargohold.cli.user import user
+from cargohold.cli.vulndb import vulndb
 from cargohold.cli.webhook import webhook
 from cargohold.settings import SettingsError, load_settings
 
@@ -63,6 +64,7 @@ main.add_command(promote)
 main.add_command(promotions)
 main.add_command(props)
 main.add_command(search)
+main.add_command(vulndb)
 
 
 if __name__ == "__main__":

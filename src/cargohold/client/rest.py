@@ -12,6 +12,7 @@ from cargohold.client.models import Me
 from cargohold.client.resources import Audit, Groups, Permissions, Repositories, Tokens, Users
 from cargohold.client.search import Search
 from cargohold.client.session import RestSession
+from cargohold.client.vulndb import VulnDb
 from cargohold.client.webhooks import Webhooks
 
 
@@ -43,6 +44,7 @@ class CargoholdClient:
         self.webhooks = Webhooks(self._session)
         self.jobs = Jobs(self._session)
         self.search = Search(self._session)
+        self.vulndb = VulnDb(self._session)
 
     @property
     def base_url(self) -> str:

@@ -59,10 +59,18 @@ class RestSession:
         *,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
     ) -> Any:
-        """The decoded JSON answer (None for an empty one); raises ClientError on a problem."""
+        """The decoded JSON answer (None for an empty one); raises ClientError on a problem.
+        ``content`` is sent as the raw body, typed ``content_type``, instead of ``body``."""
+        headers = {"Content-Type": content_type} if content_type else None
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
-            response = self._http.request(method, path, json=body, params=params)
+            response = self._http.request(
+                method, path, json=body, params=params, content=content, headers=headers, **extra
+            )
         except httpx.HTTPError as exc:
             raise ServerUnreachable(f"cannot reach cargohold at {self.base_url}: {exc}") from exc
         if response.is_error:

@@ -184,6 +184,12 @@ class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
 
+class PayloadTooLarge(RegistryError):
+    """A request body over the size the endpoint accepts."""
+
+    code, status = "PAYLOAD_TOO_LARGE", 413
+
+
 class Conflict(RegistryError):
     """The thing to create exists already, or the change would break an invariant."""
 
@@ -218,6 +224,7 @@ __all__ = [
     "NameUnknown",
     "NotFound",
     "PaginationInvalid",
+    "PayloadTooLarge",
     "RangeNotSatisfiable",
     "RegistryError",
     "RepositoryExists",

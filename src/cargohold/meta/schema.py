@@ -359,7 +359,36 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhook_deliveries_order", "webhook_id", "state", "event_seq"),
 )
 
+advisories = sa.Table(
+    "advisories",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),  # the OSV id
+    sa.Column("modified", sa.Float, nullable=False),
+    sa.Column("withdrawn", sa.Float, nullable=True),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),  # LOW … CRITICAL, NONE, UNKNOWN
+    sa.Column("aliases", sa.Text, nullable=False),  # JSON list
+    sa.Column("record", sa.Text, nullable=False),  # the OSV JSON as imported
+    sa.Column("imported_at", sa.Float, nullable=False),
+)
+
+advisory_packages = sa.Table(
+    "advisory_packages",
+    metadata,
+    sa.Column(
+        "advisory_id",
+        sa.String(128),
+        sa.ForeignKey("advisories.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("ecosystem", sa.String(64), primary_key=True),  # without its ":<release>"
+    sa.Column("name", sa.String(512), primary_key=True),  # normalized as match.normalize_name
+    sa.Index("ix_advisory_packages_package", "ecosystem", "name"),
+)
+
 __all__ = [
+    "advisories",
+    "advisory_packages",
     "api_tokens",
     "audit_events",
     "blob_links",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from cargohold.meta.advisories import AdvisoryQueries
 from cargohold.meta.audit import AuditQueries
 from cargohold.meta.blobs import BlobQueries
 from cargohold.meta.builds import BuildQueries
@@ -47,6 +48,7 @@ class MetadataStore:
     events: EventQueries
     webhooks: WebhookQueries
     deliveries: DeliveryQueries
+    advisories: AdvisoryQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -80,6 +82,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         events=EventQueries(engine),
         webhooks=WebhookQueries(engine),
         deliveries=DeliveryQueries(engine),
+        advisories=AdvisoryQueries(engine),
     )
 
 

@@ -25,6 +25,7 @@ from cargohold.registry.repositories import Repositories
 from cargohold.registry.search import Search
 from cargohold.registry.throttle import LoginThrottle
 from cargohold.registry.tokens import ApiTokens
+from cargohold.registry.vulndb import VulnDatabase
 from cargohold.registry.webhooks import Webhooks
 from cargohold.storage.base import BlobStore
 
@@ -49,6 +50,7 @@ class Registry:
     jobs: JobQueue
     events: Events
     webhooks: Webhooks
+    vulndb: VulnDatabase
 
     @classmethod
     def build(
@@ -89,6 +91,7 @@ class Registry:
             jobs=jobs,
             events=events,
             webhooks=webhooks,
+            vulndb=VulnDatabase(meta, clock),
         )
 
 

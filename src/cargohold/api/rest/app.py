@@ -26,6 +26,7 @@ from cargohold.api.rest.repositories import RepositoryEndpoints
 from cargohold.api.rest.search import SearchEndpoints
 from cargohold.api.rest.tokens import TokenEndpoints
 from cargohold.api.rest.users import UserEndpoints
+from cargohold.api.rest.vulndb import VulnDbEndpoints
 from cargohold.api.rest.webhooks import WebhookEndpoints
 from cargohold.core.errors import NotFound, RegistryError, Unsupported
 from cargohold.registry.permissions import Principal
@@ -62,6 +63,7 @@ class RestApp:
         promotions = PromotionEndpoints(registry)
         properties = PropertyEndpoints(registry)
         generic = GenericEndpoints(registry)
+        vulndb = VulnDbEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -135,6 +137,9 @@ class RestApp:
                 ),
                 self._route("/generic/{key}/promote", POST=Op(generic.promote, "generic.promote")),
                 self._route("/generic/{key}/files", GET=Op(generic.files)),
+                self._route("/vulndb", GET=Op(vulndb.stats)),
+                self._route("/vulndb/import", POST=Op(vulndb.import_, "vulndb.import")),
+                self._route("/vulndb/advisories/{id}", GET=Op(vulndb.get)),
                 self._route(
                     "/properties",
                     GET=Op(properties.get),

@@ -50,6 +50,7 @@ PROBLEMS: dict[str, tuple[str, str, Json]] = {
     "403": ("Forbidden", "Signed in, but not allowed to do this.", {}),
     "404": ("NotFound", "No such object.", {}),
     "409": ("Conflict", "It exists already, or the change would remove the last admin.", {}),
+    "413": ("PayloadTooLarge", "The request body is over the size this operation accepts.", {}),
     "429": (
         "TooManyRequests",
         "Too many failed sign-ins; try again later.",
@@ -321,6 +322,7 @@ def _paths() -> Json:
         **_generic_paths(),
         **_event_paths(),
         **_search_and_build_paths(),
+        **_vulndb_paths(),
     }
 
 
@@ -608,6 +610,54 @@ def _search_and_build_paths() -> Json:
                 {"200": _response("Promoted (or, with dryRun, checked).", "BuildPromotionResult")},
                 "400 401 403 404 409 429",
                 body="BuildPromotion",
+            ),
+        },
+    }
+
+
+def _vulndb_paths() -> Json:
+    """The advisory database."""
+    osv = {"type": "object", "description": "OSV records (https://ossf.github.io/osv-schema/)."}
+    return {
+        "/vulndb": {
+            "get": _operation(
+                "getVulnDbStats",
+                "How many advisories the database holds.",
+                SIGNED_IN,
+                {"200": _response("The statistics.", "VulnDbStats")},
+                "401 429",
+            ),
+        },
+        "/vulndb/import": {
+            "post": _operation(
+                "importAdvisories",
+                "Import OSV advisories: a zip in the format of OSV.dev's per-ecosystem "
+                "`all.zip` exports, a JSON array of records, or one record. Incremental and "
+                "idempotent: a stored advisory is replaced only by a newer `modified`. "
+                "Malformed records are skipped and listed in `problems`; at most 512 MiB.",
+                ADMIN,
+                {"200": _response("Imported.", "VulnDbImport")},
+                "400 401 403 413 429",
+            )
+            | {
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                        "application/json": {"schema": osv},
+                    },
+                }
+            },
+        },
+        "/vulndb/advisories/{id}": {
+            "parameters": [
+                _parameter("id", "The OSV id, e.g. `GHSA-jfh8-c2jp-5v3q`.", where="path")
+            ],
+            "get": _get(
+                "getAdvisory",
+                "Show an advisory: the OSV record as imported, plus its severity.",
+                SIGNED_IN,
+                "Advisory",
             ),
         },
     }

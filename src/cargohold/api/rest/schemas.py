@@ -314,6 +314,25 @@ def event_schemas() -> Json:
     )
     patterns = array(STRING, "Repository keys or patterns, e.g. `dev`, `team-*`.", minItems=1)
     return {
+        "VulnDbStats": obj(count=schema("integer", "Advisories stored.", minimum=0)),
+        "VulnDbImport": obj(
+            added=schema("integer", "New advisories.", minimum=0),
+            updated=schema("integer", "Stored advisories replaced by a newer one.", minimum=0),
+            unchanged=schema("integer", "Advisories already stored as they are.", minimum=0),
+            problems=array(STRING, "Skipped records: `where: reason`."),
+        ),
+        "Advisory": {
+            "type": "object",
+            "description": "The OSV record as imported, plus `severity`.",
+            "required": ["id", "modified", "severity"],
+            "properties": {
+                "id": STRING,
+                "modified": STRING,
+                "severity": schema(
+                    "string", enum=["NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL", "UNKNOWN"]
+                ),
+            },
+        },
         "Job": obj(
             id=STRING,
             kind=schema("string", examples=["webhook.deliver"]),
