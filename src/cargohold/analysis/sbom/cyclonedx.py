@@ -17,7 +17,7 @@ from packageurl import PackageURL
 
 import cargohold
 from cargohold.analysis.model import Component, Inventory
-from cargohold.analysis.sbom import (
+from cargohold.analysis.sbom.common import (
     CATALOGER,
     EVIDENCE,
     INCOMPLETE_REASON,
@@ -29,7 +29,7 @@ from cargohold.analysis.sbom import (
 )
 
 if TYPE_CHECKING:
-    from cargohold.analysis.sbom import SbomSubject
+    from cargohold.analysis.sbom.common import SbomSubject
 
 _HASHES = {
     "sha256": HashAlgorithm.SHA_256,

@@ -31,7 +31,7 @@ from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 import cargohold
 from cargohold.analysis.model import Component, Inventory
-from cargohold.analysis.sbom import (
+from cargohold.analysis.sbom.common import (
     CATALOGER,
     EVIDENCE,
     INCOMPLETE_REASON,
@@ -43,7 +43,7 @@ from cargohold.analysis.sbom import (
 )
 
 if TYPE_CHECKING:
-    from cargohold.analysis.sbom import SbomSubject
+    from cargohold.analysis.sbom.common import SbomSubject
 
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 ARTIFACT_ID = "SPDXRef-Artifact"
