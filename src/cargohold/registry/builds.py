@@ -14,7 +14,6 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from anyio import to_thread
@@ -30,6 +29,7 @@ from cargohold.core.errors import (
     TagImmutable,
 )
 from cargohold.core.names import ImageName, validate_tag
+from cargohold.core.times import parse_rfc3339, rfc3339
 from cargohold.meta.builds import (
     BuildArtifact,
     BuildPosition,
@@ -102,7 +102,7 @@ class BuildInfo:
         return {
             "name": self.name,
             "number": self.number,
-            "started": _rfc3339(self.started),
+            "started": rfc3339(self.started),
             "url": self.url,
             "properties": self.properties,
             "modules": [
@@ -265,15 +265,9 @@ def _digest(doc: Mapping[str, Any], where: str) -> str:
 def parse_started(text: str) -> float:
     """An RFC 3339 time (UTC unless it has an offset) as seconds since the epoch."""
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_rfc3339(text)
     except ValueError as exc:
         raise BadRequest("'started' must be an RFC 3339 time like 2026-11-26T10:00:00Z") from exc
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def _rfc3339(seconds: float) -> str:
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 class Builds:

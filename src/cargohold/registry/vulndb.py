@@ -7,7 +7,6 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 
 from anyio import to_thread
@@ -23,6 +22,7 @@ from cargohold.analysis.vulndb.osv import (
 )
 from cargohold.analysis.vulndb.severity import rate
 from cargohold.core.errors import BadRequest, ResourceUnknown
+from cargohold.core.times import parse_rfc3339
 from cargohold.meta.advisories import AdvisoryRecord
 from cargohold.meta.store import MetadataStore
 
@@ -113,12 +113,9 @@ def _stored(advisory: Advisory, raw: dict[str, Any] | None, now: float) -> Advis
 
 def _time(value: str, field: str) -> float:
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_rfc3339(value, assume_utc=False)
     except ValueError as exc:
-        raise ValueError(f"{field}: {value[:64]!r} is not an RFC 3339 time") from exc
-    if moment.tzinfo is None:
-        raise ValueError(f"{field}: {value[:64]!r} has no time zone")
-    return moment.timestamp()
+        raise ValueError(f"{field}: {value[:64]!r} is not an RFC 3339 time with a zone") from exc
 
 
 def _unreadable(problems: list[str]) -> bool:

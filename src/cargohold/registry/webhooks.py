@@ -14,17 +14,18 @@ import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
 from anyio import to_thread
 
+from cargohold.core import times
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.meta.events import EventRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
+from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.permissions import validate_pattern
 
 EVENT_KINDS = ("push", "delete", "promote", "property")
@@ -54,8 +55,7 @@ def matches(webhook: WebhookRecord, kind: str, repository: str | None) -> bool:
 
 
 def rfc3339(moment: float) -> str:
-    text = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
+    return times.rfc3339(moment, "milliseconds")
 
 
 def cloudevent(event: EventRecord) -> dict[str, Any]:
@@ -100,6 +100,10 @@ class Webhooks:
         self._meta = meta
         self._clock = clock
         self.outbox = Outbox(meta, clock)
+        # Every push asks which webhooks want it; the answer changes only with a write.
+        self._enabled: ChangeAwareCache[None, list[WebhookRecord]] = ChangeAwareCache(
+            meta.changes.read, limit=1
+        )
 
     async def create(
         self,
@@ -172,7 +176,11 @@ class Webhooks:
 
     async def subscribed(self, kind: str, repository: str | None) -> list[WebhookRecord]:
         """The enabled webhooks that want this event."""
-        every = await to_thread.run_sync(self._meta.webhooks.enabled)
+
+        async def load() -> list[WebhookRecord]:
+            return await to_thread.run_sync(self._meta.webhooks.enabled)
+
+        every = await self._enabled.get(None, load)
         return [w for w in every if matches(w, kind, repository)]
 
 

@@ -4,7 +4,6 @@ as JSON), HEAD, PUT (with checksums, or by checksum), DELETE."""
 from __future__ import annotations
 
 import mimetypes
-from datetime import UTC, datetime
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +15,7 @@ from cargohold.api.files import BlobResponse, byte_range
 from cargohold.api.generic.target import Target
 from cargohold.core.checksums import Checksums
 from cargohold.core.errors import BadRequest, ResourceUnknown
+from cargohold.core.times import rfc3339
 from cargohold.meta.generic import GenericFileRecord
 from cargohold.registry.generic import Deployed, Listing, checksums_of
 from cargohold.registry.permissions import Principal
@@ -26,8 +26,7 @@ ACTIVE_CONTENT = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/x
 
 
 def iso_time(value: float) -> str:
-    moment = datetime.fromtimestamp(value, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(value, "milliseconds")
 
 
 def file_url(request: Request, repository: str, path: str) -> str:

@@ -11,7 +11,6 @@ any other, which docker stores instead of the password.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +21,7 @@ from cargohold.api.credentials import basic_credentials, client_address, princip
 from cargohold.api.oci.auth import DOCKER_ACTIONS
 from cargohold.core.errors import BadRequest, RegistryError, Unauthorized, Unsupported
 from cargohold.core.names import ImageName
+from cargohold.core.times import rfc3339
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
 
@@ -135,9 +135,7 @@ class TokenEndpoint:
             "token": issued.token,
             "access_token": issued.token,
             "expires_in": issued.expires_in,
-            "issued_at": datetime.fromtimestamp(issued.issued_at, UTC)
-            .isoformat()
-            .replace("+00:00", "Z"),
+            "issued_at": rfc3339(issued.issued_at),
         }
         if oauth:
             body["scope"] = " ".join(

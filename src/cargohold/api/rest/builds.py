@@ -13,9 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_response
+from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.promotions import promotion_json
-from cargohold.api.rest.search import limit_of
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.meta.builds import BuildPosition, BuildStatusRecord
@@ -123,8 +122,7 @@ class BuildEndpoints:
         return JSONResponse(build_json(build), 201, {"Location": location})
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        limit = limit_of(request)
-        after = request.query_params.get("after") or None
+        limit, after = page_params(request, max_cursor=MAX_CURSOR)
         position = position_of(after) if after is not None else None
         name = request.query_params.get("name") or None
         builds = await self._builds.page(caller, name, position, limit + 1)

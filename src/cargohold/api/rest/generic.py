@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import DEFAULT_LIMIT, MAX_LIMIT, page_response
+from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.promotions import promotion_json
 from cargohold.api.rest.views import timestamp
 from cargohold.core.digest import Digest
@@ -34,21 +34,6 @@ def generic_file_json(record: GenericFileRecord) -> dict[str, Any]:
         "lastModified": timestamp(record.updated_at),
         "createdBy": record.created_by,
     }
-
-
-def _page(request: Request) -> tuple[int, str | None]:
-    """``limit`` and ``after`` as every list takes them; the cursor is a path, which may be
-    longer than other lists' cursors."""
-    query = request.query_params
-    after = query.get("after") or None
-    if after is not None and len(after) > MAX_PATH_LENGTH:
-        raise BadRequest("after is not a cursor this server handed out")
-    raw = query.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT, after
-    if not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}")
-    return int(raw), after
 
 
 class GenericEndpoints:
@@ -99,7 +84,7 @@ class GenericEndpoints:
         )
 
     async def files(self, request: Request, caller: Principal | None) -> Response:
-        limit, after = _page(request)
+        limit, after = page_params(request, max_cursor=MAX_PATH_LENGTH)
         prefix = request.query_params.get("prefix", "").lstrip("/")
         if len(prefix) > MAX_PATH_LENGTH:
             raise BadRequest(f"prefix longer than {MAX_PATH_LENGTH} characters")

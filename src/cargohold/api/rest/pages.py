@@ -18,7 +18,8 @@ MAX_LIMIT = 1000
 T = TypeVar("T")
 
 
-def page_params(request: Request) -> tuple[int, str | None]:
+def page_params(request: Request, max_cursor: int = 256) -> tuple[int, str | None]:
+    """``limit`` and ``after``; ``max_cursor`` is the longest cursor this list hands out."""
     raw = request.query_params.get("limit")
     limit = DEFAULT_LIMIT
     if raw is not None:
@@ -28,7 +29,7 @@ def page_params(request: Request) -> tuple[int, str | None]:
             )
         limit = int(raw)
     after = request.query_params.get("after") or None
-    if after is not None and len(after) > 256:
+    if after is not None and len(after) > max_cursor:
         raise BadRequest("after is not a cursor this server handed out")
     return limit, after
 

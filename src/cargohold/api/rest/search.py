@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cargohold.api.rest.pages import DEFAULT_LIMIT, MAX_LIMIT, page_response
+from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.meta.search import TYPES, SearchCriteria, SearchHit, SearchPosition
@@ -99,23 +99,13 @@ def criteria_of(request: Request) -> SearchCriteria:
     )
 
 
-def limit_of(request: Request) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}")
-    return int(raw)
-
-
 class SearchEndpoints:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
     async def find(self, request: Request, caller: Principal | None) -> Response:
         criteria = criteria_of(request)
-        limit = limit_of(request)
-        after = request.query_params.get("after") or None
+        limit, after = page_params(request, max_cursor=MAX_CURSOR)
         position = position_of(after) if after is not None else None
         hits = await self._registry.search.find(caller, criteria, position, limit + 1)
         return page_response(request, hits, limit, search_json, cursor_of)

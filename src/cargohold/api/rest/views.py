@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from cargohold.core.errors import BadRequest
+from cargohold.core.times import parse_rfc3339, rfc3339
 from cargohold.meta.records import (
     AuditRecord,
     GroupRecord,
@@ -20,20 +20,16 @@ from cargohold.meta.records import (
 def timestamp(value: float | None) -> str | None:
     if value is None:
         return None
-    moment = datetime.fromtimestamp(value, UTC).replace(microsecond=0)
-    return moment.isoformat().replace("+00:00", "Z")
+    return rfc3339(value, "seconds")
 
 
 def parse_timestamp(field: str, text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_rfc3339(text)
     except ValueError as exc:
         raise BadRequest(f"{field} must be an RFC 3339 time like 2026-11-26T10:00:00Z") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 def repository_json(record: RepositoryRecord) -> dict[str, Any]:
