@@ -46,6 +46,7 @@ def build_registry(
         service=settings.service,
         token_ttl=settings.token_ttl,
         clock=clock,
+        scan_dir=settings.data_dir.resolve() / "scratch",
     )
 
 

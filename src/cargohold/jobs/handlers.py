@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 import httpx
 
 from cargohold.jobs.runner import Handlers
+from cargohold.jobs.scans import RematchJob, ScanJob
 from cargohold.jobs.webhooks import WebhookDelivery
 from cargohold.registry.events import DELIVER_JOB
 from cargohold.registry.registry import Registry
+from cargohold.registry.scans import REMATCH_JOB, SCAN_JOB
 
 
 @asynccontextmanager
@@ -21,6 +23,8 @@ async def job_handlers(
     async with httpx.AsyncClient(transport=transport, follow_redirects=False) as http:
         yield {
             DELIVER_JOB: WebhookDelivery(registry.webhooks, registry.jobs, http),
+            SCAN_JOB: ScanJob(registry.scans),
+            REMATCH_JOB: RematchJob(registry.scans),
         }
 
 

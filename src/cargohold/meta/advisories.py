@@ -14,10 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.schema import advisories, advisory_packages
+from cargohold.meta.schema import advisories, advisory_aliases, advisory_packages
 
 # Ids and package keys per statement: well under SQLite's bound-parameter limit.
 _CHUNK = 400
+MAX_ALIAS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,8 @@ class AdvisoryQueries:
                 unchanged += len(chunk) - len(fresh) - len(newer)
                 if newer:
                     gone = [r.id for r in newer]
-                    connection.execute(
-                        advisory_packages.delete().where(advisory_packages.c.advisory_id.in_(gone))
-                    )
+                    for table in (advisory_packages, advisory_aliases):
+                        connection.execute(table.delete().where(table.c.advisory_id.in_(gone)))
                     connection.execute(advisories.delete().where(advisories.c.id.in_(gone)))
                 changed = fresh + newer
                 if changed:
@@ -82,6 +82,14 @@ class AdvisoryQueries:
                     ]
                     if packages:
                         connection.execute(advisory_packages.insert(), packages)
+                    aliases = [
+                        {"advisory_id": r.id, "alias": alias}
+                        for r in changed
+                        for alias in sorted(set(r.aliases))
+                        if len(alias) <= MAX_ALIAS
+                    ]
+                    if aliases:
+                        connection.execute(advisory_aliases.insert(), aliases)
                 added += len(fresh)
                 updated += len(newer)
         return ImportCounts(added, updated, unchanged)
@@ -120,6 +128,53 @@ class AdvisoryQueries:
                     found[row.id] = row
             packages = _packages(connection, list(found))
         return [_record(found[i], packages.get(i, ())) for i in sorted(found)]
+
+    def resolve(self, name: str) -> list[str]:
+        """The ids of the advisories that are ``name`` or list it among their aliases."""
+        with self._engine.connect() as connection:
+            ids = {
+                row[0]
+                for row in connection.execute(
+                    sa.select(advisories.c.id).where(advisories.c.id == name)
+                )
+            }
+            ids.update(
+                row[0]
+                for row in connection.execute(
+                    sa.select(advisory_aliases.c.advisory_id).where(
+                        advisory_aliases.c.alias == name
+                    )
+                )
+            )
+        return sorted(ids)
+
+    def packages_since(self, since: float) -> list[tuple[str, str]]:
+        """The (ecosystem, name) pairs of every advisory imported or replaced at ``since`` or
+        later: what a re-match after an import has to look at."""
+        query = (
+            sa.select(advisory_packages.c.ecosystem, advisory_packages.c.name)
+            .join(advisories, advisories.c.id == advisory_packages.c.advisory_id)
+            .where(advisories.c.imported_at >= since)
+            .distinct()
+        )
+        with self._engine.connect() as connection:
+            return [(row[0], row[1]) for row in connection.execute(query)]
+
+    def severities(self, ids: Iterable[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        """id → (severity, summary, aliases) of the stored advisories among ``ids``."""
+        wanted = sorted(set(ids))
+        out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                query = sa.select(
+                    advisories.c.id,
+                    advisories.c.severity,
+                    advisories.c.summary,
+                    advisories.c.aliases,
+                ).where(advisories.c.id.in_(wanted[start : start + _CHUNK]))
+                for row in connection.execute(query):
+                    out[row.id] = (row.severity, row.summary, tuple(json.loads(row.aliases)))
+        return out
 
 
 def _packages(

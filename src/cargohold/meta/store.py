@@ -20,6 +20,7 @@ from cargohold.meta.permissions import PermissionQueries
 from cargohold.meta.promotion import PromotionQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
+from cargohold.meta.scans import ScanQueries
 from cargohold.meta.search import SearchQueries
 from cargohold.meta.tokens import TokenQueries
 from cargohold.meta.users import GroupQueries, UserQueries
@@ -49,6 +50,7 @@ class MetadataStore:
     webhooks: WebhookQueries
     deliveries: DeliveryQueries
     advisories: AdvisoryQueries
+    scans: ScanQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -83,6 +85,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         webhooks=WebhookQueries(engine),
         deliveries=DeliveryQueries(engine),
         advisories=AdvisoryQueries(engine),
+        scans=ScanQueries(engine),
     )
 
 

@@ -37,6 +37,7 @@ from cargohold.registry.events import Events
 from cargohold.registry.permissions import Action, Principal
 from cargohold.registry.properties import validate
 from cargohold.registry.repositories import Repositories
+from cargohold.registry.scans import FILE, Scans
 from cargohold.storage.base import WRITE_BATCH, BlobStore
 
 FORMAT = "generic"
@@ -79,6 +80,7 @@ class GenericFiles:
         access: AccessControl,
         clock: Callable[[], float],
         events: Events,
+        scans: Scans,
     ) -> None:
         self._store = store
         self._meta = meta
@@ -86,6 +88,7 @@ class GenericFiles:
         self._access = access
         self._clock = clock
         self._events = events
+        self._scans = scans
 
     async def repository(self, key: str) -> RepositoryRecord:
         """The generic repository ``key``; RepositoryUnknown or RepositoryInvalid else."""
@@ -317,6 +320,8 @@ class GenericFiles:
         self, principal: Principal | None, deployed: Deployed, properties: Values
     ) -> None:
         await self._emit("push", deployed.file, principal, {"properties": properties})
+        record = deployed.file
+        await self._scans.request_quietly(record.digest, FILE, f"{record.repository}/{record.path}")
 
     async def _emit(
         self,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from cargohold.analysis.unpack.limits import Limits
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
 from cargohold.registry.audit import AuditLog
@@ -16,12 +18,14 @@ from cargohold.registry.events import Events
 from cargohold.registry.generic import GenericFiles
 from cargohold.registry.generic_promotion import GenericPromotions
 from cargohold.registry.identity import Identity
+from cargohold.registry.insight import Insight
 from cargohold.registry.jobs import JobQueue
 from cargohold.registry.keyring import KeyRing
 from cargohold.registry.manifests import Manifests
 from cargohold.registry.promotion import Promotions
 from cargohold.registry.properties import PropertyStore
 from cargohold.registry.repositories import Repositories
+from cargohold.registry.scans import Scans
 from cargohold.registry.search import Search
 from cargohold.registry.throttle import LoginThrottle
 from cargohold.registry.tokens import ApiTokens
@@ -51,6 +55,8 @@ class Registry:
     events: Events
     webhooks: Webhooks
     vulndb: VulnDatabase
+    scans: Scans
+    insight: Insight
 
     @classmethod
     def build(
@@ -62,6 +68,8 @@ class Registry:
         service: str = "cargohold",
         token_ttl: int = 300,
         clock: Callable[[], float] = time.time,
+        scan_dir: Path | None = None,
+        scan_limits: Limits | None = None,
     ) -> Registry:
         blobs = Blobs(store, meta)
         repositories = Repositories(meta)
@@ -71,7 +79,8 @@ class Registry:
         jobs = JobQueue(meta, clock)
         webhooks = Webhooks(meta, clock)
         events = Events(meta, jobs, webhooks, clock)
-        generic = GenericFiles(store, meta, repositories, access, clock, events)
+        scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
+        generic = GenericFiles(store, meta, repositories, access, clock, events, scans)
         return cls(
             repositories=repositories,
             blobs=blobs,
@@ -91,7 +100,9 @@ class Registry:
             jobs=jobs,
             events=events,
             webhooks=webhooks,
-            vulndb=VulnDatabase(meta, clock),
+            vulndb=VulnDatabase(meta, clock, scans),
+            scans=scans,
+            insight=Insight(meta, repositories, access, clock),
         )
 
 

@@ -25,6 +25,7 @@ from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.times import parse_rfc3339
 from cargohold.meta.advisories import AdvisoryRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.registry.scans import Scans
 
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_ID = 128
@@ -48,18 +49,23 @@ class StoredAdvisory:
 
 
 class VulnDatabase:
-    def __init__(self, meta: MetadataStore, clock: Callable[[], float]) -> None:
+    def __init__(self, meta: MetadataStore, clock: Callable[[], float], scans: Scans) -> None:
         self._meta = meta
         self._clock = clock
+        self._scans = scans
 
     async def import_bytes(self, data: bytes) -> ImportReport:
         """Import a zip (``all.zip`` format, told by its magic bytes) or a JSON object or array
         of OSV records. Malformed records are reported and skipped; a body in which nothing
-        at all is readable is a BadRequest."""
-        records, problems = await to_thread.run_sync(self._prepare, data)
+        at all is readable is a BadRequest. When anything changed, the stored inventories it
+        may concern are matched again, in the background."""
+        now = self._clock()
+        records, problems = await to_thread.run_sync(self._prepare, data, now)
         if not records and problems and _unreadable(problems):
             raise BadRequest(f"not an OSV zip or JSON document: {problems[0]}")
         counts = await to_thread.run_sync(self._meta.advisories.import_batch, records)
+        if counts.added or counts.updated:
+            await self._scans.rematch_later(now)
         return ImportReport(counts.added, counts.updated, counts.unchanged, tuple(problems))
 
     async def get(self, id: str) -> StoredAdvisory:
@@ -71,13 +77,12 @@ class VulnDatabase:
     async def count(self) -> int:
         return await to_thread.run_sync(self._meta.advisories.count)
 
-    def _prepare(self, data: bytes) -> tuple[list[AdvisoryRecord], list[str]]:
+    def _prepare(self, data: bytes, now: float) -> tuple[list[AdvisoryRecord], list[str]]:
         is_zip = data.startswith(ZIP_MAGIC)
         parsed: Parsed = read_zip(io.BytesIO(data)) if is_zip else parse_json(data)
         raw = _raw_zip(data) if is_zip else _raw_json(data)
         problems = [f"{p.where}: {p.reason}" for p in parsed.problems]
         records: list[AdvisoryRecord] = []
-        now = self._clock()
         for advisory in parsed.advisories:
             try:
                 records.append(_stored(advisory, raw.get(advisory.id), now))

@@ -28,7 +28,7 @@ from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.permissions import validate_pattern
 
-EVENT_KINDS = ("push", "delete", "promote", "property")
+EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation")
 EVENT_TYPE_PREFIX = "dev.cargohold."
 DELIVERY_STATES = ("pending", "delivered", "failed")
 MAX_DELIVERY_ATTEMPTS = 10

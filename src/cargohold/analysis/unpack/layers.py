@@ -55,14 +55,31 @@ class Symlink:
 _Node = _Dir | SliceEntry | Symlink
 
 
+@dataclass(frozen=True, slots=True)
+class Whiteout:
+    """What a layer deletes from the layers below it: the path, or (``opaque``) everything
+    inside the directory at ``path``."""
+
+    layer: str
+    path: str
+    opaque: bool
+
+
 class ImageView:
     """The layers of one image applied in order. ``files()`` is what a container sees;
     ``all_layers()`` is every file of every layer, deleted ones included."""
 
-    def __init__(self, root: _Dir, layer_files: list[SliceEntry], spools: list[Path]) -> None:
+    def __init__(
+        self,
+        root: _Dir,
+        layer_files: list[SliceEntry],
+        spools: list[Path],
+        whiteouts: list[Whiteout],
+    ) -> None:
         self._root = root
         self._layer_files = layer_files
         self._spools = spools
+        self.whiteouts = whiteouts  # every layer's, lowest layer first
 
     def files(self) -> Iterator[SliceEntry]:
         """The regular files a container sees, in path order."""
@@ -109,6 +126,7 @@ def apply_layers(layers: Sequence[Layer], tmp_dir: Path, budget: Budget) -> Imag
     root = _Dir()
     layer_files: list[SliceEntry] = []
     spools: list[Path] = []
+    whiteouts: list[Whiteout] = []
     for layer in layers:
         path = _unpack(layer, tmp_dir, budget)
         if path is None:
@@ -120,8 +138,8 @@ def apply_layers(layers: Sequence[Layer], tmp_dir: Path, budget: Budget) -> Imag
         except (tarfile.TarError, OSError, EOFError) as exc:
             budget.note(f"layer {layer.digest} is not a readable tar ({exc}): not searched")
             continue
-        _apply(layer.digest, members, path, root, layer_files, budget)
-    return ImageView(root, layer_files, spools)
+        _apply(layer.digest, members, path, root, layer_files, whiteouts, budget)
+    return ImageView(root, layer_files, spools, whiteouts)
 
 
 def _unpack(layer: Layer, tmp_dir: Path, budget: Budget) -> Path | None:
@@ -139,6 +157,7 @@ def _apply(
     spool_path: Path,
     root: _Dir,
     layer_files: list[SliceEntry],
+    whiteouts: list[Whiteout],
     budget: Budget,
 ) -> None:
     named: list[tuple[str, tarfile.TarInfo]] = []
@@ -154,10 +173,12 @@ def _apply(
     for name, _ in named:
         parent, _, base = name.rpartition("/")
         if base == OPAQUE:
+            whiteouts.append(Whiteout(digest, parent, opaque=True))
             directory = _lookup(root, parent)
             if isinstance(directory, _Dir):
                 directory.children.clear()
         elif base.startswith(WHITEOUT):
+            whiteouts.append(Whiteout(digest, _join(parent, base[len(WHITEOUT) :]), opaque=False))
             directory = _lookup(root, parent)
             if isinstance(directory, _Dir):
                 directory.children.pop(base[len(WHITEOUT) :], None)
@@ -207,6 +228,10 @@ def _apply(
         _directory(root, parent).children[base] = node
 
 
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
 def _lookup(root: _Dir, path: str) -> _Node | None:
     node: _Node = root
     for part in path.split("/") if path else ():
@@ -232,4 +257,4 @@ def _directory(root: _Dir, path: str) -> _Dir:
     return node
 
 
-__all__ = ["ImageView", "Layer", "LayerFile", "Symlink", "apply_layers"]
+__all__ = ["ImageView", "Layer", "LayerFile", "Symlink", "Whiteout", "apply_layers"]

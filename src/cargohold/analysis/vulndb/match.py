@@ -143,6 +143,12 @@ def _lookups(component: Component) -> list[tuple[str, str, str]]:
     return [binary]
 
 
+def lookup_keys(component: Component) -> list[tuple[str, str]]:
+    """The (casefolded ecosystem without release, normalized name) keys the component's
+    advisories are found by: what to store to find, later, the artifacts an advisory names."""
+    return [_key(component.ecosystem, name) for name, _, _ in _lookups(component)]
+
+
 def match_index(components: Iterable[Component], index: AdvisoryIndex) -> Matches:
     findings: list[Finding] = []
     undecided: list[Undecided] = []
@@ -202,6 +208,7 @@ __all__ = [
     "Finding",
     "Matches",
     "Undecided",
+    "lookup_keys",
     "match",
     "match_index",
     "normalize_name",

@@ -110,6 +110,41 @@ def compare(scheme: str, a: str, b: str) -> int:
     return -1 if left < right else (1 if left > right else 0)
 
 
+_CONSTRAINT = re.compile(r"^(>=|<=|!=|>|<|=)?\s*(\S+)$")
+_TESTS = {
+    ">=": lambda c: c >= 0,
+    "<=": lambda c: c <= 0,
+    "!=": lambda c: c != 0,
+    ">": lambda c: c > 0,
+    "<": lambda c: c < 0,
+    "=": lambda c: c == 0,
+}
+
+
+def constraints(text: str) -> list[tuple[str, str]]:
+    """``">=2.0.0|<2.17.1"`` (or with commas, or ``vers:TYPE/…``) → ``[(">=", "2.0.0"),
+    ("<", "2.17.1")]``; every constraint must hold. Raises ValueError on a malformed one."""
+    body = text.split("/", 1)[1] if text.startswith("vers:") and "/" in text else text
+    out: list[tuple[str, str]] = []
+    for raw in re.split(r"[|,]", body):
+        part = raw.strip()
+        if not part:
+            continue
+        found = _CONSTRAINT.match(part)
+        if found is None:
+            raise ValueError(f"{part[:40]!r} is not OPERATOR VERSION (>=, <=, >, <, =, !=)")
+        out.append((found.group(1) or "=", found.group(2)))
+    if not out:
+        raise ValueError("no constraint given")
+    return out
+
+
+def satisfies(scheme: str, version: str, wanted: list[tuple[str, str]]) -> bool:
+    """Whether ``version`` meets every constraint, compared in ``scheme``; raises VersionError
+    when a version cannot be parsed."""
+    return all(_TESTS[op](compare(scheme, version, bound)) for op, bound in wanted)
+
+
 def range_scheme(affected: Affected, range_: Range) -> str:
     """The ordering a range uses: semver for SEMVER ranges whatever the ecosystem (with Go's
     spelling of versions for Go), the ecosystem's own for ECOSYSTEM ranges."""
@@ -221,8 +256,10 @@ __all__ = [
     "UnparsableVersion",
     "VersionError",
     "compare",
+    "constraints",
     "fixed_in",
     "is_affected",
     "parse",
     "range_scheme",
+    "satisfies",
 ]

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from cargohold.core.names import ImageName
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
+from cargohold.registry.scans import IMAGE
 
 # The event of a manifest request, by method and the status that means it succeeded.
 EMITTED = {("PUT", 201): "push", ("DELETE", 202): "delete"}
@@ -42,6 +43,8 @@ async def emit_manifest_event(
         data["mediaType"] = request.headers.get("content-type", "").split(";")[0].strip() or None
     actor = principal.name if principal is not None and principal.name else "anonymous"
     await registry.events.emit(kind, name.repository, name.image, data, actor=actor)
+    if kind == "push":
+        await registry.scans.request_quietly(digest, IMAGE, str(name))
 
 
 __all__ = ["EMITTED", "emit_manifest_event"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargohold.registry.permissions import Action
+from cargohold.registry.webhooks import EVENT_KINDS
 
 Json = dict[str, Any]
 
@@ -304,7 +305,7 @@ def generic_schemas() -> Json:
 
 def event_schemas() -> Json:
     """Background jobs, webhooks, their deliveries and the CloudEvent they carry."""
-    kinds = schema("string", enum=["push", "delete", "promote", "property"])
+    kinds = schema("string", enum=list(EVENT_KINDS))
     secret = schema(
         "string",
         "Signs each delivery (HMAC-SHA256); write-only, never shown.",
@@ -365,8 +366,7 @@ def event_schemas() -> Json:
             url=schema("string", "http:// or https://.", format="uri", maxLength=2048),
             secret=secret,
             repositories=patterns | {"default": ["*"]},
-            events=array(kinds, minItems=1)
-            | {"default": ["push", "delete", "promote", "property"]},
+            events=array(kinds, minItems=1) | {"default": list(EVENT_KINDS)},
             enabled=schema("boolean", default=True),
         ),
         "WebhookUpdate": body(

@@ -1,0 +1,45 @@
+"""The scan jobs: ``insight.scan`` indexes and matches one artifact, ``insight.rematch``
+matches the stored inventories again after an advisory import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cargohold.jobs.runner import Fail
+from cargohold.meta.jobs import JobRecord
+from cargohold.registry.scans import Scans
+
+
+class ScanJob:
+    def __init__(self, scans: Scans) -> None:
+        self._scans = scans
+
+    async def __call__(self, job: JobRecord) -> dict[str, Any]:
+        digest = job.payload.get("digest")
+        if not isinstance(digest, str):
+            raise Fail("the job names no digest")
+        try:
+            outcome = await self._scans.run(digest)
+        except LookupError as exc:
+            raise Fail(str(exc)) from exc
+        return {
+            "digest": digest,
+            "status": outcome.status,
+            "components": outcome.components,
+            "newAdvisories": list(outcome.advisories),
+        }
+
+
+class RematchJob:
+    def __init__(self, scans: Scans) -> None:
+        self._scans = scans
+
+    async def __call__(self, job: JobRecord) -> dict[str, Any]:
+        since = job.payload.get("since")
+        if not isinstance(since, int | float):
+            raise Fail("the job names no import time")
+        affected = await self._scans.rematch(float(since))
+        return {"newlyAffected": len(affected), "digests": sorted(affected)[:100]}
+
+
+__all__ = ["RematchJob", "ScanJob"]

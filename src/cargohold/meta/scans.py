@@ -1,0 +1,471 @@
+"""Queries on scans: each artifact's scan status, the components found in it, the advisories
+that affect them (findings), the per-layer index cache, and the look-ups that answer
+"which artifacts contain X" from an index.
+
+A result replaces the previous one of the same artifact in one transaction: readers see the
+old inventory or the new one, never half of each. A finding keeps the time it was first
+found across re-matches, so "newly affected since T" is a range scan on ``found_at``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from cargohold.meta.schema import (
+    findings,
+    generic_files,
+    layer_indexes,
+    manifest_refs,
+    manifests,
+    scan_components,
+    scan_lookups,
+    scans,
+    tags,
+)
+from cargohold.meta.upsert import insert_ignore
+
+_CHUNK = 400
+STATUSES = ("pending", "done", "incomplete", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    digest: str
+    kind: str  # image or file
+    name: str  # the repository path or file path it was first pushed as
+    status: str
+    reasons: tuple[str, ...]
+    cache_key: str
+    requested_at: float
+    scanned_at: float | None
+    matched_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRow:
+    seq: int
+    name: str
+    version: str
+    ecosystem: str
+    purl: str
+    purl_key: str
+    cataloger: str
+    evidence: str
+    licenses: tuple[str, ...]
+    source_name: str | None
+    source_version: str | None
+    visible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewFinding:
+    advisory_id: str
+    seq: int  # of the component
+    severity: str
+    fixed_in: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    digest: str
+    advisory_id: str
+    seq: int
+    severity: str
+    fixed_in: tuple[str, ...]
+    found_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an artifact is: an image (``path`` is the image name, ``tags`` its tags) or a
+    generic file (``path`` is the file's path)."""
+
+    kind: str  # image or file
+    repository: str
+    path: str
+    digest: str
+    tags: tuple[str, ...] = ()
+
+
+class ScanQueries:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    # --- status -------------------------------------------------------------------------
+
+    def request(self, digest: str, kind: str, name: str, cache_key: str, now: float) -> bool:
+        """Record that ``digest`` is to be scanned; True when it had no scan yet. A scanned
+        artifact keeps its result until the new one replaces it."""
+        with self._engine.begin() as connection:
+            before = connection.execute(
+                sa.select(scans.c.digest).where(scans.c.digest == digest)
+            ).first()
+            insert_ignore(
+                connection,
+                scans,
+                [
+                    {
+                        "digest": digest,
+                        "kind": kind,
+                        "name": name[:1024],
+                        "status": "pending",
+                        "reasons": "[]",
+                        "cache_key": cache_key,
+                        "requested_at": now,
+                        "scanned_at": None,
+                        "matched_at": None,
+                    }
+                ],
+            )
+        return before is None
+
+    def get(self, digest: str) -> ScanRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(scans).where(scans.c.digest == digest)).first()
+        return None if row is None else _scan(row)
+
+    def get_many(self, digests: Iterable[str]) -> dict[str, ScanRecord]:
+        wanted = sorted(set(digests))
+        out: dict[str, ScanRecord] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                query = sa.select(scans).where(scans.c.digest.in_(wanted[start : start + _CHUNK]))
+                out.update((row.digest, _scan(row)) for row in connection.execute(query))
+        return out
+
+    def fail(self, digest: str, reason: str, now: float) -> None:
+        """The scan could not be made; components of an earlier result are dropped, since
+        they may no longer be what the artifact holds."""
+        with self._engine.begin() as connection:
+            _clear(connection, digest)
+            connection.execute(
+                scans.update()
+                .where(scans.c.digest == digest)
+                .values(status="failed", reasons=json.dumps([reason]), scanned_at=now)
+            )
+
+    def save(
+        self,
+        digest: str,
+        status: str,
+        reasons: Sequence[str],
+        cache_key: str,
+        components: Sequence[ComponentRow],
+        lookups: Iterable[tuple[str, str]],
+        found: Sequence[NewFinding],
+        now: float,
+    ) -> list[str]:
+        """Replace the result of ``digest``; the advisories newly affecting it."""
+        with self._engine.begin() as connection:
+            known = _found_at(connection, digest)
+            _clear(connection, digest)
+            connection.execute(
+                scans.update()
+                .where(scans.c.digest == digest)
+                .values(
+                    status=status,
+                    reasons=json.dumps(list(reasons)),
+                    cache_key=cache_key,
+                    scanned_at=now,
+                    matched_at=now,
+                )
+            )
+            rows = [_component_row(digest, c) for c in components]
+            for start in range(0, len(rows), _CHUNK):
+                connection.execute(scan_components.insert(), rows[start : start + _CHUNK])
+            keys = [{"digest": digest, "ecosystem": e, "name": n} for e, n in sorted(set(lookups))]
+            for start in range(0, len(keys), _CHUNK):
+                connection.execute(scan_lookups.insert(), keys[start : start + _CHUNK])
+            return _put_findings(connection, digest, found, known, now)
+
+    def replace_findings(self, digest: str, found: Sequence[NewFinding], now: float) -> list[str]:
+        """Re-matched findings of ``digest``; the advisories newly affecting it."""
+        with self._engine.begin() as connection:
+            known = _found_at(connection, digest)
+            connection.execute(findings.delete().where(findings.c.digest == digest))
+            connection.execute(
+                scans.update().where(scans.c.digest == digest).values(matched_at=now)
+            )
+            return _put_findings(connection, digest, found, known, now)
+
+    # --- results ------------------------------------------------------------------------
+
+    def components(self, digest: str) -> list[ComponentRow]:
+        query = (
+            sa.select(scan_components)
+            .where(scan_components.c.digest == digest)
+            .order_by(scan_components.c.seq)
+        )
+        with self._engine.connect() as connection:
+            return [_component(row) for row in connection.execute(query)]
+
+    def findings(self, digest: str) -> list[FindingRecord]:
+        query = (
+            sa.select(findings)
+            .where(findings.c.digest == digest)
+            .order_by(findings.c.advisory_id, findings.c.seq)
+        )
+        with self._engine.connect() as connection:
+            return [_finding(row) for row in connection.execute(query)]
+
+    def digests_for(self, keys: Iterable[tuple[str, str]]) -> list[str]:
+        """The scanned artifacts with a component looked up by one of these (casefolded
+        ecosystem, name) keys."""
+        wanted = sorted(set(keys))
+        found: set[str] = set()
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                query = (
+                    sa.select(scan_lookups.c.digest)
+                    .where(sa.tuple_(scan_lookups.c.ecosystem, scan_lookups.c.name).in_(chunk))
+                    .distinct()
+                )
+                found.update(row[0] for row in connection.execute(query))
+        return sorted(found)
+
+    def with_purl(self, purl_key: str, limit: int) -> list[tuple[str, ComponentRow]]:
+        """(digest, component) of every visible component with this type/namespace/name."""
+        query = (
+            sa.select(scan_components)
+            .where(scan_components.c.purl_key == purl_key, scan_components.c.visible)
+            .order_by(scan_components.c.digest, scan_components.c.seq)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [(row.digest, _component(row)) for row in connection.execute(query)]
+
+    def with_advisories(
+        self, ids: Sequence[str], limit: int
+    ) -> list[tuple[FindingRecord, ComponentRow]]:
+        query = (
+            sa.select(findings, scan_components)
+            .join(
+                scan_components,
+                sa.and_(
+                    scan_components.c.digest == findings.c.digest,
+                    scan_components.c.seq == findings.c.seq,
+                ),
+            )
+            .where(findings.c.advisory_id.in_(list(ids)))
+            .order_by(findings.c.digest, findings.c.advisory_id, findings.c.seq)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return [(_finding(row), _component(row)) for row in connection.execute(query)]
+
+    def found_since(
+        self, since: float, after: tuple[float, str, str] | None, limit: int
+    ) -> list[FindingRecord]:
+        """Findings first found at ``since`` or later, oldest first, after a position."""
+        query = sa.select(findings).where(findings.c.found_at >= since)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(findings.c.found_at, findings.c.digest, findings.c.advisory_id)
+                > sa.tuple_(*after)
+            )
+        query = query.order_by(
+            findings.c.found_at, findings.c.digest, findings.c.advisory_id, findings.c.seq
+        ).limit(limit)
+        with self._engine.connect() as connection:
+            return [_finding(row) for row in connection.execute(query)]
+
+    def locations(self, digests: Iterable[str]) -> list[tuple[str, Location]]:
+        """(asked digest, location) for every image (with its tags) and generic file that is
+        one of ``digests``, and every image index that lists one of them."""
+        wanted = sorted(set(digests))
+        out: list[tuple[str, Location]] = []
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                direct = sa.select(
+                    manifests.c.digest.label("asked"),
+                    manifests.c.repository,
+                    manifests.c.name,
+                    manifests.c.digest,
+                ).where(manifests.c.digest.in_(chunk))
+                via_index = sa.select(
+                    manifest_refs.c.child.label("asked"),
+                    manifest_refs.c.repository,
+                    manifest_refs.c.name,
+                    manifest_refs.c.digest,
+                ).where(manifest_refs.c.child.in_(chunk))
+                images = list(connection.execute(sa.union(direct, via_index)))
+                tagged = _tags(connection, {(r.repository, r.name, r.digest) for r in images})
+                out.extend(
+                    (
+                        row.asked,
+                        Location(
+                            "image",
+                            row.repository,
+                            row.name,
+                            row.digest,
+                            tuple(sorted(tagged.get((row.repository, row.name, row.digest), []))),
+                        ),
+                    )
+                    for row in images
+                )
+                file_query = sa.select(
+                    generic_files.c.repository, generic_files.c.path, generic_files.c.digest
+                ).where(generic_files.c.digest.in_(chunk))
+                out.extend(
+                    (row.digest, Location("file", row.repository, row.path, row.digest))
+                    for row in connection.execute(file_query)
+                )
+        out.sort(key=lambda pair: (pair[0], pair[1].repository, pair[1].path, pair[1].digest))
+        return out
+
+    # --- the per-layer cache ------------------------------------------------------------
+
+    def layer_index(self, digest: str, cache_key: str) -> bytes | None:
+        query = sa.select(layer_indexes.c.data).where(
+            layer_indexes.c.digest == digest, layer_indexes.c.cache_key == cache_key
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else bytes(row[0])
+
+    def put_layer_index(self, digest: str, cache_key: str, data: bytes, now: float) -> None:
+        with self._engine.begin() as connection:
+            insert_ignore(
+                connection,
+                layer_indexes,
+                [{"digest": digest, "cache_key": cache_key, "data": data, "created_at": now}],
+            )
+
+    def digests(self, after: str | None, limit: int) -> list[str]:
+        """Scanned artifacts in digest order, for a complete re-match."""
+        query = sa.select(scans.c.digest).order_by(scans.c.digest).limit(limit)
+        if after is not None:
+            query = query.where(scans.c.digest > after)
+        with self._engine.connect() as connection:
+            return [row[0] for row in connection.execute(query)]
+
+
+def _tags(
+    connection: sa.Connection, images: set[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], list[str]]:
+    out: dict[tuple[str, str, str], list[str]] = {}
+    ordered = sorted(images)
+    for start in range(0, len(ordered), _CHUNK):
+        query = sa.select(tags.c.repository, tags.c.name, tags.c.digest, tags.c.tag).where(
+            sa.tuple_(tags.c.repository, tags.c.name, tags.c.digest).in_(
+                ordered[start : start + _CHUNK]
+            )
+        )
+        for row in connection.execute(query):
+            out.setdefault((row.repository, row.name, row.digest), []).append(row.tag)
+    return out
+
+
+def _clear(connection: sa.Connection, digest: str) -> None:
+    for table in (findings, scan_lookups, scan_components):
+        connection.execute(table.delete().where(table.c.digest == digest))
+
+
+def _found_at(connection: sa.Connection, digest: str) -> dict[str, float]:
+    query = (
+        sa.select(findings.c.advisory_id, sa.func.min(findings.c.found_at))
+        .where(findings.c.digest == digest)
+        .group_by(findings.c.advisory_id)
+    )
+    return {row[0]: row[1] for row in connection.execute(query)}
+
+
+def _put_findings(
+    connection: sa.Connection,
+    digest: str,
+    found: Sequence[NewFinding],
+    known: dict[str, float],
+    now: float,
+) -> list[str]:
+    rows = [
+        {
+            "digest": digest,
+            "advisory_id": f.advisory_id,
+            "seq": f.seq,
+            "severity": f.severity,
+            "fixed_in": json.dumps(list(f.fixed_in)),
+            "found_at": known.get(f.advisory_id, now),
+        }
+        for f in found
+    ]
+    for start in range(0, len(rows), _CHUNK):
+        connection.execute(findings.insert(), rows[start : start + _CHUNK])
+    return sorted({f.advisory_id for f in found} - set(known))
+
+
+def _component_row(digest: str, c: ComponentRow) -> dict[str, Any]:
+    return {
+        "digest": digest,
+        "seq": c.seq,
+        "name": c.name[:512],
+        "version": c.version[:256],
+        "ecosystem": c.ecosystem[:64],
+        "purl": c.purl,
+        "purl_key": c.purl_key[:600],
+        "cataloger": c.cataloger[:64],
+        "evidence": c.evidence,
+        "licenses": json.dumps(list(c.licenses)),
+        "source_name": None if c.source_name is None else c.source_name[:512],
+        "source_version": None if c.source_version is None else c.source_version[:256],
+        "visible": c.visible,
+    }
+
+
+def _component(row: sa.Row[Any]) -> ComponentRow:
+    return ComponentRow(
+        seq=row.seq,
+        name=row.name,
+        version=row.version,
+        ecosystem=row.ecosystem,
+        purl=row.purl,
+        purl_key=row.purl_key,
+        cataloger=row.cataloger,
+        evidence=row.evidence,
+        licenses=tuple(json.loads(row.licenses)),
+        source_name=row.source_name,
+        source_version=row.source_version,
+        visible=bool(row.visible),
+    )
+
+
+def _finding(row: sa.Row[Any]) -> FindingRecord:
+    return FindingRecord(
+        digest=row.digest,
+        advisory_id=row.advisory_id,
+        seq=row.seq,
+        severity=row.severity,
+        fixed_in=tuple(json.loads(row.fixed_in)),
+        found_at=row.found_at,
+    )
+
+
+def _scan(row: sa.Row[Any]) -> ScanRecord:
+    return ScanRecord(
+        digest=row.digest,
+        kind=row.kind,
+        name=row.name,
+        status=row.status,
+        reasons=tuple(json.loads(row.reasons)),
+        cache_key=row.cache_key,
+        requested_at=row.requested_at,
+        scanned_at=row.scanned_at,
+        matched_at=row.matched_at,
+    )
+
+
+__all__ = [
+    "STATUSES",
+    "ComponentRow",
+    "FindingRecord",
+    "Location",
+    "NewFinding",
+    "ScanQueries",
+    "ScanRecord",
+]

@@ -1,0 +1,258 @@
+"""Insight: what the scans found, read back — an artifact's scan status, its SBOM, the
+advisories that affect it, the artifacts newly affected since a time, and where-used: every
+artifact that holds a package (in a version range) or is affected by an advisory.
+
+Every answer comes from the stored inventories and findings; no blob is read. Listings name
+only artifacts in repositories the caller may read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from anyio import to_thread
+from packageurl import PackageURL
+
+from cargohold.analysis.model import Inventory
+from cargohold.analysis.purls import purl_key
+from cargohold.analysis.sbom.common import SbomSubject
+from cargohold.analysis.sbom.cyclonedx import cyclonedx_json
+from cargohold.analysis.sbom.spdx import spdx_json
+from cargohold.analysis.vulndb.osv import scheme_for
+from cargohold.analysis.vulndb.versions import VersionError, constraints, satisfies
+from cargohold.core.digest import Digest
+from cargohold.core.errors import BadRequest, DigestInvalid, ResourceUnknown
+from cargohold.meta.scans import ComponentRow, FindingRecord, Location, ScanRecord
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.access import AccessControl
+from cargohold.registry.permissions import Action, Principal
+from cargohold.registry.repositories import Repositories
+from cargohold.registry.scans import IMAGE, component_of
+
+SBOM_FORMATS = {
+    "cyclonedx": "application/vnd.cyclonedx+json",
+    "spdx": "application/spdx+json",
+}
+SEVERITIES = ("NONE", "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+MAX_IMPACT = 1000  # components or findings one where-used answer reads
+MAX_QUERY = 600
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 1
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    finding: FindingRecord
+    component: ComponentRow
+    aliases: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    scan: ScanRecord
+    vulnerabilities: tuple[Vulnerability, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """One artifact that holds the package or is affected by the advisory, with where."""
+
+    digest: str
+    component: ComponentRow
+    advisory: str | None
+    locations: tuple[Location, ...]
+    undecided: str | None = None  # why the version could not be placed in the range
+
+
+class Insight:
+    def __init__(
+        self,
+        meta: MetadataStore,
+        repositories: Repositories,
+        access: AccessControl,
+        clock: Callable[[], float],
+    ) -> None:
+        self._meta = meta
+        self._repositories = repositories
+        self._access = access
+        self._clock = clock
+
+    async def scan(self, principal: Principal | None, digest: str) -> ScanRecord:
+        checked = _digest(digest)
+        record = await to_thread.run_sync(self._meta.scans.get, checked)
+        if record is None or not await self._visible(principal, [checked]):
+            raise ResourceUnknown(
+                f"no artifact {checked} has been scanned (push it, or POST /api/v1/scan)"
+            )
+        return record
+
+    async def report(self, principal: Principal | None, digest: str) -> Report:
+        """The scan and the advisories that affect the artifact, worst first."""
+        record = await self.scan(principal, digest)
+        return await to_thread.run_sync(self._report, record)
+
+    def _report(self, record: ScanRecord) -> Report:
+        rows = {row.seq: row for row in self._meta.scans.components(record.digest)}
+        found = self._meta.scans.findings(record.digest)
+        about = self._meta.advisories.severities({f.advisory_id for f in found})
+        items = [
+            Vulnerability(
+                f,
+                rows[f.seq],
+                about.get(f.advisory_id, ("", "", ()))[2],
+                about.get(f.advisory_id, ("", "", ()))[1],
+            )
+            for f in found
+            if f.seq in rows
+        ]
+        items.sort(
+            key=lambda v: (-severity_rank(v.finding.severity), v.finding.advisory_id, v.finding.seq)
+        )
+        return Report(record, tuple(items))
+
+    async def sbom(
+        self, principal: Principal | None, digest: str, fmt: str, *, all_layers: bool = False
+    ) -> tuple[str, str]:
+        """(media type, JSON) of the artifact's SBOM in ``fmt`` (cyclonedx or spdx)."""
+        if fmt not in SBOM_FORMATS:
+            raise BadRequest(f"format must be one of: {', '.join(SBOM_FORMATS)}; got {fmt[:40]!r}")
+        record = await self.scan(principal, digest)
+        if record.status in ("pending", "failed") or record.scanned_at is None:
+            raise ResourceUnknown(
+                f"{record.digest} has no inventory yet: its scan is {record.status}"
+                + (f" ({record.reasons[0]})" if record.reasons else "")
+            )
+        rows = await to_thread.run_sync(self._meta.scans.components, record.digest)
+        inventory = Inventory(
+            tuple(component_of(r) for r in rows if r.visible or all_layers), record.reasons
+        )
+        kind: Literal["image", "file"] = "image" if record.kind == IMAGE else "file"
+        subject = SbomSubject(
+            name=record.name,
+            digest=record.digest,
+            created=datetime.fromtimestamp(record.scanned_at, UTC),
+            kind=kind,
+        )
+        render = cyclonedx_json if fmt == "cyclonedx" else spdx_json
+        return SBOM_FORMATS[fmt], await to_thread.run_sync(render, subject, inventory)
+
+    async def components(self, principal: Principal | None, digest: str) -> list[ComponentRow]:
+        record = await self.scan(principal, digest)
+        return await to_thread.run_sync(self._meta.scans.components, record.digest)
+
+    async def affected_since(
+        self,
+        principal: Principal | None,
+        since: float,
+        after: tuple[float, str, str] | None,
+        limit: int,
+    ) -> list[tuple[FindingRecord, tuple[Location, ...]]]:
+        """Findings first found at ``since`` or later, each with where its artifact is."""
+        found = await to_thread.run_sync(self._meta.scans.found_since, since, after, limit)
+        where = await self._locations(principal, [f.digest for f in found])
+        return [(f, where[f.digest]) for f in found if where.get(f.digest)]
+
+    async def impact_purl(
+        self, principal: Principal | None, purl: str, range_text: str | None
+    ) -> list[Impact]:
+        """Every readable artifact holding the package ``purl`` names, in ``range_text``."""
+        if not purl or len(purl) > MAX_QUERY:
+            raise BadRequest(f"purl: a package URL of 1-{MAX_QUERY} characters is needed")
+        try:
+            parsed = PackageURL.from_string(purl)
+            key = purl_key(purl)
+        except ValueError as exc:
+            raise BadRequest(f"purl: {purl[:80]!r} is not a package URL ({exc})") from exc
+        wanted = _range(range_text) if range_text else None
+        exact = parsed.version
+        rows = await to_thread.run_sync(self._meta.scans.with_purl, key, MAX_IMPACT)
+        where = await self._locations(principal, [digest for digest, _ in rows])
+        out: list[Impact] = []
+        for digest, row in rows:
+            if not where.get(digest):
+                continue
+            undecided = None
+            if exact is not None and row.version != exact:
+                continue
+            if wanted is not None:
+                scheme = scheme_for(row.ecosystem)
+                try:
+                    if scheme is None:
+                        raise VersionError(f"no version ordering is known for {row.ecosystem}")
+                    inside = satisfies(scheme, row.version, wanted)
+                except VersionError as exc:
+                    inside, undecided = True, f"{row.version!r} could not be compared: {exc}"
+                if not inside:
+                    continue
+            out.append(Impact(digest, row, None, where[digest], undecided))
+        return out
+
+    async def impact_advisory(self, principal: Principal | None, advisory: str) -> list[Impact]:
+        """Every readable artifact affected by ``advisory`` (an OSV id or an alias)."""
+        if not advisory or len(advisory) > 128:
+            raise BadRequest("advisory: an OSV id or alias (CVE-…) of 1-128 characters")
+        ids = await to_thread.run_sync(self._meta.advisories.resolve, advisory)
+        if not ids:
+            raise ResourceUnknown(f"advisory {advisory!r} is not in the database")
+        rows = await to_thread.run_sync(self._meta.scans.with_advisories, ids, MAX_IMPACT)
+        where = await self._locations(principal, [f.digest for f, _ in rows])
+        return [
+            Impact(f.digest, row, f.advisory_id, where[f.digest])
+            for f, row in rows
+            if where.get(f.digest)
+        ]
+
+    async def _locations(
+        self, principal: Principal | None, digests: Sequence[str]
+    ) -> dict[str, tuple[Location, ...]]:
+        """digest → where it is, in repositories the caller may read."""
+        if not digests:
+            return {}
+        every = await self._repositories.all()
+        readable = {r.key for r in every if self._access.allows(principal, r, Action.READ)}
+        found = await to_thread.run_sync(self._meta.scans.locations, digests)
+        out: dict[str, list[Location]] = {}
+        for asked, location in found:
+            if location.repository in readable:
+                out.setdefault(asked, []).append(location)
+        return {digest: tuple(locations) for digest, locations in out.items()}
+
+    async def _visible(self, principal: Principal | None, digests: Sequence[str]) -> bool:
+        if principal is not None and principal.is_admin:
+            return True
+        return bool(await self._locations(principal, digests))
+
+
+def _digest(text: str) -> str:
+    try:
+        return str(Digest.parse(text))
+    except DigestInvalid as exc:
+        raise BadRequest(f"digest: {exc.message}") from exc
+
+
+def _range(text: str) -> list[tuple[str, str]]:
+    if len(text) > MAX_QUERY:
+        raise BadRequest(f"range: at most {MAX_QUERY} characters")
+    try:
+        return constraints(text)
+    except ValueError as exc:
+        raise BadRequest(
+            f"range: {exc}; write e.g. <2.17.1 or >=2.0.0,<2.17.1 (or vers:maven/<2.17.1)"
+        ) from exc
+
+
+__all__ = [
+    "SBOM_FORMATS",
+    "SEVERITIES",
+    "Impact",
+    "Insight",
+    "Report",
+    "Vulnerability",
+    "severity_rank",
+]

@@ -1,0 +1,438 @@
+"""Scanning: what is inside an artifact, found once per content digest by a background job,
+and matched against the advisory database.
+
+An image is indexed layer by layer; a layer's index is stored under the cache key (the
+versions of the catalogers and the limits), so a base layer shared by a thousand images is
+unpacked once. A generic file is cataloged as one file (archives inside it are recursed).
+Matching reads only stored inventories: after an advisory import, ``rematch`` recomputes the
+findings of the artifacts whose components the new advisories name, without reading a blob.
+
+An artifact's status: ``pending`` until its first scan ends, then ``done``, ``incomplete``
+(a limit was hit or a version could not be compared: the reasons say which) or ``failed``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+
+from cargohold.analysis.catalogers import CATALOGERS
+from cargohold.analysis.layered import (
+    LayerIndex,
+    cache_key,
+    decode,
+    encode,
+    index_file,
+    index_layer,
+    squash,
+)
+from cargohold.analysis.model import NESTED, Cataloger, Component, Inventory
+from cargohold.analysis.purls import purl_key
+from cargohold.analysis.unpack.layers import Layer
+from cargohold.analysis.unpack.limits import Limits
+from cargohold.analysis.vulndb.match import (
+    AdvisoryIndex,
+    lookup_keys,
+    match_index,
+    normalize_name,
+)
+from cargohold.analysis.vulndb.osv import Advisory, MalformedRecord, parse_record, split_ecosystem
+from cargohold.core.digest import Digest
+from cargohold.core.errors import BlobNotFound
+from cargohold.core.manifest import Descriptor, Manifest, parse_manifest
+from cargohold.meta.scans import ComponentRow, NewFinding, ScanRecord
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.events import Events
+from cargohold.registry.jobs import JobQueue
+from cargohold.storage.base import BlobStore
+
+SCAN_JOB = "insight.scan"
+REMATCH_JOB = "insight.rematch"
+IMAGE = "image"
+FILE = "file"
+KINDS = (IMAGE, FILE)
+MAX_CHILDREN = 64  # platform manifests of one index that are scanned
+REMATCH_BATCH = 200
+log = logging.getLogger("cargohold.scans")
+
+
+def is_image_layer(media_type: str) -> bool:
+    """A filesystem layer (a tar, compressed or not), as opposed to an artifact's file."""
+    return "image.rootfs.diff.tar" in media_type or "image.layer.v1.tar" in media_type
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    status: str
+    components: int
+    advisories: tuple[str, ...]  # newly affecting the artifact
+
+
+class Scans:
+    def __init__(
+        self,
+        store: BlobStore,
+        meta: MetadataStore,
+        jobs: JobQueue,
+        events: Events,
+        clock: Callable[[], float],
+        *,
+        tmp_dir: Path | None = None,
+        limits: Limits | None = None,
+        catalogers: Sequence[Cataloger] = CATALOGERS,
+    ) -> None:
+        self._store = store
+        self._meta = meta
+        self._jobs = jobs
+        self._events = events
+        self._clock = clock
+        self._tmp_dir = tmp_dir
+        self._limits = limits or Limits()
+        self._catalogers = tuple(catalogers)
+        self.cache_key = cache_key(self._catalogers, self._limits)
+        self._listeners: list[Callable[[str], Awaitable[None]]] = []
+
+    def on_findings(self, listener: Callable[[str], Awaitable[None]]) -> None:
+        """Call ``listener(digest)`` after each scan or re-match that stored findings of
+        ``digest`` (policies evaluate it then)."""
+        self._listeners.append(listener)
+
+    async def _findings_changed(self, digest: str) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(digest)
+            except Exception:
+                log.exception("a listener of the findings of %s failed", digest)
+
+    # --- requests -----------------------------------------------------------------------
+
+    async def request(self, digest: str, kind: str, name: str, *, force: bool = False) -> bool:
+        """Have ``digest`` scanned unless it was, under the current cache key; True when a
+        scan job was queued. ``force`` scans it again anyway (layers come from the cache)."""
+        fresh = await to_thread.run_sync(
+            self._meta.scans.request, digest, kind, name, self.cache_key, self._clock()
+        )
+        if not fresh and not force:
+            record = await to_thread.run_sync(self._meta.scans.get, digest)
+            current = record is not None and (
+                record.status == "pending"
+                or (record.status != "failed" and record.cache_key == self.cache_key)
+            )
+            if current:
+                return False
+        await self._jobs.enqueue(
+            SCAN_JOB, {"digest": digest}, key=f"{SCAN_JOB}:{digest}", max_attempts=3
+        )
+        return True
+
+    async def request_quietly(self, digest: str | None, kind: str, name: str) -> None:
+        """``request`` after a push: a push never fails because its scan could not be queued."""
+        if digest is None:
+            return
+        try:
+            await self.request(digest, kind, name)
+        except Exception:
+            log.exception("scan of %s (%s) not queued", digest, name)
+
+    async def rematch_later(self, since: float) -> None:
+        """Queue a re-match of the inventories the advisories imported since ``since`` name."""
+        await self._jobs.enqueue(REMATCH_JOB, {"since": since}, max_attempts=5)
+
+    # --- the scan job -------------------------------------------------------------------
+
+    async def run(self, digest: str) -> ScanOutcome:
+        record = await to_thread.run_sync(self._meta.scans.get, digest)
+        if record is None:
+            raise LookupError(f"no scan was requested for {digest}")
+        try:
+            inventory, hidden = await self._inventory(record)
+        except (BlobNotFound, ValueError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            await to_thread.run_sync(self._meta.scans.fail, digest, reason, self._clock())
+            return ScanOutcome("failed", 0, ())
+        seen = _rows(inventory.components, visible=True)
+        rows = seen + _rows(hidden, visible=False, start=len(seen))
+        found, undecided = await to_thread.run_sync(self._match, {digest: rows})
+        reasons = [*inventory.incomplete, *undecided.get(digest, [])]
+        status = "incomplete" if reasons else "done"
+        lookups = {key for row in rows if row.visible for key in lookup_keys(component_of(row))}
+        new = await to_thread.run_sync(
+            self._meta.scans.save,
+            digest,
+            status,
+            reasons,
+            self.cache_key,
+            rows,
+            lookups,
+            found.get(digest, []),
+            self._clock(),
+        )
+        await self.announce("scan", digest, {"status": status, "reasons": reasons[:20]})
+        if new:
+            await self.announce("vulnerable", digest, {"advisories": new, "cause": "scan"})
+        await self._findings_changed(digest)
+        return ScanOutcome(status, len(inventory.components), tuple(new))
+
+    async def announce(self, kind: str, digest: str, data: dict[str, object]) -> None:
+        """Emit event ``kind`` about ``digest`` once for each image or file that is it."""
+        locations = await to_thread.run_sync(self._meta.scans.locations, [digest])
+        for _, where in locations:
+            payload: dict[str, object] = {
+                "digest": digest,
+                "kind": where.kind,
+                "repository": where.repository,
+                "name": f"{where.repository}/{where.path}",
+                **({"tags": list(where.tags)} if where.kind == IMAGE else {}),
+                **data,
+            }
+            await self._events.emit(kind, where.repository, where.path, payload)
+
+    async def _inventory(self, record: ScanRecord) -> tuple[Inventory, tuple[Component, ...]]:
+        if record.kind == IMAGE:
+            body = await self._read(record.digest)
+            manifest = parse_manifest(body, None)
+            if manifest.is_index:
+                return await self._index(record.digest, manifest)
+            return await self._image(manifest)
+        return await self._file(record.digest, record.name)
+
+    async def _index(
+        self, digest: str, manifest: Manifest
+    ) -> tuple[Inventory, tuple[Component, ...]]:
+        visible: list[Component] = []
+        hidden: list[Component] = []
+        reasons: list[str] = []
+        children = [
+            d
+            for d in manifest.manifests
+            if d.media_type and not d.media_type.endswith("index.v1+json")
+        ]
+        if len(children) > MAX_CHILDREN:
+            reasons.append(
+                f"{digest} lists {len(children)} manifests: only the first {MAX_CHILDREN} searched"
+            )
+        for child in children[:MAX_CHILDREN]:
+            try:
+                body = await self._read(str(child.digest))
+                inventory, gone = await self._image(parse_manifest(body, None))
+            except (BlobNotFound, ValueError) as exc:
+                reasons.append(f"{child.digest}: not searched ({exc})")
+                continue
+            prefix = f"{child.digest}{NESTED}"
+            visible.extend(replace(c, evidence=prefix + c.evidence) for c in inventory.components)
+            hidden.extend(replace(c, evidence=prefix + c.evidence) for c in gone)
+            reasons.extend(inventory.incomplete)
+        return Inventory(tuple(visible), tuple(dict.fromkeys(reasons))), tuple(hidden)
+
+    async def _image(self, manifest: Manifest) -> tuple[Inventory, tuple[Component, ...]]:
+        indexes: list[LayerIndex] = []
+        files: list[Component] = []
+        reasons: list[str] = []
+        for layer in manifest.layers:
+            if is_image_layer(layer.media_type):
+                indexes.append(await self._layer(layer))
+            else:
+                name = layer.annotations.get("org.opencontainers.image.title") or str(layer.digest)
+                inventory = await self._cataloged(str(layer.digest), name)
+                files.extend(inventory.components)
+                reasons.extend(inventory.incomplete)
+        squashed = squash(indexes)
+        inventory = Inventory(
+            squashed.visible.components + tuple(files),
+            tuple(dict.fromkeys([*squashed.visible.incomplete, *reasons])),
+        )
+        return inventory, squashed.hidden
+
+    async def _layer(self, layer: Descriptor) -> LayerIndex:
+        digest = str(layer.digest)
+        cached = await to_thread.run_sync(self._meta.scans.layer_index, digest, self.cache_key)
+        if cached is not None:
+            return decode(cached)
+        async with self._local(digest) as path:
+            with self._scratch() as tmp:
+                index = await to_thread.run_sync(
+                    index_layer,
+                    Layer(digest, layer.size, lambda: path.open("rb")),
+                    self._catalogers,
+                    self._limits,
+                    tmp,
+                )
+        await to_thread.run_sync(
+            self._meta.scans.put_layer_index, digest, self.cache_key, encode(index), self._clock()
+        )
+        return index
+
+    async def _file(self, digest: str, name: str) -> tuple[Inventory, tuple[Component, ...]]:
+        return await self._cataloged(digest, name), ()
+
+    async def _cataloged(self, digest: str, name: str) -> Inventory:
+        async with self._local(digest) as path:
+            with self._scratch() as tmp:
+                return await to_thread.run_sync(
+                    index_file,
+                    path,
+                    name.rsplit("/", 1)[-1] or digest,
+                    digest,
+                    self._catalogers,
+                    self._limits,
+                    tmp,
+                )
+
+    # --- matching -----------------------------------------------------------------------
+
+    async def rematch(self, since: float) -> dict[str, list[str]]:
+        """Findings recomputed for every artifact a component of which an advisory imported
+        at ``since`` or later names; digest → advisories that newly affect it."""
+        packages = await to_thread.run_sync(self._meta.advisories.packages_since, since)
+        keys = {(split_ecosystem(e)[0].casefold(), n) for e, n in packages}
+        digests = await to_thread.run_sync(self._meta.scans.digests_for, keys)
+        newly: dict[str, list[str]] = {}
+        for start in range(0, len(digests), REMATCH_BATCH):
+            batch = digests[start : start + REMATCH_BATCH]
+            newly.update(await to_thread.run_sync(self._rematch_batch, batch))
+        affected = {digest: ids for digest, ids in newly.items() if ids}
+        for digest, ids in affected.items():
+            await self.announce("vulnerable", digest, {"advisories": ids, "cause": "advisories"})
+            await self._findings_changed(digest)
+        return affected
+
+    def _rematch_batch(self, digests: Sequence[str]) -> dict[str, list[str]]:
+        inventories = {d: self._meta.scans.components(d) for d in digests}
+        found, _ = self._match(inventories)
+        now = self._clock()
+        return {
+            digest: self._meta.scans.replace_findings(digest, found.get(digest, []), now)
+            for digest in digests
+        }
+
+    def _match(
+        self, inventories: dict[str, list[ComponentRow]]
+    ) -> tuple[dict[str, list[NewFinding]], dict[str, list[str]]]:
+        """Findings and undecided comparisons of each inventory's visible components."""
+        components = {
+            digest: {component_of(r): r.seq for r in rows if r.visible}
+            for digest, rows in inventories.items()
+        }
+        packages = {
+            (split_ecosystem(c.ecosystem)[0], normalize_name(c.ecosystem, name))
+            for by_component in components.values()
+            for c in by_component
+            for name in {c.name, c.source_name or c.name}
+        }
+        advisories = _parsed(self._meta.advisories.for_packages(packages))
+        index = AdvisoryIndex(advisories)
+        found: dict[str, list[NewFinding]] = {}
+        undecided: dict[str, list[str]] = {}
+        for digest, by_component in components.items():
+            matches = match_index(by_component, index)
+            found[digest] = [
+                NewFinding(f.advisory, by_component[f.component], f.severity, f.fixed_in)
+                for f in matches.findings
+            ]
+            undecided[digest] = [
+                f"{u.advisory}: {u.component.name} {u.component.version} could not be "
+                f"compared ({u.reason})"
+                for u in matches.undecided
+            ]
+        return found, undecided
+
+    # --- blobs --------------------------------------------------------------------------
+
+    async def _read(self, digest: str) -> bytes:
+        return b"".join([chunk async for chunk in self._store.read(Digest.parse(digest))])
+
+    @contextlib.asynccontextmanager
+    async def _local(self, digest: str) -> AsyncIterator[Path]:
+        """A file holding the blob: the store's own, or a temporary copy."""
+        parsed = Digest.parse(digest)
+        local = self._store.local_path(parsed)
+        if local is not None:
+            yield Path(local)
+            return
+        fd, name = tempfile.mkstemp(prefix="blob-", dir=self._tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in self._store.read(parsed):
+                    await to_thread.run_sync(out.write, chunk)
+            yield Path(name)
+        finally:
+            await to_thread.run_sync(os.unlink, name)
+
+    @contextlib.contextmanager
+    def _scratch(self) -> Iterator[Path]:
+        if self._tmp_dir is not None:
+            self._tmp_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="scan-", dir=self._tmp_dir) as tmp:
+            yield Path(tmp)
+
+
+def _rows(components: Sequence[Component], *, visible: bool, start: int = 0) -> list[ComponentRow]:
+    rows: list[ComponentRow] = []
+    for offset, c in enumerate(components):
+        try:
+            key = purl_key(c.purl)
+        except ValueError:
+            key = c.purl
+        rows.append(
+            ComponentRow(
+                seq=start + offset,
+                name=c.name,
+                version=c.version,
+                ecosystem=c.ecosystem,
+                purl=c.purl,
+                purl_key=key,
+                cataloger=c.cataloger,
+                evidence=c.evidence,
+                licenses=c.licenses,
+                source_name=c.source_name,
+                source_version=c.source_version,
+                visible=visible,
+            )
+        )
+    return rows
+
+
+def component_of(row: ComponentRow) -> Component:
+    return Component(
+        name=row.name,
+        version=row.version,
+        ecosystem=row.ecosystem,
+        purl=row.purl,
+        cataloger=row.cataloger,
+        evidence=row.evidence,
+        licenses=row.licenses,
+        source_name=row.source_name,
+        source_version=row.source_version,
+    )
+
+
+def _parsed(records: Sequence[Any]) -> list[Advisory]:
+    out: list[Advisory] = []
+    for record in records:
+        try:
+            out.append(parse_record(json.loads(record.record)))
+        except (MalformedRecord, ValueError):
+            log.warning("stored advisory %s could not be read again: skipped", record.id)
+    return out
+
+
+__all__ = [
+    "FILE",
+    "IMAGE",
+    "KINDS",
+    "REMATCH_JOB",
+    "SCAN_JOB",
+    "ScanOutcome",
+    "Scans",
+    "component_of",
+    "is_image_layer",
+]
