@@ -1,14 +1,17 @@
 """Real packages for the cataloger tests, fetched once with the ecosystems' own clients
-(apt-get download, pip download) or from their registry (npm) into one folder per ecosystem
-under a cache dir (``$CARGOHOLD_FIXTURES`` or ``~/.cache/cargohold-fixtures``). A fetch that
-fails raises: a missing fixture fails the test, it never skips it."""
+(apt-get download, pip download) or from their registry (npm), or built with the
+ecosystem's own tools (rpmbuild, rpm), into one folder per ecosystem under a cache dir
+(``$CARGOHOLD_FIXTURES`` or ``~/.cache/cargohold-fixtures``). A fetch or build that fails
+raises: a missing fixture fails the test, it never skips it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -111,4 +114,136 @@ def npm(spec: str) -> Path:
         partial = target.with_suffix(".partial")
         partial.write_bytes(response.content)
         partial.rename(target)
+    return target
+
+
+# Two source packages for rpmbuild: one with an epoch, a vendor, an SPDX expression and a
+# subpackage named apart from its source; one with none of these.
+RPM_SPECS = {
+    "hello": """\
+Name:           hello
+Version:        1.2.3
+Release:        4.el9
+Epoch:          2
+Summary:        A tiny package for cargohold's cataloger tests
+License:        MIT AND (BSD-3-Clause OR GPL-2.0-only)
+Vendor:         Rocky Enterprise Software Foundation
+BuildArch:      noarch
+
+%description
+A tiny package for cargohold's cataloger tests.
+
+%package libs
+Summary:        The libraries of hello
+License:        MIT
+
+%description libs
+The libraries of hello.
+
+%install
+mkdir -p %{buildroot}/usr/share/hello %{buildroot}/usr/lib/hello
+echo hello > %{buildroot}/usr/share/hello/README
+echo lib > %{buildroot}/usr/lib/hello/lib.txt
+
+%files
+/usr/share/hello/README
+
+%files libs
+/usr/lib/hello/lib.txt
+""",
+    "tool": """\
+Name:           tool
+Version:        0.9
+Release:        1
+Summary:        A package without epoch or vendor
+License:        ISC
+BuildArch:      noarch
+
+%description
+A package without epoch or vendor.
+
+%install
+mkdir -p %{buildroot}/usr/share/tool
+echo tool > %{buildroot}/usr/share/tool/README
+
+%files
+/usr/share/tool/README
+""",
+}
+
+
+def _rpm_folder() -> Path:
+    """The folder of the rpms built from RPM_SPECS (named by their hash: a changed spec
+    builds anew)."""
+    digest = hashlib.sha256(repr(sorted(RPM_SPECS.items())).encode()).hexdigest()[:12]
+    target = _folder("rpm") / digest
+    if not target.is_dir():
+        partial = target.with_suffix(".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        (partial / "tmp").mkdir(parents=True)
+        for name, spec in RPM_SPECS.items():
+            (partial / f"{name}.spec").write_text(spec)
+            _run(
+                [
+                    "rpmbuild",
+                    "-ba",
+                    "--define",
+                    f"_topdir {partial}",
+                    "--define",
+                    f"_tmppath {partial / 'tmp'}",
+                    f"{name}.spec",
+                ],
+                partial,
+            )
+        partial.rename(target)
+    return target
+
+
+def rpm(file_name: str) -> Path:
+    """A binary or source rpm built from RPM_SPECS: ``hello-1.2.3-4.el9.noarch.rpm``."""
+    found = [p for p in _rpm_folder().glob("*RPMS/**/*.rpm") if p.name == file_name]
+    if not found:
+        raise RuntimeError(f"rpmbuild made no {file_name}")
+    return found[0]
+
+
+RPMDB_PACKAGES = ("hello-1.2.3-4.el9.noarch.rpm", "hello-libs-1.2.3-4.el9.noarch.rpm")
+
+
+def _armored_signing_key(work: Path) -> Path:
+    """A real OpenPGP public key (Debian's archive key) armored for ``rpm --import``."""
+    keyrings = sorted(Path("/usr/share/keyrings").glob("debian-archive-*-stable.gpg"))
+    if not keyrings:
+        raise RuntimeError("fixture build failed: no Debian archive keyring to import")
+    key = work / "key.asc"
+    home = work / "gnupg"
+    home.mkdir(mode=0o700)
+    keyring = ["--no-default-keyring", "--keyring", str(keyrings[-1])]
+    done = subprocess.run(
+        ["gpg", "--homedir", str(home), *keyring, "--export", "--armor"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout:
+        raise RuntimeError(f"fixture build failed: gpg --export\n{done.stderr.decode()}")
+    key.write_bytes(done.stdout)
+    return key
+
+
+def rpmdb() -> Path:
+    """An rpmdb.sqlite made by rpm itself: RPMDB_PACKAGES installed (database only) and a
+    signing key imported, which rpm records as a ``gpg-pubkey`` pseudo package."""
+    target = _rpm_folder() / "rpmdb.sqlite"
+    if not target.is_file():
+        with tempfile.TemporaryDirectory(dir=_rpm_folder()) as name:
+            work = Path(name)
+            database = work / "db"
+            database.mkdir()
+            rpm_db = ["rpm", "--dbpath", str(database), "--define", "_db_backend sqlite"]
+            _run([*rpm_db, "--initdb"], work)
+            packages = [str(rpm(file_name)) for file_name in RPMDB_PACKAGES]
+            _run([*rpm_db, "-i", "--justdb", "--nodeps", "--noscripts", *packages], work)
+            _run([*rpm_db, "--import", str(_armored_signing_key(work))], work)
+            shutil.copyfile(database / "rpmdb.sqlite", work / "rpmdb.sqlite")
+            (work / "rpmdb.sqlite").rename(target)
     return target

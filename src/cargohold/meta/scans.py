@@ -260,13 +260,15 @@ class ScanQueries:
             return [(_finding(row), _component(row)) for row in connection.execute(query)]
 
     def found_since(
-        self, since: float, after: tuple[float, str, str] | None, limit: int
+        self, since: float, after: tuple[float, str, str, int] | None, limit: int
     ) -> list[FindingRecord]:
         """Findings first found at ``since`` or later, oldest first, after a position."""
         query = sa.select(findings).where(findings.c.found_at >= since)
         if after is not None:
             query = query.where(
-                sa.tuple_(findings.c.found_at, findings.c.digest, findings.c.advisory_id)
+                sa.tuple_(
+                    findings.c.found_at, findings.c.digest, findings.c.advisory_id, findings.c.seq
+                )
                 > sa.tuple_(*after)
             )
         query = query.order_by(

@@ -8,7 +8,7 @@ only artifacts in repositories the caller may read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -25,12 +25,15 @@ from cargohold.analysis.vulndb.osv import scheme_for
 from cargohold.analysis.vulndb.versions import VersionError, constraints, satisfies
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BadRequest, DigestInvalid, ResourceUnknown
+from cargohold.core.names import ImageName, Reference
 from cargohold.meta.scans import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
+from cargohold.registry.generic import GenericFiles
+from cargohold.registry.manifests import Manifests
 from cargohold.registry.permissions import Action, Principal
 from cargohold.registry.repositories import Repositories
-from cargohold.registry.scans import IMAGE, component_of
+from cargohold.registry.scans import FILE, IMAGE, component_of
 
 SBOM_FORMATS = {
     "cyclonedx": "application/vnd.cyclonedx+json",
@@ -43,6 +46,26 @@ MAX_QUERY = 600
 
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else 1
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    digest: str
+    kind: str  # image or file
+    name: str
+
+
+def split_reference(text: str) -> tuple[str, str]:
+    """``repo/app:1.4`` → (``repo/app``, ``1.4``); ``repo/app@sha256:…`` → (…, digest);
+    ``repo/app`` → (``repo/app``, ``latest``), as docker reads it."""
+    if "@" in text:
+        name, _, digest = text.partition("@")
+        return name, digest
+    slash = text.rfind("/")
+    colon = text.rfind(":")
+    if colon > slash:
+        return text[:colon], text[colon + 1 :]
+    return text, "latest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +99,35 @@ class Insight:
         meta: MetadataStore,
         repositories: Repositories,
         access: AccessControl,
-        clock: Callable[[], float],
+        manifests: Manifests,
+        generic: GenericFiles,
     ) -> None:
         self._meta = meta
         self._repositories = repositories
         self._access = access
-        self._clock = clock
+        self._manifests = manifests
+        self._generic = generic
+
+    async def locate(
+        self, principal: Principal | None, *, image: str | None = None, file: str | None = None
+    ) -> Target:
+        """The artifact an image reference (``dev/team/app:1.4``, ``…@sha256:…``) or a file
+        (``generic-local/libs/x.jar``) names, if the caller may read it."""
+        if (image is None) == (file is None):
+            raise BadRequest("name either an image (REPO/NAME:TAG or @DIGEST) or a file (KEY/PATH)")
+        if image is not None:
+            text, reference = split_reference(image)
+            name = ImageName.parse(text)
+            repository = await self._repositories.get(name.repository)
+            self._access.check(principal, repository, Action.READ, name.image)
+            record = await self._manifests.resolve(name, Reference.parse(reference))
+            return Target(record.digest, IMAGE, str(name))
+        assert file is not None
+        key, _, path = file.partition("/")
+        if not key or not path:
+            raise BadRequest(f"file {file[:200]!r}: write REPOSITORY-KEY/PATH")
+        found = await self._generic.find(principal, key, path)
+        return Target(found.digest, FILE, f"{found.repository}/{found.path}")
 
     async def scan(self, principal: Principal | None, digest: str) -> ScanRecord:
         checked = _digest(digest)
@@ -150,7 +196,7 @@ class Insight:
         self,
         principal: Principal | None,
         since: float,
-        after: tuple[float, str, str] | None,
+        after: tuple[float, str, str, int] | None,
         limit: int,
     ) -> list[tuple[FindingRecord, tuple[Location, ...]]]:
         """Findings first found at ``since`` or later, each with where its artifact is."""
@@ -253,6 +299,8 @@ __all__ = [
     "Impact",
     "Insight",
     "Report",
+    "Target",
     "Vulnerability",
     "severity_rank",
+    "split_reference",
 ]

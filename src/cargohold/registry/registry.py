@@ -81,10 +81,11 @@ class Registry:
         events = Events(meta, jobs, webhooks, clock)
         scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
         generic = GenericFiles(store, meta, repositories, access, clock, events, scans)
+        manifests = Manifests(store, meta, blobs, repositories)
         return cls(
             repositories=repositories,
             blobs=blobs,
-            manifests=Manifests(store, meta, blobs, repositories),
+            manifests=manifests,
             access=access,
             identity=Identity(meta, clock),
             tokens=tokens,
@@ -102,7 +103,7 @@ class Registry:
             webhooks=webhooks,
             vulndb=VulnDatabase(meta, clock, scans),
             scans=scans,
-            insight=Insight(meta, repositories, access, clock),
+            insight=Insight(meta, repositories, access, manifests, generic),
         )
 
 

@@ -110,7 +110,7 @@ def compare(scheme: str, a: str, b: str) -> int:
     return -1 if left < right else (1 if left > right else 0)
 
 
-_CONSTRAINT = re.compile(r"^(>=|<=|!=|>|<|=)?\s*(\S+)$")
+_CONSTRAINT = re.compile(r"^(>=|<=|!=|>|<|=)?\s*([0-9A-Za-z][0-9A-Za-z.+:~_-]*)$")
 _TESTS = {
     ">=": lambda c: c >= 0,
     "<=": lambda c: c <= 0,

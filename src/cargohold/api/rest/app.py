@@ -17,6 +17,7 @@ from cargohold.api.rest.audit import AuditEndpoints
 from cargohold.api.rest.builds import BuildEndpoints
 from cargohold.api.rest.generic import GenericEndpoints
 from cargohold.api.rest.groups import GroupEndpoints, PermissionEndpoints
+from cargohold.api.rest.insight import InsightEndpoints
 from cargohold.api.rest.jobs import JobEndpoints
 from cargohold.api.rest.openapi import document
 from cargohold.api.rest.problems import problem, unexpected_problem
@@ -64,6 +65,7 @@ class RestApp:
         properties = PropertyEndpoints(registry)
         generic = GenericEndpoints(registry)
         vulndb = VulnDbEndpoints(registry)
+        insight = InsightEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -140,6 +142,17 @@ class RestApp:
                 self._route("/vulndb", GET=Op(vulndb.stats)),
                 self._route("/vulndb/import", POST=Op(vulndb.import_, "vulndb.import")),
                 self._route("/vulndb/advisories/{id}", GET=Op(vulndb.get)),
+                self._route(
+                    "/scan",
+                    GET=Op(insight.find_scan),
+                    POST=Op(insight.request_scan, "scan.request"),
+                ),
+                self._route("/artifacts/{digest}/scan", GET=Op(insight.scan)),
+                self._route("/artifacts/{digest}/sbom", GET=Op(insight.sbom)),
+                self._route("/artifacts/{digest}/components", GET=Op(insight.components)),
+                self._route("/artifacts/{digest}/vulnerabilities", GET=Op(insight.vulnerabilities)),
+                self._route("/affected", GET=Op(insight.affected)),
+                self._route("/impact", GET=Op(insight.impact)),
                 self._route(
                     "/properties",
                     GET=Op(properties.get),

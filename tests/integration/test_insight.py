@@ -1,0 +1,339 @@
+"""Insight end to end over the REST API: a push queues a scan; the scan finds real packages
+through nested archives and whiteouts; the SBOM, components and vulnerabilities read back;
+an advisory import re-matches stored inventories (no blob read) and reports the artifacts
+that became affected; where-used answers by purl and range, or by advisory alias."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from cargohold.analysis import layered
+from cargohold.jobs.runner import Handlers, JobRunner
+from cargohold.jobs.scans import RematchJob
+from cargohold.registry.registry import Registry
+from cargohold.registry.scans import REMATCH_JOB, SCAN_JOB
+from tests.images import make_image, sha256
+from tests.integration.accounts import basic, create_user
+from tests.integration.conftest import AUTH
+from tests.integration.generic import create_generic, deploy
+from tests.integration.oci import push_image
+from tests.unit import cataloger_fixtures as fx
+
+pytestmark = pytest.mark.anyio
+
+LOG4J = "org.apache.logging.log4j:log4j-core"
+# A made-up advisory for the version Debian 12 ships (2.19.0), with a CVE alias.
+LOG4J_LATER: dict[str, Any] = {
+    "id": "GHSA-test-0000-0000",
+    "modified": "2024-01-01T00:00:00Z",
+    "aliases": ["CVE-2099-0001"],
+    "summary": "A test advisory on log4j-core",
+    "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}],
+    "affected": [
+        {
+            "package": {"ecosystem": "Maven", "name": LOG4J},
+            "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "2.17.0"}, {"fixed": "2.20.0"}]}
+            ],
+        }
+    ],
+}
+# A version trap: as strings "2.19.0" > "2.100.0", as versions it is not.
+LOG4J_STRING_TRAP: dict[str, Any] = {
+    "id": "GHSA-test-0000-0001",
+    "modified": "2024-01-01T00:00:00Z",
+    "affected": [
+        {
+            "package": {"ecosystem": "Maven", "name": LOG4J},
+            "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "2.100.0"}, {"fixed": "2.101.0"}]}
+            ],
+        }
+    ],
+}
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def app_image() -> Any:
+    """Debian's zlib1g in the dpkg database, log4j-core two archives deep in a war, and a
+    second log4j jar that the top layer deletes with a whiteout."""
+    log4j = (fx.deb_contents("liblog4j2-java") / "usr/share/java/log4j-core.jar").resolve()
+    jar = log4j.read_bytes()
+    library = _zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n", "lib/log4j-core.jar": jar})
+    war = _zip({"WEB-INF/lib/app-lib.jar": library, "index.html": b"<html></html>"})
+    status = (fx.deb_control("zlib1g") + "Status: install ok installed\n").encode()
+    base = {"var/lib/dpkg/status": status, "opt/app/web.war": war, "opt/old/log4j-core.jar": jar}
+    return make_image([base, {"opt/old/.wh.log4j-core.jar": b""}], label="insight")
+
+
+async def get(client: httpx.AsyncClient, path: str, **params: str) -> Any:
+    response = await client.get(f"/api/v1{path}", params=params, headers=AUTH)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def import_advisories(client: httpx.AsyncClient, *records: dict[str, Any]) -> None:
+    response = await client.post(
+        "/api/v1/vulndb/import", content=json.dumps(list(records)).encode(), headers=AUTH
+    )
+    assert response.status_code == 200, response.text
+
+
+async def run_rematch_jobs(client: httpx.AsyncClient, registry: Registry) -> list[dict[str, Any]]:
+    """Run the queued re-match jobs with a worker's job runner; their results."""
+    queued = await registry.jobs.list("queued", REMATCH_JOB, None, 10)
+
+    @asynccontextmanager
+    async def handlers() -> AsyncIterator[Handlers]:
+        yield {REMATCH_JOB: RematchJob(registry.scans)}
+
+    async with JobRunner(registry.jobs, handlers, poll_interval=0.05) as worker:
+        await worker.drain()
+    done = [await registry.jobs.get(job.id) for job in queued]
+    assert all(job.state == "done" for job in done), done
+    return [job.result or {} for job in done]
+
+
+async def test_push_scan_sbom_vulnerabilities_and_rematch(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    image = app_image()
+    digest = await push_image(client, "dev/team/app", "1.0", image)
+
+    # The push queued a scan job; until it runs, the artifact is pending.
+    jobs = await get(client, "/jobs", kind=SCAN_JOB)
+    assert [j["payload"]["digest"] for j in jobs["items"]] == [digest]
+    assert (await get(client, f"/artifacts/{digest}/scan"))["status"] == "pending"
+    sbom = await client.get(f"/api/v1/artifacts/{digest}/sbom", headers=AUTH)
+    assert sbom.status_code == 404
+    assert "pending" in sbom.json()["detail"]
+
+    outcome = await registry.scans.run(digest)
+    assert outcome.status == "done"
+
+    scan = await get(client, "/scan", image="dev/team/app:1.0")
+    assert (scan["digest"], scan["status"], scan["reasons"]) == (digest, "done", [])
+    layer = sha256(image.layers[0])
+    components = await get(client, f"/artifacts/{digest}/components")
+    assert sorted((c["name"], c["version"], c["evidence"]) for c in components["items"]) == [
+        (LOG4J, "2.19.0", f"{layer}!/opt/app/web.war!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar"),
+        ("zlib1g", "1:1.2.13.dfsg-1", f"{layer}!/var/lib/dpkg/status"),
+    ]
+    # The all-layers view also shows the jar a later layer deleted.
+    every = await get(client, f"/artifacts/{digest}/components", layers="all")
+    hidden = [c["evidence"] for c in every["items"] if not c["visible"]]
+    assert hidden == [f"{layer}!/opt/old/log4j-core.jar"]
+
+    cyclonedx = await client.get(f"/api/v1/artifacts/{digest}/sbom", headers=AUTH)
+    assert cyclonedx.headers["content-type"].startswith("application/vnd.cyclonedx+json")
+    doc = cyclonedx.json()
+    assert doc["bomFormat"] == "CycloneDX" and doc["specVersion"] == "1.6"
+    assert sorted(c["purl"] for c in doc["components"]) == [
+        "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&upstream=zlib",
+        "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0",
+    ]
+    spdx = await get(client, f"/artifacts/{digest}/sbom", format="spdx")
+    assert spdx["spdxVersion"] == "SPDX-2.3"
+    assert {p["name"] for p in spdx["packages"]} >= {"zlib1g", LOG4J}
+
+    # No advisories yet: a clean result.
+    report = await get(client, f"/artifacts/{digest}/vulnerabilities")
+    assert (report["status"], report["findings"]) == ("done", [])
+
+    # A webhook on "vulnerable" events, to see the import report the newly affected image.
+    hook = await client.post(
+        "/api/v1/webhooks",
+        json={
+            "name": "sec",
+            "url": "http://127.0.0.1:9/",
+            "secret": "a-webhook-secret-of-some-length",
+            "events": ["vulnerable"],
+        },
+        headers=AUTH,
+    )
+    assert hook.status_code == 201, hook.text
+
+    await import_advisories(client, LOG4J_LATER, LOG4J_STRING_TRAP)
+    results = await run_rematch_jobs(client, registry)
+    assert results == [{"newlyAffected": 1, "digests": [digest]}]
+
+    report = await get(client, f"/artifacts/{digest}/vulnerabilities")
+    assert report["status"] == "done"
+    assert [
+        (f["advisory"], f["aliases"], f["severity"], f["fixed_in"], f["component"], f["evidence"])
+        for f in report["findings"]
+    ] == [
+        (
+            "GHSA-test-0000-0000",
+            ["CVE-2099-0001"],
+            "CRITICAL",
+            ["2.20.0"],
+            {
+                "name": LOG4J,
+                "version": "2.19.0",
+                "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0",
+                "ecosystem": "Maven",
+            },
+            f"{layer}!/opt/app/web.war!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar",
+        )
+    ]
+
+    affected = await get(client, "/affected", since="2000-01-01T00:00:00Z")
+    assert [
+        (
+            i["digest"],
+            i["advisory"],
+            [(w["repository"], w["path"], w["tags"]) for w in i["locations"]],
+        )
+        for i in affected["items"]
+    ] == [(digest, "GHSA-test-0000-0000", [("dev", "team/app", ["1.0"])])]
+
+    sent = await client.get(f"/api/v1/webhooks/{hook.json()['id']}/deliveries", headers=AUTH)
+    assert [(d["type"], d["repository"], d["subject"]) for d in sent.json()["items"]] == [
+        ("dev.cargohold.vulnerable", "dev", "team/app")
+    ]
+
+    # Importing the same advisories again changes nothing and re-matches nothing.
+    await import_advisories(client, LOG4J_LATER)
+    assert await run_rematch_jobs(client, registry) == []
+
+
+async def test_where_used_by_purl_range_and_by_advisory_alias(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    digest = await push_image(client, "dev/team/app", "1.0", app_image())
+    await registry.scans.run(digest)
+    await import_advisories(client, LOG4J_LATER)
+    await run_rematch_jobs(client, registry)
+    purl = "pkg:maven/org.apache.logging.log4j/log4j-core"
+
+    async def impact(**params: str) -> list[tuple[str, str]]:
+        found = await get(client, "/impact", **params)
+        return [(i["digest"], i["component"]["version"]) for i in found["items"]]
+
+    assert await impact(purl=purl) == [(digest, "2.19.0")]
+    assert await impact(purl=purl, range="<2.17.1") == []
+    # 2.19.0 < 2.100: compared as versions, not strings.
+    assert await impact(purl=purl, range=">=2.17.1,<2.100") == [(digest, "2.19.0")]
+    assert await impact(purl=purl + "@2.19.0") == [(digest, "2.19.0")]
+    assert await impact(advisory="CVE-2099-0001") == [(digest, "2.19.0")]
+    assert await impact(advisory="GHSA-test-0000-0000") == [(digest, "2.19.0")]
+    found = await get(client, "/impact", advisory="CVE-2099-0001")
+    assert found["items"][0]["locations"] == [
+        {
+            "type": "image",
+            "repository": "dev",
+            "path": "team/app",
+            "digest": digest,
+            "tags": ["1.0"],
+        }
+    ]
+
+    bad = await client.get("/api/v1/impact", params={"purl": "log4j"}, headers=AUTH)
+    assert bad.status_code == 400 and "not a package URL" in bad.json()["detail"]
+    bad = await client.get("/api/v1/impact", params={"purl": purl, "range": "~~2"}, headers=AUTH)
+    assert bad.status_code == 400 and "range" in bad.json()["detail"]
+    unknown = await client.get("/api/v1/impact", params={"advisory": "CVE-1-1"}, headers=AUTH)
+    assert unknown.status_code == 404
+
+
+async def test_where_used_lists_only_what_the_caller_may_read(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    digest = await push_image(client, "staging/team/app", "1.0", app_image())
+    await registry.scans.run(digest)
+    await create_user(client, "reader", "reader-password-1")
+    purl = "pkg:maven/org.apache.logging.log4j/log4j-core"
+    response = await client.get(
+        "/api/v1/impact", params={"purl": purl}, headers=basic("reader", "reader-password-1")
+    )
+    assert response.status_code == 200 and response.json()["items"] == []
+    report = await client.get(
+        f"/api/v1/artifacts/{digest}/vulnerabilities", headers=basic("reader", "reader-password-1")
+    )
+    assert report.status_code == 404
+
+
+async def test_a_layer_shared_by_two_images_is_indexed_once(
+    client: httpx.AsyncClient, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = app_image()
+    second = make_image([{"etc/motd": b"hello"}], label="other")
+    second.layers.insert(0, first.layers[0])
+    second.diff_ids.insert(0, first.diff_ids[0])
+    second.__post_init__()
+    one = await push_image(client, "dev/team/one", "1", first)
+    two = await push_image(client, "dev/team/two", "1", second)
+    await registry.scans.run(one)
+
+    indexed: list[str] = []
+    original = layered.index_layer
+
+    def counting(layer: Any, *args: Any) -> Any:
+        indexed.append(layer.digest)
+        return original(layer, *args)
+
+    monkeypatch.setattr("cargohold.registry.scans.index_layer", counting)
+    await registry.scans.run(two)
+    assert indexed == [sha256(second.layers[1])]  # the shared base layer came from the cache
+    components = await get(client, f"/artifacts/{two}/components")
+    # Without the first image's top layer, its second log4j jar is visible here.
+    assert sorted(c["name"] for c in components["items"]) == [LOG4J, LOG4J, "zlib1g"]
+
+
+async def test_scan_requests_and_bad_input(client: httpx.AsyncClient, registry: Registry) -> None:
+    digest = await push_image(client, "dev/team/app", "1.0", make_image([{"a": b"1"}]))
+    response = await client.post("/api/v1/scan", json={"image": "dev/team/app:1.0"}, headers=AUTH)
+    assert response.status_code == 202, response.text
+    assert response.json()["digest"] == digest
+    assert response.json()["queued"] is False  # the push queued it already
+    forced = await client.post("/api/v1/scan", json={"digest": digest, "force": True}, headers=AUTH)
+    assert forced.status_code == 202 and forced.json()["queued"] is True
+    await registry.scans.run(digest)
+    assert (await get(client, f"/artifacts/{digest}/scan"))["status"] == "done"
+
+    for body, status in [
+        ({"image": "dev/team/app:nope"}, 404),
+        ({"image": "dev/team/app:1.0", "file": "x/y"}, 400),
+        ({}, 400),
+        ({"digest": "sha256:zz"}, 400),
+        ({"image": "dev/team/app", "other": 1}, 400),
+    ]:
+        response = await client.post("/api/v1/scan", json=body, headers=AUTH)
+        assert response.status_code == status, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    bad = await client.get(f"/api/v1/artifacts/{digest}/sbom", params={"format": "x"}, headers=AUTH)
+    assert bad.status_code == 400 and "cyclonedx" in bad.json()["detail"]
+    missing = await client.get(f"/api/v1/artifacts/sha256:{'0' * 64}/scan", headers=AUTH)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("layers", ["visible", "all"])
+async def test_a_generic_file_is_cataloged_on_deploy(
+    client: httpx.AsyncClient, registry: Registry, layers: str
+) -> None:
+    wheel = fx.pypi("urllib3==1.26.5", sdist=False)
+    await create_generic(client, "libs-local")
+    await deploy(client, "libs-local", f"py/{wheel.name}", wheel.read_bytes())
+    scan = await get(client, "/scan", file=f"libs-local/py/{wheel.name}")
+    assert scan["status"] == "pending"
+    await registry.scans.run(scan["digest"])
+    components = await get(client, f"/artifacts/{scan['digest']}/components", layers=layers)
+    assert [(c["name"], c["version"], c["purl"]) for c in components["items"]] == [
+        ("urllib3", "1.26.5", "pkg:pypi/urllib3@1.26.5")
+    ]
