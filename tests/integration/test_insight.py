@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+import tarfile
 import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +22,7 @@ from cargohold.jobs.runner import Handlers, JobRunner
 from cargohold.jobs.scans import RematchJob
 from cargohold.registry.registry import Registry
 from cargohold.registry.scans import REMATCH_JOB, SCAN_JOB
-from tests.images import make_image, sha256
+from tests.images import make_image, sha256, write_oci_layout
 from tests.integration.accounts import basic, create_user
 from tests.integration.conftest import AUTH
 from tests.integration.generic import create_generic, deploy
@@ -336,4 +338,29 @@ async def test_a_generic_file_is_cataloged_on_deploy(
     components = await get(client, f"/artifacts/{scan['digest']}/components", layers=layers)
     assert [(c["name"], c["version"], c["purl"]) for c in components["items"]] == [
         ("urllib3", "1.26.5", "pkg:pypi/urllib3@1.26.5")
+    ]
+
+
+async def test_an_oci_layout_tarball_deployed_as_a_file_is_analysed_as_an_image(
+    client: httpx.AsyncClient, registry: Registry, tmp_path: Path
+) -> None:
+    image = app_image()
+    layout = write_oci_layout(tmp_path / "layout", {"1.0": image})
+    tarball = tmp_path / "app.oci.tar"
+    with tarfile.open(tarball, "w") as tar:
+        tar.add(layout, arcname=".")
+    await create_generic(client, "images-local")
+    deployed = await deploy(client, "images-local", "app.oci.tar", tarball.read_bytes())
+    digest = deployed["checksums"]["sha256"]
+    await registry.scans.run(f"sha256:{digest}")
+    components = await get(client, f"/artifacts/sha256:{digest}/components")
+    layer = sha256(image.layers[0])
+    # What a container sees: the whiteout of the top layer applies here too.
+    assert sorted((c["name"], c["evidence"]) for c in components["items"]) == [
+        (
+            LOG4J,
+            f"sha256:{digest}!/{image.digest}!/{layer}!/opt/app/web.war"
+            "!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar",
+        ),
+        ("zlib1g", f"sha256:{digest}!/{image.digest}!/{layer}!/var/lib/dpkg/status"),
     ]

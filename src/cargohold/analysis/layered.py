@@ -17,12 +17,13 @@ import hashlib
 import json
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cargohold.analysis.model import NESTED, Cataloger, Component, Inventory
 from cargohold.analysis.unpack.entries import SliceEntry
+from cargohold.analysis.unpack.image_archive import ImageArchiveError, open_image_archive
 from cargohold.analysis.unpack.layers import Layer, apply_layers
 from cargohold.analysis.unpack.limits import Budget, Limits
 from cargohold.analysis.unpack.walk import walk
@@ -46,6 +47,14 @@ class Squashed:
 
     visible: Inventory
     hidden: tuple[Component, ...]
+
+
+class LayerCache(Protocol):
+    """Where layer indexes are kept between scans (the metadata database)."""
+
+    def get(self, digest: str) -> LayerIndex | None: ...
+
+    def put(self, index: LayerIndex) -> None: ...
 
 
 def cache_key(catalogers: Sequence[Cataloger], limits: Limits) -> str:
@@ -80,6 +89,61 @@ def index_file(
     named ``name`` for the catalogers' patterns; evidence paths start at ``digest``."""
     entry = SliceEntry(name, digest, path.stat().st_size, 0o644, path, 0, limits.max_entry_bytes)
     return walk([entry], catalogers, limits, tmp_dir=tmp_dir)
+
+
+def index_image(
+    layers: Sequence[Layer],
+    catalogers: Sequence[Cataloger],
+    limits: Limits,
+    tmp_dir: Path,
+    cache: LayerCache,
+) -> Squashed:
+    """An image's inventory from its layers, each indexed once: from ``cache`` when it is
+    there, else unpacked, cataloged and put there. Layers are read one after another."""
+    indexes: list[LayerIndex] = []
+    for layer in layers:
+        index = cache.get(layer.digest)
+        if index is None:
+            index = index_layer(layer, catalogers, limits, tmp_dir)
+            cache.put(index)
+        indexes.append(index)
+    return squash(indexes)
+
+
+def index_file_or_image(
+    path: Path,
+    name: str,
+    digest: str,
+    catalogers: Sequence[Cataloger],
+    limits: Limits,
+    tmp_dir: Path,
+    cache: LayerCache,
+) -> Squashed:
+    """A file's inventory; an OCI layout or docker-archive tarball is analysed as the images
+    it holds (evidence ``<file digest>!/<manifest digest>!/<layer digest>!/…``)."""
+    budget = Budget(limits)
+    try:
+        archive = open_image_archive(path, budget, evidence=digest)
+    except ImageArchiveError as exc:
+        budget.note(f"{exc}: searched as a plain tar, not as an image")
+        archive = None
+    if archive is None:
+        inventory = index_file(path, name, digest, catalogers, limits, tmp_dir)
+        reasons = (*budget.reasons, *inventory.incomplete)
+        return Squashed(Inventory(inventory.components, tuple(dict.fromkeys(reasons))), ())
+    visible: list[Component] = []
+    hidden: list[Component] = []
+    reasons_seen: dict[str, None] = dict.fromkeys(budget.reasons)
+    with archive:
+        for image in archive.images:
+            squashed = index_image(image.layers, catalogers, limits, tmp_dir, cache)
+            prefix = digest + NESTED + (f"{image.digest}{NESTED}" if image.digest else "")
+            visible += [
+                replace(c, evidence=prefix + c.evidence) for c in squashed.visible.components
+            ]
+            hidden += [replace(c, evidence=prefix + c.evidence) for c in squashed.hidden]
+            reasons_seen.update(dict.fromkeys(squashed.visible.incomplete))
+    return Squashed(Inventory(tuple(visible), tuple(reasons_seen)), tuple(hidden))
 
 
 def squash(indexes: Sequence[LayerIndex]) -> Squashed:
@@ -139,6 +203,7 @@ def component_from(doc: dict[str, Any]) -> Component:
 
 
 __all__ = [
+    "LayerCache",
     "LayerIndex",
     "Squashed",
     "cache_key",
@@ -147,6 +212,8 @@ __all__ = [
     "decode",
     "encode",
     "index_file",
+    "index_file_or_image",
+    "index_image",
     "index_layer",
     "squash",
 ]

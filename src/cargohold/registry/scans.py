@@ -32,6 +32,7 @@ from cargohold.analysis.layered import (
     decode,
     encode,
     index_file,
+    index_file_or_image,
     index_layer,
     squash,
 )
@@ -254,9 +255,10 @@ class Scans:
 
     async def _layer(self, layer: Descriptor) -> LayerIndex:
         digest = str(layer.digest)
-        cached = await to_thread.run_sync(self._meta.scans.layer_index, digest, self.cache_key)
+        cache = _MetaCache(self._meta, self.cache_key, self._clock)
+        cached = await to_thread.run_sync(cache.get, digest)
         if cached is not None:
-            return decode(cached)
+            return cached
         async with self._local(digest) as path:
             with self._scratch() as tmp:
                 index = await to_thread.run_sync(
@@ -266,13 +268,24 @@ class Scans:
                     self._limits,
                     tmp,
                 )
-        await to_thread.run_sync(
-            self._meta.scans.put_layer_index, digest, self.cache_key, encode(index), self._clock()
-        )
+        await to_thread.run_sync(cache.put, index)
         return index
 
     async def _file(self, digest: str, name: str) -> tuple[Inventory, tuple[Component, ...]]:
-        return await self._cataloged(digest, name), ()
+        cache = _MetaCache(self._meta, self.cache_key, self._clock)
+        async with self._local(digest) as path:
+            with self._scratch() as tmp:
+                squashed = await to_thread.run_sync(
+                    index_file_or_image,
+                    path,
+                    _file_name(name, digest),
+                    digest,
+                    self._catalogers,
+                    self._limits,
+                    tmp,
+                    cache,
+                )
+        return squashed.visible, squashed.hidden
 
     async def _cataloged(self, digest: str, name: str) -> Inventory:
         async with self._local(digest) as path:
@@ -280,7 +293,7 @@ class Scans:
                 return await to_thread.run_sync(
                     index_file,
                     path,
-                    name.rsplit("/", 1)[-1] or digest,
+                    _file_name(name, digest),
                     digest,
                     self._catalogers,
                     self._limits,
@@ -373,6 +386,24 @@ class Scans:
             self._tmp_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="scan-", dir=self._tmp_dir) as tmp:
             yield Path(tmp)
+
+
+def _file_name(name: str, digest: str) -> str:
+    return name.rsplit("/", 1)[-1] or digest
+
+
+class _MetaCache:
+    """Layer indexes kept in the metadata database under the cache key."""
+
+    def __init__(self, meta: MetadataStore, key: str, clock: Callable[[], float]) -> None:
+        self._meta, self._key, self._clock = meta, key, clock
+
+    def get(self, digest: str) -> LayerIndex | None:
+        data = self._meta.scans.layer_index(digest, self._key)
+        return None if data is None else decode(data)
+
+    def put(self, index: LayerIndex) -> None:
+        self._meta.scans.put_layer_index(index.digest, self._key, encode(index), self._clock())
 
 
 def _rows(components: Sequence[Component], *, visible: bool, start: int = 0) -> list[ComponentRow]:
