@@ -10,6 +10,7 @@ import click
 
 from cargohold.cli.audit import audit
 from cargohold.cli.group import group
+from cargohold.cli.insight import affected, components, impact, sbom, scan, vulns
 from cargohold.cli.job import job
 from cargohold.cli.login import login, logout, whoami
 from cargohold.cli.perm import perm
@@ -65,6 +66,8 @@ main.add_command(promotions)
 main.add_command(props)
 main.add_command(search)
 main.add_command(vulndb)
+for command in (scan, sbom, vulns, components, impact, affected):
+    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 
+from cargohold.client.insight import Insight
 from cargohold.client.jobs import Jobs
 from cargohold.client.lifecycle import Promotions, Properties
 from cargohold.client.models import Me
@@ -45,6 +46,7 @@ class CargoholdClient:
         self.jobs = Jobs(self._session)
         self.search = Search(self._session)
         self.vulndb = VulnDb(self._session)
+        self.insight = Insight(self._session)
 
     @property
     def base_url(self) -> str:
