@@ -12,6 +12,7 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from cargohold.api.rest.generic import generic_file_json
+from cargohold.api.rest.insight import impact_json, location_json, scan_json, vulnerability_json
 from cargohold.api.rest.jobs import job_json
 from cargohold.api.rest.openapi import document
 from cargohold.api.rest.views import (
@@ -35,7 +36,9 @@ from cargohold.meta.records import (
     TokenRecord,
     UserRecord,
 )
+from cargohold.meta.scans import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
+from cargohold.registry.insight import Impact, Vulnerability
 from cargohold.registry.webhooks import cloudevent
 
 # Every endpoint of the REST API, relative to /api/v1, with the methods it answers.
@@ -72,6 +75,13 @@ CONTRACT: dict[str, set[str]] = {
     "/vulndb": {"get"},
     "/vulndb/import": {"post"},
     "/vulndb/advisories/{id}": {"get"},
+    "/scan": {"get", "post"},
+    "/artifacts/{digest}/scan": {"get"},
+    "/artifacts/{digest}/sbom": {"get"},
+    "/artifacts/{digest}/components": {"get"},
+    "/artifacts/{digest}/vulnerabilities": {"get"},
+    "/affected": {"get"},
+    "/impact": {"get"},
 }
 LISTS = [
     "/repositories",
@@ -87,6 +97,7 @@ LISTS = [
     "/webhooks/{id}/deliveries",
     "/search",
     "/builds",
+    "/affected",
 ]
 ANONYMOUS = {
     ("/health", "get"),
@@ -98,6 +109,14 @@ ANONYMOUS = {
     ("/search", "get"),
     ("/builds", "get"),
     ("/builds/{name}/{number}", "get"),
+    ("/scan", "get"),
+    ("/scan", "post"),
+    ("/artifacts/{digest}/scan", "get"),
+    ("/artifacts/{digest}/sbom", "get"),
+    ("/artifacts/{digest}/components", "get"),
+    ("/artifacts/{digest}/vulnerabilities", "get"),
+    ("/affected", "get"),
+    ("/impact", "get"),
 }
 NOW = 1_795_000_000.0
 TOKEN_ID = "0123456789abcdef"
@@ -373,3 +392,41 @@ def test_jobs_webhooks_and_their_deliveries_fit_the_schemas() -> None:
     assert misfits({"enabled": True, "events": ["pull"]}, "WebhookUpdate") != []
     received = document()["webhooks"]["event"]["post"]
     assert set(received["requestBody"]["content"]) == {"application/cloudevents+json"}
+
+
+def test_what_insight_renders_fits_the_schemas() -> None:
+    digest = "sha256:" + "a" * 64
+    scan = ScanRecord(digest, "image", "dev/team/app", "incomplete", ("depth",), "k", NOW, NOW, NOW)
+    conform(scan_json(scan), "Scan")
+    conform(scan_json(scan) | {"queued": True}, "QueuedScan")
+    row = ComponentRow(
+        0,
+        "zlib1g",
+        "1:1.2.13",
+        "Debian",
+        "pkg:deb/debian/zlib1g@1:1.2.13",
+        "pkg:deb/debian/zlib1g",
+        "dpkg",
+        f"{digest}!/var/lib/dpkg/status",
+        ("Zlib",),
+        "zlib",
+        None,
+        True,
+    )
+    finding = FindingRecord(digest, "DSA-1", 0, "HIGH", ("1:1.2.13-2",), NOW)
+    item = vulnerability_json(Vulnerability(finding, row, ("CVE-1",), "zlib bug"))
+    conform(
+        {"digest": digest, "status": "done", "reasons": [], "findings": [item]}, "Vulnerabilities"
+    )
+    where = Location("image", "dev", "team/app", digest, ("1.0",))
+    conform({"items": [impact_json(Impact(digest, row, "DSA-1", (where,)))]}, "Impact")
+    conform(
+        {
+            "digest": digest,
+            "advisory": "DSA-1",
+            "severity": "HIGH",
+            "found": "2026-11-26T10:00:00Z",
+            "locations": [location_json(where)],
+        },
+        "Affected",
+    )

@@ -323,6 +323,7 @@ def _paths() -> Json:
         **_event_paths(),
         **_search_and_build_paths(),
         **_vulndb_paths(),
+        **_insight_paths(),
     }
 
 
@@ -658,6 +659,125 @@ def _vulndb_paths() -> Json:
                 "Show an advisory: the OSV record as imported, plus its severity.",
                 SIGNED_IN,
                 "Advisory",
+            ),
+        },
+    }
+
+
+def _insight_paths() -> Json:
+    """Scans, SBOMs, vulnerabilities, where-used."""
+    readers = "Anyone who may read a repository the artifact is in."
+    digest = _parameter("digest", "The artifact's digest: `sha256:…`.", where="path")
+    layers = _parameter(
+        "layers",
+        "`visible` (what a container sees) or `all` (also what later layers deleted).",
+        schema("string", enum=["visible", "all"], default="visible"),
+    )
+    json_object = {"type": "object"}
+    return {
+        "/scan": {
+            "get": _operation(
+                "findScan",
+                "The scan of an image (`image=REPO/NAME:TAG`) or file (`file=KEY/PATH`).",
+                readers,
+                {"200": _response("Found.", "Scan")},
+                "400 401 403 404 429",
+                parameters=[
+                    _parameter("image", "`dev/team/app:1.4` or `dev/team/app@sha256:…`."),
+                    _parameter("file", "`generic-local/libs/x.jar`."),
+                ],
+                anonymous=True,
+            ),
+            "post": _operation(
+                "requestScan",
+                "Have an artifact scanned. Pushes and deploys are scanned anyway, once per "
+                "content digest; `force` scans again (layers come from the cache).",
+                readers,
+                {"202": _response("Queued, or already scanned.", "QueuedScan")},
+                "400 401 403 404 429",
+                body="ScanRequest",
+                anonymous=True,
+            ),
+        },
+        "/artifacts/{digest}/scan": {
+            "parameters": [digest],
+            "get": _get("getScan", "An artifact's scan status.", readers, "Scan", anonymous=True),
+        },
+        "/artifacts/{digest}/sbom": {
+            "parameters": [digest],
+            "get": _operation(
+                "getSbom",
+                "The artifact's SBOM: CycloneDX 1.6 JSON or SPDX 2.3 JSON. An incomplete "
+                "scan says so, with its reasons, in the document.",
+                readers,
+                {
+                    "200": {
+                        "description": "The SBOM.",
+                        "content": {
+                            **_content(json_object, "application/vnd.cyclonedx+json"),
+                            **_content(json_object, "application/spdx+json"),
+                        },
+                    }
+                },
+                "400 401 403 404 429",
+                parameters=[
+                    _parameter(
+                        "format",
+                        "The SBOM format.",
+                        schema("string", enum=["cyclonedx", "spdx"], default="cyclonedx"),
+                    ),
+                    layers,
+                ],
+                anonymous=True,
+            ),
+        },
+        "/artifacts/{digest}/components": {
+            "parameters": [digest],
+            "get": _operation(
+                "listComponents",
+                "The packages found in the artifact, with their evidence paths.",
+                readers,
+                {"200": _response("Found.", "Components")},
+                "400 401 403 404 429",
+                parameters=[layers],
+                anonymous=True,
+            ),
+        },
+        "/artifacts/{digest}/vulnerabilities": {
+            "parameters": [digest],
+            "get": _get(
+                "getVulnerabilities",
+                "The advisories that affect the artifact's components, worst first.",
+                readers,
+                "Vulnerabilities",
+                anonymous=True,
+            ),
+        },
+        "/affected": {
+            "get": _list(
+                "listAffected",
+                "Findings first found at `since` or later (by a scan, or by the re-match after "
+                "an advisory import), oldest first, with where each artifact is.",
+                readers,
+                "Affected",
+                _parameter("since", "The earliest time.", TIMESTAMP) | {"required": True},
+                anonymous=True,
+            ),
+        },
+        "/impact": {
+            "get": _operation(
+                "whereUsed",
+                "Where-used: every readable image and file that holds a package (`purl`, "
+                "optionally `range`) or is affected by an advisory (an OSV id or alias).",
+                "Anyone; only artifacts in repositories the caller may read are listed.",
+                {"200": _response("Found (at most 1000).", "Impact")},
+                "400 401 404 429",
+                parameters=[
+                    _parameter("purl", "`pkg:maven/org.apache.logging.log4j/log4j-core`."),
+                    _parameter("range", "`<2.17.1`, `>=2.0.0,<2.17.1` or `vers:maven/<2.17.1`."),
+                    _parameter("advisory", "`CVE-2021-44228` or `GHSA-jfh8-c2jp-5v3q`."),
+                ],
+                anonymous=True,
             ),
         },
     }
