@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
 
+from cargohold.analysis.unpack.limits import Limits, MiB
 from cargohold.api import generic, oci, rest
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
@@ -47,6 +48,11 @@ def build_registry(
         token_ttl=settings.token_ttl,
         clock=clock,
         scan_dir=settings.data_dir.resolve() / "scratch",
+        scan_limits=Limits(
+            max_depth=settings.scan_max_depth,
+            max_total_bytes=settings.scan_max_mib * MiB,
+            max_entry_bytes=min(Limits().max_entry_bytes, settings.scan_max_mib * MiB),
+        ),
     )
 
 

@@ -27,6 +27,8 @@ class Settings:
     token_ttl: int = 300
     service: str = "cargohold"
     public_url: str | None = None
+    scan_max_depth: int = 8  # levels of archives inside archives a scan opens
+    scan_max_mib: int = 4096  # bytes a scan may unpack per layer or file, in MiB
 
     @property
     def host(self) -> str:
@@ -62,6 +64,10 @@ class Settings:
             raise SettingsError("workers must be 0 (one per core) or more")
         if not 30 <= self.token_ttl <= 3600:
             raise SettingsError("token_ttl must be between 30 and 3600 seconds")
+        if not 1 <= self.scan_max_depth <= 64:
+            raise SettingsError("scan_max_depth must be between 1 and 64")
+        if not 1 <= self.scan_max_mib <= 1024 * 1024:
+            raise SettingsError("scan_max_mib must be between 1 and 1048576 (1 TiB)")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
@@ -79,13 +85,15 @@ _ENV = {
     "token_ttl": "CARGOHOLD_TOKEN_TTL",
     "service": "CARGOHOLD_SERVICE",
     "public_url": "CARGOHOLD_PUBLIC_URL",
+    "scan_max_depth": "CARGOHOLD_SCAN_MAX_DEPTH",
+    "scan_max_mib": "CARGOHOLD_SCAN_MAX_MIB",
 }
 
 
 def _coerce(name: str, value: Any) -> Any:
     if name == "data_dir":
         return Path(str(value))
-    if name in ("workers", "token_ttl"):
+    if name in ("workers", "token_ttl", "scan_max_depth", "scan_max_mib"):
         try:
             return int(value)
         except (TypeError, ValueError) as exc:

@@ -11,6 +11,7 @@ import tarfile
 import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,15 @@ import httpx
 import pytest
 
 from cargohold.analysis import layered
+from cargohold.app import build_app, build_registry, open_stores, prepare
 from cargohold.jobs.runner import Handlers, JobRunner
 from cargohold.jobs.scans import RematchJob
 from cargohold.registry.registry import Registry
 from cargohold.registry.scans import REMATCH_JOB, SCAN_JOB
+from cargohold.settings import Settings
 from tests.images import make_image, sha256, write_oci_layout
 from tests.integration.accounts import basic, create_user
-from tests.integration.conftest import AUTH
+from tests.integration.conftest import AUTH, Clock
 from tests.integration.generic import create_generic, deploy
 from tests.integration.oci import push_image
 from tests.unit import cataloger_fixtures as fx
@@ -364,3 +367,70 @@ async def test_an_oci_layout_tarball_deployed_as_a_file_is_analysed_as_an_image(
         ),
         ("zlib1g", f"sha256:{digest}!/{image.digest}!/{layer}!/var/lib/dpkg/status"),
     ]
+
+
+async def test_an_sbom_attached_as_a_referrer_is_listed_by_the_referrers_api(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    image = app_image()
+    digest = await push_image(client, "dev/team/app", "1.0", image)
+    await registry.scans.run(digest)
+    response = await client.post(
+        "/api/v1/sbom/attach", json={"image": "dev/team/app:1.0"}, headers=AUTH
+    )
+    assert response.status_code == 201, response.text
+    attached = response.json()
+    assert (attached["subject"], attached["artifactType"]) == (
+        digest,
+        "application/vnd.cyclonedx+json",
+    )
+    listed = await client.get(f"/v2/dev/team/app/referrers/{digest}", headers=AUTH)
+    assert [(m["digest"], m["artifactType"]) for m in listed.json()["manifests"]] == [
+        (attached["digest"], "application/vnd.cyclonedx+json")
+    ]
+    manifest = await client.get(
+        f"/v2/dev/team/app/manifests/{attached['digest']}",
+        headers={**AUTH, "Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    layer = manifest.json()["layers"][0]
+    blob = await client.get(f"/v2/dev/team/app/blobs/{layer['digest']}", headers=AUTH)
+    assert blob.json()["bomFormat"] == "CycloneDX"
+    assert {c["name"] for c in blob.json()["components"]} == {"zlib1g", LOG4J}
+
+    await create_user(client, "reader", "reader-password-1")
+    denied = await client.post(
+        "/api/v1/sbom/attach",
+        json={"image": "dev/team/app:1.0"},
+        headers=basic("reader", "reader-password-1"),
+    )
+    assert denied.status_code == 403
+    assert "may not write repository 'dev'" in denied.json()["detail"]
+
+
+async def test_a_limit_hit_makes_the_scan_incomplete_with_its_reason(
+    settings: Settings, clock: Clock
+) -> None:
+    shallow = replace(settings, scan_max_depth=2)
+    prepare(shallow)
+    store, meta = open_stores(shallow, migrate=False)
+    try:
+        registry = build_registry(shallow, store, meta, clock)
+        transport = httpx.ASGITransport(app=build_app(registry))
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
+            image = app_image()
+            digest = await push_image(client, "dev/team/app", "1.0", image)
+            await registry.scans.run(digest)
+            report = await get(client, f"/artifacts/{digest}/vulnerabilities")
+            await import_advisories(client, LOG4J_LATER)
+            components = await get(client, f"/artifacts/{digest}/components")
+    finally:
+        meta.close()
+    # The archives inside the jar three levels deep are past the limit.
+    assert report["status"] == "incomplete"
+    assert report["reasons"] == [
+        f"depth limit 2 reached at {sha256(image.layers[0])}!/opt/app/web.war"
+        "!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar: not searched"
+    ]
+    # The jar itself is still cataloged (its pom.properties is read); what it might hold
+    # inside was not searched, and the status says so instead of passing for clean.
+    assert [c["name"] for c in components["items"]] == [LOG4J, "zlib1g"]
