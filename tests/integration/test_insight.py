@@ -28,7 +28,7 @@ from cargohold.settings import Settings
 from tests.images import make_image, sha256, write_oci_layout
 from tests.integration.accounts import basic, create_user
 from tests.integration.conftest import AUTH, Clock
-from tests.integration.generic import create_generic, deploy
+from tests.integration.generic import blob_files, create_generic, deploy
 from tests.integration.oci import push_image
 from tests.unit import cataloger_fixtures as fx
 
@@ -434,3 +434,21 @@ async def test_a_limit_hit_makes_the_scan_incomplete_with_its_reason(
     # The jar itself is still cataloged (its pom.properties is read); what it might hold
     # inside was not searched, and the status says so instead of passing for clean.
     assert [c["name"] for c in components["items"]] == [LOG4J, "zlib1g"]
+
+
+async def test_a_scan_that_cannot_read_its_blobs_fails_with_the_reason(
+    client: httpx.AsyncClient, registry: Registry, settings: Settings
+) -> None:
+    image = make_image([{"etc/motd": b"hello"}], label="lost")
+    digest = await push_image(client, "dev/team/lost", "1", image)
+    layer = sha256(image.layers[0]).removeprefix("sha256:")
+    [stored] = [p for p in blob_files(settings.blob_root) if p.name == layer]
+    stored.unlink()
+
+    outcome = await registry.scans.run(digest)
+    assert outcome.status == "failed"
+    scan = await get(client, f"/artifacts/{digest}/scan")
+    assert scan["status"] == "failed"
+    assert scan["reasons"] and layer in scan["reasons"][0]
+    sbom = await client.get(f"/api/v1/artifacts/{digest}/sbom", headers=AUTH)
+    assert sbom.status_code == 404 and "failed" in sbom.json()["detail"]

@@ -22,6 +22,11 @@ class ScanJob:
             outcome = await self._scans.run(digest)
         except LookupError as exc:
             raise Fail(str(exc)) from exc
+        except Exception as exc:
+            if job.attempts >= job.max_attempts:  # the last attempt: say so, not "pending"
+                reason = f"the scan failed {job.attempts} times: {type(exc).__name__}: {exc}"
+                await self._scans.fail(digest, reason)
+            raise
         return {
             "digest": digest,
             "status": outcome.status,

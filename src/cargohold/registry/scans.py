@@ -148,6 +148,11 @@ class Scans:
         """Queue a re-match of the inventories the advisories imported since ``since`` name."""
         await self._jobs.enqueue(REMATCH_JOB, {"since": since}, max_attempts=5)
 
+    async def fail(self, digest: str, reason: str) -> None:
+        """Record that scanning ``digest`` failed for good, with why."""
+        await to_thread.run_sync(self._meta.scans.fail, digest, reason[:2000], self._clock())
+        await self.announce("scan", digest, {"status": "failed", "reasons": [reason[:2000]]})
+
     # --- the scan job -------------------------------------------------------------------
 
     async def run(self, digest: str) -> ScanOutcome:
@@ -157,8 +162,7 @@ class Scans:
         try:
             inventory, hidden = await self._inventory(record)
         except (BlobNotFound, ValueError) as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            await to_thread.run_sync(self._meta.scans.fail, digest, reason, self._clock())
+            await self.fail(digest, f"{type(exc).__name__}: {exc}")
             return ScanOutcome("failed", 0, ())
         seen = _rows(inventory.components, visible=True)
         rows = seen + _rows(hidden, visible=False, start=len(seen))
@@ -371,7 +375,8 @@ class Scans:
         if local is not None:
             yield Path(local)
             return
-        fd, name = tempfile.mkstemp(prefix="blob-", dir=self._tmp_dir)
+        root = await to_thread.run_sync(self._scratch_root)
+        fd, name = tempfile.mkstemp(prefix="blob-", dir=root)
         try:
             with os.fdopen(fd, "wb") as out:
                 async for chunk in self._store.read(parsed):
@@ -380,11 +385,14 @@ class Scans:
         finally:
             await to_thread.run_sync(os.unlink, name)
 
-    @contextlib.contextmanager
-    def _scratch(self) -> Iterator[Path]:
+    def _scratch_root(self) -> Path | None:
         if self._tmp_dir is not None:
             self._tmp_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="scan-", dir=self._tmp_dir) as tmp:
+        return self._tmp_dir
+
+    @contextlib.contextmanager
+    def _scratch(self) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="scan-", dir=self._scratch_root()) as tmp:
             yield Path(tmp)
 
 
