@@ -4,7 +4,16 @@ Go advisories use), the main module and every dependency module.
 
 Two layouts exist: Go ≥ 1.18 writes both strings inline after the 32-byte header (flag bit
 2); older toolchains write two pointers to Go string headers, resolved through the ELF
-program headers."""
+program headers.
+
+Versions are reported as the build information records them. A module built from a source
+tree rather than a published version is ``(devel)``, Go's own word for "no version": the
+main module of a plain ``go build``, and a dependency replaced by a local directory
+(``replace example.com/dep => ./dep``). Such a dependency keeps its module path — the
+directory is not a module path — with the version ``(devel)``: the code compiled in is the
+local copy, not the published version ``go.mod`` requires, so an advisory on that module
+is "undecided" for it, never "not affected". A dependency replaced by another module is
+that module, at its version."""
 
 from __future__ import annotations
 
@@ -104,6 +113,16 @@ def _strip_sentinels(modinfo: str) -> str:
     return modinfo
 
 
+def _is_directory(path: str) -> bool:
+    """A replacement by a file system path (``./dep``, ``../fork``, ``/src/x``, ``C:\\x``)
+    rather than by a module path: the test of Go's ``modfile.IsDirectoryPath``."""
+    return (
+        path in (".", "..")
+        or path.startswith(("./", ".\\", "../", "..\\", "/", "\\"))
+        or (len(path) >= 2 and path[0].isascii() and path[0].isalpha() and path[1] == ":")
+    )
+
+
 def build_info(data: bytes) -> BuildInfo | None:
     """The build information of a Go ELF binary, or None for any other file."""
     at = data.find(_MAGIC)
@@ -132,13 +151,17 @@ def build_info(data: bytes) -> BuildInfo | None:
         elif kind == "dep" and len(fields) >= 2:
             deps.append((fields[0], fields[1]))
         elif kind == "=>" and len(fields) >= 2 and deps:
-            deps[-1] = (fields[0], fields[1])  # the replacement is what was compiled in
+            # The replacement is what was compiled in; a local directory keeps the module path.
+            path = deps[-1][0] if _is_directory(fields[0]) else fields[0]
+            deps[-1] = (path, fields[1])
     return BuildInfo(go_version=version, main=main, deps=tuple(deps))
 
 
 def _component(path: str, version: str, evidence: str) -> Component:
     namespace, _, name = path.rpartition("/")
-    purl = PackageURL(type="golang", namespace=namespace or None, name=name, version=version)
+    purl = PackageURL(
+        type="golang", namespace=namespace or None, name=name, version=version or None
+    )
     return Component(
         name=path,
         version=version,
@@ -157,11 +180,11 @@ def parse(entry: FileEntry) -> Iterator[Component]:
     # pre-releases such as "go1.22rc1" are kept as written after the prefix.
     stdlib = info.go_version.removeprefix("go").split(" ", 1)[0]
     yield _component("stdlib", stdlib, entry.evidence)
-    # A main module built outside module mode has no version, and "(devel)" is not one.
-    if info.main is not None and info.main[1] not in ("", "(devel)"):
+    # A binary built outside module mode (GOPATH, as Debian builds) names no main module.
+    if info.main is not None:
         yield _component(*info.main, evidence=entry.evidence)
     for path, version in info.deps:
         yield _component(path, version, entry.evidence)
 
 
-CATALOGER = Cataloger(name=NAME, version="1", patterns=(), parse=parse, magic=b"\x7fELF")
+CATALOGER = Cataloger(name=NAME, version="2", patterns=(), parse=parse, magic=b"\x7fELF")
