@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from pathlib import Path
 
 import anyio
@@ -60,5 +61,50 @@ def test_upgrade_keeps_the_admin_of_an_older_release(tmp_path: Path) -> None:
         rehashed = meta.users.get("admin")
         assert rehashed is not None and rehashed.password_hash is not None
         assert rehashed.password_hash.startswith("$argon2id$")
+    finally:
+        meta.close()
+
+
+def test_upgrade_indexes_the_aliases_and_build_artifacts_stored_before(tmp_path: Path) -> None:
+    """Advisories imported and builds recorded before where-used existed are found by it:
+    the upgrade fills the alias and build-artifact indexes from the stored documents."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    migrate(engine, "0004")
+    digest = "sha256:" + "b" * 64
+    document = {
+        "modules": [
+            {
+                "id": "m",
+                "artifacts": [
+                    {"type": "docker", "repository": "dev", "name": "team/app", "digest": digest}
+                ],
+            }
+        ]
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO advisories (id, modified, summary, severity, aliases, record, "
+                "imported_at) VALUES ('GHSA-1', 0, '', 'HIGH', '[\"CVE-2021-44228\"]', '{}', 0)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO builds (name, number, started, url, document, created_at, "
+                "created_by) VALUES ('app', '7', 0, '', :doc, 0, 'ci')"
+            ),
+            {"doc": json.dumps(document)},
+        )
+    engine.dispose()
+
+    meta = open_metadata_store(url)
+    try:
+        assert meta.advisories.resolve("CVE-2021-44228") == ["GHSA-1"]
+        with meta.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT name, number, digest, repository, path FROM build_artifacts")
+            ).all()
+        assert [tuple(r) for r in rows] == [("app", "7", digest, "dev", "team/app")]
     finally:
         meta.close()

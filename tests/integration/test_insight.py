@@ -238,15 +238,38 @@ async def test_where_used_by_purl_range_and_by_advisory_alias(
     assert await impact(purl=purl + "@2.19.0") == [(digest, "2.19.0")]
     assert await impact(advisory="CVE-2099-0001") == [(digest, "2.19.0")]
     assert await impact(advisory="GHSA-test-0000-0000") == [(digest, "2.19.0")]
+    build = {
+        "name": "app",
+        "number": "42",
+        "started": "2026-11-26T10:00:00Z",
+        "url": "https://ci.example.com/app/42",
+        "modules": [
+            {
+                "id": "app",
+                "artifacts": [
+                    {"type": "docker", "repository": "dev", "name": "team/app", "digest": digest}
+                ],
+            }
+        ],
+    }
+    recorded = await client.put("/api/v1/builds", json=build, headers=AUTH)
+    assert recorded.status_code == 201, recorded.text
     found = await get(client, "/impact", advisory="CVE-2099-0001")
     assert found["items"][0]["locations"] == [
+        {
+            "type": "build",
+            "repository": "dev",
+            "path": "app/42",
+            "digest": digest,
+            "artifact": "team/app",
+        },
         {
             "type": "image",
             "repository": "dev",
             "path": "team/app",
             "digest": digest,
             "tags": ["1.0"],
-        }
+        },
     ]
 
     bad = await client.get("/api/v1/impact", params={"purl": "log4j"}, headers=AUTH)
@@ -452,3 +475,28 @@ async def test_a_scan_that_cannot_read_its_blobs_fails_with_the_reason(
     assert scan["reasons"] and layer in scan["reasons"][0]
     sbom = await client.get(f"/api/v1/artifacts/{digest}/sbom", headers=AUTH)
     assert sbom.status_code == 404 and "failed" in sbom.json()["detail"]
+
+
+async def test_an_advisory_whose_versions_cannot_be_compared_makes_the_result_incomplete(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    digest = await push_image(client, "dev/team/app", "1.0", app_image())
+    await registry.scans.run(digest)
+    garbled = {
+        "id": "DEBIAN-TEST-0001",
+        "modified": "2024-01-01T00:00:00Z",
+        "affected": [
+            {
+                "package": {"ecosystem": "Debian:12", "name": "zlib"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "!!"}]}],
+            }
+        ],
+    }
+    await import_advisories(client, garbled)
+    await run_rematch_jobs(client, registry)
+    report = await get(client, f"/artifacts/{digest}/vulnerabilities")
+    assert report["findings"] == []
+    assert report["status"] == "incomplete"
+    assert [r.split(" could not")[0] for r in report["reasons"]] == [
+        "DEBIAN-TEST-0001: zlib1g 1:1.2.13.dfsg-1"
+    ]

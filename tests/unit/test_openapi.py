@@ -76,12 +76,19 @@ CONTRACT: dict[str, set[str]] = {
     "/vulndb/import": {"post"},
     "/vulndb/advisories/{id}": {"get"},
     "/scan": {"get", "post"},
+    "/sbom/attach": {"post"},
     "/artifacts/{digest}/scan": {"get"},
     "/artifacts/{digest}/sbom": {"get"},
     "/artifacts/{digest}/components": {"get"},
     "/artifacts/{digest}/vulnerabilities": {"get"},
     "/affected": {"get"},
     "/impact": {"get"},
+    "/policies": {"get", "post"},
+    "/policies/{name}": {"get", "patch", "delete"},
+    "/watches": {"get", "post"},
+    "/watches/{name}": {"get", "patch", "delete"},
+    "/policies/exceptions": {"get", "post"},
+    "/policies/exceptions/{id}": {"get", "delete"},
 }
 LISTS = [
     "/repositories",
@@ -98,6 +105,9 @@ LISTS = [
     "/search",
     "/builds",
     "/affected",
+    "/policies",
+    "/watches",
+    "/policies/exceptions",
 ]
 ANONYMOUS = {
     ("/health", "get"),

@@ -91,6 +91,11 @@ def scan(
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
 )
+@click.option(
+    "--attach",
+    is_flag=True,
+    help="Also push it to the registry as an OCI referrer of the image (oras discover).",
+)
 @with_client
 def sbom(
     client: CargoholdClient,
@@ -100,9 +105,15 @@ def sbom(
     fmt: str,
     all_layers: bool,
     output: Path | None,
+    attach: bool,
 ) -> None:
     """The SBOM of REF."""
     found = _scanned(client, ref, as_file, wait)
+    if attach:
+        if as_file or ref.startswith("sha256:"):
+            raise click.UsageError("--attach needs an image reference: REPO/NAME:TAG")
+        attached = client.insight.attach_sbom(ref, fmt)
+        click.echo(f"attached {attached['digest']} to {attached['image']}", err=True)
     doc = client.insight.sbom(found["digest"], fmt, all_layers=all_layers)
     text = json.dumps(doc, indent=2) + "\n"
     if output is None:
@@ -229,6 +240,8 @@ def affected(client: CargoholdClient, since: Any, as_json: bool) -> None:
 
 
 def _where(location: dict[str, Any]) -> str:
+    if location["type"] == "build":
+        return f"build {location['path']}"
     base = f"{location['repository']}/{location['path']}"
     tags = location.get("tags") or []
     return f"{base}:{','.join(tags)}" if tags else base

@@ -14,6 +14,7 @@ from cargohold.cli.insight import affected, components, impact, sbom, scan, vuln
 from cargohold.cli.job import job
 from cargohold.cli.login import login, logout, whoami
 from cargohold.cli.perm import perm
+from cargohold.cli.policy import policy, watch
 from cargohold.cli.promote import promote, promotions, props
 from cargohold.cli.repo import repo
 from cargohold.cli.search import search
@@ -66,6 +67,8 @@ main.add_command(promotions)
 main.add_command(props)
 main.add_command(search)
 main.add_command(vulndb)
+main.add_command(policy)
+main.add_command(watch)
 for command in (scan, sbom, vulns, components, impact, affected):
     main.add_command(command)
 

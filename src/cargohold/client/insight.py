@@ -49,6 +49,10 @@ class Insight:
         params = {"format": fmt, "layers": "all" if all_layers else "visible"}
         return self._object("GET", f"/artifacts/{segment(digest)}/sbom", params=params)
 
+    def attach_sbom(self, image: str, fmt: str) -> dict[str, Any]:
+        """Push the image's SBOM as an OCI referrer of it; the referrer's digest."""
+        return self._object("POST", "/sbom/attach", body={"image": image, "format": fmt})
+
     def components(self, digest: str, *, all_layers: bool = False) -> list[dict[str, Any]]:
         params = {"layers": "all" if all_layers else "visible"}
         doc = self._object("GET", f"/artifacts/{segment(digest)}/components", params=params)

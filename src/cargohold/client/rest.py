@@ -10,6 +10,7 @@ from cargohold.client.insight import Insight
 from cargohold.client.jobs import Jobs
 from cargohold.client.lifecycle import Promotions, Properties
 from cargohold.client.models import Me
+from cargohold.client.policies import Policies, Watches
 from cargohold.client.resources import Audit, Groups, Permissions, Repositories, Tokens, Users
 from cargohold.client.search import Search
 from cargohold.client.session import RestSession
@@ -47,6 +48,8 @@ class CargoholdClient:
         self.search = Search(self._session)
         self.vulndb = VulnDb(self._session)
         self.insight = Insight(self._session)
+        self.policies = Policies(self._session)
+        self.watches = Watches(self._session)
 
     @property
     def base_url(self) -> str:

@@ -155,6 +155,11 @@ class TagImmutable(Denied):
     """An existing tag of a repository with immutable tags cannot move or be deleted."""
 
 
+class PolicyViolation(Denied):
+    """A policy blocks the download or promotion of an artifact. ``detail`` names the policy,
+    the watch that applies it and the worst advisory (``policy``, ``watch``, ``advisory``)."""
+
+
 class RepositoryExists(RegistryError):
     code, status = "REPOSITORY_EXISTS", 409
 
@@ -225,6 +230,7 @@ __all__ = [
     "NotFound",
     "PaginationInvalid",
     "PayloadTooLarge",
+    "PolicyViolation",
     "RangeNotSatisfiable",
     "RegistryError",
     "RepositoryExists",

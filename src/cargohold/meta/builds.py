@@ -15,7 +15,7 @@ from cargohold.meta import properties as props
 from cargohold.meta.generic import GenericFileRecord, place
 from cargohold.meta.promotion import ImageCopy, apply, image_tags, insert_record
 from cargohold.meta.records import PromotionRecord
-from cargohold.meta.schema import build_statuses, builds, generic_files, manifests
+from cargohold.meta.schema import build_artifacts, build_statuses, builds, generic_files, manifests
 from cargohold.meta.upsert import upsert
 
 Values = dict[str, list[str]]
@@ -111,6 +111,14 @@ class BuildQueries:
                 },
                 update=("started", "url", "document", "created_at", "created_by"),
             )
+            connection.execute(
+                build_artifacts.delete().where(
+                    build_artifacts.c.name == record.name, build_artifacts.c.number == record.number
+                )
+            )
+            rows = artifact_rows(record.name, record.number, record.document)
+            if rows:
+                connection.execute(build_artifacts.insert(), rows)
         return existing is None
 
     def get(self, name: str, number: str) -> BuildRecord | None:
@@ -300,6 +308,23 @@ def _copy_file(
             )
         )
         props.remove(connection, artifact.repository, subject, None)
+
+
+def artifact_rows(name: str, number: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The build_artifacts rows of a build document (each artifact once)."""
+    seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for module in document.get("modules", []):
+        for artifact in module.get("artifacts", []):
+            key = (artifact["digest"], artifact["repository"], artifact["name"])
+            seen[key] = {
+                "name": name,
+                "number": number,
+                "digest": artifact["digest"],
+                "repository": artifact["repository"],
+                "path": artifact["name"],
+                "type": artifact["type"],
+            }
+    return list(seen.values())
 
 
 def _record(row: sa.Row[Any]) -> BuildRecord:

@@ -51,44 +51,14 @@ class EventQueries:
     def append(self, event: EventRecord, deliveries: Sequence[NewDelivery], now: float) -> Appended:
         """Store ``event`` (its ``seq`` is assigned here), a pending delivery per webhook
         that still exists, and enqueue their jobs."""
+        return self.append_many([(event, deliveries)], now)[0]
+
+    def append_many(
+        self, items: Sequence[tuple[EventRecord, Sequence[NewDelivery]]], now: float
+    ) -> list[Appended]:
+        """``append`` for each item, in order, in one transaction."""
         with self._engine.begin() as connection:
-            seq = connection.execute(
-                events.insert()
-                .values(
-                    id=event.id,
-                    type=event.type,
-                    source=event.source,
-                    subject=event.subject,
-                    repository=event.repository,
-                    time=event.time,
-                    data=json.dumps(event.data, separators=(",", ":")),
-                )
-                .returning(events.c.seq)
-            ).scalar_one()
-            wanted = [d.webhook_id for d in deliveries]
-            existing = set(
-                connection.execute(
-                    sa.select(webhooks.c.id).where(webhooks.c.id.in_(wanted))
-                ).scalars()
-            )
-            made = [d for d in deliveries if d.webhook_id in existing]
-            if made:
-                connection.execute(
-                    webhook_deliveries.insert(),
-                    [
-                        {
-                            "id": d.id,
-                            "webhook_id": d.webhook_id,
-                            "event_seq": seq,
-                            "state": "pending",
-                            "attempts": 0,
-                            "created_at": now,
-                        }
-                        for d in made
-                    ],
-                )
-            job_ids = tuple(enqueue_in(connection, d.job, now) for d in made)
-        return Appended(int(seq), tuple(d.id for d in made), job_ids)
+            return [_append(connection, event, deliveries, now) for event, deliveries in items]
 
     def get(self, event_id: str) -> EventRecord | None:
         with self._engine.connect() as connection:
@@ -107,6 +77,48 @@ def event_record(row: sa.Row[Any]) -> EventRecord:
         time=row.time,
         data=json.loads(row.data),
     )
+
+
+def _append(
+    connection: sa.Connection, event: EventRecord, deliveries: Sequence[NewDelivery], now: float
+) -> Appended:
+    seq = connection.execute(
+        events.insert()
+        .values(
+            id=event.id,
+            type=event.type,
+            source=event.source,
+            subject=event.subject,
+            repository=event.repository,
+            time=event.time,
+            data=json.dumps(event.data, separators=(",", ":")),
+        )
+        .returning(events.c.seq)
+    ).scalar_one()
+    wanted = [d.webhook_id for d in deliveries]
+    existing = (
+        set(connection.execute(sa.select(webhooks.c.id).where(webhooks.c.id.in_(wanted))).scalars())
+        if wanted
+        else set()
+    )
+    made = [d for d in deliveries if d.webhook_id in existing]
+    if made:
+        connection.execute(
+            webhook_deliveries.insert(),
+            [
+                {
+                    "id": d.id,
+                    "webhook_id": d.webhook_id,
+                    "event_seq": seq,
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for d in made
+            ],
+        )
+    job_ids = tuple(enqueue_in(connection, d.job, now) for d in made)
+    return Appended(int(seq), tuple(d.id for d in made), job_ids)
 
 
 __all__ = ["Appended", "EventQueries", "EventRecord", "NewDelivery", "event_record"]

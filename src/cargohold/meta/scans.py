@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cargohold.meta.schema import (
+    build_artifacts,
     findings,
     generic_files,
     layer_indexes,
@@ -82,14 +83,16 @@ class FindingRecord:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where an artifact is: an image (``path`` is the image name, ``tags`` its tags) or a
-    generic file (``path`` is the file's path)."""
+    """Where an artifact is: an image (``path`` is the image name, ``tags`` its tags), a
+    generic file (``path`` is the file's path), or a build that produced it (``path`` is
+    ``NAME/NUMBER``, ``build_path`` the image or file it names in ``repository``)."""
 
-    kind: str  # image or file
+    kind: str  # image, file or build
     repository: str
     path: str
     digest: str
     tags: tuple[str, ...] = ()
+    build_path: str | None = None
 
 
 class ScanQueries:
@@ -183,15 +186,28 @@ class ScanQueries:
                 connection.execute(scan_lookups.insert(), keys[start : start + _CHUNK])
             return _put_findings(connection, digest, found, known, now)
 
-    def replace_findings(self, digest: str, found: Sequence[NewFinding], now: float) -> list[str]:
-        """Re-matched findings of ``digest``; the advisories newly affecting it."""
+    def replace_findings(
+        self, results: dict[str, tuple[Sequence[NewFinding], Sequence[str]]], now: float
+    ) -> dict[str, list[str]]:
+        """Re-matched findings of each digest, in one transaction; digest → the advisories
+        newly affecting it. Versions an advisory could not be compared with (the second of
+        each pair) join the reasons, and make a done scan incomplete."""
+        out: dict[str, list[str]] = {}
         with self._engine.begin() as connection:
-            known = _found_at(connection, digest)
-            connection.execute(findings.delete().where(findings.c.digest == digest))
-            connection.execute(
-                scans.update().where(scans.c.digest == digest).values(matched_at=now)
-            )
-            return _put_findings(connection, digest, found, known, now)
+            for digest, (found, undecided) in results.items():
+                known = _found_at(connection, digest)
+                connection.execute(findings.delete().where(findings.c.digest == digest))
+                values: dict[str, Any] = {"matched_at": now}
+                if undecided:
+                    row = connection.execute(
+                        sa.select(scans.c.reasons).where(scans.c.digest == digest)
+                    ).first()
+                    before = json.loads(row.reasons) if row is not None else []
+                    values["reasons"] = json.dumps(list(dict.fromkeys([*before, *undecided])))
+                    values["status"] = "incomplete"
+                connection.execute(scans.update().where(scans.c.digest == digest).values(**values))
+                out[digest] = _put_findings(connection, digest, found, known, now)
+        return out
 
     # --- results ------------------------------------------------------------------------
 
@@ -203,6 +219,45 @@ class ScanQueries:
         )
         with self._engine.connect() as connection:
             return [_component(row) for row in connection.execute(query)]
+
+    def matchable(self, digests: Sequence[str]) -> dict[str, list[ComponentRow]]:
+        """The visible components of each of ``digests`` with what matching needs (name,
+        versions, ecosystem, source): purl, evidence and licenses are left empty."""
+        out: dict[str, list[ComponentRow]] = {digest: [] for digest in digests}
+        c = scan_components.c
+        with self._engine.connect() as connection:
+            for start in range(0, len(digests), _CHUNK):
+                query = (
+                    sa.select(
+                        c.digest,
+                        c.seq,
+                        c.name,
+                        c.version,
+                        c.ecosystem,
+                        c.source_name,
+                        c.source_version,
+                    )
+                    .where(c.digest.in_(list(digests[start : start + _CHUNK])), c.visible)
+                    .order_by(c.digest, c.seq)
+                )
+                for row in connection.execute(query):
+                    out[row.digest].append(
+                        ComponentRow(
+                            row.seq,
+                            row.name,
+                            row.version,
+                            row.ecosystem,
+                            "",
+                            "",
+                            "",
+                            "",
+                            (),
+                            row.source_name,
+                            row.source_version,
+                            True,
+                        )
+                    )
+        return out
 
     def findings(self, digest: str) -> list[FindingRecord]:
         query = (
@@ -318,6 +373,20 @@ class ScanQueries:
                 out.extend(
                     (row.digest, Location("file", row.repository, row.path, row.digest))
                     for row in connection.execute(file_query)
+                )
+                build_query = sa.select(build_artifacts).where(build_artifacts.c.digest.in_(chunk))
+                out.extend(
+                    (
+                        row.digest,
+                        Location(
+                            "build",
+                            row.repository,
+                            f"{row.name}/{row.number}",
+                            row.digest,
+                            build_path=row.path,
+                        ),
+                    )
+                    for row in connection.execute(build_query)
                 )
         out.sort(key=lambda pair: (pair[0], pair[1].repository, pair[1].path, pair[1].digest))
         return out

@@ -481,6 +481,63 @@ layer_indexes = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+# Policies: rules and actions, the watches that apply them to repositories, and exceptions.
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("rules", sa.Text, nullable=False),  # JSON object
+    sa.Column("actions", sa.Text, nullable=False),  # JSON object
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+)
+
+watches = sa.Table(
+    "watches",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("repositories", sa.Text, nullable=False),  # JSON list of keys or patterns
+    sa.Column("policies", sa.Text, nullable=False),  # JSON list of policy names
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+)
+
+policy_exceptions = sa.Table(
+    "policy_exceptions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("digest", sa.String(160), nullable=False),  # an image, index or file digest
+    sa.Column("advisory", sa.String(140), nullable=False),  # an OSV id, an alias, license:X
+    sa.Column("policy", sa.String(128), nullable=True),  # None: under every policy
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Index("ix_policy_exceptions_digest", "digest"),
+    sa.Index("ix_policy_exceptions_created_at", "created_at"),
+)
+
+# Each build's artifacts by digest: which builds produced an artifact (where-used).
+build_artifacts = sa.Table(
+    "build_artifacts",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("number", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(160), primary_key=True),
+    sa.Column("repository", sa.String(64), primary_key=True),
+    sa.Column("path", sa.String(1024), primary_key=True),  # image name or file path
+    sa.Column("type", sa.String(16), nullable=False),  # docker or generic
+    sa.ForeignKeyConstraint(
+        ["name", "number"], ["builds.name", "builds.number"], ondelete="CASCADE"
+    ),
+    sa.Index("ix_build_artifacts_digest", "digest"),
+)
+
 __all__ = [
     "advisories",
     "advisory_aliases",
@@ -489,6 +546,7 @@ __all__ = [
     "audit_events",
     "blob_links",
     "blobs",
+    "build_artifacts",
     "build_statuses",
     "builds",
     "events",
@@ -503,6 +561,8 @@ __all__ = [
     "manifests",
     "metadata",
     "permissions",
+    "policies",
+    "policy_exceptions",
     "promotions",
     "properties",
     "repositories",
@@ -512,6 +572,7 @@ __all__ = [
     "tags",
     "uploads",
     "users",
+    "watches",
     "webhook_deliveries",
     "webhooks",
 ]

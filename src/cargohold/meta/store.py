@@ -17,6 +17,7 @@ from cargohold.meta.jobs import JobQueries
 from cargohold.meta.logins import LoginFailureQueries
 from cargohold.meta.manifests import ManifestQueries
 from cargohold.meta.permissions import PermissionQueries
+from cargohold.meta.policies import PolicyQueries
 from cargohold.meta.promotion import PromotionQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
@@ -51,6 +52,7 @@ class MetadataStore:
     deliveries: DeliveryQueries
     advisories: AdvisoryQueries
     scans: ScanQueries
+    policies: PolicyQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -86,6 +88,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         deliveries=DeliveryQueries(engine),
         advisories=AdvisoryQueries(engine),
         scans=ScanQueries(engine),
+        policies=PolicyQueries(engine),
     )
 
 

@@ -42,6 +42,7 @@ from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
 from cargohold.registry.audit import result_of
 from cargohold.registry.permissions import Action, Principal
+from cargohold.registry.policies import Policies
 from cargohold.registry.properties import validate
 from cargohold.registry.repositories import Repositories
 
@@ -277,11 +278,14 @@ class Builds:
         repositories: Repositories,
         access: AccessControl,
         clock: Callable[[], float] = time.time,
+        *,
+        policies: Policies | None = None,
     ) -> None:
         self._meta = meta
         self._repositories = repositories
         self._access = access
         self._clock = clock
+        self._policies = policies
 
     # --- record and read ------------------------------------------------------------------
 
@@ -395,6 +399,10 @@ class Builds:
         for artifact in artifacts:
             if artifact.repository == artifact.target_repository:
                 raise BadRequest(f"{artifact} is in {artifact.repository!r} already")
+            if self._policies is not None:  # policies watching the target may refuse it
+                await self._policies.check_promotion(
+                    artifact.target_repository, artifact.digest, str(artifact)
+                )
         user = principal.name if principal is not None and principal.name else "anonymous"
         now = self._clock()
         promoted = tuple(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -33,6 +34,17 @@ from cargohold.registry.webhooks import (
 DELIVER_JOB = "webhook.deliver"
 MAX_SUBJECT = 1200
 log = logging.getLogger("cargohold.events")
+
+
+@dataclass(frozen=True, slots=True)
+class Happened:
+    """One event to emit: ``kind`` happened to ``subject`` in ``repository``."""
+
+    kind: str
+    repository: str | None
+    subject: str
+    data: dict[str, object]
+    actor: str | None = None
 
 
 def delivery_job(webhook_id: str, repository: str | None, subject: str) -> NewJob:
@@ -71,39 +83,57 @@ class Events:
         """Record that ``kind`` happened to ``subject`` in ``repository`` and deliver it to
         the webhooks that want it. ``actor`` goes into ``data`` as ``principal`` unless the
         data names one already."""
-        if kind not in EVENT_KINDS:
-            raise ValueError(f"no event kind {kind!r}; kinds are {EVENT_KINDS}")
-        payload: dict[str, Any] = dict(data)
-        if actor is not None:
-            payload.setdefault("principal", actor)
+        await self.emit_many([Happened(kind, repository, subject, data, actor)])
+
+    async def emit_many(self, happenings: Sequence[Happened]) -> None:
+        """``emit`` each, in order, stored in one transaction (a re-match reports a
+        thousand affected artifacts at once)."""
+        if not happenings:
+            return
+        unknown = [h.kind for h in happenings if h.kind not in EVENT_KINDS]
+        if unknown:
+            raise ValueError(f"no event kind {unknown[0]!r}; kinds are {EVENT_KINDS}")
         now = self._clock()
-        event = EventRecord(
+        items: list[tuple[EventRecord, list[NewDelivery]]] = []
+        try:
+            for happened in happenings:
+                event = self._event(happened, now)
+                webhooks = await self._webhooks.subscribed(happened.kind, happened.repository)
+                deliveries = [
+                    NewDelivery(
+                        secrets.token_hex(16),
+                        w.id,
+                        delivery_job(w.id, happened.repository, event.subject),
+                    )
+                    for w in webhooks
+                ]
+                items.append((event, deliveries))
+            appended = await to_thread.run_sync(self._meta.events.append_many, items, now)
+        except StorageFull as exc:
+            log.warning("%d events not recorded: %s", len(happenings), exc)
+            return
+        except Exception:
+            log.exception("%d events (first: %s) not recorded", len(happenings), happenings[0])
+            return
+        if any(a.jobs for a in appended):
+            self._jobs.notify()
+
+    @staticmethod
+    def _event(happened: Happened, now: float) -> EventRecord:
+        payload: dict[str, Any] = dict(happened.data)
+        if happened.actor is not None:
+            payload.setdefault("principal", happened.actor)
+        repository = happened.repository
+        return EventRecord(
             seq=0,
             id=str(uuid.uuid4()),
-            type=EVENT_TYPE_PREFIX + kind,
+            type=EVENT_TYPE_PREFIX + happened.kind,
             source=f"/repositories/{repository}" if repository else "/",
-            subject=subject[:MAX_SUBJECT],
+            subject=happened.subject[:MAX_SUBJECT],
             repository=repository,
             time=now,
             data=payload,
         )
-        try:
-            webhooks = await self._webhooks.subscribed(kind, repository)
-            deliveries = [
-                NewDelivery(
-                    secrets.token_hex(16), w.id, delivery_job(w.id, repository, event.subject)
-                )
-                for w in webhooks
-            ]
-            appended = await to_thread.run_sync(self._meta.events.append, event, deliveries, now)
-        except StorageFull as exc:
-            log.warning("event %s on %s/%s not recorded: %s", event.type, repository, subject, exc)
-            return
-        except Exception:
-            log.exception("event %s on %s/%s not recorded", event.type, repository, subject)
-            return
-        if appended.jobs:
-            self._jobs.notify()
 
 
-__all__ = ["DELIVER_JOB", "Events", "delivery_job"]
+__all__ = ["DELIVER_JOB", "Events", "Happened", "delivery_job"]

@@ -25,6 +25,7 @@ from cargohold.registry.access import AccessControl
 from cargohold.registry.audit import result_of
 from cargohold.registry.generic import GenericFiles, actor
 from cargohold.registry.permissions import Action, Principal
+from cargohold.registry.policies import Policies
 from cargohold.registry.properties import validate
 
 
@@ -58,11 +59,14 @@ class GenericPromotions:
         meta: MetadataStore,
         access: AccessControl,
         clock: Callable[[], float] = time.time,
+        *,
+        policies: Policies | None = None,
     ) -> None:
         self._files = files
         self._meta = meta
         self._access = access
         self._clock = clock
+        self._policies = policies
 
     async def promote(
         self, principal: Principal | None, request: GenericPromotion
@@ -102,6 +106,10 @@ class GenericPromotions:
                 f"no file or folder {path or '/'!r} in repository {source.key!r}", {"path": path}
             )
         moves = [(f, check_path(relocate(f.path, path, target_root))) for f in files]
+        if self._policies is not None:  # policies watching the target may refuse a file
+            for f, _ in moves:
+                subject = f"{source.key}/{f.path}"
+                await self._policies.check_promotion(target.key, f.digest, subject)
         message = "dry run: nothing changed" if request.dry_run else "promoted"
         records = [
             self._record(principal, request, f.path, to, 200, message, added, f.digest)

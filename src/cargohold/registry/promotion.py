@@ -30,6 +30,7 @@ from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
 from cargohold.registry.audit import result_of
 from cargohold.registry.permissions import Action, Principal
+from cargohold.registry.policies import Policies
 from cargohold.registry.properties import validate
 from cargohold.registry.repositories import Repositories
 
@@ -69,11 +70,14 @@ class Promotions:
         repositories: Repositories,
         access: AccessControl,
         clock: Callable[[], float] = time.time,
+        *,
+        policies: Policies | None = None,
     ) -> None:
         self._meta = meta
         self._repositories = repositories
         self._access = access
         self._clock = clock
+        self._policies = policies
 
     async def promote_docker(
         self, principal: Principal | None, request: DockerPromotion
@@ -141,6 +145,11 @@ class Promotions:
             immutable_target=target.immutable_tags,
             properties=added,
         )
+        if self._policies is not None:  # policies watching the target may refuse it
+            for digest in plan.top:
+                tag = next(s for s, _, d in moves if d == digest)
+                subject = f"{source.key}/{request.image}:{tag}"
+                await self._policies.check_promotion(target.key, digest, subject)
         records = tuple(
             self._record(
                 principal,

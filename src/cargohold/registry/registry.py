@@ -22,9 +22,11 @@ from cargohold.registry.insight import Insight
 from cargohold.registry.jobs import JobQueue
 from cargohold.registry.keyring import KeyRing
 from cargohold.registry.manifests import Manifests
+from cargohold.registry.policies import Policies
 from cargohold.registry.promotion import Promotions
 from cargohold.registry.properties import PropertyStore
 from cargohold.registry.repositories import Repositories
+from cargohold.registry.sbom_referrers import SbomReferrers
 from cargohold.registry.scans import Scans
 from cargohold.registry.search import Search
 from cargohold.registry.throttle import LoginThrottle
@@ -57,6 +59,8 @@ class Registry:
     vulndb: VulnDatabase
     scans: Scans
     insight: Insight
+    sbom_referrers: SbomReferrers
+    policies: Policies
 
     @classmethod
     def build(
@@ -81,7 +85,10 @@ class Registry:
         events = Events(meta, jobs, webhooks, clock)
         scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
         generic = GenericFiles(store, meta, repositories, access, clock, events, scans)
+        policies = Policies(meta, events, clock)
+        scans.on_findings(policies.notify)
         manifests = Manifests(store, meta, blobs, repositories)
+        insight = Insight(meta, repositories, access, manifests, generic)
         return cls(
             repositories=repositories,
             blobs=blobs,
@@ -93,17 +100,19 @@ class Registry:
             keys=keys,
             audit=audit,
             properties=PropertyStore(meta),
-            promotions=Promotions(meta, repositories, access, clock),
-            builds=Builds(meta, repositories, access, clock),
+            promotions=Promotions(meta, repositories, access, clock, policies=policies),
+            builds=Builds(meta, repositories, access, clock, policies=policies),
             search=Search(meta, repositories, access),
             generic=generic,
-            generic_promotions=GenericPromotions(generic, meta, access, clock),
+            generic_promotions=GenericPromotions(generic, meta, access, clock, policies=policies),
             jobs=jobs,
             events=events,
             webhooks=webhooks,
             vulndb=VulnDatabase(meta, clock, scans),
             scans=scans,
-            insight=Insight(meta, repositories, access, manifests, generic),
+            insight=insight,
+            sbom_referrers=SbomReferrers(insight, manifests, blobs, repositories, access, events),
+            policies=policies,
         )
 
 

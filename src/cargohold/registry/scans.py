@@ -52,7 +52,7 @@ from cargohold.core.errors import BlobNotFound
 from cargohold.core.manifest import Descriptor, Manifest, parse_manifest
 from cargohold.meta.scans import ComponentRow, NewFinding, ScanRecord
 from cargohold.meta.store import MetadataStore
-from cargohold.registry.events import Events
+from cargohold.registry.events import Events, Happened
 from cargohold.registry.jobs import JobQueue
 from cargohold.storage.base import BlobStore
 
@@ -189,17 +189,30 @@ class Scans:
 
     async def announce(self, kind: str, digest: str, data: dict[str, object]) -> None:
         """Emit event ``kind`` about ``digest`` once for each image or file that is it."""
-        locations = await to_thread.run_sync(self._meta.scans.locations, [digest])
-        for _, where in locations:
-            payload: dict[str, object] = {
-                "digest": digest,
-                "kind": where.kind,
-                "repository": where.repository,
-                "name": f"{where.repository}/{where.path}",
-                **({"tags": list(where.tags)} if where.kind == IMAGE else {}),
-                **data,
-            }
-            await self._events.emit(kind, where.repository, where.path, payload)
+        await self.announce_many(kind, {digest: data})
+
+    async def announce_many(self, kind: str, about: dict[str, dict[str, object]]) -> None:
+        """``announce`` for each digest, with one look-up and one write for them all."""
+        locations = await to_thread.run_sync(self._meta.scans.locations, list(about))
+        happenings = [
+            Happened(
+                kind,
+                where.repository,
+                where.path,
+                {
+                    "digest": digest,
+                    "kind": where.kind,
+                    "repository": where.repository,
+                    "name": f"{where.repository}/{where.path}",
+                    **({"tags": list(where.tags)} if where.kind == IMAGE else {}),
+                    **about[digest],
+                },
+            )
+            for digest, where in locations
+            # a build names the artifact; the image or file itself is announced
+            if where.kind in KINDS
+        ]
+        await self._events.emit_many(happenings)
 
     async def _inventory(self, record: ScanRecord) -> tuple[Inventory, tuple[Component, ...]]:
         if record.kind == IMAGE:
@@ -317,49 +330,55 @@ class Scans:
             batch = digests[start : start + REMATCH_BATCH]
             newly.update(await to_thread.run_sync(self._rematch_batch, batch))
         affected = {digest: ids for digest, ids in newly.items() if ids}
-        for digest, ids in affected.items():
-            await self.announce("vulnerable", digest, {"advisories": ids, "cause": "advisories"})
+        await self.announce_many(
+            "vulnerable",
+            {
+                digest: {"advisories": ids, "cause": "advisories"}
+                for digest, ids in affected.items()
+            },
+        )
+        for digest in affected:
             await self._findings_changed(digest)
         return affected
 
     def _rematch_batch(self, digests: Sequence[str]) -> dict[str, list[str]]:
-        inventories = {d: self._meta.scans.components(d) for d in digests}
-        found, _ = self._match(inventories)
-        now = self._clock()
-        return {
-            digest: self._meta.scans.replace_findings(digest, found.get(digest, []), now)
-            for digest in digests
-        }
+        inventories = self._meta.scans.matchable(digests)
+        found, undecided = self._match(inventories)
+        return self._meta.scans.replace_findings(
+            {d: (found.get(d, []), undecided.get(d, [])) for d in inventories}, self._clock()
+        )
 
     def _match(
         self, inventories: dict[str, list[ComponentRow]]
     ) -> tuple[dict[str, list[NewFinding]], dict[str, list[str]]]:
-        """Findings and undecided comparisons of each inventory's visible components."""
-        components = {
-            digest: {component_of(r): r.seq for r in rows if r.visible}
-            for digest, rows in inventories.items()
-        }
-        packages = {
+        """Findings and undecided comparisons of each inventory's visible components. A
+        package found in many places (a base layer shared by many images) is matched once."""
+        packages: dict[Component, list[tuple[str, int]]] = {}
+        for digest, rows in inventories.items():
+            for row in rows:
+                if row.visible:
+                    package = replace(component_of(row), evidence="", cataloger="")
+                    packages.setdefault(package, []).append((digest, row.seq))
+        keys = {
             (split_ecosystem(c.ecosystem)[0], normalize_name(c.ecosystem, name))
-            for by_component in components.values()
-            for c in by_component
+            for c in packages
             for name in {c.name, c.source_name or c.name}
         }
-        advisories = _parsed(self._meta.advisories.for_packages(packages))
-        index = AdvisoryIndex(advisories)
-        found: dict[str, list[NewFinding]] = {}
-        undecided: dict[str, list[str]] = {}
-        for digest, by_component in components.items():
-            matches = match_index(by_component, index)
-            found[digest] = [
-                NewFinding(f.advisory, by_component[f.component], f.severity, f.fixed_in)
-                for f in matches.findings
-            ]
-            undecided[digest] = [
+        advisories = _parsed(self._meta.advisories.for_packages(keys))
+        matches = match_index(packages, AdvisoryIndex(advisories))
+        found: dict[str, list[NewFinding]] = {digest: [] for digest in inventories}
+        undecided: dict[str, list[str]] = {digest: [] for digest in inventories}
+        for f in matches.findings:
+            for digest, seq in packages[f.component]:
+                found[digest].append(NewFinding(f.advisory, seq, f.severity, f.fixed_in))
+        for u in matches.undecided:
+            reason = (
                 f"{u.advisory}: {u.component.name} {u.component.version} could not be "
                 f"compared ({u.reason})"
-                for u in matches.undecided
-            ]
+            )
+            for digest, _ in packages[u.component]:
+                if reason not in undecided[digest]:
+                    undecided[digest].append(reason)
         return found, undecided
 
     # --- blobs --------------------------------------------------------------------------

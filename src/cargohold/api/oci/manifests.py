@@ -29,7 +29,10 @@ class ManifestEndpoints:
             # No manifest can have that tag: the spec answers a pull of it with 404.
             raise ManifestUnknown(exc.message, exc.detail) from exc
         name = await authorized(self._registry, call, Action.READ)
-        return await self._registry.manifests.get(name, reference, _accepted(call))
+        stored = await self._registry.manifests.get(name, reference, _accepted(call))
+        # A policy watching the repository may block it, by tag or by digest alike.
+        await self._registry.policies.check_download(name.repository, stored.record.digest)
+        return stored
 
     async def get(self, call: Call) -> Response:
         stored = await self._fetch(call)

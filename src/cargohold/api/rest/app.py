@@ -20,6 +20,7 @@ from cargohold.api.rest.groups import GroupEndpoints, PermissionEndpoints
 from cargohold.api.rest.insight import InsightEndpoints
 from cargohold.api.rest.jobs import JobEndpoints
 from cargohold.api.rest.openapi import document
+from cargohold.api.rest.policies import PolicyEndpoints
 from cargohold.api.rest.problems import problem, unexpected_problem
 from cargohold.api.rest.promotions import PromotionEndpoints
 from cargohold.api.rest.properties import PropertyEndpoints
@@ -66,6 +67,7 @@ class RestApp:
         generic = GenericEndpoints(registry)
         vulndb = VulnDbEndpoints(registry)
         insight = InsightEndpoints(registry)
+        policies = PolicyEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -148,11 +150,45 @@ class RestApp:
                     POST=Op(insight.request_scan, "scan.request"),
                 ),
                 self._route("/artifacts/{digest}/scan", GET=Op(insight.scan)),
+                self._route("/sbom/attach", POST=Op(insight.attach_sbom, "sbom.attach")),
                 self._route("/artifacts/{digest}/sbom", GET=Op(insight.sbom)),
                 self._route("/artifacts/{digest}/components", GET=Op(insight.components)),
                 self._route("/artifacts/{digest}/vulnerabilities", GET=Op(insight.vulnerabilities)),
                 self._route("/affected", GET=Op(insight.affected)),
                 self._route("/impact", GET=Op(insight.impact)),
+                # /policies/exceptions before /policies/{name}, which would take it
+                self._route(
+                    "/policies/exceptions",
+                    GET=Op(policies.list_exceptions),
+                    POST=Op(policies.grant_exception, "policy-exception.grant"),
+                ),
+                self._route(
+                    "/policies/exceptions/{id}",
+                    GET=Op(policies.get_exception),
+                    DELETE=Op(policies.revoke_exception, "policy-exception.revoke"),
+                ),
+                self._route(
+                    "/policies",
+                    GET=Op(policies.list_policies),
+                    POST=Op(policies.create_policy, "policy.create"),
+                ),
+                self._route(
+                    "/policies/{name}",
+                    GET=Op(policies.get_policy),
+                    PATCH=Op(policies.update_policy, "policy.update"),
+                    DELETE=Op(policies.delete_policy, "policy.delete"),
+                ),
+                self._route(
+                    "/watches",
+                    GET=Op(policies.list_watches),
+                    POST=Op(policies.create_watch, "watch.create"),
+                ),
+                self._route(
+                    "/watches/{name}",
+                    GET=Op(policies.get_watch),
+                    PATCH=Op(policies.update_watch, "watch.update"),
+                    DELETE=Op(policies.delete_watch, "watch.delete"),
+                ),
                 self._route(
                     "/properties",
                     GET=Op(properties.get),

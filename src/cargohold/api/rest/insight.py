@@ -54,6 +54,8 @@ def location_json(location: Location) -> dict[str, Any]:
     }
     if location.kind == "image":
         doc["tags"] = list(location.tags)
+    if location.kind == "build":
+        doc["artifact"] = location.build_path
     return doc
 
 
@@ -88,6 +90,22 @@ class InsightEndpoints:
     def __init__(self, registry: Registry) -> None:
         self._insight = registry.insight
         self._scans = registry.scans
+        self._referrers = registry.sbom_referrers
+
+    async def attach_sbom(self, request: Request, caller: Principal | None) -> Response:
+        body = await Body.read(request, ("image", "format"))
+        attached = await self._referrers.attach(
+            caller, body.string("image", required=True), body.string("format", "cyclonedx")
+        )
+        return JSONResponse(
+            {
+                "digest": attached.digest,
+                "subject": attached.subject,
+                "artifactType": attached.artifact_type,
+                "image": attached.image,
+            },
+            status_code=201,
+        )
 
     async def request_scan(self, request: Request, caller: Principal | None) -> Response:
         body = await Body.read(request, ("image", "file", "digest", "force"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 
+from cargohold.api.rest.policy_schemas import policy_schemas
 from cargohold.api.rest.schemas import (
     STRING,
     TIMESTAMP,
@@ -324,6 +325,7 @@ def _paths() -> Json:
         **_search_and_build_paths(),
         **_vulndb_paths(),
         **_insight_paths(),
+        **_policy_paths(),
     }
 
 
@@ -703,6 +705,18 @@ def _insight_paths() -> Json:
             "parameters": [digest],
             "get": _get("getScan", "An artifact's scan status.", readers, "Scan", anonymous=True),
         },
+        "/sbom/attach": {
+            "post": _operation(
+                "attachSbom",
+                "Push an image's SBOM as an OCI referrer of it (artifactType "
+                "`application/vnd.cyclonedx+json` or `application/spdx+json`), so the "
+                "referrers API and `oras discover` list it.",
+                "Anyone who may write to the image's repository.",
+                {"201": _response("Attached.", "AttachedSbom")},
+                "400 401 403 404 429",
+                body="SbomAttach",
+            ),
+        },
         "/artifacts/{digest}/sbom": {
             "parameters": [digest],
             "get": _operation(
@@ -783,6 +797,81 @@ def _insight_paths() -> Json:
     }
 
 
+def _policy_paths() -> Json:
+    """Policies, the watches that apply them to repositories, and exceptions to them."""
+    blocked = (
+        " A blocked pull answers 403 `DENIED`, a blocked promotion 403 problem JSON of type "
+        "`policy-violation` with the extension members `policy`, `watch`, `rule`, "
+        "`advisory`, `severity` and `component`."
+    )
+    name = [_parameter("name", "The policy name.", where="path")]
+    watch = [_parameter("name", "The watch name.", where="path")]
+    return {
+        "/policies": {
+            "get": _list("listPolicies", "List policies, by name.", SIGNED_IN, "Policy"),
+            "post": _create(
+                "createPolicy",
+                "Create a policy: rules an artifact must not break, and what happens when it "
+                "does (in the repositories a watch applies it to)." + blocked,
+                ADMIN,
+                "Policy",
+            ),
+        },
+        "/policies/{name}": {
+            "parameters": name,
+            "get": _get("getPolicy", "Show a policy.", SIGNED_IN, "Policy"),
+            "patch": _update("updatePolicy", "Change a policy.", ADMIN, "Policy"),
+            "delete": _delete(
+                "deletePolicy",
+                "Delete a policy no watch applies (409 names the watches that do).",
+                ADMIN,
+                "401 403 404 409 429",
+            ),
+        },
+        "/watches": {
+            "get": _list("listWatches", "List watches, by name.", SIGNED_IN, "Watch"),
+            "post": _create(
+                "createWatch",
+                "Apply policies to repository keys or patterns.",
+                ADMIN,
+                "Watch",
+                "400 401 403 404 409 429",
+            ),
+        },
+        "/watches/{name}": {
+            "parameters": watch,
+            "get": _get("getWatch", "Show a watch.", SIGNED_IN, "Watch"),
+            "patch": _update("updateWatch", "Change a watch.", ADMIN, "Watch"),
+            "delete": _delete("deleteWatch", "Delete a watch.", ADMIN),
+        },
+        "/policies/exceptions": {
+            "get": _list(
+                "listPolicyExceptions",
+                "List policy exceptions, newest first, expired ones too (`expired: true`).",
+                ADMIN,
+                "PolicyException",
+                _parameter("digest", "Only exceptions for this digest."),
+                _parameter(
+                    "expired", "Only expired, or only unexpired, exceptions.", schema("boolean")
+                ),
+            ),
+            "post": _create(
+                "grantPolicyException",
+                "Let one artifact through despite one advisory (or denied license) until a "
+                "time at most 90 days ahead; recorded in the audit log.",
+                ADMIN,
+                "PolicyException",
+                "400 401 403 404 429",
+            ),
+        },
+        "/policies/exceptions/{id}": {
+            "parameters": [_parameter("id", "The exception id.", where="path")],
+            "get": _get("getPolicyException", "Show a policy exception.", ADMIN, "PolicyException"),
+            "delete": _delete("revokePolicyException", "Revoke a policy exception at once.", ADMIN),
+        },
+    }
+
+
 def _webhooks() -> Json:
     """What cargohold sends to a webhook's URL."""
     signature = "`sha256=` and the hex HMAC-SHA256 of the exact body, keyed with the secret."
@@ -817,7 +906,7 @@ def _components() -> Json:
     limit = schema("integer", minimum=1, maximum=1000, default=100)
     link = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
     return {
-        "schemas": schemas(),
+        "schemas": schemas() | policy_schemas(),
         "responses": {
             name: {
                 "description": description,

@@ -7,7 +7,12 @@ import logging
 
 from starlette.responses import Response
 
-from cargohold.core.errors import RegistryError, TooManyRequests, Unauthorized
+from cargohold.core.errors import (
+    PolicyViolation,
+    RegistryError,
+    TooManyRequests,
+    Unauthorized,
+)
 
 log = logging.getLogger("cargohold.api.rest")
 
@@ -21,6 +26,12 @@ def problem(exc: RegistryError, instance: str) -> Response:
         "instance": instance,
         "code": exc.code,
     }
+    if isinstance(exc, PolicyViolation):
+        # Extension members (RFC 9457 section 3.2): which policy, watch and advisory.
+        body["type"] = "https://cargohold.dev/problems/policy-violation"
+        body["title"] = "Blocked by policy"
+        if isinstance(exc.detail, dict):
+            body.update({k: v for k, v in exc.detail.items() if k not in body})
     headers = {"Content-Type": "application/problem+json"}
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Basic realm="cargohold"'

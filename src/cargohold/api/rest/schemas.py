@@ -543,11 +543,14 @@ def insight_schemas() -> Json:
     )
     location = obj(
         ["type", "repository", "path", "digest"],
-        type=schema("string", enum=["image", "file"]),
+        type=schema("string", enum=["image", "file", "build"]),
         repository=STRING,
-        path=schema("string", "The image name in the repository, or the file's path."),
+        path=schema(
+            "string", "The image name in the repository, the file's path, or a build's NAME/NUMBER."
+        ),
         digest=STRING,
         tags=array(STRING, "An image's tags."),
+        artifact=schema("string", "A build's artifact: the image name or file path."),
     )
     return {
         "Scan": obj(
@@ -578,6 +581,17 @@ def insight_schemas() -> Json:
                 obj(queued=schema("boolean", "Whether a scan job was queued now.")),
             ]
         },
+        "SbomAttach": body(
+            ["image"],
+            image=schema("string", "`dev/team/app:1.4` or `dev/team/app@sha256:…`."),
+            format=schema("string", enum=["cyclonedx", "spdx"], default="cyclonedx"),
+        ),
+        "AttachedSbom": obj(
+            digest=schema("string", "The referrer manifest's digest."),
+            subject=schema("string", "The image's digest."),
+            artifactType=STRING,
+            image=schema("string", "`REPO/NAME` it was pushed to."),
+        ),
         "Components": obj(
             items=array(
                 {
