@@ -23,9 +23,9 @@ from cargohold.analysis.purls import purl_key
 from cargohold.analysis.unpack.layers import Layer
 from cargohold.analysis.unpack.limits import Limits
 from cargohold.analysis.vulndb.match import lookup_keys
-from cargohold.meta.scans import ComponentRow
 from cargohold.meta.schema import manifests, scan_components, scans, tags
 from cargohold.meta.store import MetadataStore
+from cargohold.registry.scans import component_rows
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 REPOSITORIES = ("dev", "staging", "prod")
@@ -84,26 +84,6 @@ def varied(components: Sequence[Component], index: int) -> list[Component]:
     return out
 
 
-def rows_of(components: Sequence[Component], visible: bool, start: int = 0) -> list[ComponentRow]:
-    return [
-        ComponentRow(
-            seq=start + offset,
-            name=c.name,
-            version=c.version,
-            ecosystem=c.ecosystem,
-            purl=c.purl,
-            purl_key=purl_key(c.purl),
-            cataloger=c.cataloger,
-            evidence=c.evidence,
-            licenses=c.licenses,
-            source_name=c.source_name,
-            source_version=c.source_version,
-            visible=visible,
-        )
-        for offset, c in enumerate(components)
-    ]
-
-
 def pushed(meta: MetadataStore, artifacts: Sequence[tuple[str, str, str]], now: float) -> None:
     """Manifest and tag rows for (repository, image name, digest): where the artifacts are."""
     for start in range(0, len(artifacts), BATCH):
@@ -155,7 +135,9 @@ def store_scanned(
     for index in range(count):
         digest = digest_of(f"rematch {index}")
         seen = varied(visible, index)
-        rows = rows_of(seen, True) + rows_of(hidden, False, start=len(seen))
+        rows = component_rows(seen, visible=True) + component_rows(
+            hidden, visible=False, start=len(seen)
+        )
         lookups = {key for c in seen for key in lookup_keys(c)}
         name = f"bench/app-{index % 100}"
         meta.scans.request(digest, "image", f"dev/{name}", cache_key, now)

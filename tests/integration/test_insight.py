@@ -272,6 +272,18 @@ async def test_where_used_by_purl_range_and_by_advisory_alias(
         },
     ]
 
+    # Pages in digest order: a second image with the same jar, one per page.
+    other = await push_image(client, "dev/team/other", "2.0", app_image())
+    await registry.scans.run(other)
+    first = await get(client, "/impact", purl=purl, limit="1")
+    second = await get(client, "/impact", purl=purl, limit="1", after=first["next"])
+    assert [first["items"][0]["digest"], second["items"][0]["digest"]] == sorted([digest, other])
+    assert second["next"] is None
+    bad = await client.get(
+        "/api/v1/impact", params={"purl": purl, "after": "bm90IGEgY3Vyc29y"}, headers=AUTH
+    )
+    assert bad.status_code == 400 and "cursor" in bad.json()["detail"]
+
     bad = await client.get("/api/v1/impact", params={"purl": "log4j"}, headers=AUTH)
     assert bad.status_code == 400 and "not a package URL" in bad.json()["detail"]
     bad = await client.get("/api/v1/impact", params={"purl": purl, "range": "~~2"}, headers=AUTH)

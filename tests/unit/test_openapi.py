@@ -429,7 +429,7 @@ def test_what_insight_renders_fits_the_schemas() -> None:
         {"digest": digest, "status": "done", "reasons": [], "findings": [item]}, "Vulnerabilities"
     )
     where = Location("image", "dev", "team/app", digest, ("1.0",))
-    conform({"items": [impact_json(Impact(digest, row, "DSA-1", (where,)))]}, "Impact")
+    conform(impact_json(Impact(digest, row, "DSA-1", (where,))), "ImpactItem")
     conform(
         {
             "digest": digest,

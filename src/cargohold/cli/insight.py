@@ -206,7 +206,7 @@ def impact(
     package (in a version range) or is affected by an advisory."""
     if (purl is None) == (advisory is None):
         raise click.UsageError("give either --purl (and optionally --range) or --advisory")
-    items = client.insight.impact(purl=purl, range_=range_, advisory=advisory)
+    items = list(client.insight.impact(purl=purl, range_=range_, advisory=advisory))
     if as_json:
         print_json(items)
         return

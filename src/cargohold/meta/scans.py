@@ -284,33 +284,36 @@ class ScanQueries:
                 found.update(row[0] for row in connection.execute(query))
         return sorted(found)
 
-    def with_purl(self, purl_key: str, limit: int) -> list[tuple[str, ComponentRow]]:
-        """(digest, component) of every visible component with this type/namespace/name."""
-        query = (
-            sa.select(scan_components)
-            .where(scan_components.c.purl_key == purl_key, scan_components.c.visible)
-            .order_by(scan_components.c.digest, scan_components.c.seq)
-            .limit(limit)
-        )
+    def with_purl(
+        self, purl_key: str, after: tuple[str, int] | None, limit: int
+    ) -> list[tuple[str, ComponentRow]]:
+        """(digest, component) of visible components with this type/namespace/name, in
+        (digest, seq) order after a position: read straight from the purl index."""
+        c = scan_components.c
+        query = sa.select(scan_components).where(c.purl_key == purl_key, c.visible)
+        if after is not None:
+            query = query.where(sa.tuple_(c.digest, c.seq) > sa.tuple_(*after))
+        query = query.order_by(c.purl_key, c.visible, c.digest, c.seq).limit(limit)
         with self._engine.connect() as connection:
             return [(row.digest, _component(row)) for row in connection.execute(query)]
 
     def with_advisories(
-        self, ids: Sequence[str], limit: int
+        self, ids: Sequence[str], after: tuple[str, str, int] | None, limit: int
     ) -> list[tuple[FindingRecord, ComponentRow]]:
+        """Findings of these advisories with their components, in (digest, advisory, seq)
+        order after a position."""
+        f = findings.c
         query = (
             sa.select(findings, scan_components)
             .join(
                 scan_components,
-                sa.and_(
-                    scan_components.c.digest == findings.c.digest,
-                    scan_components.c.seq == findings.c.seq,
-                ),
+                sa.and_(scan_components.c.digest == f.digest, scan_components.c.seq == f.seq),
             )
-            .where(findings.c.advisory_id.in_(list(ids)))
-            .order_by(findings.c.digest, findings.c.advisory_id, findings.c.seq)
-            .limit(limit)
+            .where(f.advisory_id.in_(list(ids)))
         )
+        if after is not None:
+            query = query.where(sa.tuple_(f.digest, f.advisory_id, f.seq) > sa.tuple_(*after))
+        query = query.order_by(f.digest, f.advisory_id, f.seq).limit(limit)
         with self._engine.connect() as connection:
             return [(_finding(row), _component(row)) for row in connection.execute(query)]
 

@@ -435,7 +435,7 @@ scan_components = sa.Table(
     sa.Column("source_name", sa.String(512), nullable=True),
     sa.Column("source_version", sa.String(256), nullable=True),
     sa.Column("visible", sa.Boolean, nullable=False),  # False: deleted by a later layer
-    sa.Index("ix_scan_components_purl_key", "purl_key"),
+    sa.Index("ix_scan_components_purl", "purl_key", "visible", "digest", "seq"),
 )
 
 # The (ecosystem, name) keys an artifact's components are looked up by: what re-matching

@@ -8,7 +8,7 @@ only artifacts in repositories the caller may read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -40,7 +40,8 @@ SBOM_FORMATS = {
     "spdx": "application/spdx+json",
 }
 SEVERITIES = ("NONE", "UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
-MAX_IMPACT = 1000  # components or findings one where-used answer reads
+READ_BATCH = 500  # index rows read at a time for a where-used page
+MAX_SCANNED = 20_000  # index rows one where-used page reads at most
 MAX_QUERY = 600
 
 
@@ -82,6 +83,9 @@ class Report:
     vulnerabilities: tuple[Vulnerability, ...]
 
 
+Position = tuple[str | int, ...]  # where a where-used page ended: (digest, [advisory,] seq)
+
+
 @dataclass(frozen=True, slots=True)
 class Impact:
     """One artifact that holds the package or is affected by the advisory, with where."""
@@ -91,6 +95,13 @@ class Impact:
     advisory: str | None
     locations: tuple[Location, ...]
     undecided: str | None = None  # why the version could not be placed in the range
+    position: Position = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactPage:
+    items: tuple[Impact, ...]
+    next: Position | None  # None: nothing after this page
 
 
 class Insight:
@@ -205,9 +216,15 @@ class Insight:
         return [(f, where[f.digest]) for f in found if where.get(f.digest)]
 
     async def impact_purl(
-        self, principal: Principal | None, purl: str, range_text: str | None
-    ) -> list[Impact]:
-        """Every readable artifact holding the package ``purl`` names, in ``range_text``."""
+        self,
+        principal: Principal | None,
+        purl: str,
+        range_text: str | None,
+        after: Position | None,
+        limit: int,
+    ) -> ImpactPage:
+        """Readable artifacts holding the package ``purl`` names (in ``range_text``, or the
+        exact version the purl gives), in digest order after ``after``."""
         if not purl or len(purl) > MAX_QUERY:
             raise BadRequest(f"purl: a package URL of 1-{MAX_QUERY} characters is needed")
         try:
@@ -217,42 +234,93 @@ class Insight:
             raise BadRequest(f"purl: {purl[:80]!r} is not a package URL ({exc})") from exc
         wanted = _range(range_text) if range_text else None
         exact = parsed.version
-        rows = await to_thread.run_sync(self._meta.scans.with_purl, key, MAX_IMPACT)
-        where = await self._locations(principal, [digest for digest, _ in rows])
-        out: list[Impact] = []
-        for digest, row in rows:
-            if not where.get(digest):
-                continue
-            undecided = None
-            if exact is not None and row.version != exact:
-                continue
-            if wanted is not None:
-                scheme = scheme_for(row.ecosystem)
-                try:
-                    if scheme is None:
-                        raise VersionError(f"no version ordering is known for {row.ecosystem}")
-                    inside = satisfies(scheme, row.version, wanted)
-                except VersionError as exc:
-                    inside, undecided = True, f"{row.version!r} could not be compared: {exc}"
-                if not inside:
-                    continue
-            out.append(Impact(digest, row, None, where[digest], undecided))
-        return out
+        if after is not None and len(after) != 2:
+            raise BadRequest("after is not a cursor of this query")
 
-    async def impact_advisory(self, principal: Principal | None, advisory: str) -> list[Impact]:
-        """Every readable artifact affected by ``advisory`` (an OSV id or an alias)."""
+        async def read(
+            position: Position | None,
+        ) -> list[tuple[Position, str, ComponentRow, str | None]]:
+            start = (str(position[0]), int(position[1])) if position is not None else None
+            rows = await to_thread.run_sync(self._meta.scans.with_purl, key, start, READ_BATCH)
+            return [((digest, row.seq), digest, row, None) for digest, row in rows]
+
+        def keep(row: ComponentRow) -> tuple[bool, str | None]:
+            if exact is not None and row.version != exact:
+                return False, None
+            if wanted is None:
+                return True, None
+            scheme = scheme_for(row.ecosystem)
+            try:
+                if scheme is None:
+                    raise VersionError(f"no version ordering is known for {row.ecosystem}")
+                return satisfies(scheme, row.version, wanted), None
+            except VersionError as exc:
+                return True, f"{row.version!r} could not be compared: {exc}"
+
+        return await self._page(principal, read, keep, after, limit)
+
+    async def impact_advisory(
+        self, principal: Principal | None, advisory: str, after: Position | None, limit: int
+    ) -> ImpactPage:
+        """Readable artifacts affected by ``advisory`` (an OSV id or an alias), in digest
+        order after ``after``."""
         if not advisory or len(advisory) > 128:
             raise BadRequest("advisory: an OSV id or alias (CVE-…) of 1-128 characters")
+        if after is not None and len(after) != 3:
+            raise BadRequest("after is not a cursor of this query")
         ids = await to_thread.run_sync(self._meta.advisories.resolve, advisory)
         if not ids:
             raise ResourceUnknown(f"advisory {advisory!r} is not in the database")
-        rows = await to_thread.run_sync(self._meta.scans.with_advisories, ids, MAX_IMPACT)
-        where = await self._locations(principal, [f.digest for f, _ in rows])
-        return [
-            Impact(f.digest, row, f.advisory_id, where[f.digest])
-            for f, row in rows
-            if where.get(f.digest)
-        ]
+
+        async def read(
+            position: Position | None,
+        ) -> list[tuple[Position, str, ComponentRow, str | None]]:
+            start = (
+                (str(position[0]), str(position[1]), int(position[2]))
+                if position is not None
+                else None
+            )
+            rows = await to_thread.run_sync(
+                self._meta.scans.with_advisories, ids, start, READ_BATCH
+            )
+            return [
+                ((f.digest, f.advisory_id, f.seq), f.digest, row, f.advisory_id) for f, row in rows
+            ]
+
+        return await self._page(principal, read, lambda row: (True, None), after, limit)
+
+    async def _page(
+        self,
+        principal: Principal | None,
+        read: Callable[
+            [Position | None], Awaitable[list[tuple[Position, str, ComponentRow, str | None]]]
+        ],
+        keep: Callable[[ComponentRow], tuple[bool, str | None]],
+        after: Position | None,
+        limit: int,
+    ) -> ImpactPage:
+        """Up to ``limit`` impacts after ``after``, read from the index in batches and
+        filtered (version, readable repository). At most MAX_SCANNED rows are read for one
+        page; a page cut short there still has a ``next`` to go on from."""
+        items: list[Impact] = []
+        position = after
+        scanned = 0
+        while scanned < MAX_SCANNED:
+            rows = await read(position)
+            if not rows:
+                return ImpactPage(tuple(items), None)
+            where = await self._locations(principal, sorted({digest for _, digest, _, _ in rows}))
+            for at, digest, row, advisory in rows:
+                position = at
+                scanned += 1
+                wanted, undecided = keep(row)
+                if wanted and where.get(digest):
+                    if len(items) == limit:
+                        return ImpactPage(tuple(items), items[-1].position)
+                    items.append(Impact(digest, row, advisory, where[digest], undecided, at))
+            if len(rows) < READ_BATCH:
+                return ImpactPage(tuple(items), None)
+        return ImpactPage(tuple(items), position)
 
     async def _locations(
         self, principal: Principal | None, digests: Sequence[str]
@@ -297,7 +365,9 @@ __all__ = [
     "SBOM_FORMATS",
     "SEVERITIES",
     "Impact",
+    "ImpactPage",
     "Insight",
+    "Position",
     "Report",
     "Target",
     "Vulnerability",

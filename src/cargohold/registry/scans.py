@@ -31,7 +31,6 @@ from cargohold.analysis.layered import (
     cache_key,
     decode,
     encode,
-    index_file,
     index_file_or_image,
     index_layer,
     squash,
@@ -164,8 +163,8 @@ class Scans:
         except (BlobNotFound, ValueError) as exc:
             await self.fail(digest, f"{type(exc).__name__}: {exc}")
             return ScanOutcome("failed", 0, ())
-        seen = _rows(inventory.components, visible=True)
-        rows = seen + _rows(hidden, visible=False, start=len(seen))
+        seen = component_rows(inventory.components, visible=True)
+        rows = seen + component_rows(hidden, visible=False, start=len(seen))
         found, undecided = await to_thread.run_sync(self._match, {digest: rows})
         reasons = [*inventory.incomplete, *undecided.get(digest, [])]
         status = "incomplete" if reasons else "done"
@@ -260,7 +259,7 @@ class Scans:
                 indexes.append(await self._layer(layer))
             else:
                 name = layer.annotations.get("org.opencontainers.image.title") or str(layer.digest)
-                inventory = await self._cataloged(str(layer.digest), name)
+                inventory, _ = await self._file(str(layer.digest), name)
                 files.extend(inventory.components)
                 reasons.extend(inventory.incomplete)
         squashed = squash(indexes)
@@ -303,19 +302,6 @@ class Scans:
                     cache,
                 )
         return squashed.visible, squashed.hidden
-
-    async def _cataloged(self, digest: str, name: str) -> Inventory:
-        async with self._local(digest) as path:
-            with self._scratch() as tmp:
-                return await to_thread.run_sync(
-                    index_file,
-                    path,
-                    _file_name(name, digest),
-                    digest,
-                    self._catalogers,
-                    self._limits,
-                    tmp,
-                )
 
     # --- matching -----------------------------------------------------------------------
 
@@ -433,7 +419,9 @@ class _MetaCache:
         self._meta.scans.put_layer_index(index.digest, self._key, encode(index), self._clock())
 
 
-def _rows(components: Sequence[Component], *, visible: bool, start: int = 0) -> list[ComponentRow]:
+def component_rows(
+    components: Sequence[Component], *, visible: bool, start: int = 0
+) -> list[ComponentRow]:
     rows: list[ComponentRow] = []
     for offset, c in enumerate(components):
         try:
@@ -492,5 +480,6 @@ __all__ = [
     "ScanOutcome",
     "Scans",
     "component_of",
+    "component_rows",
     "is_image_layer",
 ]

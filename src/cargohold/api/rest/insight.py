@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,7 +17,7 @@ from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.meta.scans import ComponentRow, FindingRecord, Location, ScanRecord
-from cargohold.registry.insight import Impact, Target, Vulnerability
+from cargohold.registry.insight import Impact, Position, Target, Vulnerability
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
 
@@ -190,7 +191,7 @@ class InsightEndpoints:
 
     async def impact(self, request: Request, caller: Principal | None) -> Response:
         query = request.query_params
-        unknown = sorted(set(query) - {"purl", "range", "advisory"})
+        unknown = sorted(set(query) - {"purl", "range", "advisory", "limit", "after"})
         if unknown:
             raise BadRequest(
                 f"unknown parameter {unknown[0][:40]!r}; use purl (and range) or advisory"
@@ -198,14 +199,24 @@ class InsightEndpoints:
         purl, advisory = query.get("purl"), query.get("advisory")
         if (purl is None) == (advisory is None):
             raise BadRequest("ask with either purl (and optionally range) or advisory")
+        limit, cursor = page_params(request, MAX_CURSOR)
+        after = _impact_position(cursor)
         if advisory is not None:
             if "range" in query:
                 raise BadRequest("range goes with purl, not with advisory")
-            items = await self._insight.impact_advisory(caller, advisory)
+            page = await self._insight.impact_advisory(caller, advisory, after, limit)
         else:
             assert purl is not None
-            items = await self._insight.impact_purl(caller, purl, query.get("range"))
-        return JSONResponse({"items": [impact_json(i) for i in items]})
+            page = await self._insight.impact_purl(caller, purl, query.get("range"), after, limit)
+        next_cursor = None if page.next is None else _encode(list(page.next))
+        headers = {}
+        if next_cursor is not None:
+            rest = {k: v for k, v in query.items() if k not in ("after", "limit")}
+            rest.update(limit=str(limit), after=next_cursor)
+            headers["Link"] = f'<{request.scope["path"]}?{urlencode(rest)}>; rel="next"'
+        return JSONResponse(
+            {"items": [impact_json(i) for i in page.items], "next": next_cursor}, headers=headers
+        )
 
 
 def _all_layers(request: Request) -> bool:
@@ -215,19 +226,42 @@ def _all_layers(request: Request) -> bool:
     return layers == "all"
 
 
+def _encode(key: list[Any]) -> str:
+    text = json.dumps(key, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("after is not a cursor this server handed out") from exc
+
+
 def _cursor(finding: FindingRecord) -> str:
-    key = json.dumps([finding.found_at, finding.digest, finding.advisory_id, finding.seq])
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+    return _encode([finding.found_at, finding.digest, finding.advisory_id, finding.seq])
+
+
+def _impact_position(cursor: str | None) -> Position | None:
+    if cursor is None:
+        return None
+    key = _decode(cursor)
+    valid = (
+        isinstance(key, list)
+        and len(key) in (2, 3)
+        and all(isinstance(k, str) for k in key[:-1])
+        and isinstance(key[-1], int)
+    )
+    if not valid:
+        raise BadRequest("after is not a cursor this server handed out")
+    return tuple(key)
 
 
 def _position(cursor: str | None) -> tuple[float, str, str, int] | None:
     if cursor is None:
         return None
     invalid = BadRequest("after is not a cursor this server handed out")
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise invalid from exc
+    key = _decode(cursor)
     valid = (
         isinstance(key, list)
         and len(key) == 4

@@ -779,18 +779,18 @@ def _insight_paths() -> Json:
             ),
         },
         "/impact": {
-            "get": _operation(
+            "get": _list(
                 "whereUsed",
-                "Where-used: every readable image and file that holds a package (`purl`, "
-                "optionally `range`) or is affected by an advisory (an OSV id or alias).",
+                "Where-used: every readable image, file and build that holds a package (`purl`, "
+                "optionally `range`, or the exact version the purl names) or is affected by an "
+                "advisory (an OSV id or alias), in digest order. A page may hold fewer than "
+                "`limit` items and still have a `next`: follow it until it is null.",
                 "Anyone; only artifacts in repositories the caller may read are listed.",
-                {"200": _response("Found (at most 1000).", "Impact")},
-                "400 401 404 429",
-                parameters=[
-                    _parameter("purl", "`pkg:maven/org.apache.logging.log4j/log4j-core`."),
-                    _parameter("range", "`<2.17.1`, `>=2.0.0,<2.17.1` or `vers:maven/<2.17.1`."),
-                    _parameter("advisory", "`CVE-2021-44228` or `GHSA-jfh8-c2jp-5v3q`."),
-                ],
+                "ImpactItem",
+                _parameter("purl", "`pkg:maven/org.apache.logging.log4j/log4j-core`."),
+                _parameter("range", "`<2.17.1`, `>=2.0.0,<2.17.1` or `vers:maven/<2.17.1`."),
+                _parameter("advisory", "`CVE-2021-44228` or `GHSA-jfh8-c2jp-5v3q`."),
+                errors="400 401 404 429",
                 anonymous=True,
             ),
         },

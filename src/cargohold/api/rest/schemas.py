@@ -634,17 +634,13 @@ def insight_schemas() -> Json:
             found=time,
             locations=array(location),
         ),
-        "Impact": obj(
-            items=array(
-                obj(
-                    ["digest", "component", "evidence", "locations"],
-                    digest=STRING,
-                    component=package,
-                    evidence=evidence,
-                    locations=array(location),
-                    advisory=STRING,
-                    undecided=schema("string", "Why the version could not be placed in range."),
-                )
-            )
+        "ImpactItem": obj(
+            ["digest", "component", "evidence", "locations"],
+            digest=STRING,
+            component=package,
+            evidence=evidence,
+            locations=array(location),
+            advisory=STRING,
+            undecided=schema("string", "Why the version could not be placed in the range."),
         ),
     }

@@ -1,5 +1,6 @@
-"""The artifacts of each build by digest, so where-used can name the builds that produced an
-affected artifact.
+"""Where-used indexes: the artifacts of each build by digest, so where-used can name the
+builds that produced an affected artifact; components by purl in digest order, so pages of
+a package's users are read from the index without sorting.
 
 Revision ID: 0007
 Revises: 0006
@@ -33,6 +34,10 @@ def upgrade() -> None:
         ),
         sa.Index("ix_build_artifacts_digest", "digest"),
     )
+    op.drop_index("ix_scan_components_purl_key", table_name="scan_components")
+    op.create_index(
+        "ix_scan_components_purl", "scan_components", ["purl_key", "visible", "digest", "seq"]
+    )
     connection = op.get_bind()
     rows: list[dict[str, Any]] = []
     for name, number, document in connection.execute(
@@ -64,4 +69,6 @@ def artifact_rows(name: str, number: str, document: dict[str, Any]) -> list[dict
 
 
 def downgrade() -> None:
+    op.drop_index("ix_scan_components_purl", table_name="scan_components")
+    op.create_index("ix_scan_components_purl_key", "scan_components", ["purl_key"])
     op.drop_table("build_artifacts")
