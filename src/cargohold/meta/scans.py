@@ -285,12 +285,15 @@ class ScanQueries:
         return sorted(found)
 
     def with_purl(
-        self, purl_key: str, after: tuple[str, int] | None, limit: int
+        self, purl_key: str, version: str | None, after: tuple[str, int] | None, limit: int
     ) -> list[tuple[str, ComponentRow]]:
-        """(digest, component) of visible components with this type/namespace/name, in
-        (digest, seq) order after a position: read straight from the purl index."""
+        """(digest, component) of visible components with this type/namespace/name (and
+        ``version``, when given), in (digest, seq) order after a position: read straight from
+        the purl index."""
         c = scan_components.c
         query = sa.select(scan_components).where(c.purl_key == purl_key, c.visible)
+        if version is not None:
+            query = query.where(c.version == version)
         if after is not None:
             query = query.where(sa.tuple_(c.digest, c.seq) > sa.tuple_(*after))
         query = query.order_by(c.purl_key, c.visible, c.digest, c.seq).limit(limit)

@@ -241,12 +241,12 @@ class Insight:
             position: Position | None,
         ) -> list[tuple[Position, str, ComponentRow, str | None]]:
             start = (str(position[0]), int(position[1])) if position is not None else None
-            rows = await to_thread.run_sync(self._meta.scans.with_purl, key, start, READ_BATCH)
+            rows = await to_thread.run_sync(
+                self._meta.scans.with_purl, key, exact, start, READ_BATCH
+            )
             return [((digest, row.seq), digest, row, None) for digest, row in rows]
 
         def keep(row: ComponentRow) -> tuple[bool, str | None]:
-            if exact is not None and row.version != exact:
-                return False, None
             if wanted is None:
                 return True, None
             scheme = scheme_for(row.ecosystem)
