@@ -82,7 +82,7 @@ def webhook_show(client: CargoholdClient, webhook_id: str, as_json: bool) -> Non
     "events",
     multiple=True,
     type=click.Choice(EVENTS),
-    help="Event kind (repeatable) [default: all].",
+    help="Event kind (repeatable) [default: push, delete, promote, property].",
 )
 @click.option("--secret-stdin", is_flag=True, help="Read the signing secret from standard input.")
 @click.option("--disabled", is_flag=True, help="Create it switched off.")

@@ -29,6 +29,9 @@ from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.permissions import validate_pattern
 
 EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation")
+# What a webhook created without ``events`` gets: what happens to artifacts. What scans find
+# (scan, vulnerable, violation) is asked for by name.
+DEFAULT_EVENTS = ("push", "delete", "promote", "property")
 EVENT_TYPE_PREFIX = "dev.cargohold."
 DELIVERY_STATES = ("pending", "delivered", "failed")
 MAX_DELIVERY_ATTEMPTS = 10
@@ -270,6 +273,7 @@ def _events(values: Iterable[str]) -> tuple[str, ...]:
 
 __all__ = [
     "CONTENT_TYPE",
+    "DEFAULT_EVENTS",
     "DELIVERY_HEADER",
     "DELIVERY_STATES",
     "EVENT_KINDS",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargohold.registry.permissions import Action
-from cargohold.registry.webhooks import EVENT_KINDS
+from cargohold.registry.webhooks import DEFAULT_EVENTS, EVENT_KINDS
 
 Json = dict[str, Any]
 
@@ -367,7 +367,7 @@ def event_schemas() -> Json:
             url=schema("string", "http:// or https://.", format="uri", maxLength=2048),
             secret=secret,
             repositories=patterns | {"default": ["*"]},
-            events=array(kinds, minItems=1) | {"default": list(EVENT_KINDS)},
+            events=array(kinds, minItems=1) | {"default": list(DEFAULT_EVENTS)},
             enabled=schema("boolean", default=True),
         ),
         "WebhookUpdate": body(

@@ -15,7 +15,7 @@ from cargohold.core.errors import BadRequest
 from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
-from cargohold.registry.webhooks import DELIVERY_STATES, EVENT_KINDS, WebhookChanges
+from cargohold.registry.webhooks import DEFAULT_EVENTS, DELIVERY_STATES, WebhookChanges
 
 FIELDS = ("name", "url", "secret", "repositories", "events", "enabled")
 
@@ -72,7 +72,7 @@ class WebhookEndpoints:
             url=body.string("url", required=True),
             secret=body.string("secret", required=True),
             repositories=body.strings("repositories", ["*"]),
-            events=body.strings("events", list(EVENT_KINDS)),
+            events=body.strings("events", list(DEFAULT_EVENTS)),
             enabled=body.boolean("enabled", True),
             created_by=admin.name,
         )
