@@ -358,8 +358,9 @@ class ScanQueries:
                     manifest_refs.c.name,
                     manifest_refs.c.digest,
                 ).where(manifest_refs.c.child.in_(chunk))
-                images = list(connection.execute(sa.union(direct, via_index)))
-                tagged = _tags(connection, {(r.repository, r.name, r.digest) for r in images})
+                found = sa.union(direct, via_index).subquery()
+                images = list(connection.execute(sa.select(found)))
+                tagged = _tags(connection, found)
                 out.extend(
                     (
                         row.asked,
@@ -424,19 +425,20 @@ class ScanQueries:
             return [row[0] for row in connection.execute(query)]
 
 
-def _tags(
-    connection: sa.Connection, images: set[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], list[str]]:
+def _tags(connection: sa.Connection, images: sa.Subquery) -> dict[tuple[str, str, str], list[str]]:
+    """The tags of the (repository, name, digest) rows ``images`` selects, joined so that the
+    tags index is searched, not the tags table scanned."""
+    query = sa.select(tags.c.repository, tags.c.name, tags.c.digest, tags.c.tag).join(
+        images,
+        sa.and_(
+            tags.c.repository == images.c.repository,
+            tags.c.name == images.c.name,
+            tags.c.digest == images.c.digest,
+        ),
+    )
     out: dict[tuple[str, str, str], list[str]] = {}
-    ordered = sorted(images)
-    for start in range(0, len(ordered), _CHUNK):
-        query = sa.select(tags.c.repository, tags.c.name, tags.c.digest, tags.c.tag).where(
-            sa.tuple_(tags.c.repository, tags.c.name, tags.c.digest).in_(
-                ordered[start : start + _CHUNK]
-            )
-        )
-        for row in connection.execute(query):
-            out.setdefault((row.repository, row.name, row.digest), []).append(row.tag)
+    for row in connection.execute(query):
+        out.setdefault((row.repository, row.name, row.digest), []).append(row.tag)
     return out
 
 
