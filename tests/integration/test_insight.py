@@ -328,7 +328,7 @@ async def test_a_layer_shared_by_two_images_is_indexed_once(
         indexed.append(layer.digest)
         return original(layer, *args)
 
-    monkeypatch.setattr("cargohold.registry.scans.index_layer", counting)
+    monkeypatch.setattr("cargohold.registry.indexing.index_layer", counting)
     await registry.scans.run(two)
     assert indexed == [sha256(second.layers[1])]  # the shared base layer came from the cache
     components = await get(client, f"/artifacts/{two}/components")

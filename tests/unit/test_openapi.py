@@ -26,6 +26,7 @@ from cargohold.api.rest.views import (
 from cargohold.api.rest.webhooks import delivery_json, webhook_json
 from cargohold.meta.events import EventRecord
 from cargohold.meta.generic import GenericFileRecord
+from cargohold.meta.impact import Location
 from cargohold.meta.jobs import JobRecord
 from cargohold.meta.records import (
     AuditRecord,
@@ -36,7 +37,7 @@ from cargohold.meta.records import (
     TokenRecord,
     UserRecord,
 )
-from cargohold.meta.scans import ComponentRow, FindingRecord, Location, ScanRecord
+from cargohold.meta.scans import ComponentRow, FindingRecord, ScanRecord
 from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
 from cargohold.registry.insight import Impact, Vulnerability
 from cargohold.registry.webhooks import cloudevent

@@ -1,6 +1,6 @@
 """Queries on scans: each artifact's scan status, the components found in it, the advisories
-that affect them (findings), the per-layer index cache, and the look-ups that answer
-"which artifacts contain X" from an index.
+that affect them (findings), and the per-layer index cache. Where-used reads them in
+``meta/impact.py``.
 
 A result replaces the previous one of the same artifact in one transaction: readers see the
 old inventory or the new one, never half of each. A finding keeps the time it was first
@@ -17,16 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from cargohold.meta.schema import (
-    build_artifacts,
     findings,
-    generic_files,
     layer_indexes,
-    manifest_refs,
-    manifests,
     scan_components,
     scan_lookups,
     scans,
-    tags,
 )
 from cargohold.meta.upsert import insert_ignore
 
@@ -79,20 +74,6 @@ class FindingRecord:
     severity: str
     fixed_in: tuple[str, ...]
     found_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where an artifact is: an image (``path`` is the image name, ``tags`` its tags), a
-    generic file (``path`` is the file's path), or a build that produced it (``path`` is
-    ``NAME/NUMBER``, ``build_path`` the image or file it names in ``repository``)."""
-
-    kind: str  # image, file or build
-    repository: str
-    path: str
-    digest: str
-    tags: tuple[str, ...] = ()
-    build_path: str | None = None
 
 
 class ScanQueries:
@@ -218,7 +199,7 @@ class ScanQueries:
             .order_by(scan_components.c.seq)
         )
         with self._engine.connect() as connection:
-            return [_component(row) for row in connection.execute(query)]
+            return [component_of_row(row) for row in connection.execute(query)]
 
     def matchable(self, digests: Sequence[str]) -> dict[str, list[ComponentRow]]:
         """The visible components of each of ``digests`` with what matching needs (name,
@@ -266,7 +247,7 @@ class ScanQueries:
             .order_by(findings.c.advisory_id, findings.c.seq)
         )
         with self._engine.connect() as connection:
-            return [_finding(row) for row in connection.execute(query)]
+            return [finding_of_row(row) for row in connection.execute(query)]
 
     def digests_for(self, keys: Iterable[tuple[str, str]]) -> list[str]:
         """The scanned artifacts with a component looked up by one of these (casefolded
@@ -283,120 +264,6 @@ class ScanQueries:
                 )
                 found.update(row[0] for row in connection.execute(query))
         return sorted(found)
-
-    def with_purl(
-        self, purl_key: str, version: str | None, after: tuple[str, int] | None, limit: int
-    ) -> list[tuple[str, ComponentRow]]:
-        """(digest, component) of visible components with this type/namespace/name (and
-        ``version``, when given), in (digest, seq) order after a position: read straight from
-        the purl index."""
-        c = scan_components.c
-        query = sa.select(scan_components).where(c.purl_key == purl_key, c.visible)
-        if version is not None:
-            query = query.where(c.version == version)
-        if after is not None:
-            query = query.where(sa.tuple_(c.digest, c.seq) > sa.tuple_(*after))
-        query = query.order_by(c.purl_key, c.visible, c.digest, c.seq).limit(limit)
-        with self._engine.connect() as connection:
-            return [(row.digest, _component(row)) for row in connection.execute(query)]
-
-    def with_advisories(
-        self, ids: Sequence[str], after: tuple[str, str, int] | None, limit: int
-    ) -> list[tuple[FindingRecord, ComponentRow]]:
-        """Findings of these advisories with their components, in (digest, advisory, seq)
-        order after a position."""
-        f = findings.c
-        query = (
-            sa.select(findings, scan_components)
-            .join(
-                scan_components,
-                sa.and_(scan_components.c.digest == f.digest, scan_components.c.seq == f.seq),
-            )
-            .where(f.advisory_id.in_(list(ids)))
-        )
-        if after is not None:
-            query = query.where(sa.tuple_(f.digest, f.advisory_id, f.seq) > sa.tuple_(*after))
-        query = query.order_by(f.digest, f.advisory_id, f.seq).limit(limit)
-        with self._engine.connect() as connection:
-            return [(_finding(row), _component(row)) for row in connection.execute(query)]
-
-    def found_since(
-        self, since: float, after: tuple[float, str, str, int] | None, limit: int
-    ) -> list[FindingRecord]:
-        """Findings first found at ``since`` or later, oldest first, after a position."""
-        query = sa.select(findings).where(findings.c.found_at >= since)
-        if after is not None:
-            query = query.where(
-                sa.tuple_(
-                    findings.c.found_at, findings.c.digest, findings.c.advisory_id, findings.c.seq
-                )
-                > sa.tuple_(*after)
-            )
-        query = query.order_by(
-            findings.c.found_at, findings.c.digest, findings.c.advisory_id, findings.c.seq
-        ).limit(limit)
-        with self._engine.connect() as connection:
-            return [_finding(row) for row in connection.execute(query)]
-
-    def locations(self, digests: Iterable[str]) -> list[tuple[str, Location]]:
-        """(asked digest, location) for every image (with its tags) and generic file that is
-        one of ``digests``, and every image index that lists one of them."""
-        wanted = sorted(set(digests))
-        out: list[tuple[str, Location]] = []
-        with self._engine.connect() as connection:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                direct = sa.select(
-                    manifests.c.digest.label("asked"),
-                    manifests.c.repository,
-                    manifests.c.name,
-                    manifests.c.digest,
-                ).where(manifests.c.digest.in_(chunk))
-                via_index = sa.select(
-                    manifest_refs.c.child.label("asked"),
-                    manifest_refs.c.repository,
-                    manifest_refs.c.name,
-                    manifest_refs.c.digest,
-                ).where(manifest_refs.c.child.in_(chunk))
-                found = sa.union(direct, via_index).subquery()
-                images = list(connection.execute(sa.select(found)))
-                tagged = _tags(connection, found)
-                out.extend(
-                    (
-                        row.asked,
-                        Location(
-                            "image",
-                            row.repository,
-                            row.name,
-                            row.digest,
-                            tuple(sorted(tagged.get((row.repository, row.name, row.digest), []))),
-                        ),
-                    )
-                    for row in images
-                )
-                file_query = sa.select(
-                    generic_files.c.repository, generic_files.c.path, generic_files.c.digest
-                ).where(generic_files.c.digest.in_(chunk))
-                out.extend(
-                    (row.digest, Location("file", row.repository, row.path, row.digest))
-                    for row in connection.execute(file_query)
-                )
-                build_query = sa.select(build_artifacts).where(build_artifacts.c.digest.in_(chunk))
-                out.extend(
-                    (
-                        row.digest,
-                        Location(
-                            "build",
-                            row.repository,
-                            f"{row.name}/{row.number}",
-                            row.digest,
-                            build_path=row.path,
-                        ),
-                    )
-                    for row in connection.execute(build_query)
-                )
-        out.sort(key=lambda pair: (pair[0], pair[1].repository, pair[1].path, pair[1].digest))
-        return out
 
     # --- the per-layer cache ------------------------------------------------------------
 
@@ -423,23 +290,6 @@ class ScanQueries:
             query = query.where(scans.c.digest > after)
         with self._engine.connect() as connection:
             return [row[0] for row in connection.execute(query)]
-
-
-def _tags(connection: sa.Connection, images: sa.Subquery) -> dict[tuple[str, str, str], list[str]]:
-    """The tags of the (repository, name, digest) rows ``images`` selects, joined so that the
-    tags index is searched, not the tags table scanned."""
-    query = sa.select(tags.c.repository, tags.c.name, tags.c.digest, tags.c.tag).join(
-        images,
-        sa.and_(
-            tags.c.repository == images.c.repository,
-            tags.c.name == images.c.name,
-            tags.c.digest == images.c.digest,
-        ),
-    )
-    out: dict[tuple[str, str, str], list[str]] = {}
-    for row in connection.execute(query):
-        out.setdefault((row.repository, row.name, row.digest), []).append(row.tag)
-    return out
 
 
 def _clear(connection: sa.Connection, digest: str) -> None:
@@ -497,7 +347,7 @@ def _component_row(digest: str, c: ComponentRow) -> dict[str, Any]:
     }
 
 
-def _component(row: sa.Row[Any]) -> ComponentRow:
+def component_of_row(row: sa.Row[Any]) -> ComponentRow:
     return ComponentRow(
         seq=row.seq,
         name=row.name,
@@ -514,7 +364,7 @@ def _component(row: sa.Row[Any]) -> ComponentRow:
     )
 
 
-def _finding(row: sa.Row[Any]) -> FindingRecord:
+def finding_of_row(row: sa.Row[Any]) -> FindingRecord:
     return FindingRecord(
         digest=row.digest,
         advisory_id=row.advisory_id,
@@ -543,8 +393,9 @@ __all__ = [
     "STATUSES",
     "ComponentRow",
     "FindingRecord",
-    "Location",
     "NewFinding",
     "ScanQueries",
     "ScanRecord",
+    "component_of_row",
+    "finding_of_row",
 ]

@@ -13,6 +13,7 @@ from cargohold.meta.builds import BuildQueries
 from cargohold.meta.database import ChangeMarker, create_engine, migrate
 from cargohold.meta.events import EventQueries
 from cargohold.meta.generic import GenericFileQueries
+from cargohold.meta.impact import ImpactQueries
 from cargohold.meta.jobs import JobQueries
 from cargohold.meta.logins import LoginFailureQueries
 from cargohold.meta.manifests import ManifestQueries
@@ -52,6 +53,7 @@ class MetadataStore:
     deliveries: DeliveryQueries
     advisories: AdvisoryQueries
     scans: ScanQueries
+    impact: ImpactQueries
     policies: PolicyQueries
 
     def close(self) -> None:
@@ -88,6 +90,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         deliveries=DeliveryQueries(engine),
         advisories=AdvisoryQueries(engine),
         scans=ScanQueries(engine),
+        impact=ImpactQueries(engine),
         policies=PolicyQueries(engine),
     )
 

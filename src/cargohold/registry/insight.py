@@ -26,7 +26,8 @@ from cargohold.analysis.vulndb.versions import VersionError, constraints, satisf
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BadRequest, DigestInvalid, ResourceUnknown
 from cargohold.core.names import ImageName, Reference
-from cargohold.meta.scans import ComponentRow, FindingRecord, Location, ScanRecord
+from cargohold.meta.impact import Location
+from cargohold.meta.scans import ComponentRow, FindingRecord, ScanRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
 from cargohold.registry.generic import GenericFiles
@@ -211,7 +212,7 @@ class Insight:
         limit: int,
     ) -> list[tuple[FindingRecord, tuple[Location, ...]]]:
         """Findings first found at ``since`` or later, each with where its artifact is."""
-        found = await to_thread.run_sync(self._meta.scans.found_since, since, after, limit)
+        found = await to_thread.run_sync(self._meta.impact.found_since, since, after, limit)
         where = await self._locations(principal, [f.digest for f in found])
         return [(f, where[f.digest]) for f in found if where.get(f.digest)]
 
@@ -242,7 +243,7 @@ class Insight:
         ) -> list[tuple[Position, str, ComponentRow, str | None]]:
             start = (str(position[0]), int(position[1])) if position is not None else None
             rows = await to_thread.run_sync(
-                self._meta.scans.with_purl, key, exact, start, READ_BATCH
+                self._meta.impact.with_purl, key, exact, start, READ_BATCH
             )
             return [((digest, row.seq), digest, row, None) for digest, row in rows]
 
@@ -281,7 +282,7 @@ class Insight:
                 else None
             )
             rows = await to_thread.run_sync(
-                self._meta.scans.with_advisories, ids, start, READ_BATCH
+                self._meta.impact.with_advisories, ids, start, READ_BATCH
             )
             return [
                 ((f.digest, f.advisory_id, f.seq), f.digest, row, f.advisory_id) for f, row in rows
@@ -330,7 +331,7 @@ class Insight:
             return {}
         every = await self._repositories.all()
         readable = {r.key for r in every if self._access.allows(principal, r, Action.READ)}
-        found = await to_thread.run_sync(self._meta.scans.locations, digests)
+        found = await to_thread.run_sync(self._meta.impact.locations, digests)
         out: dict[str, list[Location]] = {}
         for asked, location in found:
             if location.repository in readable:

@@ -287,7 +287,7 @@ class Policies:
         config = await self._configuration()
         if not any(p.actions.get("notify") for p in config.policies):
             return  # the common case: nothing to tell, and no query for it
-        locations = await to_thread.run_sync(self._meta.scans.locations, [digest])
+        locations = await to_thread.run_sync(self._meta.impact.locations, [digest])
         for _, where in locations:
             if where.digest != digest:
                 continue  # an index listing it: judged on its own scan

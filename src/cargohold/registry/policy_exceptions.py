@@ -60,7 +60,7 @@ class PolicyExceptions:
             and await to_thread.run_sync(self._meta.policies.get_policy, policy) is None
         ):
             raise ResourceUnknown(f"policy {policy[:128]!r} does not exist")
-        stored = await to_thread.run_sync(self._meta.scans.locations, [checked])
+        stored = await to_thread.run_sync(self._meta.impact.locations, [checked])
         scanned = await to_thread.run_sync(self._meta.scans.get, checked)
         if not stored and scanned is None:
             raise ResourceUnknown(f"no image or file has digest {checked}")

@@ -16,7 +16,8 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.scans import ComponentRow, FindingRecord, Location, ScanRecord
+from cargohold.meta.impact import Location
+from cargohold.meta.scans import ComponentRow, FindingRecord, ScanRecord
 from cargohold.registry.insight import Impact, Position, Target, Vulnerability
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
