@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 
+from cargohold.api.rest.insight_schemas import insight_schemas
 from cargohold.api.rest.policy_schemas import policy_schemas
 from cargohold.api.rest.schemas import (
     STRING,
@@ -906,7 +907,7 @@ def _components() -> Json:
     limit = schema("integer", minimum=1, maximum=1000, default=100)
     link = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
     return {
-        "schemas": schemas() | policy_schemas(),
+        "schemas": schemas() | policy_schemas() | insight_schemas(),
         "responses": {
             name: {
                 "description": description,
