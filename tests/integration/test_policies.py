@@ -165,6 +165,14 @@ async def test_a_pull_of_a_violating_image_is_denied_by_tag_and_by_digest(
     # A clean image in the same repository, and the same image where no watch looks, pass.
     assert (await pull(client, "dev/team/tidy", "1.0")).status_code == 200
     assert (await pull(client, "staging/team/app", "1.0")).status_code == 200
+    # Every refused pull is in the audit log: who tried, what, and the 403.
+    audit = await client.get("/api/v1/audit", params={"action": "download.blocked"}, headers=AUTH)
+    assert [(e["principal"], e["target"], e["status"]) for e in audit.json()["items"]] == [
+        ("anonymous", f"dev/team/app@{digest}", 403),
+        ("admin", "dev/team/app:1.0", 403),
+        ("admin", f"dev/team/app@{digest}", 403),
+        ("admin", "dev/team/app:1.0", 403),
+    ]
 
 
 async def test_the_message_names_the_worst_advisory_and_counts_the_others(
@@ -396,6 +404,10 @@ async def test_generic_files_are_blocked_on_download_and_promotion(
         "ask an admin for an exception"
     )
     assert download.json() == {"errors": [{"status": 403, "message": message}]}
+    audit = await client.get("/api/v1/audit", params={"action": "download.blocked"}, headers=AUTH)
+    assert [(e["target"], e["repository"]) for e in audit.json()["items"]] == [
+        ("files/libs/urllib3-1.26.5-py2.py3-none-any.whl", "files")
+    ]
     promoted = await client.post(
         "/api/v1/generic/files/promote",
         json={"targetRepo": "files-prod", "path": "libs", "copy": True},

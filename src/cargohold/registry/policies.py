@@ -44,6 +44,10 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 log = logging.getLogger("cargohold.policies")
 
 
+# The audit action of a download (a docker pull, a file GET) a policy refused.
+BLOCKED_DOWNLOAD = "download.blocked"
+
+
 @dataclass(frozen=True, slots=True)
 class Applied:
     """A policy as one watch applies it."""
@@ -385,4 +389,4 @@ def _patterns(values: list[str]) -> tuple[str, ...]:
     return patterns
 
 
-__all__ = ["Applied", "Policies", "Verdict", "validate_name"]
+__all__ = ["BLOCKED_DOWNLOAD", "Applied", "Policies", "Verdict", "validate_name"]

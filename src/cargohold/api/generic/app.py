@@ -13,8 +13,9 @@ from cargohold.api.credentials import client_address, principal_of
 from cargohold.api.generic.errors import error_response, unexpected_response
 from cargohold.api.generic.files import FileEndpoints
 from cargohold.api.generic.target import Target, parse_target, raw_path
-from cargohold.core.errors import RegistryError, Unsupported
+from cargohold.core.errors import PolicyViolation, RegistryError, Unsupported
 from cargohold.registry.permissions import Principal
+from cargohold.registry.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 Handler = Callable[[Request, Target, Principal | None], Awaitable[Response]]
@@ -39,6 +40,7 @@ class GenericApp:
         method = request.method
         principal = None
         target: Target | None = None
+        blocked = False
         try:
             handler = self._methods.get(method)
             if handler is None:
@@ -53,10 +55,11 @@ class GenericApp:
         except ClientDisconnect:
             response = Response(b"", 400)
         except RegistryError as exc:
+            blocked = isinstance(exc, PolicyViolation)
             response = error_response(exc, method)
         except Exception:
             response = unexpected_response(method)
-        action = AUDITED.get(method)
+        action = BLOCKED_DOWNLOAD if blocked else AUDITED.get(method)
         if action is not None:
             await self._registry.audit.record(
                 principal,

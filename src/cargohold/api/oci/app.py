@@ -22,12 +22,14 @@ from cargohold.api.oci.uploads import UploadEndpoints, upload_location
 from cargohold.core.errors import (
     ChunkOutOfOrder,
     NotFound,
+    PolicyViolation,
     RangeNotSatisfiable,
     RegistryError,
     Unsupported,
 )
 from cargohold.core.names import ImageName
 from cargohold.registry.permissions import Principal
+from cargohold.registry.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -115,6 +117,7 @@ class OciApp:
         request = Request(scope, receive)
         method = request.method
         kind, params, principal = "", dict[str, str](), None
+        blocked = False
         try:
             if scope["path"] == "/v2/token":
                 kind = "token"
@@ -126,6 +129,7 @@ class OciApp:
         except ClientDisconnect:
             return
         except RegistryError as exc:
+            blocked = isinstance(exc, PolicyViolation)
             headers = _extra_headers(exc, scope["path"])
             if kind != "token":
                 headers.update(
@@ -141,6 +145,8 @@ class OciApp:
         except Exception:
             response = unexpected_response(method)
         action = AUDITED.get((kind, method))
+        if blocked:
+            action = BLOCKED_DOWNLOAD  # who tried to pull what a policy refuses
         if action is not None and not (response.status_code == 202 and method != "DELETE"):
             await self._audit(request, principal, action, params, response.status_code)
         if kind == "manifests" and method in ("PUT", "DELETE"):
