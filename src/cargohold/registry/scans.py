@@ -71,21 +71,18 @@ class Scans:
         limits: Limits | None = None,
         catalogers: Sequence[Cataloger] = CATALOGERS,
     ) -> None:
-        self._store = store
         self._meta = meta
         self._jobs = jobs
         self._events = events
         self._clock = clock
-        self._tmp_dir = tmp_dir
-        self._limits = limits or Limits()
-        self._catalogers = tuple(catalogers)
-        self.cache_key = cache_key(self._catalogers, self._limits)
+        limits = limits or Limits()
+        self.cache_key = cache_key(catalogers, limits)
         self._indexer = Indexer(
             store,
             meta,
             clock,
-            catalogers=self._catalogers,
-            limits=self._limits,
+            catalogers=catalogers,
+            limits=limits,
             cache_key=self.cache_key,
             tmp_dir=tmp_dir,
         )
