@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from cargohold.core.errors import DigestInvalid
+from cargohold.core.errors import BadRequest, DigestInvalid
 
 HEX_LENGTH = {"sha256": 64, "sha512": 128}
 _DIGEST = re.compile(r"^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$")
@@ -62,6 +62,15 @@ def new_hasher(algorithm: str) -> Hasher:
     return hashlib.new(algorithm)
 
 
+def digest_field(text: str, field: str = "digest") -> str:
+    """A digest a client sent in ``field`` of a REST request, in canonical form; a 400 that
+    names the field and what is wrong with it otherwise."""
+    try:
+        return str(Digest.parse(text))
+    except DigestInvalid as exc:
+        raise BadRequest(f"{field}: {exc.message}") from exc
+
+
 def _is_lower_hex(text: str) -> bool:
     return all(c in "0123456789abcdef" for c in text)
 
@@ -69,4 +78,12 @@ def _is_lower_hex(text: str) -> bool:
 EMPTY_JSON = b"{}"
 EMPTY_JSON_DIGEST = Digest.of(EMPTY_JSON)
 
-__all__ = ["EMPTY_JSON", "EMPTY_JSON_DIGEST", "HEX_LENGTH", "Digest", "Hasher", "new_hasher"]
+__all__ = [
+    "EMPTY_JSON",
+    "EMPTY_JSON_DIGEST",
+    "HEX_LENGTH",
+    "Digest",
+    "Hasher",
+    "digest_field",
+    "new_hasher",
+]

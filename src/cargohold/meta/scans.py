@@ -82,13 +82,13 @@ class ScanQueries:
 
     # --- status -------------------------------------------------------------------------
 
-    def request(self, digest: str, kind: str, name: str, cache_key: str, now: float) -> bool:
-        """Record that ``digest`` is to be scanned; True when it had no scan yet. A scanned
-        artifact keeps its result until the new one replaces it."""
+    def request(
+        self, digest: str, kind: str, name: str, cache_key: str, now: float
+    ) -> ScanRecord | None:
+        """Record that ``digest`` is to be scanned; its scan as it was before (None: it had
+        none). A scanned artifact keeps its result until the new one replaces it."""
         with self._engine.begin() as connection:
-            before = connection.execute(
-                sa.select(scans.c.digest).where(scans.c.digest == digest)
-            ).first()
+            before = connection.execute(sa.select(scans).where(scans.c.digest == digest)).first()
             insert_ignore(
                 connection,
                 scans,
@@ -106,7 +106,7 @@ class ScanQueries:
                     }
                 ],
             )
-        return before is None
+        return None if before is None else _scan(before)
 
     def get(self, digest: str) -> ScanRecord | None:
         with self._engine.connect() as connection:

@@ -18,11 +18,10 @@ from typing import Any
 
 from anyio import to_thread
 
-from cargohold.core.digest import Digest
+from cargohold.core.digest import digest_field
 from cargohold.core.errors import (
     BadRequest,
     Conflict,
-    DigestInvalid,
     RegistryError,
     RepositoryInvalid,
     ResourceUnknown,
@@ -256,11 +255,7 @@ def _text(doc: Mapping[str, Any], field: str, where: str) -> str:
 
 
 def _digest(doc: Mapping[str, Any], where: str) -> str:
-    text = _text(doc, "digest", where)
-    try:
-        return str(Digest.parse(text))
-    except DigestInvalid as exc:
-        raise BadRequest(f"{where}.digest: {exc.message}") from exc
+    return digest_field(_text(doc, "digest", where), f"{where}.digest")
 
 
 def parse_started(text: str) -> float:

@@ -23,8 +23,8 @@ from cargohold.analysis.sbom.cyclonedx import cyclonedx_json
 from cargohold.analysis.sbom.spdx import spdx_json
 from cargohold.analysis.vulndb.osv import scheme_for
 from cargohold.analysis.vulndb.versions import VersionError, constraints, satisfies
-from cargohold.core.digest import Digest
-from cargohold.core.errors import BadRequest, DigestInvalid, ResourceUnknown
+from cargohold.core.digest import digest_field
+from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.names import ImageName, Reference
 from cargohold.meta.impact import Location
 from cargohold.meta.scans import ComponentRow, FindingRecord, ScanRecord
@@ -142,7 +142,7 @@ class Insight:
         return Target(found.digest, FILE, f"{found.repository}/{found.path}")
 
     async def scan(self, principal: Principal | None, digest: str) -> ScanRecord:
-        checked = _digest(digest)
+        checked = digest_field(digest)
         record = await to_thread.run_sync(self._meta.scans.get, checked)
         if record is None or not await self._visible(principal, [checked]):
             raise ResourceUnknown(
@@ -235,8 +235,6 @@ class Insight:
             raise BadRequest(f"purl: {purl[:80]!r} is not a package URL ({exc})") from exc
         wanted = _range(range_text) if range_text else None
         exact = parsed.version
-        if after is not None and len(after) != 2:
-            raise BadRequest("after is not a cursor of this query")
 
         async def read(
             position: Position | None,
@@ -267,8 +265,6 @@ class Insight:
         order after ``after``."""
         if not advisory or len(advisory) > 128:
             raise BadRequest("advisory: an OSV id or alias (CVE-…) of 1-128 characters")
-        if after is not None and len(after) != 3:
-            raise BadRequest("after is not a cursor of this query")
         ids = await to_thread.run_sync(self._meta.advisories.resolve, advisory)
         if not ids:
             raise ResourceUnknown(f"advisory {advisory!r} is not in the database")
@@ -342,13 +338,6 @@ class Insight:
         if principal is not None and principal.is_admin:
             return True
         return bool(await self._locations(principal, digests))
-
-
-def _digest(text: str) -> str:
-    try:
-        return str(Digest.parse(text))
-    except DigestInvalid as exc:
-        raise BadRequest(f"digest: {exc.message}") from exc
 
 
 def _range(text: str) -> list[tuple[str, str]]:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from anyio import to_thread
 
-from cargohold.core.digest import Digest
-from cargohold.core.errors import BadRequest, DigestInvalid, ResourceUnknown
+from cargohold.core.digest import digest_field
+from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.meta.policies import ExceptionRecord
 from cargohold.meta.store import MetadataStore
 
@@ -41,10 +41,7 @@ class PolicyExceptions:
         """An exception until ``expires_at`` (or ``expires_in`` seconds from now), at most
         90 days ahead."""
         now = self._clock()
-        try:
-            checked = str(Digest.parse(digest))
-        except DigestInvalid as exc:
-            raise BadRequest(f"digest: {exc.message}") from exc
+        checked = digest_field(digest)
         advisory = advisory.strip()
         if not 0 < len(advisory) <= MAX_ADVISORY or any(c.isspace() for c in advisory):
             raise BadRequest(

@@ -105,17 +105,15 @@ class Scans:
     async def request(self, digest: str, kind: str, name: str, *, force: bool = False) -> bool:
         """Have ``digest`` scanned unless it was, under the current cache key; True when a
         scan job was queued. ``force`` scans it again anyway (layers come from the cache)."""
-        fresh = await to_thread.run_sync(
+        before = await to_thread.run_sync(
             self._meta.scans.request, digest, kind, name, self.cache_key, self._clock()
         )
-        if not fresh and not force:
-            record = await to_thread.run_sync(self._meta.scans.get, digest)
-            current = record is not None and (
-                record.status == "pending"
-                or (record.status != "failed" and record.cache_key == self.cache_key)
-            )
-            if current:
-                return False
+        current = before is not None and (
+            before.status == "pending"
+            or (before.status != "failed" and before.cache_key == self.cache_key)
+        )
+        if current and not force:
+            return False
         await self._jobs.enqueue(
             SCAN_JOB, {"digest": digest}, key=f"{SCAN_JOB}:{digest}", max_attempts=3
         )

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from anyio import to_thread
 
-from cargohold.core.digest import Digest
-from cargohold.core.errors import BadRequest, DigestInvalid
+from cargohold.core.digest import digest_field
+from cargohold.core.errors import BadRequest
 from cargohold.meta.search import TYPES, SearchCriteria, SearchHit, SearchPosition
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
@@ -27,10 +27,7 @@ def check(criteria: SearchCriteria) -> SearchCriteria:
     if criteria.tag is not None and not 0 < len(criteria.tag) <= 128:
         raise BadRequest("tag must be 1-128 characters")
     if criteria.digest is not None:
-        try:
-            Digest.parse(criteria.digest)
-        except DigestInvalid as exc:
-            raise BadRequest(f"digest: {exc.message}") from exc
+        digest_field(criteria.digest)
     if len(criteria.properties) > MAX_PROPERTIES:
         raise BadRequest(f"at most {MAX_PROPERTIES} property filters")
     for key, value in criteria.properties:

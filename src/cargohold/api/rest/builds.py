@@ -3,9 +3,6 @@ of a whole build, all or nothing."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -13,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_params, page_response
+from cargohold.api.rest.pages import decode_cursor, encode_cursor, page_params, page_response
 from cargohold.api.rest.promotions import promotion_json
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
@@ -79,24 +76,11 @@ def promoted_json(promoted: BuildPromoted, target: str) -> dict[str, Any]:
 
 
 def cursor_of(build: Build) -> str:
-    key = json.dumps([build.info.started, build.info.name, build.info.number])
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+    return encode_cursor([build.info.started, build.info.name, build.info.number])
 
 
 def position_of(cursor: str) -> BuildPosition:
-    invalid = BadRequest("after is not a cursor this server handed out")
-    if len(cursor) > MAX_CURSOR:
-        raise invalid
-    try:
-        started, name, number = json.loads(
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        )
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
-        raise invalid from exc
-    if not isinstance(started, int | float) or not isinstance(name, str):
-        raise invalid
-    if not isinstance(number, str):
-        raise invalid
+    started, name, number = decode_cursor(cursor, float, str, str)
     return BuildPosition(float(started), name, number)
 
 

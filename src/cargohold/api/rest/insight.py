@@ -3,22 +3,24 @@ vulnerabilities, list the artifacts newly affected since a time, and where-used.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_params, page_response
+from cargohold.api.rest.pages import (
+    decode_cursor,
+    encode_cursor,
+    next_link,
+    page_params,
+    page_response,
+)
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.meta.impact import Location
 from cargohold.meta.scans import ComponentRow, FindingRecord, ScanRecord
-from cargohold.registry.insight import Impact, Position, Target, Vulnerability
+from cargohold.registry.insight import Impact, Target, Vulnerability
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
 
@@ -201,20 +203,19 @@ class InsightEndpoints:
         if (purl is None) == (advisory is None):
             raise BadRequest("ask with either purl (and optionally range) or advisory")
         limit, cursor = page_params(request, MAX_CURSOR)
-        after = _impact_position(cursor)
         if advisory is not None:
             if "range" in query:
                 raise BadRequest("range goes with purl, not with advisory")
+            # a page of findings ends at (digest, advisory, seq)
+            after = None if cursor is None else tuple(decode_cursor(cursor, str, str, int))
             page = await self._insight.impact_advisory(caller, advisory, after, limit)
         else:
             assert purl is not None
+            # a page of components ends at (digest, seq)
+            after = None if cursor is None else tuple(decode_cursor(cursor, str, int))
             page = await self._insight.impact_purl(caller, purl, query.get("range"), after, limit)
-        next_cursor = None if page.next is None else _encode(list(page.next))
-        headers = {}
-        if next_cursor is not None:
-            rest = {k: v for k, v in query.items() if k not in ("after", "limit")}
-            rest.update(limit=str(limit), after=next_cursor)
-            headers["Link"] = f'<{request.scope["path"]}?{urlencode(rest)}>; rel="next"'
+        next_cursor = None if page.next is None else encode_cursor(page.next)
+        headers = next_link(request, limit, next_cursor) if next_cursor is not None else {}
         return JSONResponse(
             {"items": [impact_json(i) for i in page.items], "next": next_cursor}, headers=headers
         )
@@ -227,53 +228,15 @@ def _all_layers(request: Request) -> bool:
     return layers == "all"
 
 
-def _encode(key: list[Any]) -> str:
-    text = json.dumps(key, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> Any:
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest("after is not a cursor this server handed out") from exc
-
-
 def _cursor(finding: FindingRecord) -> str:
-    return _encode([finding.found_at, finding.digest, finding.advisory_id, finding.seq])
-
-
-def _impact_position(cursor: str | None) -> Position | None:
-    if cursor is None:
-        return None
-    key = _decode(cursor)
-    valid = (
-        isinstance(key, list)
-        and len(key) in (2, 3)
-        and all(isinstance(k, str) for k in key[:-1])
-        and isinstance(key[-1], int)
-    )
-    if not valid:
-        raise BadRequest("after is not a cursor this server handed out")
-    return tuple(key)
+    return encode_cursor([finding.found_at, finding.digest, finding.advisory_id, finding.seq])
 
 
 def _position(cursor: str | None) -> tuple[float, str, str, int] | None:
     if cursor is None:
         return None
-    invalid = BadRequest("after is not a cursor this server handed out")
-    key = _decode(cursor)
-    valid = (
-        isinstance(key, list)
-        and len(key) == 4
-        and isinstance(key[0], int | float)
-        and isinstance(key[1], str)
-        and isinstance(key[2], str)
-        and isinstance(key[3], int)
-    )
-    if not valid:
-        raise invalid
-    return float(key[0]), key[1], key[2], key[3]
+    found_at, digest, advisory, seq = decode_cursor(cursor, float, str, str, int)
+    return float(found_at), digest, advisory, seq
 
 
 __all__ = ["InsightEndpoints", "scan_json", "vulnerability_json"]

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -34,6 +37,36 @@ def page_params(request: Request, max_cursor: int = 256) -> tuple[int, str | Non
     return limit, after
 
 
+def encode_cursor(key: Sequence[str | int | float]) -> str:
+    """The opaque ``next`` of a list: the key of the last item shown, as base64url JSON."""
+    text = json.dumps(list(key), separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *shape: type) -> list[Any]:
+    """The key ``encode_cursor`` made, if it has ``shape`` (one type per part; ``float``
+    also takes a whole number); else a 400 saying it is not a cursor of this list."""
+    invalid = BadRequest("after is not a cursor this server handed out")
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise invalid from exc
+    if not isinstance(key, list) or len(key) != len(shape):
+        raise invalid
+    for part, kind in zip(key, shape, strict=True):
+        allowed = (int, float) if kind is float else (kind,)
+        if isinstance(part, bool) or not isinstance(part, allowed):
+            raise invalid
+    return key
+
+
+def next_link(request: Request, limit: int, cursor: str) -> dict[str, str]:
+    """The ``Link: <…>; rel="next"`` header of a page whose ``next`` is ``cursor``."""
+    query = {k: v for k, v in request.query_params.items() if k not in ("after", "limit")}
+    query.update(limit=str(limit), after=cursor)
+    return {"Link": f'<{request.scope["path"]}?{urlencode(query)}>; rel="next"'}
+
+
 def page_response(
     request: Request,
     rows: Sequence[T],
@@ -44,12 +77,7 @@ def page_response(
     """``rows`` holds up to ``limit + 1`` entries: one more than fits says there is a next page."""
     shown = rows[:limit]
     next_cursor = cursor(shown[-1]) if len(rows) > limit and shown else None
-    headers = {}
-    if next_cursor is not None:
-        query = {k: v for k, v in request.query_params.items() if k not in ("after", "limit")}
-        query.update(limit=str(limit), after=next_cursor)
-        path = request.scope["path"]
-        headers["Link"] = f'<{path}?{urlencode(query)}>; rel="next"'
+    headers = next_link(request, limit, next_cursor) if next_cursor is not None else {}
     return JSONResponse({"items": [render(r) for r in shown], "next": next_cursor}, headers=headers)
 
 

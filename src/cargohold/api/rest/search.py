@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cargohold.api.rest.pages import page_params, page_response
+from cargohold.api.rest.pages import decode_cursor, encode_cursor, page_params, page_response
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.meta.search import TYPES, SearchCriteria, SearchHit, SearchPosition
@@ -51,23 +48,11 @@ def search_json(hit: SearchHit) -> dict[str, Any]:
 
 
 def cursor_of(hit: SearchHit) -> str:
-    key = json.dumps(
-        [hit.repository, hit.name, hit.digest], separators=(",", ":"), ensure_ascii=False
-    )
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+    return encode_cursor([hit.repository, hit.name, hit.digest])
 
 
 def position_of(cursor: str) -> SearchPosition:
-    invalid = BadRequest("after is not a cursor this server handed out")
-    if len(cursor) > MAX_CURSOR:
-        raise invalid
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise invalid from exc
-    if not isinstance(key, list) or len(key) != 3 or not all(isinstance(k, str) for k in key):
-        raise invalid
-    return SearchPosition(*key)
+    return SearchPosition(*decode_cursor(cursor, str, str, str))
 
 
 def criteria_of(request: Request) -> SearchCriteria:
