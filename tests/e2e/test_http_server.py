@@ -155,6 +155,37 @@ def test_malformed_requests_get_400(server: CargoholdServer, garbage: bytes) -> 
     assert httpx.get(f"{server.url}/api/v1/health").status_code == 200
 
 
+@pytest.mark.parametrize("pause", [0.0, 0.2])
+def test_a_chunk_size_that_is_not_hex_gets_400(server: CargoholdServer, pause: float) -> None:
+    """Whether the body arrives with the head or while the application reads it, corrupt
+    framing is answered with a 400, never a silent close."""
+    with httpx.Client(base_url=server.url, auth=AUTH) as http:
+        path = http.post(f"/v2/{NAME}/blobs/uploads/").headers["location"]
+    before = server.log()
+    wire = Wire(server)
+    head = (
+        f"PATCH {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Basic {BASIC}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    body = b"zz\r\nabc\r\n0\r\n\r\n"
+    if pause:
+        wire.send(head.encode())
+        time.sleep(pause)  # the application is running and waiting for the body
+        wire.send(body)
+    else:
+        wire.send(head.encode() + body)
+    status, headers, body = wire.response()
+    assert status == 400
+    assert b"malformed HTTP request" in body
+    assert headers["connection"] == "close"
+    assert wire.closed_by_server()
+    time.sleep(0.2)
+    new_lines = server.log()[len(before) :]
+    assert "Traceback" not in new_lines
+    assert "never retrieved" not in new_lines
+    assert httpx.get(f"{server.url}/api/v1/health").status_code == 200
+
+
 def test_oversized_head_gets_431(server: CargoholdServer) -> None:
     wire = Wire(server)
     wire.send(request("GET", "/v2/", X_Big="a" * 70_000))

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cargohold.core.errors import RangeNotSatisfiable
+from cargohold.core.numbers import bounded_int
 from cargohold.registry.blobs import BlobInfo
 from cargohold.registry.registry import Registry
 
@@ -67,13 +68,17 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if first == "" and last == "":
         raise _unsatisfiable(header, size)
     if first == "":
-        suffix = int(last)
+        suffix = bounded_int(last)
         if suffix == 0:
             raise _unsatisfiable(header, size)
-        return max(0, size - suffix), size - 1
-    start = int(first)
-    end = size - 1 if last == "" else min(int(last), size - 1)
-    if start >= size or end < start:
+        # A suffix past any size asks for the whole blob (RFC 9110, 14.1.2).
+        return (0 if suffix is None else max(0, size - suffix)), size - 1
+    start = bounded_int(first)
+    if start is None or start >= size:
+        raise _unsatisfiable(header, size)
+    stop = bounded_int(last)
+    end = size - 1 if stop is None else min(stop, size - 1)
+    if end < start:
         raise _unsatisfiable(header, size)
     return start, end
 

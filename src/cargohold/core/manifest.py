@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from cargohold.core import mediatypes as mt
 from cargohold.core.digest import Digest
-from cargohold.core.errors import DigestInvalid, ManifestInvalid
+from cargohold.core.errors import DigestInvalid, ManifestInvalid, ManifestTooLarge
+from cargohold.core.jsondoc import MANIFEST_LIMITS, JsonRejected, read_json
 
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_MANIFEST_BYTES = MANIFEST_LIMITS.max_bytes
+MAX_SIZE = 2**63 - 1  # what a descriptor's size may be: a signed 64-bit integer
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +51,12 @@ class Manifest:
 
 
 def parse_manifest(body: bytes, content_type: str | None) -> Manifest:
-    if len(body) > MAX_MANIFEST_BYTES:
-        raise ManifestInvalid(f"manifest is {len(body)} bytes; the limit is {MAX_MANIFEST_BYTES}")
     try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestInvalid(f"manifest is not valid JSON: {exc}") from exc
+        doc = read_json(body, MANIFEST_LIMITS)
+    except JsonRejected as exc:
+        if exc.too_large:
+            raise ManifestTooLarge(f"manifest {exc.message}") from None
+        raise ManifestInvalid(f"manifest {exc.message}") from None
     if not isinstance(doc, dict):
         raise ManifestInvalid("manifest must be a JSON object")
     if doc.get("schemaVersion") != 2:
@@ -144,8 +145,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
         raise ManifestInvalid(f"{where} descriptor has no mediaType")
     if not isinstance(digest, str):
         raise ManifestInvalid(f"{where} descriptor has no digest")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise ManifestInvalid(f"{where} descriptor size must be a non-negative integer")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SIZE:
+        raise ManifestInvalid(f"{where} descriptor size must be an integer from 0 to {MAX_SIZE}")
     try:
         parsed = Digest.parse(digest)
     except DigestInvalid as exc:

@@ -14,6 +14,7 @@ from anyio import to_thread
 from cargohold.analysis.vulndb.match import normalize_name
 from cargohold.analysis.vulndb.osv import (
     MAX_RECORD_BYTES,
+    OSV_LIMITS,
     Advisory,
     Parsed,
     parse_json,
@@ -22,6 +23,7 @@ from cargohold.analysis.vulndb.osv import (
 )
 from cargohold.analysis.vulndb.severity import rate
 from cargohold.core.errors import BadRequest, ResourceUnknown
+from cargohold.core.jsondoc import JsonRejected, read_json
 from cargohold.core.times import parse_rfc3339
 from cargohold.meta.advisories import AdvisoryRecord
 from cargohold.meta.store import MetadataStore
@@ -144,8 +146,8 @@ def _by_id(items: list[Any]) -> dict[str, dict[str, Any]]:
 
 def _raw_json(data: bytes) -> dict[str, dict[str, Any]]:
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        doc = read_json(data, OSV_LIMITS)
+    except JsonRejected:
         return {}
     return _by_id(doc if isinstance(doc, list) else [doc])
 
@@ -162,8 +164,8 @@ def _raw_zip(data: bytes) -> dict[str, dict[str, Any]]:
                 try:
                     with archive.open(info) as entry:
                         body = entry.read(MAX_RECORD_BYTES + 1)
-                    doc = json.loads(body)
-                except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+                    doc = read_json(body, OSV_LIMITS)
+                except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, JsonRejected):
                     continue
                 items.extend(doc if isinstance(doc, list) else [doc])
     except (zipfile.BadZipFile, OSError):

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 import httptools
 
+from cargohold.core.numbers import bounded_int
 from cargohold.server.exchange import (
     BODY_HIGH_WATER,
     PATHSEND,
@@ -174,8 +175,8 @@ class HttpProtocol(asyncio.Protocol):
         }
         exchange = Exchange(self, scope, self.parser.should_keep_alive())
         for name, value in self._headers:
-            if name == b"content-length" and value.strip().isdigit():
-                exchange.declared = int(value)
+            if name == b"content-length":
+                exchange.declared = bounded_int(value.decode("latin-1"))
             elif name == b"expect" and value.strip().lower() == b"100-continue":
                 exchange.expect_continue = not exchange.http10
         self.parsing = exchange
@@ -204,7 +205,7 @@ class HttpProtocol(asyncio.Protocol):
     def _start(self, exchange: Exchange) -> None:
         self.current = exchange
         # A fresh context: nothing one request memoised (see meta.database) leaks into the next.
-        self.loop.create_task(exchange.run(self.app), context=contextvars.Context())
+        exchange.task = self.loop.create_task(exchange.run(self.app), context=contextvars.Context())
 
     def exchange_done(self, exchange: Exchange) -> None:
         self.current = None
@@ -295,7 +296,11 @@ class HttpProtocol(asyncio.Protocol):
             return
         self.lingering = True
         if self.transport.can_write_eof():
-            self.transport.write_eof()
+            try:
+                self.transport.write_eof()
+            except OSError:  # the client is gone already
+                self.close()
+                return
         self.reading_paused = False
         self.transport.resume_reading()
         self.idle_since = None
@@ -308,10 +313,20 @@ class HttpProtocol(asyncio.Protocol):
 
     def _reject(self, status: bytes, message: bytes) -> None:
         """Answer a request that cannot be parsed, after those before it, then close."""
-        if self.parsing is not None and not self.parsing.body_complete:
-            # The body of a request being served is corrupt: it cannot be answered.
-            self.close()
-            return
+        exchange = self.parsing
+        if exchange is not None and not exchange.body_complete:
+            # The body of a request is corrupt: the request is answered with the error
+            # instead of by the application, unless the application has begun its answer.
+            self.parsing = None
+            if exchange is self.current:
+                if exchange.head_written:
+                    self.close()
+                else:
+                    self.pause_reading()
+                    exchange.reject(status, message)
+                return
+            self.queue.remove(exchange)
+            exchange.end()
         if self.current is not None or self.queue:
             self.pending_reject = (status, message)
             self.pause_reading()

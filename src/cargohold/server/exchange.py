@@ -97,6 +97,9 @@ class Exchange:
         self.chunked = False
         self.remaining: int | None = None
         self.pending_head = b""
+        self.task: asyncio.Task[None] | None = None
+        self.rejection: tuple[bytes, bytes] | None = None
+        self.running = False
 
     # --- fed by the connection ------------------------------------------------------------
 
@@ -117,6 +120,13 @@ class Exchange:
     def wake(self) -> None:
         if self.arrived is not None:
             self.arrived.set()
+
+    def reject(self, status: bytes, message: bytes) -> None:
+        """The body cannot be parsed: stop the application and answer ``status`` instead."""
+        self.rejection = (status, message)
+        self.keep_alive = False
+        if self.running and self.task is not None:
+            self.task.cancel()  # else run() answers when it starts
 
     def end(self) -> None:
         """The response is complete or the connection is gone."""
@@ -270,11 +280,20 @@ class Exchange:
         self.protocol.resume_reading()
 
     async def run(self, app: ASGIApp) -> None:
+        self.running = True
         try:
+            if self.rejection is not None:
+                raise asyncio.CancelledError  # rejected before the application began
             await app(self.scope, self.receive, self.send)
             if not self.complete and not self.head_written and not self.protocol.closed:
                 log.error("the application returned without a response")
                 await self._internal_error()
+        except asyncio.CancelledError:
+            if self.rejection is None:
+                raise
+            if not self.head_written and not self.protocol.closed:
+                status, message = self.rejection
+                await self._plain(int(status.split()[0]), message)
         except Exception as exc:
             if self.protocol.closed:
                 log.debug("client went away: %r", exc)
@@ -288,13 +307,16 @@ class Exchange:
             self.protocol.exchange_done(self)
 
     async def _internal_error(self) -> None:
-        body = b"Internal Server Error"
+        await self._plain(500, b"Internal Server Error")
+
+    async def _plain(self, status: int, body: bytes) -> None:
+        """Answer with ``body`` as text, whatever the application had begun, and close."""
         self.started = False
         self.pending_head = b""
         self.chunked = False
         self.keep_alive = False
         headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))]
-        await self.send({"type": "http.response.start", "status": 500, "headers": headers})
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
         await self.send({"type": "http.response.body", "body": body})
 
 

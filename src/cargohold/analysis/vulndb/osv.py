@@ -8,12 +8,13 @@ skipped; reading never fails on bad input. Parsing the same bytes twice gives eq
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Literal, cast
+
+from cargohold.core.jsondoc import JsonLimits, JsonRejected, read_json
 
 RangeType = Literal["ECOSYSTEM", "SEMVER", "GIT"]
 EventKind = Literal["introduced", "fixed", "last_affected", "limit"]
@@ -23,6 +24,8 @@ EVENT_KINDS: tuple[EventKind, ...] = ("introduced", "fixed", "last_affected", "l
 
 # Zip entries past this size are rejected unread (after decompression, checked as read).
 MAX_RECORD_BYTES = 10 * 1024 * 1024
+# An import may be one JSON array of every record; a record nests a few levels.
+OSV_LIMITS = JsonLimits(max_bytes=512 * 1024 * 1024, max_depth=128)
 
 # The version scheme of each OSV ecosystem, by the ecosystem's name without its ":<release>"
 # suffix. Ecosystems missing here can still match through ``versions`` lists and SEMVER
@@ -143,9 +146,9 @@ def parse_record(obj: object) -> Advisory:
 def parse_json(data: bytes | str, where: str = "") -> Parsed:
     """Records from a JSON object or a JSON array of objects."""
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return Parsed((), (Problem(where or "<input>", f"not valid JSON: {exc}"),))
+        doc = read_json(data, OSV_LIMITS)
+    except JsonRejected as exc:
+        return Parsed((), (Problem(where or "<input>", exc.message),))
     if isinstance(doc, list):
         return _collect(
             (f"{where}[{i}]" if where else f"[{i}]", item) for i, item in enumerate(doc)
@@ -330,6 +333,7 @@ def _kind(value: object) -> str:
 __all__ = [
     "EVENT_KINDS",
     "MAX_RECORD_BYTES",
+    "OSV_LIMITS",
     "SCHEMES",
     "Advisory",
     "Affected",

@@ -8,8 +8,10 @@ from starlette.requests import Request
 
 from cargohold.core.errors import PaginationInvalid
 from cargohold.core.names import ImageName
+from cargohold.core.numbers import bounded_int
 from cargohold.registry.access import Principal
 
+MAX_N = 999_999_999  # an n past this is no page size but a mistake
 MAX_PAGE = 10_000
 
 
@@ -32,9 +34,10 @@ class Call:
         raw = self.request.query_params.get("n")
         limit = None
         if raw is not None:
-            if not raw.isdigit() or len(raw) > 9:
+            value = bounded_int(raw, MAX_N)
+            if value is None:
                 raise PaginationInvalid(f"n must be a non-negative integer, not {raw[:20]!r}")
-            limit = min(int(raw), MAX_PAGE)
+            limit = min(value, MAX_PAGE)
         return limit, self.request.query_params.get("last")
 
 

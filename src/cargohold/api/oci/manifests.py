@@ -9,6 +9,7 @@ from starlette.responses import Response
 from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
+from cargohold.api.reading import read_limited
 from cargohold.core import mediatypes as mt
 from cargohold.core.errors import ManifestTooLarge, ManifestUnknown, NameInvalid
 from cargohold.core.manifest import MAX_MANIFEST_BYTES
@@ -49,7 +50,11 @@ class ManifestEndpoints:
     async def put(self, call: Call) -> Response:
         reference = Reference.parse(call.params["reference"])
         name = await authorized(self._registry, call, Action.WRITE)
-        body = await _read_limited(call)
+        body = await read_limited(
+            call.request,
+            MAX_MANIFEST_BYTES,
+            lambda message: ManifestTooLarge(f"manifest: {message}"),
+        )
         pushed = await self._registry.manifests.put(
             name, reference, body, call.request.headers.get("content-type")
         )
@@ -88,20 +93,6 @@ def _parse_accept(values: tuple[str, ...]) -> frozenset[str] | None:
         return None
     wanted = frozenset(t for t in types if t in mt.MANIFESTS)
     return wanted or None
-
-
-async def _read_limited(call: Call) -> bytes:
-    length = call.request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_MANIFEST_BYTES:
-        raise ManifestTooLarge(f"manifest is {length} bytes; the limit is {MAX_MANIFEST_BYTES}")
-    parts: list[bytes] = []
-    total = 0
-    async for chunk in call.request.stream():
-        total += len(chunk)
-        if total > MAX_MANIFEST_BYTES:
-            raise ManifestTooLarge(f"manifest exceeds the limit of {MAX_MANIFEST_BYTES} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 class EncodedResponse(Response):

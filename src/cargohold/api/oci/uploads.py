@@ -12,8 +12,14 @@ from cargohold.api.oci.access import authorized, check
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
-from cargohold.core.errors import BlobUploadInvalid, DigestInvalid, RegistryError
+from cargohold.core.errors import (
+    BlobUploadInvalid,
+    ChunkOutOfOrder,
+    DigestInvalid,
+    RegistryError,
+)
 from cargohold.core.names import ImageName
+from cargohold.core.numbers import bounded_int
 from cargohold.registry.access import Action
 from cargohold.registry.registry import Registry
 
@@ -99,11 +105,15 @@ def _offset(call: Call) -> int | None:
     match = _CONTENT_RANGE.match(header.strip())
     if match is None:
         raise BlobUploadInvalid(f"malformed Content-Range {header[:100]!r}; expected <start>-<end>")
-    start, end = int(match.group(1)), int(match.group(2))
+    start, end = bounded_int(match.group(1)), bounded_int(match.group(2))
+    if start is None or end is None:
+        raise ChunkOutOfOrder(
+            f"Content-Range {header[:100]!r} lies beyond any upload this registry accepts"
+        )
     if end < start:
         raise BlobUploadInvalid(f"Content-Range {header[:100]!r} ends before it starts")
     length = call.request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) != end - start + 1:
+    if length is not None and bounded_int(length) != end - start + 1:
         raise BlobUploadInvalid(
             f"Content-Range {header[:100]!r} announces {end - start + 1} bytes, "
             f"Content-Length {length}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cargohold.api.rest.pages import page_params, page_response
+from cargohold.api.rest.pages import numeric_cursor, page_params, page_response
 from cargohold.api.rest.views import audit_json, parse_timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.meta.records import AuditFilter
@@ -30,7 +30,7 @@ class AuditEndpoints:
             since=parse_timestamp("since", query.get("since")),
             until=parse_timestamp("until", query.get("until")),
         )
-        before = int(after[:18]) if after is not None else None
+        before = numeric_cursor(after)
         rows = await self._registry.audit.query(where, before, limit + 1)
         return page_response(request, rows, limit, audit_json, lambda r: str(r.id))
 

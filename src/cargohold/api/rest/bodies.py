@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
 
-from cargohold.core.errors import BadRequest
-
-MAX_BODY = 1024 * 1024
+from cargohold.api.reading import read_limited
+from cargohold.core.errors import BadRequest, PayloadTooLarge
+from cargohold.core.jsondoc import REQUEST_LIMITS, JsonLimits, JsonRejected, read_json
 
 
 class Body:
@@ -18,14 +17,17 @@ class Body:
         self._data = data
 
     @classmethod
-    async def read(cls, request: Request, fields: Iterable[str]) -> Body:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise BadRequest(f"request body larger than {MAX_BODY} bytes")
+    async def read(
+        cls, request: Request, fields: Iterable[str], limits: JsonLimits = REQUEST_LIMITS
+    ) -> Body:
+        raw = await read_limited(
+            request, limits.max_bytes, lambda message: PayloadTooLarge(f"request: {message}")
+        )
         try:
-            data = json.loads(raw) if raw.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+            data = read_json(raw, limits) if raw.strip() else {}
+        except JsonRejected as exc:
+            error = PayloadTooLarge if exc.too_large else BadRequest
+            raise error(f"request body: {exc.message}") from None
         if not isinstance(data, dict):
             raise BadRequest("request body must be a JSON object")
         allowed = set(fields)

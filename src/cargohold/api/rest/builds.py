@@ -14,6 +14,7 @@ from cargohold.api.rest.pages import decode_cursor, encode_cursor, page_params, 
 from cargohold.api.rest.promotions import promotion_json
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
+from cargohold.core.jsondoc import DOCUMENT_LIMITS
 from cargohold.meta.builds import BuildPosition, BuildStatusRecord
 from cargohold.registry.builds import (
     Build,
@@ -90,7 +91,7 @@ class BuildEndpoints:
         self._events = registry.events
 
     async def put(self, request: Request, caller: Principal | None) -> Response:
-        body = await Body.read(request, FIELDS)
+        body = await Body.read(request, FIELDS, DOCUMENT_LIMITS)
         info = parse_build(
             body.string("name", required=True),
             body.string("number", required=True),

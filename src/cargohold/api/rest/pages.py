@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from cargohold.core.errors import BadRequest
+from cargohold.core.numbers import bounded_int
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -26,15 +27,26 @@ def page_params(request: Request, max_cursor: int = 256) -> tuple[int, str | Non
     raw = request.query_params.get("limit")
     limit = DEFAULT_LIMIT
     if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_LIMIT:
+        value = bounded_int(raw, MAX_LIMIT)
+        if value is None or value < 1:
             raise BadRequest(
                 f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}"
             )
-        limit = int(raw)
+        limit = value
     after = request.query_params.get("after") or None
     if after is not None and len(after) > max_cursor:
         raise BadRequest("after is not a cursor this server handed out")
     return limit, after
+
+
+def numeric_cursor(after: str | None) -> int | None:
+    """The position of a list whose cursor is a row number; a 400 for any other text."""
+    if after is None:
+        return None
+    value = bounded_int(after)
+    if value is None:
+        raise BadRequest("after is not a cursor this server handed out")
+    return value
 
 
 def encode_cursor(key: Sequence[str | int | float]) -> str:

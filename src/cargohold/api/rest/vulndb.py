@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cargohold.api.reading import read_limited
 from cargohold.core.errors import PayloadTooLarge
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
@@ -23,7 +24,9 @@ class VulnDbEndpoints:
 
     async def import_(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        data = await _read_body(request, MAX_IMPORT)
+        data = await read_limited(
+            request, MAX_IMPORT, lambda message: PayloadTooLarge(f"an import: {message}")
+        )
         report = await self._vulndb.import_bytes(data)
         return JSONResponse(
             {
@@ -38,19 +41,6 @@ class VulnDbEndpoints:
         self._access.require_user(caller)
         found = await self._vulndb.get(request.path_params["id"])
         return JSONResponse(found.record | {"severity": found.severity})
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused (413) as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"an import is at most {limit} bytes; this one is {declared}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"an import is at most {limit} bytes")
-    return bytes(body)
 
 
 __all__ = ["MAX_IMPORT", "VulnDbEndpoints"]

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_params, page_response
+from cargohold.api.rest.pages import numeric_cursor, page_params, page_response
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
@@ -101,13 +101,11 @@ class WebhookEndpoints:
     async def deliveries(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
         limit, after = page_params(request)
-        if after is not None and not (after.isdigit() and len(after) <= 18):
-            raise BadRequest("after is not a cursor this server handed out")
         state = request.query_params.get("state") or None
         if state is not None and state not in DELIVERY_STATES:
             raise BadRequest(f"state must be one of: {', '.join(DELIVERY_STATES)}")
         rows = await self._webhooks.deliveries(
-            request.path_params["id"], state, None if after is None else int(after), limit + 1
+            request.path_params["id"], state, numeric_cursor(after), limit + 1
         )
         return page_response(request, rows, limit, delivery_json, lambda r: str(r.event.seq))
 
