@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cargohold.api.oci.call import Call
+from cargohold.api.oci.operations import need
 from cargohold.core.names import ImageName
 from cargohold.registry.access import Action, Principal
 from cargohold.registry.registry import Registry
@@ -16,10 +17,11 @@ async def check(
     registry.access.check(principal, repository, action, str(name))
 
 
-async def authorized(registry: Registry, call: Call, action: Action) -> ImageName:
-    """The image the path names, once its repository exists and ``action`` is allowed."""
+async def authorized(registry: Registry, call: Call) -> ImageName:
+    """The image the path names, once its repository exists and the caller may do what the
+    operation needs (``operations.NEEDS``)."""
     name = call.name
-    await check(registry, call.principal, name, action)
+    await check(registry, call.principal, name, need(call.route, call.method).action)
     return name
 
 

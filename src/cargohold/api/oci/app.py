@@ -17,6 +17,7 @@ from cargohold.api.oci.errors import error_response, unexpected_response
 from cargohold.api.oci.events import emit_manifest_event
 from cargohold.api.oci.listings import ListingEndpoints
 from cargohold.api.oci.manifests import ManifestEndpoints
+from cargohold.api.oci.operations import challenge_scope
 from cargohold.api.oci.token import TokenEndpoint
 from cargohold.api.oci.uploads import UploadEndpoints, upload_location
 from cargohold.core.errors import (
@@ -125,7 +126,7 @@ class OciApp:
             else:
                 kind, handler, params = self._route(scope["path"], method)
                 principal = await caller(request, self._registry)
-                response = await handler(Call(request, params, principal))
+                response = await handler(Call(request, params, principal, kind))
         except ClientDisconnect:
             return
         except RegistryError as exc:
@@ -137,7 +138,9 @@ class OciApp:
                         request,
                         self._public_url,
                         self._registry.bearer.service,
-                        _scope(kind, params, method),
+                        challenge_scope(
+                            kind, method, params.get("name"), request.query_params.get("from")
+                        ),
                         exc,
                     )
                 )
@@ -179,22 +182,6 @@ class OciApp:
             client=client_address(request),
             repository=name.partition("/")[0] or None,
         )
-
-
-def _scope(kind: str, params: dict[str, str], method: str) -> str | None:
-    """The token scope a request needs, for the challenge that answers it."""
-    if kind == "catalog":
-        return "registry:catalog:*"
-    name = params.get("name")
-    if name is None:
-        return None
-    if method in ("GET", "HEAD"):
-        actions = "pull"
-    elif method == "DELETE" and kind in ("manifests", "blobs"):
-        actions = "delete"
-    else:
-        actions = "pull,push"
-    return f"repository:{name}:{actions}"
 
 
 def _extra_headers(exc: RegistryError, path: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
-from cargohold.registry.access import Action
 from cargohold.registry.blobs import BlobInfo
 from cargohold.registry.registry import Registry
 
@@ -21,7 +20,7 @@ class BlobEndpoints:
 
     async def _info(self, call: Call) -> BlobInfo:
         digest = Digest.parse(call.params["digest"])
-        name = await authorized(self._registry, call, Action.READ)
+        name = await authorized(self._registry, call)
         return await self._registry.blobs.stat(name, digest)
 
     async def head(self, call: Call) -> Response:
@@ -40,7 +39,7 @@ class BlobEndpoints:
 
     async def delete(self, call: Call) -> Response:
         digest = Digest.parse(call.params["digest"])
-        name = await authorized(self._registry, call, Action.DELETE)
+        name = await authorized(self._registry, call)
         await self._registry.blobs.delete(name, digest)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 

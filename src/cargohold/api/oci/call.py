@@ -20,6 +20,7 @@ class Call:
     request: Request
     params: dict[str, str]
     principal: Principal | None
+    route: str  # the key of the operation in ``operations.NEEDS``, with the method
 
     @property
     def name(self) -> ImageName:

@@ -39,7 +39,7 @@ class ListingEndpoints:
         return response
 
     async def tags(self, call: Call) -> Response:
-        name = await authorized(self._registry, call, Action.READ)
+        name = await authorized(self._registry, call)
         limit, last = call.page()
         tags = await self._registry.manifests.tags(name, last, limit)
         response = _json({"name": str(name), "tags": tags}, 200)
@@ -48,7 +48,7 @@ class ListingEndpoints:
 
     async def referrers(self, call: Call) -> Response:
         subject = Digest.parse(call.params["digest"])
-        name = await authorized(self._registry, call, Action.READ)
+        name = await authorized(self._registry, call)
         artifact_type = call.request.query_params.get("artifactType")
         records = await self._registry.manifests.referrers(name, subject, artifact_type)
         manifests = []

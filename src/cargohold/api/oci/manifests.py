@@ -14,7 +14,6 @@ from cargohold.core import mediatypes as mt
 from cargohold.core.errors import ManifestTooLarge, ManifestUnknown, NameInvalid
 from cargohold.core.manifest import MAX_MANIFEST_BYTES
 from cargohold.core.names import Reference
-from cargohold.registry.access import Action
 from cargohold.registry.manifests import StoredManifest
 from cargohold.registry.registry import Registry
 
@@ -29,7 +28,7 @@ class ManifestEndpoints:
         except NameInvalid as exc:
             # No manifest can have that tag: the spec answers a pull of it with 404.
             raise ManifestUnknown(exc.message, exc.detail) from exc
-        name = await authorized(self._registry, call, Action.READ)
+        name = await authorized(self._registry, call)
         stored = await self._registry.manifests.get(name, reference, _accepted(call))
         # A policy watching the repository may block it, by tag or by digest alike.
         await self._registry.policies.check_download(name.repository, stored.record.digest)
@@ -49,7 +48,7 @@ class ManifestEndpoints:
 
     async def put(self, call: Call) -> Response:
         reference = Reference.parse(call.params["reference"])
-        name = await authorized(self._registry, call, Action.WRITE)
+        name = await authorized(self._registry, call)
         body = await read_limited(
             call.request,
             MAX_MANIFEST_BYTES,
@@ -70,7 +69,7 @@ class ManifestEndpoints:
 
     async def delete(self, call: Call) -> Response:
         reference = Reference.parse(call.params["reference"])
-        name = await authorized(self._registry, call, Action.DELETE)
+        name = await authorized(self._registry, call)
         await self._registry.manifests.delete(name, reference)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 

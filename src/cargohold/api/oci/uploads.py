@@ -11,6 +11,7 @@ from starlette.responses import Response
 from cargohold.api.oci.access import authorized, check
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
+from cargohold.api.oci.operations import PULL
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BlobUploadInvalid,
@@ -20,7 +21,6 @@ from cargohold.core.errors import (
 )
 from cargohold.core.names import ImageName
 from cargohold.core.numbers import bounded_int
-from cargohold.registry.access import Action
 from cargohold.registry.registry import Registry
 
 _CONTENT_RANGE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?$")
@@ -31,7 +31,7 @@ class UploadEndpoints:
         self._registry = registry
 
     async def _writable(self, call: Call) -> ImageName:
-        return await authorized(self._registry, call, Action.WRITE)
+        return await authorized(self._registry, call)
 
     async def start(self, call: Call) -> Response:
         name = await self._writable(call)
@@ -54,7 +54,7 @@ class UploadEndpoints:
         """Mount when the caller may read ``source``; otherwise fall back to an upload."""
         try:
             source_name = ImageName.parse(source)
-            await check(self._registry, call.principal, source_name, Action.READ)
+            await check(self._registry, call.principal, source_name, PULL.action)
         except RegistryError:
             return False
         return await self._registry.blobs.mount(name, digest, source_name)
