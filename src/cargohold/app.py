@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from cargohold.analysis.unpack.limits import Limits, MiB
 from cargohold.api import generic, oci, rest
+from cargohold.api.request_ids import RequestIds
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.keyring import KeyRing
@@ -81,11 +82,15 @@ class Root:
         self._oci = oci.build(registry, public_url)
         self._rest = rest.build(registry)
         self._generic = generic.build(registry)
+        self._stamped = RequestIds(self._dispatch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send, self._runner)
             return
+        await self._stamped(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         if path == "/v2" or path.startswith("/v2/"):
             await self._oci(scope, receive, send)

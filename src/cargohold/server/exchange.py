@@ -298,7 +298,11 @@ class Exchange:
             if self.protocol.closed:
                 log.debug("client went away: %r", exc)
             else:
-                log.exception("unhandled error in the application")
+                # one line; the traceback only at debug level
+                log.error(
+                    "unhandled error in the application: %s: %r", type(exc).__name__, str(exc)[:500]
+                )
+                log.debug("unhandled error in the application", exc_info=True)
                 if not self.head_written:
                     await self._internal_error()
         finally:

@@ -58,7 +58,7 @@ class GenericApp:
             blocked = isinstance(exc, PolicyViolation)
             response = error_response(exc, method)
         except Exception:
-            response = unexpected_response(method)
+            response = unexpected_response(method, scope.get("path", ""))
         action = BLOCKED_DOWNLOAD if blocked else AUDITED.get(method)
         if action is not None:
             await self._registry.audit.record(

@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import json
-import logging
 
 from starlette.responses import Response
 
+from cargohold.api.request_ids import internal_error
 from cargohold.core.errors import RegistryError, TooManyRequests, Unauthorized, Unsupported
-
-log = logging.getLogger("cargohold.api.generic")
 
 
 def error_response(exc: RegistryError, method: str) -> Response:
@@ -31,9 +29,8 @@ def error_response(exc: RegistryError, method: str) -> Response:
     return Response(body, exc.status, headers)
 
 
-def unexpected_response(method: str) -> Response:
-    log.exception("unexpected error")
-    return error_response(RegistryError("internal error; the server log has the details"), method)
+def unexpected_response(method: str, path: str) -> Response:
+    return error_response(internal_error(method, path), method)
 
 
 __all__ = ["error_response", "unexpected_response"]

@@ -146,7 +146,7 @@ class OciApp:
                 )
             response = error_response(exc, method, headers)
         except Exception:
-            response = unexpected_response(method)
+            response = unexpected_response(method, scope["path"])
         action = AUDITED.get((kind, method))
         if blocked:
             action = BLOCKED_DOWNLOAD  # who tried to pull what a policy refuses

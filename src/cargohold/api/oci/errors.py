@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 
 from starlette.responses import Response
 
+from cargohold.api.request_ids import internal_error
 from cargohold.core.errors import RegistryError, TooManyRequests, Unauthorized
 
 API_VERSION = {"Docker-Distribution-API-Version": "registry/2.0"}
-
-log = logging.getLogger("cargohold.api.oci")
 
 
 def error_response(
@@ -34,10 +32,8 @@ def error_response(
     return Response(body, exc.status, headers)
 
 
-def unexpected_response(method: str) -> Response:
-    log.exception("unexpected error")
-    failure = RegistryError("internal error; the server log has the details")
-    return error_response(failure, method)
+def unexpected_response(method: str, path: str) -> Response:
+    return error_response(internal_error(method, path), method)
 
 
 __all__ = ["API_VERSION", "error_response", "unexpected_response"]

@@ -226,9 +226,11 @@ class RestApp:
             except RegistryError as exc:
                 response = problem(exc, request.url.path)
             except Exception:
-                response = unexpected_problem(request.url.path)
+                response = unexpected_problem(request.method, request.url.path)
             if op is not None and op.audit is not None:
                 await self._audit(request, caller, op.audit, response)
+            # Users, tokens, audit records: nothing the API answers is for a shared cache.
+            response.headers.setdefault("Cache-Control", "no-store")
             return response
 
         return Route(path, dispatch, methods=ALL_METHODS)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 
 from starlette.responses import Response
 
+from cargohold.api.request_ids import internal_error
 from cargohold.core.errors import (
     PolicyViolation,
     RegistryError,
     TooManyRequests,
     Unauthorized,
 )
-
-log = logging.getLogger("cargohold.api.rest")
 
 
 def problem(exc: RegistryError, instance: str) -> Response:
@@ -40,9 +38,8 @@ def problem(exc: RegistryError, instance: str) -> Response:
     return Response(json.dumps(body).encode(), exc.status, headers)
 
 
-def unexpected_problem(instance: str) -> Response:
-    log.exception("unexpected error")
-    return problem(RegistryError("internal error; the server log has the details"), instance)
+def unexpected_problem(method: str, instance: str) -> Response:
+    return problem(internal_error(method, instance), instance)
 
 
 __all__ = ["problem", "unexpected_problem"]
