@@ -17,6 +17,7 @@ import pytest
 
 from tests.images import sha256
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
+from tests.wire import Wire, request
 
 pytestmark = pytest.mark.e2e
 AUTH = (ADMIN_USER, ADMIN_PASSWORD)
@@ -24,7 +25,7 @@ BASIC = base64.b64encode(f"{ADMIN_USER}:{ADMIN_PASSWORD}".encode()).decode()
 NAME = "dev/wire/app"
 
 
-OPEN: list[socket.socket] = []
+OPEN: list[Wire] = []
 
 
 @pytest.fixture(autouse=True)
@@ -34,68 +35,11 @@ def close_wires() -> Iterator[None]:
         OPEN.pop().close()
 
 
-class Wire:
-    """A raw HTTP/1.1 connection, to send exactly the bytes a test needs."""
-
-    def __init__(self, server: CargoholdServer) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-        OPEN.append(self.sock)
-        self.buffer = b""
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def _fill(self) -> bool:
-        chunk = self.sock.recv(65536)
-        self.buffer += chunk
-        return bool(chunk)
-
-    def response(self, head_only: bool = False) -> tuple[int, dict[str, str], bytes]:
-        while b"\r\n\r\n" not in self.buffer:
-            if not self._fill():
-                raise ConnectionError("closed before a response")
-        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-        lines = head.decode().split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-        if head_only or status in (100, 204, 304):
-            return status, headers, b""
-        if headers.get("transfer-encoding") == "chunked":
-            body = b""
-            while True:
-                while b"\r\n" not in self.buffer:
-                    self._fill()
-                size_line, _, self.buffer = self.buffer.partition(b"\r\n")
-                size = int(size_line, 16)
-                while len(self.buffer) < size + 2:
-                    self._fill()
-                body += self.buffer[:size]
-                self.buffer = self.buffer[size + 2 :]
-                if size == 0:
-                    return status, headers, body
-        length = int(headers.get("content-length", "0"))
-        while len(self.buffer) < length:
-            if not self._fill():
-                raise ConnectionError("closed mid-body")
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return status, headers, body
-
-    def closed_by_server(self) -> bool:
-        try:
-            return self.sock.recv(1) == b""
-        except TimeoutError:
-            return False
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def request(method: str, path: str, body: bytes = b"", **headers: str) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: test"]
-    lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
-    if body or method in ("POST", "PUT", "PATCH"):
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+def connect(server: CargoholdServer) -> Wire:
+    """A raw connection, closed after the test."""
+    wire = Wire(server.port)
+    OPEN.append(wire)
+    return wire
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +54,7 @@ def blob(server: CargoholdServer) -> bytes:
 
 
 def test_keep_alive_and_pipelining(server: CargoholdServer, blob: bytes) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     path = f"/v2/{NAME}/blobs/{sha256(blob)}"
     auth = f"Basic {BASIC}"
     wire.send(
@@ -129,7 +73,7 @@ def test_keep_alive_and_pipelining(server: CargoholdServer, blob: bytes) -> None
 
 
 def test_connection_close_is_honoured(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("GET", "/api/v1/health", Connection="close"))
     status, headers, _ = wire.response()
     assert status == 200
@@ -146,7 +90,7 @@ def test_connection_close_is_honoured(server: CargoholdServer) -> None:
     ],
 )
 def test_malformed_requests_get_400(server: CargoholdServer, garbage: bytes) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(garbage)
     status, _, body = wire.response()
     assert status == 400
@@ -162,7 +106,7 @@ def test_a_chunk_size_that_is_not_hex_gets_400(server: CargoholdServer, pause: f
     with httpx.Client(base_url=server.url, auth=AUTH) as http:
         path = http.post(f"/v2/{NAME}/blobs/uploads/").headers["location"]
     before = server.log()
-    wire = Wire(server)
+    wire = connect(server)
     head = (
         f"PATCH {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Basic {BASIC}\r\n"
         "Transfer-Encoding: chunked\r\n\r\n"
@@ -187,15 +131,24 @@ def test_a_chunk_size_that_is_not_hex_gets_400(server: CargoholdServer, pause: f
 
 
 def test_oversized_head_gets_431(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("GET", "/v2/", X_Big="a" * 70_000))
     status, _, _ = wire.response()
     assert status == 431
 
 
+def test_overlong_request_target_gets_414(server: CargoholdServer) -> None:
+    wire = connect(server)
+    wire.send(request("GET", "/api/v1/search?name=" + "a" * 70_000))
+    status, _, body = wire.response()
+    assert status == 414
+    assert b"request target exceeds" in body
+    assert httpx.get(f"{server.url}/api/v1/health").status_code == 200
+
+
 def test_expect_continue_and_chunked_upload(server: CargoholdServer) -> None:
     data = os.urandom(200_000)
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", Authorization=f"Basic {BASIC}"))
     status, headers, _ = wire.response()
     assert status == 202
@@ -225,7 +178,7 @@ def test_expect_continue_and_chunked_upload(server: CargoholdServer) -> None:
 
 
 def test_unread_body_does_not_break_the_connection(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", os.urandom(300_000)))
     status, _, body = wire.response()
     assert status == 401
@@ -239,7 +192,7 @@ def test_range_and_slow_reader(server: CargoholdServer, blob: bytes) -> None:
     part = httpx.get(path, headers={"Range": "bytes=1000-1999"}, auth=AUTH)
     assert part.status_code == 206
     assert part.content == blob[1000:2000]
-    wire = Wire(server)  # reads slowly at first, so the server's socket buffer fills up
+    wire = connect(server)  # reads slowly at first, so the server's socket buffer fills up
     wire.send(request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Authorization=f"Basic {BASIC}"))
     digest = hashlib.sha256()
     received = 0
@@ -263,7 +216,7 @@ def test_range_and_slow_reader(server: CargoholdServer, blob: bytes) -> None:
 
 def test_client_gone_mid_download(server: CargoholdServer, blob: bytes) -> None:
     for _ in range(5):
-        wire = Wire(server)
+        wire = connect(server)
         wire.send(
             request("GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Authorization=f"Basic {BASIC}")
         )
@@ -278,7 +231,7 @@ def test_client_gone_mid_download(server: CargoholdServer, blob: bytes) -> None:
 
 
 def test_chunked_trailers_never_become_headers(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(
         f"POST /v2/{NAME}/blobs/uploads/ HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
         f"\r\n0\r\nAuthorization: Basic {BASIC}\r\n\r\n".encode()
@@ -289,7 +242,7 @@ def test_chunked_trailers_never_become_headers(server: CargoholdServer) -> None:
 def test_large_unread_body_closes_and_small_one_keeps_the_connection(
     server: CargoholdServer,
 ) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", os.urandom(3 * 1024 * 1024)))
     status, headers, _ = wire.response()
     assert (status, headers["connection"]) == (401, "close")
@@ -299,7 +252,7 @@ def test_large_unread_body_closes_and_small_one_keeps_the_connection(
 
 
 def test_early_answer_to_expect_continue_closes(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(
         f"PATCH /v2/{NAME}/blobs/uploads/0123456789abcdef0123456789abcdef HTTP/1.1\r\n"
         "Host: t\r\nContent-Length: 80\r\nExpect: 100-continue\r\n\r\n".encode()
@@ -310,7 +263,7 @@ def test_early_answer_to_expect_continue_closes(server: CargoholdServer) -> None
 
 
 def test_expect_is_case_insensitive(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("POST", f"/v2/{NAME}/blobs/uploads/", Authorization=f"Basic {BASIC}"))
     location = wire.response()[1]["location"]
     wire.send(
@@ -324,7 +277,7 @@ def test_expect_is_case_insensitive(server: CargoholdServer) -> None:
 
 
 def test_one_endless_header_line_is_refused(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(b"GET /v2/ HTTP/1.1\r\nHost: t\r\nX-Big: ")
     with contextlib.suppress(OSError):
         for _ in range(40):
@@ -334,7 +287,7 @@ def test_one_endless_header_line_is_refused(server: CargoholdServer) -> None:
 
 
 def test_garbage_after_a_pipelined_request_is_answered_in_order(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("GET", "/api/v1/health") + b"NOT HTTP\r\n\r\n")
     assert wire.response()[0] == 200
     status, _, body = wire.response()
@@ -344,7 +297,7 @@ def test_garbage_after_a_pipelined_request_is_answered_in_order(server: Cargohol
 
 
 def test_upgrade_requests_are_answered_over_http11(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(
         request(
             "GET",
@@ -360,14 +313,14 @@ def test_upgrade_requests_are_answered_over_http11(server: CargoholdServer) -> N
 
 
 def test_half_closed_client_still_gets_its_answer(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(request("GET", "/api/v1/health"))
     wire.sock.shutdown(socket.SHUT_WR)
     assert wire.response()[:3:2] == (200, b'{"status":"ok"}')
 
 
 def test_http10_client(server: CargoholdServer) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(b"GET /api/v1/health HTTP/1.0\r\n\r\n")
     status, headers, body = wire.response()
     assert (status, body) == (200, b'{"status":"ok"}')
@@ -401,7 +354,7 @@ def test_workers_that_cannot_start_stop_the_server() -> None:
 def test_ranges_over_the_wire(
     server: CargoholdServer, blob: bytes, header: str, start: int, end: int | None
 ) -> None:
-    wire = Wire(server)
+    wire = connect(server)
     wire.send(
         request(
             "GET", f"/v2/{NAME}/blobs/{sha256(blob)}", Range=header, Authorization=f"Basic {BASIC}"

@@ -388,6 +388,18 @@ async def test_permissions(client: httpx.AsyncClient, built: Built) -> None:
     assert anonymous.status_code == 404
 
 
+async def test_a_build_of_no_artifacts_needs_write_somewhere(client: httpx.AsyncClient) -> None:
+    await create_user(client, "viewer", "password-of-viewer")
+    await create_user(client, "ci", "password-of-ci")
+    await grant(client, "user:viewer", ["dev"], ["read"])
+    await grant(client, "user:ci", ["dev"], ["write"])
+    empty = {"name": "nightly", "number": "1", "started": "2026-11-26T10:00:00Z", "modules": []}
+    refused = await record(client, empty, basic("viewer", "password-of-viewer"))
+    assert refused.status_code == 403
+    assert "may write to no repository" in refused.json()["detail"]
+    assert (await record(client, empty, basic("ci", "password-of-ci"))).status_code == 201
+
+
 @pytest.mark.parametrize(
     ("change", "status", "words"),
     [

@@ -90,3 +90,4 @@ async def test_unknown_paths_and_methods(client: httpx.AsyncClient) -> None:
     wrong = await client.put("/api/v1/repositories", headers=AUTH)
     assert wrong.status_code == 405
     assert wrong.json()["code"] == "UNSUPPORTED"
+    assert wrong.headers["Allow"] == "GET, POST"  # RFC 9110: a 405 says what is allowed

@@ -22,6 +22,7 @@ from cargohold.core.digest import digest_field
 from cargohold.core.errors import (
     BadRequest,
     Conflict,
+    Denied,
     RegistryError,
     RepositoryInvalid,
     ResourceUnknown,
@@ -293,6 +294,12 @@ class Builds:
             keys |= set(BuildInfo.from_record(previous).repositories)
         for key in sorted(keys):
             self._access.check(user, await self._repositories.get(key), Action.WRITE)
+        if not keys and not any(
+            self._access.allows(user, repository, Action.WRITE)
+            for repository in await self._repositories.all()
+        ):
+            # A build that names no repository is still a write: by someone who deploys.
+            raise Denied(f"{user.name!r} may not record builds: it may write to no repository")
         for artifact in info.artifacts:
             await self._typed_repository(artifact.repository, artifact.type)
         now = self._clock()

@@ -59,6 +59,7 @@ class HttpProtocol(asyncio.Protocol):
         self._head_raw = 0
         self._in_head = True
         self._in_trailers = False
+        self._in_url = False  # the head passed its limit inside the request target: 414
 
     # --- asyncio.Protocol -----------------------------------------------------------------
 
@@ -104,7 +105,12 @@ class HttpProtocol(asyncio.Protocol):
             self.pause_reading()
             return
         except httptools.HttpParserError as exc:
-            if self._head_bytes > MAX_HEAD_BYTES:
+            if self._head_bytes > MAX_HEAD_BYTES and self._in_url:
+                self._reject(
+                    b"414 URI Too Long",
+                    f"the request target exceeds {MAX_HEAD_BYTES} bytes".encode(),
+                )
+            elif self._head_bytes > MAX_HEAD_BYTES:
                 self._reject(
                     b"431 Request Header Fields Too Large",
                     f"request line and headers exceed {MAX_HEAD_BYTES} bytes".encode(),
@@ -140,7 +146,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        self._in_url = True
         self._count(len(url))
+        self._in_url = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count(len(name) + len(value))

@@ -210,14 +210,14 @@ class RestApp:
         """One route per path that dispatches on the method, renders every error and records
         every write in the audit log."""
 
+        allowed = ", ".join(ops)
+
         async def dispatch(request: Request) -> Response:
             op = ops.get(request.method)
             caller = None
             try:
                 if op is None:
-                    raise Unsupported(
-                        f"{request.method} is not allowed here; allowed: {', '.join(ops)}"
-                    )
+                    raise Unsupported(f"{request.method} is not allowed here; allowed: {allowed}")
                 if not op.public:
                     caller = await principal_of(request, self._registry.access)
                 response = await op.endpoint(request, caller)
@@ -225,6 +225,8 @@ class RestApp:
                 return Response(b"", 400)
             except RegistryError as exc:
                 response = problem(exc, request.url.path)
+                if op is None:
+                    response.headers["Allow"] = allowed
             except Exception:
                 response = unexpected_problem(request.method, request.url.path)
             if op is not None and op.audit is not None:

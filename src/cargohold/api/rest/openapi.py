@@ -35,6 +35,8 @@ from it live `token_ttl` seconds (default 300), but every request is also checke
 the current permissions, so a removed permission takes effect at the next request.\
 """
 
+# The digest grammar of the OCI image spec: algorithm ":" encoded.
+DIGEST_PATTERN = "^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"
 ANONYMOUS = "Anyone, without credentials."
 SIGNED_IN = "Any signed-in user."
 ADMIN = "Administrators only."
@@ -105,6 +107,7 @@ def _operation(
     if body is not None:
         operation["requestBody"] = {"required": True, "content": _content(ref(body))}
     problems = {status: ref(PROBLEMS[status][0], "responses") for status in errors.split()}
+    problems["414"] = ref("UriTooLong", "responses")  # any operation, from the HTTP server
     return operation | {"responses": responses | problems}
 
 
@@ -132,11 +135,16 @@ def _list(
 
 
 def _get(
-    operation_id: str, summary: str, who: str, schema: str, *, anonymous: bool = False
+    operation_id: str,
+    summary: str,
+    who: str,
+    schema: str,
+    errors: str = "401 403 404 429",
+    *,
+    anonymous: bool = False,
 ) -> Json:
-    return _operation(
-        operation_id, summary, who, {"200": _response("Found.", schema)}, anonymous=anonymous
-    )
+    found = {"200": _response("Found.", schema)}
+    return _operation(operation_id, summary, who, found, errors, anonymous=anonymous)
 
 
 def _create(
@@ -670,7 +678,12 @@ def _vulndb_paths() -> Json:
 def _insight_paths() -> Json:
     """Scans, SBOMs, vulnerabilities, where-used."""
     readers = "Anyone who may read a repository the artifact is in."
-    digest = _parameter("digest", "The artifact's digest: `sha256:…`.", where="path")
+    digest = _parameter(
+        "digest",
+        "The artifact's digest: `sha256:…`.",
+        schema("string", pattern=DIGEST_PATTERN, maxLength=200),
+        where="path",
+    )
     layers = _parameter(
         "layers",
         "`visible` (what a container sees) or `all` (also what later layers deleted).",
@@ -704,7 +717,14 @@ def _insight_paths() -> Json:
         },
         "/artifacts/{digest}/scan": {
             "parameters": [digest],
-            "get": _get("getScan", "An artifact's scan status.", readers, "Scan", anonymous=True),
+            "get": _get(
+                "getScan",
+                "An artifact's scan status.",
+                readers,
+                "Scan",
+                "400 401 403 404 429",
+                anonymous=True,
+            ),
         },
         "/sbom/attach": {
             "post": _operation(
@@ -765,6 +785,7 @@ def _insight_paths() -> Json:
                 "The advisories that affect the artifact's components, worst first.",
                 readers,
                 "Vulnerabilities",
+                "400 401 403 404 429",
                 anonymous=True,
             ),
         },
@@ -915,6 +936,12 @@ def _components() -> Json:
             }
             | ({"headers": headers} if headers else {})
             for name, description, headers in PROBLEMS.values()
+        }
+        | {
+            "UriTooLong": {
+                "description": "The request target (path and query) is over 64 KiB.",
+                "content": _content(STRING, "text/plain"),
+            }
         },
         "parameters": {
             "limit": _parameter("limit", "Page size.", limit),
