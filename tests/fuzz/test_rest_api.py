@@ -77,10 +77,8 @@ def schemathesis(target: FuzzTarget, role: str, phases: str, seconds: float, rep
     )
     output = done.stdout + done.stderr
     summary = re.search(r"Test cases:\s*\n\s*(.*)", output)
-    phases = re.findall(
-        r"(?:Examples|Coverage|Fuzzing|Stateful) \(in [^)]*\)|Scenarios: .*", output
-    )
-    print(f"schemathesis as {role}: {summary.group(1) if summary else 'no summary'}; {phases}")
+    ran = re.findall(r"(?:Examples|Coverage|Fuzzing|Stateful) \(in [^)]*\)|Scenarios: .*", output)
+    print(f"schemathesis as {role}: {summary.group(1) if summary else 'no summary'}; {ran}")
     assert done.returncode == 0, output[-20000:]
     return output
 
