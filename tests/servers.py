@@ -38,6 +38,7 @@ class CargoholdServer:
     port: int = field(default_factory=free_port)
     workers: int = 2
     env: dict[str, str] = field(default_factory=dict)
+    umask: int | None = None  # the server's umask, if not the tests' own
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -71,6 +72,7 @@ class CargoholdServer:
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,
+                umask=-1 if self.umask is None else self.umask,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

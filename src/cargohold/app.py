@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
@@ -21,6 +23,8 @@ from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore
 
+log = logging.getLogger("cargohold")
+
 
 @dataclass(frozen=True, slots=True)
 class Bootstrap:
@@ -28,8 +32,29 @@ class Bootstrap:
     generated_password: str | None
 
 
+def _private_data_dir(path: Path) -> None:
+    """Make the data directory, or keep it, reachable by the server's user only (0700), whatever
+    the umask: it holds the database (password and token hashes, webhook secrets) and the token
+    signing keys. One that others can read, as older versions left it, is tightened."""
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not created and not mode & 0o077:
+        return
+    wanted = 0o700 if created else mode & 0o700
+    try:
+        path.chmod(wanted)
+    except PermissionError:
+        log.warning("data directory %s is mode %03o and cannot be made %03o", path, mode, wanted)
+        return
+    if not created:
+        log.warning(
+            "data directory %s was mode %03o, open to other users: made %03o", path, mode, wanted
+        )
+
+
 def open_stores(settings: Settings, *, migrate: bool) -> tuple[BlobStore, MetadataStore]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _private_data_dir(settings.data_dir)
     return FilesystemBlobStore(settings.blob_root), open_metadata_store(
         settings.database, run_migrations=migrate
     )

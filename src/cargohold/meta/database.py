@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextvars
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,12 @@ from cargohold.core.errors import StorageFull
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+log = logging.getLogger("cargohold.meta")
+
 
 def create_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
+        _owner_only(url)
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -29,6 +35,39 @@ def create_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "handle_error", _disk_full)
         return engine
     return sa.create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
+
+
+def _owner_only(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600), whatever the umask, before
+    SQLite opens it: SQLite gives the -wal and -shm files the database file's mode. A database
+    others can read (as older versions left it) is tightened, with its -wal and -shm."""
+    path = url.removeprefix("sqlite:///")
+    if path == url or path in ("", ":memory:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            _tighten(name)
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _tighten(path: str) -> None:
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+            log.warning(
+                "%s was mode %03o, open to other users: made %03o", path, mode, mode & 0o700
+            )
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        log.warning("%s is open to other users and cannot be made 0600", path)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -182,7 +182,7 @@ class Indexer:
 
     def _scratch_root(self) -> Path | None:
         if self._tmp_dir is not None:
-            self._tmp_dir.mkdir(parents=True, exist_ok=True)
+            self._tmp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self._tmp_dir
 
     @contextlib.contextmanager

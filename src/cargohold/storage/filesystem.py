@@ -7,7 +7,8 @@ Layout (the one place it is written down)::
     <root>/uploads/put-<random>                        staging file of a one-call put
 
 Publishing is fsync(file) + rename + fsync(directory): a crash leaves either no blob or
-the whole blob, never a partial one under its digest.
+the whole blob, never a partial one under its digest. Directories are made 0700 and files
+0600: only the server reads them.
 """
 
 from __future__ import annotations
@@ -34,14 +35,17 @@ from cargohold.storage.base import (
     verify,
 )
 
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
+
 
 class FilesystemBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._blobs = root / "blobs"
         self._uploads = root / "uploads"
-        self._blobs.mkdir(parents=True, exist_ok=True)
-        self._uploads.mkdir(parents=True, exist_ok=True)
+        for directory in (root, self._blobs, self._uploads):
+            directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
         self._hashes = RunningHashes()
 
     def _blob_path(self, digest: Digest) -> Path:
@@ -95,7 +99,7 @@ class FilesystemBlobStore:
             return
         staging = self._uploads / f"put-{uuid.uuid4().hex}"
         try:
-            with disk_full_is_storage_full(), open(staging, "wb") as handle:
+            with disk_full_is_storage_full(), _create(staging) as handle:
                 handle.write(data)
             self._publish(staging, target)
         finally:
@@ -110,7 +114,7 @@ class FilesystemBlobStore:
     async def start_upload(self) -> str:
         upload_id = new_upload_id()
         with disk_full_is_storage_full():
-            await to_thread.run_sync(self._upload_path(upload_id).touch)
+            await to_thread.run_sync(_create_empty, self._upload_path(upload_id))
         return upload_id
 
     async def append(
@@ -180,9 +184,19 @@ class FilesystemBlobStore:
         with disk_full_is_storage_full():
             with open(staging, "rb+") as handle:
                 os.fsync(handle.fileno())
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.parent.mkdir(exist_ok=True, mode=PRIVATE_DIRECTORY)
+            target.parent.mkdir(exist_ok=True, mode=PRIVATE_DIRECTORY)
             os.replace(staging, target)
             _fsync_dir(target.parent)
+
+
+def _create(path: Path) -> BinaryIO:
+    """A new file only the server's user can read."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "wb")
+
+
+def _create_empty(path: Path) -> None:
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
 
 
 def _open_for_append(path: Path, offset: int | None) -> tuple[BinaryIO, int]:
