@@ -56,6 +56,8 @@ class CargoholdServer:
             **os.environ,
             "CARGOHOLD_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CARGOHOLD_WORKERS": str(self.workers),
+            # The tests' webhook receivers listen on loopback.
+            "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
             **self.env,
         }
         with open(self.log_path, "ab") as log:

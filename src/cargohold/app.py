@@ -19,6 +19,7 @@ from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.keyring import KeyRing
 from cargohold.registry.registry import Registry
+from cargohold.registry.webhook_targets import WebhookTargets
 from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore
@@ -79,6 +80,7 @@ def build_registry(
             max_total_bytes=settings.scan_max_mib * MiB,
             max_entry_bytes=min(Limits().max_entry_bytes, settings.scan_max_mib * MiB),
         ),
+        webhook_targets=WebhookTargets(settings.webhook_allowed_networks),
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_LISTEN = "127.0.0.1:5000"
 DEFAULT_DATA_DIR = "./cargohold-data"
@@ -29,6 +32,8 @@ class Settings:
     public_url: str | None = None
     scan_max_depth: int = 8  # levels of archives inside archives a scan opens
     scan_max_mib: int = 4096  # bytes a scan may unpack per layer or file, in MiB
+    # Networks webhooks may reach besides public addresses (loopback, private, link-local...).
+    webhook_allowed_networks: tuple[Network, ...] = ()
 
     @property
     def host(self) -> str:
@@ -87,6 +92,7 @@ _ENV = {
     "public_url": "CARGOHOLD_PUBLIC_URL",
     "scan_max_depth": "CARGOHOLD_SCAN_MAX_DEPTH",
     "scan_max_mib": "CARGOHOLD_SCAN_MAX_MIB",
+    "webhook_allowed_networks": "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS",
 }
 
 
@@ -98,7 +104,29 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{name} must be a whole number, not {value!r}") from exc
+    if name == "webhook_allowed_networks":
+        return _networks(value)
     return str(value)
+
+
+def _networks(value: Any) -> tuple[Network, ...]:
+    """Networks written as CIDRs, comma-separated or (in the config file) a list."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise SettingsError(f"webhook_allowed_networks must be a list of CIDRs, not {value!r}")
+    networks = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text))
+        except ValueError as exc:
+            raise SettingsError(
+                f"webhook_allowed_networks: {text!r} is not a network in CIDR notation "
+                f"(e.g. 10.20.0.0/16 or fd00:1::/64): {exc}"
+            ) from exc
+    return tuple(networks)
 
 
 def load_settings(

@@ -148,3 +148,22 @@ def test_the_cli_manages_webhooks_and_shows_jobs_and_deliveries(
     assert "authentication required" in cli.as_user(None).fails("job", "list", "--url", server.url)
     cli.ok("webhook", "delete", webhook_id)
     assert "does not exist" in cli.fails("webhook", "show", webhook_id)
+
+
+def test_without_the_setting_webhooks_to_loopback_and_metadata_are_refused(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    unset = {"CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS": ""}
+    server = CargoholdServer(tmp_path / "data", env=unset).start()
+    try:
+        cli = Cli.fresh(server, tmp_path)
+        error = cli.fails("webhook", "create", "ci", receiver.url, "--secret-stdin", stdin=SECRET)
+        assert "host 127.0.0.1 is a loopback address" in error
+        assert "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS" in error
+        metadata = {"name": "m", "url": "http://169.254.169.254/latest/", "secret": SECRET}
+        refused = server.admin.call("POST", "/webhooks", 400, metadata)
+        assert "169.254.169.254 is a link-local address" in refused["detail"]
+        assert server.admin.call("GET", "/webhooks", 200)["items"] == []
+    finally:
+        server.stop()
+    assert receiver.requests == []

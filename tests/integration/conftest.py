@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,9 +22,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+# Webhook receivers in the tests listen on loopback, which webhooks may reach only when the
+# operator allows it, as with CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8.
+LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", admin_password=PASSWORD)
+    return Settings(
+        data_dir=tmp_path / "data", admin_password=PASSWORD, webhook_allowed_networks=(LOOPBACK,)
+    )
 
 
 class Clock:

@@ -189,6 +189,11 @@ class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
 
+class WebhookTargetRefused(BadRequest):
+    """A webhook's host is, or resolves to, an address webhooks may not reach, or does not
+    resolve at all."""
+
+
 class PayloadTooLarge(RegistryError):
     """A request body over the size the endpoint accepts."""
 
@@ -247,4 +252,5 @@ __all__ = [
     "Unsupported",
     "UploadNotFound",
     "UploadOffsetMismatch",
+    "WebhookTargetRefused",
 ]

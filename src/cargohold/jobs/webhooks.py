@@ -6,6 +6,11 @@ delivers it. Anything else leaves it pending and the job is retried with backoff
 events of the same artifact wait behind it (order holds); after ``MAX_DELIVERY_ATTEMPTS``
 it is given up as failed and the next one goes. A retry sends the same body with the same
 CloudEvent ``id`` and ``X-Cargohold-Delivery``: receivers deduplicate on them.
+
+Before each attempt the host is resolved and every address it resolves to checked against the
+webhook target policy; the POST then goes to a checked address (the Host header, and for
+https the name the certificate must carry, stay the URL's). A refused host is a failed
+attempt, like a connection that fails. Redirects are not followed: a 3xx is a failed attempt.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import Any
 
 import httpx
 
+from cargohold.core.errors import WebhookTargetRefused
 from cargohold.jobs.runner import Fail, Retry
 from cargohold.meta.jobs import JobRecord
 from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
 from cargohold.registry.events import delivery_job
 from cargohold.registry.jobs import JobQueue, backoff
+from cargohold.registry.webhook_targets import Address
 from cargohold.registry.webhooks import (
     CONTENT_TYPE,
     DELIVERY_HEADER,
@@ -44,6 +51,7 @@ class WebhookDelivery:
         self._outbox = webhooks.outbox
         self._queue = queue
         self._http = http
+        self._targets = webhooks.targets
 
     async def __call__(self, job: JobRecord) -> dict[str, Any]:
         webhook_id, repository, subject = _target(job)
@@ -105,16 +113,56 @@ class WebhookDelivery:
                 request = self._http.build_request(
                     "POST", webhook.url, content=body, headers=headers, timeout=TIMEOUT_SECONDS
                 )
-                response = await self._http.send(request, stream=True)
+                addresses = await self._targets.resolve(request.url.host)
+                response = await self._post(request, addresses)
                 await response.aclose()  # the answer's body is not needed
+        except WebhookTargetRefused as exc:
+            return None, f"not sent: {exc.message}"[:500]
         except TimeoutError:
             return None, f"no answer within {TIMEOUT_SECONDS:g} s"
         except httpx.HTTPError as exc:
             detail = str(exc) or "no detail"
             return None, f"{type(exc).__name__}: {detail}"[:500]
-        if 200 <= response.status_code < 300:
-            return response.status_code, None
-        return response.status_code, f"answered {response.status_code}"
+        status = response.status_code
+        if 200 <= status < 300:
+            return status, None
+        if 300 <= status < 400:
+            return status, f"answered {status}; redirects are not followed"
+        return status, f"answered {status}"
+
+    async def _post(self, request: httpx.Request, addresses: tuple[Address, ...]) -> httpx.Response:
+        """Send ``request`` to the first of the checked ``addresses`` that takes a connection."""
+        for address in addresses[:-1]:
+            try:
+                return await self._send_to(request, address)
+            except httpx.ConnectError:
+                continue
+        return await self._send_to(request, addresses[-1])
+
+    async def _send_to(self, request: httpx.Request, address: Address) -> httpx.Response:
+        pinned = _pinned(request, address)
+        return await self._http.send(pinned, stream=True, follow_redirects=False)
+
+
+def _pinned(request: httpx.Request, address: Address) -> httpx.Request:
+    """``request`` aimed at ``address`` instead of whatever its host resolves to by now, with
+    the Host header of its URL and, over https, the URL's host name as the name the server's
+    certificate is checked against."""
+    host = request.url.host
+    headers = httpx.Headers(request.headers)
+    extensions = dict(request.extensions)
+    if request.url.scheme == "https" and host != str(address):
+        extensions["sni_hostname"] = host
+        # Connections are pooled by address: one checked for this name must not carry a
+        # request for another name at the same address.
+        headers["Connection"] = "close"
+    return httpx.Request(
+        request.method,
+        request.url.copy_with(host=str(address)),
+        headers=headers,
+        content=request.content,
+        extensions=extensions,
+    )
 
 
 def _target(job: JobRecord) -> tuple[str, str | None, str]:

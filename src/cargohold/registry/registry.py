@@ -32,6 +32,7 @@ from cargohold.registry.search import Search
 from cargohold.registry.throttle import LoginThrottle
 from cargohold.registry.tokens import ApiTokens
 from cargohold.registry.vulndb import VulnDatabase
+from cargohold.registry.webhook_targets import WebhookTargets
 from cargohold.registry.webhooks import Webhooks
 from cargohold.storage.base import BlobStore
 
@@ -74,6 +75,7 @@ class Registry:
         clock: Callable[[], float] = time.time,
         scan_dir: Path | None = None,
         scan_limits: Limits | None = None,
+        webhook_targets: WebhookTargets | None = None,
     ) -> Registry:
         blobs = Blobs(store, meta)
         repositories = Repositories(meta)
@@ -81,7 +83,7 @@ class Registry:
         tokens = ApiTokens(meta, clock)
         access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
         jobs = JobQueue(meta, clock)
-        webhooks = Webhooks(meta, clock)
+        webhooks = Webhooks(meta, clock, webhook_targets or WebhookTargets())
         events = Events(meta, jobs, webhooks, clock)
         scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
         generic = GenericFiles(store, meta, repositories, access, clock, events, scans)

@@ -3,7 +3,8 @@
 A webhook subscribes to event kinds (push, delete, promote, property) on repository keys or
 patterns. Each delivery is a POST of the CloudEvent JSON, signed with HMAC-SHA256 of the
 exact body under the webhook's secret (``X-Cargohold-Signature: sha256=<hex>``). The secret
-is write-only: stored to sign, never shown.
+is write-only: stored to sign, never shown. A URL whose host is, or resolves to, an address
+webhooks may not reach (see webhook_targets) is refused.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from urllib.parse import urlsplit
 from anyio import to_thread
 
 from cargohold.core import times
-from cargohold.core.errors import BadRequest, ResourceUnknown
+from cargohold.core.errors import BadRequest, ResourceUnknown, WebhookTargetRefused
 from cargohold.meta.events import EventRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.permissions import validate_pattern
+from cargohold.registry.webhook_targets import WebhookTargets
 
 EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation")
 # What a webhook created without ``events`` gets: what happens to artifacts. What scans find
@@ -99,9 +101,12 @@ class WebhookChanges:
 class Webhooks:
     """Webhook settings and their delivery logs."""
 
-    def __init__(self, meta: MetadataStore, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, meta: MetadataStore, clock: Callable[[], float], targets: WebhookTargets
+    ) -> None:
         self._meta = meta
         self._clock = clock
+        self.targets = targets
         self.outbox = Outbox(meta, clock)
         # Every push asks which webhooks want it; the answer changes only with a write.
         self._enabled: ChangeAwareCache[None, list[WebhookRecord]] = ChangeAwareCache(
@@ -130,6 +135,7 @@ class Webhooks:
             created_at=self._clock(),
             created_by=created_by,
         )
+        await self._check_target(record.url)
         await to_thread.run_sync(self._meta.webhooks.create, record)
         return record
 
@@ -159,10 +165,19 @@ class Webhooks:
             values["events"] = _events(changes.events)
         if changes.enabled is not None:
             values["enabled"] = changes.enabled
+        if "url" in values:
+            await self._check_target(values["url"])
         record = await to_thread.run_sync(self._meta.webhooks.update, webhook_id, values)
         if record is None:
             raise ResourceUnknown(f"webhook {webhook_id[:40]!r} does not exist")
         return record
+
+    async def _check_target(self, url: str) -> None:
+        """Refuse a URL whose host is, or resolves to, an address webhooks may not reach."""
+        try:
+            await self.targets.resolve(urlsplit(url).hostname or "")
+        except WebhookTargetRefused as exc:
+            raise WebhookTargetRefused(f"'url' host {exc.message}") from exc
 
     async def delete(self, webhook_id: str) -> None:
         if not await to_thread.run_sync(self._meta.webhooks.delete, webhook_id):
