@@ -3,6 +3,8 @@
 - ``caller_without_the_right``: a caller who holds only ``read`` on ``dev``
   (``CARGOHOLD_FUZZ_ROLE=reader``) never gets a 2xx from an operation for administrators,
   nor from any change but to its own API tokens.
+- Webhook URLs get an address for a host (loopback, which the fuzz server allows, or a
+  documentation address, which it refuses), so the server resolves no made-up name.
 - The administrator's run leaves alone what the fuzzers stand on: the repository of the
   known image, and the two accounts they call with (deleting or re-keying them is allowed,
   and would only end the run early).
@@ -11,7 +13,9 @@
 from __future__ import annotations
 
 import os
+import zlib
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import schemathesis
 
@@ -21,6 +25,7 @@ SELF_SERVICE = {("POST", "/tokens"), ("DELETE", "/tokens/{id}")}
 READS = {"GET", "HEAD", "OPTIONS"}
 KEPT = {"key": {"dev"}, "name": {"admin", "fuzz-reader"}}
 KEPT_PATHS = {"/repositories/{key}", "/users/{name}"}
+ADDRESSES = ("127.0.0.1", "203.0.113.9", "[::1]")
 
 
 @schemathesis.check
@@ -56,3 +61,27 @@ def filter_case(context: schemathesis.HookContext, case: schemathesis.Case[Any])
         return True
     parameters = case.path_parameters or {}
     return not any(parameters.get(name) in kept for name, kept in KEPT.items())
+
+
+@schemathesis.hook
+def map_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) -> Any:
+    """A webhook URL's host made an address, so no name is looked up."""
+    body = case.body
+    if case.operation.path.startswith("/webhooks") and isinstance(body, dict):
+        url = body.get("url")
+        if isinstance(url, str):
+            body["url"] = with_address(url)
+    return case
+
+
+def with_address(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if not parts.hostname:
+        return url
+    address = ADDRESSES[zlib.crc32(parts.hostname.encode()) % len(ADDRESSES)]
+    netloc = address if port is None else f"{address}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
