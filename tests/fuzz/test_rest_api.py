@@ -48,8 +48,11 @@ def schemathesis(target: FuzzTarget, role: str, phases: str, seconds: float, rep
         "all",
         "--max-time",
         str(max(1, round(seconds))),
+        # One worker: Python 3.11's ast module, which hypothesis uses to describe strategies,
+        # can fail when two threads parse at once ("AST constructor recursion depth
+        # mismatch"); on two cores one worker also tries more cases than two.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--generation-database",
