@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 
 import httpx
 
+from tests.images import OCI_MANIFEST, Image, sha256
+
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "e2e-secret-password"
 
@@ -96,6 +98,28 @@ class CargoholdServer:
 
     def rest_as(self, user: str, secret: str) -> RestApi:
         return RestApi(self.url, (user, secret))
+
+    def push(
+        self,
+        name: str,
+        tag: str,
+        image: Image,
+        auth: tuple[str, str] = (ADMIN_USER, ADMIN_PASSWORD),
+    ) -> None:
+        """``image`` pushed as ``name:tag`` the plain way (each blob in one request, then the
+        manifest), for tests that need an image there rather than a client's push."""
+        with httpx.Client(base_url=self.url, auth=auth, timeout=30) as http:
+            for blob in image.blobs:
+                stored = http.post(
+                    f"/v2/{name}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
+                )
+                assert stored.status_code == 201, stored.text
+            pushed = http.put(
+                f"/v2/{name}/manifests/{tag}",
+                content=image.manifest,
+                headers={"Content-Type": OCI_MANIFEST},
+            )
+            assert pushed.status_code == 201, pushed.text
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""

@@ -8,11 +8,10 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.images import OCI_MANIFEST, make_image, sha256
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
+from tests.images import make_image
+from tests.servers import CargoholdServer
 
 pytestmark = pytest.mark.e2e
 UMASK = 0o022  # the common one: without care, files come out readable by everyone
@@ -28,19 +27,7 @@ def modes(data_dir: Path) -> dict[str, int]:
 
 def push(server: CargoholdServer) -> None:
     """An image pushed, so blobs are stored and the database written to."""
-    image = make_image([{"app": b"modes"}], label="modes")
-    with httpx.Client(base_url=server.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as http:
-        for blob in image.blobs:
-            stored = http.post(
-                "/v2/dev/team/app/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
-            )
-            assert stored.status_code == 201, stored.text
-        pushed = http.put(
-            "/v2/dev/team/app/manifests/1.0",
-            content=image.manifest,
-            headers={"Content-Type": OCI_MANIFEST},
-        )
-        assert pushed.status_code == 201, pushed.text
+    server.push("dev/team/app", "1.0", make_image([{"app": b"modes"}], label="modes"))
 
 
 def test_a_new_data_directory_is_for_the_servers_user_only(tmp_path: Path) -> None:

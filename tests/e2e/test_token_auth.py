@@ -57,22 +57,6 @@ def registry_token(server: CargoholdServer, scope: str, auth: tuple[str, str]) -
     return token
 
 
-def seed(server: CargoholdServer, name: str, tag: str, image: Image) -> None:
-    """An image pushed by the admin with HTTP Basic, for the clients to pull."""
-    with httpx.Client(base_url=server.url, auth=AUTH, timeout=30) as http:
-        for blob in image.blobs:
-            stored = http.post(
-                f"/v2/{name}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
-            )
-            assert stored.status_code == 201, stored.text
-        put = http.put(
-            f"/v2/{name}/manifests/{tag}",
-            content=image.manifest,
-            headers={"Content-Type": OCI_MANIFEST},
-        )
-        assert put.status_code == 201, put.text
-
-
 def served_digest(server: CargoholdServer, name: str, tag: str) -> str | None:
     """The digest the registry serves for a tag (to the admin); None if there is none."""
     response = httpx.head(
@@ -197,8 +181,8 @@ def test_anonymous_docker_pull_needs_a_repository_open_to_anonymous_reads(
 ) -> None:
     public = make_image([{"hello": b"anyone may pull this"}], label="token-public")
     private = make_image([{"hello": b"only for those logged in"}], label="token-private")
-    seed(server, "staging/token/public", "1", public)
-    seed(server, "dev/token/private", "1", private)
+    server.push("staging/token/public", "1", public)
+    server.push("dev/token/private", "1", private)
     docker = docker_client(dockerd, server, tmp_path)  # never logged in
 
     pulled = docker("pull", f"{server.host}/staging/token/public:1")
@@ -245,7 +229,7 @@ def test_readme_fleet_pull_account(
     admin.create_group("fleet-pullers", ["fleet"])
     admin.grant("group:fleet-pullers", ["prod"], ["read"])
     release = make_image([{"app": b"release 1.0 for the fleet"}], label="token-fleet")
-    seed(server, "prod/fleet/app", "1.0", release)
+    server.push("prod/fleet/app", "1.0", release)
     docker = docker_client(dockerd, server, tmp_path)
 
     assert "Login Succeeded" in docker.login("fleet", "a-long-fleet-password").stdout
@@ -362,8 +346,8 @@ def test_skopeo_with_a_registry_token_alone(
     skopeo = Skopeo(tmp_path / "skopeo-home")
     image = make_image([{"hello": b"read with a JWT"}], label="token-jwt")
     other = make_image([{"hello": b"not in the token"}], label="token-jwt-other")
-    seed(server, "dev/token/jwt", "1", image)
-    seed(server, "dev/token/other", "1", other)
+    server.push("dev/token/jwt", "1", image)
+    server.push("dev/token/other", "1", other)
     jwt = registry_token(server, "repository:dev/token/jwt:pull", sam)
     assert claims(jwt)["sub"] == "sam"
     assert claims(jwt)["access"] == [

@@ -15,7 +15,7 @@ import pytest
 
 from cargohold.jobs.runner import LEASE_SECONDS
 from tests.e2e.cli import Cli, column, table
-from tests.images import OCI_MANIFEST, make_image, sha256
+from tests.images import make_image
 from tests.receiver import Receiver
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
@@ -40,18 +40,7 @@ def receiver() -> Iterator[Receiver]:
 
 def push(server: CargoholdServer, name: str, tag: str) -> str:
     image = make_image([{"app": tag.encode()}], label=tag)
-    with httpx.Client(base_url=server.url, auth=AUTH, timeout=30) as http:
-        for blob in image.blobs:
-            response = http.post(
-                f"/v2/{name}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
-            )
-            assert response.status_code == 201, response.text
-        response = http.put(
-            f"/v2/{name}/manifests/{tag}",
-            content=image.manifest,
-            headers={"Content-Type": OCI_MANIFEST},
-        )
-        assert response.status_code == 201, response.text
+    server.push(name, tag, image)
     return image.digest
 
 

@@ -43,27 +43,6 @@ def fuzz_seconds(default: float) -> float:
     return float(raw) if raw else default
 
 
-def push(url: str, auth: tuple[str, str], name: str, tag: str, image: Image) -> None:
-    """A monolithic push of every blob, then the manifest, as a client would."""
-    with httpx.Client(base_url=url, auth=auth, timeout=30) as http:
-        for blob in image.blobs:
-            started = http.post(f"/v2/{name}/blobs/uploads/")
-            assert started.status_code == 202, started.text
-            done = http.put(
-                started.headers["location"],
-                params={"digest": sha256(blob)},
-                content=blob,
-                headers={"Content-Type": "application/octet-stream"},
-            )
-            assert done.status_code == 201, done.text
-        stored = http.put(
-            f"/v2/{name}/manifests/{tag}",
-            content=image.manifest,
-            headers={"Content-Type": OCI_MANIFEST},
-        )
-        assert stored.status_code == 201, stored.text
-
-
 @pytest.fixture(scope="session")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
     server = CargoholdServer(tmp_path_factory.mktemp("fuzz") / "data").start()
@@ -72,7 +51,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
         admin.create_user(READER, READER_PASSWORD)
         admin.grant(f"user:{READER}", ["dev"], ["read"])
         image = make_image([{"hello": b"the image the fuzzers must not break\n"}], label="fuzz")
-        push(server.url, (ADMIN_USER, ADMIN_PASSWORD), KNOWN_REPOSITORY, KNOWN_TAG, image)
+        server.push(KNOWN_REPOSITORY, KNOWN_TAG, image)
         yield FuzzTarget(server, image)
     finally:
         server.stop()
