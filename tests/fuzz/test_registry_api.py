@@ -15,6 +15,7 @@ import itertools
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -149,14 +150,14 @@ def cut(data: bytes, cuts: list[int]) -> list[tuple[int, bytes]]:
 # --- the run ---------------------------------------------------------------------------
 
 
-def for_a_while(seconds: float, one_round: Callable[[], None]) -> int:
-    """Run rounds of fresh examples until ``seconds`` have passed; how many rounds ran."""
-    deadline = time.monotonic() + seconds
+def for_a_while(prop: str, one_round: Callable[[], None]) -> None:
+    """Run rounds of fresh examples of ``prop`` until its share of the time has passed."""
+    deadline = time.monotonic() + fuzz_seconds(70) * SHARES[prop]
     rounds = 0
     while rounds == 0 or time.monotonic() < deadline:
         one_round()
         rounds += 1
-    return rounds
+    print(f"/v2 {prop}: {TRIED[prop]} examples in {rounds} rounds")
 
 
 @pytest.fixture(scope="module")
@@ -173,12 +174,7 @@ SHARES = {  # of the /v2 fuzzer's time
     "uploads": 0.25,
     "framing": 0.2,
 }
-PROPERTIES: list[str] = []
-TRIED: dict[str, int] = {}
-
-
-def seconds_for(prop: str) -> float:
-    return fuzz_seconds(70) * SHARES[prop]
+TRIED: Counter[str] = Counter()  # examples run, by property
 
 
 def test_any_request_gets_an_answer_in_the_spec_format(registry: Registry) -> None:
@@ -231,7 +227,7 @@ def test_any_request_gets_an_answer_in_the_spec_format(registry: Registry) -> No
         if range_header is not None:
             headers["Range"] = range_header
         answer = registry.call(method, target, body, headers, auth=authenticated)
-        TRIED["any_request"] = TRIED.get("any_request", 0) + 1
+        TRIED["any_request"] += 1
         if not 200 <= answer.status < 300:
             return
         # The spec requires an error for a malformed digest or reference, whatever else.
@@ -246,8 +242,7 @@ def test_any_request_gets_an_answer_in_the_spec_format(registry: Registry) -> No
             if kind == "catalog":
                 assert json.loads(answer.body)["repositories"] == [], answer.body
 
-    rounds = for_a_while(seconds_for("any_request"), one)
-    print(f"/v2 any request: {TRIED.get('any_request', 0)} examples in {rounds} rounds")
+    for_a_while("any_request", one)
 
 
 def digest_well_formed(digest: str) -> bool:
@@ -309,14 +304,14 @@ def test_manifests_that_are_not_manifests_are_refused(
             reference = digest_of(body, reference)
         headers = {"Content-Type": media_type}
         answer = registry.call("PUT", f"/v2/{NAME}/manifests/{reference}", body, headers)
-        TRIED["manifests"] = TRIED.get("manifests", 0) + 1
+        TRIED["manifests"] += 1
         assert 400 <= answer.status < 500, f"{kind} manifest accepted: {answer.status}"
         if kind == "wrong digest":
             assert answer.codes() == ["DIGEST_INVALID"], answer.body
         if kind == "oversized":
             assert answer.status == 413, answer.body
 
-    rounds = for_a_while(seconds_for("manifests"), one)
+    for_a_while("manifests", one)
     # And the real thing still goes in, by tag and by each algorithm's digest of its bytes.
     body = fuzz_target.image.manifest
     for reference in (KNOWN_TAG, digest_of(body), digest_of(body, "sha512")):
@@ -327,7 +322,6 @@ def test_manifests_that_are_not_manifests_are_refused(
             {"Content-Type": OCI_MANIFEST},
         )
         assert answer.status == 201, (reference, answer.body)
-    print(f"/v2 manifests: {TRIED.get('manifests', 0)} examples in {rounds} rounds")
 
 
 def test_uploads_in_any_chunk_order(registry: Registry) -> None:
@@ -385,7 +379,7 @@ def test_uploads_in_any_chunk_order(registry: Registry) -> None:
         }[digest_kind]
         separator = "&" if "?" in location else "?"
         done = registry.call("PUT", f"{location}{separator}digest={quote(digest, safe=':')}")
-        TRIED["uploads"] = TRIED.get("uploads", 0) + 1
+        TRIED["uploads"] += 1
         complete = in_order and digest_kind == "right"
         if not complete:
             assert 400 <= done.status < 500, f"an upload that cannot be complete: {done.status}"
@@ -397,8 +391,7 @@ def test_uploads_in_any_chunk_order(registry: Registry) -> None:
         pulled = registry.call("GET", f"/v2/{NAME}/blobs/{digest}")
         assert pulled.status == 200 and pulled.body == data
 
-    rounds = for_a_while(seconds_for("uploads"), one)
-    print(f"/v2 uploads: {TRIED.get('uploads', 0)} examples in {rounds} rounds")
+    for_a_while("uploads", one)
 
 
 def test_any_framing_gets_an_answer(registry: Registry) -> None:
@@ -440,7 +433,7 @@ def test_any_framing_gets_an_answer(registry: Registry) -> None:
             "\r\n\r\n"
         ).encode()
         answer = registry.send(head + framed + end + after * pipelined)
-        TRIED["framing"] = TRIED.get("framing", 0) + 1
+        TRIED["framing"] += 1
         if corruption == "none":
             assert answer.status == 202, answer.body
             for _ in range(pipelined):
@@ -451,8 +444,7 @@ def test_any_framing_gets_an_answer(registry: Registry) -> None:
             registry.close()  # the server closes after a corrupt body
         registry.call("DELETE", location)
 
-    rounds = for_a_while(seconds_for("framing"), one)
-    print(f"/v2 framing: {TRIED.get('framing', 0)} examples in {rounds} rounds")
+    for_a_while("framing", one)
 
 
 def test_the_registry_still_serves_after_the_fuzzing(fuzz_target: FuzzTarget) -> None:
