@@ -31,13 +31,6 @@ def server(tmp_path: Path) -> Iterator[CargoholdServer]:
     running.stop()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver().start()
-    yield running
-    running.stop()
-
-
 def push(server: CargoholdServer, name: str, tag: str) -> str:
     image = make_image([{"app": tag.encode()}], label=tag)
     server.push(name, tag, image)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
 
@@ -470,13 +470,6 @@ async def test_an_incomplete_scan_blocks_when_the_policy_says_so(
     )
     assert message.endswith("; an admin may change the policy")
     assert (await pull(client, "dev/team/tidy", "1.0")).status_code == 200
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

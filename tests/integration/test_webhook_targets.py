@@ -39,13 +39,6 @@ SETTING = "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS"
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver().start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 async def runner(registry: Registry) -> AsyncIterator[JobRunner]:
     """Deliveries by a server that lets webhooks reach loopback (as the tests' settings do)."""
     async with JobRunner(registry.jobs, lambda: deliveries_only(registry)) as jobs:

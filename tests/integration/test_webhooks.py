@@ -5,7 +5,7 @@ backoff, in order per artifact, and written to the delivery log."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,13 +26,6 @@ from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 SECRET = "a-webhook-secret-of-some-length"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver().start()
-    yield running
-    running.stop()
 
 
 @asynccontextmanager
