@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cargohold.server.exchange import Receive, Send
+from cargohold.server.asgi import Receive, Send
 from cargohold.server.lifespan import Lifespan, LifespanFailed
 
 pytestmark = pytest.mark.anyio

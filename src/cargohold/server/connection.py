@@ -10,27 +10,35 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import os
 from collections import deque
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 import httptools
 
-from cargohold.core.numbers import bounded_int
-from cargohold.server.exchange import (
-    BODY_HIGH_WATER,
-    PATHSEND,
-    ZEROCOPY,
-    ASGIApp,
-    Exchange,
-    ServerState,
-)
+from cargohold.server.asgi import PATHSEND, ZEROCOPY, ASGIApp
+from cargohold.server.exchange import BODY_HIGH_WATER, Exchange
 
 MAX_HEAD_BYTES = 64 * 1024  # request line and header fields, as parsed
 MAX_HEAD_RAW = 1024 * 1024  # bytes received while still inside a request head
 KEEP_ALIVE_SECONDS = 75.0
 LINGER_SECONDS = 2.0
+_MAX_LENGTH_DIGITS = 19  # a Content-Length past 2^63 is not one to plan with
+
+
+def _content_length(value: bytes) -> int | None:
+    """The body size a request declares, if it is a sane number (httptools enforces the
+    framing itself)."""
+    digits = value.strip(b" \t")
+    return int(digits) if digits.isdigit() and len(digits) <= _MAX_LENGTH_DIGITS else None
+
+
+class ServerState:
+    """What a worker knows of its connections, for the sweep and a graceful shutdown."""
+
+    def __init__(self) -> None:
+        self.connections: set[HttpProtocol] = set()
+        self.stopping = False
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -184,7 +192,7 @@ class HttpProtocol(asyncio.Protocol):
         exchange = Exchange(self, scope, self.parser.should_keep_alive())
         for name, value in self._headers:
             if name == b"content-length":
-                exchange.declared = bounded_int(value.decode("latin-1"))
+                exchange.declared = _content_length(value)
             elif name == b"expect" and value.strip().lower() == b"100-continue":
                 exchange.expect_continue = not exchange.http10
         self.parsing = exchange
@@ -212,11 +220,13 @@ class HttpProtocol(asyncio.Protocol):
 
     def _start(self, exchange: Exchange) -> None:
         self.current = exchange
-        # A fresh context: nothing one request memoised (see meta.database) leaks into the next.
+        # A fresh context: nothing one request set in a context variable leaks into the next.
         exchange.task = self.loop.create_task(exchange.run(self.app), context=contextvars.Context())
 
     def exchange_done(self, exchange: Exchange) -> None:
         self.current = None
+        if not exchange.complete:
+            self.close()  # a response cut short cannot be framed
         if self.closed:
             return
         if not exchange.keep_alive or self.state.stopping:
@@ -235,6 +245,10 @@ class HttpProtocol(asyncio.Protocol):
             self._arm_idle()
         self.resume_reading()
 
+    @property
+    def stopping(self) -> bool:
+        return self.state.stopping
+
     # --- output ---------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
@@ -245,21 +259,13 @@ class HttpProtocol(asyncio.Protocol):
         if self.writing_paused is not None and not self.writing_paused.done():
             await self.writing_paused
 
-    async def send_path(self, path: str, count: int | None) -> int:
-        """Send the file at ``path`` (at most ``count`` bytes) with sendfile."""
-        with open(path, "rb") as handle:  # noqa: ASYNC230 - opening is not reading
-            return await self.send_file(handle, 0, count)
-
-    async def send_file(self, handle: BinaryIO, offset: int | None, count: int | None) -> int:
-        """Send ``count`` bytes (to the end when None) from ``offset`` with sendfile."""
+    async def send_file(self, handle: BinaryIO, offset: int, count: int) -> int:
+        """Send ``count`` bytes from ``offset`` with sendfile (fewer if the file is shorter)."""
         assert self.transport is not None
-        offset = offset or 0
-        size = os.fstat(handle.fileno()).st_size
-        wanted = max(0, size - offset) if count is None else max(0, min(count, size - offset))
-        if wanted == 0:
+        if count <= 0:
             return 0
         try:
-            return await self.loop.sendfile(self.transport, handle, offset, wanted)
+            return await self.loop.sendfile(self.transport, handle, offset, count)
         except (ConnectionError, RuntimeError) as exc:
             # The client went away mid-file (RuntimeError: the transport closed under us).
             self.close()
@@ -350,4 +356,4 @@ class HttpProtocol(asyncio.Protocol):
         self.linger()  # the client may still be sending: let it read the answer first
 
 
-__all__ = ["HttpProtocol"]
+__all__ = ["HttpProtocol", "ServerState"]

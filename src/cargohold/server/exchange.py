@@ -2,6 +2,7 @@
 
 ``http.response.pathsend`` (the ASGI path-send extension) hands a file to the connection,
 which gives it to the kernel with ``sendfile``: blob bytes never pass through Python.
+An exchange knows its connection only through :class:`Connection`, the few things it needs.
 """
 
 from __future__ import annotations
@@ -9,23 +10,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, BinaryIO, Protocol
 
-if TYPE_CHECKING:
-    from cargohold.server.connection import HttpProtocol
-
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+from cargohold.server.asgi import PATHSEND, ZEROCOPY, ASGIApp, Message
 
 BODY_HIGH_WATER = 1024 * 1024
-PATHSEND = "http.response.pathsend"
-ZEROCOPY = "http.response.zerocopysend"
 
 log = logging.getLogger("cargohold.server")
 
@@ -59,22 +52,53 @@ class _Clock:
 CLOCK = _Clock()
 
 
-class ServerState:
-    """What the worker knows of its connections, for a graceful shutdown."""
-
-    def __init__(self) -> None:
-        self.connections: set[HttpProtocol] = set()
-        self.stopping = False
-
-
 DRAIN_LIMIT = 1024 * 1024  # an unread body up to this size is skipped to keep the connection
+
+
+class Connection(Protocol):
+    """What an exchange needs from the connection it runs on."""
+
+    @property
+    def closed(self) -> bool:
+        """The connection is closed or closing: nothing more can be sent."""
+        ...
+
+    @property
+    def input_closed(self) -> bool:
+        """The client will send nothing more."""
+        ...
+
+    @property
+    def stopping(self) -> bool:
+        """The server is shutting down: answer, then close."""
+        ...
+
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None:
+        """Wait while the client is slow to take what was written."""
+        ...
+
+    async def send_file(self, handle: BinaryIO, offset: int, count: int) -> int:
+        """Send ``count`` bytes from ``offset`` with sendfile (fewer if the file is shorter)."""
+        ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None:
+        """Read again, unless the connection has reasons of its own to wait."""
+        ...
+
+    def exchange_done(self, exchange: Exchange) -> None:
+        """The exchange ended, its response complete or not."""
+        ...
 
 
 class Exchange:
     """One request and its response."""
 
-    def __init__(self, protocol: HttpProtocol, scope: dict[str, Any], keep_alive: bool) -> None:
-        self.protocol = protocol
+    def __init__(self, connection: Connection, scope: dict[str, Any], keep_alive: bool) -> None:
+        self.connection = connection
         self.scope = scope
         self.keep_alive = keep_alive
         self.http10 = scope["http_version"] == "1.0"
@@ -110,7 +134,7 @@ class Exchange:
         self.chunks.append(data)
         self.buffered += len(data)
         if self.buffered > BODY_HIGH_WATER:
-            self.protocol.pause_reading()
+            self.connection.pause_reading()
         self.wake()
 
     def end_of_body(self) -> None:
@@ -137,8 +161,8 @@ class Exchange:
     # --- the ASGI side --------------------------------------------------------------------
 
     async def receive(self) -> Message:
-        protocol = self.protocol
-        if self.complete or protocol.closed:
+        connection = self.connection
+        if self.complete or connection.closed:
             return {"type": "http.disconnect"}
         if self.final_delivered:
             # Nothing more will come: wait until the response ends or the client leaves.
@@ -147,30 +171,30 @@ class Exchange:
             await self.ended.wait()
             return {"type": "http.disconnect"}
         while not self.chunks and not self.body_complete:
-            if protocol.closed or protocol.input_closed:
+            if connection.closed or connection.input_closed:
                 return {"type": "http.disconnect"}
             if self.expect_continue and not self.continue_sent and not self.started:
                 self.continue_sent = True
-                protocol.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            protocol.resume_reading()
+                connection.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            connection.resume_reading()
             if self.arrived is None:
                 self.arrived = asyncio.Event()
             self.arrived.clear()
             await self.arrived.wait()
-            if self.complete or protocol.closed:
+            if self.complete or connection.closed:
                 return {"type": "http.disconnect"}
         data = b"".join(self.chunks)
         self.chunks.clear()
         self.buffered = 0
-        protocol.resume_reading()
+        connection.resume_reading()
         self.final_delivered = self.body_complete
         return {"type": "http.request", "body": data, "more_body": not self.body_complete}
 
     async def send(self, message: Message) -> None:
-        protocol = self.protocol
+        connection = self.connection
         if self.complete:
             return
-        if protocol.closed:
+        if connection.closed:
             raise ConnectionResetError("the client closed the connection")
         kind = message["type"]
         if not self.started:
@@ -181,35 +205,55 @@ class Exchange:
             return
         if kind == "http.response.body":
             more = bool(message.get("more_body", False))
-            protocol.write(self.pending_head + self._frame(message.get("body", b""), more))
+            connection.write(self.pending_head + self._frame(message.get("body", b""), more))
             self.pending_head = b""
             self.head_written = True
             if more:
-                await protocol.drain()
+                await connection.drain()
             else:
                 if self.remaining:  # fewer bytes than announced: the client must not wait
                     self.keep_alive = False
                 self._finish()
         elif kind in (PATHSEND, ZEROCOPY):
-            protocol.write(self.pending_head)
+            connection.write(self.pending_head)
             self.pending_head = b""
             self.head_written = True
             more = kind == ZEROCOPY and bool(message.get("more_body", False))
-            if not self.head_only:
-                if kind == PATHSEND:
-                    sent = await protocol.send_path(message["path"], self.remaining)
-                else:
-                    sent = await protocol.send_file(
-                        message["file"], message.get("offset"), message.get("count")
-                    )
-                if self.remaining is not None:
-                    self.remaining -= sent
+            if kind == PATHSEND:
+                with open(message["path"], "rb") as handle:  # noqa: ASYNC230 - not reading
+                    await self._file(handle, 0, None, more)
+            else:
+                await self._file(message["file"], message.get("offset"), message.get("count"), more)
             if not more:
                 if self.remaining:  # fewer bytes than announced
                     self.keep_alive = False
                 self._finish()
         else:
             raise RuntimeError(f"unexpected ASGI message {kind}")
+
+    async def _file(
+        self, handle: BinaryIO, offset: int | None, count: int | None, more: bool
+    ) -> None:
+        """``count`` bytes of the file from ``offset`` (to its end when None), framed like
+        any body: never more than the Content-Length announced, in one chunk if chunked."""
+        if self.head_only:
+            return
+        offset = offset or 0
+        available = max(0, os.fstat(handle.fileno()).st_size - offset)
+        wanted = available if count is None else max(0, min(count, available))
+        if self.remaining is not None:
+            if wanted > self.remaining:  # more than announced: cut, and close after
+                wanted = self.remaining
+                self.keep_alive = False
+            self.remaining -= await self.connection.send_file(handle, offset, wanted)
+            return
+        if self.chunked and wanted:
+            self.connection.write(b"%x\r\n" % wanted)
+        sent = await self.connection.send_file(handle, offset, wanted)
+        if self.chunked:
+            if sent < wanted:  # the file shrank: the chunk cannot be completed
+                raise RuntimeError("the file shrank while it was sent")
+            self.connection.write((b"\r\n" if wanted else b"") + (b"" if more else b"0\r\n\r\n"))
 
     def _frame(self, body: bytes, more: bool) -> bytes:
         if self.head_only:
@@ -245,7 +289,7 @@ class Exchange:
         if block.count(b"\n") != len(headers) or block.count(b"\r") != len(headers):
             raise RuntimeError("response header with a line break")
         parts.append(block)
-        if says_close or self.protocol.state.stopping or self._unread_body_too_large():
+        if says_close or self.connection.stopping or self._unread_body_too_large():
             self.keep_alive = False
         bodiless = self.head_only or status < 200 or status in (204, 304)
         if remaining is None and not bodiless:
@@ -277,7 +321,7 @@ class Exchange:
         self.chunks.clear()
         self.buffered = 0
         self.end()
-        self.protocol.resume_reading()
+        self.connection.resume_reading()
 
     async def run(self, app: ASGIApp) -> None:
         self.running = True
@@ -285,17 +329,17 @@ class Exchange:
             if self.rejection is not None:
                 raise asyncio.CancelledError  # rejected before the application began
             await app(self.scope, self.receive, self.send)
-            if not self.complete and not self.head_written and not self.protocol.closed:
+            if not self.complete and not self.head_written and not self.connection.closed:
                 log.error("the application returned without a response")
                 await self._internal_error()
         except asyncio.CancelledError:
             if self.rejection is None:
                 raise
-            if not self.head_written and not self.protocol.closed:
+            if not self.head_written and not self.connection.closed:
                 status, message = self.rejection
                 await self._plain(int(status.split()[0]), message)
         except Exception as exc:
-            if self.protocol.closed:
+            if self.connection.closed:
                 log.debug("client went away: %r", exc)
             else:
                 # one line; the traceback only at debug level
@@ -306,9 +350,7 @@ class Exchange:
                 if not self.head_written:
                     await self._internal_error()
         finally:
-            if not self.complete:
-                self.protocol.close()  # a response cut short cannot be framed
-            self.protocol.exchange_done(self)
+            self.connection.exchange_done(self)
 
     async def _internal_error(self) -> None:
         await self._plain(500, b"Internal Server Error")
@@ -324,4 +366,4 @@ class Exchange:
         await self.send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["BODY_HIGH_WATER", "PATHSEND", "ZEROCOPY", "ASGIApp", "Exchange", "ServerState"]
+__all__ = ["BODY_HIGH_WATER", "Connection", "Exchange"]

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 
-from cargohold.server.exchange import ASGIApp, Message
+from cargohold.server.asgi import ASGIApp, Message
 
 STARTUP_SECONDS = 30.0
 SHUTDOWN_SECONDS = 15.0

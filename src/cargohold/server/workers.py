@@ -20,8 +20,8 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
-from cargohold.server.connection import HttpProtocol
-from cargohold.server.exchange import ASGIApp, ServerState
+from cargohold.server.asgi import ASGIApp
+from cargohold.server.connection import HttpProtocol, ServerState
 from cargohold.server.lifespan import Lifespan, LifespanFailed
 
 GRACE_SECONDS = 10.0
