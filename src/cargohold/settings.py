@@ -34,6 +34,11 @@ class Settings:
     scan_max_mib: int = 4096  # bytes a scan may unpack per layer or file, in MiB
     # Networks webhooks may reach besides public addresses (loopback, private, link-local...).
     webhook_allowed_networks: tuple[Network, ...] = ()
+    # How long the HTTP server waits on a slow client, in seconds; None is the server's own
+    # default (60, 60 and 75: cargohold.server.Timeouts says why).
+    read_timeout: float | None = None
+    write_timeout: float | None = None
+    keep_alive_timeout: float | None = None
 
     @property
     def host(self) -> str:
@@ -73,6 +78,10 @@ class Settings:
             raise SettingsError("scan_max_depth must be between 1 and 64")
         if not 1 <= self.scan_max_mib <= 1024 * 1024:
             raise SettingsError("scan_max_mib must be between 1 and 1048576 (1 TiB)")
+        for name in _TIMEOUTS:
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= 3600:
+                raise SettingsError(f"{name} must be between 1 and 3600 seconds")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
@@ -93,7 +102,11 @@ _ENV = {
     "scan_max_depth": "CARGOHOLD_SCAN_MAX_DEPTH",
     "scan_max_mib": "CARGOHOLD_SCAN_MAX_MIB",
     "webhook_allowed_networks": "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS",
+    "read_timeout": "CARGOHOLD_READ_TIMEOUT",
+    "write_timeout": "CARGOHOLD_WRITE_TIMEOUT",
+    "keep_alive_timeout": "CARGOHOLD_KEEP_ALIVE_TIMEOUT",
 }
+_TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -104,6 +117,11 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{name} must be a whole number, not {value!r}") from exc
+    if name in _TIMEOUTS:
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
     if name == "webhook_allowed_networks":
         return _networks(value)
     return str(value)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from cargohold.cli.serve import server_timeouts
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
+from cargohold.server import Timeouts
 from cargohold.settings import Settings, SettingsError, load_settings
 
 
@@ -49,6 +51,21 @@ def test_unknown_key_in_file(tmp_path: Path) -> None:
 def test_worker_count() -> None:
     assert Settings(workers=3).worker_count == 3
     assert Settings(workers=0).worker_count >= 1
+
+
+def test_server_timeouts_from_file_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "cargohold.toml"
+    config.write_text("keep-alive-timeout = 620\n")
+    settings = load_settings(config, environ={"CARGOHOLD_READ_TIMEOUT": "30"})
+    # unset ones are the server's own defaults
+    assert server_timeouts(settings) == Timeouts(read=30, write=60, keep_alive=620)
+    assert server_timeouts(load_settings(environ={})) == Timeouts()
+
+
+@pytest.mark.parametrize("value", ["0", "3601", "nan", "soon"])
+def test_bad_server_timeout(value: str) -> None:
+    with pytest.raises(SettingsError, match="write_timeout"):
+        load_settings(environ={"CARGOHOLD_WRITE_TIMEOUT": value})
 
 
 @pytest.fixture

@@ -8,8 +8,18 @@ import sys
 import click
 
 from cargohold.app import create_app, prepare
-from cargohold.server import bind, serve
+from cargohold.server import Timeouts, bind, serve
 from cargohold.settings import Settings
+
+
+def server_timeouts(settings: Settings) -> Timeouts:
+    """The server's timeouts, its own defaults where the settings leave one unset."""
+    chosen = {
+        "read": settings.read_timeout,
+        "write": settings.write_timeout,
+        "keep_alive": settings.keep_alive_timeout,
+    }
+    return Timeouts(**{name: value for name, value in chosen.items() if value is not None})
 
 
 def run(settings: Settings) -> int:
@@ -35,7 +45,8 @@ def run(settings: Settings) -> int:
     click.echo(f"        cargohold login {url} --username {settings.admin_user}")
     click.echo(f"REST API: {url}/api/v1/ (OpenAPI at {url}/api/v1/openapi.json)")
     sys.stdout.flush()  # the banner must show before the server runs, even through a pipe
-    return serve(functools.partial(create_app, settings), sock, settings.worker_count)
+    app = functools.partial(create_app, settings)
+    return serve(app, sock, settings.worker_count, server_timeouts(settings))
 
 
-__all__ = ["run"]
+__all__ = ["run", "server_timeouts"]

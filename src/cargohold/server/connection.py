@@ -1,36 +1,38 @@
 """One HTTP/1.1 connection: parse requests (httptools), run an Exchange for each, in order.
 
 Pipelined requests wait their turn; request bodies go to the running exchange as they arrive,
-with reading paused while more than ``BODY_HIGH_WATER`` bytes wait; a connection that sends no
-complete request head within ``KEEP_ALIVE_SECONDS`` is closed. Trailer fields of chunked
-bodies are parsed and dropped: they never become request headers.
+with reading paused while more than ``BODY_HIGH_WATER`` bytes wait. Trailer fields of chunked
+bodies are parsed and dropped: they never become request headers. The worker's sweep calls
+:meth:`HttpProtocol.check` to enforce the :class:`~cargohold.server.timeouts.Timeouts`: a slow
+request head or body gets a 408, an idle connection is closed, a client that takes no byte of
+its response is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections import deque
-from typing import Any, BinaryIO
-from urllib.parse import unquote
+from typing import BinaryIO
 
 import httptools
 
-from cargohold.server.asgi import PATHSEND, ZEROCOPY, ASGIApp
+from cargohold.server.asgi import ASGIApp
 from cargohold.server.exchange import BODY_HIGH_WATER, Exchange
+from cargohold.server.head import (
+    MAX_HEAD_BYTES,
+    MAX_HEAD_RAW,
+    TOO_LARGE,
+    content_length,
+    http_scope,
+    refusal,
+)
+from cargohold.server.sendfile import FileSender
+from cargohold.server.timeouts import Timeouts
 
-MAX_HEAD_BYTES = 64 * 1024  # request line and header fields, as parsed
-MAX_HEAD_RAW = 1024 * 1024  # bytes received while still inside a request head
-KEEP_ALIVE_SECONDS = 75.0
 LINGER_SECONDS = 2.0
-_MAX_LENGTH_DIGITS = 19  # a Content-Length past 2^63 is not one to plan with
-
-
-def _content_length(value: bytes) -> int | None:
-    """The body size a request declares, if it is a sane number (httptools enforces the
-    framing itself)."""
-    digits = value.strip(b" \t")
-    return int(digits) if digits.isdigit() and len(digits) <= _MAX_LENGTH_DIGITS else None
+log = logging.getLogger("cargohold.server")
 
 
 class ServerState:
@@ -42,11 +44,19 @@ class ServerState:
 
 
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, app: ASGIApp, state: ServerState, server_address: tuple[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        state: ServerState,
+        server_address: tuple[str, int],
+        timeouts: Timeouts,
+    ) -> None:
         self.app = app
         self.state = state
         self.server_address = server_address
+        self.timeouts = timeouts
         self.loop = asyncio.get_running_loop()
+        self.files = FileSender(self.loop, timeouts.write)
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.client: tuple[str, int] | None = None
@@ -57,7 +67,13 @@ class HttpProtocol(asyncio.Protocol):
         self.current: Exchange | None = None
         self.parsing: Exchange | None = None
         self.queue: deque[Exchange] = deque()
-        self.idle_since: float | None = None  # closed by the worker's sweep when too old
+        # the clocks the sweep reads (loop time); None when not running
+        self.head_since: float | None = None  # waiting for a request head to complete
+        self.idle_since: float | None = None  # between requests
+        self.write_paused_since: float | None = None  # the client is not taking the response
+        self.closed_since: float | None = None  # closing, what was written still going out
+        self.last_read = 0.0
+        self._head_started = False  # a byte of the next request head has arrived
         self.linger_timer: asyncio.TimerHandle | None = None
         self.pending_reject: tuple[bytes, bytes] | None = None
         self.lingering = False
@@ -77,7 +93,7 @@ class HttpProtocol(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
         self.state.connections.add(self)
-        self._arm_idle()
+        self.head_since = self.last_read = self.loop.time()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -100,6 +116,7 @@ class HttpProtocol(asyncio.Protocol):
         return True
 
     def data_received(self, data: bytes) -> None:
+        self.last_read = self.loop.time()
         if self.lingering:
             return  # the rest of a body nobody will read
         try:
@@ -113,38 +130,31 @@ class HttpProtocol(asyncio.Protocol):
             self.pause_reading()
             return
         except httptools.HttpParserError as exc:
-            if self._head_bytes > MAX_HEAD_BYTES and self._in_url:
-                self._reject(
-                    b"414 URI Too Long",
-                    f"the request target exceeds {MAX_HEAD_BYTES} bytes".encode(),
-                )
-            elif self._head_bytes > MAX_HEAD_BYTES:
-                self._reject(
-                    b"431 Request Header Fields Too Large",
-                    f"request line and headers exceed {MAX_HEAD_BYTES} bytes".encode(),
-                )
-            else:
-                self._reject(b"400 Bad Request", f"malformed HTTP request: {exc}".encode())
+            self._reject(*refusal(exc, self._head_bytes, self._in_url))
             return
         if self._in_head:
             self._head_raw += len(data)
         if self._head_raw > MAX_HEAD_RAW:
-            self._reject(
-                b"431 Request Header Fields Too Large",
-                f"request line and headers exceed {MAX_HEAD_BYTES} bytes".encode(),
-            )
+            self._reject(*TOO_LARGE)
 
     def pause_writing(self) -> None:
+        if self.write_paused_since is None:
+            self.write_paused_since = self.loop.time()
         if self.writing_paused is None or self.writing_paused.done():
             self.writing_paused = self.loop.create_future()
 
     def resume_writing(self) -> None:
+        self.write_paused_since = None
         if self.writing_paused is not None and not self.writing_paused.done():
             self.writing_paused.set_result(None)
 
     # --- httptools callbacks --------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._head_started = True
+        self.idle_since = None
+        if self.head_since is None:
+            self.head_since = self.loop.time()
         self._url = b""
         self._headers = []
         self._head_bytes = 0
@@ -171,28 +181,13 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._in_trailers = True
-        self.idle_since = None
-        parsed = httptools.parse_url(self._url)
-        raw_path = parsed.path
-        scope: dict[str, Any] = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": self.parser.get_http_version(),
-            "server": self.server_address,
-            "client": self.client,
-            "scheme": "http",
-            "method": self.parser.get_method().decode("ascii"),
-            "root_path": "",
-            "path": unquote(raw_path.decode("ascii", "replace")),
-            "raw_path": raw_path,
-            "query_string": parsed.query or b"",
-            "headers": self._headers,
-            "extensions": {PATHSEND: {}, ZEROCOPY: {}},
-        }
+        self.head_since = None
+        self._head_started = False
+        scope = http_scope(self.parser, self._url, self._headers, self.server_address, self.client)
         exchange = Exchange(self, scope, self.parser.should_keep_alive())
         for name, value in self._headers:
             if name == b"content-length":
-                exchange.declared = _content_length(value)
+                exchange.declared = content_length(value)
             elif name == b"expect" and value.strip().lower() == b"100-continue":
                 exchange.expect_continue = not exchange.http10
         self.parsing = exchange
@@ -241,8 +236,10 @@ class HttpProtocol(asyncio.Protocol):
             status, message = self.pending_reject
             self._reject(status, message)
             return
+        elif self._head_started:
+            self.head_since = self.loop.time()  # part of the next head waited for this answer
         else:
-            self._arm_idle()
+            self.idle_since = self.loop.time()
         self.resume_reading()
 
     @property
@@ -265,7 +262,7 @@ class HttpProtocol(asyncio.Protocol):
         if count <= 0:
             return 0
         try:
-            return await self.loop.sendfile(self.transport, handle, offset, count)
+            return await self.files.send(self.transport, handle, offset, count)
         except (ConnectionError, RuntimeError) as exc:
             # The client went away mid-file (RuntimeError: the transport closed under us).
             self.close()
@@ -286,14 +283,52 @@ class HttpProtocol(asyncio.Protocol):
             return
         if self.reading_paused and self.transport is not None and not self.closed:
             self.reading_paused = False
+            self.last_read = self.loop.time()  # the client was not to blame while we waited
             self.transport.resume_reading()
 
-    def _arm_idle(self) -> None:
-        self.idle_since = self.loop.time()
+    # --- timeouts -------------------------------------------------------------------------
 
-    def expired(self, now: float) -> bool:
-        """No complete request head for ``KEEP_ALIVE_SECONDS``."""
-        return self.idle_since is not None and now - self.idle_since > KEEP_ALIVE_SECONDS
+    def check(self, now: float) -> None:
+        """Called by the worker's sweep: give up on a client that kept us waiting too long."""
+        limits = self.timeouts
+        stalls = (self.write_paused_since, self.files.since, self.closed_since)
+        stalled = min((since for since in stalls if since is not None), default=None)
+        if stalled is not None and now - stalled > limits.write:
+            self.drop()
+            return
+        if self.closed or self.lingering or self.reading_paused or self.pending_reject:
+            return  # nothing to read now, or we are the ones not reading
+        current = self.current
+        if current is not None:
+            since = current.waiting_since
+            if since is not None and now - max(since, self.last_read) > limits.read:
+                self._reject(
+                    b"408 Request Timeout",
+                    f"no byte of the request body for {limits.read:g} s".encode(),
+                )
+        elif self.queue:
+            return
+        elif self.head_since is not None and now - self.head_since > limits.read:
+            if self._head_started:
+                self._reject(
+                    b"408 Request Timeout",
+                    f"the request head did not arrive within {limits.read:g} s".encode(),
+                )
+            else:
+                self.close()  # a connection that never asked for anything
+        elif self.idle_since is not None and now - self.idle_since > limits.keep_alive:
+            self.close()
+
+    def drop(self) -> None:
+        """The client takes no byte of its response: cut the connection."""
+        if self.transport is None:
+            return
+        log.info("dropped %s: it took nothing for %g s", self.client, self.timeouts.write)
+        current = self.current
+        if current is not None and current.task is not None and self.files.since is not None:
+            # A sendfile in flight must end before its socket is closed under it.
+            current.task.cancel()
+        self.abort()
 
     def is_idle(self) -> bool:
         return self.current is None and not self.queue
@@ -301,6 +336,7 @@ class HttpProtocol(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None and not self.closed:
             self.closed = True
+            self.closed_since = self.loop.time()  # until what was written has gone out
             self.transport.close()
 
     def linger(self) -> None:
@@ -317,7 +353,6 @@ class HttpProtocol(asyncio.Protocol):
                 return
         self.reading_paused = False
         self.transport.resume_reading()
-        self.idle_since = None
         self.linger_timer = self.loop.call_later(LINGER_SECONDS, self.close)
 
     def abort(self) -> None:

@@ -113,6 +113,7 @@ class Exchange:
         self.expect_continue = False
         self.continue_sent = False
         self.arrived: asyncio.Event | None = None
+        self.waiting_since: float | None = None  # (loop time) the app waits for body bytes
         self.ended: asyncio.Event | None = None
         # response
         self.started = False
@@ -180,7 +181,11 @@ class Exchange:
             if self.arrived is None:
                 self.arrived = asyncio.Event()
             self.arrived.clear()
-            await self.arrived.wait()
+            self.waiting_since = asyncio.get_running_loop().time()
+            try:
+                await self.arrived.wait()
+            finally:
+                self.waiting_since = None
             if self.complete or connection.closed:
                 return {"type": "http.disconnect"}
         data = b"".join(self.chunks)

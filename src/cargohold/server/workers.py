@@ -23,11 +23,11 @@ from multiprocessing.process import BaseProcess
 from cargohold.server.asgi import ASGIApp
 from cargohold.server.connection import HttpProtocol, ServerState
 from cargohold.server.lifespan import Lifespan, LifespanFailed
+from cargohold.server.timeouts import Timeouts
 
 GRACE_SECONDS = 10.0
 QUICK_FAILURE_SECONDS = 2.0
 MAX_QUICK_FAILURES = 5
-SWEEP_SECONDS = 5.0
 log = logging.getLogger("cargohold.server")
 
 
@@ -41,7 +41,7 @@ def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
-async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
+async def _serve_socket(app: ASGIApp, sock: socket.socket, timeouts: Timeouts) -> None:
     loop = asyncio.get_running_loop()
     state = ServerState()
     stop = asyncio.Event()
@@ -54,11 +54,11 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
         raise SystemExit(3) from exc
     address = sock.getsockname()
     server = await loop.create_server(
-        lambda: HttpProtocol(app, state, (str(address[0]), int(address[1]))),
+        lambda: HttpProtocol(app, state, (str(address[0]), int(address[1])), timeouts),
         sock=sock,
         backlog=2048,
     )
-    sweeper = asyncio.create_task(_sweep_idle(state))
+    sweeper = asyncio.create_task(_sweep(state, timeouts))
     await stop.wait()
     sweeper.cancel()
     state.stopping = True
@@ -78,25 +78,24 @@ async def _serve_socket(app: ASGIApp, sock: socket.socket) -> None:
     await asyncio.sleep(0)
 
 
-async def _sweep_idle(state: ServerState) -> None:
-    """Close connections that sent no complete request for too long (one timer per worker,
-    not one per request)."""
+async def _sweep(state: ServerState, timeouts: Timeouts) -> None:
+    """Give up on connections whose client kept them waiting past a timeout: one timer per
+    worker, not one per request, and no clock reset on every read."""
     loop = asyncio.get_running_loop()
     while True:
-        await asyncio.sleep(SWEEP_SECONDS)
+        await asyncio.sleep(timeouts.sweep_seconds)
         now = loop.time()
         for connection in list(state.connections):
-            if connection.expired(now):
-                connection.close()
+            connection.check(now)
 
 
-def _worker(factory: Callable[[], ASGIApp], sock: socket.socket) -> None:
+def _worker(factory: Callable[[], ASGIApp], sock: socket.socket, timeouts: Timeouts) -> None:
     # The parent's handlers were inherited: until the loop installs its own, SIGTERM must
     # still stop this process, and SIGINT (a Ctrl-C for the whole group) is the parent's.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     app = factory()
-    asyncio.run(_serve_socket(app, sock))
+    asyncio.run(_serve_socket(app, sock, timeouts))
 
 
 def raise_open_file_limit() -> None:
@@ -107,8 +106,16 @@ def raise_open_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def serve(factory: Callable[[], ASGIApp], sock: socket.socket, workers: int) -> int:
-    """Run ``workers`` processes serving the app ``factory`` builds on the bound ``sock``."""
+def serve(
+    factory: Callable[[], ASGIApp],
+    sock: socket.socket,
+    workers: int,
+    timeouts: Timeouts | None = None,
+) -> int:
+    """Run ``workers`` processes serving the app ``factory`` builds on the bound ``sock``,
+    each giving up on slow clients after ``timeouts`` (see :class:`Timeouts` for the
+    defaults and why)."""
+    timeouts = timeouts or Timeouts()
     raise_open_file_limit()
     context = multiprocessing.get_context("fork")
     stopping = False
@@ -120,7 +127,7 @@ def serve(factory: Callable[[], ASGIApp], sock: socket.socket, workers: int) -> 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
 
     def spawn() -> BaseProcess:
-        process = context.Process(target=_worker, args=(factory, sock), daemon=False)
+        process = context.Process(target=_worker, args=(factory, sock, timeouts), daemon=False)
         process.start()
         return process
 

@@ -1,0 +1,55 @@
+"""Files to the socket with ``sendfile``, in pieces, so that a client that stops reading is
+noticed: the kernel copies each piece, and between pieces the server sees the progress."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import BinaryIO
+
+MIN_PIECE = 64 * 1024
+MAX_PIECE = 1024 * 1024
+
+
+def next_piece(piece: int, took: float, limit: float) -> int:
+    """The size of the next piece after one of ``piece`` bytes took ``took`` seconds: halved
+    when it took more than an eighth of ``limit`` (the longest a piece may take), doubled
+    when it took less than a sixty-fourth. A client that slows down gets smaller pieces long
+    before a piece takes ``limit``; only one slower than ``MIN_PIECE`` per ``limit`` (about
+    1 KiB/s at 60 s) or one that slows that much within one piece is given up."""
+    if took > limit / 8:
+        return max(MIN_PIECE, piece // 2)
+    if took < limit / 64:
+        return min(MAX_PIECE, piece * 2)
+    return piece
+
+
+class FileSender:
+    """One connection's file sending. ``since`` is when the piece in flight began (None
+    between pieces), for the sweep that drops a client taking no piece within the limit."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: float) -> None:
+        self._loop = loop
+        self._limit = limit
+        self.piece = MAX_PIECE
+        self.since: float | None = None
+
+    async def send(
+        self, transport: asyncio.Transport, handle: BinaryIO, offset: int, count: int
+    ) -> int:
+        """Send ``count`` bytes from ``offset``; fewer if the file is shorter."""
+        sent = 0
+        while sent < count:
+            size = min(self.piece, count - sent)
+            started = self.since = self._loop.time()
+            try:
+                done = await self._loop.sendfile(transport, handle, offset + sent, size)
+            finally:
+                self.since = None
+            sent += done
+            if done < size:
+                break  # the file is shorter than it was
+            self.piece = next_piece(self.piece, self._loop.time() - started, self._limit)
+        return sent
+
+
+__all__ = ["MAX_PIECE", "MIN_PIECE", "FileSender", "next_piece"]
