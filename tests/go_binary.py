@@ -1,7 +1,14 @@
-"""A real Go binary for the cataloger tests, built offline with Debian's ``golang-go``: a main
-module that requires a second module, replaced by a local directory (``replace … => ./dep``),
-the way a monorepo or a vendored fork is built. Cached like the other fixtures (under
-``$CARGOHOLD_FIXTURES``), keyed by the sources and the toolchain; a build that fails raises.
+"""Real Go binaries for the cataloger tests, built offline with Debian's ``golang-go`` from the
+sources in ``tests/fixtures/go``:
+
+- ``cargohold-fixture`` (``module/``): a main module that requires a second module, replaced
+  by a local directory (``replace … => ./dep``), the way a monorepo or a vendored fork is built;
+- ``gopath-fixture`` (``gopath/``): a main package built outside module mode
+  (``GO111MODULE=off``, in a GOPATH), the way Debian builds its Go packages: the build
+  information names the package path and no main module.
+
+Cached like the other fixtures (under ``$CARGOHOLD_FIXTURES``), keyed by the sources and the
+toolchain; a build that fails raises.
 
 ``go version -m`` (the toolchain's own reader of the build information) is the oracle the
 tests compare the cataloger with."""
@@ -15,36 +22,20 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.unit.cataloger_fixtures import CACHE
+from tests.unit.cataloger_fixtures import CACHE, FIXTURES
 
 MAIN_MODULE = "example.com/cargohold-fixture"
 DEP_MODULE = "example.com/dep"
 DEP_VERSION = "v1.2.3"
 BINARY = "cargohold-fixture"
+GOPATH_BINARY = "gopath-fixture"
+GOPATH_PACKAGE = "example.com/gopath-fixture"
 
-SOURCES = {
-    "go.mod": f"""\
-module {MAIN_MODULE}
-
-go 1.19
-
-require {DEP_MODULE} {DEP_VERSION}
-
-replace {DEP_MODULE} => ./dep
-""",
-    "main.go": f"""\
-package main
-
-import (
-\t"fmt"
-
-\t"{DEP_MODULE}"
-)
-
-func main() {{ fmt.Println(dep.Greeting()) }}
-""",
-    "dep/go.mod": f"module {DEP_MODULE}\n\ngo 1.19\n",
-    "dep/dep.go": 'package dep\n\nfunc Greeting() string { return "hello from dep" }\n',
+SOURCES = FIXTURES / "go"
+# Each binary: the folder of its sources, and the folder go build runs in (under it).
+BINARIES = {
+    BINARY: ("module", "."),
+    GOPATH_BINARY: ("gopath", f"src/{GOPATH_PACKAGE}"),
 }
 
 
@@ -55,20 +46,24 @@ def _go() -> str:
     return found
 
 
-def _environment(work: Path) -> dict[str, str]:
+def _environment(work: Path, gopath: Path | None) -> dict[str, str]:
     """Offline and local only: no module proxy, no toolchain download, no VCS stamping, no
-    cgo, no user configuration."""
+    cgo, no user configuration; with ``gopath``, outside module mode in that GOPATH."""
+    modes = (
+        {"GOPATH": str(gopath), "GO111MODULE": "off", "GOFLAGS": "-buildvcs=false"}
+        if gopath is not None
+        else {"GOPATH": str(work / "gopath"), "GOFLAGS": "-mod=mod -buildvcs=false"}
+    )
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(work),
         "GOCACHE": str(work / "gocache"),
-        "GOPATH": str(work / "gopath"),
         "GOENV": "off",
         "GOWORK": "off",
-        "GOFLAGS": "-mod=mod -buildvcs=false",
         "GOPROXY": "off",
         "GOTOOLCHAIN": "local",
         "CGO_ENABLED": "0",
+        **modes,
     }
 
 
@@ -84,25 +79,42 @@ def toolchain_version() -> str:
     return _run([_go(), "version"], Path.cwd(), {"PATH": "/usr/bin:/bin"}).split()[2]
 
 
-def go_binary() -> Path:
-    """The built executable (statically linked, ``-trimpath``)."""
-    key = hashlib.sha256(
-        (toolchain_version() + repr(sorted(SOURCES.items()))).encode()
-    ).hexdigest()[:12]
-    folder = CACHE / "go" / key
-    target = folder / BINARY
+def _sources(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def build(binary: str) -> Path:
+    """The executable ``binary`` (see BINARIES) built from its sources (statically linked,
+    ``-trimpath``)."""
+    if binary not in BINARIES:
+        raise FileNotFoundError(f"no Go fixture {binary}: one of {sorted(BINARIES)}")
+    sources, package = BINARIES[binary]
+    files = _sources(SOURCES / sources)
+    stamp = toolchain_version().encode() + b"".join(
+        f"{p.relative_to(SOURCES).as_posix()}\0".encode() + p.read_bytes() for p in files
+    )
+    folder = CACHE / "go" / hashlib.sha256(stamp).hexdigest()[:12]
+    target = folder / binary
     if not target.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as name:
             work = Path(name)
-            source = work / "src"
-            for path, text in SOURCES.items():
-                (source / path).parent.mkdir(parents=True, exist_ok=True)
-                (source / path).write_text(text)
-            built = work / BINARY
-            _run([_go(), "build", "-trimpath", "-o", str(built), "."], source, _environment(work))
+            tree = work / "tree"
+            shutil.copytree(SOURCES / sources, tree)
+            gopath = tree if sources == "gopath" else None
+            built = work / binary
+            _run(
+                [_go(), "build", "-trimpath", "-o", str(built), "."],
+                tree / package,
+                _environment(work, gopath),
+            )
             built.rename(target)
     return target
+
+
+def go_binary() -> Path:
+    """The module-mode executable, ``cargohold-fixture``."""
+    return build(BINARY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +137,15 @@ def printed_build_info(binary: Path) -> PrintedBuildInfo:
 
 
 __all__ = [
+    "BINARIES",
     "BINARY",
     "DEP_MODULE",
     "DEP_VERSION",
+    "GOPATH_BINARY",
+    "GOPATH_PACKAGE",
     "MAIN_MODULE",
     "PrintedBuildInfo",
+    "build",
     "go_binary",
     "printed_build_info",
     "toolchain_version",

@@ -5,14 +5,21 @@ raises, it never skips.
 
 Layers, lowest first:
 
-0. ``mmdebstrap --variant=minbase bookworm``: the Debian base system (about 170 MB of tar).
-1. Language packages where real installs put them: wheels installed by
-   ``pip install --no-deps --target usr/lib/python3/dist-packages``; npm tarballs (as ``npm
-   pack`` makes them, from the registry) in ``usr/lib/node_modules``, with a second version
-   of lodash nested under ``async``; Debian's log4j jars inside ``opt/app/web.war`` and a
-   legacy copy of log4j-core in ``opt/app/legacy``; the Go binary of ``tests.go_binary`` in
-   ``usr/local/bin``.
+0. ``mmdebstrap --variant=minbase bookworm``: the Debian base system (about 170 MB of tar),
+   from the archive as it is today.
+1. Language packages where real installs put them: the wheels of tests/fixtures/pypi
+   installed by ``pip install --no-deps --target usr/lib/python3/dist-packages``; the npm
+   tarballs of tests/fixtures/npm (as ``npm pack`` makes them) in ``usr/lib/node_modules``,
+   with a second version of lodash nested under ``async``; Debian's log4j-api and log4j-core
+   jars inside ``opt/app/web.war`` and a legacy copy of log4j-core in ``opt/app/legacy``;
+   the Go binary of ``tests.go_binary`` in ``usr/local/bin``.
 2. A whiteout deleting the legacy log4j-core jar.
+
+Only the base system and the log4j jars (liblog4j2-java, 2.3 MB) come from the Debian
+archive when the image is built; everything else is kept in tests/fixtures. The archive keeps
+only the current version of a package: liblog4j2-java is pinned, and once a point release or
+a security update replaced that version the current one is taken (``fetch_deb``). Nothing
+here depends on which: the jar names and the expected versions are read from the jars.
 
 The expected components come from oracles independent of cargohold's catalogers:
 ``dpkg-query --admindir`` (Debian's own tool), ``pip inspect --path`` (pip's reading of the
@@ -41,20 +48,27 @@ from tests.unit import cataloger_fixtures as fx
 
 SUITE = "bookworm"
 EPOCH = 1_700_000_000  # SOURCE_DATE_EPOCH of every layer: the same tars on every build
-VERSION = 1  # of this recipe, with the constants below: the cache key of the built layers
+VERSION = 2  # of this recipe, with the constants below: the cache key of the built layers
 
-WHEELS = ("urllib3==1.26.5", "requests==2.25.0", "Jinja2==2.10")
+WHEELS = (
+    "pypi/urllib3-1.26.5-py2.py3-none-any.whl",
+    "pypi/requests-2.25.0-py2.py3-none-any.whl",
+    "pypi/Jinja2-2.10-py2.py3-none-any.whl",
+)
 NODE_MODULES = "usr/lib/node_modules"
-# (package spec, where it goes): lodash 4.17.15 at the top, 4.17.21 nested under async.
+# (fixture, where it goes): lodash 4.17.15 at the top, 4.17.21 nested under async.
 NPM = (
-    ("lodash@4.17.15", f"{NODE_MODULES}/lodash"),
-    ("async@2.6.3", f"{NODE_MODULES}/async"),
-    ("lodash@4.17.21", f"{NODE_MODULES}/async/node_modules/lodash"),
+    ("npm/lodash-4.17.15.tgz", f"{NODE_MODULES}/lodash"),
+    ("npm/async-2.6.3.tgz", f"{NODE_MODULES}/async"),
+    ("npm/lodash-4.17.21.tgz", f"{NODE_MODULES}/async/node_modules/lodash"),
 )
 DIST_PACKAGES = "usr/lib/python3/dist-packages"
+# The Debian package of the log4j jars: pinned, or the current version once the archive
+# dropped that one.
+LOG4J2 = ("liblog4j2-java", "2.19.0-2")
 WAR = "opt/app/web.war"
 WAR_JARS = ("log4j-api", "log4j-core")
-LEGACY_JAR = "opt/app/legacy/log4j-core-2.19.0.jar"
+LEGACY = "opt/app/legacy"
 GO_BINARY = f"usr/local/bin/{go.BINARY}"
 WEB_POM = "groupId=com.example\nartifactId=web\nversion=1.0.0\n"
 
@@ -73,6 +87,22 @@ class Expected:
 
     def evidence(self, layer_digests: list[str]) -> str:
         return f"{layer_digests[self.layer]}!/{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Log4j:
+    """Debian's log4j jars (WAR_JARS) and their version, as Maven wrote it into them."""
+
+    deb: str  # the file name of the Debian package they came from
+    version: str
+    jars: dict[str, bytes]
+
+    def in_war(self, artifact: str) -> str:
+        return f"WEB-INF/lib/{artifact}-{self.version}.jar"
+
+    @property
+    def legacy_jar(self) -> str:
+        return f"{LEGACY}/log4j-core-{self.version}.jar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +176,7 @@ def debian_rootfs() -> Path:
 
 def _install_wheels(root: Path) -> None:
     target = root / DIST_PACKAGES
-    wheels = [str(fx.pypi(spec, sdist=False)) for spec in WHEELS]
+    wheels = [str(fx.fixture(name)) for name in WHEELS]
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-compile"]
     _run([*pip, "--no-index", "--target", str(target), *wheels], root)
     # Installed from local files, pip records their file:// URLs; an install from an index
@@ -159,10 +189,10 @@ def _install_wheels(root: Path) -> None:
 
 
 def _install_npm(root: Path) -> None:
-    for spec, where in NPM:
+    for tarball, where in NPM:
         destination = root / where
         destination.mkdir(parents=True)
-        with tarfile.open(fx.npm(spec), "r:gz") as archive:
+        with tarfile.open(fx.fixture(tarball), "r:gz") as archive:
             for member in archive.getmembers():
                 name = member.name.split("/", 1)
                 if len(name) != 2 or not (member.isfile() or member.isdir()):
@@ -185,21 +215,26 @@ def _zip_bytes(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _debian_jar(artifact: str) -> bytes:
-    return (fx.deb_contents("liblog4j2-java") / f"usr/share/java/{artifact}.jar").read_bytes()
+def debian_log4j() -> Log4j:
+    """The jars of liblog4j2-java from the Debian archive (see LOG4J2)."""
+    deb = fx.debian_package(*LOG4J2)
+    java = fx.deb_contents(deb) / "usr/share/java"
+    jars = {artifact: (java / f"{artifact}.jar").resolve().read_bytes() for artifact in WAR_JARS}
+    (version,) = {_pom(jar)[1] for jar in jars.values()}
+    return Log4j(deb.name, version, jars)
 
 
-def _install_java(root: Path) -> None:
+def _install_java(root: Path, log4j: Log4j) -> None:
     war = {
         "META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\r\nCreated-By: cargohold tests\r\n\r\n",
         "META-INF/maven/com.example/web/pom.properties": WEB_POM.encode(),
         "WEB-INF/web.xml": b"<web-app/>\n",
-        **{f"WEB-INF/lib/{a}-2.19.0.jar": _debian_jar(a) for a in WAR_JARS},
+        **{log4j.in_war(a): log4j.jars[a] for a in WAR_JARS},
     }
     (root / WAR).parent.mkdir(parents=True)
     (root / WAR).write_bytes(_zip_bytes(war))
-    (root / LEGACY_JAR).parent.mkdir(parents=True)
-    (root / LEGACY_JAR).write_bytes(_debian_jar("log4j-core"))
+    (root / log4j.legacy_jar).parent.mkdir(parents=True)
+    (root / log4j.legacy_jar).write_bytes(log4j.jars["log4j-core"])
 
 
 def _install_go(root: Path) -> None:
@@ -225,8 +260,8 @@ def _tar_tree(root: Path, target: Path) -> None:
                 archive.add(path, path.relative_to(root).as_posix(), False, filter=normalized)
 
 
-def _whiteout_tar(target: Path) -> None:
-    parent, _, name = LEGACY_JAR.rpartition("/")
+def _whiteout_tar(target: Path, legacy_jar: str) -> None:
+    parent, _, name = legacy_jar.rpartition("/")
     with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as archive:
         info = tarfile.TarInfo(f"{parent}/.wh.{name}")
         info.mtime = EPOCH
@@ -317,15 +352,13 @@ def _pom(jar: bytes) -> tuple[str, str]:
     return f"{fields['groupId']}:{fields['artifactId']}", fields["version"]
 
 
-def _java_expected() -> list[Expected]:
+def _java_expected(log4j: Log4j) -> list[Expected]:
     found = [Expected("Maven", "com.example:web", "1.0.0", 1, WAR)]  # WEB_POM
     for artifact in WAR_JARS:
-        name, version = _pom(_debian_jar(artifact))
-        found.append(
-            Expected("Maven", name, version, 1, f"{WAR}!/WEB-INF/lib/{artifact}-2.19.0.jar")
-        )
-    name, version = _pom(_debian_jar("log4j-core"))
-    found.append(Expected("Maven", name, version, 1, LEGACY_JAR, visible=False))
+        name, version = _pom(log4j.jars[artifact])
+        found.append(Expected("Maven", name, version, 1, f"{WAR}!/{log4j.in_war(artifact)}"))
+    name, version = _pom(log4j.jars["log4j-core"])
+    found.append(Expected("Maven", name, version, 1, log4j.legacy_jar, visible=False))
     return found
 
 
@@ -345,10 +378,22 @@ def _go_expected() -> list[Expected]:
 # --- the image ----------------------------------------------------------------------------
 
 
+def _inputs_digest() -> str:
+    """The digest of the kept files the language layer is made of."""
+    files = [fx.fixture(name) for name in (*WHEELS, *(name for name, _ in NPM))]
+    files += sorted(p for p in go.SOURCES.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(fx.FIXTURES).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def debian_image() -> DebianImage:
     """The image (layers gzipped on disk) and its expected components."""
     base = debian_rootfs()
-    recipe = (VERSION, WHEELS, NPM, WAR_JARS, LEGACY_JAR, WEB_POM, sorted(go.SOURCES.items()))
+    log4j = debian_log4j()
+    recipe = (VERSION, WHEELS, NPM, WAR_JARS, LEGACY, WEB_POM, log4j.deb, _inputs_digest())
     stamp = f"{recipe!r} {base.stat().st_size} {base.stat().st_mtime_ns}"
     folder = fx.CACHE / "rootfs" / f"image-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
     description = folder / "image.json"
@@ -362,10 +407,10 @@ def debian_image() -> DebianImage:
             tree.mkdir()
             _install_wheels(tree)
             _install_npm(tree)
-            _install_java(tree)
+            _install_java(tree, log4j)
             _install_go(tree)
             _tar_tree(tree, work / "languages.tar")
-            _whiteout_tar(work / "whiteout.tar")
+            _whiteout_tar(work / "whiteout.tar", log4j.legacy_jar)
             layers = [
                 gzip_layer(base, folder / "layer-0.tar.gz"),
                 gzip_layer(work / "languages.tar", folder / "layer-1.tar.gz"),
@@ -375,7 +420,7 @@ def debian_image() -> DebianImage:
                 *_dpkg_expected(base, work),
                 *_python_expected(tree),
                 *_npm_expected(tree),
-                *_java_expected(),
+                *_java_expected(log4j),
                 *_go_expected(),
             ]
         doc = {
@@ -390,9 +435,19 @@ def debian_image() -> DebianImage:
     history = [
         f"mmdebstrap --variant=minbase {SUITE}",
         "pip install --target; npm packages; opt/app/web.war; go build",
-        f"rm /{LEGACY_JAR}",
+        f"rm /{log4j.legacy_jar}",
     ]
     return DebianImage(disk_image(layers, history), tuple(Expected(**e) for e in doc["expected"]))
 
 
-__all__ = ["SUITE", "DebianImage", "Expected", "debian_image", "debian_mirror", "debian_rootfs"]
+__all__ = [
+    "LEGACY",
+    "SUITE",
+    "DebianImage",
+    "Expected",
+    "Log4j",
+    "debian_image",
+    "debian_log4j",
+    "debian_mirror",
+    "debian_rootfs",
+]

@@ -16,7 +16,7 @@ import pytest
 
 from cargohold.core.times import rfc3339
 from tests.disk_images import write_docker_archive
-from tests.rootfs import DebianImage, Expected, debian_image
+from tests.rootfs import LEGACY, DebianImage, Expected, debian_image
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd
 
 pytestmark = pytest.mark.e2e
@@ -177,10 +177,12 @@ def test_the_scan_lists_exactly_what_each_ecosystems_own_tools_report(
     assert {i["ecosystem"] for i in every} == {"Debian", "PyPI", "npm", "Maven", "Go"}
 
     # What a container sees leaves out the jar the whiteout deleted.
+    # Debian 12 ships Log4j 2.19 (its point releases may patch it: the version is the jar's).
     legacy = [e for e in pushed.debian.expected if not e.visible]
     assert [(e.name, e.path) for e in legacy] == [
-        ("org.apache.logging.log4j:log4j-core", "opt/app/legacy/log4j-core-2.19.0.jar")
+        ("org.apache.logging.log4j:log4j-core", f"{LEGACY}/log4j-core-{legacy[0].version}.jar")
     ]
+    assert legacy[0].version.startswith("2.19.")
     assert len(visible) == len(every) - 1
     assert legacy[0].evidence(pushed.layers) not in {i["evidence"] for i in visible}
     assert sorted(i["purl"] for i in visible) == sorted(i["purl"] for i in every if i["visible"])

@@ -34,13 +34,13 @@ from tests.unit import cataloger_fixtures as fx
 
 pytestmark = pytest.mark.anyio
 
-LOG4J = "org.apache.logging.log4j:log4j-core"
+LOG4J = "org.apache.logging.log4j:log4j-jcl"
 # A made-up advisory for the version Debian 12 ships (2.19.0), with a CVE alias.
 LOG4J_LATER: dict[str, Any] = {
     "id": "GHSA-test-0000-0000",
     "modified": "2024-01-01T00:00:00Z",
     "aliases": ["CVE-2099-0001"],
-    "summary": "A test advisory on log4j-core",
+    "summary": "A test advisory on log4j-jcl",
     "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}],
     "affected": [
         {
@@ -75,15 +75,14 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 def app_image() -> Any:
-    """Debian's zlib1g in the dpkg database, log4j-core two archives deep in a war, and a
+    """Debian's zlib1g in the dpkg database, log4j-jcl two archives deep in a war, and a
     second log4j jar that the top layer deletes with a whiteout."""
-    log4j = (fx.deb_contents("liblog4j2-java") / "usr/share/java/log4j-core.jar").resolve()
-    jar = log4j.read_bytes()
-    library = _zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n", "lib/log4j-core.jar": jar})
+    jar = fx.fixture(fx.LOG4J_JCL).read_bytes()
+    library = _zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n", "lib/log4j-jcl.jar": jar})
     war = _zip({"WEB-INF/lib/app-lib.jar": library, "index.html": b"<html></html>"})
-    status = (fx.deb_control("zlib1g") + "Status: install ok installed\n").encode()
-    base = {"var/lib/dpkg/status": status, "opt/app/web.war": war, "opt/old/log4j-core.jar": jar}
-    return make_image([base, {"opt/old/.wh.log4j-core.jar": b""}], label="insight")
+    status = (fx.deb_control(fx.ZLIB1G) + "Status: install ok installed\n").encode()
+    base = {"var/lib/dpkg/status": status, "opt/app/web.war": war, "opt/old/log4j-jcl.jar": jar}
+    return make_image([base, {"opt/old/.wh.log4j-jcl.jar": b""}], label="insight")
 
 
 async def get(client: httpx.AsyncClient, path: str, **params: str) -> Any:
@@ -136,13 +135,13 @@ async def test_push_scan_sbom_vulnerabilities_and_rematch(
     layer = sha256(image.layers[0])
     components = await get(client, f"/artifacts/{digest}/components")
     assert sorted((c["name"], c["version"], c["evidence"]) for c in components["items"]) == [
-        (LOG4J, "2.19.0", f"{layer}!/opt/app/web.war!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar"),
+        (LOG4J, "2.19.0", f"{layer}!/opt/app/web.war!/WEB-INF/lib/app-lib.jar!/lib/log4j-jcl.jar"),
         ("zlib1g", "1:1.2.13.dfsg-1", f"{layer}!/var/lib/dpkg/status"),
     ]
     # The all-layers view also shows the jar a later layer deleted.
     every = await get(client, f"/artifacts/{digest}/components", layers="all")
     hidden = [c["evidence"] for c in every["items"] if not c["visible"]]
-    assert hidden == [f"{layer}!/opt/old/log4j-core.jar"]
+    assert hidden == [f"{layer}!/opt/old/log4j-jcl.jar"]
 
     cyclonedx = await client.get(f"/api/v1/artifacts/{digest}/sbom", headers=AUTH)
     assert cyclonedx.headers["content-type"].startswith("application/vnd.cyclonedx+json")
@@ -150,7 +149,7 @@ async def test_push_scan_sbom_vulnerabilities_and_rematch(
     assert doc["bomFormat"] == "CycloneDX" and doc["specVersion"] == "1.6"
     assert sorted(c["purl"] for c in doc["components"]) == [
         "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&upstream=zlib",
-        "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0",
+        "pkg:maven/org.apache.logging.log4j/log4j-jcl@2.19.0",
     ]
     spdx = await get(client, f"/artifacts/{digest}/sbom", format="spdx")
     assert spdx["spdxVersion"] == "SPDX-2.3"
@@ -191,10 +190,10 @@ async def test_push_scan_sbom_vulnerabilities_and_rematch(
             {
                 "name": LOG4J,
                 "version": "2.19.0",
-                "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0",
+                "purl": "pkg:maven/org.apache.logging.log4j/log4j-jcl@2.19.0",
                 "ecosystem": "Maven",
             },
-            f"{layer}!/opt/app/web.war!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar",
+            f"{layer}!/opt/app/web.war!/WEB-INF/lib/app-lib.jar!/lib/log4j-jcl.jar",
         )
     ]
 
@@ -225,7 +224,7 @@ async def test_where_used_by_purl_range_and_by_advisory_alias(
     await registry.scans.run(digest)
     await import_advisories(client, LOG4J_LATER)
     await run_rematch_jobs(client, registry)
-    purl = "pkg:maven/org.apache.logging.log4j/log4j-core"
+    purl = "pkg:maven/org.apache.logging.log4j/log4j-jcl"
 
     async def impact(**params: str) -> list[tuple[str, str]]:
         found = await get(client, "/impact", **params)
@@ -298,7 +297,7 @@ async def test_where_used_lists_only_what_the_caller_may_read(
     digest = await push_image(client, "staging/team/app", "1.0", app_image())
     await registry.scans.run(digest)
     await create_user(client, "reader", "reader-password-1")
-    purl = "pkg:maven/org.apache.logging.log4j/log4j-core"
+    purl = "pkg:maven/org.apache.logging.log4j/log4j-jcl"
     response = await client.get(
         "/api/v1/impact", params={"purl": purl}, headers=basic("reader", "reader-password-1")
     )
@@ -367,7 +366,7 @@ async def test_scan_requests_and_bad_input(client: httpx.AsyncClient, registry: 
 async def test_a_generic_file_is_cataloged_on_deploy(
     client: httpx.AsyncClient, registry: Registry, layers: str
 ) -> None:
-    wheel = fx.pypi("urllib3==1.26.5", sdist=False)
+    wheel = fx.fixture(fx.URLLIB3_WHEEL)
     await create_generic(client, "libs-local")
     await deploy(client, "libs-local", f"py/{wheel.name}", wheel.read_bytes())
     scan = await get(client, "/scan", file=f"libs-local/py/{wheel.name}")
@@ -398,7 +397,7 @@ async def test_an_oci_layout_tarball_deployed_as_a_file_is_analysed_as_an_image(
         (
             LOG4J,
             f"sha256:{digest}!/{image.digest}!/{layer}!/opt/app/web.war"
-            "!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar",
+            "!/WEB-INF/lib/app-lib.jar!/lib/log4j-jcl.jar",
         ),
         ("zlib1g", f"sha256:{digest}!/{image.digest}!/{layer}!/var/lib/dpkg/status"),
     ]
@@ -464,7 +463,7 @@ async def test_a_limit_hit_makes_the_scan_incomplete_with_its_reason(
     assert report["status"] == "incomplete"
     assert report["reasons"] == [
         f"depth limit 2 reached at {sha256(image.layers[0])}!/opt/app/web.war"
-        "!/WEB-INF/lib/app-lib.jar!/lib/log4j-core.jar: not searched"
+        "!/WEB-INF/lib/app-lib.jar!/lib/log4j-jcl.jar: not searched"
     ]
     # The jar itself is still cataloged (its pom.properties is read); what it might hold
     # inside was not searched, and the status says so instead of passing for clean.

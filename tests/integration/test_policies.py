@@ -64,13 +64,13 @@ BLOCKED_HIGH = (
 
 @cache
 def wheel() -> bytes:
-    return fx.pypi("urllib3==1.26.5", sdist=False).read_bytes()
+    return fx.fixture(fx.URLLIB3_WHEEL).read_bytes()
 
 
 @cache
 def metadata() -> bytes:
     """urllib3's METADATA, as pip leaves it in dist-packages (License: MIT)."""
-    with zipfile.ZipFile(fx.pypi("urllib3==1.26.5", sdist=False)) as archive:
+    with zipfile.ZipFile(fx.fixture(fx.URLLIB3_WHEEL)) as archive:
         return archive.read("urllib3-1.26.5.dist-info/METADATA")
 
 

@@ -1,4 +1,7 @@
-"""Catalogers on real packages (see cataloger_fixtures): exact components, purls, sources."""
+"""Catalogers on real packages (tests/fixtures, see cataloger_fixtures) put together as
+images hold them: a dpkg status of several packages, nested node_modules, a renamed jar, a
+shaded jar; the components each must find are the fixtures' own .expected.json. Each fixture
+on its own is walked in test_catalogers_fixtures."""
 
 from __future__ import annotations
 
@@ -6,17 +9,8 @@ import io
 import tarfile
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
-from cargohold.analysis.catalogers import (
-    CATALOGERS,
-    deb_package,
-    dpkg,
-    golang,
-    java,
-    npm,
-    python,
-)
+from cargohold.analysis.catalogers import CATALOGERS, dpkg, golang, java, npm, python
 from cargohold.analysis.model import NESTED, Component
 from tests.unit import cataloger_fixtures as fx
 
@@ -46,6 +40,10 @@ def summary(found: list[Component]) -> list[tuple[str, str, str]]:
     return [(c.name, c.version, c.purl) for c in found]
 
 
+def expected_facts(*fixtures: str) -> list[fx.Facts]:
+    return [e.facts() for name in fixtures for e in fx.expected(name)]
+
+
 def test_catalogers_are_listed_once_with_a_version() -> None:
     names = [c.name for c in CATALOGERS]
     assert len(names) == len(set(names))
@@ -53,87 +51,32 @@ def test_catalogers_are_listed_once_with_a_version() -> None:
 
 
 def test_dpkg_status_reports_installed_packages_with_their_source() -> None:
-    installed = [fx.deb_control(p) for p in ("zlib1g", "libgcc-s1", "fzf")]
-    removed = fx.deb_control("libhamcrest-java")
+    installed = (fx.ZLIB1G, fx.PYTHON3_ALL, fx.MEDIA_TYPES)
     status = "\n".join(
         [
             *(
-                text.replace("\nVersion:", "\nStatus: install ok installed\nVersion:", 1)
-                for text in installed
+                fx.deb_control(name).replace(
+                    "\nVersion:", "\nStatus: install ok installed\nVersion:", 1
+                )
+                for name in installed
             ),
-            removed.replace("\nVersion:", "\nStatus: deinstall ok config-files\nVersion:", 1),
+            fx.deb_control(fx.MIME_SUPPORT).replace(
+                "\nVersion:", "\nStatus: deinstall ok config-files\nVersion:", 1
+            ),
         ]
     )
     found = list(dpkg.parse(Entry("var/lib/dpkg/status", status.encode())))
-    assert summary(found) == [
-        (
-            "zlib1g",
-            "1:1.2.13.dfsg-1",
-            "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&upstream=zlib",
-        ),
-        (
-            "libgcc-s1",
-            "12.2.0-14+deb12u1",
-            "pkg:deb/debian/libgcc-s1@12.2.0-14%2Bdeb12u1?arch=amd64&upstream=gcc-12",
-        ),
-        (
-            "fzf",
-            "0.38.0-1+b1",
-            "pkg:deb/debian/fzf@0.38.0-1%2Bb1?arch=amd64&upstream=fzf%400.38.0-1",
-        ),
-    ]
-    assert [(c.source_name, c.source_version) for c in found] == [
-        ("zlib", "1:1.2.13.dfsg-1"),
-        ("gcc-12", "12.2.0-14+deb12u1"),
-        ("fzf", "0.38.0-1"),
-    ]
-    assert {(c.ecosystem, c.evidence, c.cataloger) for c in found} == {
-        ("Debian", f"{LAYER}!/var/lib/dpkg/status", "dpkg")
-    }
+    # What the .deb files say of themselves, in the order of the status file; the package
+    # removed with its configuration kept is no component.
+    assert [fx.facts(c) for c in found] == expected_facts(*installed)
+    assert {(c.cataloger, c.evidence) for c in found} == {("dpkg", f"{LAYER}!/var/lib/dpkg/status")}
 
 
 def test_dpkg_status_d_of_distroless_images_has_no_status_field() -> None:
-    entry = Entry("var/lib/dpkg/status.d/zlib1g", fx.deb_control("zlib1g").encode())
-    assert [(c.name, c.source_name) for c in dpkg.parse(entry)] == [("zlib1g", "zlib")]
+    entry = Entry("var/lib/dpkg/status.d/zlib1g", fx.deb_control(fx.ZLIB1G).encode())
+    assert [fx.facts(c) for c in dpkg.parse(entry)] == expected_facts(fx.ZLIB1G)
     md5sums = Entry("var/lib/dpkg/status.d/zlib1g.md5sums", b"abc  usr/lib/x\n")
     assert list(dpkg.parse(md5sums)) == []
-
-
-def test_deb_file_reports_its_control_metadata() -> None:
-    path = fx.deb("fzf")
-    found = list(deb_package.parse(Entry(f"pool/{path.name}", path.read_bytes())))
-    assert summary(found) == [
-        (
-            "fzf",
-            "0.38.0-1+b1",
-            "pkg:deb/debian/fzf@0.38.0-1%2Bb1?arch=amd64&upstream=fzf%400.38.0-1",
-        )
-    ]
-    assert found[0].source_version == "0.38.0-1"
-
-
-def test_wheel_metadata_found_inside_the_wheel() -> None:
-    wheel = fx.pypi("packaging==24.1", sdist=False)
-    with zipfile.ZipFile(wheel) as archive:
-        data = archive.read("packaging-24.1.dist-info/METADATA")
-    outer = f"{LAYER}{NESTED}wheels/{wheel.name}"
-    found = list(python.parse(Entry("packaging-24.1.dist-info/METADATA", data, outer=outer)))
-    assert summary(found) == [("packaging", "24.1", "pkg:pypi/packaging@24.1")]
-    assert found[0].licenses == ("Apache Software License", "BSD License")
-    assert found[0].evidence == f"{outer}!/packaging-24.1.dist-info/METADATA"
-
-
-def test_sdist_counts_once_from_its_top_pkg_info() -> None:
-    sdist = fx.pypi("packaging==24.1", sdist=True)
-    outer = f"{LAYER}{NESTED}src/{sdist.name}"
-    found: list[Component] = []
-    with tarfile.open(sdist) as archive:
-        for member in archive.getmembers():
-            if member.name.endswith("PKG-INFO"):
-                data = archive.extractfile(member).read()  # type: ignore[union-attr]
-                found += python.parse(Entry(member.name, data, outer=outer))
-    assert summary(found) == [("packaging", "24.1", "pkg:pypi/packaging@24.1")]
-    assert found[0].evidence == f"{outer}!/packaging-24.1/PKG-INFO"
 
 
 def test_installed_egg_info_and_normalized_names() -> None:
@@ -145,84 +88,56 @@ def test_installed_egg_info_and_normalized_names() -> None:
     assert list(python.parse(Entry("opt/app/docs/PKG-INFO", data))) == []
 
 
-def _package_json(spec: str) -> bytes:
-    with tarfile.open(fx.npm(spec)) as archive:
+def _package_json(name: str) -> bytes:
+    with tarfile.open(fx.fixture(name)) as archive:
         return archive.extractfile("package/package.json").read()  # type: ignore[union-attr]
 
 
 def test_npm_node_modules_with_nested_second_versions_and_scopes() -> None:
     entries = [
-        Entry("app/node_modules/semver/package.json", _package_json("semver@7.6.2")),
-        Entry("app/node_modules/x/node_modules/semver/package.json", _package_json("semver@6.3.1")),
+        Entry("app/node_modules/semver/package.json", _package_json(fx.SEMVER_7)),
+        Entry(
+            "app/node_modules/make-dir/node_modules/semver/package.json",
+            _package_json(fx.SEMVER_6),
+        ),
         Entry(
             "app/node_modules/@babel/code-frame/package.json",
-            _package_json("@babel/code-frame@7.24.7"),
+            _package_json(fx.BABEL_CODE_FRAME),
         ),
         # not installed packages: the project itself and a file deeper inside a package
-        Entry("app/package.json", _package_json("semver@7.6.2")),
-        Entry("app/node_modules/semver/dist/package.json", _package_json("semver@7.6.2")),
+        Entry("app/package.json", _package_json(fx.SEMVER_7)),
+        Entry("app/node_modules/semver/dist/package.json", _package_json(fx.SEMVER_7)),
     ]
     found = [c for entry in entries for c in npm.parse(entry)]
-    assert summary(found) == [
-        ("semver", "7.6.2", "pkg:npm/semver@7.6.2"),
-        ("semver", "6.3.1", "pkg:npm/semver@6.3.1"),
-        ("@babel/code-frame", "7.24.7", "pkg:npm/%40babel/code-frame@7.24.7"),
-    ]
-    assert [c.licenses for c in found] == [("ISC",), ("ISC",), ("MIT",)]
-    assert {c.ecosystem for c in found} == {"npm"}
+    assert [fx.facts(c) for c in found] == expected_facts(
+        fx.SEMVER_7, fx.SEMVER_6, fx.BABEL_CODE_FRAME
+    )
+    assert [c.evidence for c in found] == [e.evidence for e in entries[:3]]
 
 
-def test_npm_tarball_package_json() -> None:
-    found = list(npm.parse(Entry("package/package.json", _package_json("semver@7.6.2"))))
-    assert summary(found) == [("semver", "7.6.2", "pkg:npm/semver@7.6.2")]
-
-
-def _jar(package: str, name: str) -> Entry:
-    path = fx.deb_contents(package) / "usr/share/java" / name
-    return Entry(f"usr/share/java/{name}", path.resolve().read_bytes())
-
-
-def test_jar_coordinates_from_pom_properties() -> None:
-    found = list(java.parse(_jar("liblog4j2-java", "log4j-core.jar")))
-    assert summary(found) == [
-        (
-            "org.apache.logging.log4j:log4j-core",
-            "2.19.0",
-            "pkg:maven/org.apache.logging.log4j/log4j-core@2.19.0",
-        )
-    ]
-    assert found[0].ecosystem == "Maven"
+def _jar(name: str, path: str) -> Entry:
+    return Entry(path, fx.fixture(name).read_bytes())
 
 
 def test_jar_without_pom_properties_uses_its_manifest_not_its_file_name() -> None:
-    jar = _jar("libhamcrest-java", "hamcrest-2.2.jar")
-    renamed = Entry("opt/lib/hamcrest-9.9.jar", jar.data)
-    assert summary(list(java.parse(renamed))) == [
-        ("org.hamcrest:hamcrest", "2.2", "pkg:maven/org.hamcrest/hamcrest@2.2")
-    ]
+    renamed = _jar(fx.HAMCREST, "opt/lib/hamcrest-9.9.jar")
+    assert [fx.facts(c) for c in java.parse(renamed)] == expected_facts(fx.HAMCREST)
 
 
 def test_shaded_jar_reports_every_pom_properties() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as fat:
-        for name in ("log4j-api.jar", "log4j-core.jar"):
-            with zipfile.ZipFile(io.BytesIO(_jar("liblog4j2-java", name).data)) as inner:
+        for name in (fx.LOG4J_JCL, fx.LOG4J_TO_SLF4J):
+            with zipfile.ZipFile(fx.fixture(name)) as inner:
                 for member in inner.namelist():
                     if member.endswith("pom.properties"):
                         fat.writestr(member, inner.read(member))
     found = list(java.parse(Entry("app.jar", buffer.getvalue())))
-    assert [(c.name, c.version) for c in found] == [
-        ("org.apache.logging.log4j:log4j-api", "2.19.0"),
-        ("org.apache.logging.log4j:log4j-core", "2.19.0"),
-    ]
+    assert [fx.facts(c) for c in found] == expected_facts(fx.LOG4J_JCL, fx.LOG4J_TO_SLF4J)
+    assert {c.evidence for c in found} == {f"{LAYER}!/app.jar"}
 
 
-def test_go_binary_build_info() -> None:
-    binary: Path = fx.deb_contents("fzf") / "usr/bin/fzf"
-    found = list(golang.parse(Entry("usr/bin/fzf", binary.read_bytes())))
-    # Debian builds outside module mode: the toolchain is known, the main module has no version.
-    assert summary(found) == [("stdlib", "1.19.8", "pkg:golang/stdlib@1.19.8")]
-    assert found[0].ecosystem == "Go"
+def test_an_elf_file_without_go_build_information_is_no_go_binary() -> None:
     assert list(golang.parse(Entry("usr/lib/libz.so", b"\x7fELF" + b"\0" * 64))) == []
 
 

@@ -1,5 +1,6 @@
-"""The Go cataloger on a real binary built with the Debian toolchain (tests/go_binary.py),
-checked against ``go version -m``: the toolchain's own reading of the same build information."""
+"""The Go cataloger on real binaries built with the Debian toolchain from tests/fixtures/go
+(tests/go_binary.py), checked against ``go version -m``: the toolchain's own reading of the
+same build information."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from tests.go_binary import (
     BINARY,
     DEP_MODULE,
     DEP_VERSION,
+    GOPATH_BINARY,
+    GOPATH_PACKAGE,
     MAIN_MODULE,
+    build,
     go_binary,
     printed_build_info,
     toolchain_version,
@@ -71,6 +75,19 @@ def test_go_cataloger_finds_stdlib_main_module_and_the_replaced_dependency(
     assert expected[2][2] == "pkg:golang/example.com/dep@%28devel%29"
     # The file is the artifact here: its evidence is the artifact's digest.
     assert {(c.ecosystem, c.cataloger, c.evidence) for c in found} == {("Go", "go", DIGEST)}
+
+
+def test_a_binary_built_outside_module_mode_has_only_the_toolchain(tmp_path: Path) -> None:
+    binary = build(GOPATH_BINARY)
+    printed = printed_build_info(binary)
+    # As Debian builds Go packages (GO111MODULE=off): the package path, no module at all.
+    assert printed.of("path") == [(GOPATH_PACKAGE,)]
+    assert printed.of("mod") == printed.of("dep") == []
+    inventory = index_file(binary, GOPATH_BINARY, DIGEST, CATALOGERS, Limits(), tmp_path)
+    stdlib = printed.go_version.removeprefix("go")
+    assert [(c.name, c.version, c.purl) for c in inventory.components] == [
+        ("stdlib", stdlib, go_purl("stdlib", stdlib))
+    ]
 
 
 def test_an_advisory_on_the_locally_replaced_module_is_undecided_never_clean(
