@@ -48,7 +48,8 @@ def _go() -> str:
 
 def _environment(work: Path, gopath: Path | None) -> dict[str, str]:
     """Offline and local only: no module proxy, no toolchain download, no VCS stamping, no
-    cgo, no user configuration; with ``gopath``, outside module mode in that GOPATH."""
+    cgo, no user configuration; with ``gopath``, outside module mode in that GOPATH. The
+    build cache is shared (the standard library is compiled once for every fixture)."""
     modes = (
         {"GOPATH": str(gopath), "GO111MODULE": "off", "GOFLAGS": "-buildvcs=false"}
         if gopath is not None
@@ -57,7 +58,7 @@ def _environment(work: Path, gopath: Path | None) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(work),
-        "GOCACHE": str(work / "gocache"),
+        "GOCACHE": str(CACHE / "go" / "gocache"),
         "GOENV": "off",
         "GOWORK": "off",
         "GOPROXY": "off",
