@@ -77,6 +77,7 @@ def _serve(factory: pytest.TempPathFactory, *options: str) -> Iterator[ToyServer
     with (server.files / "large").open("wb") as large:
         large.truncate(LARGE_BYTES)  # sparse: costs no disk
     (server.files / "empty").write_bytes(b"")
+    (server.files / "small").write_bytes(os.urandom(1500))  # less than one TCP segment
     server.start()
     yield server
     server.stop()

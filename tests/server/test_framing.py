@@ -75,6 +75,20 @@ def test_a_file_goes_out_by_path_send_with_its_length(toy: ToyServer) -> None:
     assert wire.response()[::2] == (200, b"hello")
 
 
+def test_a_small_file_is_not_held_back_after_its_head(toy: ToyServer) -> None:
+    """The head and the file go out in two writes: without TCP_NODELAY, Nagle holds the
+    file until the client acknowledges the head, which it delays by 40 ms."""
+    wire = toy.connect()
+    small = (toy.files / "small").read_bytes()
+    took = []
+    for _ in range(9):
+        started = time.monotonic()
+        wire.send(request("GET", "/file/small"))
+        assert wire.response()[2] == small
+        took.append(time.monotonic() - started)
+    assert sorted(took)[4] < 0.02
+
+
 def test_a_file_without_a_length_goes_out_as_one_chunk(toy: ToyServer) -> None:
     wire = toy.connect()
     wire.send(request("GET", "/file/blob?chunked=1") + request("GET", "/file/empty?chunked=1"))
