@@ -1,5 +1,6 @@
-"""kill -9 of the real server mid-upload and mid-manifest-put loses nothing and leaves
-nothing half-visible; the next start is clean."""
+"""kill -9 of the real server mid-upload, mid-manifest-put and right after a manifest commit
+loses nothing and leaves nothing half-visible; the next start is clean, and what a committed
+push causes (its webhook, its scan) still happens."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ import httpx
 import pytest
 
 from tests.images import OCI_MANIFEST, make_image, sha256
+from tests.receiver import Receiver
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
 pytestmark = pytest.mark.e2e
 AUTH = httpx.BasicAuth(ADMIN_USER, ADMIN_PASSWORD)
 BASIC = base64.b64encode(f"{ADMIN_USER}:{ADMIN_PASSWORD}".encode()).decode()
 NAME = "dev/crash/app"
+CRASH_HOOK = Path(__file__).parent / "crash_hook"
 
 
 @pytest.fixture
@@ -146,6 +149,55 @@ def test_kill_after_push_keeps_everything(crashable: CargoholdServer) -> None:
         assert http.get(f"/v2/{NAME}/manifests/stable").content == image.manifest
         for blob in image.blobs:
             assert http.get(f"/v2/{NAME}/blobs/{sha256(blob)}").content == blob
+
+
+def test_a_crash_right_after_a_manifest_commit_loses_neither_its_webhook_nor_its_scan(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    hooked = CargoholdServer(
+        tmp_path / "data",
+        env={"PYTHONPATH": str(CRASH_HOOK), "CARGOHOLD_TEST_CRASH_AFTER_TAG": "crash"},
+    ).start()
+    try:
+        hooked.admin.call(
+            "POST",
+            "/webhooks",
+            201,
+            {"name": "ci", "url": receiver.url, "secret": "s" * 32, "repositories": ["dev"]},
+        )
+        image = make_image([{"app/crash.txt": b"pushed just before the power went out"}])
+        with pytest.raises(httpx.TransportError):
+            hooked.push(NAME, "crash", image)
+        assert hooked.process is not None
+        assert hooked.process.wait(timeout=10) == -9  # the hook did crash it
+        hooked.process = None
+    finally:
+        hooked.kill9()
+    assert receiver.requests == []  # nothing was sent before the crash
+
+    restarted = CargoholdServer(hooked.data_dir, port=hooked.port).start()
+    try:
+        assert_database_clean(restarted)
+        with httpx.Client(base_url=restarted.url, auth=AUTH, timeout=10) as http:
+            pulled = http.get(f"/v2/{NAME}/manifests/crash")
+            assert pulled.status_code == 200
+            assert pulled.content == image.manifest
+            (delivered,) = receiver.wait_for(1)
+            event = delivered.event
+            assert event["type"] == "dev.cargohold.push"
+            assert event["data"]["digest"] == image.digest
+            assert event["data"]["tag"] == "crash"
+            deadline = time.monotonic() + 60
+            while (scan := http.get("/api/v1/scan", params={"image": f"{NAME}:crash"})).json()[
+                "status"
+            ] == "pending":
+                assert time.monotonic() < deadline, scan.text
+                time.sleep(0.2)
+            assert scan.status_code == 200
+            assert scan.json()["status"] == "done", scan.text
+            assert scan.json()["digest"] == image.digest
+    finally:
+        restarted.stop()
 
 
 def test_sigterm_shuts_down_cleanly(crashable: CargoholdServer) -> None:

@@ -10,25 +10,26 @@ from cargohold.meta.records import AuditFilter, AuditRecord
 from cargohold.meta.schema import audit_events
 
 
+def append_audit(connection: sa.Connection, record: AuditRecord) -> None:
+    """Append ``record`` within the caller's transaction."""
+    connection.execute(
+        audit_events.insert().values(
+            time=record.time,
+            principal=record.principal,
+            token_id=record.token_id,
+            action=record.action,
+            target=record.target,
+            repository=record.repository,
+            status=record.status,
+            result=record.result,
+            client=record.client,
+        )
+    )
+
+
 class AuditQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-
-    def append(self, record: AuditRecord) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(
-                audit_events.insert().values(
-                    time=record.time,
-                    principal=record.principal,
-                    token_id=record.token_id,
-                    action=record.action,
-                    target=record.target,
-                    repository=record.repository,
-                    status=record.status,
-                    result=record.result,
-                    client=record.client,
-                )
-            )
 
     def query(self, where: AuditFilter, before: int | None, limit: int) -> list[AuditRecord]:
         """Newest first; ``before`` is the id the previous page ended at."""
@@ -65,4 +66,4 @@ def _record(row: sa.Row[Any]) -> AuditRecord:
     )
 
 
-__all__ = ["AuditQueries"]
+__all__ = ["AuditQueries", "append_audit"]

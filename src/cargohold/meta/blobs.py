@@ -7,6 +7,7 @@ import time
 import sqlalchemy as sa
 
 from cargohold.meta import presence
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import blob_links, blobs, uploads
 from cargohold.meta.upsert import insert_ignore
 
@@ -16,11 +17,18 @@ class BlobQueries:
         self._engine = engine
 
     def link(
-        self, repository: str, name: str, digest: str, size: int, upload_id: str | None = None
+        self,
+        repository: str,
+        name: str,
+        digest: str,
+        size: int,
+        upload_id: str | None = None,
+        effects: Effects = NO_EFFECTS,
     ) -> None:
         """Record that the blob exists and that ``repository/name`` may read it.
 
-        With ``upload_id``, the upload session ends in the same transaction.
+        With ``upload_id``, the upload session ends in the same transaction; ``effects``
+        commit with it.
         """
         now = time.time()
         with self._engine.begin() as connection:
@@ -32,6 +40,7 @@ class BlobQueries:
             )
             if upload_id is not None:
                 connection.execute(uploads.delete().where(uploads.c.id == upload_id))
+            commit_in(connection, effects)
 
     def linked_size(self, repository: str, name: str, digest: str) -> int | None:
         """The blob's size when ``repository/name`` may read it, else None."""
@@ -50,7 +59,11 @@ class BlobQueries:
         """Those of ``digests`` that ``repository/name`` may not read."""
         return presence.missing(self._engine, blob_links, repository, name, digests)
 
-    def unlink(self, repository: str, name: str, digest: str) -> bool:
+    def unlink(
+        self, repository: str, name: str, digest: str, effects: Effects = NO_EFFECTS
+    ) -> bool:
+        """Unlink the blob from ``repository/name``; commit ``effects`` with it if it was
+        linked."""
         with self._engine.begin() as connection:
             result = connection.execute(
                 blob_links.delete().where(
@@ -59,6 +72,8 @@ class BlobQueries:
                     blob_links.c.digest == digest,
                 )
             )
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
     def start_upload(self, upload_id: str, repository: str, name: str) -> None:
@@ -76,9 +91,10 @@ class BlobQueries:
             ).first()
         return None if row is None else (row.repository, row.name)
 
-    def end_upload(self, upload_id: str) -> None:
+    def end_upload(self, upload_id: str, effects: Effects = NO_EFFECTS) -> None:
         with self._engine.begin() as connection:
             connection.execute(uploads.delete().where(uploads.c.id == upload_id))
+            commit_in(connection, effects)
 
 
 __all__ = ["BlobQueries"]

@@ -1,5 +1,5 @@
 """Queries on events: each one stored with the webhook deliveries it calls for and the jobs
-that send them, in one transaction, so an event is never half recorded."""
+that send them, within the transaction of the write that caused it (``meta/effects.py``)."""
 
 from __future__ import annotations
 
@@ -48,18 +48,6 @@ class EventQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def append(self, event: EventRecord, deliveries: Sequence[NewDelivery], now: float) -> Appended:
-        """Store ``event`` (its ``seq`` is assigned here), a pending delivery per webhook
-        that still exists, and enqueue their jobs."""
-        return self.append_many([(event, deliveries)], now)[0]
-
-    def append_many(
-        self, items: Sequence[tuple[EventRecord, Sequence[NewDelivery]]], now: float
-    ) -> list[Appended]:
-        """``append`` for each item, in order, in one transaction."""
-        with self._engine.begin() as connection:
-            return [_append(connection, event, deliveries, now) for event, deliveries in items]
-
     def get(self, event_id: str) -> EventRecord | None:
         with self._engine.connect() as connection:
             row = connection.execute(sa.select(events).where(events.c.id == event_id)).first()
@@ -79,9 +67,11 @@ def event_record(row: sa.Row[Any]) -> EventRecord:
     )
 
 
-def _append(
+def append_event(
     connection: sa.Connection, event: EventRecord, deliveries: Sequence[NewDelivery], now: float
 ) -> Appended:
+    """Store ``event`` (its ``seq`` is assigned here) within the caller's transaction, a
+    pending delivery per webhook that still exists, and enqueue their jobs."""
     seq = connection.execute(
         events.insert()
         .values(
@@ -121,4 +111,4 @@ def _append(
     return Appended(int(seq), tuple(d.id for d in made), job_ids)
 
 
-__all__ = ["Appended", "EventQueries", "EventRecord", "NewDelivery", "event_record"]
+__all__ = ["Appended", "EventQueries", "EventRecord", "NewDelivery", "append_event", "event_record"]

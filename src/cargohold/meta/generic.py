@@ -9,12 +9,14 @@ the "C" collation for that order.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
 from cargohold.core.errors import Conflict, Denied
 from cargohold.meta import properties as props
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.promotion import insert_record
 from cargohold.meta.records import PromotionRecord
 from cargohold.meta.schema import blobs, generic_files, uploads
@@ -190,11 +192,13 @@ class GenericFileQueries:
         *,
         may_overwrite: bool,
         upload_id: str | None = None,
+        effects: Effects = NO_EFFECTS,
     ) -> GenericFileRecord | None:
         """Store ``record`` (and its blob's row) with exactly ``properties``, and return the
         file it replaced, if any (whose properties go with it).
 
-        With ``upload_id``, that upload session ends in the same transaction. Raises
+        With ``upload_id``, that upload session ends in the same transaction, as do
+        ``effects``. Raises
         Conflict when a folder is at the path or a file at one of its folders, Denied when a
         file is there and ``may_overwrite`` is false.
         """
@@ -211,6 +215,7 @@ class GenericFileQueries:
             )
             if upload_id is not None:
                 connection.execute(uploads.delete().where(uploads.c.id == upload_id))
+            commit_in(connection, effects)
         return previous
 
     def transfer(
@@ -225,11 +230,13 @@ class GenericFileQueries:
         properties: props.Values,
         records: list[PromotionRecord],
         dry_run: bool = False,
+        effects: Effects = NO_EFFECTS,
     ) -> list[Transfer]:
         """Copy (or move) each file, with its properties plus ``properties``, to its new path
         in ``target_repository`` and store ``records``, all or nothing: metadata only, the
         content is shared. A file identical to the one at the target path leaves it as it
-        is. A dry run checks everything and changes nothing."""
+        is. ``effects`` commit with the promotion. A dry run checks everything and changes
+        nothing."""
         done: list[Transfer] = []
         with self._engine.connect() as connection, connection.begin() as transaction:
             serialize_writes(connection)
@@ -278,14 +285,21 @@ class GenericFileQueries:
             else:
                 for record in records:
                     insert_record(connection, record)
+                commit_in(connection, effects)
         if dry_run:
             with self._engine.begin() as connection:
                 for record in records:
                     insert_record(connection, record)
         return done
 
-    def delete(self, repository: str, path: str) -> list[GenericFileRecord]:
-        """Delete the file at ``path``, or else every file inside the folder ``path``."""
+    def delete(
+        self,
+        repository: str,
+        path: str,
+        effects_of: Callable[[list[GenericFileRecord]], Effects] = lambda gone: NO_EFFECTS,
+    ) -> list[GenericFileRecord]:
+        """Delete the file at ``path``, or else every file inside the folder ``path``, and
+        commit the effects of deleting them (``effects_of`` the files), if any."""
         with self._engine.begin() as connection:
             serialize_writes(connection)
             found = _get(connection, repository, path)
@@ -304,6 +318,8 @@ class GenericFileQueries:
             connection.execute(generic_files.delete().where(condition))
             for file in gone:
                 props.remove(connection, repository, subject(file.path), None)
+            if gone:
+                commit_in(connection, effects_of(gone))
         return gone
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from cargohold.core.errors import TagImmutable
 from cargohold.meta import presence
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.records import ManifestRecord
 from cargohold.meta.schema import manifest_refs, manifests, tags
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
@@ -29,8 +30,9 @@ class ManifestQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def put(self, new: NewManifest) -> None:
-        """Store the manifest row, its references and the tag in one transaction."""
+    def put(self, new: NewManifest, effects: Effects = NO_EFFECTS) -> None:
+        """Store the manifest row, its references, the tag and ``effects`` in one
+        transaction."""
         now = time.time()
         where = {"repository": new.repository, "name": new.name}
         record = new.record
@@ -65,6 +67,7 @@ class ManifestQueries:
                     {**where, "tag": new.tag, "digest": record.digest, "updated_at": now},
                     update=("digest", "updated_at"),
                 )
+            commit_in(connection, effects)
 
     def get(self, repository: str, name: str, digest: str) -> ManifestRecord | None:
         with self._engine.connect() as connection:
@@ -90,9 +93,16 @@ class ManifestQueries:
             ).scalar()
 
     def delete(
-        self, repository: str, name: str, digest: str, *, immutable_tags: bool = False
+        self,
+        repository: str,
+        name: str,
+        digest: str,
+        *,
+        immutable_tags: bool = False,
+        effects: Effects = NO_EFFECTS,
     ) -> bool:
-        """Delete the manifest, every tag that points to it and its references."""
+        """Delete the manifest, every tag that points to it and its references; commit
+        ``effects`` with it if it existed."""
         with self._engine.begin() as connection:
             if immutable_tags:
                 serialize_writes(connection)
@@ -117,11 +127,20 @@ class ManifestQueries:
                     manifests.c.digest == digest,
                 )
             )
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
     def delete_tag(
-        self, repository: str, name: str, tag: str, *, immutable_tags: bool = False
+        self,
+        repository: str,
+        name: str,
+        tag: str,
+        *,
+        immutable_tags: bool = False,
+        effects: Effects = NO_EFFECTS,
     ) -> bool:
+        """Delete the tag; commit ``effects`` with it if it existed."""
         with self._engine.begin() as connection:
             if immutable_tags:
                 serialize_writes(connection)
@@ -131,6 +150,8 @@ class ManifestQueries:
                     tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
                 )
             )
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
     def list_tags(

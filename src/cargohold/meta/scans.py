@@ -76,37 +76,46 @@ class FindingRecord:
     found_at: float
 
 
+def request_scan(
+    connection: sa.Connection, digest: str, kind: str, name: str, cache_key: str, now: float
+) -> ScanRecord | None:
+    """Record, within the caller's transaction, that ``digest`` is to be scanned; its scan
+    as it was before (None: it had none). A scanned artifact keeps its result until the new
+    one replaces it."""
+    before = connection.execute(sa.select(scans).where(scans.c.digest == digest)).first()
+    insert_ignore(
+        connection,
+        scans,
+        [
+            {
+                "digest": digest,
+                "kind": kind,
+                "name": name[:1024],
+                "status": "pending",
+                "reasons": "[]",
+                "cache_key": cache_key,
+                "requested_at": now,
+                "scanned_at": None,
+                "matched_at": None,
+            }
+        ],
+    )
+    return None if before is None else _scan(before)
+
+
+def scan_is_current(before: ScanRecord | None, cache_key: str) -> bool:
+    """Whether a scan as it was needs no new run: one is pending, or it ended (not failed)
+    under the current cache key."""
+    return before is not None and (
+        before.status == "pending" or (before.status != "failed" and before.cache_key == cache_key)
+    )
+
+
 class ScanQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
     # --- status -------------------------------------------------------------------------
-
-    def request(
-        self, digest: str, kind: str, name: str, cache_key: str, now: float
-    ) -> ScanRecord | None:
-        """Record that ``digest`` is to be scanned; its scan as it was before (None: it had
-        none). A scanned artifact keeps its result until the new one replaces it."""
-        with self._engine.begin() as connection:
-            before = connection.execute(sa.select(scans).where(scans.c.digest == digest)).first()
-            insert_ignore(
-                connection,
-                scans,
-                [
-                    {
-                        "digest": digest,
-                        "kind": kind,
-                        "name": name[:1024],
-                        "status": "pending",
-                        "reasons": "[]",
-                        "cache_key": cache_key,
-                        "requested_at": now,
-                        "scanned_at": None,
-                        "matched_at": None,
-                    }
-                ],
-            )
-        return None if before is None else _scan(before)
 
     def get(self, digest: str) -> ScanRecord | None:
         with self._engine.connect() as connection:
@@ -398,4 +407,6 @@ __all__ = [
     "ScanRecord",
     "component_of_row",
     "finding_of_row",
+    "request_scan",
+    "scan_is_current",
 ]

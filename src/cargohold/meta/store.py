@@ -11,6 +11,7 @@ from cargohold.meta.audit import AuditQueries
 from cargohold.meta.blobs import BlobQueries
 from cargohold.meta.builds import BuildQueries
 from cargohold.meta.database import ChangeMarker, create_engine, migrate
+from cargohold.meta.effects import EffectQueries
 from cargohold.meta.events import EventQueries
 from cargohold.meta.generic import GenericFileQueries
 from cargohold.meta.impact import ImpactQueries
@@ -55,6 +56,7 @@ class MetadataStore:
     scans: ScanQueries
     impact: ImpactQueries
     policies: PolicyQueries
+    effects: EffectQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -92,6 +94,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         scans=ScanQueries(engine),
         impact=ImpactQueries(engine),
         policies=PolicyQueries(engine),
+        effects=EffectQueries(engine),
     )
 
 

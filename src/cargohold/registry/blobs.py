@@ -1,4 +1,8 @@
-"""Blobs: reading what a repository holds, uploads, cross-repository mounts, deletion."""
+"""Blobs: reading what a repository holds, uploads, cross-repository mounts, deletion.
+
+A completed upload, a mount, a cancelled upload and a delete commit their audit record with
+the change.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,9 @@ from cargohold.core.errors import (
     UploadOffsetMismatch,
 )
 from cargohold.core.names import ImageName
+from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
+from cargohold.registry.audit import Actor, AuditLog
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.storage.base import BlobStore
 
@@ -35,9 +41,10 @@ class BlobInfo:
 
 
 class Blobs:
-    def __init__(self, store: BlobStore, meta: MetadataStore) -> None:
+    def __init__(self, store: BlobStore, meta: MetadataStore, audit: AuditLog) -> None:
         self._store = store
         self._meta = meta
+        self._audit = audit
         self._links: ChangeAwareCache[tuple[str, str, Digest], int | None] = ChangeAwareCache(
             meta.changes.read
         )
@@ -69,22 +76,31 @@ class Blobs:
         except BlobNotFound as exc:
             raise BlobUnknown(f"blob {info.digest} is missing from storage") from exc
 
-    async def delete(self, name: ImageName, digest: Digest) -> None:
+    async def delete(self, actor: Actor, name: ImageName, digest: Digest) -> None:
+        effects = self._audit.entry(
+            actor, "blob.delete", f"{name}@{digest}", status=202, repository=name.repository
+        )
         removed = await to_thread.run_sync(
-            self._meta.blobs.unlink, name.repository, name.image, str(digest)
+            self._meta.blobs.unlink, name.repository, name.image, str(digest), effects
         )
         if not removed:
             raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
 
-    async def mount(self, name: ImageName, digest: Digest, source: ImageName) -> bool:
+    async def mount(self, actor: Actor, name: ImageName, digest: Digest, source: ImageName) -> bool:
         """Link a blob ``source`` holds into ``name``; False when ``source`` does not hold it."""
         size = await self.linked_size(source, digest)
         if size is None or await self._store.size(digest) is None:
             return False
+        effects = self._pushed(actor, name, digest)
         await to_thread.run_sync(
-            self._meta.blobs.link, name.repository, name.image, str(digest), size
+            self._meta.blobs.link, name.repository, name.image, str(digest), size, None, effects
         )
         return True
+
+    def _pushed(self, actor: Actor, name: ImageName, digest: Digest) -> Effects:
+        return self._audit.entry(
+            actor, "blob.push", f"{name}@{digest}", status=201, repository=name.repository
+        )
 
     # --- uploads ------------------------------------------------------------------------
 
@@ -131,7 +147,12 @@ class Blobs:
             raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
 
     async def complete(
-        self, name: ImageName, upload_id: str, digest: Digest, size: int | None = None
+        self,
+        actor: Actor,
+        name: ImageName,
+        upload_id: str,
+        digest: Digest,
+        size: int | None = None,
     ) -> int:
         await self._check_owner(name, upload_id)
         try:
@@ -148,16 +169,26 @@ class Blobs:
             raise SizeInvalid(str(exc)) from exc
         except UploadNotFound as exc:
             raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+        effects = self._pushed(actor, name, digest)
         await to_thread.run_sync(
-            self._meta.blobs.link, name.repository, name.image, str(digest), stored, upload_id
+            self._meta.blobs.link,
+            name.repository,
+            name.image,
+            str(digest),
+            stored,
+            upload_id,
+            effects,
         )
         return stored
 
-    async def cancel(self, name: ImageName, upload_id: str) -> None:
+    async def cancel(self, actor: Actor, name: ImageName, upload_id: str) -> None:
         await self._check_owner(name, upload_id)
         with contextlib.suppress(UploadNotFound):
             await self._store.cancel(upload_id)
-        await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+        effects = self._audit.entry(
+            actor, "upload.cancel", str(name), status=204, repository=name.repository
+        )
+        await to_thread.run_sync(self._meta.blobs.end_upload, upload_id, effects)
 
     async def put_small(self, name: ImageName, digest: Digest, data: bytes) -> None:
         """Store and link content that is already in memory (the empty JSON config)."""

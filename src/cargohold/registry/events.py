@@ -1,10 +1,11 @@
 """Events: what happened to an artifact (pushed, deleted, promoted, properties changed), as
 CloudEvents 1.0, stored and handed to every webhook that subscribes to it.
 
-``emit`` stores the event, a pending delivery per matching webhook and the job that sends
-them, in one transaction, before it returns: an event emitted is delivered even if the
-server stops the next moment. It never fails its caller: a push does not fail because an
-event could not be recorded (the server log says so).
+A use case that writes puts its events into the effects of that write (``effects``): the
+event, a pending delivery per matching webhook and the job that sends them commit with the
+change, so an event is delivered even if the server stops the moment after. An event with
+no write of its own (a scan result, a policy violation) is stored by ``emit``, which never
+fails its caller (the server log says so).
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from anyio import to_thread
-
 from cargohold.core.errors import StorageFull
+from cargohold.meta.effects import Effects, merged
 from cargohold.meta.events import EventRecord, NewDelivery
 from cargohold.meta.jobs import NewJob
-from cargohold.meta.store import MetadataStore
 from cargohold.registry.jobs import JobQueue
 from cargohold.registry.webhooks import (
     EVENT_KINDS,
@@ -62,12 +61,10 @@ def delivery_job(webhook_id: str, repository: str | None, subject: str) -> NewJo
 class Events:
     def __init__(
         self,
-        meta: MetadataStore,
         jobs: JobQueue,
         webhooks: Webhooks,
         clock: Callable[[], float],
     ) -> None:
-        self._meta = meta
         self._jobs = jobs
         self._webhooks = webhooks
         self._clock = clock
@@ -90,50 +87,60 @@ class Events:
         thousand affected artifacts at once)."""
         if not happenings:
             return
-        unknown = [h.kind for h in happenings if h.kind not in EVENT_KINDS]
-        if unknown:
-            raise ValueError(f"no event kind {unknown[0]!r}; kinds are {EVENT_KINDS}")
-        now = self._clock()
-        items: list[tuple[EventRecord, list[NewDelivery]]] = []
         try:
-            for happened in happenings:
-                event = self._event(happened, now)
-                webhooks = await self._webhooks.subscribed(happened.kind, happened.repository)
-                deliveries = [
-                    NewDelivery(
-                        secrets.token_hex(16),
-                        w.id,
-                        delivery_job(w.id, happened.repository, event.subject),
-                    )
-                    for w in webhooks
-                ]
-                items.append((event, deliveries))
-            appended = await to_thread.run_sync(self._meta.events.append_many, items, now)
+            await self._jobs.commit(await self.effects(happenings))
         except StorageFull as exc:
             log.warning("%d events not recorded: %s", len(happenings), exc)
-            return
         except Exception:
             log.exception("%d events (first: %s) not recorded", len(happenings), happenings[0])
-            return
-        if any(a.jobs for a in appended):
-            self._jobs.notify()
 
-    @staticmethod
-    def _event(happened: Happened, now: float) -> EventRecord:
-        payload: dict[str, Any] = dict(happened.data)
-        if happened.actor is not None:
-            payload.setdefault("principal", happened.actor)
-        repository = happened.repository
-        return EventRecord(
+    async def effects(self, happenings: Sequence[Happened]) -> Effects:
+        """The events, each with a delivery to every webhook that wants it, to commit with
+        the write that makes them happen."""
+        parts = []
+        for happened in happenings:
+            announce = await self.announcer(happened.kind, happened.repository)
+            parts.append(announce(happened.subject, happened.data, happened.actor))
+        return merged(parts)
+
+    async def announcer(self, kind: str, repository: str | None) -> Announcer:
+        """What makes events of ``kind`` in ``repository`` once the write knows their
+        subjects (a folder deleted: each file in it), inside its transaction."""
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"no event kind {kind!r}; kinds are {EVENT_KINDS}")
+        webhooks = await self._webhooks.subscribed(kind, repository)
+        return Announcer(kind, repository, tuple(w.id for w in webhooks), self._clock())
+
+
+@dataclass(frozen=True, slots=True)
+class Announcer:
+    """Events of one kind in one repository, delivered to the webhooks that want them."""
+
+    kind: str
+    repository: str | None
+    webhooks: tuple[str, ...]
+    time: float
+
+    def __call__(self, subject: str, data: dict[str, object], actor: str | None) -> Effects:
+        payload: dict[str, Any] = dict(data)
+        if actor is not None:
+            payload.setdefault("principal", actor)
+        repository = self.repository
+        event = EventRecord(
             seq=0,
             id=str(uuid.uuid4()),
-            type=EVENT_TYPE_PREFIX + happened.kind,
+            type=EVENT_TYPE_PREFIX + self.kind,
             source=f"/repositories/{repository}" if repository else "/",
-            subject=happened.subject[:MAX_SUBJECT],
+            subject=subject[:MAX_SUBJECT],
             repository=repository,
-            time=now,
+            time=self.time,
             data=payload,
         )
+        deliveries = tuple(
+            NewDelivery(secrets.token_hex(16), w, delivery_job(w, repository, event.subject))
+            for w in self.webhooks
+        )
+        return Effects(self.time, events=((event, deliveries),))
 
 
-__all__ = ["DELIVER_JOB", "Events", "Happened", "delivery_job"]
+__all__ = ["DELIVER_JOB", "Announcer", "Events", "Happened", "delivery_job"]

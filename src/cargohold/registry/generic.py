@@ -9,7 +9,7 @@ replace an existing file, ``delete`` too; deleting needs ``delete``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from anyio import CancelScope, to_thread
@@ -27,17 +27,20 @@ from cargohold.core.errors import (
     UploadNotFound,
 )
 from cargohold.core.paths import check_path
-from cargohold.meta.generic import FolderEntry, GenericFileRecord, Transfer
+from cargohold.meta.effects import Effects, merged
+from cargohold.meta.generic import FolderEntry, GenericFileRecord
 from cargohold.meta.properties import Values
 from cargohold.meta.records import RepositoryRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
+from cargohold.registry.audit import Actor
 from cargohold.registry.blobs import BlobInfo
-from cargohold.registry.events import Events
+from cargohold.registry.consequences import Consequences
+from cargohold.registry.events import Happened
 from cargohold.registry.permissions import Action, Principal
 from cargohold.registry.properties import validate
 from cargohold.registry.repositories import Repositories
-from cargohold.registry.scans import FILE, Scans
+from cargohold.registry.scans import FILE
 from cargohold.storage.base import WRITE_BATCH, BlobStore
 
 FORMAT = "generic"
@@ -63,10 +66,6 @@ class Listing:
     truncated: bool
 
 
-def actor(principal: Principal | None) -> str:
-    return principal.name if principal is not None and principal.name else "anonymous"
-
-
 def checksums_of(record: GenericFileRecord) -> Checksums:
     return Checksums(Digest.parse(record.digest).hex, record.sha1, record.md5)
 
@@ -79,16 +78,17 @@ class GenericFiles:
         repositories: Repositories,
         access: AccessControl,
         clock: Callable[[], float],
-        events: Events,
-        scans: Scans,
+        consequences: Consequences,
     ) -> None:
         self._store = store
         self._meta = meta
         self._repositories = repositories
         self._access = access
         self._clock = clock
-        self._events = events
-        self._scans = scans
+        self._audit = consequences.audit
+        self._events = consequences.events
+        self._scans = consequences.scans
+        self._jobs = consequences.jobs
 
     async def repository(self, key: str) -> RepositoryRecord:
         """The generic repository ``key``; RepositoryUnknown or RepositoryInvalid else."""
@@ -185,7 +185,7 @@ class GenericFiles:
 
     async def deploy(
         self,
-        principal: Principal | None,
+        actor: Actor,
         key: str,
         path: str,
         chunks: AsyncIterable[bytes],
@@ -194,6 +194,7 @@ class GenericFiles:
     ) -> Deployed:
         """Store the bytes at ``path``; the checksums computed while they stream in must be
         those ``claimed`` (Conflict otherwise, with nothing stored)."""
+        principal = actor.principal
         may_overwrite, values = await self._may_deploy(principal, key, path, properties)
         upload_id = await self._store.start_upload()
         await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
@@ -220,11 +221,16 @@ class GenericFiles:
                 actual.md5 or "",
                 now,
                 now,
-                actor(principal),
+                actor.name,
             )
+            effects = await self._pushed(actor, record, values)
             replaced = await to_thread.run_sync(
                 lambda: self._meta.generic.put(
-                    record, values, may_overwrite=may_overwrite, upload_id=upload_id
+                    record,
+                    values,
+                    may_overwrite=may_overwrite,
+                    upload_id=upload_id,
+                    effects=effects,
                 )
             )
         except BaseException:
@@ -233,13 +239,12 @@ class GenericFiles:
                     await self._store.cancel(upload_id)
                 await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
             raise
-        deployed = Deployed(record, replaced)
-        await self._pushed(principal, deployed, values)
-        return deployed
+        self._jobs.committed(effects)
+        return Deployed(record, replaced)
 
     async def deploy_by_checksum(
         self,
-        principal: Principal | None,
+        actor: Actor,
         key: str,
         path: str,
         claimed: Checksums,
@@ -249,6 +254,7 @@ class GenericFiles:
         be a file in a generic repository the caller may read (BlobUnknown otherwise)."""
         if claimed.sha256 is None:
             raise BadRequest("deploy by checksum needs the content's X-Checksum-Sha256")
+        principal = actor.principal
         may_overwrite, values = await self._may_deploy(principal, key, path, properties)
         readable = [
             r.key
@@ -274,74 +280,98 @@ class GenericFiles:
             holder.md5,
             now,
             now,
-            actor(principal),
+            actor.name,
         )
+        effects = await self._pushed(actor, record, values)
         replaced = await to_thread.run_sync(
-            lambda: self._meta.generic.put(record, values, may_overwrite=may_overwrite)
+            lambda: self._meta.generic.put(
+                record, values, may_overwrite=may_overwrite, effects=effects
+            )
         )
-        deployed = Deployed(record, replaced)
-        await self._pushed(principal, deployed, values)
-        return deployed
+        self._jobs.committed(effects)
+        return Deployed(record, replaced)
 
     # --- deleting -----------------------------------------------------------------------
 
-    async def delete(
-        self, principal: Principal | None, key: str, path: str
-    ) -> list[GenericFileRecord]:
+    async def delete(self, actor: Actor, key: str, path: str) -> list[GenericFileRecord]:
         """Delete the file at ``path``, or every file of the folder ``path``, with their
         properties; the bytes stay until garbage collection finds nothing else needs them."""
-        await self.allowed(principal, key, Action.DELETE)
+        await self.allowed(actor.principal, key, Action.DELETE)
         check_path(path)
-        gone = await to_thread.run_sync(self._meta.generic.delete, key, path)
+        audit = self._audit.entry(actor, "file.delete", f"{key}/{path}", status=204, repository=key)
+        announce = await self._events.announcer("delete", key)
+
+        def effects_of(gone: list[GenericFileRecord]) -> Effects:
+            return audit + merged([announce(r.path, _data(r, actor), actor.name) for r in gone])
+
+        gone = await to_thread.run_sync(self._meta.generic.delete, key, path, effects_of)
         if not gone:
             raise ResourceUnknown(f"no file or folder {path!r} in repository {key!r}")
-        for record in gone:
-            await self._emit("delete", record, principal, {})
+        self._jobs.committed(effects_of(gone))
         return gone
 
     # --- events -------------------------------------------------------------------------
 
-    async def emit_promoted(
-        self, principal: Principal | None, transfer: Transfer, moved: bool
-    ) -> None:
-        source = transfer.source
-        await self._emit(
-            "promote",
-            transfer.target,
-            principal,
-            {
-                "sourceRepository": source.repository,
-                "sourcePath": source.path,
-                "copy": not moved,
-            },
+    async def promoted(
+        self,
+        actor: Actor,
+        moves: Sequence[tuple[GenericFileRecord, str]],
+        target: str,
+        moved: bool,
+    ) -> Effects:
+        """The events of files promoted to their paths in ``target``, to commit with the
+        promotion."""
+        announce = await self._events.announcer("promote", target)
+        return merged(
+            [
+                announce(
+                    path,
+                    _data(
+                        replace(source, repository=target, path=path),
+                        actor,
+                        sourceRepository=source.repository,
+                        sourcePath=source.path,
+                        copy=not moved,
+                    ),
+                    actor.name,
+                )
+                for source, path in moves
+            ]
         )
 
-    async def _pushed(
-        self, principal: Principal | None, deployed: Deployed, properties: Values
-    ) -> None:
-        await self._emit("push", deployed.file, principal, {"properties": properties})
-        record = deployed.file
-        await self._scans.request_quietly(record.digest, FILE, f"{record.repository}/{record.path}")
+    async def _pushed(self, actor: Actor, record: GenericFileRecord, properties: Values) -> Effects:
+        """What a deploy commits with the file: its audit record, its event, its scan."""
+        key = record.repository
+        where = f"{key}/{record.path}"
+        return (
+            self._audit.entry(actor, "file.deploy", where, status=201, repository=key)
+            + await self._events.effects(
+                [
+                    Happened(
+                        "push",
+                        key,
+                        record.path,
+                        _data(record, actor, properties=properties),
+                        actor.name,
+                    )
+                ]
+            )
+            + self._scans.requested(record.digest, FILE, where)
+        )
 
-    async def _emit(
-        self,
-        kind: str,
-        record: GenericFileRecord,
-        principal: Principal | None,
-        extra: dict[str, object],
-    ) -> None:
-        """The one place generic files emit events ("push", "delete", "promote")."""
-        data: dict[str, object] = {
-            "repository": record.repository,
-            "path": record.path,
-            "digest": record.digest,
-            "size": record.size,
-            "sha1": record.sha1,
-            "md5": record.md5,
-            "principal": actor(principal),
-            **extra,
-        }
-        await self._events.emit(kind, record.repository, record.path, data, actor(principal))
+
+def _data(record: GenericFileRecord, actor: Actor, **extra: object) -> dict[str, object]:
+    """What the events of generic files ("push", "delete", "promote") say of a file."""
+    return {
+        "repository": record.repository,
+        "path": record.path,
+        "digest": record.digest,
+        "size": record.size,
+        "sha1": record.sha1,
+        "md5": record.md5,
+        "principal": actor.name,
+        **extra,
+    }
 
 
 def _refuse_mismatch(
@@ -380,4 +410,4 @@ async def _hashed(chunks: AsyncIterable[bytes], hasher: MultiHasher) -> AsyncIte
         yield data
 
 
-__all__ = ["FORMAT", "Deployed", "GenericFiles", "Listing", "actor", "checksums_of"]
+__all__ = ["FORMAT", "Deployed", "GenericFiles", "Listing", "checksums_of"]

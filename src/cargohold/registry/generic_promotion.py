@@ -22,8 +22,9 @@ from cargohold.meta.properties import Values
 from cargohold.meta.records import PromotionRecord
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.access import AccessControl
-from cargohold.registry.audit import result_of
-from cargohold.registry.generic import GenericFiles, actor
+from cargohold.registry.audit import Actor, result_of
+from cargohold.registry.generic import GenericFiles
+from cargohold.registry.jobs import JobQueue
 from cargohold.registry.permissions import Action, Principal
 from cargohold.registry.policies import Policies
 from cargohold.registry.properties import validate
@@ -58,6 +59,7 @@ class GenericPromotions:
         files: GenericFiles,
         meta: MetadataStore,
         access: AccessControl,
+        jobs: JobQueue,
         clock: Callable[[], float] = time.time,
         *,
         policies: Policies | None = None,
@@ -65,6 +67,7 @@ class GenericPromotions:
         self._files = files
         self._meta = meta
         self._access = access
+        self._jobs = jobs
         self._clock = clock
         self._policies = policies
 
@@ -116,6 +119,7 @@ class GenericPromotions:
             for f, to in moves
         ]
         now = self._clock()
+        effects = await self._files.promoted(Actor(principal), moves, target.key, not request.copy)
 
         def transfer() -> list[Transfer]:
             return self._meta.generic.transfer(
@@ -123,17 +127,17 @@ class GenericPromotions:
                 target.key,
                 move=not request.copy,
                 may_overwrite=may_overwrite,
-                by=actor(principal),
+                by=Actor(principal).name,
                 now=now,
                 properties=added,
                 records=records,
                 dry_run=request.dry_run,
+                effects=effects,
             )
 
         transfers = await to_thread.run_sync(transfer)
         if not request.dry_run:
-            for done in transfers:
-                await self._files.emit_promoted(principal, done, not request.copy)
+            self._jobs.committed(effects)
         return FilesPromoted(tuple(transfers), tuple(records))
 
     def _record(
@@ -150,7 +154,7 @@ class GenericPromotions:
         return PromotionRecord(
             id=secrets.token_hex(8),
             time=self._clock(),
-            principal=actor(principal),
+            principal=Actor(principal).name,
             token_id=principal.token_id if principal is not None else None,
             kind="generic",
             source_repository=request.source_repository,

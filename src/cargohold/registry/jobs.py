@@ -14,6 +14,7 @@ from typing import Any
 from anyio import to_thread
 
 from cargohold.core.errors import ResourceUnknown
+from cargohold.meta.effects import Committed, Effects
 from cargohold.meta.jobs import STATES, JobRecord, NewJob
 from cargohold.meta.store import MetadataStore
 
@@ -53,6 +54,18 @@ class JobQueue:
         job_id = await to_thread.run_sync(self._meta.jobs.enqueue, job, self._clock())
         self.notify()
         return job_id
+
+    async def commit(self, effects: Effects) -> Committed:
+        """Commit ``effects`` that come with no write of their own, and wake the runners."""
+        committed = await to_thread.run_sync(self._meta.effects.commit, effects)
+        if committed.jobs:
+            self.notify()
+        return committed
+
+    def committed(self, effects: Effects) -> None:
+        """Wake the runners after a write committed ``effects`` that may have queued jobs."""
+        if effects.scans or effects.jobs or any(d for _, d in effects.events):
+            self.notify()
 
     async def get(self, job_id: str) -> JobRecord:
         record = await to_thread.run_sync(self._meta.jobs.get, job_id)

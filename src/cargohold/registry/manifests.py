@@ -1,8 +1,13 @@
-"""Manifests and tags: push, pull with content negotiation, delete, list, referrers."""
+"""Manifests and tags: push, pull with content negotiation, delete, list, referrers.
+
+A push or a delete checks the caller's right, and commits its audit record, its event
+(with the webhook deliveries it calls for) and, for a push, the scan request in the same
+transaction as the change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from anyio import to_thread
@@ -18,11 +23,17 @@ from cargohold.core.errors import (
 )
 from cargohold.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from cargohold.core.names import ImageName, Reference
+from cargohold.meta.effects import Effects
 from cargohold.meta.manifests import NewManifest
-from cargohold.meta.records import ManifestRecord
+from cargohold.meta.records import ManifestRecord, RepositoryRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.registry.access import Action
+from cargohold.registry.audit import Actor
 from cargohold.registry.blobs import Blobs
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
+from cargohold.registry.consequences import Consequences
+from cargohold.registry.events import Happened
+from cargohold.registry.indexing import IMAGE
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobStore
 
@@ -41,12 +52,18 @@ class PushedManifest:
 
 class Manifests:
     def __init__(
-        self, store: BlobStore, meta: MetadataStore, blobs: Blobs, repositories: Repositories
+        self,
+        store: BlobStore,
+        meta: MetadataStore,
+        blobs: Blobs,
+        repositories: Repositories,
+        consequences: Consequences,
     ) -> None:
         self._store = store
         self._meta = meta
         self._blobs = blobs
         self._repositories = repositories
+        self._then = consequences
         self._records: ChangeAwareCache[tuple[str, str, str], ManifestRecord | None] = (
             ChangeAwareCache(meta.changes.read)
         )
@@ -55,19 +72,42 @@ class Manifests:
     # --- push ---------------------------------------------------------------------------
 
     async def put(
-        self, name: ImageName, reference: Reference, body: bytes, content_type: str | None
+        self,
+        actor: Actor,
+        name: ImageName,
+        reference: Reference,
+        read_body: Callable[[], Awaitable[bytes]],
+        content_type: str | None,
     ) -> PushedManifest:
-        if len(body) > MAX_MANIFEST_BYTES:
-            raise ManifestTooLarge(
-                f"manifest is {len(body)} bytes; the limit is {MAX_MANIFEST_BYTES}"
-            )
-        algorithm = reference.digest.algorithm if reference.digest else "sha256"
-        digest = Digest.of(body, algorithm)
-        if reference.digest is not None and reference.digest != digest:
-            raise DigestInvalid(
-                f"manifest content hashes to {digest}, not {reference.digest}",
-                {"digest": str(reference.digest)},
-            )
+        """Push the manifest ``read_body`` returns (read once the caller may push)."""
+        then = self._then
+        target = _target(name, str(reference))
+        repository = await self._repositories.for_image(name.repository)
+        then.access.check(actor.principal, repository, Action.WRITE, str(name))
+        body = await read_body()
+        digest = _digest(body, reference)
+        data = _event_data(name, str(digest), reference.tag)
+        data["mediaType"] = (content_type or "").split(";")[0].strip() or None
+        happened = Happened("push", name.repository, name.image, data, actor.name)
+        effects = (
+            then.audit.entry(actor, "manifest.push", target, status=201, repository=name.repository)
+            + await then.events.effects([happened])
+            + then.scans.requested(str(digest), IMAGE, str(name))
+        )
+        return await self.store(name, repository, reference, body, digest, content_type, effects)
+
+    async def store(
+        self,
+        name: ImageName,
+        repository: RepositoryRecord,
+        reference: Reference,
+        body: bytes,
+        digest: Digest,
+        content_type: str | None,
+        effects: Effects,
+    ) -> PushedManifest:
+        """Store a manifest (``digest`` is that of ``body``) in ``repository`` once it is
+        known the caller may, and commit ``effects`` with it."""
         manifest = parse_manifest(body, content_type)
         await self._check_references(name, manifest)
         await self._store.put(digest, body)
@@ -83,7 +123,6 @@ class Manifests:
             subject=str(manifest.subject.digest) if manifest.subject else None,
             annotations=manifest.annotations,
         )
-        repository = await self._repositories.get(name.repository)
         new = NewManifest(
             name.repository,
             name.image,
@@ -92,7 +131,8 @@ class Manifests:
             reference.tag,
             repository.immutable_tags,
         )
-        await to_thread.run_sync(self._meta.manifests.put, new)
+        await to_thread.run_sync(self._meta.manifests.put, new, effects)
+        self._then.jobs.committed(effects)
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
 
     async def _check_references(self, name: ImageName, manifest: Manifest) -> None:
@@ -182,25 +222,43 @@ class Manifests:
 
     # --- delete, list -------------------------------------------------------------------
 
-    async def delete(self, name: ImageName, reference: Reference) -> None:
-        immutable = (await self._repositories.get(name.repository)).immutable_tags
+    async def delete(self, actor: Actor, name: ImageName, reference: Reference) -> None:
+        """Delete a tag, or a manifest (by digest) with every tag that points to it."""
+        then = self._then
+        target = _target(name, str(reference))
+        repository = await self._repositories.for_image(name.repository)
+        then.access.check(actor.principal, repository, Action.DELETE, str(name))
+        digest = None if reference.digest is None else str(reference.digest)
+        data = _event_data(name, digest, reference.tag)
+        effects = then.audit.entry(
+            actor, "manifest.delete", target, status=202, repository=name.repository
+        ) + await then.events.effects(
+            [Happened("delete", name.repository, name.image, data, actor.name)]
+        )
+        immutable = repository.immutable_tags
         queries = self._meta.manifests
         if reference.tag is not None:
             tag = reference.tag
             removed = await to_thread.run_sync(
                 lambda: queries.delete_tag(
-                    name.repository, name.image, tag, immutable_tags=immutable
+                    name.repository, name.image, tag, immutable_tags=immutable, effects=effects
                 )
             )
             if not removed:
                 raise ManifestUnknown(f"tag {reference.tag!r} not found in {name}")
-            return
-        digest = str(reference.digest)
-        removed = await to_thread.run_sync(
-            lambda: queries.delete(name.repository, name.image, digest, immutable_tags=immutable)
-        )
-        if not removed:
-            raise ManifestUnknown(f"manifest {reference.digest} not found in {name}")
+        else:
+            removed = await to_thread.run_sync(
+                lambda: queries.delete(
+                    name.repository,
+                    name.image,
+                    str(digest),
+                    immutable_tags=immutable,
+                    effects=effects,
+                )
+            )
+            if not removed:
+                raise ManifestUnknown(f"manifest {reference.digest} not found in {name}")
+        then.jobs.committed(effects)
 
     async def tags(self, name: ImageName, last: str | None, limit: int | None) -> list[str]:
         return await to_thread.run_sync(
@@ -216,6 +274,34 @@ class Manifests:
 
     async def catalog(self, last: str | None, limit: int | None, readable: list[str]) -> list[str]:
         return await to_thread.run_sync(self._meta.manifests.names, last, limit, readable)
+
+
+def _digest(body: bytes, reference: Reference) -> Digest:
+    """The digest of a manifest's bytes, which must be the one the reference names."""
+    if len(body) > MAX_MANIFEST_BYTES:
+        raise ManifestTooLarge(f"manifest is {len(body)} bytes; the limit is {MAX_MANIFEST_BYTES}")
+    digest = Digest.of(body, reference.digest.algorithm if reference.digest else "sha256")
+    if reference.digest is not None and reference.digest != digest:
+        raise DigestInvalid(
+            f"manifest content hashes to {digest}, not {reference.digest}",
+            {"digest": str(reference.digest)},
+        )
+    return digest
+
+
+def _target(name: ImageName, reference: str) -> str:
+    """How the audit log names a manifest: ``name:tag`` or ``name@digest``."""
+    return f"{name}{'@' if ':' in reference else ':'}{reference}"
+
+
+def _event_data(name: ImageName, digest: str | None, tag: str | None) -> dict[str, object]:
+    return {
+        "repository": name.repository,
+        "image": name.image,
+        "name": str(name),
+        "digest": digest,
+        "tag": tag,
+    }
 
 
 __all__ = ["Manifests", "PushedManifest", "StoredManifest"]

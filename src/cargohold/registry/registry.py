@@ -14,6 +14,7 @@ from cargohold.registry.audit import AuditLog
 from cargohold.registry.bearer import BearerTokens
 from cargohold.registry.blobs import Blobs
 from cargohold.registry.builds import Builds
+from cargohold.registry.consequences import Consequences
 from cargohold.registry.events import Events
 from cargohold.registry.generic import GenericFiles
 from cargohold.registry.generic_promotion import GenericPromotions
@@ -77,19 +78,20 @@ class Registry:
         scan_limits: Limits | None = None,
         webhook_targets: WebhookTargets | None = None,
     ) -> Registry:
-        blobs = Blobs(store, meta)
-        repositories = Repositories(meta)
         audit = AuditLog(meta, clock)
+        blobs = Blobs(store, meta, audit)
+        repositories = Repositories(meta)
         tokens = ApiTokens(meta, clock)
         access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
         jobs = JobQueue(meta, clock)
         webhooks = Webhooks(meta, clock, webhook_targets or WebhookTargets())
-        events = Events(meta, jobs, webhooks, clock)
+        events = Events(jobs, webhooks, clock)
         scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
-        generic = GenericFiles(store, meta, repositories, access, clock, events, scans)
+        consequences = Consequences(access, audit, events, scans, jobs)
+        generic = GenericFiles(store, meta, repositories, access, clock, consequences)
         policies = Policies(meta, events, clock)
         scans.on_findings(policies.notify)
-        manifests = Manifests(store, meta, blobs, repositories)
+        manifests = Manifests(store, meta, blobs, repositories, consequences)
         insight = Insight(meta, repositories, access, manifests, generic)
         return cls(
             repositories=repositories,
@@ -106,7 +108,9 @@ class Registry:
             builds=Builds(meta, repositories, access, clock, policies=policies),
             search=Search(meta, repositories, access),
             generic=generic,
-            generic_promotions=GenericPromotions(generic, meta, access, clock, policies=policies),
+            generic_promotions=GenericPromotions(
+                generic, meta, access, jobs, clock, policies=policies
+            ),
             jobs=jobs,
             events=events,
             webhooks=webhooks,

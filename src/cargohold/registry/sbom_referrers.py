@@ -13,7 +13,7 @@ from cargohold.core.names import ImageName, Reference
 from cargohold.core.times import rfc3339
 from cargohold.registry.access import AccessControl
 from cargohold.registry.blobs import Blobs
-from cargohold.registry.events import Events
+from cargohold.registry.events import Events, Happened
 from cargohold.registry.insight import SBOM_FORMATS, Insight, split_reference
 from cargohold.registry.manifests import Manifests
 from cargohold.registry.permissions import Action, Principal
@@ -92,8 +92,7 @@ class SbomReferrers:
         }
         body = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
         digest = Digest.of(body)
-        await self._manifests.put(name, Reference(digest=digest), body, mt.OCI_MANIFEST)
-        await self._events.emit(
+        pushed = Happened(
             "push",
             name.repository,
             name.image,
@@ -108,6 +107,10 @@ class SbomReferrers:
                 "subject": subject.digest,
             },
             actor=principal.name if principal is not None and principal.name else "anonymous",
+        )
+        effects = await self._events.effects([pushed])
+        await self._manifests.store(
+            name, repository, Reference(digest=digest), body, digest, mt.OCI_MANIFEST, effects
         )
         return Attached(str(digest), subject.digest, media_type, str(name))
 

@@ -37,6 +37,8 @@ from cargohold.analysis.vulndb.match import (
 )
 from cargohold.analysis.vulndb.osv import Advisory, MalformedRecord, parse_record, split_ecosystem
 from cargohold.core.errors import BlobNotFound
+from cargohold.meta.effects import Effects, ScanRequest
+from cargohold.meta.jobs import NewJob
 from cargohold.meta.scans import ComponentRow, NewFinding
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.events import Events, Happened
@@ -102,31 +104,18 @@ class Scans:
 
     # --- requests -----------------------------------------------------------------------
 
-    async def request(self, digest: str, kind: str, name: str, *, force: bool = False) -> bool:
-        """Have ``digest`` scanned unless it was, under the current cache key; True when a
-        scan job was queued. ``force`` scans it again anyway (layers come from the cache)."""
-        before = await to_thread.run_sync(
-            self._meta.scans.request, digest, kind, name, self.cache_key, self._clock()
-        )
-        current = before is not None and (
-            before.status == "pending"
-            or (before.status != "failed" and before.cache_key == self.cache_key)
-        )
-        if current and not force:
-            return False
-        await self._jobs.enqueue(
-            SCAN_JOB, {"digest": digest}, key=f"{SCAN_JOB}:{digest}", max_attempts=3
-        )
-        return True
+    def requested(self, digest: str, kind: str, name: str, *, force: bool = False) -> Effects:
+        """Have ``digest`` scanned unless it was, under the current cache key, as an effect
+        of the write that pushed it. ``force`` scans it again anyway (layers come from the
+        cache)."""
+        job = NewJob(SCAN_JOB, {"digest": digest}, key=f"{SCAN_JOB}:{digest}", max_attempts=3)
+        request = ScanRequest(digest, kind, name, self.cache_key, job, force)
+        return Effects(self._clock(), scans=(request,))
 
-    async def request_quietly(self, digest: str | None, kind: str, name: str) -> None:
-        """``request`` after a push: a push never fails because its scan could not be queued."""
-        if digest is None:
-            return
-        try:
-            await self.request(digest, kind, name)
-        except Exception:
-            log.exception("scan of %s (%s) not queued", digest, name)
+    async def request(self, digest: str, kind: str, name: str, *, force: bool = False) -> bool:
+        """``requested``, on its own; True when a scan job was queued."""
+        committed = await self._jobs.commit(self.requested(digest, kind, name, force=force))
+        return committed.scans[0]
 
     async def rematch_later(self, since: float) -> None:
         """Queue a re-match of the inventories the advisories imported since ``since`` name."""

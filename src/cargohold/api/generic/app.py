@@ -1,5 +1,5 @@
 """The ``/generic`` ASGI app: the target of a request, who is calling, the audit record of
-every write, and the one place its errors are rendered."""
+every refusal, and the one place its errors are rendered."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from cargohold.registry.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 Handler = Callable[[Request, Target, Principal | None], Awaitable[Response]]
-AUDITED = {"PUT": "file.deploy", "DELETE": "file.delete"}
+# What the audit log calls a write, when it is refused; one that succeeds is recorded by its
+# use case, with the change.
+REFUSALS = {"PUT": "file.deploy", "DELETE": "file.delete"}
 
 
 class GenericApp:
@@ -59,8 +61,8 @@ class GenericApp:
             response = error_response(exc, method)
         except Exception:
             response = unexpected_response(method, scope.get("path", ""))
-        action = BLOCKED_DOWNLOAD if blocked else AUDITED.get(method)
-        if action is not None:
+        action = BLOCKED_DOWNLOAD if blocked else REFUSALS.get(method)
+        if action is not None and response.status_code >= 400:
             await self._registry.audit.record(
                 principal,
                 action,

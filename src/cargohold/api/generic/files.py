@@ -11,12 +11,14 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.files import BlobResponse, byte_range
 from cargohold.api.generic.target import Target
 from cargohold.core.checksums import Checksums
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.times import rfc3339
 from cargohold.meta.generic import GenericFileRecord
+from cargohold.registry.audit import Actor
 from cargohold.registry.generic import Deployed, Listing, checksums_of
 from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
@@ -176,13 +178,14 @@ class FileEndpoints:
                 "they hold files"
             )
         claimed = claimed_checksums(request)
+        actor = Actor(principal, client_address(request))
         if request.headers.get("x-checksum-deploy", "").strip().lower() == "true":
             deployed = await self._files.deploy_by_checksum(
-                principal, target.repository, target.path, claimed, target.properties
+                actor, target.repository, target.path, claimed, target.properties
             )
         else:
             deployed = await self._files.deploy(
-                principal,
+                actor,
                 target.repository,
                 target.path,
                 request.stream(),
@@ -197,7 +200,9 @@ class FileEndpoints:
     ) -> Response:
         if not target.path:
             raise BadRequest("name a file or folder to delete, not the repository's root")
-        await self._files.delete(principal, target.repository, target.path)
+        await self._files.delete(
+            Actor(principal, client_address(request)), target.repository, target.path
+        )
         return Response(b"", 204)
 
 

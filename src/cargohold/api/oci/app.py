@@ -14,7 +14,6 @@ from cargohold.api.oci.auth import caller, challenge
 from cargohold.api.oci.blobs import BlobEndpoints
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import error_response, unexpected_response
-from cargohold.api.oci.events import emit_manifest_event
 from cargohold.api.oci.listings import ListingEndpoints
 from cargohold.api.oci.manifests import ManifestEndpoints
 from cargohold.api.oci.operations import challenge_scope
@@ -34,9 +33,9 @@ from cargohold.registry.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 Handler = Callable[[Call], Awaitable[Response]]
-# What the audit log calls each write, by route and method. Steps of an upload that is not
-# finished yet (202) are not recorded; its completion, or a refusal, is.
-AUDITED = {
+# What the audit log calls each write, by route and method, when it is refused; a write
+# that succeeds is recorded by its use case, with the change.
+REFUSALS = {
     ("manifests", "PUT"): "manifest.push",
     ("manifests", "DELETE"): "manifest.delete",
     ("uploads", "POST"): "blob.push",
@@ -147,13 +146,11 @@ class OciApp:
             response = error_response(exc, method, headers)
         except Exception:
             response = unexpected_response(method, scope["path"])
-        action = AUDITED.get((kind, method))
+        action = REFUSALS.get((kind, method))
         if blocked:
             action = BLOCKED_DOWNLOAD  # who tried to pull what a policy refuses
-        if action is not None and not (response.status_code == 202 and method != "DELETE"):
+        if action is not None and response.status_code >= 400:
             await self._audit(request, principal, action, params, response.status_code)
-        if kind == "manifests" and method in ("PUT", "DELETE"):
-            await emit_manifest_event(self._registry, request, principal, params, response)
         await response(scope, receive, send)
 
     async def _audit(

@@ -40,7 +40,7 @@ class BlobEndpoints:
     async def delete(self, call: Call) -> Response:
         digest = Digest.parse(call.params["digest"])
         name = await authorized(self._registry, call)
-        await self._registry.blobs.delete(name, digest)
+        await self._registry.blobs.delete(call.actor, name, digest)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from cargohold.api.credentials import client_address
 from cargohold.core.errors import PaginationInvalid
 from cargohold.core.names import ImageName
 from cargohold.core.numbers import bounded_int
 from cargohold.registry.access import Principal
+from cargohold.registry.audit import Actor
 
 MAX_N = 999_999_999  # an n past this is no page size but a mistake
 MAX_PAGE = 10_000
@@ -25,6 +27,10 @@ class Call:
     @property
     def name(self) -> ImageName:
         return ImageName.parse(self.params["name"])
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.principal, client_address(self.request))
 
     @property
     def method(self) -> str:

@@ -48,14 +48,17 @@ class ManifestEndpoints:
 
     async def put(self, call: Call) -> Response:
         reference = Reference.parse(call.params["reference"])
-        name = await authorized(self._registry, call)
-        body = await read_limited(
-            call.request,
-            MAX_MANIFEST_BYTES,
-            lambda message: ManifestTooLarge(f"manifest: {message}"),
-        )
+        name = call.name
+
+        async def read_body() -> bytes:
+            return await read_limited(
+                call.request,
+                MAX_MANIFEST_BYTES,
+                lambda message: ManifestTooLarge(f"manifest: {message}"),
+            )
+
         pushed = await self._registry.manifests.put(
-            name, reference, body, call.request.headers.get("content-type")
+            call.actor, name, reference, read_body, call.request.headers.get("content-type")
         )
         headers = {
             **API_VERSION,
@@ -69,8 +72,7 @@ class ManifestEndpoints:
 
     async def delete(self, call: Call) -> Response:
         reference = Reference.parse(call.params["reference"])
-        name = await authorized(self._registry, call)
-        await self._registry.manifests.delete(name, reference)
+        await self._registry.manifests.delete(call.actor, call.name, reference)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 
 

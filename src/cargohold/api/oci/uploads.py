@@ -45,7 +45,7 @@ class UploadEndpoints:
             digest = Digest.parse(query["digest"])
             upload_id = await self._registry.blobs.start_upload(name)
             await self._registry.blobs.append(name, upload_id, _body(call))
-            await self._registry.blobs.complete(name, upload_id, digest)
+            await self._registry.blobs.complete(call.actor, name, upload_id, digest)
             return _created(name, digest)
         upload_id = await self._registry.blobs.start_upload(name)
         return _accepted(name, upload_id, 0)
@@ -57,7 +57,7 @@ class UploadEndpoints:
             await check(self._registry, call.principal, source_name, PULL.action)
         except RegistryError:
             return False
-        return await self._registry.blobs.mount(name, digest, source_name)
+        return await self._registry.blobs.mount(call.actor, name, digest, source_name)
 
     async def patch(self, call: Call) -> Response:
         name = await self._writable(call)
@@ -75,7 +75,7 @@ class UploadEndpoints:
         digest = Digest.parse(raw)
         offset = _offset(call)
         await self._registry.blobs.append(name, upload_id, _body(call), offset)
-        await self._registry.blobs.complete(name, upload_id, digest)
+        await self._registry.blobs.complete(call.actor, name, upload_id, digest)
         return _created(name, digest)
 
     async def status(self, call: Call) -> Response:
@@ -88,7 +88,7 @@ class UploadEndpoints:
 
     async def cancel(self, call: Call) -> Response:
         name = await self._writable(call)
-        await self._registry.blobs.cancel(name, call.params["upload"])
+        await self._registry.blobs.cancel(call.actor, name, call.params["upload"])
         return Response(b"", 204, {**API_VERSION, "Content-Length": "0"})
 
 
