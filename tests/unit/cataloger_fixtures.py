@@ -233,12 +233,14 @@ def fetch_deb(package: str, pinned: str, into: Path) -> Path:
 
 
 def debian_package(package: str, pinned: str) -> Path:
-    """The .deb of ``package`` from the Debian archive, fetched once into the cache: the
-    pinned version, or the current one (see fetch_deb). Callers take versions from the
-    package, never from ``pinned``."""
+    """The .deb of ``package`` from the Debian archive, fetched once into the cache (the one
+    fetched last, if there are several): the pinned version, or the current one (see
+    fetch_deb). Callers take versions from the package, never from ``pinned``."""
     folder = _folder("debian")
-    cached = sorted(p for p in folder.glob(f"{package}_*.deb") if p.name.split("_")[0] == package)
-    return cached[-1] if cached else fetch_deb(package, pinned, folder)
+    cached = [p for p in folder.glob(f"{package}_*.deb") if p.name.split("_")[0] == package]
+    if cached:
+        return max(cached, key=lambda path: path.stat().st_mtime_ns)
+    return fetch_deb(package, pinned, folder)
 
 
 def deb_version(deb: Path) -> str:
