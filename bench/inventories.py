@@ -23,9 +23,10 @@ from cargohold.analysis.purls import purl_key
 from cargohold.analysis.unpack.layers import Layer
 from cargohold.analysis.unpack.limits import Limits
 from cargohold.analysis.vulndb.match import lookup_keys
+from cargohold.meta.insight.scans import request_scan
 from cargohold.meta.schema import manifests, scan_components, scans, tags
 from cargohold.meta.store import MetadataStore
-from cargohold.registry.scans import component_rows
+from cargohold.registry.insight.scans import component_rows
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 REPOSITORIES = ("dev", "staging", "prod")
@@ -140,7 +141,8 @@ def store_scanned(
         )
         lookups = {key for c in seen for key in lookup_keys(c)}
         name = f"bench/app-{index % 100}"
-        meta.scans.request(digest, "image", f"dev/{name}", cache_key, now)
+        with meta.engine.begin() as connection:
+            request_scan(connection, digest, "image", f"dev/{name}", cache_key, now)
         meta.scans.save(digest, "done", [], cache_key, rows, lookups, [], now)
         digests.append(digest)
     pushed(

@@ -44,7 +44,7 @@ from cargohold.meta.schema import (
 )
 from cargohold.meta.store import MetadataStore
 from cargohold.meta.upsert import insert_ignore
-from cargohold.registry.passwords import hash_password
+from cargohold.registry.identity.passwords import hash_password
 from cargohold.settings import Settings
 
 ADMIN = ("admin", "bench-admin-password")

@@ -17,9 +17,9 @@ from cargohold.api import generic, oci, rest
 from cargohold.api.request_ids import RequestIds
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
-from cargohold.registry.keyring import KeyRing
+from cargohold.registry.events.targets import WebhookTargets
+from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.registry import Registry
-from cargohold.registry.webhook_targets import WebhookTargets
 from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore

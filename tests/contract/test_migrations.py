@@ -15,8 +15,8 @@ from alembic.migration import MigrationContext
 from cargohold.meta.database import create_engine, migrate
 from cargohold.meta.schema import metadata
 from cargohold.meta.store import open_metadata_store
-from cargohold.registry.keyring import KeyRing
-from cargohold.registry.passwords import verify_password
+from cargohold.registry.identity.keyring import KeyRing
+from cargohold.registry.identity.passwords import verify_password
 from cargohold.registry.registry import Registry
 from cargohold.storage.memory import MemoryBlobStore
 

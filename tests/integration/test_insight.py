@@ -22,8 +22,8 @@ from cargohold.analysis import layered
 from cargohold.app import build_app, build_registry, open_stores, prepare
 from cargohold.jobs.runner import Handlers, JobRunner
 from cargohold.jobs.scans import RematchJob
+from cargohold.registry.insight.scans import REMATCH_JOB, SCAN_JOB
 from cargohold.registry.registry import Registry
-from cargohold.registry.scans import REMATCH_JOB, SCAN_JOB
 from cargohold.settings import Settings
 from tests.images import make_image, sha256, write_oci_layout
 from tests.integration.accounts import basic, create_user
@@ -327,7 +327,7 @@ async def test_a_layer_shared_by_two_images_is_indexed_once(
         indexed.append(layer.digest)
         return original(layer, *args)
 
-    monkeypatch.setattr("cargohold.registry.indexing.index_layer", counting)
+    monkeypatch.setattr("cargohold.registry.insight.indexing.index_layer", counting)
     await registry.scans.run(two)
     assert indexed == [sha256(second.layers[1])]  # the shared base layer came from the cache
     components = await get(client, f"/artifacts/{two}/components")

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from cargohold.app import build_app
+from cargohold.registry.identity.throttle import FREE_PER_ADDRESS, FREE_PER_USER, MAX_LOCK
 from cargohold.registry.registry import Registry
-from cargohold.registry.throttle import FREE_PER_ADDRESS, FREE_PER_USER, MAX_LOCK
 from tests.integration.accounts import basic, create_token, create_user
 from tests.integration.conftest import AUTH, PASSWORD, Clock
 

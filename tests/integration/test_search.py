@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from cargohold.app import build_app, build_registry, open_stores, prepare
+from cargohold.meta.lifecycle.search import queries
 from cargohold.meta.schema import generic_files, manifests, tags
-from cargohold.meta.search import queries
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings
 from tests.images import Image, make_image, sha256

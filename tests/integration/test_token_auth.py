@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cargohold.registry.bearer import BearerTokens
-from cargohold.registry.keyring import KeyRing
+from cargohold.registry.identity.bearer import BearerTokens
+from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.registry import Registry
 from tests.images import make_image
 from tests.integration.accounts import (

@@ -20,7 +20,7 @@ import pytest
 from cargohold.app import build_app, build_registry, open_stores
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.jobs.runner import Handlers
-from cargohold.registry.events import DELIVER_JOB
+from cargohold.registry.events.emitter import DELIVER_JOB
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings
 from tests.integration.conftest import AUTH, Clock

@@ -14,9 +14,9 @@ import pytest
 
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.jobs.runner import Handlers
-from cargohold.registry.events import DELIVER_JOB
+from cargohold.registry.events.emitter import DELIVER_JOB
+from cargohold.registry.events.webhooks import MAX_DELIVERY_ATTEMPTS
 from cargohold.registry.registry import Registry
-from cargohold.registry.webhooks import MAX_DELIVERY_ATTEMPTS
 from tests.images import OCI_MANIFEST, make_image
 from tests.integration.accounts import basic, create_user
 from tests.integration.conftest import AUTH, Clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cargohold.registry.keyring import KeyRing
+from cargohold.registry.identity.keyring import KeyRing
 
 
 def test_rotation_keeps_keys_until_their_tokens_expire(tmp_path: Path) -> None:

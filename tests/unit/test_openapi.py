@@ -24,9 +24,11 @@ from cargohold.api.rest.views import (
     user_json,
 )
 from cargohold.api.rest.webhooks import delivery_json, webhook_json
-from cargohold.meta.events import EventRecord
-from cargohold.meta.generic import GenericFileRecord
-from cargohold.meta.impact import Location
+from cargohold.meta.events.events import EventRecord
+from cargohold.meta.events.webhooks import DeliveryRecord, WebhookRecord
+from cargohold.meta.generic.files import GenericFileRecord
+from cargohold.meta.insight.impact import Location
+from cargohold.meta.insight.scans import ComponentRow, FindingRecord, ScanRecord
 from cargohold.meta.jobs import JobRecord
 from cargohold.meta.records import (
     AuditRecord,
@@ -37,10 +39,8 @@ from cargohold.meta.records import (
     TokenRecord,
     UserRecord,
 )
-from cargohold.meta.scans import ComponentRow, FindingRecord, ScanRecord
-from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
-from cargohold.registry.insight import Impact, Vulnerability
-from cargohold.registry.webhooks import cloudevent
+from cargohold.registry.events.webhooks import cloudevent
+from cargohold.registry.insight.reports import Impact, Vulnerability
 
 # Every endpoint of the REST API, relative to /api/v1, with the methods it answers.
 CONTRACT: dict[str, set[str]] = {

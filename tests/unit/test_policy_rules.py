@@ -9,7 +9,7 @@ import pytest
 
 from cargohold.api.rest.policies import exception_json, policy_json, watch_json
 from cargohold.core.errors import BadRequest, PolicyViolation
-from cargohold.meta.policies import (
+from cargohold.meta.policy.policies import (
     ArtifactFacts,
     ExceptionRecord,
     FindingFact,
@@ -17,7 +17,7 @@ from cargohold.meta.policies import (
     PolicyRecord,
     WatchRecord,
 )
-from cargohold.registry.policy_rules import (
+from cargohold.registry.policy.rules import (
     Actions,
     Policy,
     Rules,

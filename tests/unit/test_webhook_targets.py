@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cargohold.registry.webhook_targets import WebhookTargets
+from cargohold.registry.events.targets import WebhookTargets
 from cargohold.settings import SettingsError, load_settings
 
 PUBLIC = ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1"]

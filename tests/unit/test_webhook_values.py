@@ -10,10 +10,16 @@ import json
 
 import pytest
 
-from cargohold.meta.events import EventRecord
-from cargohold.meta.webhooks import WebhookRecord
+from cargohold.meta.events.events import EventRecord
+from cargohold.meta.events.webhooks import WebhookRecord
+from cargohold.registry.events.webhooks import (
+    cloudevent,
+    cloudevent_body,
+    delivery_key,
+    matches,
+    sign,
+)
 from cargohold.registry.jobs import backoff
-from cargohold.registry.webhooks import cloudevent, cloudevent_body, delivery_key, matches, sign
 
 NOW = 1_795_000_000.25
 

@@ -9,7 +9,7 @@ import binascii
 from starlette.requests import Request
 
 from cargohold.core.errors import Unauthorized
-from cargohold.registry.access import AccessControl, Principal
+from cargohold.registry.identity.access import AccessControl, Principal
 
 
 def client_address(request: Request) -> str:

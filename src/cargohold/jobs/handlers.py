@@ -10,9 +10,9 @@ import httpx
 from cargohold.jobs.runner import Handlers
 from cargohold.jobs.scans import RematchJob, ScanJob
 from cargohold.jobs.webhooks import WebhookDelivery
-from cargohold.registry.events import DELIVER_JOB
+from cargohold.registry.events.emitter import DELIVER_JOB
+from cargohold.registry.insight.scans import REMATCH_JOB, SCAN_JOB
 from cargohold.registry.registry import Registry
-from cargohold.registry.scans import REMATCH_JOB, SCAN_JOB
 
 
 @asynccontextmanager

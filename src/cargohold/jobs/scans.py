@@ -7,7 +7,7 @@ from typing import Any
 
 from cargohold.jobs.runner import Fail
 from cargohold.meta.jobs import JobRecord
-from cargohold.registry.scans import Scans
+from cargohold.registry.insight.scans import Scans
 
 
 class ScanJob:

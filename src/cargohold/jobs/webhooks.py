@@ -23,12 +23,11 @@ import httpx
 
 from cargohold.core.errors import WebhookTargetRefused
 from cargohold.jobs.runner import Fail, Retry
+from cargohold.meta.events.webhooks import DeliveryRecord, WebhookRecord
 from cargohold.meta.jobs import JobRecord
-from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
-from cargohold.registry.events import delivery_job
-from cargohold.registry.jobs import JobQueue, backoff
-from cargohold.registry.webhook_targets import Address
-from cargohold.registry.webhooks import (
+from cargohold.registry.events.emitter import delivery_job
+from cargohold.registry.events.targets import Address
+from cargohold.registry.events.webhooks import (
     CONTENT_TYPE,
     DELIVERY_HEADER,
     MAX_DELIVERY_ATTEMPTS,
@@ -37,6 +36,7 @@ from cargohold.registry.webhooks import (
     cloudevent_body,
     sign,
 )
+from cargohold.registry.jobs import JobQueue, backoff
 
 TIMEOUT_SECONDS = 10.0
 MAX_PER_RUN = 20  # then the job asks for another run, so one artifact cannot hog a worker

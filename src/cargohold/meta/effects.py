@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from cargohold.meta.audit import append_audit
-from cargohold.meta.events import EventRecord, NewDelivery, append_event
+from cargohold.meta.events.events import EventRecord, NewDelivery, append_event
+from cargohold.meta.identity.audit import append_audit
+from cargohold.meta.insight.scans import request_scan, scan_is_current
 from cargohold.meta.jobs import NewJob, enqueue_in
 from cargohold.meta.records import AuditRecord
-from cargohold.meta.scans import request_scan, scan_is_current
 
 
 @dataclass(frozen=True, slots=True)

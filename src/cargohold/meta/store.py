@@ -6,28 +6,28 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from cargohold.meta.advisories import AdvisoryQueries
-from cargohold.meta.audit import AuditQueries
-from cargohold.meta.blobs import BlobQueries
-from cargohold.meta.builds import BuildQueries
 from cargohold.meta.database import ChangeMarker, create_engine, migrate
 from cargohold.meta.effects import EffectQueries
-from cargohold.meta.events import EventQueries
-from cargohold.meta.generic import GenericFileQueries
-from cargohold.meta.impact import ImpactQueries
+from cargohold.meta.events.events import EventQueries
+from cargohold.meta.events.webhooks import DeliveryQueries, WebhookQueries
+from cargohold.meta.generic.files import GenericFileQueries
+from cargohold.meta.identity.audit import AuditQueries
+from cargohold.meta.identity.logins import LoginFailureQueries
+from cargohold.meta.identity.permissions import PermissionQueries
+from cargohold.meta.identity.tokens import TokenQueries
+from cargohold.meta.identity.users import GroupQueries, UserQueries
+from cargohold.meta.insight.advisories import AdvisoryQueries
+from cargohold.meta.insight.impact import ImpactQueries
+from cargohold.meta.insight.scans import ScanQueries
 from cargohold.meta.jobs import JobQueries
-from cargohold.meta.logins import LoginFailureQueries
-from cargohold.meta.manifests import ManifestQueries
-from cargohold.meta.permissions import PermissionQueries
-from cargohold.meta.policies import PolicyQueries
-from cargohold.meta.promotion import PromotionQueries
-from cargohold.meta.properties import PropertyQueries
+from cargohold.meta.lifecycle.builds import BuildQueries
+from cargohold.meta.lifecycle.promotion import PromotionQueries
+from cargohold.meta.lifecycle.properties import PropertyQueries
+from cargohold.meta.lifecycle.search import SearchQueries
+from cargohold.meta.oci.blobs import BlobQueries
+from cargohold.meta.oci.manifests import ManifestQueries
+from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.repositories import RepositoryQueries
-from cargohold.meta.scans import ScanQueries
-from cargohold.meta.search import SearchQueries
-from cargohold.meta.tokens import TokenQueries
-from cargohold.meta.users import GroupQueries, UserQueries
-from cargohold.meta.webhooks import DeliveryQueries, WebhookQueries
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cargohold.registry.access import AccessControl
-from cargohold.registry.audit import AuditLog
-from cargohold.registry.events import Events
+from cargohold.registry.events.emitter import Events
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import AuditLog
+from cargohold.registry.insight.scans import Scans
 from cargohold.registry.jobs import JobQueue
-from cargohold.registry.scans import Scans
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ import signal
 TAG = os.environ.get("CARGOHOLD_TEST_CRASH_AFTER_TAG")
 
 if TAG:
-    from cargohold.meta import manifests
     from cargohold.meta.effects import NO_EFFECTS, Effects
+    from cargohold.meta.oci import manifests
 
     committing = manifests.ManifestQueries.put
 

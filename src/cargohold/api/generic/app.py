@@ -14,8 +14,8 @@ from cargohold.api.generic.errors import error_response, unexpected_response
 from cargohold.api.generic.files import FileEndpoints
 from cargohold.api.generic.target import Target, parse_target, raw_path
 from cargohold.core.errors import PolicyViolation, RegistryError, Unsupported
-from cargohold.registry.permissions import Principal
-from cargohold.registry.policies import BLOCKED_DOWNLOAD
+from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 Handler = Callable[[Request, Target, Principal | None], Awaitable[Response]]

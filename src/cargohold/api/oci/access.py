@@ -5,7 +5,7 @@ from __future__ import annotations
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.operations import need
 from cargohold.core.names import ImageName
-from cargohold.registry.access import Action, Principal
+from cargohold.registry.identity.access import Action, Principal
 from cargohold.registry.registry import Registry
 
 

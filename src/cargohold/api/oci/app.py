@@ -28,8 +28,8 @@ from cargohold.core.errors import (
     Unsupported,
 )
 from cargohold.core.names import ImageName
-from cargohold.registry.permissions import Principal
-from cargohold.registry.policies import BLOCKED_DOWNLOAD
+from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 Handler = Callable[[Call], Awaitable[Response]]

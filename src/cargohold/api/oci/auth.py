@@ -13,9 +13,9 @@ from starlette.requests import Request
 
 from cargohold.api.credentials import principal_of
 from cargohold.core.errors import InsufficientScope, InvalidToken, RegistryError, Unauthorized
-from cargohold.registry.permissions import Action, Principal
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.identity.tokens import looks_like_token
 from cargohold.registry.registry import Registry
-from cargohold.registry.tokens import looks_like_token
 
 # Actions in the registry token protocol and the permissions they need.
 DOCKER_ACTIONS: dict[str, frozenset[Action]] = {

@@ -10,8 +10,8 @@ from cargohold.api.credentials import client_address
 from cargohold.core.errors import PaginationInvalid
 from cargohold.core.names import ImageName
 from cargohold.core.numbers import bounded_int
-from cargohold.registry.access import Principal
-from cargohold.registry.audit import Actor
+from cargohold.registry.identity.access import Principal
+from cargohold.registry.identity.audit import Actor
 
 MAX_N = 999_999_999  # an n past this is no page size but a mistake
 MAX_PAGE = 10_000

@@ -13,7 +13,7 @@ from cargohold.api.oci.errors import API_VERSION
 from cargohold.core import mediatypes as mt
 from cargohold.core.digest import Digest
 from cargohold.core.errors import Unauthorized
-from cargohold.registry.access import Action
+from cargohold.registry.identity.access import Action
 from cargohold.registry.registry import Registry
 
 

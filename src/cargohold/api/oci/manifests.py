@@ -14,7 +14,7 @@ from cargohold.core import mediatypes as mt
 from cargohold.core.errors import ManifestTooLarge, ManifestUnknown, NameInvalid
 from cargohold.core.manifest import MAX_MANIFEST_BYTES
 from cargohold.core.names import Reference
-from cargohold.registry.manifests import StoredManifest
+from cargohold.registry.oci.manifests import StoredManifest
 from cargohold.registry.registry import Registry
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cargohold.core.errors import NameInvalid
 from cargohold.core.names import ImageName
-from cargohold.registry.access import Action
+from cargohold.registry.identity.access import Action
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from cargohold.api.oci.auth import DOCKER_ACTIONS
 from cargohold.core.errors import BadRequest, RegistryError, Unauthorized, Unsupported
 from cargohold.core.names import ImageName
 from cargohold.core.times import rfc3339
-from cargohold.registry.permissions import Principal
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0

@@ -31,7 +31,7 @@ from cargohold.api.rest.users import UserEndpoints
 from cargohold.api.rest.vulndb import VulnDbEndpoints
 from cargohold.api.rest.webhooks import WebhookEndpoints
 from cargohold.core.errors import NotFound, RegistryError, Unsupported
-from cargohold.registry.permissions import Principal
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 
 Endpoint = Callable[[Request, Principal | None], Awaitable[Response]]

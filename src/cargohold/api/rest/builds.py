@@ -15,15 +15,15 @@ from cargohold.api.rest.promotions import promotion_json
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.core.jsondoc import DOCUMENT_LIMITS
-from cargohold.meta.builds import BuildPosition, BuildStatusRecord
-from cargohold.registry.builds import (
+from cargohold.meta.lifecycle.builds import BuildPosition, BuildStatusRecord
+from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.lifecycle.builds import (
     Build,
     BuildPromoted,
     PromotionRequest,
     parse_build,
     parse_started,
 )
-from cargohold.registry.permissions import Principal
 from cargohold.registry.registry import Registry
 
 FIELDS = ("name", "number", "started", "url", "properties", "modules")

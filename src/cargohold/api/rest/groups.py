@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import group_json, permission_json
-from cargohold.registry.permissions import Principal
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 
 

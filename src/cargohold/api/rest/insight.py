@@ -18,10 +18,10 @@ from cargohold.api.rest.pages import (
 )
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.impact import Location
-from cargohold.meta.scans import ComponentRow, FindingRecord, ScanRecord
-from cargohold.registry.insight import Impact, Target, Vulnerability
-from cargohold.registry.permissions import Principal
+from cargohold.meta.insight.impact import Location
+from cargohold.meta.insight.scans import ComponentRow, FindingRecord, ScanRecord
+from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.insight.reports import Impact, Target, Vulnerability
 from cargohold.registry.registry import Registry
 
 MAX_CURSOR = 512

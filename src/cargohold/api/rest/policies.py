@@ -14,8 +14,8 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_of, page_params, page_response
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.policies import ExceptionRecord, PolicyRecord, WatchRecord
-from cargohold.registry.permissions import Principal
+from cargohold.meta.policy.policies import ExceptionRecord, PolicyRecord, WatchRecord
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 
 POLICY_FIELDS = ("name", "description", "rules", "actions")

@@ -13,8 +13,8 @@ from cargohold.api.rest.schemas import (
     ref,
     schema,
 )
-from cargohold.registry.policy_exceptions import MAX_EXCEPTION_SECONDS
-from cargohold.registry.policy_rules import MAX_UNSCANNED, SEVERITY_LEVELS
+from cargohold.registry.policy.exceptions import MAX_EXCEPTION_SECONDS
+from cargohold.registry.policy.rules import MAX_UNSCANNED, SEVERITY_LEVELS
 
 NAME = schema("string", pattern="^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", examples=["no-critical"])
 IDS = array(schema("string", minLength=1, maxLength=128), maxItems=500)

@@ -13,8 +13,8 @@ from cargohold.api.rest.bodies import Body
 from cargohold.core.errors import BadRequest
 from cargohold.core.names import ImageName, validate_tag
 from cargohold.meta.records import RepositoryRecord
-from cargohold.registry.permissions import Action, Principal
-from cargohold.registry.properties import file_subject, image_subject, tag_subject
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.lifecycle.properties import file_subject, image_subject, tag_subject
 from cargohold.registry.registry import Registry
 
 

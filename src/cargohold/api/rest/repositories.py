@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_of, page_params, page_response
 from cargohold.api.rest.views import repository_json
-from cargohold.registry.permissions import Action, Principal
+from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.registry import Registry
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cargohold.registry.permissions import Action
-from cargohold.registry.webhooks import DEFAULT_EVENTS, EVENT_KINDS
+from cargohold.registry.events.webhooks import DEFAULT_EVENTS, EVENT_KINDS
+from cargohold.registry.identity.permissions import Action
 
 Json = dict[str, Any]
 

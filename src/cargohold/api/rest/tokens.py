@@ -11,7 +11,12 @@ from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import token_json
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.meta.records import TokenRecord
-from cargohold.registry.permissions import Grant, Principal, parse_actions, validate_pattern
+from cargohold.registry.identity.permissions import (
+    Grant,
+    Principal,
+    parse_actions,
+    validate_pattern,
+)
 from cargohold.registry.registry import Registry
 
 KINDS = ("api", "cli")

@@ -9,7 +9,7 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import scopes_json, user_json
 from cargohold.core.errors import Denied
-from cargohold.registry.permissions import Principal
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 
 

@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, Response
 
 from cargohold.api.reading import read_limited
 from cargohold.core.errors import PayloadTooLarge
-from cargohold.registry.permissions import Principal
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 
 MAX_IMPORT = 512 * 1024 * 1024

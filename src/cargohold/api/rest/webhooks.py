@@ -12,10 +12,10 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import numeric_cursor, page_params, page_response
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.webhooks import DeliveryRecord, WebhookRecord
-from cargohold.registry.permissions import Principal
+from cargohold.meta.events.webhooks import DeliveryRecord, WebhookRecord
+from cargohold.registry.events.webhooks import DEFAULT_EVENTS, DELIVERY_STATES, WebhookChanges
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
-from cargohold.registry.webhooks import DEFAULT_EVENTS, DELIVERY_STATES, WebhookChanges
 
 FIELDS = ("name", "url", "secret", "repositories", "events", "enabled")
 

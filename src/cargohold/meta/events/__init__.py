@@ -1,0 +1,1 @@
+"""Tables and queries of events and webhooks: stored events, webhooks and their deliveries."""

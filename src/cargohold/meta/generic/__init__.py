@@ -1,0 +1,1 @@
+"""Tables and queries of generic repositories: files by path, with their checksums."""

@@ -1,0 +1,1 @@
+"""Tables and queries of policy: policies, watches and exceptions."""

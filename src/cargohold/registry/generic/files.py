@@ -1,0 +1,413 @@
+"""Generic repositories: any file at any path, its bytes in the content-addressed blob store
+(the same content is stored once, whatever its paths and repositories), the path in the
+metadata (``generic_files``), with its sha256, sha1 and md5 and its properties.
+
+Reading needs ``read`` (or anonymous read on the repository), deploying ``write`` and, to
+replace an existing file, ``delete`` too; deleting needs ``delete``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from anyio import CancelScope, to_thread
+
+from cargohold.core.checksums import Checksums, MultiHasher
+from cargohold.core.digest import Digest
+from cargohold.core.errors import (
+    BadRequest,
+    BlobUnknown,
+    Conflict,
+    Denied,
+    DigestMismatch,
+    RepositoryInvalid,
+    ResourceUnknown,
+    UploadNotFound,
+)
+from cargohold.core.paths import check_path
+from cargohold.meta.effects import Effects, merged
+from cargohold.meta.generic.files import FolderEntry, GenericFileRecord
+from cargohold.meta.lifecycle.properties import Values
+from cargohold.meta.records import RepositoryRecord
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.consequences import Consequences
+from cargohold.registry.events.emitter import Happened
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.insight.scans import FILE
+from cargohold.registry.lifecycle.properties import validate
+from cargohold.registry.oci.blobs import BlobInfo
+from cargohold.registry.repositories import Repositories
+from cargohold.storage.base import WRITE_BATCH, BlobStore
+
+FORMAT = "generic"
+MAX_CHILDREN = 10_000
+INLINE_HASH = 64 * 1024  # smaller batches are hashed on the event loop
+
+
+@dataclass(frozen=True, slots=True)
+class Deployed:
+    file: GenericFileRecord
+    replaced: GenericFileRecord | None
+
+    @property
+    def created(self) -> bool:
+        return self.replaced is None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    repository: str
+    folder: str
+    children: list[FolderEntry]
+    truncated: bool
+
+
+def checksums_of(record: GenericFileRecord) -> Checksums:
+    return Checksums(Digest.parse(record.digest).hex, record.sha1, record.md5)
+
+
+class GenericFiles:
+    def __init__(
+        self,
+        store: BlobStore,
+        meta: MetadataStore,
+        repositories: Repositories,
+        access: AccessControl,
+        clock: Callable[[], float],
+        consequences: Consequences,
+    ) -> None:
+        self._store = store
+        self._meta = meta
+        self._repositories = repositories
+        self._access = access
+        self._clock = clock
+        self._audit = consequences.audit
+        self._events = consequences.events
+        self._scans = consequences.scans
+        self._jobs = consequences.jobs
+
+    async def repository(self, key: str) -> RepositoryRecord:
+        """The generic repository ``key``; RepositoryUnknown or RepositoryInvalid else."""
+        record = await self._repositories.get(key)
+        if record.format != FORMAT:
+            raise RepositoryInvalid(
+                f"repository {key!r} holds {record.format}, not generic files; create a "
+                f"generic one with `cargohold repo create KEY --format generic`",
+                {"repository": key},
+            )
+        return record
+
+    async def allowed(
+        self, principal: Principal | None, key: str, action: Action
+    ) -> RepositoryRecord:
+        record = await self.repository(key)
+        self._access.check(principal, record, action)
+        return record
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def find(self, principal: Principal | None, key: str, path: str) -> GenericFileRecord:
+        """The file at ``path``; ResourceUnknown when there is none."""
+        await self.allowed(principal, key, Action.READ)
+        check_path(path)
+        found = await to_thread.run_sync(self._meta.generic.get, key, path)
+        if found is None:
+            raise ResourceUnknown(f"no file {path!r} in repository {key!r}", {"path": path})
+        return found
+
+    async def lookup(
+        self, principal: Principal | None, key: str, path: str
+    ) -> GenericFileRecord | None:
+        """The file at ``path``, or None (it may be a folder)."""
+        await self.allowed(principal, key, Action.READ)
+        check_path(path, folder=True)
+        if not path:
+            return None
+        return await to_thread.run_sync(self._meta.generic.get, key, path)
+
+    async def blob(self, record: GenericFileRecord) -> BlobInfo:
+        """Where the file's bytes are; BlobUnknown, before any byte is sent, when they are
+        missing from storage."""
+        digest = Digest.parse(record.digest)
+        path = self._store.local_path(digest)
+        if path is None and await self._store.size(digest) is None:
+            raise BlobUnknown(
+                f"the content of {record.repository}/{record.path} ({digest}) is missing "
+                "from storage",
+                {"digest": str(digest)},
+            )
+        return BlobInfo(digest, record.size, path)
+
+    async def listing(
+        self, principal: Principal | None, key: str, folder: str, limit: int = MAX_CHILDREN
+    ) -> Listing:
+        """The folder's direct children by name; ResourceUnknown unless it is a folder (the
+        root always is)."""
+        await self.allowed(principal, key, Action.READ)
+        check_path(folder, folder=True)
+        children = await to_thread.run_sync(self._meta.generic.children, key, folder, limit + 1)
+        if not children and folder:
+            raise ResourceUnknown(f"no folder {folder!r} in repository {key!r}", {"path": folder})
+        shown = sorted(children[:limit], key=lambda entry: entry.name)
+        return Listing(key, folder, shown, len(children) > limit)
+
+    async def page(
+        self, principal: Principal | None, key: str, prefix: str, after: str | None, limit: int
+    ) -> list[GenericFileRecord]:
+        """Files whose path starts with ``prefix``, by path: ``limit`` after ``after``."""
+        await self.allowed(principal, key, Action.READ)
+        return await to_thread.run_sync(self._meta.generic.page, key, prefix, after, limit)
+
+    # --- deploying ----------------------------------------------------------------------
+
+    async def _may_deploy(
+        self, principal: Principal | None, key: str, path: str, properties: Mapping[str, object]
+    ) -> tuple[bool, Values]:
+        """Raise unless ``principal`` may write ``path``; whether it may overwrite, and the
+        properties checked. Refuses before the first byte is read."""
+        repository = await self.allowed(principal, key, Action.WRITE)
+        check_path(path)
+        values = validate(properties)
+        may_overwrite = self._access.allows(principal, repository, Action.DELETE)
+        if may_overwrite:
+            return may_overwrite, values
+        if await to_thread.run_sync(self._meta.generic.get, key, path) is not None:
+            raise Denied(
+                f"{key}/{path} exists; overwriting a file needs the delete permission on "
+                f"repository {key!r}",
+                {"repository": key, "action": "delete"},
+            )
+        return may_overwrite, values
+
+    async def deploy(
+        self,
+        actor: Actor,
+        key: str,
+        path: str,
+        chunks: AsyncIterable[bytes],
+        claimed: Checksums,
+        properties: Mapping[str, object],
+    ) -> Deployed:
+        """Store the bytes at ``path``; the checksums computed while they stream in must be
+        those ``claimed`` (Conflict otherwise, with nothing stored)."""
+        principal = actor.principal
+        may_overwrite, values = await self._may_deploy(principal, key, path, properties)
+        upload_id = await self._store.start_upload()
+        await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
+        try:
+            # A claimed sha256 is checked by the blob store, which computes it anyway.
+            hasher = MultiHasher(sha256=claimed.sha256 is None)
+            size = await self._store.append(upload_id, _hashed(chunks, hasher))
+            actual = hasher.result()
+            _refuse_mismatch(key, path, claimed, actual, ("sha1", "md5"))
+            digest = Digest("sha256", claimed.sha256 or actual.sha256 or "")
+            try:
+                await self._store.commit(upload_id, digest, size)
+            except DigestMismatch as exc:
+                computed = replace(actual, sha256=exc.actual.partition(":")[2])
+                _refuse_mismatch(key, path, claimed, computed, ("sha256",))
+                raise
+            now = self._clock()
+            record = GenericFileRecord(
+                key,
+                path,
+                str(digest),
+                size,
+                actual.sha1 or "",
+                actual.md5 or "",
+                now,
+                now,
+                actor.name,
+            )
+            effects = await self._pushed(actor, record, values)
+            replaced = await to_thread.run_sync(
+                lambda: self._meta.generic.put(
+                    record,
+                    values,
+                    may_overwrite=may_overwrite,
+                    upload_id=upload_id,
+                    effects=effects,
+                )
+            )
+        except BaseException:
+            with CancelScope(shield=True):
+                with contextlib.suppress(UploadNotFound):
+                    await self._store.cancel(upload_id)
+                await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise
+        self._jobs.committed(effects)
+        return Deployed(record, replaced)
+
+    async def deploy_by_checksum(
+        self,
+        actor: Actor,
+        key: str,
+        path: str,
+        claimed: Checksums,
+        properties: Mapping[str, object],
+    ) -> Deployed:
+        """Put content already stored at ``path`` without sending it again: the content must
+        be a file in a generic repository the caller may read (BlobUnknown otherwise)."""
+        if claimed.sha256 is None:
+            raise BadRequest("deploy by checksum needs the content's X-Checksum-Sha256")
+        principal = actor.principal
+        may_overwrite, values = await self._may_deploy(principal, key, path, properties)
+        readable = [
+            r.key
+            for r in await self._repositories.all()
+            if r.format == FORMAT and self._access.allows(principal, r, Action.READ)
+        ]
+        digest = Digest("sha256", claimed.sha256)
+        holder = await to_thread.run_sync(self._meta.generic.holder, str(digest), readable)
+        if holder is None or await self._store.size(digest) is None:
+            raise BlobUnknown(
+                f"no content with sha256 {claimed.sha256} is stored where you may read it; "
+                "deploy the file with its bytes",
+                {"digest": str(digest)},
+            )
+        _refuse_mismatch(key, path, claimed, checksums_of(holder), ("sha1", "md5"))
+        now = self._clock()
+        record = GenericFileRecord(
+            key,
+            path,
+            holder.digest,
+            holder.size,
+            holder.sha1,
+            holder.md5,
+            now,
+            now,
+            actor.name,
+        )
+        effects = await self._pushed(actor, record, values)
+        replaced = await to_thread.run_sync(
+            lambda: self._meta.generic.put(
+                record, values, may_overwrite=may_overwrite, effects=effects
+            )
+        )
+        self._jobs.committed(effects)
+        return Deployed(record, replaced)
+
+    # --- deleting -----------------------------------------------------------------------
+
+    async def delete(self, actor: Actor, key: str, path: str) -> list[GenericFileRecord]:
+        """Delete the file at ``path``, or every file of the folder ``path``, with their
+        properties; the bytes stay until garbage collection finds nothing else needs them."""
+        await self.allowed(actor.principal, key, Action.DELETE)
+        check_path(path)
+        audit = self._audit.entry(actor, "file.delete", f"{key}/{path}", status=204, repository=key)
+        announce = await self._events.announcer("delete", key)
+
+        def effects_of(gone: list[GenericFileRecord]) -> Effects:
+            return audit + merged([announce(r.path, _data(r, actor), actor.name) for r in gone])
+
+        gone = await to_thread.run_sync(self._meta.generic.delete, key, path, effects_of)
+        if not gone:
+            raise ResourceUnknown(f"no file or folder {path!r} in repository {key!r}")
+        self._jobs.committed(effects_of(gone))
+        return gone
+
+    # --- events -------------------------------------------------------------------------
+
+    async def promoted(
+        self,
+        actor: Actor,
+        moves: Sequence[tuple[GenericFileRecord, str]],
+        target: str,
+        moved: bool,
+    ) -> Effects:
+        """The events of files promoted to their paths in ``target``, to commit with the
+        promotion."""
+        announce = await self._events.announcer("promote", target)
+        return merged(
+            [
+                announce(
+                    path,
+                    _data(
+                        replace(source, repository=target, path=path),
+                        actor,
+                        sourceRepository=source.repository,
+                        sourcePath=source.path,
+                        copy=not moved,
+                    ),
+                    actor.name,
+                )
+                for source, path in moves
+            ]
+        )
+
+    async def _pushed(self, actor: Actor, record: GenericFileRecord, properties: Values) -> Effects:
+        """What a deploy commits with the file: its audit record, its event, its scan."""
+        key = record.repository
+        where = f"{key}/{record.path}"
+        return (
+            self._audit.entry(actor, "file.deploy", where, status=201, repository=key)
+            + await self._events.effects(
+                [
+                    Happened(
+                        "push",
+                        key,
+                        record.path,
+                        _data(record, actor, properties=properties),
+                        actor.name,
+                    )
+                ]
+            )
+            + self._scans.requested(record.digest, FILE, where)
+        )
+
+
+def _data(record: GenericFileRecord, actor: Actor, **extra: object) -> dict[str, object]:
+    """What the events of generic files ("push", "delete", "promote") say of a file."""
+    return {
+        "repository": record.repository,
+        "path": record.path,
+        "digest": record.digest,
+        "size": record.size,
+        "sha1": record.sha1,
+        "md5": record.md5,
+        "principal": actor.name,
+        **extra,
+    }
+
+
+def _refuse_mismatch(
+    key: str, path: str, claimed: Checksums, actual: Checksums, algorithms: tuple[str, ...]
+) -> None:
+    """Conflict (Artifactory answers 409) unless the claimed checksums are the actual ones."""
+    wrong = [a for a in claimed.mismatches(actual) if a in algorithms]
+    if wrong:
+        raise Conflict(
+            f"checksum mismatch for {key}/{path}: the content's "
+            + ", ".join(f"{a} is {getattr(actual, a)}, not {getattr(claimed, a)}" for a in wrong)
+            + "; nothing was stored",
+            {"checksums": wrong},
+        )
+
+
+async def _hashed(chunks: AsyncIterable[bytes], hasher: MultiHasher) -> AsyncIterator[bytes]:
+    """``chunks`` in batches of about a MiB, each hashed (off the event loop when large)
+    before it is passed on."""
+    batch: list[bytes] = []
+    pending = 0
+    async for chunk in chunks:
+        batch.append(chunk)
+        pending += len(chunk)
+        if pending >= WRITE_BATCH:
+            data = b"".join(batch)
+            batch, pending = [], 0
+            await to_thread.run_sync(hasher.update, data)
+            yield data
+    if pending:
+        data = b"".join(batch)
+        if pending > INLINE_HASH:
+            await to_thread.run_sync(hasher.update, data)
+        else:
+            hasher.update(data)
+        yield data
+
+
+__all__ = ["FORMAT", "Deployed", "GenericFiles", "Listing", "checksums_of"]

@@ -1,0 +1,217 @@
+"""Users, groups and permissions: the accounts and who may do what."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from anyio import to_thread
+
+from cargohold.core.errors import BadRequest, Conflict, ResourceUnknown
+from cargohold.meta.records import GroupRecord, PermissionRecord, UserRecord
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.identity.passwords import hash_password
+from cargohold.registry.identity.permissions import parse_actions, validate_pattern
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+MIN_PASSWORD = 8
+
+
+def validate_name(kind: str, name: object) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise BadRequest(
+            f"{str(name)[:80]!r} is not a valid {kind} name: letters, digits, '.', '_', '@', "
+            "'-', starting with a letter or digit, at most 128 characters"
+        )
+    return name
+
+
+def validate_password(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise BadRequest(f"a password must be a string of at least {MIN_PASSWORD} characters")
+    if len(password) > 1024:
+        raise BadRequest("a password must be at most 1024 characters")
+    return password
+
+
+class Identity:
+    def __init__(self, meta: MetadataStore, clock: Callable[[], float]) -> None:
+        self._meta = meta
+        self._clock = clock
+
+    # users
+
+    async def create_user(
+        self,
+        name: str,
+        password: str | None,
+        *,
+        admin: bool = False,
+        service: bool = False,
+        email: str | None = None,
+    ) -> UserRecord:
+        validate_name("user", name)
+        if service:
+            if password is not None:
+                raise BadRequest(
+                    "a service account has no password: it signs in with API tokens an "
+                    "administrator creates for it"
+                )
+            hashed = None
+        else:
+            hashed = await to_thread.run_sync(hash_password, validate_password(password))
+        record = UserRecord(name, hashed, admin, service, email, self._clock())
+        if not await to_thread.run_sync(self._meta.users.create, record):
+            raise Conflict(f"user {name!r} already exists")
+        return record
+
+    async def get_user(self, name: str) -> UserRecord:
+        record = await to_thread.run_sync(self._meta.users.get, name)
+        if record is None:
+            raise ResourceUnknown(f"user {name[:128]!r} does not exist")
+        return record
+
+    async def users(
+        self, after: str | None, limit: int
+    ) -> list[tuple[UserRecord, tuple[str, ...]]]:
+        """A page of users, each with the groups it belongs to."""
+
+        def load() -> list[tuple[UserRecord, tuple[str, ...]]]:
+            records = self._meta.users.page(after, limit)
+            groups = self._meta.users.memberships(r.name for r in records)
+            return [(r, groups[r.name]) for r in records]
+
+        return await to_thread.run_sync(load)
+
+    async def groups_of(self, name: str) -> tuple[str, ...]:
+        return await to_thread.run_sync(self._meta.users.groups_of, name)
+
+    async def update_user(
+        self,
+        name: str,
+        *,
+        password: str | None = None,
+        admin: bool | None = None,
+        email: str | None = None,
+    ) -> UserRecord:
+        current = await self.get_user(name)
+        changes: dict[str, Any] = {}
+        if password is not None:
+            if current.service:
+                raise BadRequest("a service account has no password; create an API token")
+            changes["password_hash"] = await to_thread.run_sync(
+                hash_password, validate_password(password)
+            )
+        if admin is not None:
+            if not admin and current.admin:
+                await self._keep_an_admin(name)
+            changes["admin"] = admin
+        if email is not None:
+            changes["email"] = email
+        if changes:
+            await to_thread.run_sync(self._meta.users.update, name, changes)
+        return await self.get_user(name)
+
+    async def delete_user(self, name: str) -> None:
+        current = await self.get_user(name)
+        if current.admin:
+            await self._keep_an_admin(name)
+        if not await to_thread.run_sync(self._meta.users.delete, name):
+            raise ResourceUnknown(f"user {name[:128]!r} does not exist")
+
+    async def _keep_an_admin(self, name: str) -> None:
+        if await to_thread.run_sync(lambda: self._meta.users.count(admin=True)) <= 1:
+            raise Conflict(f"{name!r} is the last administrator; make another one first")
+
+    # groups
+
+    async def create_group(
+        self, name: str, description: str, members: Iterable[str]
+    ) -> GroupRecord:
+        validate_name("group", name)
+        members = tuple(sorted(set(members)))
+        await self._existing_users(members)
+        record = GroupRecord(name, description, members, self._clock())
+        if not await to_thread.run_sync(self._meta.groups.create, record):
+            raise Conflict(f"group {name!r} already exists")
+        return await self.get_group(name)
+
+    async def get_group(self, name: str) -> GroupRecord:
+        record = await to_thread.run_sync(self._meta.groups.get, name)
+        if record is None:
+            raise ResourceUnknown(f"group {name[:128]!r} does not exist")
+        return record
+
+    async def groups(self, after: str | None, limit: int) -> list[GroupRecord]:
+        return await to_thread.run_sync(self._meta.groups.page, after, limit)
+
+    async def update_group(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        members: Iterable[str] | None = None,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+    ) -> GroupRecord:
+        members = None if members is None else tuple(members)
+        add = tuple(add)
+        await self._existing_users((*(members or ()), *add))
+
+        def update() -> bool:
+            return self._meta.groups.update(
+                name, description=description, add=add, remove=tuple(remove), replace=members
+            )
+
+        if not await to_thread.run_sync(update):
+            raise ResourceUnknown(f"group {name[:128]!r} does not exist")
+        return await self.get_group(name)
+
+    async def delete_group(self, name: str) -> None:
+        if not await to_thread.run_sync(self._meta.groups.delete, name):
+            raise ResourceUnknown(f"group {name[:128]!r} does not exist")
+
+    async def _existing_users(self, names: Iterable[str]) -> None:
+        for name in names:
+            if await to_thread.run_sync(self._meta.users.get, validate_name("user", name)) is None:
+                raise BadRequest(f"user {name!r} does not exist")
+
+    # permissions
+
+    async def grant(
+        self, principal: str, repositories: Iterable[object], actions: Iterable[object]
+    ) -> PermissionRecord:
+        kind, sep, name = principal.partition(":")
+        if not sep or kind not in ("user", "group"):
+            raise BadRequest(f"principal {principal[:80]!r} must be 'user:NAME' or 'group:NAME'")
+        if kind == "user":
+            await self.get_user(name)
+        else:
+            await self.get_group(name)
+        patterns = tuple(dict.fromkeys(validate_pattern(r) for r in repositories))
+        if not patterns:
+            raise BadRequest("at least one repository key or pattern is required")
+        granted = tuple(sorted(a.value for a in parse_actions(actions)))
+        record = PermissionRecord(secrets.token_hex(8), principal, patterns, granted, self._clock())
+        await to_thread.run_sync(self._meta.permissions.create, record)
+        return record
+
+    async def permissions(
+        self, principal: str | None, after: str | None, limit: int
+    ) -> list[PermissionRecord]:
+        return await to_thread.run_sync(self._meta.permissions.page, principal, after, limit)
+
+    async def get_permission(self, id: str) -> PermissionRecord:
+        record = await to_thread.run_sync(self._meta.permissions.get, id)
+        if record is None:
+            raise ResourceUnknown(f"permission {id[:40]!r} does not exist")
+        return record
+
+    async def revoke(self, id: str) -> None:
+        if not await to_thread.run_sync(self._meta.permissions.delete, id):
+            raise ResourceUnknown(f"permission {id[:40]!r} does not exist")
+
+
+__all__ = ["MIN_PASSWORD", "Identity", "validate_name", "validate_password"]

@@ -1,0 +1,121 @@
+"""Short-lived signed bearer tokens (JWT, ES256), as the registry token service issues them.
+
+The claims follow the distribution token-auth spec: ``sub`` is the account (empty when
+anonymous), ``access`` lists what the token grants; ``tid`` names the API token the holder
+authenticated with, so revoking that token revokes what was issued from it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from cargohold.core.errors import InvalidToken
+from cargohold.registry.identity.keyring import KeyRing
+
+ISSUER = "cargohold"
+_CACHE_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    token: str
+    expires_in: int
+    issued_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    subject: str
+    token_id: str | None
+    access: tuple[dict[str, Any], ...]
+    expires_at: float
+
+
+class BearerTokens:
+    def __init__(self, keys: KeyRing, service: str, ttl: int, clock: Callable[[], float]) -> None:
+        self._keys = keys
+        self._service = service
+        self._ttl = ttl
+        self._clock = clock
+        self._verified: dict[str, Claims] = {}
+
+    @property
+    def service(self) -> str:
+        return self._service
+
+    @property
+    def ttl(self) -> int:
+        return self._ttl
+
+    def issue(self, subject: str, token_id: str | None, access: list[dict[str, Any]]) -> Issued:
+        now = self._clock()
+        key = self._keys.current()
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": self._service,
+            "iat": int(now),
+            "nbf": int(now) - 1,
+            "exp": int(now) + self._ttl,
+            "jti": secrets.token_hex(12),
+            "access": access,
+        }
+        if token_id is not None:
+            claims["tid"] = token_id
+        encoded = jwt.encode(claims, key.private, algorithm="ES256", headers={"kid": key.kid})
+        return Issued(encoded, self._ttl, now)
+
+    def verify(self, token: str) -> Claims:
+        """The claims of a token this service issued and that has not expired."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self._verified) >= _CACHE_LIMIT:
+                self._verified.clear()
+            self._verified[token] = claims
+        if self._clock() >= claims.expires_at:
+            raise InvalidToken("the bearer token has expired; request a new one")
+        return claims
+
+    def _decode(self, token: str) -> Claims:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("the bearer token is malformed") from exc
+        key = self._keys.find(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("the bearer token was not signed by this registry")
+        try:
+            payload = jwt.decode(
+                token,
+                key.private.public_key(),
+                algorithms=["ES256"],
+                audience=self._service,
+                issuer=ISSUER,
+                options={
+                    "require": ["exp", "iat", "sub", "aud", "iss"],
+                    "verify_exp": False,  # checked against the injected clock instead
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"the bearer token is not valid: {exc}") from exc
+        access = payload.get("access", [])
+        token_id = payload.get("tid")
+        if not isinstance(access, list) or not isinstance(payload["sub"], str):
+            raise InvalidToken("the bearer token's claims are malformed")
+        return Claims(
+            subject=payload["sub"],
+            token_id=token_id if isinstance(token_id, str) else None,
+            access=tuple(a for a in access if isinstance(a, dict)),
+            expires_at=float(payload["exp"]),
+        )
+
+
+__all__ = ["ISSUER", "BearerTokens", "Claims", "Issued"]

@@ -1,0 +1,535 @@
+"""Build info: what a CI build produced (images and files, by digest) and consumed, and the
+promotion of the whole build, all or nothing, with the build's status history.
+
+Who may do what: recording a build needs ``write`` on every repository its artifacts are in;
+reading one needs ``read`` on all of them (a build that names none: any signed-in user);
+promoting needs ``promote`` on every source (``delete`` too, to move) and ``write`` on every
+target.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from anyio import to_thread
+
+from cargohold.core.digest import digest_field
+from cargohold.core.errors import (
+    BadRequest,
+    Conflict,
+    Denied,
+    RegistryError,
+    RepositoryInvalid,
+    ResourceUnknown,
+    TagImmutable,
+)
+from cargohold.core.names import ImageName, validate_tag
+from cargohold.core.times import parse_rfc3339, rfc3339
+from cargohold.meta.lifecycle.builds import (
+    BuildArtifact,
+    BuildPosition,
+    BuildPromotion,
+    BuildRecord,
+    BuildStatusRecord,
+)
+from cargohold.meta.records import PromotionRecord, RepositoryRecord
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import result_of
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.lifecycle.properties import validate
+from cargohold.registry.policy.policies import Policies
+from cargohold.registry.repositories import Repositories
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+:@ -]{0,254}$")
+_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+:-]{0,63}$")
+_STATUS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
+TYPES = {"docker": "docker", "generic": "generic"}  # artifact type -> repository format
+MAX_ARTIFACTS = 1000
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    type: str  # docker, generic
+    repository: str
+    name: str  # image name (team/app) or file path
+    digest: str
+    tag: str | None = None
+
+    def json(self) -> dict[str, Any]:
+        doc = {"type": self.type, "repository": self.repository, "name": self.name}
+        return doc | {"digest": self.digest} | ({"tag": self.tag} if self.tag else {})
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    id: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    id: str
+    artifacts: tuple[Artifact, ...]
+    dependencies: tuple[Dependency, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """A build as CI reports it (Artifactory build-info, simplified)."""
+
+    name: str
+    number: str
+    started: float
+    url: str
+    properties: dict[str, list[str]]
+    modules: tuple[Module, ...]
+
+    @property
+    def artifacts(self) -> list[Artifact]:
+        return [a for m in self.modules for a in m.artifacts]
+
+    @property
+    def repositories(self) -> list[str]:
+        return sorted({a.repository for a in self.artifacts})
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "number": self.number,
+            "started": rfc3339(self.started),
+            "url": self.url,
+            "properties": self.properties,
+            "modules": [
+                {
+                    "id": m.id,
+                    "artifacts": [a.json() for a in m.artifacts],
+                    "dependencies": [{"id": d.id, "digest": d.digest} for d in m.dependencies],
+                }
+                for m in self.modules
+            ],
+        }
+
+    @classmethod
+    def from_record(cls, record: BuildRecord) -> BuildInfo:
+        doc = record.document
+        return parse_build(
+            record.name,
+            record.number,
+            record.started,
+            record.url,
+            doc.get("properties", {}),
+            doc.get("modules", []),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    info: BuildInfo
+    created: float
+    created_by: str
+    statuses: tuple[BuildStatusRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionRequest:
+    target_repository: str
+    status: str = "promoted"
+    comment: str = ""
+    copy: bool = False
+    dry_run: bool = False
+    targets: Mapping[str, str] | None = None  # artifact type -> repository, over the target
+    properties: Mapping[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromotedArtifact:
+    type: str
+    repository: str  # the target
+    name: str
+    digest: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildPromoted:
+    name: str
+    number: str
+    status: str
+    copy: bool
+    dry_run: bool
+    artifacts: tuple[PromotedArtifact, ...]
+    records: tuple[PromotionRecord, ...]  # one per artifact
+
+
+def parse_build(
+    name: object,
+    number: object,
+    started: float,
+    url: object,
+    properties: Mapping[str, object],
+    modules: Sequence[object],
+) -> BuildInfo:
+    """The build, checked field by field: a 400 names the first field that is wrong."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise BadRequest(
+            "'name' must be 1-255 letters, digits, spaces or '._+:@-' (no '/'), starting with a "
+            "letter or digit"
+        )
+    if not isinstance(number, str) or not _NUMBER.match(number):
+        raise BadRequest("'number' must be 1-64 letters, digits or '._+:-', e.g. \"42\"")
+    if not isinstance(url, str) or len(url) > MAX_TEXT:
+        raise BadRequest(f"'url' must be a string of at most {MAX_TEXT} characters")
+    parsed = tuple(_module(raw, f"modules[{i}]") for i, raw in enumerate(modules))
+    info = BuildInfo(name, number, started, url, validate(properties), parsed)
+    if len(info.artifacts) > MAX_ARTIFACTS:
+        raise BadRequest(f"a build may list at most {MAX_ARTIFACTS} artifacts")
+    return info
+
+
+def _module(raw: object, where: str) -> Module:
+    doc = _object(raw, where, {"id", "artifacts", "dependencies"})
+    artifacts = _list(doc, "artifacts", where)
+    dependencies = _list(doc, "dependencies", where)
+    return Module(
+        _text(doc, "id", where),
+        tuple(_artifact(a, f"{where}.artifacts[{i}]") for i, a in enumerate(artifacts)),
+        tuple(_dependency(d, f"{where}.dependencies[{i}]") for i, d in enumerate(dependencies)),
+    )
+
+
+def _artifact(raw: object, where: str) -> Artifact:
+    doc = _object(raw, where, {"type", "repository", "name", "digest", "tag"})
+    kind = _text(doc, "type", where)
+    if kind not in TYPES:
+        raise BadRequest(f"{where}.type must be one of: {', '.join(TYPES)}")
+    repository = _text(doc, "repository", where)
+    name = _text(doc, "name", where)
+    digest = _digest(doc, where)
+    tag = doc.get("tag")
+    if kind == "docker":
+        ImageName.parse(f"{repository}/{name}")
+        if tag is not None:
+            if not isinstance(tag, str):
+                raise BadRequest(f"{where}.tag must be a string")
+            validate_tag(tag)
+    else:
+        if tag is not None:
+            raise BadRequest(f"{where}: a generic file has no tag")
+        if name.startswith("/") or "//" in name or ".." in name.split("/") or "\0" in name:
+            raise BadRequest(f"{where}.name must be a file path like app/1.0/app.tgz")
+    return Artifact(kind, repository, name, digest, tag)
+
+
+def _dependency(raw: object, where: str) -> Dependency:
+    doc = _object(raw, where, {"id", "digest"})
+    return Dependency(_text(doc, "id", where), _digest(doc, where))
+
+
+def _object(raw: object, where: str, fields: set[str]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise BadRequest(f"{where} must be an object")
+    unknown = sorted(set(raw) - fields)
+    if unknown:
+        raise BadRequest(f"{where}: unknown field {str(unknown[0])[:60]!r}")
+    return raw
+
+
+def _list(doc: Mapping[str, Any], field: str, where: str) -> list[object]:
+    value = doc.get(field, [])
+    if not isinstance(value, list):
+        raise BadRequest(f"{where}.{field} must be a list")
+    return value
+
+
+def _text(doc: Mapping[str, Any], field: str, where: str) -> str:
+    value = doc.get(field)
+    if not isinstance(value, str) or not value or len(value) > 1024:
+        raise BadRequest(f"{where}.{field} must be a string of 1-1024 characters")
+    return value
+
+
+def _digest(doc: Mapping[str, Any], where: str) -> str:
+    return digest_field(_text(doc, "digest", where), f"{where}.digest")
+
+
+def parse_started(text: str) -> float:
+    """An RFC 3339 time (UTC unless it has an offset) as seconds since the epoch."""
+    try:
+        return parse_rfc3339(text)
+    except ValueError as exc:
+        raise BadRequest("'started' must be an RFC 3339 time like 2026-11-26T10:00:00Z") from exc
+
+
+class Builds:
+    def __init__(
+        self,
+        meta: MetadataStore,
+        repositories: Repositories,
+        access: AccessControl,
+        clock: Callable[[], float] = time.time,
+        *,
+        policies: Policies | None = None,
+    ) -> None:
+        self._meta = meta
+        self._repositories = repositories
+        self._access = access
+        self._clock = clock
+        self._policies = policies
+
+    # --- record and read ------------------------------------------------------------------
+
+    async def put(self, principal: Principal | None, info: BuildInfo) -> tuple[Build, bool]:
+        """Store the build (replacing one of the same name and number); True when new."""
+        user = self._access.require_user(principal)
+        keys = set(info.repositories)
+        previous = await to_thread.run_sync(self._meta.builds.get, info.name, info.number)
+        if previous is not None:
+            keys |= set(BuildInfo.from_record(previous).repositories)
+        for key in sorted(keys):
+            self._access.check(user, await self._repositories.get(key), Action.WRITE)
+        if not keys and not any(
+            self._access.allows(user, repository, Action.WRITE)
+            for repository in await self._repositories.all()
+        ):
+            # A build that names no repository is still a write: by someone who deploys.
+            raise Denied(f"{user.name!r} may not record builds: it may write to no repository")
+        for artifact in info.artifacts:
+            await self._typed_repository(artifact.repository, artifact.type)
+        now = self._clock()
+        record = BuildRecord(
+            info.name, info.number, info.started, info.url, info.document(), now, user.name
+        )
+        created = await to_thread.run_sync(self._meta.builds.put, record)
+        return Build(info, now, user.name), created
+
+    async def get(self, principal: Principal | None, name: str, number: str) -> Build:
+        """The build with its status history; unknown (404) to whoever may not read it."""
+        record = await to_thread.run_sync(self._meta.builds.get, name, number)
+        if record is None or not await self._visible(principal, record):
+            raise ResourceUnknown(f"build {name!r} number {number!r} does not exist")
+        statuses = await to_thread.run_sync(self._meta.builds.statuses, name, number)
+        return _build(record, statuses)
+
+    async def page(
+        self,
+        principal: Principal | None,
+        name: str | None,
+        after: BuildPosition | None,
+        limit: int,
+    ) -> list[Build]:
+        """Up to ``limit`` builds the caller may read, newest first, after ``after``."""
+        found: list[Build] = []
+        batch = max(limit, 100)
+        while len(found) < limit:
+            rows = await to_thread.run_sync(self._meta.builds.page, name, after, batch)
+            for record in rows:
+                if await self._visible(principal, record):
+                    found.append(_build(record, ()))
+                    if len(found) == limit:
+                        break
+            if len(rows) < batch:
+                break
+            last = rows[-1]
+            after = BuildPosition(last.started, last.name, last.number)
+        return found
+
+    async def _visible(self, principal: Principal | None, record: BuildRecord) -> bool:
+        keys = BuildInfo.from_record(record).repositories
+        if not keys:
+            return principal is not None and not principal.anonymous
+        for key in keys:
+            repository = await self._repositories.find(key)
+            if repository is None or not self._access.allows(principal, repository, Action.READ):
+                return False
+        return True
+
+    async def _typed_repository(self, key: str, artifact_type: str) -> RepositoryRecord:
+        repository = await self._repositories.get(key)
+        if repository.format != TYPES[artifact_type]:
+            raise RepositoryInvalid(
+                f"repository {key!r} holds {repository.format}, not {artifact_type} artifacts"
+            )
+        return repository
+
+    # --- promote -------------------------------------------------------------------------
+
+    async def promote(
+        self, principal: Principal | None, name: str, number: str, request: PromotionRequest
+    ) -> BuildPromoted:
+        """Promote every artifact of the build or none; the attempt is recorded either way."""
+        build = await self.get(principal, name, number)
+        try:
+            return await self._promote(principal, build, request)
+        except RegistryError as exc:
+            failed = self._record(principal, build, request, None, exc.status, exc.message)
+            await to_thread.run_sync(self._meta.promotions.record, failed)
+            raise
+
+    async def _promote(
+        self, principal: Principal | None, build: Build, request: PromotionRequest
+    ) -> BuildPromoted:
+        info = build.info
+        if not _STATUS.match(request.status):
+            raise BadRequest("'status' must be 1-64 letters, digits, spaces or '._-'")
+        targets = await self._targets(info, request)
+        for key in sorted({a.repository for a in info.artifacts}):
+            source = await self._repositories.get(key)
+            self._access.check(principal, source, Action.PROMOTE)
+            if not request.copy:
+                self._access.check(principal, source, Action.DELETE)
+                if source.immutable_tags:
+                    raise TagImmutable(
+                        f"moving build {info.name} #{info.number} out of repository {key!r} "
+                        "would delete its tags, and it has immutable tags (setting "
+                        'immutableTags); promote with "copy": true',
+                        {"repository": key, "setting": "immutableTags"},
+                    )
+        for target in targets.values():
+            self._access.check(principal, target, Action.WRITE)
+        added = validate(request.properties or {})
+        artifacts = tuple(
+            BuildArtifact(a.type, a.repository, a.name, a.digest, a.tag, targets[a.type].key)
+            for a in info.artifacts
+        )
+        for artifact in artifacts:
+            if artifact.repository == artifact.target_repository:
+                raise BadRequest(f"{artifact} is in {artifact.repository!r} already")
+            if self._policies is not None:  # policies watching the target may refuse it
+                await self._policies.check_promotion(
+                    artifact.target_repository, artifact.digest, str(artifact)
+                )
+        user = principal.name if principal is not None and principal.name else "anonymous"
+        now = self._clock()
+        promoted = tuple(
+            PromotedArtifact(
+                a.type,
+                a.target_repository,
+                a.name,
+                a.digest,
+                (a.tag,) if a.tag is not None else (),
+            )
+            for a in artifacts
+        )
+        message = "dry run: nothing changed" if request.dry_run else "promoted"
+        records = tuple(
+            self._record(principal, build, request, artifact, 200, message, added)
+            for artifact in artifacts
+        )
+        plan = BuildPromotion(
+            artifacts=artifacts,
+            move=not request.copy,
+            immutable=frozenset(t.key for t in targets.values() if t.immutable_tags),
+            may_overwrite=frozenset(
+                t.key for t in targets.values() if self._access.allows(principal, t, Action.DELETE)
+            ),
+            properties=added,
+            status=BuildStatusRecord(
+                now, request.status, request.comment, request.target_repository, user
+            ),
+            records=records,
+            dry_run=request.dry_run,
+        )
+        missing = await to_thread.run_sync(
+            self._meta.builds.promote, info.name, info.number, plan, now
+        )
+        if missing:
+            raise Conflict(
+                f"build {info.name} #{info.number} cannot be promoted, nothing was: "
+                + "; ".join(missing[:10])
+                + (f"; and {len(missing) - 10} more" if len(missing) > 10 else ""),
+                {"missing": missing},
+            )
+        if request.dry_run:
+            for record in records:
+                await to_thread.run_sync(self._meta.promotions.record, record)
+        return BuildPromoted(
+            info.name, info.number, request.status, request.copy, request.dry_run, promoted, records
+        )
+
+    async def _targets(
+        self, info: BuildInfo, request: PromotionRequest
+    ) -> dict[str, RepositoryRecord]:
+        """The target repository of each artifact type the build holds."""
+        chosen = dict(request.targets or {})
+        unknown = sorted(set(chosen) - set(TYPES))
+        if unknown:
+            raise BadRequest(
+                f"targetRepos takes the artifact types {', '.join(TYPES)}, not {unknown[0]!r}"
+            )
+        await self._repositories.get(request.target_repository)
+        targets = {}
+        for kind in sorted({a.type for a in info.artifacts}):
+            key = chosen.get(kind, request.target_repository)
+            repository = await self._repositories.get(key)
+            if repository.format != TYPES[kind]:
+                raise RepositoryInvalid(
+                    f"build {info.name} #{info.number} has {kind} artifacts and repository "
+                    f"{key!r} holds {repository.format}; name a {TYPES[kind]} repository for "
+                    f'them with "targetRepos": {{"{kind}": KEY}}'
+                )
+            targets[kind] = repository
+        return targets
+
+    def _record(
+        self,
+        principal: Principal | None,
+        build: Build,
+        request: PromotionRequest,
+        artifact: BuildArtifact | None,
+        status: int,
+        message: str,
+        properties: dict[str, list[str]] | None = None,
+    ) -> PromotionRecord:
+        info = build.info
+        label = f"build {info.name} #{info.number}"
+        first = info.artifacts[0].repository if info.artifacts else ""
+        return PromotionRecord(
+            id=secrets.token_hex(8),
+            time=self._clock(),
+            principal=principal.name if principal is not None and principal.name else "anonymous",
+            token_id=principal.token_id if principal is not None else None,
+            kind="build",
+            source_repository=artifact.repository if artifact is not None else first,
+            target_repository=(
+                artifact.target_repository if artifact is not None else request.target_repository
+            ),
+            source=artifact.name if artifact is not None else label,
+            target=artifact.name if artifact is not None else label,
+            digest=artifact.digest if artifact is not None else None,
+            tags=(artifact.tag,) if artifact is not None and artifact.tag else (),
+            copy=request.copy,
+            dry_run=request.dry_run,
+            comment=request.comment,
+            properties=properties or {},
+            status=status,
+            result="dry-run" if request.dry_run and status < 400 else result_of(status),
+            message=f"{label}: {message}",
+        )
+
+
+def _build(record: BuildRecord, statuses: Sequence[BuildStatusRecord]) -> Build:
+    return Build(
+        BuildInfo.from_record(record), record.created_at, record.created_by, tuple(statuses)
+    )
+
+
+__all__ = [
+    "Artifact",
+    "Build",
+    "BuildInfo",
+    "BuildPromoted",
+    "Builds",
+    "Dependency",
+    "Module",
+    "PromotedArtifact",
+    "PromotionRequest",
+    "parse_build",
+    "parse_started",
+]

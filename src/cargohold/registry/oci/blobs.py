@@ -1,0 +1,201 @@
+"""Blobs: reading what a repository holds, uploads, cross-repository mounts, deletion.
+
+A completed upload, a mount, a cancelled upload and a delete commit their audit record with
+the change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+from anyio import to_thread
+
+from cargohold.core.digest import Digest
+from cargohold.core.errors import (
+    BlobNotFound,
+    BlobUnknown,
+    BlobUploadUnknown,
+    ChunkOutOfOrder,
+    DigestInvalid,
+    DigestMismatch,
+    SizeInvalid,
+    SizeMismatch,
+    UploadNotFound,
+    UploadOffsetMismatch,
+)
+from cargohold.core.names import ImageName
+from cargohold.meta.effects import Effects
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.cache import ChangeAwareCache
+from cargohold.registry.identity.audit import Actor, AuditLog
+from cargohold.storage.base import BlobStore
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    digest: Digest
+    size: int
+    path: str | None
+
+
+class Blobs:
+    def __init__(self, store: BlobStore, meta: MetadataStore, audit: AuditLog) -> None:
+        self._store = store
+        self._meta = meta
+        self._audit = audit
+        self._links: ChangeAwareCache[tuple[str, str, Digest], int | None] = ChangeAwareCache(
+            meta.changes.read
+        )
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def linked_size(self, name: ImageName, digest: Digest) -> int | None:
+        async def load() -> int | None:
+            return await to_thread.run_sync(
+                self._meta.blobs.linked_size, name.repository, name.image, str(digest)
+            )
+
+        return await self._links.get((name.repository, name.image, digest), load)
+
+    async def stat(self, name: ImageName, digest: Digest) -> BlobInfo:
+        size = await self.linked_size(name, digest)
+        if size is None:
+            raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
+        path = self._store.local_path(digest)
+        if path is None and await self._store.size(digest) is None:
+            # Known to the metadata but gone from storage: say so before any byte is sent.
+            raise BlobUnknown(f"blob {digest} is missing from storage", {"digest": str(digest)})
+        return BlobInfo(digest, size, path)
+
+    async def read(self, info: BlobInfo, offset: int, length: int) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._store.read(info.digest, offset, length):
+                yield chunk
+        except BlobNotFound as exc:
+            raise BlobUnknown(f"blob {info.digest} is missing from storage") from exc
+
+    async def delete(self, actor: Actor, name: ImageName, digest: Digest) -> None:
+        effects = self._audit.entry(
+            actor, "blob.delete", f"{name}@{digest}", status=202, repository=name.repository
+        )
+        removed = await to_thread.run_sync(
+            self._meta.blobs.unlink, name.repository, name.image, str(digest), effects
+        )
+        if not removed:
+            raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
+
+    async def mount(self, actor: Actor, name: ImageName, digest: Digest, source: ImageName) -> bool:
+        """Link a blob ``source`` holds into ``name``; False when ``source`` does not hold it."""
+        size = await self.linked_size(source, digest)
+        if size is None or await self._store.size(digest) is None:
+            return False
+        effects = self._pushed(actor, name, digest)
+        await to_thread.run_sync(
+            self._meta.blobs.link, name.repository, name.image, str(digest), size, None, effects
+        )
+        return True
+
+    def _pushed(self, actor: Actor, name: ImageName, digest: Digest) -> Effects:
+        return self._audit.entry(
+            actor, "blob.push", f"{name}@{digest}", status=201, repository=name.repository
+        )
+
+    # --- uploads ------------------------------------------------------------------------
+
+    async def start_upload(self, name: ImageName) -> str:
+        upload_id = await self._store.start_upload()
+        await to_thread.run_sync(
+            self._meta.blobs.start_upload, upload_id, name.repository, name.image
+        )
+        return upload_id
+
+    async def _check_owner(self, name: ImageName, upload_id: str) -> None:
+        owner = await to_thread.run_sync(self._meta.blobs.upload_owner, upload_id[:64])
+        if owner != (name.repository, name.image):
+            raise BlobUploadUnknown(
+                f"upload {upload_id[:64]!r} is unknown to {name}: it was never started here, "
+                "or it was completed or cancelled",
+                {"upload": upload_id[:64]},
+            )
+
+    async def append(
+        self,
+        name: ImageName,
+        upload_id: str,
+        chunks: AsyncIterable[bytes],
+        offset: int | None = None,
+    ) -> int:
+        await self._check_owner(name, upload_id)
+        try:
+            return await self._store.append(upload_id, chunks, offset)
+        except UploadOffsetMismatch as exc:
+            raise ChunkOutOfOrder(
+                f"chunk starts at byte {exc.got}, but the upload has {exc.expected} bytes; "
+                "ask GET on the upload URL for the range received and continue from there",
+                {"expected": exc.expected},
+            ) from exc
+        except UploadNotFound as exc:
+            raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+
+    async def upload_size(self, name: ImageName, upload_id: str) -> int:
+        await self._check_owner(name, upload_id)
+        try:
+            return await self._store.upload_size(upload_id)
+        except UploadNotFound as exc:
+            raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+
+    async def complete(
+        self,
+        actor: Actor,
+        name: ImageName,
+        upload_id: str,
+        digest: Digest,
+        size: int | None = None,
+    ) -> int:
+        await self._check_owner(name, upload_id)
+        try:
+            stored = await self._store.commit(upload_id, digest, size)
+        except DigestMismatch as exc:
+            await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise DigestInvalid(
+                f"uploaded content does not match digest {digest}: it hashes to {exc.actual}; "
+                "the upload was discarded, start it again",
+                {"digest": str(digest)},
+            ) from exc
+        except SizeMismatch as exc:
+            await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise SizeInvalid(str(exc)) from exc
+        except UploadNotFound as exc:
+            raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+        effects = self._pushed(actor, name, digest)
+        await to_thread.run_sync(
+            self._meta.blobs.link,
+            name.repository,
+            name.image,
+            str(digest),
+            stored,
+            upload_id,
+            effects,
+        )
+        return stored
+
+    async def cancel(self, actor: Actor, name: ImageName, upload_id: str) -> None:
+        await self._check_owner(name, upload_id)
+        with contextlib.suppress(UploadNotFound):
+            await self._store.cancel(upload_id)
+        effects = self._audit.entry(
+            actor, "upload.cancel", str(name), status=204, repository=name.repository
+        )
+        await to_thread.run_sync(self._meta.blobs.end_upload, upload_id, effects)
+
+    async def put_small(self, name: ImageName, digest: Digest, data: bytes) -> None:
+        """Store and link content that is already in memory (the empty JSON config)."""
+        await self._store.put(digest, data)
+        await to_thread.run_sync(
+            self._meta.blobs.link, name.repository, name.image, str(digest), len(data)
+        )
+
+
+__all__ = ["BlobInfo", "Blobs"]
