@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run                 # 1000 machines, 10 s per small-request test
     .venv/bin/python -m bench.run --machines 200 --duration 5
+    .venv/bin/python -m bench.run --against uvicorn   # cargohold's server or uvicorn, same app
 
 Both servers start fresh in a temporary directory, get the same image pushed, serve the fan-out
 pull and then the small-request load, and are stopped at the end whatever happens.
@@ -19,7 +20,13 @@ from pathlib import Path
 
 from bench import fanout, small_requests
 from bench.image import build_image, push_image
-from bench.servers import Servers, allow_anonymous_pulls
+from bench.servers import REFERENCE, UVICORN, Servers, allow_anonymous_pulls
+
+TITLES = {
+    REFERENCE: "cargohold vs docker-registry",
+    UVICORN: "cargohold's app on its own HTTP server (cargohold) vs on uvicorn",
+}
+WORKER_COUNTED = {REFERENCE: ("cargohold",), UVICORN: ("cargohold", "uvicorn")}
 
 
 def main() -> None:
@@ -27,6 +34,13 @@ def main() -> None:
     fanout.add_arguments(parser)
     small_requests.add_arguments(parser)
     parser.add_argument("--only", choices=("all", "fanout", "small"), default="all")
+    parser.add_argument(
+        "--against",
+        choices=(REFERENCE, UVICORN),
+        default=REFERENCE,
+        help="what cargohold is compared with: the reference registry, or the same app on "
+        "uvicorn with as many workers",
+    )
     args = parser.parse_args()
     pull_options = fanout.options_from(args)
     rate_options = small_requests.options_from(args)
@@ -36,7 +50,7 @@ def main() -> None:
     rates: list[small_requests.RateResult] = []
     with (
         tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir,
-        Servers(Path(workdir), args.workers) as servers,
+        Servers(Path(workdir), args.workers, args.against) as servers,
     ):
         for target in servers.targets:
             push_image(target, image)
@@ -50,9 +64,9 @@ def main() -> None:
             rates = small_requests.run_rates(servers.targets, image, rate_options)
         problems = servers.problems()
     print(
-        f"# cargohold vs docker-registry on {os.cpu_count()} cores, {platform.system()} "
+        f"# {TITLES[args.against]} on {os.cpu_count()} cores, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}, "
-        f"cargohold with {args.workers} workers\n"
+        f"{args.workers} worker processes for {' and '.join(WORKER_COUNTED[args.against])}\n"
     )
     if pulls:
         print(f"## Fan-out pull: {fanout.describe(image, pull_options)}\n")

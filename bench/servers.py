@@ -1,8 +1,9 @@
 """The two servers under test, each a real process on a free loopback port, in its own group.
 
-:class:`Servers` starts cargohold and the reference registry (``docker-registry``, CNCF
-distribution) and stops both by process group when it exits, SIGTERM first, SIGKILL after a
-grace period, whatever happened in between.
+:class:`Servers` starts cargohold and what it is compared with, the reference registry
+(``docker-registry``, CNCF distribution) or cargohold's own app served by uvicorn instead of
+cargohold's HTTP server (``bench/uvicorn_server.py``), and stops both by process group when it
+exits, SIGTERM first, SIGKILL after a grace period, whatever happened in between.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import httpx
 HOST = "127.0.0.1"
 CARGOHOLD = "cargohold"
 REFERENCE = "docker-registry"
+UVICORN = "uvicorn"
 ADMIN = ("admin", "secret")
 START_TIMEOUT = 60.0
 STOP_GRACE = 10.0
@@ -147,6 +149,21 @@ def start_cargohold(workdir: Path, workers: int) -> tuple[ServerProcess, Target]
     return server, Target(CARGOHOLD, HOST, port, server.pid, ADMIN)
 
 
+def start_cargohold_on_uvicorn(workdir: Path, workers: int) -> tuple[ServerProcess, Target]:
+    """The same app, data layout and workers as :func:`start_cargohold`, served by uvicorn."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CARGOHOLD_ADMIN_PASSWORD": ADMIN[1],
+        "CARGOHOLD_WORKERS": str(workers),
+        "CARGOHOLD_LISTEN": f"{HOST}:{port}",
+        "CARGOHOLD_DATA_DIR": str(workdir / "uvicorn-data"),
+    }
+    argv = [sys.executable, "-m", "bench.uvicorn_server"]
+    server = ServerProcess(UVICORN, argv, env, workdir / "uvicorn.log")
+    return server, Target(UVICORN, HOST, port, server.pid, ADMIN)
+
+
 def allow_anonymous_pulls(target: Target, repository: str) -> None:
     """Open a repository to anonymous reads, as an admin does for a fleet that pulls without
     logging in (cargohold's repositories start private; the reference registry has no auth)."""
@@ -195,11 +212,14 @@ def start_reference_registry(workdir: Path) -> tuple[ServerProcess, Target]:
 
 
 class Servers:
-    """Both servers, started on enter and stopped on exit (also on error or Ctrl-C)."""
+    """Both servers, started on enter and stopped on exit (also on error or Ctrl-C):
+    cargohold and, ``against`` it, docker-registry or cargohold on uvicorn (with as many
+    workers)."""
 
-    def __init__(self, workdir: Path, cargohold_workers: int) -> None:
+    def __init__(self, workdir: Path, cargohold_workers: int, against: str = REFERENCE) -> None:
         self._workdir = workdir
         self._workers = cargohold_workers
+        self._against = against
         self._stack = ExitStack()
         self.processes: list[ServerProcess] = []
         self.targets: list[Target] = []
@@ -208,10 +228,15 @@ class Servers:
         try:
             cargohold, target = start_cargohold(self._workdir, self._workers)
             self._track(cargohold, target)
-            reference, reference_target = start_reference_registry(self._workdir)
-            self._track(reference, reference_target)
+            if self._against == UVICORN:
+                other, other_target = start_cargohold_on_uvicorn(self._workdir, self._workers)
+                ready = f"{other_target.base_url}/api/v1/health"
+            else:
+                other, other_target = start_reference_registry(self._workdir)
+                ready = f"{other_target.base_url}/v2/"
+            self._track(other, other_target)
             cargohold.wait_ready(f"{target.base_url}/api/v1/health", (200,))
-            reference.wait_ready(f"{reference_target.base_url}/v2/", (200,))
+            other.wait_ready(ready, (200,))
         except BaseException:
             self._stack.close()
             raise
@@ -247,6 +272,7 @@ class Servers:
 __all__ = [
     "CARGOHOLD",
     "REFERENCE",
+    "UVICORN",
     "ServerProcess",
     "Servers",
     "Target",
