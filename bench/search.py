@@ -31,7 +31,6 @@ from typing import Any
 import httpx
 
 from cargohold.app import build_app, build_registry, open_stores, prepare
-from cargohold.meta.records import RepositoryRecord
 from cargohold.meta.schema import (
     blobs,
     generic_files,
@@ -44,6 +43,7 @@ from cargohold.meta.schema import (
 )
 from cargohold.meta.store import MetadataStore
 from cargohold.meta.upsert import insert_ignore
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.passwords import hash_password
 from cargohold.settings import Settings
 

@@ -6,7 +6,7 @@ import contextvars
 from pathlib import Path
 
 from cargohold.meta import open_metadata_store
-from cargohold.meta.records import RepositoryRecord
+from cargohold.records.repositories import RepositoryRecord
 
 
 def test_writes_from_another_process_are_seen_by_the_next_request(tmp_path: Path) -> None:

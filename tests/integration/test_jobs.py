@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from cargohold.jobs.runner import Fail, Handler, Handlers, JobRunner, Retry
-from cargohold.meta.jobs import JobRecord
+from cargohold.records.jobs import JobRecord
 from cargohold.registry.jobs import BACKOFF_BASE
 from cargohold.registry.registry import Registry
 from tests.integration.accounts import basic, create_user

@@ -24,21 +24,19 @@ from cargohold.api.rest.views import (
     user_json,
 )
 from cargohold.api.rest.webhooks import delivery_json, webhook_json
-from cargohold.meta.events.events import EventRecord
-from cargohold.meta.events.webhooks import DeliveryRecord, WebhookRecord
-from cargohold.meta.generic.files import GenericFileRecord
-from cargohold.meta.insight.impact import Location
-from cargohold.meta.insight.scans import ComponentRow, FindingRecord, ScanRecord
-from cargohold.meta.jobs import JobRecord
-from cargohold.meta.records import (
+from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
+from cargohold.records.generic import GenericFileRecord
+from cargohold.records.identity import (
     AuditRecord,
     GroupRecord,
     PermissionRecord,
-    RepositoryRecord,
     ScopeRecord,
     TokenRecord,
     UserRecord,
 )
+from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
+from cargohold.records.jobs import JobRecord
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.events.webhooks import cloudevent
 from cargohold.registry.insight.reports import Impact, Vulnerability
 

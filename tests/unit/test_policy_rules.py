@@ -9,7 +9,7 @@ import pytest
 
 from cargohold.api.rest.policies import exception_json, policy_json, watch_json
 from cargohold.core.errors import BadRequest, PolicyViolation
-from cargohold.meta.policy.policies import (
+from cargohold.records.policy import (
     ArtifactFacts,
     ExceptionRecord,
     FindingFact,

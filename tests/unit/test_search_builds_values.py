@@ -14,8 +14,8 @@ from cargohold.api.rest.search import cursor_of, position_of, search_json
 from cargohold.cli.search import size_text
 from cargohold.client import CargoholdClient
 from cargohold.core.errors import BadRequest
-from cargohold.meta.lifecycle.builds import BuildStatusRecord
 from cargohold.meta.lifecycle.search import SearchHit, SearchPosition
+from cargohold.records.lifecycle import BuildStatusRecord
 from cargohold.registry.lifecycle.builds import (
     Build,
     BuildPromoted,

@@ -10,8 +10,7 @@ import json
 
 import pytest
 
-from cargohold.meta.events.events import EventRecord
-from cargohold.meta.events.webhooks import WebhookRecord
+from cargohold.records.events import EventRecord, WebhookRecord
 from cargohold.registry.events.webhooks import (
     cloudevent,
     cloudevent_body,

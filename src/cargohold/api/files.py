@@ -10,7 +10,7 @@ from starlette.types import Receive, Scope, Send
 
 from cargohold.core.errors import RangeNotSatisfiable
 from cargohold.core.numbers import bounded_int
-from cargohold.registry.oci.blobs import BlobInfo
+from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.registry import Registry
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")

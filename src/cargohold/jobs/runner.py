@@ -24,7 +24,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from types import TracebackType
 from typing import Any
 
-from cargohold.meta.jobs import JobRecord
+from cargohold.records.jobs import JobRecord
 from cargohold.registry.jobs import JobQueue
 
 LEASE_SECONDS = 15.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargohold.jobs.runner import Fail
-from cargohold.meta.jobs import JobRecord
+from cargohold.records.jobs import JobRecord
 from cargohold.registry.insight.scans import Scans
 
 

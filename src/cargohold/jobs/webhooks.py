@@ -23,8 +23,8 @@ import httpx
 
 from cargohold.core.errors import WebhookTargetRefused
 from cargohold.jobs.runner import Fail, Retry
-from cargohold.meta.events.webhooks import DeliveryRecord, WebhookRecord
-from cargohold.meta.jobs import JobRecord
+from cargohold.records.events import DeliveryRecord, WebhookRecord
+from cargohold.records.jobs import JobRecord
 from cargohold.registry.events.emitter import delivery_job
 from cargohold.registry.events.targets import Address
 from cargohold.registry.events.webhooks import (

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from cargohold.meta.events.events import EventRecord, NewDelivery, append_event
+from cargohold.meta.events.events import append_event
 from cargohold.meta.identity.audit import append_audit
 from cargohold.meta.insight.scans import request_scan, scan_is_current
-from cargohold.meta.jobs import NewJob, enqueue_in
-from cargohold.meta.records import AuditRecord
+from cargohold.meta.jobs import enqueue_in
+from cargohold.records.events import EventRecord, NewDelivery
+from cargohold.records.identity import AuditRecord
+from cargohold.records.jobs import NewJob
 
 
 @dataclass(frozen=True, slots=True)

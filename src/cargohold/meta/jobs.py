@@ -20,44 +20,16 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cargohold.meta.schema import jobs
+from cargohold.records.jobs import JobRecord, NewJob
 
-STATES = ("queued", "running", "done", "failed")
 LIVE = ("queued", "running")
 MAX_ERROR = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class JobRecord:
-    id: str
-    kind: str
-    payload: dict[str, Any]
-    key: str | None
-    state: str
-    attempts: int
-    max_attempts: int
-    run_after: float
-    lease_owner: str | None
-    lease_until: float | None
-    last_error: str | None
-    result: dict[str, Any] | None
-    created_at: float
-    finished_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class NewJob:
-    kind: str
-    payload: dict[str, Any]
-    key: str | None = None
-    max_attempts: int = 10
-    delay: float = 0.0
 
 
 def new_job_id(now: float) -> str:
@@ -315,4 +287,4 @@ def _record(row: sa.Row[Any]) -> JobRecord:
     )
 
 
-__all__ = ["LIVE", "STATES", "JobQueries", "JobRecord", "NewJob", "enqueue_in", "new_job_id"]
+__all__ = ["LIVE", "JobQueries", "enqueue_in", "new_job_id"]

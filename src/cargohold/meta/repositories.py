@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.records import RepositoryRecord
 from cargohold.meta.schema import repositories
+from cargohold.records.repositories import RepositoryRecord
 
 
 class RepositoryQueries:

@@ -22,11 +22,11 @@ from cargohold.meta.insight.scans import ScanQueries
 from cargohold.meta.jobs import JobQueries
 from cargohold.meta.lifecycle.builds import BuildQueries
 from cargohold.meta.lifecycle.promotion import PromotionQueries
-from cargohold.meta.lifecycle.properties import PropertyQueries
 from cargohold.meta.lifecycle.search import SearchQueries
 from cargohold.meta.oci.blobs import BlobQueries
 from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.policy.policies import PolicyQueries
+from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
 
 

@@ -1,16 +1,28 @@
 """What a use case that writes checks and records besides the change itself: the caller's
 right, its audit record, its events, its scan requests, and the job queue to wake once they
-are committed (``meta/effects.py``)."""
+are committed (``meta/effects.py``).
+
+A format's use cases (``oci``, ``generic``, those to come) get one ``Consequences`` and need
+nothing from ``insight`` but a way to ask for a scan (``ScanRequests``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
+from cargohold.meta.effects import Effects
 from cargohold.registry.events.emitter import Events
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import AuditLog
-from cargohold.registry.insight.scans import Scans
 from cargohold.registry.jobs import JobQueue
+
+
+class ScanRequests(Protocol):
+    def requested(self, digest: str, kind: str, name: str, *, force: bool = False) -> Effects:
+        """Have ``digest`` (an artifact of ``kind``, pushed as ``name``) scanned, as an effect
+        of the write that pushed it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +30,8 @@ class Consequences:
     access: AccessControl
     audit: AuditLog
     events: Events
-    scans: Scans
+    scans: ScanRequests
     jobs: JobQueue
 
 
-__all__ = ["Consequences"]
+__all__ = ["Consequences", "ScanRequests"]

@@ -15,8 +15,8 @@ from anyio import to_thread
 
 from cargohold.core.errors import ResourceUnknown
 from cargohold.meta.effects import Committed, Effects
-from cargohold.meta.jobs import STATES, JobRecord, NewJob
 from cargohold.meta.store import MetadataStore
+from cargohold.records.jobs import STATES, JobRecord, NewJob
 
 BACKOFF_BASE = 2.0  # seconds before the first retry; doubled for each further one
 BACKOFF_CAP = 900.0

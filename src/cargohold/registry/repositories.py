@@ -11,8 +11,8 @@ from cargohold.core.errors import (
     RepositoryUnknown,
 )
 from cargohold.core.names import validate_repository_key
-from cargohold.meta.records import RepositoryRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache
 
 FORMATS = ("docker", "generic")

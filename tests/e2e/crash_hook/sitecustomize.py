@@ -13,12 +13,13 @@ TAG = os.environ.get("CARGOHOLD_TEST_CRASH_AFTER_TAG")
 if TAG:
     from cargohold.meta.effects import NO_EFFECTS, Effects
     from cargohold.meta.oci import manifests
+    from cargohold.records.oci import NewManifest
 
     committing = manifests.ManifestQueries.put
 
     def put_then_crash(
         self: manifests.ManifestQueries,
-        new: manifests.NewManifest,
+        new: NewManifest,
         effects: Effects = NO_EFFECTS,
     ) -> None:
         committing(self, new, effects)

@@ -17,7 +17,7 @@ from cargohold.api.generic.target import Target
 from cargohold.core.checksums import Checksums
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.times import rfc3339
-from cargohold.meta.generic.files import GenericFileRecord
+from cargohold.records.generic import GenericFileRecord
 from cargohold.registry.generic.files import Deployed, Listing, checksums_of
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal

@@ -10,7 +10,7 @@ from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
-from cargohold.registry.oci.blobs import BlobInfo
+from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.registry import Registry
 
 

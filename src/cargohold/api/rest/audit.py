@@ -8,7 +8,7 @@ from starlette.responses import Response
 from cargohold.api.rest.pages import numeric_cursor, page_params, page_response
 from cargohold.api.rest.views import audit_json, parse_timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.records import AuditFilter
+from cargohold.records.identity import AuditFilter
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 

@@ -15,7 +15,7 @@ from cargohold.api.rest.promotions import promotion_json
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.core.jsondoc import DOCUMENT_LIMITS
-from cargohold.meta.lifecycle.builds import BuildPosition, BuildStatusRecord
+from cargohold.records.lifecycle import BuildPosition, BuildStatusRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.lifecycle.builds import (
     Build,

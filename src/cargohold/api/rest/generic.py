@@ -15,7 +15,7 @@ from cargohold.api.rest.views import timestamp
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BadRequest
 from cargohold.core.paths import MAX_PATH_LENGTH
-from cargohold.meta.generic.files import GenericFileRecord
+from cargohold.records.generic import GenericFileRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.lifecycle.generic_promotion import GenericPromotion
 from cargohold.registry.registry import Registry

@@ -18,8 +18,7 @@ from cargohold.api.rest.pages import (
 )
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.insight.impact import Location
-from cargohold.meta.insight.scans import ComponentRow, FindingRecord, ScanRecord
+from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.insight.reports import Impact, Target, Vulnerability
 from cargohold.registry.registry import Registry

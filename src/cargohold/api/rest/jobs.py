@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.jobs import STATES, JobRecord
+from cargohold.records.jobs import STATES, JobRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 

@@ -14,7 +14,7 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_of, page_params, page_response
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.policy.policies import ExceptionRecord, PolicyRecord, WatchRecord
+from cargohold.records.policy import ExceptionRecord, PolicyRecord, WatchRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 

@@ -12,7 +12,7 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.records import PromotionRecord
+from cargohold.records.lifecycle import PromotionRecord
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.lifecycle.promotion import DockerPromotion, PromotionFilter
 from cargohold.registry.registry import Registry

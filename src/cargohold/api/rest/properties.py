@@ -12,9 +12,9 @@ from starlette.responses import JSONResponse, Response
 from cargohold.api.rest.bodies import Body
 from cargohold.core.errors import BadRequest
 from cargohold.core.names import ImageName, validate_tag
-from cargohold.meta.records import RepositoryRecord
+from cargohold.core.properties import file_subject, image_subject, tag_subject
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.lifecycle.properties import file_subject, image_subject, tag_subject
 from cargohold.registry.registry import Registry
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from cargohold.api.rest.pages import decode_cursor, encode_cursor, page_params, page_response
 from cargohold.api.rest.views import parse_timestamp, timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.lifecycle.search import TYPES, SearchCriteria, SearchHit, SearchPosition
+from cargohold.records.search import TYPES, SearchCriteria, SearchHit, SearchPosition
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 

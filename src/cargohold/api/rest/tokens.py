@@ -10,7 +10,7 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.views import token_json
 from cargohold.core.errors import BadRequest, ResourceUnknown
-from cargohold.meta.records import TokenRecord
+from cargohold.records.identity import TokenRecord
 from cargohold.registry.identity.permissions import (
     Grant,
     Principal,

@@ -6,15 +6,15 @@ from typing import Any
 
 from cargohold.core.errors import BadRequest
 from cargohold.core.times import parse_rfc3339, rfc3339
-from cargohold.meta.records import (
+from cargohold.records.identity import (
     AuditRecord,
     GroupRecord,
     PermissionRecord,
-    RepositoryRecord,
     ScopeRecord,
     TokenRecord,
     UserRecord,
 )
+from cargohold.records.repositories import RepositoryRecord
 
 
 def timestamp(value: float | None) -> str | None:

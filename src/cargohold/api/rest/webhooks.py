@@ -12,7 +12,7 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import numeric_cursor, page_params, page_response
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
-from cargohold.meta.events.webhooks import DeliveryRecord, WebhookRecord
+from cargohold.records.events import DeliveryRecord, WebhookRecord
 from cargohold.registry.events.webhooks import DEFAULT_EVENTS, DELIVERY_STATES, WebhookChanges
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry

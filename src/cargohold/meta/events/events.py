@@ -5,43 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.jobs import NewJob, enqueue_in
+from cargohold.meta.jobs import enqueue_in
 from cargohold.meta.schema import events, webhook_deliveries, webhooks
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """A CloudEvent as stored; ``seq`` orders the events of one subject."""
-
-    seq: int
-    id: str
-    type: str
-    source: str
-    subject: str
-    repository: str | None
-    time: float
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
-    """A delivery of the event to one webhook, and the job that will send it."""
-
-    id: str
-    webhook_id: str
-    job: NewJob
-
-
-@dataclass(frozen=True, slots=True)
-class Appended:
-    seq: int
-    deliveries: tuple[str, ...]  # of the webhooks that still existed
-    jobs: tuple[str, ...]
+from cargohold.records.events import Appended, EventRecord, NewDelivery
 
 
 class EventQueries:
@@ -111,4 +81,4 @@ def append_event(
     return Appended(int(seq), tuple(d.id for d in made), job_ids)
 
 
-__all__ = ["Appended", "EventQueries", "EventRecord", "NewDelivery", "append_event", "event_record"]
+__all__ = ["EventQueries", "append_event", "event_record"]

@@ -4,39 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.events.events import EventRecord
 from cargohold.meta.schema import events, webhook_deliveries, webhooks
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookRecord:
-    id: str
-    name: str
-    url: str
-    secret: str
-    repositories: tuple[str, ...]
-    events: tuple[str, ...]
-    enabled: bool
-    created_at: float
-    created_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRecord:
-    id: str
-    webhook_id: str
-    event: EventRecord
-    state: str  # pending, delivered, failed
-    attempts: int
-    status_code: int | None
-    error: str | None
-    created_at: float
-    delivered_at: float | None
+from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
 
 
 class WebhookQueries:
@@ -228,4 +201,4 @@ def _delivery(row: sa.Row[Any]) -> DeliveryRecord:
     )
 
 
-__all__ = ["DeliveryQueries", "DeliveryRecord", "WebhookQueries", "WebhookRecord"]
+__all__ = ["DeliveryQueries", "WebhookQueries"]

@@ -10,49 +10,18 @@ the "C" collation for that order.)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
 from cargohold.core.errors import Conflict, Denied
+from cargohold.core.properties import Values
+from cargohold.meta import properties as props
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
-from cargohold.meta.lifecycle import properties as props
-from cargohold.meta.lifecycle.promotion import insert_record
-from cargohold.meta.records import PromotionRecord
 from cargohold.meta.schema import blobs, generic_files, uploads
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
+from cargohold.records.generic import FolderEntry, GenericFileRecord
 
 SEEK_BATCH = 256
-
-
-@dataclass(frozen=True, slots=True)
-class GenericFileRecord:
-    repository: str
-    path: str
-    digest: str  # sha256:<hex>
-    size: int
-    sha1: str
-    md5: str
-    created_at: float
-    updated_at: float
-    created_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class FolderEntry:
-    """One child of a folder: a subfolder (``file`` None) or a file."""
-
-    name: str
-    file: GenericFileRecord | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """A file copied or moved to ``target.path``; ``replaced`` what was there before."""
-
-    source: GenericFileRecord
-    target: GenericFileRecord
-    replaced: GenericFileRecord | None
 
 
 def subject(path: str) -> str:
@@ -95,7 +64,7 @@ class GenericFileQueries:
 
     def get(self, repository: str, path: str) -> GenericFileRecord | None:
         with self._engine.connect() as connection:
-            return _get(connection, repository, path)
+            return get_file(connection, repository, path)
 
     def is_folder(self, repository: str, path: str) -> bool:
         """Whether some file lies inside ``path`` ("" is the root)."""
@@ -112,7 +81,7 @@ class GenericFileQueries:
     def under(self, repository: str, path: str) -> list[GenericFileRecord]:
         """The file at ``path``, or else every file inside the folder ``path``, by path."""
         with self._engine.connect() as connection:
-            found = _get(connection, repository, path)
+            found = get_file(connection, repository, path)
             if found is not None:
                 return [found]
             rows = connection.execute(
@@ -188,7 +157,7 @@ class GenericFileQueries:
     def put(
         self,
         record: GenericFileRecord,
-        properties: props.Values,
+        properties: Values,
         *,
         may_overwrite: bool,
         upload_id: str | None = None,
@@ -218,80 +187,6 @@ class GenericFileQueries:
             commit_in(connection, effects)
         return previous
 
-    def transfer(
-        self,
-        moves: list[tuple[GenericFileRecord, str]],
-        target_repository: str,
-        *,
-        move: bool,
-        may_overwrite: bool,
-        by: str,
-        now: float,
-        properties: props.Values,
-        records: list[PromotionRecord],
-        dry_run: bool = False,
-        effects: Effects = NO_EFFECTS,
-    ) -> list[Transfer]:
-        """Copy (or move) each file, with its properties plus ``properties``, to its new path
-        in ``target_repository`` and store ``records``, all or nothing: metadata only, the
-        content is shared. A file identical to the one at the target path leaves it as it
-        is. ``effects`` commit with the promotion. A dry run checks everything and changes
-        nothing."""
-        done: list[Transfer] = []
-        with self._engine.connect() as connection, connection.begin() as transaction:
-            serialize_writes(connection)
-            for source, target_path in moves:
-                current = _get(connection, source.repository, source.path)
-                if current is None or current.digest != source.digest:
-                    raise Conflict(
-                        f"{source.repository}/{source.path} changed while it was being "
-                        "promoted; nothing was promoted, try again"
-                    )
-                target = replace(
-                    source,
-                    repository=target_repository,
-                    path=target_path,
-                    created_at=now,
-                    updated_at=now,
-                    created_by=by,
-                )
-                existing = _get(connection, target_repository, target_path)
-                if existing is not None and existing.digest == source.digest:
-                    target, previous = existing, None
-                else:
-                    previous = place(connection, target, may_overwrite)
-                    if previous is not None:
-                        props.remove(connection, target_repository, subject(target_path), None)
-                source_subject = subject(source.path)
-                props.copy(
-                    connection,
-                    source.repository,
-                    source_subject,
-                    target_repository,
-                    subject(target_path),
-                )
-                props.write(connection, target_repository, subject(target_path), properties)
-                if move:
-                    connection.execute(
-                        generic_files.delete().where(
-                            generic_files.c.repository == source.repository,
-                            generic_files.c.path == source.path,
-                        )
-                    )
-                    props.remove(connection, source.repository, source_subject, None)
-                done.append(Transfer(source, target, previous))
-            if dry_run:
-                transaction.rollback()
-            else:
-                for record in records:
-                    insert_record(connection, record)
-                commit_in(connection, effects)
-        if dry_run:
-            with self._engine.begin() as connection:
-                for record in records:
-                    insert_record(connection, record)
-        return done
-
     def delete(
         self,
         repository: str,
@@ -302,7 +197,7 @@ class GenericFileQueries:
         commit the effects of deleting them (``effects_of`` the files), if any."""
         with self._engine.begin() as connection:
             serialize_writes(connection)
-            found = _get(connection, repository, path)
+            found = get_file(connection, repository, path)
             where = generic_files.c.path == path if found is not None else _inside(path)
             condition = sa.and_(generic_files.c.repository == repository, where)
             gone = (
@@ -323,7 +218,7 @@ class GenericFileQueries:
         return gone
 
 
-def _get(connection: sa.Connection, repository: str, path: str) -> GenericFileRecord | None:
+def get_file(connection: sa.Connection, repository: str, path: str) -> GenericFileRecord | None:
     row = connection.execute(
         sa.select(generic_files).where(
             generic_files.c.repository == repository, generic_files.c.path == path
@@ -360,7 +255,7 @@ def place(
             f"{repository}/{path} is a folder (it holds {inside!r}); a file cannot replace it",
             {"path": path},
         )
-    previous = _get(connection, repository, path)
+    previous = get_file(connection, repository, path)
     if previous is not None and not may_overwrite:
         raise Denied(
             f"{repository}/{path} exists; overwriting a file needs the delete permission on "
@@ -382,11 +277,4 @@ def place(
     return previous
 
 
-__all__ = [
-    "FolderEntry",
-    "GenericFileQueries",
-    "GenericFileRecord",
-    "Transfer",
-    "folder_range",
-    "subject",
-]
+__all__ = ["GenericFileQueries", "folder_range", "get_file", "place", "subject"]

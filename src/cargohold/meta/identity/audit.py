@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.records import AuditFilter, AuditRecord
 from cargohold.meta.schema import audit_events
+from cargohold.records.identity import AuditFilter, AuditRecord
 
 
 def append_audit(connection: sa.Connection, record: AuditRecord) -> None:

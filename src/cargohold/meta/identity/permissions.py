@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.records import PermissionRecord
 from cargohold.meta.schema import permissions
+from cargohold.records.identity import PermissionRecord
 
 
 class PermissionQueries:

@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.records import ScopeRecord, TokenRecord
 from cargohold.meta.schema import api_tokens
+from cargohold.records.identity import ScopeRecord, TokenRecord
 
 
 class TokenQueries:

@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.records import GroupRecord, UserRecord
 from cargohold.meta.schema import group_members, groups, permissions, users
 from cargohold.meta.upsert import insert_ignore, upsert
+from cargohold.records.identity import GroupRecord, UserRecord
 
 
 class UserQueries:

@@ -9,36 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from cargohold.meta.schema import advisories, advisory_aliases, advisory_packages
+from cargohold.records.insight import AdvisoryRecord, ImportCounts
 
 # Ids and package keys per statement: well under SQLite's bound-parameter limit.
 _CHUNK = 400
 MAX_ALIAS = 128
-
-
-@dataclass(frozen=True, slots=True)
-class AdvisoryRecord:
-    id: str
-    modified: float
-    withdrawn: float | None
-    summary: str
-    severity: str
-    aliases: tuple[str, ...]
-    record: str  # the OSV JSON as imported
-    packages: tuple[tuple[str, str], ...]  # (ecosystem without release, normalized name)
-    imported_at: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class ImportCounts:
-    added: int
-    updated: int
-    unchanged: int
 
 
 class AdvisoryQueries:
@@ -219,4 +199,4 @@ def _record(row: sa.Row[Any], packages: tuple[tuple[str, str], ...]) -> Advisory
     )
 
 
-__all__ = ["AdvisoryQueries", "AdvisoryRecord", "ImportCounts"]
+__all__ = ["AdvisoryQueries"]

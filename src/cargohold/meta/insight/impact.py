@@ -5,16 +5,10 @@ reads an index in a fixed order, so answers come in pages."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from cargohold.meta.insight.scans import (
-    ComponentRow,
-    FindingRecord,
-    component_of_row,
-    finding_of_row,
-)
+from cargohold.meta.insight.scans import component_of_row, finding_of_row
 from cargohold.meta.schema import (
     build_artifacts,
     findings,
@@ -24,22 +18,9 @@ from cargohold.meta.schema import (
     scan_components,
     tags,
 )
+from cargohold.records.insight import ComponentRow, FindingRecord, Location
 
 _CHUNK = 400
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where an artifact is: an image (``path`` is the image name, ``tags`` its tags), a
-    generic file (``path`` is the file's path), or a build that produced it (``path`` is
-    ``NAME/NUMBER``, ``build_path`` the image or file it names in ``repository``)."""
-
-    kind: str  # image, file or build
-    repository: str
-    path: str
-    digest: str
-    tags: tuple[str, ...] = ()
-    build_path: str | None = None
 
 
 class ImpactQueries:
@@ -180,4 +161,4 @@ def _tags(connection: sa.Connection, images: sa.Subquery) -> dict[tuple[str, str
     return out
 
 
-__all__ = ["ImpactQueries", "Location"]
+__all__ = ["ImpactQueries"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,56 +23,9 @@ from cargohold.meta.schema import (
     scans,
 )
 from cargohold.meta.upsert import insert_ignore
+from cargohold.records.insight import ComponentRow, FindingRecord, NewFinding, ScanRecord
 
 _CHUNK = 400
-STATUSES = ("pending", "done", "incomplete", "failed")
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRecord:
-    digest: str
-    kind: str  # image or file
-    name: str  # the repository path or file path it was first pushed as
-    status: str
-    reasons: tuple[str, ...]
-    cache_key: str
-    requested_at: float
-    scanned_at: float | None
-    matched_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentRow:
-    seq: int
-    name: str
-    version: str
-    ecosystem: str
-    purl: str
-    purl_key: str
-    cataloger: str
-    evidence: str
-    licenses: tuple[str, ...]
-    source_name: str | None
-    source_version: str | None
-    visible: bool
-
-
-@dataclass(frozen=True, slots=True)
-class NewFinding:
-    advisory_id: str
-    seq: int  # of the component
-    severity: str
-    fixed_in: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRecord:
-    digest: str
-    advisory_id: str
-    seq: int
-    severity: str
-    fixed_in: tuple[str, ...]
-    found_at: float
 
 
 def request_scan(
@@ -398,15 +350,4 @@ def _scan(row: sa.Row[Any]) -> ScanRecord:
     )
 
 
-__all__ = [
-    "STATUSES",
-    "ComponentRow",
-    "FindingRecord",
-    "NewFinding",
-    "ScanQueries",
-    "ScanRecord",
-    "component_of_row",
-    "finding_of_row",
-    "request_scan",
-    "scan_is_current",
-]
+__all__ = ["ScanQueries", "component_of_row", "finding_of_row", "request_scan", "scan_is_current"]

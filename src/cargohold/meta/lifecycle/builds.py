@@ -5,83 +5,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from cargohold.core.errors import TagImmutable
-from cargohold.meta.generic.files import GenericFileRecord, place
-from cargohold.meta.lifecycle import properties as props
-from cargohold.meta.lifecycle.promotion import ImageCopy, apply, image_tags, insert_record
-from cargohold.meta.records import PromotionRecord
+from cargohold.meta import properties as props
+from cargohold.meta.generic.files import place
+from cargohold.meta.lifecycle.promotion import apply, image_tags, insert_record
 from cargohold.meta.schema import build_artifacts, build_statuses, builds, generic_files, manifests
 from cargohold.meta.upsert import upsert
+from cargohold.records.generic import GenericFileRecord
+from cargohold.records.lifecycle import (
+    BuildArtifact,
+    BuildPosition,
+    BuildPromotion,
+    BuildRecord,
+    BuildStatusRecord,
+    ImageCopy,
+)
 
 Values = dict[str, list[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class BuildRecord:
-    name: str
-    number: str
-    started: float
-    url: str
-    document: dict[str, Any] = field(hash=False, compare=False)
-    created_at: float = 0.0
-    created_by: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class BuildStatusRecord:
-    time: float
-    status: str
-    comment: str
-    repository: str
-    principal: str
-
-
-@dataclass(frozen=True, slots=True)
-class BuildArtifact:
-    """One artifact of a build: an image digest (with its tag, if the build names one) or a
-    generic file, and the repository it is promoted to."""
-
-    type: str  # docker, generic
-    repository: str
-    name: str  # image name, or file path
-    digest: str
-    tag: str | None
-    target_repository: str
-
-    def __str__(self) -> str:
-        if self.type == "generic":
-            return f"file {self.repository}/{self.name} ({self.digest})"
-        tag = f":{self.tag}" if self.tag is not None else ""
-        return f"image {self.repository}/{self.name}{tag}@{self.digest}"
-
-
-@dataclass(frozen=True, slots=True)
-class BuildPromotion:
-    """Everything a build promotion changes, decided and checked by the registry layer except
-    what only the transaction can tell: that every artifact is still there."""
-
-    artifacts: tuple[BuildArtifact, ...]
-    move: bool
-    immutable: frozenset[str]  # target repositories whose tags (and files) never change
-    may_overwrite: frozenset[str]  # target repositories whose files the caller may replace
-    properties: Values
-    status: BuildStatusRecord
-    records: tuple[PromotionRecord, ...]
-    dry_run: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class BuildPosition:
-    """Where a page of builds ended (newest first)."""
-
-    started: float
-    name: str
-    number: str
 
 
 class BuildQueries:
@@ -339,11 +283,4 @@ def _record(row: sa.Row[Any]) -> BuildRecord:
     )
 
 
-__all__ = [
-    "BuildArtifact",
-    "BuildPosition",
-    "BuildPromotion",
-    "BuildQueries",
-    "BuildRecord",
-    "BuildStatusRecord",
-]
+__all__ = ["BuildQueries"]

@@ -6,31 +6,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.lifecycle import properties as props
+from cargohold.core.errors import Conflict
+from cargohold.core.properties import Values
+from cargohold.meta import properties as props
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.generic.files import get_file, place, subject
 from cargohold.meta.oci.manifests import refuse_tag_change
-from cargohold.meta.records import PromotionRecord
-from cargohold.meta.schema import blob_links, manifest_refs, manifests, promotions, tags
+from cargohold.meta.schema import (
+    blob_links,
+    generic_files,
+    manifest_refs,
+    manifests,
+    promotions,
+    tags,
+)
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
-
-
-@dataclass(frozen=True, slots=True)
-class ImageCopy:
-    """What one promotion of one image changes."""
-
-    source_repository: str
-    source_name: str
-    target_repository: str
-    target_name: str
-    tags: tuple[tuple[str, str, str], ...]  # (source tag, target tag, digest)
-    top: tuple[str, ...]  # the digests promoted by tag (or every manifest of the image)
-    move: bool
-    immutable_target: bool
-    properties: dict[str, list[str]] = field(default_factory=dict)
+from cargohold.records.generic import GenericFileRecord, Transfer
+from cargohold.records.lifecycle import ImageCopy, PromotionRecord
 
 
 def closure(
@@ -252,6 +249,80 @@ class PromotionQueries:
         with self._engine.connect() as connection:
             return image_tags(connection, repository, name)
 
+    def transfer_files(
+        self,
+        moves: list[tuple[GenericFileRecord, str]],
+        target_repository: str,
+        *,
+        move: bool,
+        may_overwrite: bool,
+        by: str,
+        now: float,
+        properties: Values,
+        records: list[PromotionRecord],
+        dry_run: bool = False,
+        effects: Effects = NO_EFFECTS,
+    ) -> list[Transfer]:
+        """Copy (or move) each file, with its properties plus ``properties``, to its new path
+        in ``target_repository`` and store ``records``, all or nothing: metadata only, the
+        content is shared. A file identical to the one at the target path leaves it as it
+        is. ``effects`` commit with the promotion. A dry run checks everything and changes
+        nothing."""
+        done: list[Transfer] = []
+        with self._engine.connect() as connection, connection.begin() as transaction:
+            serialize_writes(connection)
+            for source, target_path in moves:
+                current = get_file(connection, source.repository, source.path)
+                if current is None or current.digest != source.digest:
+                    raise Conflict(
+                        f"{source.repository}/{source.path} changed while it was being "
+                        "promoted; nothing was promoted, try again"
+                    )
+                target = replace(
+                    source,
+                    repository=target_repository,
+                    path=target_path,
+                    created_at=now,
+                    updated_at=now,
+                    created_by=by,
+                )
+                existing = get_file(connection, target_repository, target_path)
+                if existing is not None and existing.digest == source.digest:
+                    target, previous = existing, None
+                else:
+                    previous = place(connection, target, may_overwrite)
+                    if previous is not None:
+                        props.remove(connection, target_repository, subject(target_path), None)
+                source_subject = subject(source.path)
+                props.copy(
+                    connection,
+                    source.repository,
+                    source_subject,
+                    target_repository,
+                    subject(target_path),
+                )
+                props.write(connection, target_repository, subject(target_path), properties)
+                if move:
+                    connection.execute(
+                        generic_files.delete().where(
+                            generic_files.c.repository == source.repository,
+                            generic_files.c.path == source.path,
+                        )
+                    )
+                    props.remove(connection, source.repository, source_subject, None)
+                done.append(Transfer(source, target, previous))
+            if dry_run:
+                transaction.rollback()
+            else:
+                for record in records:
+                    insert_record(connection, record)
+                commit_in(connection, effects)
+        if dry_run:
+            with self._engine.begin() as connection:
+                for record in records:
+                    insert_record(connection, record)
+        return done
+
     def promote(self, plans: list[ImageCopy], records: list[PromotionRecord], now: float) -> None:
         """Apply every plan and store the records, all or nothing."""
         with self._engine.begin() as connection:
@@ -296,4 +367,4 @@ class PromotionQueries:
             return [record_of(row) for row in connection.execute(query)]
 
 
-__all__ = ["ImageCopy", "PromotionQueries", "apply", "closure", "image_tags", "insert_record"]
+__all__ = ["PromotionQueries", "apply", "closure", "image_tags", "insert_record"]

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from cargohold.core.errors import TagImmutable
 from cargohold.meta import presence
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
-from cargohold.meta.records import ManifestRecord
 from cargohold.meta.schema import manifest_refs, manifests, tags
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
-
-
-@dataclass(frozen=True, slots=True)
-class NewManifest:
-    repository: str
-    name: str
-    record: ManifestRecord
-    children: tuple[str, ...]
-    tag: str | None
-    immutable_tags: bool = False
+from cargohold.records.oci import ManifestRecord, NewManifest
 
 
 class ManifestQueries:
@@ -230,4 +219,4 @@ def _record(row: sa.Row[tuple[object, ...]]) -> ManifestRecord:
     )
 
 
-__all__ = ["ManifestQueries", "NewManifest", "refuse_tag_change"]
+__all__ = ["ManifestQueries", "refuse_tag_change"]

@@ -19,8 +19,8 @@ from typing import Any
 
 from cargohold.core.errors import StorageFull
 from cargohold.meta.effects import Effects, merged
-from cargohold.meta.events.events import EventRecord, NewDelivery
-from cargohold.meta.jobs import NewJob
+from cargohold.records.events import EventRecord, NewDelivery
+from cargohold.records.jobs import NewJob
 from cargohold.registry.events.webhooks import (
     EVENT_KINDS,
     EVENT_TYPE_PREFIX,

@@ -23,9 +23,8 @@ from anyio import to_thread
 
 from cargohold.core import times
 from cargohold.core.errors import BadRequest, ResourceUnknown, WebhookTargetRefused
-from cargohold.meta.events.events import EventRecord
-from cargohold.meta.events.webhooks import DeliveryRecord, WebhookRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.events.targets import WebhookTargets
 from cargohold.registry.identity.permissions import validate_pattern

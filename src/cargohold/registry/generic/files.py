@@ -27,19 +27,17 @@ from cargohold.core.errors import (
     UploadNotFound,
 )
 from cargohold.core.paths import check_path
+from cargohold.core.properties import Values, validate
 from cargohold.meta.effects import Effects, merged
-from cargohold.meta.generic.files import FolderEntry, GenericFileRecord
-from cargohold.meta.lifecycle.properties import Values
-from cargohold.meta.records import RepositoryRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.artifacts import FILE, BlobInfo
+from cargohold.records.generic import FolderEntry, GenericFileRecord
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.insight.scans import FILE
-from cargohold.registry.lifecycle.properties import validate
-from cargohold.registry.oci.blobs import BlobInfo
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import WRITE_BATCH, BlobStore
 

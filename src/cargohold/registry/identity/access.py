@@ -13,8 +13,9 @@ import secrets
 from anyio import to_thread
 
 from cargohold.core.errors import Denied, InsufficientScope, Unauthorized
-from cargohold.meta.records import RepositoryRecord, TokenRecord, UserRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.identity import TokenRecord, UserRecord
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.identity.audit import AuditLog
 from cargohold.registry.identity.passwords import hash_password, needs_rehash, verify_password

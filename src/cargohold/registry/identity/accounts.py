@@ -10,8 +10,8 @@ from typing import Any
 from anyio import to_thread
 
 from cargohold.core.errors import BadRequest, Conflict, ResourceUnknown
-from cargohold.meta.records import GroupRecord, PermissionRecord, UserRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.identity import GroupRecord, PermissionRecord, UserRecord
 from cargohold.registry.identity.passwords import hash_password
 from cargohold.registry.identity.permissions import parse_actions, validate_pattern
 

@@ -18,8 +18,8 @@ from anyio import to_thread
 
 from cargohold.core.errors import StorageFull
 from cargohold.meta.effects import Effects
-from cargohold.meta.records import AuditFilter, AuditRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.identity import AuditFilter, AuditRecord
 from cargohold.registry.identity.permissions import Principal
 
 log = logging.getLogger("cargohold.audit")

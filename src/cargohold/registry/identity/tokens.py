@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from anyio import to_thread
 
 from cargohold.core.errors import BadRequest, Denied, ResourceUnknown
-from cargohold.meta.records import ScopeRecord, TokenRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.identity import ScopeRecord, TokenRecord
 from cargohold.registry.identity.permissions import Action, Grant, Principal, known_actions
 
 PREFIX = "chk_"

@@ -30,12 +30,11 @@ from cargohold.analysis.unpack.limits import Limits
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BlobNotFound
 from cargohold.core.manifest import Descriptor, Manifest, parse_manifest
-from cargohold.meta.insight.scans import ScanRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.artifacts import IMAGE
+from cargohold.records.insight import ScanRecord
 from cargohold.storage.base import BlobStore
 
-IMAGE = "image"
-FILE = "file"
 MAX_CHILDREN = 64  # platform manifests of one index that are indexed
 
 
@@ -209,4 +208,4 @@ class _MetaCache:
         self._meta.scans.put_layer_index(index.digest, self._key, encode(index), self._clock())
 
 
-__all__ = ["FILE", "IMAGE", "Indexer", "is_image_layer"]
+__all__ = ["Indexer", "is_image_layer"]

@@ -26,13 +26,13 @@ from cargohold.analysis.vulndb.versions import VersionError, constraints, satisf
 from cargohold.core.digest import digest_field
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.names import ImageName, Reference
-from cargohold.meta.insight.impact import Location
-from cargohold.meta.insight.scans import ComponentRow, FindingRecord, ScanRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.artifacts import FILE, IMAGE
+from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.registry.generic.files import GenericFiles
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.insight.scans import FILE, IMAGE, component_of
+from cargohold.registry.insight.scans import component_of
 from cargohold.registry.oci.manifests import Manifests
 from cargohold.registry.repositories import Repositories
 

@@ -38,17 +38,17 @@ from cargohold.analysis.vulndb.match import (
 from cargohold.analysis.vulndb.osv import Advisory, MalformedRecord, parse_record, split_ecosystem
 from cargohold.core.errors import BlobNotFound
 from cargohold.meta.effects import Effects, ScanRequest
-from cargohold.meta.insight.scans import ComponentRow, NewFinding
-from cargohold.meta.jobs import NewJob
 from cargohold.meta.store import MetadataStore
+from cargohold.records.artifacts import IMAGE, KINDS
+from cargohold.records.insight import ComponentRow, NewFinding
+from cargohold.records.jobs import NewJob
 from cargohold.registry.events.emitter import Events, Happened
-from cargohold.registry.insight.indexing import FILE, IMAGE, Indexer
+from cargohold.registry.insight.indexing import Indexer
 from cargohold.registry.jobs import JobQueue
 from cargohold.storage.base import BlobStore
 
 SCAN_JOB = "insight.scan"
 REMATCH_JOB = "insight.rematch"
-KINDS = (IMAGE, FILE)
 REMATCH_BATCH = 200
 log = logging.getLogger("cargohold.scans")
 
@@ -305,9 +305,6 @@ def _parsed(records: Sequence[Any]) -> list[Advisory]:
 
 
 __all__ = [
-    "FILE",
-    "IMAGE",
-    "KINDS",
     "REMATCH_JOB",
     "SCAN_JOB",
     "ScanOutcome",

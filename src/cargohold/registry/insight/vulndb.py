@@ -25,8 +25,8 @@ from cargohold.analysis.vulndb.severity import rate
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.jsondoc import JsonRejected, read_json
 from cargohold.core.times import parse_rfc3339
-from cargohold.meta.insight.advisories import AdvisoryRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.insight import AdvisoryRecord
 from cargohold.registry.insight.scans import Scans
 
 ZIP_MAGIC = b"PK\x03\x04"

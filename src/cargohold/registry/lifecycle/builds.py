@@ -29,20 +29,21 @@ from cargohold.core.errors import (
     TagImmutable,
 )
 from cargohold.core.names import ImageName, validate_tag
+from cargohold.core.properties import validate
 from cargohold.core.times import parse_rfc3339, rfc3339
-from cargohold.meta.lifecycle.builds import (
+from cargohold.meta.store import MetadataStore
+from cargohold.records.lifecycle import (
     BuildArtifact,
     BuildPosition,
     BuildPromotion,
     BuildRecord,
     BuildStatusRecord,
+    PromotionRecord,
 )
-from cargohold.meta.records import PromotionRecord, RepositoryRecord
-from cargohold.meta.store import MetadataStore
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import result_of
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.lifecycle.properties import validate
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
 

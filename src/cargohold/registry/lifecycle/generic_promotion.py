@@ -17,16 +17,15 @@ from anyio import to_thread
 
 from cargohold.core.errors import BadRequest, RegistryError, ResourceUnknown
 from cargohold.core.paths import check_path, overlaps, relocate
-from cargohold.meta.generic.files import Transfer
-from cargohold.meta.lifecycle.properties import Values
-from cargohold.meta.records import PromotionRecord
+from cargohold.core.properties import Values, validate
 from cargohold.meta.store import MetadataStore
+from cargohold.records.generic import Transfer
+from cargohold.records.lifecycle import PromotionRecord
 from cargohold.registry.generic.files import GenericFiles
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, result_of
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.jobs import JobQueue
-from cargohold.registry.lifecycle.properties import validate
 from cargohold.registry.policy.policies import Policies
 
 
@@ -122,7 +121,7 @@ class GenericPromotions:
         effects = await self._files.promoted(Actor(principal), moves, target.key, not request.copy)
 
         def transfer() -> list[Transfer]:
-            return self._meta.generic.transfer(
+            return self._meta.promotions.transfer_files(
                 moves,
                 target.key,
                 move=not request.copy,

@@ -24,13 +24,13 @@ from cargohold.core.errors import (
     TagImmutable,
 )
 from cargohold.core.names import ImageName, validate_tag
-from cargohold.meta.lifecycle.promotion import ImageCopy
-from cargohold.meta.records import PromotionRecord, RepositoryRecord
+from cargohold.core.properties import validate
 from cargohold.meta.store import MetadataStore
+from cargohold.records.lifecycle import ImageCopy, PromotionRecord
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import result_of
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.lifecycle.properties import validate
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator
-from dataclasses import dataclass
 
 from anyio import to_thread
 
@@ -28,16 +27,10 @@ from cargohold.core.errors import (
 from cargohold.core.names import ImageName
 from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
+from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.storage.base import BlobStore
-
-
-@dataclass(frozen=True, slots=True)
-class BlobInfo:
-    digest: Digest
-    size: int
-    path: str | None
 
 
 class Blobs:
@@ -198,4 +191,4 @@ class Blobs:
         )
 
 
-__all__ = ["BlobInfo", "Blobs"]
+__all__ = ["Blobs"]

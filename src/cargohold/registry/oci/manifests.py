@@ -24,15 +24,15 @@ from cargohold.core.errors import (
 from cargohold.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from cargohold.core.names import ImageName, Reference
 from cargohold.meta.effects import Effects
-from cargohold.meta.oci.manifests import NewManifest
-from cargohold.meta.records import ManifestRecord, RepositoryRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.artifacts import IMAGE
+from cargohold.records.oci import ManifestRecord, NewManifest
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.identity.access import Action
 from cargohold.registry.identity.audit import Actor
-from cargohold.registry.insight.indexing import IMAGE
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobStore

@@ -14,8 +14,8 @@ from anyio import to_thread
 
 from cargohold.core.digest import digest_field
 from cargohold.core.errors import BadRequest, ResourceUnknown
-from cargohold.meta.policy.policies import ExceptionRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.policy import ExceptionRecord
 
 MAX_EXCEPTION_SECONDS = 90 * 86400
 MAX_REASON = 2000

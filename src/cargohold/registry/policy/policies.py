@@ -20,8 +20,8 @@ from typing import Any
 from anyio import to_thread
 
 from cargohold.core.errors import BadRequest, Conflict, ResourceUnknown
-from cargohold.meta.policy.policies import ArtifactFacts, PolicyRecord, WatchRecord
 from cargohold.meta.store import MetadataStore
+from cargohold.records.policy import ArtifactFacts, PolicyRecord, WatchRecord
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.events.emitter import Events
 from cargohold.registry.identity.permissions import validate_pattern

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cargohold.core.errors import BadRequest, PolicyViolation
-from cargohold.meta.policy.policies import ArtifactFacts, ExceptionRecord
+from cargohold.records.policy import ArtifactFacts, ExceptionRecord
 from cargohold.registry.insight.reports import severity_rank
 
 SEVERITY_LEVELS = ("LOW", "MEDIUM", "HIGH", "CRITICAL")

@@ -7,14 +7,7 @@ type), ``queries`` runs them.
 """
 
 from cargohold.meta.lifecycle.search.queries import SearchQueries
-from cargohold.meta.lifecycle.search.values import (
-    FILE,
-    IMAGE,
-    TYPES,
-    SearchCriteria,
-    SearchHit,
-    SearchPosition,
-)
+from cargohold.records.search import FILE, IMAGE, TYPES, SearchCriteria, SearchHit, SearchPosition
 
 __all__ = [
     "FILE",

@@ -8,14 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from cargohold.meta.lifecycle.search.statements import Plan, files, glob, images
-from cargohold.meta.lifecycle.search.values import (
-    FILE,
-    IMAGE,
-    SearchCriteria,
-    SearchHit,
-    SearchPosition,
-)
 from cargohold.meta.schema import properties
+from cargohold.records.search import FILE, IMAGE, SearchCriteria, SearchHit, SearchPosition
 
 # A property with fewer holders than this is read first; a commoner one is checked per key.
 DRIVE_LIMIT = 2000

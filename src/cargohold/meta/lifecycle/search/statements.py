@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.lifecycle.search.values import SearchCriteria, SearchPosition
 from cargohold.meta.schema import blobs, generic_files, manifest_refs, manifests, properties, tags
+from cargohold.records.search import SearchCriteria, SearchPosition
 
 
 @dataclass(frozen=True, slots=True)

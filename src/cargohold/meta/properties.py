@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
+from cargohold.core.properties import Values
 from cargohold.meta.schema import generic_files, manifests, properties, tags
 from cargohold.meta.upsert import insert_ignore
-
-Values = dict[str, list[str]]
 
 
 def read(connection: sa.Connection, repository: str, subject: str) -> Values:

@@ -1,28 +1,8 @@
-"""Rows as values, handed up to the registry layer."""
+"""Identity and access as values: users, groups, permissions, API tokens, audit records."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True, slots=True)
-class RepositoryRecord:
-    key: str
-    format: str
-    kind: str
-    anonymous_read: bool
-    description: str = ""
-    immutable_tags: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ManifestRecord:
-    digest: str
-    media_type: str
-    size: int
-    artifact_type: str | None
-    subject: str | None
-    annotations: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,28 +65,6 @@ class AuditRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class PromotionRecord:
-    id: str
-    time: float
-    principal: str
-    token_id: str | None
-    kind: str  # docker, generic, build
-    source_repository: str
-    target_repository: str
-    source: str
-    target: str
-    digest: str | None
-    tags: tuple[str, ...]
-    copy: bool
-    dry_run: bool
-    comment: str
-    properties: dict[str, list[str]]
-    status: int
-    result: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class AuditFilter:
     principal: str | None = None
     action: str | None = None
@@ -119,10 +77,7 @@ __all__ = [
     "AuditFilter",
     "AuditRecord",
     "GroupRecord",
-    "ManifestRecord",
     "PermissionRecord",
-    "PromotionRecord",
-    "RepositoryRecord",
     "ScopeRecord",
     "TokenRecord",
     "UserRecord",

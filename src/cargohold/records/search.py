@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-IMAGE = "image"
-FILE = "file"
-TYPES = (IMAGE, FILE)
+from cargohold.records.artifacts import FILE, IMAGE, KINDS
+
+TYPES = KINDS
 
 
 @dataclass(frozen=True, slots=True)

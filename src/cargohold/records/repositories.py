@@ -1,0 +1,18 @@
+"""Repositories as values: key, format, kind and settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryRecord:
+    key: str
+    format: str
+    kind: str
+    anonymous_read: bool
+    description: str = ""
+    immutable_tags: bool = False
+
+
+__all__ = ["RepositoryRecord"]
