@@ -1,0 +1,51 @@
+"""Repositories: keys are unique, settings change, and deleting one takes its content along."""
+
+from __future__ import annotations
+
+from cargohold.meta.store import MetadataStore
+from cargohold.records.repositories import RepositoryRecord
+from tests.contract.metadata.examples import digest, file, manifest, new_manifest
+
+
+def test_a_repository_is_created_once_and_read_back(meta: MetadataStore) -> None:
+    dev = RepositoryRecord("dev", "docker", "local", True, "team images", immutable_tags=False)
+    assert meta.repositories.create(dev) is True
+    assert meta.repositories.create(RepositoryRecord("dev", "generic", "local", False)) is False
+    assert meta.repositories.get("dev") == dev
+    assert meta.repositories.get("none") is None
+
+
+def test_repositories_list_by_key(meta: MetadataStore) -> None:
+    for key in ("prod", "dev", "staging"):
+        meta.repositories.create(RepositoryRecord(key, "docker", "local", False))
+    assert [r.key for r in meta.repositories.list()] == ["dev", "prod", "staging"]
+
+
+def test_settings_change_one_by_one(meta: MetadataStore) -> None:
+    meta.repositories.create(RepositoryRecord("prod", "docker", "local", False))
+    assert meta.repositories.update("prod", {"immutable_tags": True}) is True
+    assert meta.repositories.update("prod", {"anonymous_read": True, "description": "released"})
+    assert meta.repositories.update("none", {"description": "x"}) is False
+    assert meta.repositories.get("prod") == RepositoryRecord(
+        "prod", "docker", "local", True, "released", immutable_tags=True
+    )
+
+
+def test_deleting_a_repository_deletes_what_it_holds(meta: MetadataStore) -> None:
+    for key in ("dev", "prod"):
+        meta.repositories.create(RepositoryRecord(key, "docker", "local", False))
+    image = manifest("image")
+    for key in ("dev", "prod"):
+        meta.blobs.link(key, "team/app", digest("layer"), 10)
+        meta.manifests.put(new_manifest(key, "team/app", image, "1.0"))
+        meta.generic.put(file(key, "a.txt"), {"qa": ["passed"]}, may_overwrite=False)
+    assert meta.repositories.delete("dev") is True
+    assert meta.repositories.delete("dev") is False
+    assert meta.repositories.get("dev") is None
+    assert meta.blobs.linked_size("dev", "team/app", digest("layer")) is None
+    assert meta.manifests.get("dev", "team/app", image.digest) is None
+    assert meta.manifests.resolve_tag("dev", "team/app", "1.0") is None
+    assert meta.generic.get("dev", "a.txt") is None
+    assert meta.properties.get("dev", "file:a.txt") == {}
+    assert meta.manifests.names(None, None, ["dev", "prod"]) == ["prod/team/app"]
+    assert meta.manifests.resolve_tag("prod", "team/app", "1.0") == image.digest
