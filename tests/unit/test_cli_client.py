@@ -105,7 +105,7 @@ def test_requests_carry_the_credentials_and_the_contracts_body() -> None:
     with CargoholdClient("http://x/", token="chk_t", transport=transport) as client:
         new = client.tokens.create("CI", [Scope("dev", ("read", "write"))], owner="ci")
     assert new.secret == "chk_0123456789abcdef_secret"
-    assert new.token.scopes == (Scope("dev", ("read", "write")),)
+    assert new.scopes == (Scope("dev", ("read", "write")),)
     assert new.to_json()["token"] == new.secret
     assert str(seen[0].url) == "http://x/api/v1/tokens"
     assert seen[0].headers["authorization"] == "Bearer chk_t"

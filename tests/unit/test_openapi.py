@@ -12,18 +12,18 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from cargohold.api.rest.generic import generic_file_json
-from cargohold.api.rest.insight import impact_json, location_json, scan_json, vulnerability_json
-from cargohold.api.rest.jobs import job_json
+from cargohold.api.rest.insight import impact_wire, location_wire, scan_wire, vulnerability_wire
+from cargohold.api.rest.jobs import job_wire
 from cargohold.api.rest.openapi import document
+from cargohold.api.rest.repositories import repository_wire
 from cargohold.api.rest.views import (
-    audit_json,
-    group_json,
-    permission_json,
-    repository_json,
-    token_json,
-    user_json,
+    audit_wire,
+    group_wire,
+    permission_wire,
+    token_wire,
+    user_wire,
 )
-from cargohold.api.rest.webhooks import delivery_json, webhook_json
+from cargohold.api.rest.webhooks import delivery_wire, webhook_wire
 from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
 from cargohold.records.generic import GenericFileRecord
 from cargohold.records.identity import (
@@ -238,9 +238,9 @@ def test_schemas_follow_the_contract() -> None:
     token = schemas["Token"]["properties"]
     assert token["kind"]["enum"] == ["api", "cli", "refresh"]
     assert "token" not in token
-    assert "token" in schemas["NewToken"]["allOf"][1]["required"]
+    assert "token" in schemas["NewToken"]["required"]
     result = schemas["AuditEvent"]["properties"]["result"]["enum"]
-    assert result == ["ok", "unauthorized", "denied", "not-found", "throttled", "failed"]
+    assert set(result) == {"ok", "unauthorized", "denied", "not-found", "throttled", "failed"}
     assert schemas["UserCreate"]["required"] == ["name"]
     assert schemas["UserCreate"]["else"] == {"required": ["password"]}
     assert "password" not in schemas["User"]["properties"]
@@ -260,24 +260,27 @@ def test_what_the_server_renders_fits_the_schemas() -> None:
     """The document describes the JSON the REST views really produce."""
     scopes = (ScopeRecord("dev", ("read", "write")),)
     token = TokenRecord(TOKEN_ID, "ci", "api", "CI", "hash", scopes, NOW, NOW + 3600)
-    user = user_json(UserRecord("alice", "hash", True, False, None, NOW), ("devs",))
-    conform(repository_json(RepositoryRecord("dev", "docker", "local", False)), "Repository")
+    user = user_wire(UserRecord("alice", "hash", True, False, None, NOW), ("devs",)).to_json()
+    repository = repository_wire(RepositoryRecord("dev", "docker", "local", False))
+    conform(repository.to_json(), "Repository")
     conform(user, "User")
-    conform(user_json(UserRecord("ci", None, False, True, "ci@example.com", NOW)), "User")
+    conform(user_wire(UserRecord("ci", None, False, True, "ci@example.com", NOW)).to_json(), "User")
     conform(user | {"token": None}, "Me")
     conform(user | {"token": {"id": TOKEN_ID, "scopes": None}}, "Me")
-    conform(group_json(GroupRecord("devs", "", ("alice",), NOW)), "Group")
+    conform(group_wire(GroupRecord("devs", "", ("alice",), NOW)).to_json(), "Group")
     permission = PermissionRecord(TOKEN_ID, "group:devs", ("dev", "team-*"), ("read",), NOW)
-    conform(permission_json(permission), "Permission")
-    conform(token_json(token), "Token")
-    conform(token_json(TokenRecord("f" * 16, "bob", "refresh", "", "h", None, NOW, None)), "Token")
-    conform(token_json(token) | {"token": f"chk_{TOKEN_ID}_secret"}, "NewToken")
+    conform(permission_wire(permission).to_json(), "Permission")
+    shown = token_wire(token).to_json()
+    conform(shown, "Token")
+    refresh = TokenRecord("f" * 16, "bob", "refresh", "", "h", None, NOW, None)
+    conform(token_wire(refresh).to_json(), "Token")
+    conform(shown | {"token": f"chk_{TOKEN_ID}_secret"}, "NewToken")
     event = AuditRecord(
         NOW, "alice", None, "login.failed", "/v2/", None, 401, "unauthorized", "::1"
     )
-    conform(audit_json(event), "AuditEvent")
-    assert misfits(token_json(token), "NewToken") == ["'token' is a required property"]
-    assert misfits(audit_json(event) | {"result": "maybe"}, "AuditEvent") != []
+    conform(audit_wire(event).to_json(), "AuditEvent")
+    assert misfits(shown, "NewToken") == ["'token' is a required property"]
+    assert misfits(audit_wire(event).to_json() | {"result": "maybe"}, "AuditEvent") != []
 
 
 @pytest.mark.parametrize(
@@ -364,9 +367,9 @@ def test_jobs_webhooks_and_their_deliveries_fit_the_schemas() -> None:
         NOW,
         None,
     )
-    conform(job_json(job), "Job")
-    conform(job_json(job) | {"state": "done", "result": {"delivered": 1}}, "Job")
-    assert misfits(job_json(job) | {"state": "sleeping"}, "Job") != []
+    conform(job_wire(job).to_json(), "Job")
+    conform(job_wire(job).to_json() | {"state": "done", "result": {"delivered": 1}}, "Job")
+    assert misfits(job_wire(job).to_json() | {"state": "sleeping"}, "Job") != []
     hook = WebhookRecord(
         "ab" * 8,
         "ci",
@@ -378,7 +381,7 @@ def test_jobs_webhooks_and_their_deliveries_fit_the_schemas() -> None:
         NOW,
         "admin",
     )
-    conform(webhook_json(hook), "Webhook")
+    conform(webhook_wire(hook).to_json(), "Webhook")
     assert "secret" not in document()["components"]["schemas"]["Webhook"]["properties"]
     event = EventRecord(
         3,
@@ -393,7 +396,7 @@ def test_jobs_webhooks_and_their_deliveries_fit_the_schemas() -> None:
     delivery = DeliveryRecord(
         "cd" * 16, hook.id, event, "pending", 2, 500, "answered 500", NOW, None
     )
-    conform(delivery_json(delivery), "WebhookDelivery")
+    conform(delivery_wire(delivery).to_json(), "WebhookDelivery")
     conform(cloudevent(event), "CloudEvent")
     conform(
         {"name": "ci", "url": "https://ci.example.com/hook", "secret": "s" * 16}, "WebhookCreate"
@@ -408,8 +411,8 @@ def test_jobs_webhooks_and_their_deliveries_fit_the_schemas() -> None:
 def test_what_insight_renders_fits_the_schemas() -> None:
     digest = "sha256:" + "a" * 64
     scan = ScanRecord(digest, "image", "dev/team/app", "incomplete", ("depth",), "k", NOW, NOW, NOW)
-    conform(scan_json(scan), "Scan")
-    conform(scan_json(scan) | {"queued": True}, "QueuedScan")
+    conform(scan_wire(scan).to_json(), "Scan")
+    conform(scan_wire(scan).to_json() | {"queued": True}, "QueuedScan")
     row = ComponentRow(
         0,
         "zlib1g",
@@ -425,19 +428,19 @@ def test_what_insight_renders_fits_the_schemas() -> None:
         True,
     )
     finding = FindingRecord(digest, "DSA-1", 0, "HIGH", ("1:1.2.13-2",), NOW)
-    item = vulnerability_json(Vulnerability(finding, row, ("CVE-1",), "zlib bug"))
+    item = vulnerability_wire(Vulnerability(finding, row, ("CVE-1",), "zlib bug")).to_json()
     conform(
         {"digest": digest, "status": "done", "reasons": [], "findings": [item]}, "Vulnerabilities"
     )
     where = Location("image", "dev", "team/app", digest, ("1.0",))
-    conform(impact_json(Impact(digest, row, "DSA-1", (where,))), "ImpactItem")
+    conform(impact_wire(Impact(digest, row, "DSA-1", (where,))).to_json(), "ImpactItem")
     conform(
         {
             "digest": digest,
             "advisory": "DSA-1",
             "severity": "HIGH",
             "found": "2026-11-26T10:00:00Z",
-            "locations": [location_json(where)],
+            "locations": [location_wire(where).to_json()],
         },
         "Affected",
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cargohold.api.rest.policies import exception_json, policy_json, watch_json
+from cargohold.api.rest.policies import exception_wire, policy_wire, watch_wire
 from cargohold.core.errors import BadRequest, PolicyViolation
 from cargohold.records.policy import (
     ArtifactFacts,
@@ -181,15 +181,12 @@ def test_policies_watches_and_exceptions_fit_the_schemas() -> None:
         NOW,
         "admin",
     )
-    conform(policy_json(record), "Policy")
-    conform(
-        watch_json(
-            WatchRecord("prod", "", ("prod", "team-*"), ("no-critical",), NOW, NOW, "admin")
-        ),
-        "Watch",
-    )
-    conform(exception_json(exception("CVE-2021-44228"), False), "PolicyException")
-    conform(exception_json(exception("license:MIT", policy="p"), True), "PolicyException")
+    conform(policy_wire(record).to_json(), "Policy")
+    watch = WatchRecord("prod", "", ("prod", "team-*"), ("no-critical",), NOW, NOW, "admin")
+    conform(watch_wire(watch).to_json(), "Watch")
+    conform(exception_wire(exception("CVE-2021-44228"), False).to_json(), "PolicyException")
+    found = exception_wire(exception("license:MIT", policy="p"), True).to_json()
+    conform(found, "PolicyException")
     conform(
         {
             "name": "no-critical",

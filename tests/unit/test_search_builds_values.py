@@ -10,19 +10,15 @@ import httpx
 import pytest
 
 from cargohold.api.rest.builds import build_json, promoted_json, status_json
-from cargohold.api.rest.search import cursor_of, position_of, search_json
+from cargohold.api.rest.pages import LONG_CURSOR, Cursor
+from cargohold.api.rest.search import After, search_wire
 from cargohold.cli.search import size_text
 from cargohold.client import CargoholdClient
 from cargohold.core.errors import BadRequest
-from cargohold.meta.lifecycle.search import SearchHit, SearchPosition
 from cargohold.records.lifecycle import BuildStatusRecord
-from cargohold.registry.lifecycle.builds import (
-    Build,
-    BuildPromoted,
-    PromotedArtifact,
-    parse_build,
-    parse_started,
-)
+from cargohold.records.search import SearchHit, SearchPosition
+from cargohold.registry.lifecycle.build_promotion import BuildPromoted, PromotedArtifact
+from cargohold.registry.lifecycle.builds import Build, parse_build, parse_started
 from tests.unit.test_openapi import conform, misfits
 
 NOW = 1_795_000_000.0
@@ -41,11 +37,11 @@ MODULES: list[Any] = [
 
 def test_search_items_fit_the_schema() -> None:
     image = SearchHit("image", "dev", "team/app", DIGEST, 1234, NOW, NOW + 60, ("1.0", "latest"))
-    conform(search_json(image), "SearchItem")
+    conform(search_wire(image).to_json(), "SearchItem")
     path = "releases/web/1.0/web.tgz"
     found = SearchHit("file", "files", path, DIGEST, 5, NOW, NOW, (), {"build.name": ["web"]})
-    conform(search_json(found), "SearchItem")
-    assert misfits(search_json(image) | {"type": "package"}, "SearchItem") != []
+    conform(search_wire(found).to_json(), "SearchItem")
+    assert misfits(search_wire(image).to_json() | {"type": "package"}, "SearchItem") != []
 
 
 @pytest.mark.parametrize(
@@ -57,15 +53,16 @@ def test_search_items_fit_the_schema() -> None:
     ],
 )
 def test_a_cursor_is_the_position_of_the_last_item(hit: SearchHit) -> None:
-    cursor = cursor_of(hit)
-    assert position_of(cursor) == SearchPosition(hit.repository, hit.name, hit.digest)
-    assert len(cursor) <= 8192
+    cursor = Cursor.encode(After(hit.repository, hit.name, hit.digest))
+    after = Cursor.decode(cursor, After)
+    assert SearchPosition(after.repository, after.name, after.digest) == hit.position
+    assert len(cursor) <= LONG_CURSOR
 
 
 @pytest.mark.parametrize("cursor", ["x", "W10", "WzEsMiwzXQ", "e30", "a" * 9000])
 def test_a_cursor_the_server_did_not_hand_out_is_400(cursor: str) -> None:
     with pytest.raises(BadRequest, match="cursor"):
-        position_of(cursor)
+        Cursor.decode(cursor, After)
 
 
 def test_builds_fit_the_schemas() -> None:
@@ -185,7 +182,8 @@ def test_a_malformed_build_names_the_field(
 
 def test_the_client_sends_every_filter_and_reads_the_items() -> None:
     seen: list[httpx.Request] = []
-    item = search_json(SearchHit("image", "dev", "team/app", DIGEST, 1, NOW, NOW, ("1.0",)))
+    hit = SearchHit("image", "dev", "team/app", DIGEST, 1, NOW, NOW, ("1.0",))
+    item = search_wire(hit).to_json()
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -15,14 +16,22 @@ from cargohold.cli.output import (
     when,
 )
 from cargohold.cli.remote import connection_options, with_client
-from cargohold.client.jobs import Job
 from cargohold.client.rest import CargoholdClient
+from cargohold.wire.jobs import Job
 
 
 @click.group()
 @connection_options
 def job() -> None:
     """Watch background jobs (webhook deliveries, …)."""
+
+
+# `--json` prints what it always has: not the lease, nor the result.
+UNSHOWN = ("leaseOwner", "leaseUntil", "result")
+
+
+def _json(found: Job) -> dict[str, Any]:
+    return {key: value for key, value in found.to_json().items() if key not in UNSHOWN}
 
 
 def _row(found: Job) -> list[str]:
@@ -48,7 +57,7 @@ def job_list(
     """List jobs, newest first [default: the last 100]."""
     jobs = client.jobs.list(state, kind, limit or 100)
     if as_json:
-        print_json([j.to_json() for j in jobs])
+        print_json([_json(j) for j in jobs])
         return
     print_table(["ID", "KIND", "STATE", "ATTEMPTS", "CREATED", "LAST ERROR"], map(_row, jobs))
 
@@ -61,7 +70,7 @@ def job_show(client: CargoholdClient, job_id: str, as_json: bool) -> None:
     """Show one job."""
     found = client.jobs.get(job_id)
     if as_json:
-        print_json(found.to_json())
+        print_json(_json(found))
         return
     print_fields(
         [

@@ -61,7 +61,7 @@ def login(url: str, username: str | None, password_stdin: bool) -> None:
             )
         except ClientError as exc:
             raise click.ClickException(str(exc)) from exc
-    stored = StoredLogin(url, created.token.owner, created.secret, created.token.id)
+    stored = StoredLogin(url, created.owner, created.secret, created.id)
     try:
         save_login(stored, path)
     except OSError as exc:
@@ -110,12 +110,12 @@ def whoami(client: CargoholdClient, as_json: bool) -> None:
         return
     print_fields(
         [
-            ("user", me.user.name),
+            ("user", me.name),
             ("server", client.base_url),
-            ("admin", yes_no(me.user.admin)),
-            ("service account", yes_no(me.user.service)),
-            ("email", me.user.email or "-"),
-            ("groups", names(me.user.groups)),
+            ("admin", yes_no(me.admin)),
+            ("service account", yes_no(me.service)),
+            ("email", me.email or "-"),
+            ("groups", names(me.groups)),
             ("signed in with", f"API token {me.token.id}" if me.token else "password"),
         ]
     )

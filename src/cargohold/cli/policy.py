@@ -51,7 +51,12 @@ def policy() -> None:
 
 
 def _policy_row(found: Policy) -> list[str]:
-    return [found.name, rules_text(found.rules), actions_text(found.actions), found.description]
+    return [
+        found.name,
+        rules_text(found.rules.to_json()),
+        actions_text(found.actions.to_json()),
+        found.description,
+    ]
 
 
 @policy.command("create")
@@ -116,8 +121,8 @@ def policy_create(
         print_json(created.to_json())
     else:
         click.echo(
-            f"created policy {created.name}: {rules_text(created.rules)} → "
-            f"{actions_text(created.actions)}"
+            f"created policy {created.name}: {rules_text(created.rules.to_json())} → "
+            f"{actions_text(created.actions.to_json())}"
         )
 
 

@@ -114,10 +114,9 @@ def token_create(
 ) -> None:
     """Create an API token and print its secret: the only time it is shown."""
     created = client.tokens.create(description, scopes or None, expires_in=expires_in, owner=owner)
-    new = created.token
     click.echo(
-        f"API token {new.id} for {new.owner} ({_scopes(new)} rights, expires: "
-        f"{when(new.expires)}). Copy the secret now: it is shown only once.",
+        f"API token {created.id} for {created.owner} ({_scopes(created)} rights, expires: "
+        f"{when(created.expires)}). Copy the secret now: it is shown only once.",
         err=True,
     )
     if as_json:

@@ -69,7 +69,7 @@ class Insight:
 
     def affected(self, since: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """Findings first found at ``since`` or later (RFC 3339), oldest first."""
-        return self._session.iter_items("/affected", lambda doc: doc, {"since": since}, limit)
+        return self._session.iter_items("/affected", dict, {"since": since}, limit)
 
     def _object(
         self,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from cargohold.client.models import parse_time
 from cargohold.client.session import RestSession, segment
+from cargohold.wire.lifecycle import Promotion, PromotionResult
+from cargohold.wire.lifecycle import Properties as PropertyValues
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,50 +60,6 @@ class Artifact:
         return f"{self.repository}/{self.image}{suffix}"
 
 
-@dataclass(frozen=True, slots=True)
-class Promotion:
-    id: str
-    time: datetime
-    principal: str
-    kind: str
-    source_repo: str
-    target_repo: str
-    source: str
-    target: str
-    digest: str | None
-    tags: tuple[str, ...]
-    copy: bool
-    dry_run: bool
-    comment: str
-    result: str
-    message: str
-    document: dict[str, Any]
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> Promotion:
-        return cls(
-            id=str(doc["id"]),
-            time=parse_time(doc["time"]),
-            principal=str(doc["principal"]),
-            kind=str(doc["kind"]),
-            source_repo=str(doc["sourceRepo"]),
-            target_repo=str(doc["targetRepo"]),
-            source=str(doc["source"]),
-            target=str(doc["target"]),
-            digest=doc.get("digest"),
-            tags=tuple(str(t) for t in doc["tags"]),
-            copy=bool(doc["copy"]),
-            dry_run=bool(doc["dryRun"]),
-            comment=str(doc.get("comment", "")),
-            result=str(doc["result"]),
-            message=str(doc.get("message", "")),
-            document=doc,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return self.document
-
-
 class Promotions:
     def __init__(self, session: RestSession) -> None:
         self._session = session
@@ -135,10 +91,9 @@ class Promotions:
             body["targetTag"] = target_tag
         if properties:
             body["properties"] = properties
-        answer = self._session.call(
-            "POST", f"/docker/{segment(source.repository)}/promote", body=body
-        )
-        return [Promotion.from_json(p) for p in answer["promotions"]]
+        path = f"/docker/{segment(source.repository)}/promote"
+        answer = self._session.call_object("POST", path, PromotionResult, body=body)
+        return answer.promotions
 
     def list(
         self,
@@ -153,7 +108,7 @@ class Promotions:
             for k, v in (("digest", digest), ("image", image), ("repository", repository))
             if v is not None
         }
-        return self._session.items("/promotions", Promotion.from_json, params, limit)
+        return self._session.items("/promotions", Promotion, params, limit)
 
 
 class Properties:
@@ -161,14 +116,20 @@ class Properties:
         self._session = session
 
     def get(self, artifact: Artifact) -> dict[str, list[str]]:
-        answer = self._session.call("GET", "/properties", params=artifact.query())
-        return dict(answer["properties"])
+        answer = self._session.call_object(
+            "GET", "/properties", PropertyValues, params=artifact.query()
+        )
+        return answer.properties
 
     def set(self, artifact: Artifact, values: dict[str, list[str]]) -> dict[str, list[str]]:
-        answer = self._session.call(
-            "PUT", "/properties", params=artifact.query(), body={"properties": values}
+        answer = self._session.call_object(
+            "PUT",
+            "/properties",
+            PropertyValues,
+            params=artifact.query(),
+            body={"properties": values},
         )
-        return dict(answer["properties"])
+        return answer.properties
 
     def delete(self, artifact: Artifact, keys: list[str] | None = None) -> None:
         params = artifact.query()

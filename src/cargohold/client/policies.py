@@ -4,126 +4,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cargohold.client.models import format_time, parse_time
+from cargohold.client.models import format_time
 from cargohold.client.session import RestSession, segment
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    name: str
-    description: str
-    rules: Mapping[str, Any] = field(hash=False)
-    actions: Mapping[str, bool] = field(hash=False)
-    created: datetime
-    updated: datetime
-    created_by: str
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> Policy:
-        rules, actions = doc["rules"], doc["actions"]
-        if not isinstance(rules, dict) or not isinstance(actions, dict):
-            raise TypeError("'rules' and 'actions' must be objects")
-        return cls(
-            name=str(doc["name"]),
-            description=str(doc["description"]),
-            rules=dict(rules),
-            actions={str(k): bool(v) for k, v in actions.items()},
-            created=parse_time(doc["created"]),
-            updated=parse_time(doc["updated"]),
-            created_by=str(doc["createdBy"]),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "rules": dict(self.rules),
-            "actions": dict(self.actions),
-            "created": format_time(self.created),
-            "updated": format_time(self.updated),
-            "createdBy": self.created_by,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    name: str
-    description: str
-    repositories: tuple[str, ...]
-    policies: tuple[str, ...]
-    created: datetime
-    updated: datetime
-    created_by: str
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> Watch:
-        return cls(
-            name=str(doc["name"]),
-            description=str(doc["description"]),
-            repositories=tuple(str(r) for r in doc["repositories"]),
-            policies=tuple(str(p) for p in doc["policies"]),
-            created=parse_time(doc["created"]),
-            updated=parse_time(doc["updated"]),
-            created_by=str(doc["createdBy"]),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "repositories": list(self.repositories),
-            "policies": list(self.policies),
-            "created": format_time(self.created),
-            "updated": format_time(self.updated),
-            "createdBy": self.created_by,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyException:
-    id: str
-    digest: str
-    advisory: str
-    policy: str | None
-    reason: str
-    expires: datetime
-    expired: bool
-    created: datetime
-    created_by: str
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> PolicyException:
-        expired = doc["expired"]
-        if not isinstance(expired, bool):
-            raise TypeError(f"'expired' must be true or false, got {expired!r}")
-        return cls(
-            id=str(doc["id"]),
-            digest=str(doc["digest"]),
-            advisory=str(doc["advisory"]),
-            policy=None if doc.get("policy") is None else str(doc["policy"]),
-            reason=str(doc["reason"]),
-            expires=parse_time(doc["expires"]),
-            expired=expired,
-            created=parse_time(doc["created"]),
-            created_by=str(doc["createdBy"]),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "digest": self.digest,
-            "advisory": self.advisory,
-            "policy": self.policy,
-            "reason": self.reason,
-            "expires": format_time(self.expires),
-            "expired": self.expired,
-            "created": format_time(self.created),
-            "createdBy": self.created_by,
-        }
+from cargohold.wire.policy import Policy, PolicyException, Watch
 
 
 class Policies:
@@ -131,10 +17,10 @@ class Policies:
         self._session = session
 
     def list(self, limit: int | None = None) -> list[Policy]:
-        return self._session.items("/policies", Policy.from_json, limit=limit)
+        return self._session.items("/policies", Policy, limit=limit)
 
     def get(self, name: str) -> Policy:
-        return self._session.call_object("GET", f"/policies/{segment(name)}", Policy.from_json)
+        return self._session.call_object("GET", f"/policies/{segment(name)}", Policy)
 
     def create(
         self,
@@ -152,12 +38,12 @@ class Policies:
             "actions": dict(actions),
             "description": description,
         }
-        return self._session.call_object("POST", "/policies", Policy.from_json, body=body)
+        return self._session.call_object("POST", "/policies", Policy, body=body)
 
     def update(self, name: str, **changes: Any) -> Policy:
         """Change ``description``, ``rules`` or ``actions`` (each object replaced whole)."""
         path = f"/policies/{segment(name)}"
-        return self._session.call_object("PATCH", path, Policy.from_json, body=changes)
+        return self._session.call_object("PATCH", path, Policy, body=changes)
 
     def delete(self, name: str) -> None:
         self._session.call("DELETE", f"/policies/{segment(name)}")
@@ -169,9 +55,7 @@ class Policies:
         params = {"digest": digest} if digest else {}
         if expired is not None:
             params["expired"] = "true" if expired else "false"
-        return self._session.items(
-            "/policies/exceptions", PolicyException.from_json, params or None, limit
-        )
+        return self._session.items("/policies/exceptions", PolicyException, params or None, limit)
 
     def grant_exception(
         self,
@@ -192,9 +76,7 @@ class Policies:
             body["expires"] = format_time(expires)
         if policy is not None:
             body["policy"] = policy
-        return self._session.call_object(
-            "POST", "/policies/exceptions", PolicyException.from_json, body=body
-        )
+        return self._session.call_object("POST", "/policies/exceptions", PolicyException, body=body)
 
     def revoke_exception(self, exception_id: str) -> None:
         self._session.call("DELETE", f"/policies/exceptions/{segment(exception_id)}")
@@ -205,10 +87,10 @@ class Watches:
         self._session = session
 
     def list(self, limit: int | None = None) -> list[Watch]:
-        return self._session.items("/watches", Watch.from_json, limit=limit)
+        return self._session.items("/watches", Watch, limit=limit)
 
     def get(self, name: str) -> Watch:
-        return self._session.call_object("GET", f"/watches/{segment(name)}", Watch.from_json)
+        return self._session.call_object("GET", f"/watches/{segment(name)}", Watch)
 
     def create(
         self,
@@ -223,12 +105,12 @@ class Watches:
             "policies": list(policies),
             "description": description,
         }
-        return self._session.call_object("POST", "/watches", Watch.from_json, body=body)
+        return self._session.call_object("POST", "/watches", Watch, body=body)
 
     def update(self, name: str, **changes: Any) -> Watch:
         """Change ``description``, ``repositories`` or ``policies``."""
         path = f"/watches/{segment(name)}"
-        return self._session.call_object("PATCH", path, Watch.from_json, body=changes)
+        return self._session.call_object("PATCH", path, Watch, body=changes)
 
     def delete(self, name: str) -> None:
         self._session.call("DELETE", f"/watches/{segment(name)}")

@@ -32,12 +32,10 @@ class Repositories:
 
     def list(self, limit: int | None = None) -> list[Repository]:
         """The repositories the caller may read."""
-        return self._session.items("/repositories", Repository.from_json, limit=limit)
+        return self._session.items("/repositories", Repository, limit=limit)
 
     def get(self, key: str) -> Repository:
-        return self._session.call_object(
-            "GET", f"/repositories/{segment(key)}", Repository.from_json
-        )
+        return self._session.call_object("GET", f"/repositories/{segment(key)}", Repository)
 
     def create(
         self,
@@ -56,7 +54,7 @@ class Repositories:
             "immutableTags": immutable_tags,
             "description": description,
         }
-        return self._session.call_object("POST", "/repositories", Repository.from_json, body=body)
+        return self._session.call_object("POST", "/repositories", Repository, body=body)
 
     def update(
         self,
@@ -70,7 +68,7 @@ class Repositories:
             anonymousRead=anonymous_read, description=description, immutableTags=immutable_tags
         )
         return self._session.call_object(
-            "PATCH", f"/repositories/{segment(key)}", Repository.from_json, body=body
+            "PATCH", f"/repositories/{segment(key)}", Repository, body=body
         )
 
     def delete(self, key: str) -> None:
@@ -83,10 +81,10 @@ class Users:
         self._session = session
 
     def list(self, limit: int | None = None) -> list[User]:
-        return self._session.items("/users", User.from_json, limit=limit)
+        return self._session.items("/users", User, limit=limit)
 
     def get(self, name: str) -> User:
-        return self._session.call_object("GET", f"/users/{segment(name)}", User.from_json)
+        return self._session.call_object("GET", f"/users/{segment(name)}", User)
 
     def create(
         self,
@@ -101,7 +99,7 @@ class Users:
         with API tokens an admin creates for it."""
         body: dict[str, Any] = {"name": name, "admin": admin, "service": service}
         body.update(_changes(password=password, email=email))
-        return self._session.call_object("POST", "/users", User.from_json, body=body)
+        return self._session.call_object("POST", "/users", User, body=body)
 
     def update(
         self,
@@ -112,9 +110,7 @@ class Users:
         email: str | None = None,
     ) -> User:
         body = _changes(password=password, admin=admin, email=email)
-        return self._session.call_object(
-            "PATCH", f"/users/{segment(name)}", User.from_json, body=body
-        )
+        return self._session.call_object("PATCH", f"/users/{segment(name)}", User, body=body)
 
     def delete(self, name: str) -> None:
         self._session.call("DELETE", f"/users/{segment(name)}")
@@ -125,14 +121,14 @@ class Groups:
         self._session = session
 
     def list(self, limit: int | None = None) -> list[Group]:
-        return self._session.items("/groups", Group.from_json, limit=limit)
+        return self._session.items("/groups", Group, limit=limit)
 
     def get(self, name: str) -> Group:
-        return self._session.call_object("GET", f"/groups/{segment(name)}", Group.from_json)
+        return self._session.call_object("GET", f"/groups/{segment(name)}", Group)
 
     def create(self, name: str, description: str = "", members: Iterable[str] = ()) -> Group:
         body = {"name": name, "description": description, "members": list(members)}
-        return self._session.call_object("POST", "/groups", Group.from_json, body=body)
+        return self._session.call_object("POST", "/groups", Group, body=body)
 
     def update(
         self,
@@ -150,9 +146,7 @@ class Groups:
             add=list(add) or None,
             remove=list(remove) or None,
         )
-        return self._session.call_object(
-            "PATCH", f"/groups/{segment(name)}", Group.from_json, body=body
-        )
+        return self._session.call_object("PATCH", f"/groups/{segment(name)}", Group, body=body)
 
     def delete(self, name: str) -> None:
         self._session.call("DELETE", f"/groups/{segment(name)}")
@@ -164,11 +158,11 @@ class Permissions:
 
     def list(self, principal: str | None = None, limit: int | None = None) -> list[Permission]:
         params = {"principal": principal} if principal else None
-        return self._session.items("/permissions", Permission.from_json, params, limit)
+        return self._session.items("/permissions", Permission, params, limit)
 
     def get(self, permission_id: str) -> Permission:
         return self._session.call_object(
-            "GET", f"/permissions/{segment(permission_id)}", Permission.from_json
+            "GET", f"/permissions/{segment(permission_id)}", Permission
         )
 
     def grant(
@@ -181,7 +175,7 @@ class Permissions:
             "repositories": list(repositories),
             "actions": list(actions),
         }
-        return self._session.call_object("POST", "/permissions", Permission.from_json, body=body)
+        return self._session.call_object("POST", "/permissions", Permission, body=body)
 
     def revoke(self, permission_id: str) -> None:
         self._session.call("DELETE", f"/permissions/{segment(permission_id)}")
@@ -194,10 +188,10 @@ class Tokens:
     def list(self, owner: str | None = None, limit: int | None = None) -> list[Token]:
         """The caller's own tokens; an admin may ask for another ``owner``'s."""
         params = {"owner": owner} if owner else None
-        return self._session.items("/tokens", Token.from_json, params, limit)
+        return self._session.items("/tokens", Token, params, limit)
 
     def get(self, token_id: str) -> Token:
-        return self._session.call_object("GET", f"/tokens/{segment(token_id)}", Token.from_json)
+        return self._session.call_object("GET", f"/tokens/{segment(token_id)}", Token)
 
     def create(
         self,
@@ -214,7 +208,7 @@ class Tokens:
         if scopes is not None:
             body["scopes"] = [scope.to_json() for scope in scopes]
         body.update(_changes(expires_in=expires_in, owner=owner, kind=kind))
-        return self._session.call_object("POST", "/tokens", NewToken.from_json, body=body)
+        return self._session.call_object("POST", "/tokens", NewToken, body=body)
 
     def revoke(self, token_id: str) -> None:
         self._session.call("DELETE", f"/tokens/{segment(token_id)}")
@@ -242,7 +236,7 @@ class Audit:
             since=None if since is None else format_time(since),
             until=None if until is None else format_time(until),
         )
-        return self._session.items("/audit", AuditEvent.from_json, params, limit)
+        return self._session.items("/audit", AuditEvent, params, limit)
 
 
 __all__ = ["Audit", "Groups", "Permissions", "Repositories", "Tokens", "Users"]

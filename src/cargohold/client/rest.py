@@ -70,7 +70,7 @@ class CargoholdClient:
 
     def me(self) -> Me:
         """Who the server takes the caller to be, and the API token used, if any."""
-        return self._session.call_object("GET", "/me", Me.from_json)
+        return self._session.call_object("GET", "/me", Me)
 
 
 __all__ = ["CargoholdClient"]

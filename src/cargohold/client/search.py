@@ -3,57 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cargohold.client.models import format_time, parse_time
+from cargohold.client.models import format_time
 from cargohold.client.session import RestSession
-
-
-@dataclass(frozen=True, slots=True)
-class SearchItem:
-    """An image (one digest of one image, with its tags) or a generic file."""
-
-    type: str
-    repository: str
-    name: str
-    digest: str
-    tags: tuple[str, ...]
-    size: int
-    created: datetime
-    modified: datetime
-    properties: dict[str, list[str]]
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> SearchItem:
-        properties = doc["properties"]
-        if not isinstance(properties, dict):
-            raise TypeError(f"'properties' must be an object, got {properties!r}")
-        return cls(
-            type=str(doc["type"]),
-            repository=str(doc["repository"]),
-            name=str(doc["name"]),
-            digest=str(doc["digest"]),
-            tags=tuple(str(t) for t in doc["tags"]),
-            size=int(doc["size"]),
-            created=parse_time(doc["created"]),
-            modified=parse_time(doc["modified"]),
-            properties={str(k): [str(v) for v in values] for k, values in properties.items()},
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "repository": self.repository,
-            "name": self.name,
-            "digest": self.digest,
-            "tags": list(self.tags),
-            "size": self.size,
-            "created": format_time(self.created),
-            "modified": format_time(self.modified),
-            "properties": self.properties,
-        }
+from cargohold.wire.search import SearchItem
 
 
 class Search:
@@ -95,7 +50,7 @@ class Search:
                 params[field] = format_time(moment)
         # httpx sends a list as the parameter repeated, as the API wants ``property``.
         query: Any = params
-        return self._session.items("/search", SearchItem.from_json, query, limit)
+        return self._session.items("/search", SearchItem, query, limit)
 
 
 __all__ = ["Search", "SearchItem"]

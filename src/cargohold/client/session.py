@@ -1,15 +1,18 @@
 """``RestSession``: one HTTP connection to ``/api/v1`` with credentials, problem documents
-turned into ``ClientError``, and lists read page by page through their ``next`` cursors."""
+turned into ``ClientError``, answers decoded into their wire types, and lists read page by
+page through their ``next`` cursors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+import msgspec
 
 from cargohold.client.errors import ClientError, ServerUnreachable, UnexpectedResponse
+from cargohold.wire.base import Page
 
 T = TypeVar("T")
 MAX_PAGE = 1000  # the largest ``limit`` the API accepts
@@ -65,16 +68,7 @@ class RestSession:
     ) -> Any:
         """The decoded JSON answer (None for an empty one); raises ClientError on a problem.
         ``content`` is sent as the raw body, typed ``content_type``, instead of ``body``."""
-        headers = {"Content-Type": content_type} if content_type else None
-        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-        try:
-            response = self._http.request(
-                method, path, json=body, params=params, content=content, headers=headers, **extra
-            )
-        except httpx.HTTPError as exc:
-            raise ServerUnreachable(f"cannot reach cargohold at {self.base_url}: {exc}") from exc
-        if response.is_error:
-            raise _problem(response)
+        response = self._send(method, path, body, params, content, content_type, timeout)
         if not response.content:
             return None
         try:
@@ -88,27 +82,32 @@ class RestSession:
         self,
         method: str,
         path: str,
-        decode: Callable[[dict[str, Any]], T],
+        kind: type[T],
         *,
         body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        timeout: float | None = None,
     ) -> T:
-        """One API object, decoded into its typed value."""
-        return _decode(decode, self.call(method, path, body=body), f"{method} {path}")
+        """One API object, decoded into its wire type."""
+        response = self._send(method, path, body, params, content, content_type, timeout)
+        return _decode(response.content, kind, f"{method} {path}")
 
     def items(
         self,
         path: str,
-        decode: Callable[[dict[str, Any]], T],
+        kind: type[T],
         params: dict[str, str] | None = None,
         limit: int | None = None,
     ) -> list[T]:
         """All items of a list, or the first ``limit``, following ``next`` cursors."""
-        return list(self.iter_items(path, decode, params, limit))
+        return list(self.iter_items(path, kind, params, limit))
 
     def iter_items(
         self,
         path: str,
-        decode: Callable[[dict[str, Any]], T],
+        kind: type[T],
         params: dict[str, str] | None = None,
         limit: int | None = None,
     ) -> Iterator[T]:
@@ -116,18 +115,36 @@ class RestSession:
         query = dict(params or {})
         while remaining is None or remaining > 0:
             query["limit"] = str(MAX_PAGE if remaining is None else min(remaining, MAX_PAGE))
-            page = self.call("GET", path, params=query)
-            if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-                raise UnexpectedResponse(200, f"GET {path} did not answer with a list page")
-            items: list[Any] = page["items"]
-            for doc in items[:remaining]:
-                yield _decode(decode, doc, f"GET {path}")
+            response = self._send("GET", path, None, query, None, None, None)
+            page = _decode(response.content, Page[kind], f"GET {path}")  # type: ignore[valid-type]
+            yield from page.items[:remaining]
             if remaining is not None:
-                remaining -= len(items)
-            cursor = page.get("next")
-            if not cursor or not items or str(cursor) == query.get("after"):
+                remaining -= len(page.items)
+            if not page.next or not page.items or page.next == query.get("after"):
                 return  # the last page (or a server that would send us round in circles)
-            query["after"] = str(cursor)
+            query["after"] = page.next
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str] | None,
+        content: bytes | None,
+        content_type: str | None,
+        timeout: float | None,
+    ) -> httpx.Response:
+        headers = {"Content-Type": content_type} if content_type else None
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        try:
+            response = self._http.request(
+                method, path, json=body, params=params, content=content, headers=headers, **extra
+            )
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(f"cannot reach cargohold at {self.base_url}: {exc}") from exc
+        if response.is_error:
+            raise _problem(response)
+        return response
 
 
 def _problem(response: httpx.Response) -> ClientError:
@@ -146,12 +163,11 @@ def _problem(response: httpx.Response) -> ClientError:
     return ClientError(response.status_code, message, code)
 
 
-def _decode(decode: Callable[[dict[str, Any]], T], doc: Any, what: str) -> T:
-    if not isinstance(doc, dict):
-        raise UnexpectedResponse(200, f"{what} did not answer with a JSON object")
+def _decode(content: bytes, kind: type[T], what: str) -> T:
+    """The answer as its wire type; anything else breaks the contract."""
     try:
-        return decode(doc)
-    except (KeyError, TypeError, ValueError) as exc:
+        return msgspec.json.decode(content, type=kind)
+    except msgspec.DecodeError as exc:
         raise UnexpectedResponse(200, f"{what} answered with an unexpected object: {exc}") from exc
 
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
@@ -25,6 +25,7 @@ from cargohold.api.rest.problems import problem, unexpected_problem
 from cargohold.api.rest.promotions import PromotionEndpoints
 from cargohold.api.rest.properties import PropertyEndpoints
 from cargohold.api.rest.repositories import RepositoryEndpoints
+from cargohold.api.rest.responses import WireResponse
 from cargohold.api.rest.search import SearchEndpoints
 from cargohold.api.rest.tokens import TokenEndpoints
 from cargohold.api.rest.users import UserEndpoints
@@ -33,6 +34,7 @@ from cargohold.api.rest.webhooks import WebhookEndpoints
 from cargohold.core.errors import NotFound, RegistryError, Unsupported
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
+from cargohold.wire.system import Health
 
 Endpoint = Callable[[Request, Principal | None], Awaitable[Response]]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -255,10 +257,10 @@ class RestApp:
         )
 
     async def health(self, request: Request, caller: Principal | None) -> Response:
-        return JSONResponse({"status": "ok"})
+        return WireResponse(Health("ok"))
 
     async def openapi(self, request: Request, caller: Principal | None) -> Response:
-        return JSONResponse(document())
+        return WireResponse(document())
 
 
 def build(registry: Registry) -> RestApp:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 
 from cargohold.api.reading import read_limited
 from cargohold.core.errors import BadRequest, PayloadTooLarge
 from cargohold.core.jsondoc import REQUEST_LIMITS, JsonLimits, JsonRejected, read_json
+from cargohold.wire.base import Wire
 
 
 class Body:
@@ -18,8 +20,13 @@ class Body:
 
     @classmethod
     async def read(
-        cls, request: Request, fields: Iterable[str], limits: JsonLimits = REQUEST_LIMITS
+        cls,
+        request: Request,
+        fields: Iterable[str] | type[Wire],
+        limits: JsonLimits = REQUEST_LIMITS,
     ) -> Body:
+        """The body, refused if it has a field ``fields`` (names, or the wire type of the
+        body, whose fields the OpenAPI document lists) does not know."""
         raw = await read_limited(
             request, limits.max_bytes, lambda message: PayloadTooLarge(f"request: {message}")
         )
@@ -30,7 +37,10 @@ class Body:
             raise error(f"request body: {exc.message}") from None
         if not isinstance(data, dict):
             raise BadRequest("request body must be a JSON object")
-        allowed = set(fields)
+        if isinstance(fields, type):
+            allowed = {field.encode_name for field in msgspec.structs.fields(fields)}
+        else:
+            allowed = set(fields)
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise BadRequest(

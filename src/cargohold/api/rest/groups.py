@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_params, page_response
-from cargohold.api.rest.views import group_json, permission_json
+from cargohold.api.rest.pages import Key, after_key, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import group_wire, permission_wire
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
+from cargohold.wire.identity import GroupCreate, GroupUpdate, PermissionCreate
 
 
 class GroupEndpoints:
@@ -19,28 +21,28 @@ class GroupEndpoints:
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        limit, after = page_params(request)
-        rows = await self._identity.groups(after, limit + 1)
-        return page_response(request, rows, limit, group_json, lambda r: r.name)
+        limit, after = page_request(request, Key)
+        rows = await self._identity.groups(after_key(after), limit + 1)
+        return paged(request, rows, limit, group_wire, lambda r: Key(r.name))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        return JSONResponse(group_json(await self._identity.get_group(request.path_params["name"])))
+        return WireResponse(group_wire(await self._identity.get_group(request.path_params["name"])))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        body = await Body.read(request, ("name", "description", "members"))
+        body = await Body.read(request, GroupCreate)
         record = await self._identity.create_group(
             body.string("name", required=True),
             body.string("description", ""),
             body.strings("members", []),
         )
         location = f"/api/v1/groups/{record.name}"
-        return JSONResponse(group_json(record), 201, {"Location": location})
+        return WireResponse(group_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        body = await Body.read(request, ("description", "members", "add", "remove"))
+        body = await Body.read(request, GroupUpdate)
         record = await self._identity.update_group(
             request.path_params["name"],
             description=body.optional_string("description"),
@@ -48,7 +50,7 @@ class GroupEndpoints:
             add=body.strings("add", []),
             remove=body.strings("remove", []),
         )
-        return JSONResponse(group_json(record))
+        return WireResponse(group_wire(record))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
@@ -63,26 +65,26 @@ class PermissionEndpoints:
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        limit, after = page_params(request)
+        limit, after = page_request(request, Key)
         principal = request.query_params.get("principal")
-        rows = await self._identity.permissions(principal, after, limit + 1)
-        return page_response(request, rows, limit, permission_json, lambda r: r.id)
+        rows = await self._identity.permissions(principal, after_key(after), limit + 1)
+        return paged(request, rows, limit, permission_wire, lambda r: Key(r.id))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
         record = await self._identity.get_permission(request.path_params["id"])
-        return JSONResponse(permission_json(record))
+        return WireResponse(permission_wire(record))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        body = await Body.read(request, ("principal", "repositories", "actions"))
+        body = await Body.read(request, PermissionCreate)
         record = await self._identity.grant(
             body.string("principal", required=True),
             body.strings("repositories"),
             body.strings("actions"),
         )
         location = f"/api/v1/permissions/{record.id}"
-        return JSONResponse(permission_json(record), 201, {"Location": location})
+        return WireResponse(permission_wire(record), 201, {"Location": location})
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)

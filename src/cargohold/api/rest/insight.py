@@ -3,90 +3,133 @@ vulnerabilities, list the artifacts newly affected since a time, and where-used.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
+import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import (
-    decode_cursor,
-    encode_cursor,
-    next_link,
+    INSIGHT_CURSOR,
+    Cursor,
+    Number,
+    Position,
+    Seconds,
+    page_answer,
     page_params,
-    page_response,
+    page_request,
+    paged,
 )
-from cargohold.api.rest.views import parse_timestamp, timestamp
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import moment, optional_moment, parse_timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.insight.reports import Impact, Target, Vulnerability
 from cargohold.registry.registry import Registry
-
-MAX_CURSOR = 512
-
-
-def scan_json(record: ScanRecord) -> dict[str, Any]:
-    return {
-        "digest": record.digest,
-        "kind": record.kind,
-        "name": record.name,
-        "status": record.status,
-        "reasons": list(record.reasons),
-        "requested": timestamp(record.requested_at),
-        "scanned": timestamp(record.scanned_at),
-        "matched": timestamp(record.matched_at),
-    }
+from cargohold.wire import insight as wire
+from cargohold.wire.base import UNSET
 
 
-def component_json(row: ComponentRow) -> dict[str, Any]:
-    return {
-        "name": row.name,
-        "version": row.version,
-        "purl": row.purl,
-        "ecosystem": row.ecosystem,
-    }
+class AffectedPosition(Position, frozen=True):
+    """Where a page of /affected (oldest first) ends: its last finding."""
+
+    found: Seconds
+    digest: str
+    advisory: str
+    seq: Number
 
 
-def location_json(location: Location) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "type": location.kind,
-        "repository": location.repository,
-        "path": location.path,
-        "digest": location.digest,
-    }
-    if location.kind == "image":
-        doc["tags"] = list(location.tags)
-    if location.kind == "build":
-        doc["artifact"] = location.build_path
-    return doc
+class HeldPosition(Position, frozen=True):
+    """Where a page of where-used by package ends: the last component's digest and seq."""
+
+    digest: str
+    seq: Number
 
 
-def vulnerability_json(item: Vulnerability) -> dict[str, Any]:
-    return {
-        "advisory": item.finding.advisory_id,
-        "aliases": list(item.aliases),
-        "summary": item.summary,
-        "severity": item.finding.severity,
-        "fixed_in": list(item.finding.fixed_in),
-        "component": component_json(item.component),
-        "evidence": item.component.evidence,
-        "found": timestamp(item.finding.found_at),
-    }
+class FoundPosition(Position, frozen=True):
+    """Where a page of where-used by advisory ends: the last finding's key."""
+
+    digest: str
+    advisory: str
+    seq: Number
 
 
-def impact_json(item: Impact) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "digest": item.digest,
-        "component": component_json(item.component),
-        "evidence": item.component.evidence,
-        "locations": [location_json(where) for where in item.locations],
-    }
-    if item.advisory is not None:
-        doc["advisory"] = item.advisory
-    if item.undecided is not None:
-        doc["undecided"] = item.undecided
-    return doc
+def scan_wire(record: ScanRecord) -> wire.Scan:
+    return wire.Scan(
+        digest=record.digest,
+        kind=cast(wire.ArtifactKind, record.kind),
+        name=record.name,
+        status=cast(wire.ScanStatus, record.status),
+        reasons=record.reasons,
+        requested=moment(record.requested_at),
+        scanned=optional_moment(record.scanned_at),
+        matched=optional_moment(record.matched_at),
+    )
+
+
+def package_wire(row: ComponentRow) -> wire.Package:
+    return wire.Package(name=row.name, version=row.version, purl=row.purl, ecosystem=row.ecosystem)
+
+
+def component_wire(row: ComponentRow) -> wire.Component:
+    return wire.Component(
+        name=row.name,
+        version=row.version,
+        purl=row.purl,
+        ecosystem=row.ecosystem,
+        evidence=row.evidence,
+        licenses=row.licenses,
+        cataloger=row.cataloger,
+        visible=row.visible,
+    )
+
+
+def location_wire(location: Location) -> wire.Location:
+    return wire.Location(
+        type=cast(wire.LocationType, location.kind),
+        repository=location.repository,
+        path=location.path,
+        digest=location.digest,
+        tags=location.tags if location.kind == "image" else UNSET,
+        artifact=location.build_path or "" if location.kind == "build" else UNSET,
+    )
+
+
+def vulnerability_wire(item: Vulnerability) -> wire.Finding:
+    return wire.Finding(
+        advisory=item.finding.advisory_id,
+        aliases=item.aliases,
+        summary=item.summary,
+        severity=cast(wire.Severity, item.finding.severity),
+        fixed_in=item.finding.fixed_in,
+        component=package_wire(item.component),
+        evidence=item.component.evidence,
+        found=moment(item.finding.found_at),
+    )
+
+
+def impact_wire(item: Impact) -> wire.ImpactItem:
+    return wire.ImpactItem(
+        digest=item.digest,
+        component=package_wire(item.component),
+        evidence=item.component.evidence,
+        locations=[location_wire(where) for where in item.locations],
+        advisory=UNSET if item.advisory is None else item.advisory,
+        undecided=UNSET if item.undecided is None else item.undecided,
+    )
+
+
+def affected_wire(row: tuple[FindingRecord, tuple[Location, ...]]) -> wire.Affected:
+    finding, where = row
+    return wire.Affected(
+        digest=finding.digest,
+        advisory=finding.advisory_id,
+        severity=cast(wire.Severity, finding.severity),
+        found=moment(finding.found_at),
+        locations=[location_wire(w) for w in where],
+    )
 
 
 class InsightEndpoints:
@@ -96,22 +139,20 @@ class InsightEndpoints:
         self._referrers = registry.sbom_referrers
 
     async def attach_sbom(self, request: Request, caller: Principal | None) -> Response:
-        body = await Body.read(request, ("image", "format"))
+        body = await Body.read(request, wire.SbomAttach)
         attached = await self._referrers.attach(
             caller, body.string("image", required=True), body.string("format", "cyclonedx")
         )
-        return JSONResponse(
-            {
-                "digest": attached.digest,
-                "subject": attached.subject,
-                "artifactType": attached.artifact_type,
-                "image": attached.image,
-            },
-            status_code=201,
+        sbom = wire.AttachedSbom(
+            digest=attached.digest,
+            subject=attached.subject,
+            artifact_type=attached.artifact_type,
+            image=attached.image,
         )
+        return WireResponse(sbom, status_code=201)
 
     async def request_scan(self, request: Request, caller: Principal | None) -> Response:
-        body = await Body.read(request, ("image", "file", "digest", "force"))
+        body = await Body.read(request, wire.ScanRequest)
         force = body.boolean("force", False)
         digest = body.optional_string("digest")
         if digest is not None:
@@ -124,19 +165,20 @@ class InsightEndpoints:
                 caller, image=body.optional_string("image"), file=body.optional_string("file")
             )
         queued = await self._scans.request(target.digest, target.kind, target.name, force=force)
-        record = await self._insight.scan(caller, target.digest)
-        return JSONResponse(scan_json(record) | {"queued": queued}, status_code=202)
+        scan = scan_wire(await self._insight.scan(caller, target.digest))
+        answer = wire.QueuedScan(**msgspec.structs.asdict(scan), queued=queued)
+        return WireResponse(answer, status_code=202)
 
     async def find_scan(self, request: Request, caller: Principal | None) -> Response:
         query = request.query_params
         target = await self._insight.locate(
             caller, image=query.get("image"), file=query.get("file")
         )
-        return JSONResponse(scan_json(await self._insight.scan(caller, target.digest)))
+        return WireResponse(scan_wire(await self._insight.scan(caller, target.digest)))
 
     async def scan(self, request: Request, caller: Principal | None) -> Response:
         record = await self._insight.scan(caller, request.path_params["digest"])
-        return JSONResponse(scan_json(record))
+        return WireResponse(scan_wire(record))
 
     async def sbom(self, request: Request, caller: Principal | None) -> Response:
         fmt = request.query_params.get("format", "cyclonedx")
@@ -148,48 +190,28 @@ class InsightEndpoints:
     async def components(self, request: Request, caller: Principal | None) -> Response:
         every = _all_layers(request)
         rows = await self._insight.components(caller, request.path_params["digest"])
-        items = [
-            component_json(r)
-            | {
-                "evidence": r.evidence,
-                "licenses": list(r.licenses),
-                "cataloger": r.cataloger,
-                "visible": r.visible,
-            }
-            for r in rows
-            if r.visible or every
-        ]
-        return JSONResponse({"items": items})
+        items = [component_wire(r) for r in rows if r.visible or every]
+        return WireResponse(wire.Components(items))
 
     async def vulnerabilities(self, request: Request, caller: Principal | None) -> Response:
         report = await self._insight.report(caller, request.path_params["digest"])
-        return JSONResponse(
-            {
-                "digest": report.scan.digest,
-                "status": report.scan.status,
-                "reasons": list(report.scan.reasons),
-                "findings": [vulnerability_json(v) for v in report.vulnerabilities],
-            }
+        return WireResponse(
+            wire.Vulnerabilities(
+                digest=report.scan.digest,
+                status=cast(wire.ScanStatus, report.scan.status),
+                reasons=report.scan.reasons,
+                findings=[vulnerability_wire(v) for v in report.vulnerabilities],
+            )
         )
 
     async def affected(self, request: Request, caller: Principal | None) -> Response:
         since = parse_timestamp("since", request.query_params.get("since"))
         if since is None:
             raise BadRequest("since is required: an RFC 3339 time like 2026-11-26T10:00:00Z")
-        limit, after = page_params(request, MAX_CURSOR)
-        rows = await self._insight.affected_since(caller, since, _position(after), limit + 1)
-
-        def render(row: tuple[FindingRecord, tuple[Location, ...]]) -> dict[str, Any]:
-            finding, where = row
-            return {
-                "digest": finding.digest,
-                "advisory": finding.advisory_id,
-                "severity": finding.severity,
-                "found": timestamp(finding.found_at),
-                "locations": [location_json(w) for w in where],
-            }
-
-        return page_response(request, rows, limit, render, lambda row: _cursor(row[0]))
+        limit, after = page_request(request, AffectedPosition, INSIGHT_CURSOR)
+        position = None if after is None else msgspec.structs.astuple(after)
+        rows = await self._insight.affected_since(caller, since, position, limit + 1)
+        return paged(request, rows, limit, affected_wire, lambda row: _position(row[0]))
 
     async def impact(self, request: Request, caller: Principal | None) -> Response:
         query = request.query_params
@@ -201,23 +223,19 @@ class InsightEndpoints:
         purl, advisory = query.get("purl"), query.get("advisory")
         if (purl is None) == (advisory is None):
             raise BadRequest("ask with either purl (and optionally range) or advisory")
-        limit, cursor = page_params(request, MAX_CURSOR)
+        limit, cursor = page_params(request, INSIGHT_CURSOR)
         if advisory is not None:
             if "range" in query:
                 raise BadRequest("range goes with purl, not with advisory")
-            # a page of findings ends at (digest, advisory, seq)
-            after = None if cursor is None else tuple(decode_cursor(cursor, str, str, int))
+            found = None if cursor is None else Cursor.decode(cursor, FoundPosition)
+            after = None if found is None else msgspec.structs.astuple(found)
             page = await self._insight.impact_advisory(caller, advisory, after, limit)
         else:
             assert purl is not None
-            # a page of components ends at (digest, seq)
-            after = None if cursor is None else tuple(decode_cursor(cursor, str, int))
+            held = None if cursor is None else Cursor.decode(cursor, HeldPosition)
+            after = None if held is None else msgspec.structs.astuple(held)
             page = await self._insight.impact_purl(caller, purl, query.get("range"), after, limit)
-        next_cursor = None if page.next is None else encode_cursor(page.next)
-        headers = next_link(request, limit, next_cursor) if next_cursor is not None else {}
-        return JSONResponse(
-            {"items": [impact_json(i) for i in page.items], "next": next_cursor}, headers=headers
-        )
+        return page_answer(request, [impact_wire(i) for i in page.items], limit, page.next)
 
 
 def _all_layers(request: Request) -> bool:
@@ -227,15 +245,15 @@ def _all_layers(request: Request) -> bool:
     return layers == "all"
 
 
-def _cursor(finding: FindingRecord) -> str:
-    return encode_cursor([finding.found_at, finding.digest, finding.advisory_id, finding.seq])
+def _position(finding: FindingRecord) -> AffectedPosition:
+    return AffectedPosition(finding.found_at, finding.digest, finding.advisory_id, finding.seq)
 
 
-def _position(cursor: str | None) -> tuple[float, str, str, int] | None:
-    if cursor is None:
-        return None
-    found_at, digest, advisory, seq = decode_cursor(cursor, float, str, str, int)
-    return float(found_at), digest, advisory, seq
-
-
-__all__ = ["InsightEndpoints", "scan_json", "vulnerability_json"]
+__all__ = [
+    "InsightEndpoints",
+    "affected_wire",
+    "impact_wire",
+    "location_wire",
+    "scan_wire",
+    "vulnerability_wire",
+]

@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from cargohold.api.rest.pages import page_params, page_response
-from cargohold.api.rest.views import timestamp
+from cargohold.api.rest.pages import Key, after_key, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import moment, optional_moment
 from cargohold.core.errors import BadRequest
 from cargohold.records.jobs import STATES, JobRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
+from cargohold.wire.jobs import Job, JobState
 
 
-def job_json(record: JobRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "kind": record.kind,
-        "state": record.state,
-        "key": record.key,
-        "payload": record.payload,
-        "attempts": record.attempts,
-        "maxAttempts": record.max_attempts,
-        "runAfter": timestamp(record.run_after),
-        "leaseOwner": record.lease_owner,
-        "leaseUntil": timestamp(record.lease_until),
-        "lastError": record.last_error,
-        "result": record.result,
-        "created": timestamp(record.created_at),
-        "finished": timestamp(record.finished_at),
-    }
+def job_wire(record: JobRecord) -> Job:
+    return Job(
+        id=record.id,
+        kind=record.kind,
+        state=cast(JobState, record.state),
+        key=record.key,
+        payload=record.payload,
+        attempts=record.attempts,
+        max_attempts=record.max_attempts,
+        run_after=moment(record.run_after),
+        lease_owner=record.lease_owner,
+        lease_until=optional_moment(record.lease_until),
+        last_error=record.last_error,
+        result=record.result,
+        created=moment(record.created_at),
+        finished=optional_moment(record.finished_at),
+    )
 
 
 class JobEndpoints:
@@ -40,21 +42,19 @@ class JobEndpoints:
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        limit, after = page_params(request)
-        if after is not None and not (len(after) == 32 and after.isalnum()):
-            raise BadRequest("after is not a cursor this server handed out")
+        limit, after = page_request(request, Key)
         state = request.query_params.get("state") or None
         if state is not None and state not in STATES:
             raise BadRequest(f"state must be one of: {', '.join(STATES)}")
         kind = request.query_params.get("kind") or None
         if kind is not None and len(kind) > 64:
             raise BadRequest("kind is at most 64 characters")
-        rows = await self._registry.jobs.list(state, kind, after, limit + 1)
-        return page_response(request, rows, limit, job_json, lambda r: r.id)
+        rows = await self._registry.jobs.list(state, kind, after_key(after), limit + 1)
+        return paged(request, rows, limit, job_wire, lambda r: Key(r.id))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        return JSONResponse(job_json(await self._registry.jobs.get(request.path_params["id"])))
+        return WireResponse(job_wire(await self._registry.jobs.get(request.path_params["id"])))
 
 
-__all__ = ["JobEndpoints", "job_json"]
+__all__ = ["JobEndpoints", "job_wire"]

@@ -5,60 +5,64 @@ them, and everything about exceptions, is for admins."""
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_of, page_params, page_response
-from cargohold.api.rest.views import parse_timestamp, timestamp
+from cargohold.api.rest.pages import Key, Position, Seconds, page_of, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import moment, parse_timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.records.policy import ExceptionRecord, PolicyRecord, WatchRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
-
-POLICY_FIELDS = ("name", "description", "rules", "actions")
-WATCH_FIELDS = ("name", "description", "repositories", "policies")
-EXCEPTION_FIELDS = ("digest", "advisory", "policy", "expires", "expiresIn", "reason")
+from cargohold.wire import policy as wire
 
 
-def policy_json(record: PolicyRecord) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "description": record.description,
-        "rules": dict(record.rules),
-        "actions": dict(record.actions),
-        "created": timestamp(record.created_at),
-        "updated": timestamp(record.updated_at),
-        "createdBy": record.created_by,
-    }
+class ExceptionPosition(Position, frozen=True):
+    """Where a page of exceptions (newest first) ends: its last one's creation and id."""
+
+    created: Seconds
+    id: str
 
 
-def watch_json(record: WatchRecord) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "description": record.description,
-        "repositories": list(record.repositories),
-        "policies": list(record.policies),
-        "created": timestamp(record.created_at),
-        "updated": timestamp(record.updated_at),
-        "createdBy": record.created_by,
-    }
+def policy_wire(record: PolicyRecord) -> wire.Policy:
+    return wire.Policy(
+        name=record.name,
+        description=record.description,
+        rules=msgspec.convert(record.rules, wire.PolicyRules),
+        actions=msgspec.convert(record.actions, wire.PolicyActions),
+        created=moment(record.created_at),
+        updated=moment(record.updated_at),
+        created_by=record.created_by,
+    )
 
 
-def exception_json(record: ExceptionRecord, expired: bool) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "digest": record.digest,
-        "advisory": record.advisory,
-        "policy": record.policy,
-        "reason": record.reason,
-        "expires": timestamp(record.expires_at),
-        "expired": expired,
-        "created": timestamp(record.created_at),
-        "createdBy": record.created_by,
-    }
+def watch_wire(record: WatchRecord) -> wire.Watch:
+    return wire.Watch(
+        name=record.name,
+        description=record.description,
+        repositories=record.repositories,
+        policies=record.policies,
+        created=moment(record.created_at),
+        updated=moment(record.updated_at),
+        created_by=record.created_by,
+    )
+
+
+def exception_wire(record: ExceptionRecord, expired: bool) -> wire.PolicyException:
+    return wire.PolicyException(
+        id=record.id,
+        digest=record.digest,
+        advisory=record.advisory,
+        policy=record.policy,
+        reason=record.reason,
+        expires=moment(record.expires_at),
+        expired=expired,
+        created=moment(record.created_at),
+        created_by=record.created_by,
+    )
 
 
 class PolicyEndpoints:
@@ -71,13 +75,13 @@ class PolicyEndpoints:
 
     async def list_policies(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_user(caller)
-        limit, after = page_params(request)
+        limit, after = page_request(request, Key)
         rows = page_of(await self._policies.policies(), after, limit, lambda r: r.name)
-        return page_response(request, rows, limit, policy_json, lambda r: r.name)
+        return paged(request, rows, limit, policy_wire, lambda r: Key(r.name))
 
     async def create_policy(self, request: Request, caller: Principal | None) -> Response:
         admin = self._access.require_admin(caller)
-        body = await Body.read(request, POLICY_FIELDS)
+        body = await Body.read(request, wire.PolicyCreate)
         record = await self._policies.create_policy(
             body.string("name", required=True),
             rules=body.mapping("rules"),
@@ -86,23 +90,23 @@ class PolicyEndpoints:
             created_by=admin.name,
         )
         location = f"/api/v1/policies/{record.name}"
-        return JSONResponse(policy_json(record), 201, {"Location": location})
+        return WireResponse(policy_wire(record), 201, {"Location": location})
 
     async def get_policy(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_user(caller)
         record = await self._policies.get_policy(request.path_params["name"])
-        return JSONResponse(policy_json(record))
+        return WireResponse(policy_wire(record))
 
     async def update_policy(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        body = await Body.read(request, ("description", "rules", "actions"))
+        body = await Body.read(request, wire.PolicyUpdate)
         record = await self._policies.update_policy(
             request.path_params["name"],
             rules=body.mapping("rules") if body.has("rules") else None,
             actions=body.mapping("actions") if body.has("actions") else None,
             description=body.optional_string("description"),
         )
-        return JSONResponse(policy_json(record))
+        return WireResponse(policy_wire(record))
 
     async def delete_policy(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
@@ -113,13 +117,13 @@ class PolicyEndpoints:
 
     async def list_watches(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_user(caller)
-        limit, after = page_params(request)
+        limit, after = page_request(request, Key)
         rows = page_of(await self._policies.watches(), after, limit, lambda r: r.name)
-        return page_response(request, rows, limit, watch_json, lambda r: r.name)
+        return paged(request, rows, limit, watch_wire, lambda r: Key(r.name))
 
     async def create_watch(self, request: Request, caller: Principal | None) -> Response:
         admin = self._access.require_admin(caller)
-        body = await Body.read(request, WATCH_FIELDS)
+        body = await Body.read(request, wire.WatchCreate)
         record = await self._policies.create_watch(
             body.string("name", required=True),
             repositories=body.strings("repositories"),
@@ -128,23 +132,23 @@ class PolicyEndpoints:
             created_by=admin.name,
         )
         location = f"/api/v1/watches/{record.name}"
-        return JSONResponse(watch_json(record), 201, {"Location": location})
+        return WireResponse(watch_wire(record), 201, {"Location": location})
 
     async def get_watch(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_user(caller)
         record = await self._policies.get_watch(request.path_params["name"])
-        return JSONResponse(watch_json(record))
+        return WireResponse(watch_wire(record))
 
     async def update_watch(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        body = await Body.read(request, ("description", "repositories", "policies"))
+        body = await Body.read(request, wire.WatchUpdate)
         record = await self._policies.update_watch(
             request.path_params["name"],
             repositories=body.optional_strings("repositories"),
             policies=body.optional_strings("policies"),
             description=body.optional_string("description"),
         )
-        return JSONResponse(watch_json(record))
+        return WireResponse(watch_wire(record))
 
     async def delete_watch(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
@@ -155,14 +159,8 @@ class PolicyEndpoints:
 
     async def list_exceptions(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
-        limit, after = page_params(request)
-        before = None
-        if after is not None:
-            moment, _, last_id = after.partition("~")
-            try:
-                before = (float(moment), last_id)
-            except ValueError as exc:
-                raise BadRequest("after is not a cursor this server handed out") from exc
+        limit, after = page_request(request, ExceptionPosition)
+        before = None if after is None else (after.created, after.id)
         query = request.query_params
         expired = query.get("expired")
         if expired not in (None, "true", "false"):
@@ -174,17 +172,17 @@ class PolicyEndpoints:
             before=before,
             limit=limit + 1,
         )
-        return page_response(
+        return paged(
             request,
             rows,
             limit,
-            lambda r: exception_json(r, exceptions.expired(r)),
-            lambda r: f"{r.created_at!r}~{r.id}",
+            lambda r: exception_wire(r, exceptions.expired(r)),
+            lambda r: ExceptionPosition(r.created_at, r.id),
         )
 
     async def grant_exception(self, request: Request, caller: Principal | None) -> Response:
         admin = self._access.require_admin(caller)
-        body = await Body.read(request, EXCEPTION_FIELDS)
+        body = await Body.read(request, wire.PolicyExceptionCreate)
         exceptions = self._policies.exceptions
         record = await exceptions.grant(
             digest=body.string("digest", required=True),
@@ -196,14 +194,14 @@ class PolicyEndpoints:
             created_by=admin.name,
         )
         location = f"/api/v1/policies/exceptions/{record.id}"
-        doc = exception_json(record, exceptions.expired(record))
-        return JSONResponse(doc, 201, {"Location": location})
+        doc = exception_wire(record, exceptions.expired(record))
+        return WireResponse(doc, 201, {"Location": location})
 
     async def get_exception(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
         exceptions = self._policies.exceptions
         record = await exceptions.get(request.path_params["id"])
-        return JSONResponse(exception_json(record, exceptions.expired(record)))
+        return WireResponse(exception_wire(record, exceptions.expired(record)))
 
     async def revoke_exception(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
@@ -211,4 +209,4 @@ class PolicyEndpoints:
         return Response(b"", 204)
 
 
-__all__ = ["PolicyEndpoints", "exception_json", "policy_json", "watch_json"]
+__all__ = ["PolicyEndpoints", "exception_wire", "policy_wire", "watch_wire"]

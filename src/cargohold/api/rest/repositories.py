@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_of, page_params, page_response
-from cargohold.api.rest.views import repository_json
+from cargohold.api.rest.pages import Key, page_of, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.registry import Registry
+from cargohold.wire.repositories import Repository, RepositoryCreate, RepositoryUpdate
+
+
+def repository_wire(record: RepositoryRecord) -> Repository:
+    return Repository(
+        key=record.key,
+        format=record.format,
+        kind=record.kind,
+        anonymous_read=record.anonymous_read,
+        immutable_tags=record.immutable_tags,
+        description=record.description,
+    )
 
 
 class RepositoryEndpoints:
@@ -17,7 +30,7 @@ class RepositoryEndpoints:
         self._registry = registry
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        limit, after = page_params(request)
+        limit, after = page_request(request, Key)
         access = self._registry.access
         visible = [
             r
@@ -25,18 +38,16 @@ class RepositoryEndpoints:
             if access.allows(caller, r, Action.READ)
         ]
         rows = page_of(visible, after, limit, lambda r: r.key)
-        return page_response(request, rows, limit, repository_json, lambda r: r.key)
+        return paged(request, rows, limit, repository_wire, lambda r: Key(r.key))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         record = await self._registry.repositories.get(request.path_params["key"])
         self._registry.access.check(caller, record, Action.READ)
-        return JSONResponse(repository_json(record))
+        return WireResponse(repository_wire(record))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        body = await Body.read(
-            request, ("key", "format", "kind", "description", "anonymousRead", "immutableTags")
-        )
+        body = await Body.read(request, RepositoryCreate)
         record = await self._registry.repositories.create(
             body.string("key", required=True),
             format=body.string("format", "docker"),
@@ -46,20 +57,20 @@ class RepositoryEndpoints:
             immutable_tags=body.boolean("immutableTags", False),
         )
         location = f"/api/v1/repositories/{record.key}"
-        return JSONResponse(repository_json(record), 201, {"Location": location})
+        return WireResponse(repository_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
         key = request.path_params["key"]
         record = await self._registry.repositories.get(key)
         self._registry.access.check(caller, record, Action.MANAGE)
-        body = await Body.read(request, ("anonymousRead", "description", "immutableTags"))
+        body = await Body.read(request, RepositoryUpdate)
         updated = await self._registry.repositories.update(
             key,
             anonymous_read=body.optional_boolean("anonymousRead"),
             description=body.optional_string("description"),
             immutable_tags=body.optional_boolean("immutableTags"),
         )
-        return JSONResponse(repository_json(updated))
+        return WireResponse(repository_wire(updated))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
@@ -67,4 +78,4 @@ class RepositoryEndpoints:
         return Response(b"", 204)
 
 
-__all__ = ["RepositoryEndpoints"]
+__all__ = ["RepositoryEndpoints", "repository_wire"]

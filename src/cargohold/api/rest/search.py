@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cargohold.api.rest.pages import decode_cursor, encode_cursor, page_params, page_response
-from cargohold.api.rest.views import parse_timestamp, timestamp
+from cargohold.api.rest.pages import LONG_CURSOR, Position, page_request, paged
+from cargohold.api.rest.views import moment, parse_timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.records.search import TYPES, SearchCriteria, SearchHit, SearchPosition
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
+from cargohold.wire.search import SearchItem, SearchType
 
-# A cursor holds the key of the last item, a file path (up to 1024 characters) among it:
-# longer than other lists'.
-MAX_CURSOR = 8192
+
+class After(Position, frozen=True):
+    """Where a page ends: the repository, name and digest of its last item."""
+
+    repository: str
+    name: str
+    digest: str
+
+
 FILTERS = (
     "repository",
     "name",
@@ -33,26 +41,18 @@ FILTERS = (
 )
 
 
-def search_json(hit: SearchHit) -> dict[str, Any]:
-    return {
-        "type": hit.type,
-        "repository": hit.repository,
-        "name": hit.name,
-        "digest": hit.digest,
-        "tags": list(hit.tags),
-        "size": hit.size,
-        "created": timestamp(hit.created),
-        "modified": timestamp(hit.modified),
-        "properties": hit.properties,
-    }
-
-
-def cursor_of(hit: SearchHit) -> str:
-    return encode_cursor([hit.repository, hit.name, hit.digest])
-
-
-def position_of(cursor: str) -> SearchPosition:
-    return SearchPosition(*decode_cursor(cursor, str, str, str))
+def search_wire(hit: SearchHit) -> SearchItem:
+    return SearchItem(
+        type=cast(SearchType, hit.type),
+        repository=hit.repository,
+        name=hit.name,
+        digest=hit.digest,
+        tags=hit.tags,
+        size=hit.size,
+        created=moment(hit.created),
+        modified=moment(hit.modified),
+        properties=hit.properties,
+    )
 
 
 def criteria_of(request: Request) -> SearchCriteria:
@@ -90,10 +90,12 @@ class SearchEndpoints:
 
     async def find(self, request: Request, caller: Principal | None) -> Response:
         criteria = criteria_of(request)
-        limit, after = page_params(request, max_cursor=MAX_CURSOR)
-        position = position_of(after) if after is not None else None
+        limit, after = page_request(request, After, LONG_CURSOR)
+        position = None if after is None else SearchPosition(*msgspec.structs.astuple(after))
         hits = await self._registry.search.find(caller, criteria, position, limit + 1)
-        return page_response(request, hits, limit, search_json, cursor_of)
+        return paged(
+            request, hits, limit, search_wire, lambda h: After(h.repository, h.name, h.digest)
+        )
 
 
-__all__ = ["SearchEndpoints", "cursor_of", "position_of", "search_json"]
+__all__ = ["SearchEndpoints", "search_wire"]

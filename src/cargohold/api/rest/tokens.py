@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import msgspec
 from anyio import to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_params, page_response
-from cargohold.api.rest.views import token_json
+from cargohold.api.rest.pages import Key, after_key, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import token_wire
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.records.identity import TokenRecord
 from cargohold.registry.identity.permissions import (
@@ -18,6 +20,8 @@ from cargohold.registry.identity.permissions import (
     validate_pattern,
 )
 from cargohold.registry.registry import Registry
+from cargohold.wire.identity import NewToken, TokenCreate
+from cargohold.wire.system import KeyRotation
 
 KINDS = ("api", "cli")
 
@@ -33,9 +37,9 @@ class TokenEndpoints:
         owner = request.query_params.get("owner") or user.name
         if owner != user.name:
             self._access.require_admin(caller)
-        limit, after = page_params(request)
-        rows = await self._tokens.page(owner, after, limit + 1)
-        return page_response(request, rows, limit, token_json, lambda r: r.id)
+        limit, after = page_request(request, Key)
+        rows = await self._tokens.page(owner, after_key(after), limit + 1)
+        return paged(request, rows, limit, token_wire, lambda r: Key(r.id))
 
     async def _visible(self, request: Request, caller: Principal | None) -> TokenRecord:
         user = self._access.require_user(caller)
@@ -45,7 +49,7 @@ class TokenEndpoints:
         return record
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
-        return JSONResponse(token_json(await self._visible(request, caller)))
+        return WireResponse(token_wire(await self._visible(request, caller)))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         record = await self._visible(request, caller)
@@ -54,7 +58,7 @@ class TokenEndpoints:
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         user = self._access.require_user(caller)
-        body = await Body.read(request, ("description", "scopes", "expires_in", "owner", "kind"))
+        body = await Body.read(request, TokenCreate)
         owner = user
         owner_name = body.optional_string("owner")
         if owner_name is not None and owner_name != user.name:
@@ -77,16 +81,16 @@ class TokenEndpoints:
             scopes=scopes,
             expires_in=body.optional_number("expires_in"),
         )
-        document = token_json(new.record)
-        document["token"] = new.secret
+        shown = msgspec.structs.asdict(token_wire(new.record))
         location = f"/api/v1/tokens/{new.record.id}"
-        return JSONResponse(document, 201, {"Location": location, "Cache-Control": "no-store"})
+        headers = {"Location": location, "Cache-Control": "no-store"}
+        return WireResponse(NewToken(**shown, token=new.secret), 201, headers)
 
     async def rotate_key(self, request: Request, caller: Principal | None) -> Response:
         self._access.require_admin(caller)
         keep_for = self._registry.bearer.ttl + 60
         key = await to_thread.run_sync(lambda: self._registry.keys.rotate(keep_for))
-        return JSONResponse({"kid": key.kid})
+        return WireResponse(KeyRotation(key.kid))
 
 
 def _scope(raw: dict[str, object]) -> Grant:

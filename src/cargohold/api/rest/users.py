@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_params, page_response
-from cargohold.api.rest.views import scopes_json, user_json
+from cargohold.api.rest.pages import Key, after_key, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import scopes_wire, user_wire
 from cargohold.core.errors import Denied
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
+from cargohold.wire.identity import CallerToken, Me, UserCreate, UserUpdate
 
 
 class UserEndpoints:
@@ -28,30 +31,27 @@ class UserEndpoints:
     async def me(self, request: Request, caller: Principal | None) -> Response:
         user = self._registry.access.require_user(caller)
         record = await self._identity.get_user(user.name)
-        body = user_json(record, user.groups)
         token = None
         if user.token_id is not None:
             found = await self._registry.tokens.get(user.token_id)
-            token = {"id": found.id, "scopes": scopes_json(found.scopes)}
-        body["token"] = token
-        return JSONResponse(body)
+            token = CallerToken(found.id, scopes_wire(found.scopes))
+        shown = msgspec.structs.asdict(user_wire(record, user.groups))
+        return WireResponse(Me(**shown, token=token))
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        limit, after = page_params(request)
-        rows = await self._identity.users(after, limit + 1)
-        return page_response(
-            request, rows, limit, lambda row: user_json(*row), lambda row: row[0].name
-        )
+        limit, after = page_request(request, Key)
+        rows = await self._identity.users(after_key(after), limit + 1)
+        return paged(request, rows, limit, lambda r: user_wire(*r), lambda r: Key(r[0].name))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         name = self._self_or_admin(request, caller)
         record = await self._identity.get_user(name)
-        return JSONResponse(user_json(record, await self._identity.groups_of(name)))
+        return WireResponse(user_wire(record, await self._identity.groups_of(name)))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        body = await Body.read(request, ("name", "password", "admin", "service", "email"))
+        body = await Body.read(request, UserCreate)
         record = await self._identity.create_user(
             body.string("name", required=True),
             body.optional_string("password"),
@@ -60,11 +60,11 @@ class UserEndpoints:
             email=body.optional_string("email"),
         )
         location = f"/api/v1/users/{record.name}"
-        return JSONResponse(user_json(record), 201, {"Location": location})
+        return WireResponse(user_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
         name = self._self_or_admin(request, caller)
-        body = await Body.read(request, ("password", "admin", "email"))
+        body = await Body.read(request, UserUpdate)
         admin = body.optional_boolean("admin")
         if caller is not None and not caller.is_admin:
             if admin is not None:
@@ -77,7 +77,7 @@ class UserEndpoints:
             admin=admin,
             email=body.optional_string("email"),
         )
-        return JSONResponse(user_json(record, await self._identity.groups_of(name)))
+        return WireResponse(user_wire(record, await self._identity.groups_of(name)))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)

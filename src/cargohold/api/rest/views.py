@@ -1,8 +1,10 @@
-"""How records look as JSON on the REST API."""
+"""What every view needs to turn records into wire values: times, and the identity records
+(users, groups, permissions, API tokens, audit records) that several resources show."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import cast
 
 from cargohold.core.errors import BadRequest
 from cargohold.core.times import parse_rfc3339, rfc3339
@@ -14,7 +16,17 @@ from cargohold.records.identity import (
     TokenRecord,
     UserRecord,
 )
-from cargohold.records.repositories import RepositoryRecord
+from cargohold.wire import identity as wire
+from cargohold.wire.identity import AuditResult, TokenKind
+
+
+def moment(seconds: float) -> datetime:
+    """A stored time as the API shows it: UTC, to the second."""
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0)
+
+
+def optional_moment(seconds: float | None) -> datetime | None:
+    return None if seconds is None else moment(seconds)
 
 
 def timestamp(value: float | None) -> str | None:
@@ -32,88 +44,78 @@ def parse_timestamp(field: str, text: str | None) -> float | None:
         raise BadRequest(f"{field} must be an RFC 3339 time like 2026-11-26T10:00:00Z") from exc
 
 
-def repository_json(record: RepositoryRecord) -> dict[str, Any]:
-    return {
-        "key": record.key,
-        "format": record.format,
-        "kind": record.kind,
-        "anonymousRead": record.anonymous_read,
-        "immutableTags": record.immutable_tags,
-        "description": record.description,
-    }
+def user_wire(record: UserRecord, groups: tuple[str, ...] = ()) -> wire.User:
+    return wire.User(
+        name=record.name,
+        admin=record.admin,
+        service=record.service,
+        email=record.email,
+        created=moment(record.created_at),
+        groups=groups,
+    )
 
 
-def user_json(record: UserRecord, groups: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "admin": record.admin,
-        "service": record.service,
-        "email": record.email,
-        "created": timestamp(record.created_at),
-        "groups": list(groups),
-    }
+def group_wire(record: GroupRecord) -> wire.Group:
+    return wire.Group(
+        name=record.name,
+        description=record.description,
+        members=record.members,
+        created=moment(record.created_at),
+    )
 
 
-def group_json(record: GroupRecord) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "description": record.description,
-        "members": list(record.members),
-        "created": timestamp(record.created_at),
-    }
+def permission_wire(record: PermissionRecord) -> wire.Permission:
+    return wire.Permission(
+        id=record.id,
+        principal=record.principal,
+        repositories=record.repositories,
+        actions=record.actions,
+        created=moment(record.created_at),
+    )
 
 
-def permission_json(record: PermissionRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "principal": record.principal,
-        "repositories": list(record.repositories),
-        "actions": list(record.actions),
-        "created": timestamp(record.created_at),
-    }
-
-
-def scopes_json(scopes: tuple[ScopeRecord, ...] | None) -> list[dict[str, Any]] | None:
+def scopes_wire(scopes: tuple[ScopeRecord, ...] | None) -> tuple[wire.Scope, ...] | None:
     if scopes is None:
         return None
-    return [{"repository": s.repository, "actions": list(s.actions)} for s in scopes]
+    return tuple(wire.Scope(s.repository, s.actions) for s in scopes)
 
 
-def token_json(record: TokenRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "owner": record.owner,
-        "kind": record.kind,
-        "description": record.description,
-        "scopes": scopes_json(record.scopes),
-        "created": timestamp(record.created_at),
-        "expires": timestamp(record.expires_at),
-    }
+def token_wire(record: TokenRecord) -> wire.Token:
+    return wire.Token(
+        id=record.id,
+        owner=record.owner,
+        kind=cast(TokenKind, record.kind),
+        description=record.description,
+        scopes=scopes_wire(record.scopes),
+        created=moment(record.created_at),
+        expires=optional_moment(record.expires_at),
+    )
 
 
-def audit_json(record: AuditRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "time": timestamp(record.time),
-        "principal": record.principal,
-        "tokenId": record.token_id,
-        "action": record.action,
-        "target": record.target,
-        "repository": record.repository,
-        "status": record.status,
-        "result": record.result,
-        "client": record.client,
-    }
+def audit_wire(record: AuditRecord) -> wire.AuditEvent:
+    return wire.AuditEvent(
+        id=record.id,
+        time=moment(record.time),
+        principal=record.principal,
+        token_id=record.token_id,
+        action=record.action,
+        target=record.target,
+        repository=record.repository,
+        status=record.status,
+        result=cast(AuditResult, record.result),
+        client=record.client,
+    )
 
 
 __all__ = [
-    "audit_json",
-    "group_json",
+    "audit_wire",
+    "group_wire",
+    "moment",
+    "optional_moment",
     "parse_timestamp",
-    "permission_json",
-    "repository_json",
-    "scopes_json",
+    "permission_wire",
+    "scopes_wire",
     "timestamp",
-    "token_json",
-    "user_json",
+    "token_wire",
+    "user_wire",
 ]

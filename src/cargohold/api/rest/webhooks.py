@@ -3,50 +3,57 @@ The secret is write-only: accepted on create and update, never shown."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import numeric_cursor, page_params, page_response
-from cargohold.api.rest.views import timestamp
+from cargohold.api.rest.pages import Key, Row, after_key, after_row, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import moment, optional_moment
 from cargohold.core.errors import BadRequest
 from cargohold.records.events import DeliveryRecord, WebhookRecord
 from cargohold.registry.events.webhooks import DEFAULT_EVENTS, DELIVERY_STATES, WebhookChanges
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
-
-FIELDS = ("name", "url", "secret", "repositories", "events", "enabled")
-
-
-def webhook_json(record: WebhookRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "name": record.name,
-        "url": record.url,
-        "repositories": list(record.repositories),
-        "events": list(record.events),
-        "enabled": record.enabled,
-        "created": timestamp(record.created_at),
-        "createdBy": record.created_by,
-    }
+from cargohold.wire.events import (
+    DeliveryState,
+    EventKind,
+    Webhook,
+    WebhookCreate,
+    WebhookDelivery,
+    WebhookUpdate,
+)
 
 
-def delivery_json(record: DeliveryRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "eventId": record.event.id,
-        "type": record.event.type,
-        "repository": record.event.repository,
-        "subject": record.event.subject,
-        "state": record.state,
-        "attempts": record.attempts,
-        "statusCode": record.status_code,
-        "error": record.error,
-        "created": timestamp(record.created_at),
-        "delivered": timestamp(record.delivered_at),
-    }
+def webhook_wire(record: WebhookRecord) -> Webhook:
+    return Webhook(
+        id=record.id,
+        name=record.name,
+        url=record.url,
+        repositories=record.repositories,
+        events=cast(tuple[EventKind, ...], record.events),
+        enabled=record.enabled,
+        created=moment(record.created_at),
+        created_by=record.created_by,
+    )
+
+
+def delivery_wire(record: DeliveryRecord) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=record.id,
+        event_id=record.event.id,
+        type=record.event.type,
+        repository=record.event.repository,
+        subject=record.event.subject,
+        state=cast(DeliveryState, record.state),
+        attempts=record.attempts,
+        status_code=record.status_code,
+        error=record.error,
+        created=moment(record.created_at),
+        delivered=optional_moment(record.delivered_at),
+    )
 
 
 class WebhookEndpoints:
@@ -56,17 +63,17 @@ class WebhookEndpoints:
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        limit, after = page_params(request)
-        rows = await self._webhooks.page(after, limit + 1)
-        return page_response(request, rows, limit, webhook_json, lambda r: r.id)
+        limit, after = page_request(request, Key)
+        rows = await self._webhooks.page(after_key(after), limit + 1)
+        return paged(request, rows, limit, webhook_wire, lambda r: Key(r.id))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        return JSONResponse(webhook_json(await self._webhooks.get(request.path_params["id"])))
+        return WireResponse(webhook_wire(await self._webhooks.get(request.path_params["id"])))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         admin = self._registry.access.require_admin(caller)
-        body = await Body.read(request, FIELDS)
+        body = await Body.read(request, WebhookCreate)
         record = await self._webhooks.create(
             name=body.string("name", required=True),
             url=body.string("url", required=True),
@@ -77,11 +84,11 @@ class WebhookEndpoints:
             created_by=admin.name,
         )
         location = f"/api/v1/webhooks/{record.id}"
-        return JSONResponse(webhook_json(record), 201, {"Location": location})
+        return WireResponse(webhook_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        body = await Body.read(request, FIELDS)
+        body = await Body.read(request, WebhookUpdate)
         changes = WebhookChanges(
             name=body.optional_string("name"),
             url=body.optional_string("url"),
@@ -91,7 +98,7 @@ class WebhookEndpoints:
             enabled=body.optional_boolean("enabled"),
         )
         record = await self._webhooks.update(request.path_params["id"], changes)
-        return JSONResponse(webhook_json(record))
+        return WireResponse(webhook_wire(record))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
@@ -100,14 +107,14 @@ class WebhookEndpoints:
 
     async def deliveries(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_admin(caller)
-        limit, after = page_params(request)
+        limit, after = page_request(request, Row)
         state = request.query_params.get("state") or None
         if state is not None and state not in DELIVERY_STATES:
             raise BadRequest(f"state must be one of: {', '.join(DELIVERY_STATES)}")
         rows = await self._webhooks.deliveries(
-            request.path_params["id"], state, numeric_cursor(after), limit + 1
+            request.path_params["id"], state, after_row(after), limit + 1
         )
-        return page_response(request, rows, limit, delivery_json, lambda r: str(r.event.seq))
+        return paged(request, rows, limit, delivery_wire, lambda r: Row(r.event.seq))
 
 
-__all__ = ["WebhookEndpoints", "delivery_json", "webhook_json"]
+__all__ = ["WebhookEndpoints", "delivery_wire", "webhook_wire"]
