@@ -13,8 +13,9 @@ from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
 
 from cargohold.analysis.unpack.limits import Limits, MiB
-from cargohold.api import generic, oci, rest
+from cargohold.api import rest
 from cargohold.api.request_ids import RequestIds
+from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.events.targets import WebhookTargets
@@ -71,6 +72,7 @@ def build_registry(
         store,
         meta,
         keys=KeyRing(settings.token_keys),
+        formats=NAMES,
         service=settings.service,
         token_ttl=settings.token_ttl,
         clock=clock,
@@ -106,9 +108,8 @@ class Root:
         self, registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
     ) -> None:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
-        self._oci = oci.build(registry, public_url)
+        self._formats = [(f.prefix, f.serve(registry, public_url)) for f in FORMATS]
         self._rest = rest.build(registry)
-        self._generic = generic.build(registry)
         self._stamped = RequestIds(self._dispatch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -119,11 +120,11 @@ class Root:
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if path == "/v2" or path.startswith("/v2/"):
-            await self._oci(scope, receive, send)
-        elif path.startswith("/generic/"):
-            await self._generic(scope, receive, send)
-        elif path.startswith("/api/v1/"):
+        for prefix, app in self._formats:
+            if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] in ("", "/"):
+                await app(scope, receive, send)
+                return
+        if path.startswith("/api/v1/"):
             await self._rest(
                 {**scope, "root_path": scope.get("root_path", "") + "/api/v1"}, receive, send
             )

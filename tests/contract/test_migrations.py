@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from cargohold.formats import NAMES
 from cargohold.meta.database import create_engine, migrate
 from cargohold.meta.schema import metadata
 from cargohold.meta.store import open_metadata_store
@@ -55,7 +56,9 @@ def test_upgrade_keeps_the_admin_of_an_older_release(tmp_path: Path) -> None:
         user = meta.users.get("admin")
         assert user is not None and user.admin and not user.service
         assert verify_password("old-password", user.password_hash)
-        registry = Registry.build(MemoryBlobStore(), meta, keys=KeyRing(tmp_path / "keys"))
+        registry = Registry.build(
+            MemoryBlobStore(), meta, keys=KeyRing(tmp_path / "keys"), formats=NAMES
+        )
         principal = anyio.run(registry.access.authenticate, "admin", "old-password", "127.0.0.1")
         assert principal.is_admin
         rehashed = meta.users.get("admin")

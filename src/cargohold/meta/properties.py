@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
 from cargohold.core.properties import Values
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import generic_files, manifests, properties, tags
 from cargohold.meta.upsert import insert_ignore
 
@@ -115,18 +116,29 @@ class PropertyQueries:
         values: Mapping[str, Sequence[str]],
         *,
         replace: bool = False,
+        effects_of: Callable[[Values], Effects] = lambda stored: NO_EFFECTS,
     ) -> Values:
+        """Set ``values``; the properties now stored, committed with their effects."""
         with self._engine.begin() as connection:
             write(connection, repository, subject, values, replace=replace)
-            return read(connection, repository, subject)
+            stored = read(connection, repository, subject)
+            commit_in(connection, effects_of(stored))
+            return stored
 
-    def delete(self, repository: str, subject: str, keys: Sequence[str] | None) -> None:
+    def delete(
+        self,
+        repository: str,
+        subject: str,
+        keys: Sequence[str] | None,
+        effects: Effects = NO_EFFECTS,
+    ) -> None:
         with self._engine.begin() as connection:
             remove(connection, repository, subject, keys)
+            commit_in(connection, effects)
 
     def copy(self, repository: str, subject: str, target: str, target_subject: str) -> None:
         with self._engine.begin() as connection:
             copy(connection, repository, subject, target, target_subject)
 
 
-__all__ = ["PropertyQueries", "Values", "copy", "read", "remove", "subject_exists", "write"]
+__all__ = ["PropertyQueries", "copy", "read", "remove", "subject_exists", "write"]

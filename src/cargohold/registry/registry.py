@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,9 @@ from cargohold.registry.insight.sbom_referrers import SbomReferrers
 from cargohold.registry.insight.scans import Scans
 from cargohold.registry.insight.vulndb import VulnDatabase
 from cargohold.registry.jobs import JobQueue
+from cargohold.registry.lifecycle.build_promotion import BuildPromotions
 from cargohold.registry.lifecycle.builds import Builds
+from cargohold.registry.lifecycle.engine import PromotionEngine
 from cargohold.registry.lifecycle.generic_promotion import GenericPromotions
 from cargohold.registry.lifecycle.promotion import Promotions
 from cargohold.registry.lifecycle.properties import PropertyStore
@@ -52,6 +54,7 @@ class Registry:
     properties: PropertyStore
     promotions: Promotions
     builds: Builds
+    build_promotions: BuildPromotions
     search: Search
     generic: GenericFiles
     generic_promotions: GenericPromotions
@@ -71,6 +74,7 @@ class Registry:
         meta: MetadataStore,
         *,
         keys: KeyRing,
+        formats: Sequence[str],
         service: str = "cargohold",
         token_ttl: int = 300,
         clock: Callable[[], float] = time.time,
@@ -80,7 +84,7 @@ class Registry:
     ) -> Registry:
         audit = AuditLog(meta, clock)
         blobs = Blobs(store, meta, audit)
-        repositories = Repositories(meta)
+        repositories = Repositories(meta, formats)
         tokens = ApiTokens(meta, clock)
         access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
         jobs = JobQueue(meta, clock)
@@ -93,6 +97,8 @@ class Registry:
         scans.on_findings(policies.notify)
         manifests = Manifests(store, meta, blobs, repositories, consequences)
         insight = Insight(meta, repositories, access, manifests, generic)
+        engine = PromotionEngine(meta, access, policies, events, jobs, clock)
+        builds = Builds(meta, repositories, access, clock)
         return cls(
             repositories=repositories,
             blobs=blobs,
@@ -103,14 +109,13 @@ class Registry:
             bearer=BearerTokens(keys, service, token_ttl, clock),
             keys=keys,
             audit=audit,
-            properties=PropertyStore(meta),
-            promotions=Promotions(meta, repositories, access, clock, policies=policies),
-            builds=Builds(meta, repositories, access, clock, policies=policies),
+            properties=PropertyStore(meta, repositories, access, events, jobs),
+            promotions=Promotions(meta, repositories, engine),
+            builds=builds,
+            build_promotions=BuildPromotions(builds, meta, repositories, access, engine),
             search=Search(meta, repositories, access),
             generic=generic,
-            generic_promotions=GenericPromotions(
-                generic, meta, access, jobs, clock, policies=policies
-            ),
+            generic_promotions=GenericPromotions(generic, meta, access, engine),
             jobs=jobs,
             events=events,
             webhooks=webhooks,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from anyio import to_thread
 
 from cargohold.core.errors import (
@@ -15,14 +17,14 @@ from cargohold.meta.store import MetadataStore
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache
 
-FORMATS = ("docker", "generic")
 KINDS = ("local",)
 DEFAULT_REPOSITORIES = ("dev", "staging", "prod")
 
 
 class Repositories:
-    def __init__(self, meta: MetadataStore) -> None:
+    def __init__(self, meta: MetadataStore, formats: Sequence[str]) -> None:
         self._meta = meta
+        self._formats = tuple(formats)
         self._cache: ChangeAwareCache[str, RepositoryRecord | None] = ChangeAwareCache(
             meta.changes.read
         )
@@ -69,9 +71,9 @@ class Repositories:
         immutable_tags: bool = False,
     ) -> RepositoryRecord:
         validate_repository_key(key)
-        if format not in FORMATS:
+        if format not in self._formats:
             raise RepositoryInvalid(
-                f"format {format!r} is not supported yet; supported: {', '.join(FORMATS)}"
+                f"format {format!r} is not supported yet; supported: {', '.join(self._formats)}"
             )
         if kind not in KINDS:
             raise RepositoryInvalid(
@@ -120,4 +122,4 @@ class Repositories:
         return list(DEFAULT_REPOSITORIES)
 
 
-__all__ = ["DEFAULT_REPOSITORIES", "FORMATS", "KINDS", "Repositories"]
+__all__ = ["DEFAULT_REPOSITORIES", "KINDS", "Repositories"]

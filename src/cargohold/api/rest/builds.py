@@ -9,21 +9,17 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import decode_cursor, encode_cursor, page_params, page_response
-from cargohold.api.rest.promotions import promotion_json
 from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.core.jsondoc import DOCUMENT_LIMITS
 from cargohold.records.lifecycle import BuildPosition, BuildStatusRecord
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
-from cargohold.registry.lifecycle.builds import (
-    Build,
-    BuildPromoted,
-    PromotionRequest,
-    parse_build,
-    parse_started,
-)
+from cargohold.registry.lifecycle.build_promotion import BuildPromoted, PromotionRequest
+from cargohold.registry.lifecycle.builds import Build, parse_build, parse_started
 from cargohold.registry.registry import Registry
 
 FIELDS = ("name", "number", "started", "url", "properties", "modules")
@@ -88,7 +84,7 @@ def position_of(cursor: str) -> BuildPosition:
 class BuildEndpoints:
     def __init__(self, registry: Registry) -> None:
         self._builds = registry.builds
-        self._events = registry.events
+        self._promotions = registry.build_promotions
 
     async def put(self, request: Request, caller: Principal | None) -> Response:
         body = await Body.read(request, FIELDS, DOCUMENT_LIMITS)
@@ -127,8 +123,8 @@ class BuildEndpoints:
         targets = body.mapping("targetRepos") if body.has("targetRepos") else None
         if targets is not None and not all(isinstance(v, str) for v in targets.values()):
             raise BadRequest("'targetRepos' maps artifact types to repository keys (strings)")
-        promoted = await self._builds.promote(
-            caller,
+        promoted = await self._promotions.promote(
+            Actor(caller, client_address(request)),
             request.path_params["name"],
             request.path_params["number"],
             PromotionRequest(
@@ -141,13 +137,6 @@ class BuildEndpoints:
                 properties=body.mapping("properties") if body.has("properties") else None,
             ),
         )
-        if not promoted.dry_run:
-            for record in promoted.records:
-                data = promotion_json(record) | {"repository": record.target_repository}
-                data["build"] = {"name": promoted.name, "number": promoted.number}
-                await self._events.emit(
-                    "promote", record.target_repository, record.target, data, record.principal
-                )
         return JSONResponse(promoted_json(promoted, target))
 
 

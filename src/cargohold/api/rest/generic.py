@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_params, page_response
 from cargohold.api.rest.promotions import promotion_json
@@ -16,6 +17,7 @@ from cargohold.core.digest import Digest
 from cargohold.core.errors import BadRequest
 from cargohold.core.paths import MAX_PATH_LENGTH
 from cargohold.records.generic import GenericFileRecord
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.lifecycle.generic_promotion import GenericPromotion
 from cargohold.registry.registry import Registry
@@ -44,7 +46,7 @@ class GenericEndpoints:
         body = await Body.read(request, FIELDS)
         properties = body.mapping("properties") if body.has("properties") else None
         promoted = await self._registry.generic_promotions.promote(
-            caller,
+            Actor(caller, client_address(request)),
             GenericPromotion(
                 source_repository=request.path_params["key"],
                 target_repository=body.string("targetRepo", required=True),

@@ -8,12 +8,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import page_params, page_response
-from cargohold.api.rest.views import timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.records.lifecycle import PromotionRecord
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.lifecycle.engine import promotion_data
 from cargohold.registry.lifecycle.promotion import DockerPromotion, PromotionFilter
 from cargohold.registry.registry import Registry
 
@@ -31,26 +33,7 @@ FIELDS = (
 
 
 def promotion_json(record: PromotionRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "time": timestamp(record.time),
-        "principal": record.principal,
-        "tokenId": record.token_id,
-        "kind": record.kind,
-        "sourceRepo": record.source_repository,
-        "targetRepo": record.target_repository,
-        "source": record.source,
-        "target": record.target,
-        "digest": record.digest,
-        "tags": list(record.tags),
-        "copy": record.copy,
-        "dryRun": record.dry_run,
-        "comment": record.comment,
-        "properties": record.properties,
-        "status": record.status,
-        "result": record.result,
-        "message": record.message,
-    }
+    return promotion_data(record)
 
 
 class PromotionEndpoints:
@@ -61,7 +44,7 @@ class PromotionEndpoints:
         body = await Body.read(request, FIELDS)
         properties = body.mapping("properties") if body.has("properties") else None
         promoted = await self._registry.promotions.promote_docker(
-            caller,
+            Actor(caller, client_address(request)),
             DockerPromotion(
                 source_repository=request.path_params["key"],
                 target_repository=body.string("targetRepo", required=True),
@@ -76,15 +59,6 @@ class PromotionEndpoints:
             ),
         )
         first = promoted.records[0]
-        if not first.dry_run:
-            for record in promoted.records:
-                await self._registry.events.emit(
-                    "promote",
-                    record.target_repository,
-                    record.target,
-                    {**promotion_json(record), "repository": record.target_repository},
-                    actor=record.principal,
-                )
         return JSONResponse(
             {
                 "sourceRepo": first.source_repository,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cargohold.core.errors import TagImmutable
 from cargohold.meta import properties as props
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.generic.files import place
 from cargohold.meta.lifecycle.promotion import apply, image_tags, insert_record
 from cargohold.meta.schema import build_artifacts, build_statuses, builds, generic_files, manifests
@@ -101,8 +102,16 @@ class BuildQueries:
         with self._engine.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
-    def promote(self, name: str, number: str, promotion: BuildPromotion, now: float) -> list[str]:
-        """Promote every artifact, append the status and store the records, all or nothing.
+    def promote(
+        self,
+        name: str,
+        number: str,
+        promotion: BuildPromotion,
+        now: float,
+        effects: Effects = NO_EFFECTS,
+    ) -> list[str]:
+        """Promote every artifact, append the status and store the records and ``effects``,
+        all or nothing.
         Returns the artifacts that are missing (then nothing changed); a dry run changes
         nothing either way. Raises TagImmutable or Conflict from the target repositories."""
         with self._engine.connect() as connection:
@@ -133,6 +142,7 @@ class BuildQueries:
                         _copy_file(connection, artifact, promotion, now)
                 for record in promotion.records:
                     insert_record(connection, record)
+                commit_in(connection, effects)
             except BaseException:
                 transaction.rollback()
                 raise

@@ -323,13 +323,20 @@ class PromotionQueries:
                     insert_record(connection, record)
         return done
 
-    def promote(self, plans: list[ImageCopy], records: list[PromotionRecord], now: float) -> None:
-        """Apply every plan and store the records, all or nothing."""
+    def promote(
+        self,
+        plans: list[ImageCopy],
+        records: list[PromotionRecord],
+        now: float,
+        effects: Effects = NO_EFFECTS,
+    ) -> None:
+        """Apply every plan and store the records and ``effects``, all or nothing."""
         with self._engine.begin() as connection:
             for plan in plans:
                 apply(connection, plan, now)
             for record in records:
                 insert_record(connection, record)
+            commit_in(connection, effects)
 
     def record(self, record: PromotionRecord) -> None:
         with self._engine.begin() as connection:

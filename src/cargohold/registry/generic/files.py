@@ -9,7 +9,7 @@ replace an existing file, ``delete`` too; deleting needs ``delete``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 
 from anyio import CancelScope, to_thread
@@ -300,7 +300,9 @@ class GenericFiles:
         announce = await self._events.announcer("delete", key)
 
         def effects_of(gone: list[GenericFileRecord]) -> Effects:
-            return audit + merged([announce(r.path, _data(r, actor), actor.name) for r in gone])
+            return audit + merged(
+                [announce(r.path, file_event_data(r, actor), actor.name) for r in gone]
+            )
 
         gone = await to_thread.run_sync(self._meta.generic.delete, key, path, effects_of)
         if not gone:
@@ -309,33 +311,6 @@ class GenericFiles:
         return gone
 
     # --- events -------------------------------------------------------------------------
-
-    async def promoted(
-        self,
-        actor: Actor,
-        moves: Sequence[tuple[GenericFileRecord, str]],
-        target: str,
-        moved: bool,
-    ) -> Effects:
-        """The events of files promoted to their paths in ``target``, to commit with the
-        promotion."""
-        announce = await self._events.announcer("promote", target)
-        return merged(
-            [
-                announce(
-                    path,
-                    _data(
-                        replace(source, repository=target, path=path),
-                        actor,
-                        sourceRepository=source.repository,
-                        sourcePath=source.path,
-                        copy=not moved,
-                    ),
-                    actor.name,
-                )
-                for source, path in moves
-            ]
-        )
 
     async def _pushed(self, actor: Actor, record: GenericFileRecord, properties: Values) -> Effects:
         """What a deploy commits with the file: its audit record, its event, its scan."""
@@ -349,7 +324,7 @@ class GenericFiles:
                         "push",
                         key,
                         record.path,
-                        _data(record, actor, properties=properties),
+                        file_event_data(record, actor, properties=properties),
                         actor.name,
                     )
                 ]
@@ -358,7 +333,7 @@ class GenericFiles:
         )
 
 
-def _data(record: GenericFileRecord, actor: Actor, **extra: object) -> dict[str, object]:
+def file_event_data(record: GenericFileRecord, actor: Actor, **extra: object) -> dict[str, object]:
     """What the events of generic files ("push", "delete", "promote") say of a file."""
     return {
         "repository": record.repository,
@@ -408,4 +383,4 @@ async def _hashed(chunks: AsyncIterable[bytes], hasher: MultiHasher) -> AsyncIte
         yield data
 
 
-__all__ = ["FORMAT", "Deployed", "GenericFiles", "Listing", "checksums_of"]
+__all__ = ["FORMAT", "Deployed", "GenericFiles", "Listing", "checksums_of", "file_event_data"]

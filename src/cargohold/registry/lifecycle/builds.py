@@ -1,16 +1,13 @@
-"""Build info: what a CI build produced (images and files, by digest) and consumed, and the
-promotion of the whole build, all or nothing, with the build's status history.
+"""Build info: what a CI build produced (images and files, by digest) and consumed, with the
+build's status history (its promotion is in ``build_promotion.py``).
 
 Who may do what: recording a build needs ``write`` on every repository its artifacts are in;
-reading one needs ``read`` on all of them (a build that names none: any signed-in user);
-promoting needs ``promote`` on every source (``delete`` too, to move) and ``write`` on every
-target.
+reading one needs ``read`` on all of them (a build that names none: any signed-in user).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,35 +18,26 @@ from anyio import to_thread
 from cargohold.core.digest import digest_field
 from cargohold.core.errors import (
     BadRequest,
-    Conflict,
     Denied,
-    RegistryError,
     RepositoryInvalid,
     ResourceUnknown,
-    TagImmutable,
 )
 from cargohold.core.names import ImageName, validate_tag
 from cargohold.core.properties import validate
 from cargohold.core.times import parse_rfc3339, rfc3339
 from cargohold.meta.store import MetadataStore
 from cargohold.records.lifecycle import (
-    BuildArtifact,
     BuildPosition,
-    BuildPromotion,
     BuildRecord,
     BuildStatusRecord,
-    PromotionRecord,
 )
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.access import AccessControl
-from cargohold.registry.identity.audit import result_of
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+:@ -]{0,254}$")
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+:-]{0,63}$")
-_STATUS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
 TYPES = {"docker": "docker", "generic": "generic"}  # artifact type -> repository format
 MAX_ARTIFACTS = 1000
 MAX_TEXT = 2000
@@ -136,37 +124,6 @@ class Build:
     created: float
     created_by: str
     statuses: tuple[BuildStatusRecord, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PromotionRequest:
-    target_repository: str
-    status: str = "promoted"
-    comment: str = ""
-    copy: bool = False
-    dry_run: bool = False
-    targets: Mapping[str, str] | None = None  # artifact type -> repository, over the target
-    properties: Mapping[str, object] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PromotedArtifact:
-    type: str
-    repository: str  # the target
-    name: str
-    digest: str
-    tags: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class BuildPromoted:
-    name: str
-    number: str
-    status: str
-    copy: bool
-    dry_run: bool
-    artifacts: tuple[PromotedArtifact, ...]
-    records: tuple[PromotionRecord, ...]  # one per artifact
 
 
 def parse_build(
@@ -275,14 +232,11 @@ class Builds:
         repositories: Repositories,
         access: AccessControl,
         clock: Callable[[], float] = time.time,
-        *,
-        policies: Policies | None = None,
     ) -> None:
         self._meta = meta
         self._repositories = repositories
         self._access = access
         self._clock = clock
-        self._policies = policies
 
     # --- record and read ------------------------------------------------------------------
 
@@ -359,161 +313,6 @@ class Builds:
             )
         return repository
 
-    # --- promote -------------------------------------------------------------------------
-
-    async def promote(
-        self, principal: Principal | None, name: str, number: str, request: PromotionRequest
-    ) -> BuildPromoted:
-        """Promote every artifact of the build or none; the attempt is recorded either way."""
-        build = await self.get(principal, name, number)
-        try:
-            return await self._promote(principal, build, request)
-        except RegistryError as exc:
-            failed = self._record(principal, build, request, None, exc.status, exc.message)
-            await to_thread.run_sync(self._meta.promotions.record, failed)
-            raise
-
-    async def _promote(
-        self, principal: Principal | None, build: Build, request: PromotionRequest
-    ) -> BuildPromoted:
-        info = build.info
-        if not _STATUS.match(request.status):
-            raise BadRequest("'status' must be 1-64 letters, digits, spaces or '._-'")
-        targets = await self._targets(info, request)
-        for key in sorted({a.repository for a in info.artifacts}):
-            source = await self._repositories.get(key)
-            self._access.check(principal, source, Action.PROMOTE)
-            if not request.copy:
-                self._access.check(principal, source, Action.DELETE)
-                if source.immutable_tags:
-                    raise TagImmutable(
-                        f"moving build {info.name} #{info.number} out of repository {key!r} "
-                        "would delete its tags, and it has immutable tags (setting "
-                        'immutableTags); promote with "copy": true',
-                        {"repository": key, "setting": "immutableTags"},
-                    )
-        for target in targets.values():
-            self._access.check(principal, target, Action.WRITE)
-        added = validate(request.properties or {})
-        artifacts = tuple(
-            BuildArtifact(a.type, a.repository, a.name, a.digest, a.tag, targets[a.type].key)
-            for a in info.artifacts
-        )
-        for artifact in artifacts:
-            if artifact.repository == artifact.target_repository:
-                raise BadRequest(f"{artifact} is in {artifact.repository!r} already")
-            if self._policies is not None:  # policies watching the target may refuse it
-                await self._policies.check_promotion(
-                    artifact.target_repository, artifact.digest, str(artifact)
-                )
-        user = principal.name if principal is not None and principal.name else "anonymous"
-        now = self._clock()
-        promoted = tuple(
-            PromotedArtifact(
-                a.type,
-                a.target_repository,
-                a.name,
-                a.digest,
-                (a.tag,) if a.tag is not None else (),
-            )
-            for a in artifacts
-        )
-        message = "dry run: nothing changed" if request.dry_run else "promoted"
-        records = tuple(
-            self._record(principal, build, request, artifact, 200, message, added)
-            for artifact in artifacts
-        )
-        plan = BuildPromotion(
-            artifacts=artifacts,
-            move=not request.copy,
-            immutable=frozenset(t.key for t in targets.values() if t.immutable_tags),
-            may_overwrite=frozenset(
-                t.key for t in targets.values() if self._access.allows(principal, t, Action.DELETE)
-            ),
-            properties=added,
-            status=BuildStatusRecord(
-                now, request.status, request.comment, request.target_repository, user
-            ),
-            records=records,
-            dry_run=request.dry_run,
-        )
-        missing = await to_thread.run_sync(
-            self._meta.builds.promote, info.name, info.number, plan, now
-        )
-        if missing:
-            raise Conflict(
-                f"build {info.name} #{info.number} cannot be promoted, nothing was: "
-                + "; ".join(missing[:10])
-                + (f"; and {len(missing) - 10} more" if len(missing) > 10 else ""),
-                {"missing": missing},
-            )
-        if request.dry_run:
-            for record in records:
-                await to_thread.run_sync(self._meta.promotions.record, record)
-        return BuildPromoted(
-            info.name, info.number, request.status, request.copy, request.dry_run, promoted, records
-        )
-
-    async def _targets(
-        self, info: BuildInfo, request: PromotionRequest
-    ) -> dict[str, RepositoryRecord]:
-        """The target repository of each artifact type the build holds."""
-        chosen = dict(request.targets or {})
-        unknown = sorted(set(chosen) - set(TYPES))
-        if unknown:
-            raise BadRequest(
-                f"targetRepos takes the artifact types {', '.join(TYPES)}, not {unknown[0]!r}"
-            )
-        await self._repositories.get(request.target_repository)
-        targets = {}
-        for kind in sorted({a.type for a in info.artifacts}):
-            key = chosen.get(kind, request.target_repository)
-            repository = await self._repositories.get(key)
-            if repository.format != TYPES[kind]:
-                raise RepositoryInvalid(
-                    f"build {info.name} #{info.number} has {kind} artifacts and repository "
-                    f"{key!r} holds {repository.format}; name a {TYPES[kind]} repository for "
-                    f'them with "targetRepos": {{"{kind}": KEY}}'
-                )
-            targets[kind] = repository
-        return targets
-
-    def _record(
-        self,
-        principal: Principal | None,
-        build: Build,
-        request: PromotionRequest,
-        artifact: BuildArtifact | None,
-        status: int,
-        message: str,
-        properties: dict[str, list[str]] | None = None,
-    ) -> PromotionRecord:
-        info = build.info
-        label = f"build {info.name} #{info.number}"
-        first = info.artifacts[0].repository if info.artifacts else ""
-        return PromotionRecord(
-            id=secrets.token_hex(8),
-            time=self._clock(),
-            principal=principal.name if principal is not None and principal.name else "anonymous",
-            token_id=principal.token_id if principal is not None else None,
-            kind="build",
-            source_repository=artifact.repository if artifact is not None else first,
-            target_repository=(
-                artifact.target_repository if artifact is not None else request.target_repository
-            ),
-            source=artifact.name if artifact is not None else label,
-            target=artifact.name if artifact is not None else label,
-            digest=artifact.digest if artifact is not None else None,
-            tags=(artifact.tag,) if artifact is not None and artifact.tag else (),
-            copy=request.copy,
-            dry_run=request.dry_run,
-            comment=request.comment,
-            properties=properties or {},
-            status=status,
-            result="dry-run" if request.dry_run and status < 400 else result_of(status),
-            message=f"{label}: {message}",
-        )
-
 
 def _build(record: BuildRecord, statuses: Sequence[BuildStatusRecord]) -> Build:
     return Build(
@@ -525,12 +324,9 @@ __all__ = [
     "Artifact",
     "Build",
     "BuildInfo",
-    "BuildPromoted",
     "Builds",
     "Dependency",
     "Module",
-    "PromotedArtifact",
-    "PromotionRequest",
     "parse_build",
     "parse_started",
 ]

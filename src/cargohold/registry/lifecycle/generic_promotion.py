@@ -8,25 +8,24 @@ recorded (kind "generic"), and so is a refusal.
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from anyio import to_thread
 
-from cargohold.core.errors import BadRequest, RegistryError, ResourceUnknown
+from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.paths import check_path, overlaps, relocate
-from cargohold.core.properties import Values, validate
+from cargohold.core.properties import validate
+from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
-from cargohold.records.generic import Transfer
+from cargohold.records.generic import GenericFileRecord, Transfer
 from cargohold.records.lifecycle import PromotionRecord
-from cargohold.registry.generic.files import GenericFiles
+from cargohold.registry.events.emitter import Happened
+from cargohold.registry.generic.files import GenericFiles, file_event_data
 from cargohold.registry.identity.access import AccessControl
-from cargohold.registry.identity.audit import Actor, result_of
-from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.jobs import JobQueue
-from cargohold.registry.policy.policies import Policies
+from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Action
+from cargohold.registry.lifecycle.engine import Attempt, Gates, Plan, PromotionEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,43 +57,58 @@ class GenericPromotions:
         files: GenericFiles,
         meta: MetadataStore,
         access: AccessControl,
-        jobs: JobQueue,
-        clock: Callable[[], float] = time.time,
-        *,
-        policies: Policies | None = None,
+        engine: PromotionEngine,
     ) -> None:
         self._files = files
         self._meta = meta
         self._access = access
-        self._jobs = jobs
-        self._clock = clock
-        self._policies = policies
+        self._engine = engine
 
-    async def promote(
-        self, principal: Principal | None, request: GenericPromotion
-    ) -> FilesPromoted:
+    async def promote(self, actor: Actor, request: GenericPromotion) -> FilesPromoted:
         """Promote, or refuse with the reason; either way the attempt is recorded."""
-        try:
-            return await self._promote(principal, request)
-        except RegistryError as exc:
-            record = self._record(principal, request, None, None, exc.status, exc.message, {})
-            await to_thread.run_sync(self._meta.promotions.record, record)
-            raise
+        attempt = self._engine.attempt(
+            actor, "generic", copy=request.copy, dry_run=request.dry_run, comment=request.comment
+        )
+        return await self._engine.run(
+            _Files(self._files, self._meta, self._access, request, attempt)
+        )
 
-    async def _promote(
-        self, principal: Principal | None, request: GenericPromotion
-    ) -> FilesPromoted:
+
+class _Files:
+    """A file, a folder or a whole generic repository, to a path in another (or the same)."""
+
+    def __init__(
+        self,
+        files: GenericFiles,
+        meta: MetadataStore,
+        access: AccessControl,
+        request: GenericPromotion,
+        attempt: Attempt,
+    ) -> None:
+        self._files = files
+        self._meta = meta
+        self._access = access
+        self._request = request
+        self.attempt = attempt
+
+    async def gates(self) -> Gates:
+        request = self._request
         source = await self._files.repository(request.source_repository)
         target = await self._files.repository(request.target_repository)
-        path = check_path(_clean(request.path), folder=True)
-        target_root = check_path(
-            _clean(request.target_path if request.target_path is not None else request.path),
-            folder=True,
-        )
-        self._access.check(principal, source, Action.PROMOTE)
-        if not request.copy:
-            self._access.check(principal, source, Action.DELETE)
-        self._access.check(principal, target, Action.WRITE)
+        check_path(_clean(request.path), folder=True)
+        check_path(self._target_root, folder=True)
+        return Gates((source,), (target,), "files", guard_immutable_sources=False)
+
+    @property
+    def _target_root(self) -> str:
+        request = self._request
+        return _clean(request.target_path if request.target_path is not None else request.path)
+
+    async def plan(self, gates: Gates) -> Plan[FilesPromoted]:
+        request, attempt = self._request, self.attempt
+        (source,), (target,) = gates.sources, gates.targets
+        path, target_root = _clean(request.path), self._target_root
+        principal = attempt.actor.principal
         may_overwrite = self._access.allows(principal, target, Action.DELETE)
         added = validate(request.properties or {})
         if source.key == target.key and overlaps(path, target_root):
@@ -108,68 +122,71 @@ class GenericPromotions:
                 f"no file or folder {path or '/'!r} in repository {source.key!r}", {"path": path}
             )
         moves = [(f, check_path(relocate(f.path, path, target_root))) for f in files]
-        if self._policies is not None:  # policies watching the target may refuse a file
-            for f, _ in moves:
-                subject = f"{source.key}/{f.path}"
-                await self._policies.check_promotion(target.key, f.digest, subject)
-        message = "dry run: nothing changed" if request.dry_run else "promoted"
+        checks = [(target.key, f.digest, f"{source.key}/{f.path}") for f, _ in moves]
         records = [
-            self._record(principal, request, f.path, to, 200, message, added, f.digest)
+            attempt.record(
+                source_repository=request.source_repository,
+                target_repository=request.target_repository,
+                source=f.path,
+                target=to,
+                digest=f.digest,
+                properties=added,
+                status=200,
+                message=attempt.outcome,
+            )
             for f, to in moves
         ]
-        now = self._clock()
-        effects = await self._files.promoted(Actor(principal), moves, target.key, not request.copy)
+        events = promoted_events(attempt.actor, moves, target.key, moved=not request.copy)
 
-        def transfer() -> list[Transfer]:
-            return self._meta.promotions.transfer_files(
+        def apply(effects: Effects) -> FilesPromoted:
+            transfers = self._meta.promotions.transfer_files(
                 moves,
                 target.key,
                 move=not request.copy,
                 may_overwrite=may_overwrite,
-                by=Actor(principal).name,
-                now=now,
+                by=attempt.actor.name,
+                now=attempt.time,
                 properties=added,
                 records=records,
                 dry_run=request.dry_run,
                 effects=effects,
             )
+            return FilesPromoted(tuple(transfers), tuple(records))
 
-        transfers = await to_thread.run_sync(transfer)
-        if not request.dry_run:
-            self._jobs.committed(effects)
-        return FilesPromoted(tuple(transfers), tuple(records))
+        return Plan(checks, events, apply)
 
-    def _record(
-        self,
-        principal: Principal | None,
-        request: GenericPromotion,
-        source: str | None,
-        target: str | None,
-        status: int,
-        message: str,
-        properties: Values,
-        digest: str | None = None,
-    ) -> PromotionRecord:
-        return PromotionRecord(
-            id=secrets.token_hex(8),
-            time=self._clock(),
-            principal=Actor(principal).name,
-            token_id=principal.token_id if principal is not None else None,
-            kind="generic",
+    def refused(self, status: int, message: str) -> PromotionRecord:
+        request = self._request
+        return self.attempt.record(
             source_repository=request.source_repository,
             target_repository=request.target_repository,
-            source=source if source is not None else _clean(request.path),
-            target=target if target is not None else _clean(request.target_path or request.path),
-            digest=digest,
-            tags=(),
-            copy=request.copy,
-            dry_run=request.dry_run,
-            comment=request.comment,
-            properties=properties,
+            source=_clean(request.path),
+            target=_clean(request.target_path or request.path),
             status=status,
-            result="dry-run" if request.dry_run and status < 400 else result_of(status),
             message=message,
         )
+
+
+def promoted_events(
+    actor: Actor, moves: Sequence[tuple[GenericFileRecord, str]], target: str, *, moved: bool
+) -> list[Happened]:
+    """The "promote" event of each file, at its path in ``target``."""
+    return [
+        Happened(
+            "promote",
+            target,
+            path,
+            file_event_data(
+                replace(source, repository=target, path=path),
+                actor,
+                sourceRepository=source.repository,
+                sourcePath=source.path,
+                copy=not moved,
+            ),
+            actor.name,
+        )
+        for source, path in moves
+    ]
 
 
 __all__ = ["FilesPromoted", "GenericPromotion", "GenericPromotions"]

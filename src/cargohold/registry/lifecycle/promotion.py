@@ -9,29 +9,32 @@ move rather than copy).
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from anyio import to_thread
 
 from cargohold.core.errors import (
     BadRequest,
     ManifestUnknown,
-    RegistryError,
     RepositoryInvalid,
     TagImmutable,
 )
 from cargohold.core.names import ImageName, validate_tag
-from cargohold.core.properties import validate
+from cargohold.core.properties import Values, validate
+from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.lifecycle import ImageCopy, PromotionRecord
 from cargohold.records.repositories import RepositoryRecord
-from cargohold.registry.identity.access import AccessControl
-from cargohold.registry.identity.audit import result_of
-from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.policy.policies import Policies
+from cargohold.registry.events.emitter import Happened
+from cargohold.registry.identity.audit import Actor
+from cargohold.registry.lifecycle.engine import (
+    Attempt,
+    Gates,
+    Plan,
+    PromotionEngine,
+    promotion_data,
+)
 from cargohold.registry.repositories import Repositories
 
 
@@ -64,166 +67,21 @@ class PromotionFilter:
 
 
 class Promotions:
+    """Docker promotion, and the record of every promotion of any kind."""
+
     def __init__(
-        self,
-        meta: MetadataStore,
-        repositories: Repositories,
-        access: AccessControl,
-        clock: Callable[[], float] = time.time,
-        *,
-        policies: Policies | None = None,
+        self, meta: MetadataStore, repositories: Repositories, engine: PromotionEngine
     ) -> None:
         self._meta = meta
         self._repositories = repositories
-        self._access = access
-        self._clock = clock
-        self._policies = policies
+        self._engine = engine
 
-    async def promote_docker(
-        self, principal: Principal | None, request: DockerPromotion
-    ) -> Promoted:
+    async def promote_docker(self, actor: Actor, request: DockerPromotion) -> Promoted:
         """Promote, or refuse with the reason; either way the attempt is recorded."""
-        try:
-            return await self._promote_docker(principal, request)
-        except RegistryError as exc:
-            await self.record(self._record(principal, request, None, (), exc.status, exc.message))
-            raise
-
-    async def _promote_docker(
-        self, principal: Principal | None, request: DockerPromotion
-    ) -> Promoted:
-        source = await self._docker_repository(request.source_repository)
-        target = await self._docker_repository(request.target_repository)
-        target_image = request.target_image or request.image
-        for image in (f"{source.key}/{request.image}", f"{target.key}/{target_image}"):
-            ImageName.parse(image)
-        if request.target_tag is not None and request.tag is None:
-            raise BadRequest("targetTag needs tag: name the tag to promote")
-        self._access.check(principal, source, Action.PROMOTE)
-        if not request.copy:
-            self._access.check(principal, source, Action.DELETE)
-        self._access.check(principal, target, Action.WRITE)
-        if not request.copy and source.immutable_tags:
-            raise TagImmutable(
-                f"moving out of repository {source.key!r} would delete its tags, and it has "
-                "immutable tags (setting immutableTags); promote with copy instead",
-                {"setting": "immutableTags"},
-            )
-        added = validate(request.properties or {})
-
-        existing = await to_thread.run_sync(
-            self._meta.promotions.plan_tags, source.key, request.image
+        attempt = self._engine.attempt(
+            actor, "docker", copy=request.copy, dry_run=request.dry_run, comment=request.comment
         )
-        if request.tag is not None:
-            validate_tag(request.tag)
-            if request.tag not in existing:
-                raise ManifestUnknown(
-                    f"tag {request.tag!r} not found in {source.key}/{request.image}",
-                    {"tag": request.tag},
-                )
-            target_tag = validate_tag(request.target_tag or request.tag)
-            moves: tuple[tuple[str, str, str], ...] = (
-                (request.tag, target_tag, existing[request.tag]),
-            )
-        else:
-            if not existing:
-                raise ManifestUnknown(f"{source.key}/{request.image} has no tags to promote")
-            moves = tuple((tag, tag, digest) for tag, digest in sorted(existing.items()))
-        if (source.key, request.image) == (target.key, target_image) and any(
-            s == t for s, t, _ in moves
-        ):
-            raise BadRequest("source and target are the same image and tag")
-
-        plan = ImageCopy(
-            source_repository=source.key,
-            source_name=request.image,
-            target_repository=target.key,
-            target_name=target_image,
-            tags=moves,
-            top=tuple(sorted({digest for _, _, digest in moves})),
-            move=not request.copy,
-            immutable_target=target.immutable_tags,
-            properties=added,
-        )
-        if self._policies is not None:  # policies watching the target may refuse it
-            for digest in plan.top:
-                tag = next(s for s, _, d in moves if d == digest)
-                subject = f"{source.key}/{request.image}:{tag}"
-                await self._policies.check_promotion(target.key, digest, subject)
-        records = tuple(
-            self._record(
-                principal,
-                request,
-                digest,
-                tuple(t for _, t, d in moves if d == digest),
-                200,
-                "dry run: nothing changed" if request.dry_run else "promoted",
-            )
-            for digest in plan.top
-        )
-        if request.dry_run:
-            await self._check_target_tags(plan)
-            for record in records:
-                await self.record(record)
-            return Promoted(records, {t: d for _, t, d in moves}, 0)
-        now = self._clock()
-        await to_thread.run_sync(self._meta.promotions.promote, [plan], list(records), now)
-        return Promoted(records, {t: d for _, t, d in moves}, len(plan.top))
-
-    async def _check_target_tags(self, plan: ImageCopy) -> None:
-        """A dry run says what the real one would refuse."""
-        if not plan.immutable_target:
-            return
-        current = await to_thread.run_sync(
-            self._meta.promotions.plan_tags, plan.target_repository, plan.target_name
-        )
-        for _, tag, digest in plan.tags:
-            if current.get(tag, digest) != digest:
-                raise TagImmutable(
-                    f"tag {plan.target_repository}/{plan.target_name}:{tag} exists with another "
-                    f"digest and repository {plan.target_repository!r} has immutable tags "
-                    "(setting immutableTags)",
-                    {"tag": tag, "setting": "immutableTags"},
-                )
-
-    async def _docker_repository(self, key: str) -> RepositoryRecord:
-        record = await self._repositories.get(key)
-        if record.format != "docker":
-            raise RepositoryInvalid(f"repository {key!r} holds {record.format}, not docker images")
-        return record
-
-    def _record(
-        self,
-        principal: Principal | None,
-        request: DockerPromotion,
-        digest: str | None,
-        target_tags: tuple[str, ...],
-        status: int,
-        message: str,
-    ) -> PromotionRecord:
-        return PromotionRecord(
-            id=secrets.token_hex(8),
-            time=self._clock(),
-            principal=principal.name if principal is not None and principal.name else "anonymous",
-            token_id=principal.token_id if principal is not None else None,
-            kind="docker",
-            source_repository=request.source_repository,
-            target_repository=request.target_repository,
-            source=request.image,
-            target=request.target_image or request.image,
-            digest=digest,
-            tags=target_tags or ((request.target_tag or request.tag,) if request.tag else ()),
-            copy=request.copy,
-            dry_run=request.dry_run,
-            comment=request.comment,
-            properties=validate(request.properties or {}) if status < 400 else {},
-            status=status,
-            result="dry-run" if request.dry_run and status < 400 else result_of(status),
-            message=message,
-        )
-
-    async def record(self, record: PromotionRecord) -> None:
-        await to_thread.run_sync(self._meta.promotions.record, record)
+        return await self._engine.run(_Docker(self._meta, self._repositories, request, attempt))
 
     async def page(
         self,
@@ -245,6 +103,150 @@ class Promotions:
             )
 
         return await to_thread.run_sync(load)
+
+
+class _Docker:
+    """Every tag asked for (all of them by default) of one image, with the whole index and
+    every referrer, to another repository and image name."""
+
+    def __init__(
+        self,
+        meta: MetadataStore,
+        repositories: Repositories,
+        request: DockerPromotion,
+        attempt: Attempt,
+    ) -> None:
+        self._meta = meta
+        self._repositories = repositories
+        self._request = request
+        self.attempt = attempt
+
+    async def gates(self) -> Gates:
+        request = self._request
+        source = await self._docker_repository(request.source_repository)
+        target = await self._docker_repository(request.target_repository)
+        for image in (f"{source.key}/{request.image}", f"{target.key}/{self._target_image}"):
+            ImageName.parse(image)
+        if request.target_tag is not None and request.tag is None:
+            raise BadRequest("targetTag needs tag: name the tag to promote")
+        return Gates((source,), (target,), f"{source.key}/{request.image}")
+
+    @property
+    def _target_image(self) -> str:
+        return self._request.target_image or self._request.image
+
+    async def plan(self, gates: Gates) -> Plan[Promoted]:
+        request = self._request
+        (source,), (target,) = gates.sources, gates.targets
+        added = validate(request.properties or {})
+        existing = await to_thread.run_sync(
+            self._meta.promotions.plan_tags, source.key, request.image
+        )
+        if request.tag is not None:
+            validate_tag(request.tag)
+            if request.tag not in existing:
+                raise ManifestUnknown(
+                    f"tag {request.tag!r} not found in {source.key}/{request.image}",
+                    {"tag": request.tag},
+                )
+            target_tag = validate_tag(request.target_tag or request.tag)
+            moves: tuple[tuple[str, str, str], ...] = (
+                (request.tag, target_tag, existing[request.tag]),
+            )
+        else:
+            if not existing:
+                raise ManifestUnknown(f"{source.key}/{request.image} has no tags to promote")
+            moves = tuple((tag, tag, digest) for tag, digest in sorted(existing.items()))
+        if (source.key, request.image) == (target.key, self._target_image) and any(
+            s == t for s, t, _ in moves
+        ):
+            raise BadRequest("source and target are the same image and tag")
+        copy = ImageCopy(
+            source_repository=source.key,
+            source_name=request.image,
+            target_repository=target.key,
+            target_name=self._target_image,
+            tags=moves,
+            top=tuple(sorted({digest for _, _, digest in moves})),
+            move=not request.copy,
+            immutable_target=target.immutable_tags,
+            properties=added,
+        )
+        checks = [
+            (target.key, digest, f"{source.key}/{request.image}:{tag}")
+            for digest in copy.top
+            for tag in [next(s for s, _, d in moves if d == digest)]
+        ]
+        records = tuple(
+            self._record(digest, tuple(t for _, t, d in moves if d == digest), 200, added)
+            for digest in copy.top
+        )
+        events = [
+            Happened(
+                "promote",
+                r.target_repository,
+                r.target,
+                {**promotion_data(r), "repository": r.target_repository},
+                r.principal,
+            )
+            for r in records
+        ]
+        promoted = Promoted(records, {t: d for _, t, d in moves}, len(copy.top))
+
+        def apply(effects: Effects) -> Promoted:
+            if self.attempt.dry_run:
+                self._check_target_tags(copy)
+                for record in records:
+                    self._meta.promotions.record(record)
+                return replace(promoted, manifests=0)
+            self._meta.promotions.promote([copy], list(records), self.attempt.time, effects)
+            return promoted
+
+        return Plan(checks, events, apply)
+
+    def _check_target_tags(self, copy: ImageCopy) -> None:
+        """A dry run says what the real one would refuse."""
+        if not copy.immutable_target:
+            return
+        current = self._meta.promotions.plan_tags(copy.target_repository, copy.target_name)
+        for _, tag, digest in copy.tags:
+            if current.get(tag, digest) != digest:
+                raise TagImmutable(
+                    f"tag {copy.target_repository}/{copy.target_name}:{tag} exists with another "
+                    f"digest and repository {copy.target_repository!r} has immutable tags "
+                    "(setting immutableTags)",
+                    {"tag": tag, "setting": "immutableTags"},
+                )
+
+    async def _docker_repository(self, key: str) -> RepositoryRecord:
+        record = await self._repositories.get(key)
+        if record.format != "docker":
+            raise RepositoryInvalid(f"repository {key!r} holds {record.format}, not docker images")
+        return record
+
+    def refused(self, status: int, message: str) -> PromotionRecord:
+        return self._record(None, (), status, {}, message)
+
+    def _record(
+        self,
+        digest: str | None,
+        target_tags: tuple[str, ...],
+        status: int,
+        properties: Values,
+        message: str | None = None,
+    ) -> PromotionRecord:
+        request = self._request
+        return self.attempt.record(
+            source_repository=request.source_repository,
+            target_repository=request.target_repository,
+            source=request.image,
+            target=self._target_image,
+            digest=digest,
+            tags=target_tags or ((request.target_tag or request.tag,) if request.tag else ()),
+            properties=properties,
+            status=status,
+            message=message or self.attempt.outcome,
+        )
 
 
 __all__ = ["DockerPromotion", "Promoted", "PromotionFilter", "Promotions"]

@@ -1,0 +1,69 @@
+"""The tables, one module per capability, all on one ``MetaData``. Migrations in
+``meta/migrations`` must produce exactly this schema. A new format declares its tables in a
+module of its own here and adds a migration."""
+
+from cargohold.meta.schema.content import blobs, jobs, properties, repositories
+from cargohold.meta.schema.events import events, webhook_deliveries, webhooks
+from cargohold.meta.schema.generic import generic_files
+from cargohold.meta.schema.identity import (
+    api_tokens,
+    audit_events,
+    group_members,
+    groups,
+    login_failures,
+    permissions,
+    users,
+)
+from cargohold.meta.schema.insight import (
+    advisories,
+    advisory_aliases,
+    advisory_packages,
+    findings,
+    layer_indexes,
+    scan_components,
+    scan_lookups,
+    scans,
+)
+from cargohold.meta.schema.lifecycle import build_artifacts, build_statuses, builds, promotions
+from cargohold.meta.schema.metadata import metadata
+from cargohold.meta.schema.oci import blob_links, manifest_refs, manifests, tags, uploads
+from cargohold.meta.schema.policy import policies, policy_exceptions, watches
+
+__all__ = [
+    "advisories",
+    "advisory_aliases",
+    "advisory_packages",
+    "api_tokens",
+    "audit_events",
+    "blob_links",
+    "blobs",
+    "build_artifacts",
+    "build_statuses",
+    "builds",
+    "events",
+    "findings",
+    "generic_files",
+    "group_members",
+    "groups",
+    "jobs",
+    "layer_indexes",
+    "login_failures",
+    "manifest_refs",
+    "manifests",
+    "metadata",
+    "permissions",
+    "policies",
+    "policy_exceptions",
+    "promotions",
+    "properties",
+    "repositories",
+    "scan_components",
+    "scan_lookups",
+    "scans",
+    "tags",
+    "uploads",
+    "users",
+    "watches",
+    "webhook_deliveries",
+    "webhooks",
+]
