@@ -11,7 +11,7 @@ import pytest
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from cargohold.api.rest.generic import generic_file_json
+from cargohold.api.rest.generic import generic_file_wire
 from cargohold.api.rest.insight import impact_wire, location_wire, scan_wire, vulnerability_wire
 from cargohold.api.rest.jobs import job_wire
 from cargohold.api.rest.openapi import document
@@ -333,7 +333,7 @@ def test_generic_files_and_their_promotion_fit_the_schemas() -> None:
     record = GenericFileRecord(
         "files", "web/1.4/app.tgz", "sha256:" + "a" * 64, 3, "b" * 40, "c" * 32, NOW, NOW, "ci"
     )
-    conform(generic_file_json(record), "GenericFile")
+    conform(generic_file_wire(record).to_json(), "GenericFile")
     conform(
         {
             "targetRepo": "files-prod",

@@ -12,6 +12,7 @@ PropertyValues = Annotated[
     dict[str, str | list[str]], described("Key → values; a single string counts as one value.")
 ]
 ArtifactType = Literal["docker", "generic"]
+PromotionKind = Literal["docker", "generic", "build"]
 
 
 class Promotion(Wire, frozen=True):
@@ -19,7 +20,7 @@ class Promotion(Wire, frozen=True):
     time: Timestamp
     principal: str
     token_id: str | None
-    kind: Literal["docker", "generic", "build"]
+    kind: PromotionKind
     source_repo: str
     target_repo: str
     source: str
@@ -212,6 +213,7 @@ class BuildPromotionResult(Wire, frozen=True):
 
 
 __all__ = [
+    "ArtifactType",
     "Build",
     "BuildArtifact",
     "BuildCreate",
@@ -230,6 +232,7 @@ __all__ = [
     "Message",
     "PromotedArtifact",
     "Promotion",
+    "PromotionKind",
     "PromotionResult",
     "Properties",
     "PropertiesUpdate",

@@ -3,82 +3,103 @@ of a whole build, all or nothing."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 from urllib.parse import quote
 
+import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import decode_cursor, encode_cursor, page_params, page_response
-from cargohold.api.rest.views import timestamp
+from cargohold.api.rest.pages import BUILD_CURSOR, Position, Seconds, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import moment
 from cargohold.core.errors import BadRequest
 from cargohold.core.jsondoc import DOCUMENT_LIMITS
 from cargohold.records.lifecycle import BuildPosition, BuildStatusRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.lifecycle.build_promotion import BuildPromoted, PromotionRequest
-from cargohold.registry.lifecycle.builds import Build, parse_build, parse_started
+from cargohold.registry.lifecycle.builds import Build, Module, parse_build, parse_started
 from cargohold.registry.registry import Registry
-
-FIELDS = ("name", "number", "started", "url", "properties", "modules")
-PROMOTE_FIELDS = (
-    "targetRepo",
-    "targetRepos",
-    "status",
-    "comment",
-    "copy",
-    "dryRun",
-    "properties",
-)
-MAX_CURSOR = 2048
+from cargohold.wire import lifecycle as wire
+from cargohold.wire.base import UNSET
 
 
-def build_json(build: Build) -> dict[str, Any]:
-    doc = build.info.document()
-    doc["started"] = timestamp(build.info.started)
-    return doc | {"created": timestamp(build.created), "createdBy": build.created_by}
+class After(Position, frozen=True):
+    """Where a page of builds (newest first) ends: its last one's start, name and number."""
+
+    started: Seconds
+    name: str
+    number: str
 
 
-def status_json(status: BuildStatusRecord) -> dict[str, Any]:
-    return {
-        "time": timestamp(status.time),
-        "status": status.status,
-        "comment": status.comment,
-        "repository": status.repository,
-        "principal": status.principal,
-    }
+def module_wire(module: Module) -> wire.BuildModule:
+    return wire.BuildModule(
+        id=module.id,
+        artifacts=[
+            wire.BuildArtifact(
+                type=cast(wire.ArtifactType, a.type),
+                repository=a.repository,
+                name=a.name,
+                digest=a.digest,
+                tag=a.tag if a.tag else UNSET,
+            )
+            for a in module.artifacts
+        ],
+        dependencies=[wire.BuildDependency(d.id, d.digest) for d in module.dependencies],
+    )
 
 
-def promoted_json(promoted: BuildPromoted, target: str) -> dict[str, Any]:
-    return {
-        "name": promoted.name,
-        "number": promoted.number,
-        "status": promoted.status,
-        "targetRepo": target,
-        "copy": promoted.copy,
-        "dryRun": promoted.dry_run,
-        "artifacts": [
-            {
-                "type": a.type,
-                "repository": a.repository,
-                "name": a.name,
-                "digest": a.digest,
-                "tags": list(a.tags),
-            }
+def build_wire(build: Build) -> wire.Build:
+    info = build.info
+    return wire.Build(
+        name=info.name,
+        number=info.number,
+        started=moment(info.started),
+        url=info.url,
+        properties=info.properties,
+        modules=[module_wire(m) for m in info.modules],
+        created=moment(build.created),
+        created_by=build.created_by,
+    )
+
+
+def status_wire(status: BuildStatusRecord) -> wire.BuildStatus:
+    return wire.BuildStatus(
+        time=moment(status.time),
+        status=status.status,
+        comment=status.comment,
+        repository=status.repository,
+        principal=status.principal,
+    )
+
+
+def detail_wire(build: Build) -> wire.BuildDetail:
+    shown = msgspec.structs.asdict(build_wire(build))
+    return wire.BuildDetail(**shown, statuses=[status_wire(s) for s in build.statuses])
+
+
+def promoted_wire(promoted: BuildPromoted, target: str) -> wire.BuildPromotionResult:
+    return wire.BuildPromotionResult(
+        name=promoted.name,
+        number=promoted.number,
+        status=promoted.status,
+        target_repo=target,
+        copy=promoted.copy,
+        dry_run=promoted.dry_run,
+        artifacts=[
+            wire.PromotedArtifact(
+                type=cast(wire.ArtifactType, a.type),
+                repository=a.repository,
+                name=a.name,
+                digest=a.digest,
+                tags=a.tags,
+            )
             for a in promoted.artifacts
         ],
-    }
-
-
-def cursor_of(build: Build) -> str:
-    return encode_cursor([build.info.started, build.info.name, build.info.number])
-
-
-def position_of(cursor: str) -> BuildPosition:
-    started, name, number = decode_cursor(cursor, float, str, str)
-    return BuildPosition(float(started), name, number)
+    )
 
 
 class BuildEndpoints:
@@ -87,7 +108,7 @@ class BuildEndpoints:
         self._promotions = registry.build_promotions
 
     async def put(self, request: Request, caller: Principal | None) -> Response:
-        body = await Body.read(request, FIELDS, DOCUMENT_LIMITS)
+        body = await Body.read(request, wire.BuildCreate, DOCUMENT_LIMITS)
         info = parse_build(
             body.string("name", required=True),
             body.string("number", required=True),
@@ -98,27 +119,25 @@ class BuildEndpoints:
         )
         build, created = await self._builds.put(caller, info)
         if not created:
-            return JSONResponse(build_json(build))
+            return WireResponse(build_wire(build))
         location = f"/api/v1/builds/{quote(info.name, safe='')}/{quote(info.number, safe='')}"
-        return JSONResponse(build_json(build), 201, {"Location": location})
+        return WireResponse(build_wire(build), 201, {"Location": location})
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        limit, after = page_params(request, max_cursor=MAX_CURSOR)
-        position = position_of(after) if after is not None else None
+        limit, after = page_request(request, After, BUILD_CURSOR)
+        position = None if after is None else BuildPosition(after.started, after.name, after.number)
         name = request.query_params.get("name") or None
         builds = await self._builds.page(caller, name, position, limit + 1)
-        return page_response(request, builds, limit, build_json, cursor_of)
+        return paged(request, builds, limit, build_wire, _after)
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         build = await self._builds.get(
             caller, request.path_params["name"], request.path_params["number"]
         )
-        return JSONResponse(
-            build_json(build) | {"statuses": [status_json(s) for s in build.statuses]}
-        )
+        return WireResponse(detail_wire(build))
 
     async def promote(self, request: Request, caller: Principal | None) -> Response:
-        body = await Body.read(request, PROMOTE_FIELDS)
+        body = await Body.read(request, wire.BuildPromotion)
         target = body.string("targetRepo", required=True)
         targets = body.mapping("targetRepos") if body.has("targetRepos") else None
         if targets is not None and not all(isinstance(v, str) for v in targets.values()):
@@ -137,7 +156,11 @@ class BuildEndpoints:
                 properties=body.mapping("properties") if body.has("properties") else None,
             ),
         )
-        return JSONResponse(promoted_json(promoted, target))
+        return WireResponse(promoted_wire(promoted, target))
 
 
-__all__ = ["BuildEndpoints", "build_json", "promoted_json", "status_json"]
+def _after(build: Build) -> After:
+    return After(build.info.started, build.info.name, build.info.number)
+
+
+__all__ = ["BuildEndpoints", "build_wire", "detail_wire", "promoted_wire", "status_wire"]

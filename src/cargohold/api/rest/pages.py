@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.rest.responses import WireResponse
 from cargohold.core.errors import BadRequest
@@ -157,45 +156,6 @@ def after_row(after: Row | None) -> int | None:
     return None if after is None else after.number
 
 
-# --- The lists of promotions, builds and generic files, until they page with Cursor --------
-
-
-def encode_cursor(key: Sequence[str | int | float]) -> str:
-    """The key of the last item shown, as base64url JSON."""
-    text = json.dumps(list(key), separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, *shape: type) -> list[Any]:
-    """The key ``encode_cursor`` made, if it has ``shape``; else a 400."""
-    invalid = BadRequest(NOT_A_CURSOR)
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise invalid from exc
-    if not isinstance(key, list) or len(key) != len(shape):
-        raise invalid
-    for part, kind in zip(key, shape, strict=True):
-        allowed = (int, float) if kind is float else (kind,)
-        if isinstance(part, bool) or not isinstance(part, allowed):
-            raise invalid
-    return key
-
-
-def page_response(
-    request: Request,
-    rows: Sequence[T],
-    limit: int,
-    render: Callable[[T], dict[str, Any]],
-    cursor: Callable[[T], str],
-) -> JSONResponse:
-    """``rows`` holds up to ``limit + 1`` entries: one more than fits says there is a next page."""
-    shown = rows[:limit]
-    next_cursor = cursor(shown[-1]) if len(rows) > limit and shown else None
-    headers = next_link(request, limit, next_cursor) if next_cursor is not None else {}
-    return JSONResponse({"items": [render(r) for r in shown], "next": next_cursor}, headers=headers)
-
-
 __all__ = [
     "BUILD_CURSOR",
     "DEFAULT_LIMIT",
@@ -212,13 +172,10 @@ __all__ = [
     "Seconds",
     "after_key",
     "after_row",
-    "decode_cursor",
-    "encode_cursor",
     "next_link",
     "page_answer",
     "page_of",
     "page_params",
     "page_request",
-    "page_response",
     "paged",
 ]

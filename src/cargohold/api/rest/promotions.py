@@ -3,37 +3,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
-from cargohold.api.rest.pages import page_params, page_response
-from cargohold.core.errors import BadRequest
+from cargohold.api.rest.pages import Position, Seconds, page_request, paged
+from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.views import moment
 from cargohold.records.lifecycle import PromotionRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.lifecycle.engine import promotion_data
 from cargohold.registry.lifecycle.promotion import DockerPromotion, PromotionFilter
 from cargohold.registry.registry import Registry
-
-FIELDS = (
-    "targetRepo",
-    "dockerRepository",
-    "targetDockerRepository",
-    "tag",
-    "targetTag",
-    "copy",
-    "dryRun",
-    "properties",
-    "comment",
-)
+from cargohold.wire import lifecycle as wire
 
 
-def promotion_json(record: PromotionRecord) -> dict[str, Any]:
-    return promotion_data(record)
+class After(Position, frozen=True):
+    """Where a page of promotions (newest first) ends: its last one's time and id."""
+
+    time: Seconds
+    id: str
+
+
+def promotion_wire(record: PromotionRecord) -> wire.Promotion:
+    return wire.Promotion(
+        id=record.id,
+        time=moment(record.time),
+        principal=record.principal,
+        token_id=record.token_id,
+        kind=cast(wire.PromotionKind, record.kind),
+        source_repo=record.source_repository,
+        target_repo=record.target_repository,
+        source=record.source,
+        target=record.target,
+        digest=record.digest,
+        tags=record.tags,
+        copy=record.copy,
+        dry_run=record.dry_run,
+        comment=record.comment,
+        properties=record.properties,
+        status=record.status,
+        result=record.result,
+        message=record.message,
+    )
 
 
 class PromotionEndpoints:
@@ -41,7 +56,7 @@ class PromotionEndpoints:
         self._registry = registry
 
     async def docker(self, request: Request, caller: Principal | None) -> Response:
-        body = await Body.read(request, FIELDS)
+        body = await Body.read(request, wire.DockerPromotion)
         properties = body.mapping("properties") if body.has("properties") else None
         promoted = await self._registry.promotions.promote_docker(
             Actor(caller, client_address(request)),
@@ -59,33 +74,27 @@ class PromotionEndpoints:
             ),
         )
         first = promoted.records[0]
-        return JSONResponse(
-            {
-                "sourceRepo": first.source_repository,
-                "targetRepo": first.target_repository,
-                "dockerRepository": first.source,
-                "targetDockerRepository": first.target,
-                "tags": promoted.tags,
-                "copy": first.copy,
-                "dryRun": first.dry_run,
-                "promotions": [promotion_json(r) for r in promoted.records],
-                "messages": [
-                    {"level": "INFO", "message": f"{r.message}: {r.digest} as {', '.join(r.tags)}"}
+        return WireResponse(
+            wire.PromotionResult(
+                source_repo=first.source_repository,
+                target_repo=first.target_repository,
+                docker_repository=first.source,
+                target_docker_repository=first.target,
+                tags=promoted.tags,
+                copy=first.copy,
+                dry_run=first.dry_run,
+                promotions=[promotion_wire(r) for r in promoted.records],
+                messages=[
+                    wire.Message("INFO", f"{r.message}: {r.digest} as {', '.join(r.tags)}")
                     for r in promoted.records
                 ],
-            }
+            )
         )
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
         self._registry.access.require_user(caller)
-        limit, after = page_params(request)
-        before = None
-        if after is not None:
-            moment, _, last_id = after.partition("~")
-            try:
-                before = (float(moment), last_id)
-            except ValueError as exc:
-                raise BadRequest("after is not a cursor this server handed out") from exc
+        limit, after = page_request(request, After)
+        before = None if after is None else (after.time, after.id)
         query = request.query_params
         where = PromotionFilter(
             digest=query.get("digest"),
@@ -99,7 +108,7 @@ class PromotionEndpoints:
             if access.allows(caller, r, Action.READ)
         ]
         rows = await self._registry.promotions.page(where, readable, before, limit + 1)
-        return page_response(request, rows, limit, promotion_json, lambda r: f"{r.time!r}~{r.id}")
+        return paged(request, rows, limit, promotion_wire, lambda r: After(r.time, r.id))
 
 
-__all__ = ["PromotionEndpoints", "promotion_json"]
+__all__ = ["PromotionEndpoints", "promotion_wire"]

@@ -7,14 +7,16 @@ The artifact is named by query parameters: ``repository`` and either ``image`` w
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
+from cargohold.api.rest.responses import WireResponse
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.lifecycle.properties import ArtifactRef
 from cargohold.registry.registry import Registry
+from cargohold.wire.lifecycle import Properties, PropertiesUpdate
 
 
 def artifact_ref(request: Request) -> ArtifactRef:
@@ -34,23 +36,19 @@ class PropertyEndpoints:
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         found, values = await self._properties.get(caller, artifact_ref(request))
-        return JSONResponse(
-            {"repository": found.repository.key, "subject": found.subject, "properties": values}
-        )
+        return WireResponse(Properties(found.repository.key, found.subject, values))
 
     async def put(self, request: Request, caller: Principal | None) -> Response:
         ref = artifact_ref(request)
         await self._properties.locate(caller, ref, Action.ANNOTATE)
-        body = await Body.read(request, ("properties", "replace"))
+        body = await Body.read(request, PropertiesUpdate)
         found, stored = await self._properties.set(
             Actor(caller, client_address(request)),
             ref,
             body.mapping("properties"),
             replace=body.boolean("replace", False),
         )
-        return JSONResponse(
-            {"repository": found.repository.key, "subject": found.subject, "properties": stored}
-        )
+        return WireResponse(Properties(found.repository.key, found.subject, stored))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         raw = request.query_params.get("keys")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 from cargohold.core.errors import BadRequest
-from cargohold.core.times import parse_rfc3339, rfc3339
+from cargohold.core.times import parse_rfc3339
 from cargohold.records.identity import (
     AuditRecord,
     GroupRecord,
@@ -27,12 +27,6 @@ def moment(seconds: float) -> datetime:
 
 def optional_moment(seconds: float | None) -> datetime | None:
     return None if seconds is None else moment(seconds)
-
-
-def timestamp(value: float | None) -> str | None:
-    if value is None:
-        return None
-    return rfc3339(value, "seconds")
 
 
 def parse_timestamp(field: str, text: str | None) -> float | None:
@@ -115,7 +109,6 @@ __all__ = [
     "parse_timestamp",
     "permission_wire",
     "scopes_wire",
-    "timestamp",
     "token_wire",
     "user_wire",
 ]
