@@ -3,7 +3,8 @@ right, its audit record, its events, its scan requests, and the job queue to wak
 are committed (``meta/effects.py``).
 
 A format's use cases (``oci``, ``generic``, those to come) get one ``Consequences`` and need
-nothing from ``insight`` but a way to ask for a scan (``ScanRequests``).
+nothing from ``insight`` but a way to ask for a scan (``ScanRequests``), nor from ``policy``
+but whether a download is allowed (``DownloadGate``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ class ScanRequests(Protocol):
         ...
 
 
+class DownloadGate(Protocol):
+    async def check_download(self, repository: str, digest: str) -> None:
+        """Raise PolicyViolation if a policy watching ``repository`` blocks ``digest``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Consequences:
     access: AccessControl
@@ -32,6 +39,7 @@ class Consequences:
     events: Events
     scans: ScanRequests
     jobs: JobQueue
+    downloads: DownloadGate
 
 
-__all__ = ["Consequences", "ScanRequests"]
+__all__ = ["Consequences", "DownloadGate", "ScanRequests"]

@@ -34,6 +34,7 @@ from cargohold.registry.lifecycle.promotion import Promotions
 from cargohold.registry.lifecycle.properties import PropertyStore
 from cargohold.registry.lifecycle.search import Search
 from cargohold.registry.oci.blobs import Blobs
+from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
@@ -43,6 +44,7 @@ from cargohold.storage.base import BlobStore
 @dataclass(frozen=True, slots=True)
 class Registry:
     repositories: Repositories
+    images: ImageAccess
     blobs: Blobs
     manifests: Manifests
     access: AccessControl
@@ -83,7 +85,6 @@ class Registry:
         webhook_targets: WebhookTargets | None = None,
     ) -> Registry:
         audit = AuditLog(meta, clock)
-        blobs = Blobs(store, meta, audit)
         repositories = Repositories(meta, formats)
         tokens = ApiTokens(meta, clock)
         access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
@@ -91,16 +92,19 @@ class Registry:
         webhooks = Webhooks(meta, clock, webhook_targets or WebhookTargets())
         events = Events(jobs, webhooks, clock)
         scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
-        consequences = Consequences(access, audit, events, scans, jobs)
-        generic = GenericFiles(store, meta, repositories, access, clock, consequences)
         policies = Policies(meta, events, clock)
         scans.on_findings(policies.notify)
-        manifests = Manifests(store, meta, blobs, repositories, consequences)
+        consequences = Consequences(access, audit, events, scans, jobs, policies)
+        generic = GenericFiles(store, meta, repositories, access, clock, consequences)
+        images = ImageAccess(repositories, access)
+        blobs = Blobs(store, meta, audit, images)
+        manifests = Manifests(store, meta, blobs, images, consequences)
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, events, jobs, clock)
         builds = Builds(meta, repositories, access, clock)
         return cls(
             repositories=repositories,
+            images=images,
             blobs=blobs,
             manifests=manifests,
             access=access,

@@ -154,8 +154,6 @@ class FileEndpoints:
             if head:
                 return Response(b"", 200, dict(response.headers))
             return response
-        # A policy watching the repository may block the file's content.
-        await self._registry.policies.check_download(record.repository, record.digest)
         headers = file_headers(record, record.size)
         if _not_modified(request, headers["ETag"]):
             del headers["Content-Length"]

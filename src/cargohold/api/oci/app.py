@@ -16,7 +16,7 @@ from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import error_response, unexpected_response
 from cargohold.api.oci.listings import ListingEndpoints
 from cargohold.api.oci.manifests import ManifestEndpoints
-from cargohold.api.oci.operations import challenge_scope
+from cargohold.api.oci.operations import challenge_scope, need
 from cargohold.api.oci.token import TokenEndpoint
 from cargohold.api.oci.uploads import UploadEndpoints, upload_location
 from cargohold.core.errors import (
@@ -125,7 +125,15 @@ class OciApp:
             else:
                 kind, handler, params = self._route(scope["path"], method)
                 principal = await caller(request, self._registry)
-                response = await handler(Call(request, params, principal, kind))
+                call = Call(request, params, principal, kind)
+                if "name" in params:
+                    # The use case checks again; asking first answers a caller without the
+                    # right with the challenge of what the operation needs, before any
+                    # complaint about the request itself, so a client can follow it.
+                    await self._registry.images.check(
+                        principal, call.name, need(kind, method).action
+                    )
+                response = await handler(call)
         except ClientDisconnect:
             return
         except RegistryError as exc:

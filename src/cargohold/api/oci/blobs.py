@@ -6,7 +6,6 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from cargohold.api.files import BlobResponse, byte_range
-from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
@@ -20,8 +19,7 @@ class BlobEndpoints:
 
     async def _info(self, call: Call) -> BlobInfo:
         digest = Digest.parse(call.params["digest"])
-        name = await authorized(self._registry, call)
-        return await self._registry.blobs.stat(name, digest)
+        return await self._registry.blobs.stat(call.principal, call.name, digest)
 
     async def head(self, call: Call) -> Response:
         info = await self._info(call)
@@ -39,8 +37,7 @@ class BlobEndpoints:
 
     async def delete(self, call: Call) -> Response:
         digest = Digest.parse(call.params["digest"])
-        name = await authorized(self._registry, call)
-        await self._registry.blobs.delete(call.actor, name, digest)
+        await self._registry.blobs.delete(call.actor, call.name, digest)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 
 

@@ -7,13 +7,11 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from cargohold.api.oci.access import authorized
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core import mediatypes as mt
 from cargohold.core.digest import Digest
 from cargohold.core.errors import Unauthorized
-from cargohold.registry.identity.access import Action
 from cargohold.registry.registry import Registry
 
 
@@ -28,29 +26,25 @@ class ListingEndpoints:
 
     async def catalog(self, call: Call) -> Response:
         limit, last = call.page()
-        readable = [
-            repository.key
-            for repository in await self._registry.repositories.all()
-            if self._registry.access.allows(call.principal, repository, Action.READ)
-        ]
-        names = [] if limit == 0 else await self._registry.manifests.catalog(last, limit, readable)
+        names = await self._registry.manifests.catalog(call.principal, last, limit)
         response = _json({"repositories": names}, 200)
         _link(response, "/v2/_catalog", limit, names)
         return response
 
     async def tags(self, call: Call) -> Response:
-        name = await authorized(self._registry, call)
+        name = call.name
         limit, last = call.page()
-        tags = await self._registry.manifests.tags(name, last, limit)
+        tags = await self._registry.manifests.tags(call.principal, name, last, limit)
         response = _json({"name": str(name), "tags": tags}, 200)
         _link(response, f"/v2/{name}/tags/list", limit, tags)
         return response
 
     async def referrers(self, call: Call) -> Response:
         subject = Digest.parse(call.params["digest"])
-        name = await authorized(self._registry, call)
         artifact_type = call.request.query_params.get("artifactType")
-        records = await self._registry.manifests.referrers(name, subject, artifact_type)
+        records = await self._registry.manifests.referrers(
+            call.principal, call.name, subject, artifact_type
+        )
         manifests = []
         for record in records:
             descriptor: dict[str, object] = {

@@ -8,16 +8,13 @@ from collections.abc import AsyncIterator
 
 from starlette.responses import Response
 
-from cargohold.api.oci.access import authorized, check
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
-from cargohold.api.oci.operations import PULL
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BlobUploadInvalid,
     ChunkOutOfOrder,
     DigestInvalid,
-    RegistryError,
 )
 from cargohold.core.names import ImageName
 from cargohold.core.numbers import bounded_int
@@ -30,65 +27,52 @@ class UploadEndpoints:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    async def _writable(self, call: Call) -> ImageName:
-        return await authorized(self._registry, call)
-
     async def start(self, call: Call) -> Response:
-        name = await self._writable(call)
+        name, actor, blobs = call.name, call.actor, self._registry.blobs
         query = call.request.query_params
         mount, source = query.get("mount"), query.get("from")
         if mount is not None and source is not None:
             digest = Digest.parse(mount)
-            if await self._mount(call, name, digest, source):
+            if await blobs.mount(actor, name, digest, source):
                 return _created(name, digest)
         if "digest" in query:
             digest = Digest.parse(query["digest"])
-            upload_id = await self._registry.blobs.start_upload(name)
-            await self._registry.blobs.append(name, upload_id, _body(call))
-            await self._registry.blobs.complete(call.actor, name, upload_id, digest)
+            upload_id = await blobs.start_upload(actor, name)
+            await blobs.append(actor, name, upload_id, _body(call))
+            await blobs.complete(actor, name, upload_id, digest)
             return _created(name, digest)
-        upload_id = await self._registry.blobs.start_upload(name)
+        upload_id = await blobs.start_upload(actor, name)
         return _accepted(name, upload_id, 0)
 
-    async def _mount(self, call: Call, name: ImageName, digest: Digest, source: str) -> bool:
-        """Mount when the caller may read ``source``; otherwise fall back to an upload."""
-        try:
-            source_name = ImageName.parse(source)
-            await check(self._registry, call.principal, source_name, PULL.action)
-        except RegistryError:
-            return False
-        return await self._registry.blobs.mount(call.actor, name, digest, source_name)
-
     async def patch(self, call: Call) -> Response:
-        name = await self._writable(call)
+        name = call.name
         upload_id = call.params["upload"]
         offset = _offset(call)
-        size = await self._registry.blobs.append(name, upload_id, _body(call), offset)
+        size = await self._registry.blobs.append(call.actor, name, upload_id, _body(call), offset)
         return _accepted(name, upload_id, size)
 
     async def put(self, call: Call) -> Response:
-        name = await self._writable(call)
+        name = call.name
         upload_id = call.params["upload"]
         raw = call.request.query_params.get("digest")
         if raw is None:
             raise DigestInvalid("the digest query parameter is required to complete an upload")
         digest = Digest.parse(raw)
         offset = _offset(call)
-        await self._registry.blobs.append(name, upload_id, _body(call), offset)
+        await self._registry.blobs.append(call.actor, name, upload_id, _body(call), offset)
         await self._registry.blobs.complete(call.actor, name, upload_id, digest)
         return _created(name, digest)
 
     async def status(self, call: Call) -> Response:
-        name = await self._writable(call)
+        name = call.name
         upload_id = call.params["upload"]
-        size = await self._registry.blobs.upload_size(name, upload_id)
+        size = await self._registry.blobs.upload_size(call.actor, name, upload_id)
         response = _accepted(name, upload_id, size)
         response.status_code = 204
         return response
 
     async def cancel(self, call: Call) -> Response:
-        name = await self._writable(call)
-        await self._registry.blobs.cancel(call.actor, name, call.params["upload"])
+        await self._registry.blobs.cancel(call.actor, call.name, call.params["upload"])
         return Response(b"", 204, {**API_VERSION, "Content-Length": "0"})
 
 

@@ -87,6 +87,7 @@ class GenericFiles:
         self._events = consequences.events
         self._scans = consequences.scans
         self._jobs = consequences.jobs
+        self._downloads = consequences.downloads
 
     async def repository(self, key: str) -> RepositoryRecord:
         """The generic repository ``key``; RepositoryUnknown or RepositoryInvalid else."""
@@ -120,12 +121,16 @@ class GenericFiles:
     async def lookup(
         self, principal: Principal | None, key: str, path: str
     ) -> GenericFileRecord | None:
-        """The file at ``path``, or None (it may be a folder)."""
+        """The file at ``path`` to download, or None (it may be a folder); PolicyViolation
+        when a policy watching the repository blocks its content."""
         await self.allowed(principal, key, Action.READ)
         check_path(path, folder=True)
         if not path:
             return None
-        return await to_thread.run_sync(self._meta.generic.get, key, path)
+        found = await to_thread.run_sync(self._meta.generic.get, key, path)
+        if found is not None:
+            await self._downloads.check_download(key, found.digest)
+        return found
 
     async def blob(self, record: GenericFileRecord) -> BlobInfo:
         """Where the file's bytes are; BlobUnknown, before any byte is sent, when they are

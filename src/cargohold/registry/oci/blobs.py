@@ -19,6 +19,7 @@ from cargohold.core.errors import (
     ChunkOutOfOrder,
     DigestInvalid,
     DigestMismatch,
+    RegistryError,
     SizeInvalid,
     SizeMismatch,
     UploadNotFound,
@@ -30,14 +31,19 @@ from cargohold.meta.store import MetadataStore
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.identity.audit import Actor, AuditLog
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.oci.images import ImageAccess
 from cargohold.storage.base import BlobStore
 
 
 class Blobs:
-    def __init__(self, store: BlobStore, meta: MetadataStore, audit: AuditLog) -> None:
+    def __init__(
+        self, store: BlobStore, meta: MetadataStore, audit: AuditLog, images: ImageAccess
+    ) -> None:
         self._store = store
         self._meta = meta
         self._audit = audit
+        self._images = images
         self._links: ChangeAwareCache[tuple[str, str, Digest], int | None] = ChangeAwareCache(
             meta.changes.read
         )
@@ -52,7 +58,9 @@ class Blobs:
 
         return await self._links.get((name.repository, name.image, digest), load)
 
-    async def stat(self, name: ImageName, digest: Digest) -> BlobInfo:
+    async def stat(self, principal: Principal | None, name: ImageName, digest: Digest) -> BlobInfo:
+        """Where the blob ``name`` holds is, for a caller who may read it."""
+        await self._images.check(principal, name, Action.READ)
         size = await self.linked_size(name, digest)
         if size is None:
             raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
@@ -70,6 +78,7 @@ class Blobs:
             raise BlobUnknown(f"blob {info.digest} is missing from storage") from exc
 
     async def delete(self, actor: Actor, name: ImageName, digest: Digest) -> None:
+        await self._images.check(actor.principal, name, Action.DELETE)
         effects = self._audit.entry(
             actor, "blob.delete", f"{name}@{digest}", status=202, repository=name.repository
         )
@@ -79,9 +88,16 @@ class Blobs:
         if not removed:
             raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
 
-    async def mount(self, actor: Actor, name: ImageName, digest: Digest, source: ImageName) -> bool:
-        """Link a blob ``source`` holds into ``name``; False when ``source`` does not hold it."""
-        size = await self.linked_size(source, digest)
+    async def mount(self, actor: Actor, name: ImageName, digest: Digest, source: str) -> bool:
+        """Link a blob ``source`` holds into ``name``; False when the caller may not read
+        ``source`` or it does not hold the blob (the client then uploads it)."""
+        await self._images.check(actor.principal, name, Action.WRITE)
+        try:
+            source_name = ImageName.parse(source)
+            await self._images.check(actor.principal, source_name, Action.READ)
+        except RegistryError:
+            return False
+        size = await self.linked_size(source_name, digest)
         if size is None or await self._store.size(digest) is None:
             return False
         effects = self._pushed(actor, name, digest)
@@ -97,14 +113,17 @@ class Blobs:
 
     # --- uploads ------------------------------------------------------------------------
 
-    async def start_upload(self, name: ImageName) -> str:
+    async def start_upload(self, actor: Actor, name: ImageName) -> str:
+        await self._images.check(actor.principal, name, Action.WRITE)
         upload_id = await self._store.start_upload()
         await to_thread.run_sync(
             self._meta.blobs.start_upload, upload_id, name.repository, name.image
         )
         return upload_id
 
-    async def _check_owner(self, name: ImageName, upload_id: str) -> None:
+    async def _check_owner(self, actor: Actor, name: ImageName, upload_id: str) -> None:
+        """An upload is continued, looked at or ended by whoever may push to its image."""
+        await self._images.check(actor.principal, name, Action.WRITE)
         owner = await to_thread.run_sync(self._meta.blobs.upload_owner, upload_id[:64])
         if owner != (name.repository, name.image):
             raise BlobUploadUnknown(
@@ -115,12 +134,13 @@ class Blobs:
 
     async def append(
         self,
+        actor: Actor,
         name: ImageName,
         upload_id: str,
         chunks: AsyncIterable[bytes],
         offset: int | None = None,
     ) -> int:
-        await self._check_owner(name, upload_id)
+        await self._check_owner(actor, name, upload_id)
         try:
             return await self._store.append(upload_id, chunks, offset)
         except UploadOffsetMismatch as exc:
@@ -132,8 +152,8 @@ class Blobs:
         except UploadNotFound as exc:
             raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
 
-    async def upload_size(self, name: ImageName, upload_id: str) -> int:
-        await self._check_owner(name, upload_id)
+    async def upload_size(self, actor: Actor, name: ImageName, upload_id: str) -> int:
+        await self._check_owner(actor, name, upload_id)
         try:
             return await self._store.upload_size(upload_id)
         except UploadNotFound as exc:
@@ -147,7 +167,7 @@ class Blobs:
         digest: Digest,
         size: int | None = None,
     ) -> int:
-        await self._check_owner(name, upload_id)
+        await self._check_owner(actor, name, upload_id)
         try:
             stored = await self._store.commit(upload_id, digest, size)
         except DigestMismatch as exc:
@@ -175,7 +195,7 @@ class Blobs:
         return stored
 
     async def cancel(self, actor: Actor, name: ImageName, upload_id: str) -> None:
-        await self._check_owner(name, upload_id)
+        await self._check_owner(actor, name, upload_id)
         with contextlib.suppress(UploadNotFound):
             await self._store.cancel(upload_id)
         effects = self._audit.entry(

@@ -33,8 +33,9 @@ from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.identity.access import Action
 from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.oci.blobs import Blobs
-from cargohold.registry.repositories import Repositories
+from cargohold.registry.oci.images import ImageAccess
 from cargohold.storage.base import BlobStore
 
 
@@ -56,13 +57,13 @@ class Manifests:
         store: BlobStore,
         meta: MetadataStore,
         blobs: Blobs,
-        repositories: Repositories,
+        images: ImageAccess,
         consequences: Consequences,
     ) -> None:
         self._store = store
         self._meta = meta
         self._blobs = blobs
-        self._repositories = repositories
+        self._images = images
         self._then = consequences
         self._records: ChangeAwareCache[tuple[str, str, str], ManifestRecord | None] = (
             ChangeAwareCache(meta.changes.read)
@@ -82,8 +83,7 @@ class Manifests:
         """Push the manifest ``read_body`` returns (read once the caller may push)."""
         then = self._then
         target = _target(name, str(reference))
-        repository = await self._repositories.for_image(name.repository)
-        then.access.check(actor.principal, repository, Action.WRITE, str(name))
+        repository = await self._images.check(actor.principal, name, Action.WRITE)
         body = await read_body()
         digest = _digest(body, reference)
         data = _event_data(name, str(digest), reference.tag)
@@ -194,10 +194,17 @@ class Manifests:
         return None if digest is None else queries.get(name.repository, name.image, digest)
 
     async def get(
-        self, name: ImageName, reference: Reference, accepted: Collection[str] | None = None
+        self,
+        principal: Principal | None,
+        name: ImageName,
+        reference: Reference,
+        accepted: Collection[str] | None = None,
     ) -> StoredManifest:
-        """The manifest and its bytes. By tag, a manifest whose media type the client does not
-        accept is not served; by digest, the exact content asked for always is."""
+        """The manifest and its bytes, for a caller who may read it, unless a policy watching
+        the repository blocks it (by tag or by digest alike). By tag, a manifest whose media
+        type the client does not accept is not served; by digest, the exact content asked for
+        always is."""
+        await self._images.check(principal, name, Action.READ)
         record = await self.resolve(name, reference)
         if reference.tag is not None and accepted and record.media_type not in accepted:
             raise ManifestUnknown(
@@ -205,6 +212,7 @@ class Manifests:
                 "accept (Accept header)",
                 {"mediaType": record.media_type},
             )
+        await self._then.downloads.check_download(name.repository, record.digest)
         return StoredManifest(record, await self.body(record.digest))
 
     async def body(self, digest: str) -> bytes:
@@ -226,8 +234,7 @@ class Manifests:
         """Delete a tag, or a manifest (by digest) with every tag that points to it."""
         then = self._then
         target = _target(name, str(reference))
-        repository = await self._repositories.for_image(name.repository)
-        then.access.check(actor.principal, repository, Action.DELETE, str(name))
+        repository = await self._images.check(actor.principal, name, Action.DELETE)
         digest = None if reference.digest is None else str(reference.digest)
         data = _event_data(name, digest, reference.tag)
         effects = then.audit.entry(
@@ -260,19 +267,33 @@ class Manifests:
                 raise ManifestUnknown(f"manifest {reference.digest} not found in {name}")
         then.jobs.committed(effects)
 
-    async def tags(self, name: ImageName, last: str | None, limit: int | None) -> list[str]:
+    async def tags(
+        self, principal: Principal | None, name: ImageName, last: str | None, limit: int | None
+    ) -> list[str]:
+        await self._images.check(principal, name, Action.READ)
         return await to_thread.run_sync(
             self._meta.manifests.list_tags, name.repository, name.image, last, limit
         )
 
     async def referrers(
-        self, name: ImageName, subject: Digest, artifact_type: str | None
+        self,
+        principal: Principal | None,
+        name: ImageName,
+        subject: Digest,
+        artifact_type: str | None,
     ) -> list[ManifestRecord]:
+        await self._images.check(principal, name, Action.READ)
         return await to_thread.run_sync(
             self._meta.manifests.referrers, name.repository, name.image, str(subject), artifact_type
         )
 
-    async def catalog(self, last: str | None, limit: int | None, readable: list[str]) -> list[str]:
+    async def catalog(
+        self, principal: Principal | None, last: str | None, limit: int | None
+    ) -> list[str]:
+        """``repository/name`` of the images in repositories ``principal`` may read."""
+        if limit == 0:
+            return []
+        readable = await self._images.readable(principal)
         return await to_thread.run_sync(self._meta.manifests.names, last, limit, readable)
 
 
