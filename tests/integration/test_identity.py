@@ -303,3 +303,45 @@ async def test_audit_log_records_writes_and_failed_logins(client: httpx.AsyncCli
     after = paged.json()["next"]
     older = await client.get("/api/v1/audit", params={"limit": 1, "after": after}, headers=AUTH)
     assert older.json()["items"][0]["id"] < paged.json()["items"][0]["id"]
+
+
+async def test_each_account_change_is_recorded_once_with_its_target_and_status(
+    client: httpx.AsyncClient,
+) -> None:
+    await create_user(client, "reader", "reader-password")
+    calls = [
+        ("POST", "/api/v1/users", {"name": "dana", "password": "dana-password"}, AUTH),
+        ("PATCH", "/api/v1/users/dana", {"email": "dana@example.com"}, AUTH),
+        ("POST", "/api/v1/groups", {"name": "qa", "members": ["dana"]}, AUTH),
+        ("PATCH", "/api/v1/groups/qa", {"description": "testers"}, AUTH),
+        ("POST", "/api/v1/users", {"name": "eve", "password": "eve-password"}, READER),
+    ]
+    for method, path, body, headers in calls:
+        await client.request(method, path, json=body, headers=headers)
+    granted = await client.post(
+        "/api/v1/permissions",
+        json={"principal": "group:qa", "repositories": ["dev"], "actions": ["read"]},
+        headers=AUTH,
+    )
+    permission = granted.json()["id"]
+    for path in (f"/api/v1/permissions/{permission}", "/api/v1/groups/qa", "/api/v1/users/dana"):
+        assert (await client.delete(path, headers=AUTH)).status_code == 204
+
+    log = (await client.get("/api/v1/audit", params={"limit": 100}, headers=AUTH)).json()["items"]
+    seen = [
+        (e["action"], e["principal"], e["target"], e["status"])
+        for e in reversed(log)
+        if e["action"].split(".")[0] in ("user", "group", "permission")
+    ]
+    assert seen == [
+        ("user.create", "admin", "users/reader", 201),
+        ("user.create", "admin", "users/dana", 201),
+        ("user.update", "admin", "users/dana", 200),
+        ("group.create", "admin", "groups/qa", 201),
+        ("group.update", "admin", "groups/qa", 200),
+        ("user.create", "reader", "users", 403),
+        ("permission.create", "admin", f"permissions/{permission}", 201),
+        ("permission.delete", "admin", f"permissions/{permission}", 204),
+        ("group.delete", "admin", "groups/qa", 204),
+        ("user.delete", "admin", "users/dana", 204),
+    ]

@@ -108,7 +108,7 @@ class Registry:
             blobs=blobs,
             manifests=manifests,
             access=access,
-            identity=Identity(meta, clock),
+            identity=Identity(meta, clock, access, audit),
             tokens=tokens,
             bearer=BearerTokens(keys, service, token_ttl, clock),
             keys=keys,

@@ -44,11 +44,14 @@ log = logging.getLogger("cargohold.api.rest")
 
 @dataclass(frozen=True, slots=True)
 class Op:
-    """One operation: its endpoint, and what the audit log calls it (None: not recorded)."""
+    """One operation: its endpoint, and what the audit log calls it (None: not recorded).
+    ``journaled``: its use case commits the record of a success with its write, so only a
+    refusal is recorded here."""
 
     endpoint: Endpoint
     audit: str | None = None
     public: bool = False  # answered without looking at credentials
+    journaled: bool = False
 
 
 class RestApp:
@@ -90,29 +93,37 @@ class RestApp:
                     PATCH=Op(repositories.update, "repository.update"),
                     DELETE=Op(repositories.delete, "repository.delete"),
                 ),
-                self._route("/users", GET=Op(users.list), POST=Op(users.create, "user.create")),
+                self._route(
+                    "/users",
+                    GET=Op(users.list),
+                    POST=Op(users.create, "user.create", journaled=True),
+                ),
                 self._route(
                     "/users/{name}",
                     GET=Op(users.get),
-                    PATCH=Op(users.update, "user.update"),
-                    DELETE=Op(users.delete, "user.delete"),
+                    PATCH=Op(users.update, "user.update", journaled=True),
+                    DELETE=Op(users.delete, "user.delete", journaled=True),
                 ),
-                self._route("/groups", GET=Op(groups.list), POST=Op(groups.create, "group.create")),
+                self._route(
+                    "/groups",
+                    GET=Op(groups.list),
+                    POST=Op(groups.create, "group.create", journaled=True),
+                ),
                 self._route(
                     "/groups/{name}",
                     GET=Op(groups.get),
-                    PATCH=Op(groups.update, "group.update"),
-                    DELETE=Op(groups.delete, "group.delete"),
+                    PATCH=Op(groups.update, "group.update", journaled=True),
+                    DELETE=Op(groups.delete, "group.delete", journaled=True),
                 ),
                 self._route(
                     "/permissions",
                     GET=Op(permissions.list),
-                    POST=Op(permissions.create, "permission.create"),
+                    POST=Op(permissions.create, "permission.create", journaled=True),
                 ),
                 self._route(
                     "/permissions/{id}",
                     GET=Op(permissions.get),
-                    DELETE=Op(permissions.delete, "permission.delete"),
+                    DELETE=Op(permissions.delete, "permission.delete", journaled=True),
                 ),
                 self._route("/tokens", GET=Op(tokens.list), POST=Op(tokens.create, "token.create")),
                 self._route(
@@ -232,7 +243,8 @@ class RestApp:
             except Exception:
                 response = unexpected_problem(request.method, request.url.path)
             if op is not None and op.audit is not None:
-                await self._audit(request, caller, op.audit, response)
+                if response.status_code >= 400 or not op.journaled:
+                    await self._audit(request, caller, op.audit, response)
             # Users, tokens, audit records: nothing the API answers is for a shared cache.
             response.headers.setdefault("Cache-Control", "no-store")
             return response

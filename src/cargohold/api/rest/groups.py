@@ -5,10 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, after_key, page_request, paged
 from cargohold.api.rest.responses import WireResponse
 from cargohold.api.rest.views import group_wire, permission_wire
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 from cargohold.wire.identity import GroupCreate, GroupUpdate, PermissionCreate
@@ -16,23 +18,21 @@ from cargohold.wire.identity import GroupCreate, GroupUpdate, PermissionCreate
 
 class GroupEndpoints:
     def __init__(self, registry: Registry) -> None:
-        self._access = registry.access
         self._identity = registry.identity
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
         limit, after = page_request(request, Key)
-        rows = await self._identity.groups(after_key(after), limit + 1)
+        rows = await self._identity.groups(caller, after_key(after), limit + 1)
         return paged(request, rows, limit, group_wire, lambda r: Key(r.name))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
-        return WireResponse(group_wire(await self._identity.get_group(request.path_params["name"])))
+        record = await self._identity.get_group(caller, request.path_params["name"])
+        return WireResponse(group_wire(record))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
         body = await Body.read(request, GroupCreate)
         record = await self._identity.create_group(
+            Actor(caller, client_address(request)),
             body.string("name", required=True),
             body.string("description", ""),
             body.strings("members", []),
@@ -41,9 +41,9 @@ class GroupEndpoints:
         return WireResponse(group_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
         body = await Body.read(request, GroupUpdate)
         record = await self._identity.update_group(
+            Actor(caller, client_address(request)),
             request.path_params["name"],
             description=body.optional_string("description"),
             members=body.optional_strings("members"),
@@ -53,32 +53,30 @@ class GroupEndpoints:
         return WireResponse(group_wire(record))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
-        await self._identity.delete_group(request.path_params["name"])
+        await self._identity.delete_group(
+            Actor(caller, client_address(request)), request.path_params["name"]
+        )
         return Response(b"", 204)
 
 
 class PermissionEndpoints:
     def __init__(self, registry: Registry) -> None:
-        self._access = registry.access
         self._identity = registry.identity
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
         limit, after = page_request(request, Key)
         principal = request.query_params.get("principal")
-        rows = await self._identity.permissions(principal, after_key(after), limit + 1)
+        rows = await self._identity.permissions(caller, principal, after_key(after), limit + 1)
         return paged(request, rows, limit, permission_wire, lambda r: Key(r.id))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
-        record = await self._identity.get_permission(request.path_params["id"])
+        record = await self._identity.get_permission(caller, request.path_params["id"])
         return WireResponse(permission_wire(record))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
         body = await Body.read(request, PermissionCreate)
         record = await self._identity.grant(
+            Actor(caller, client_address(request)),
             body.string("principal", required=True),
             body.strings("repositories"),
             body.strings("actions"),
@@ -87,8 +85,9 @@ class PermissionEndpoints:
         return WireResponse(permission_wire(record), 201, {"Location": location})
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
-        self._access.require_admin(caller)
-        await self._identity.revoke(request.path_params["id"])
+        await self._identity.revoke(
+            Actor(caller, client_address(request)), request.path_params["id"]
+        )
         return Response(b"", 204)
 
 

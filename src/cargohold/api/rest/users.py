@@ -6,11 +6,12 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, after_key, page_request, paged
 from cargohold.api.rest.responses import WireResponse
 from cargohold.api.rest.views import scopes_wire, user_wire
-from cargohold.core.errors import Denied
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 from cargohold.wire.identity import CallerToken, Me, UserCreate, UserUpdate
@@ -21,16 +22,9 @@ class UserEndpoints:
         self._registry = registry
         self._identity = registry.identity
 
-    def _self_or_admin(self, request: Request, caller: Principal | None) -> str:
-        name: str = request.path_params["name"]
-        user = self._registry.access.require_user(caller)
-        if user.name != name:
-            self._registry.access.require_admin(caller)
-        return name
-
     async def me(self, request: Request, caller: Principal | None) -> Response:
         user = self._registry.access.require_user(caller)
-        record = await self._identity.get_user(user.name)
+        record = await self._identity.get_user(caller, user.name)
         token = None
         if user.token_id is not None:
             found = await self._registry.tokens.get(user.token_id)
@@ -39,20 +33,19 @@ class UserEndpoints:
         return WireResponse(Me(**shown, token=token))
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
         limit, after = page_request(request, Key)
-        rows = await self._identity.users(after_key(after), limit + 1)
+        rows = await self._identity.users(caller, after_key(after), limit + 1)
         return paged(request, rows, limit, lambda r: user_wire(*r), lambda r: Key(r[0].name))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
-        name = self._self_or_admin(request, caller)
-        record = await self._identity.get_user(name)
-        return WireResponse(user_wire(record, await self._identity.groups_of(name)))
+        name = request.path_params["name"]
+        record = await self._identity.get_user(caller, name)
+        return WireResponse(user_wire(record, await self._identity.groups_of(caller, name)))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
         body = await Body.read(request, UserCreate)
         record = await self._identity.create_user(
+            Actor(caller, client_address(request)),
             body.string("name", required=True),
             body.optional_string("password"),
             admin=body.boolean("admin", False),
@@ -63,25 +56,21 @@ class UserEndpoints:
         return WireResponse(user_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
-        name = self._self_or_admin(request, caller)
+        name = request.path_params["name"]
         body = await Body.read(request, UserUpdate)
-        admin = body.optional_boolean("admin")
-        if caller is not None and not caller.is_admin:
-            if admin is not None:
-                raise Denied("only an administrator can change who is an administrator")
-            if caller.scopes is not None:
-                raise Denied("a scoped API token cannot change its account; use a password")
         record = await self._identity.update_user(
+            Actor(caller, client_address(request)),
             name,
             password=body.optional_string("password"),
-            admin=admin,
+            admin=body.optional_boolean("admin"),
             email=body.optional_string("email"),
         )
-        return WireResponse(user_wire(record, await self._identity.groups_of(name)))
+        return WireResponse(user_wire(record, await self._identity.groups_of(caller, name)))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
-        await self._identity.delete_user(request.path_params["name"])
+        await self._identity.delete_user(
+            Actor(caller, client_address(request)), request.path_params["name"]
+        )
         return Response(b"", 204)
 
 

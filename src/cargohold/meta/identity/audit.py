@@ -10,23 +10,6 @@ from cargohold.meta.schema import audit_events
 from cargohold.records.identity import AuditFilter, AuditRecord
 
 
-def append_audit(connection: sa.Connection, record: AuditRecord) -> None:
-    """Append ``record`` within the caller's transaction."""
-    connection.execute(
-        audit_events.insert().values(
-            time=record.time,
-            principal=record.principal,
-            token_id=record.token_id,
-            action=record.action,
-            target=record.target,
-            repository=record.repository,
-            status=record.status,
-            result=record.result,
-            client=record.client,
-        )
-    )
-
-
 class AuditQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -66,4 +49,4 @@ def _record(row: sa.Row[Any]) -> AuditRecord:
     )
 
 
-__all__ = ["AuditQueries", "append_audit"]
+__all__ = ["AuditQueries"]

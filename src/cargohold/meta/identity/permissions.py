@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import permissions
 from cargohold.records.identity import PermissionRecord
 
@@ -17,7 +18,7 @@ class PermissionQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def create(self, record: PermissionRecord) -> None:
+    def create(self, record: PermissionRecord, effects: Effects = NO_EFFECTS) -> None:
         with self._engine.begin() as connection:
             connection.execute(
                 permissions.insert().values(
@@ -28,6 +29,7 @@ class PermissionQueries:
                     created_at=record.created_at or time.time(),
                 )
             )
+            commit_in(connection, effects)
 
     def get(self, id: str) -> PermissionRecord | None:
         with self._engine.connect() as connection:
@@ -48,9 +50,11 @@ class PermissionQueries:
         with self._engine.connect() as connection:
             return [_record(row) for row in connection.execute(query.order_by(permissions.c.id))]
 
-    def delete(self, id: str) -> bool:
+    def delete(self, id: str, effects: Effects = NO_EFFECTS) -> bool:
         with self._engine.begin() as connection:
             result = connection.execute(permissions.delete().where(permissions.c.id == id))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import group_members, groups, permissions, users
 from cargohold.meta.upsert import insert_ignore, upsert
 from cargohold.records.identity import GroupRecord, UserRecord
@@ -29,14 +30,15 @@ class UserQueries:
         with self._engine.connect() as connection:
             return [_user(row) for row in connection.execute(query)]
 
-    def create(self, record: UserRecord) -> bool:
-        """Insert; False when the name is taken."""
+    def create(self, record: UserRecord, effects: Effects = NO_EFFECTS) -> bool:
+        """Insert, with ``effects``; False when the name is taken."""
         with self._engine.begin() as connection:
             if connection.execute(
                 sa.select(users.c.name).where(users.c.name == record.name)
             ).first():
                 return False
             connection.execute(users.insert().values(**_user_row(record)))
+            commit_in(connection, effects)
         return True
 
     def put(self, record: UserRecord) -> None:
@@ -48,19 +50,25 @@ class UserQueries:
                 update=("password_hash", "admin", "service", "email"),
             )
 
-    def update(self, name: str, changes: Mapping[str, Any]) -> bool:
+    def update(self, name: str, changes: Mapping[str, Any], effects: Effects = NO_EFFECTS) -> bool:
+        """Change the user, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
             result = connection.execute(
                 users.update().where(users.c.name == name).values(**changes)
             )
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
-    def delete(self, name: str) -> bool:
+    def delete(self, name: str, effects: Effects = NO_EFFECTS) -> bool:
+        """Delete the user and its permissions, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
             connection.execute(
                 permissions.delete().where(permissions.c.principal == f"user:{name}")
             )
             result = connection.execute(users.delete().where(users.c.name == name))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
     def count(self, *, admin: bool | None = None) -> int:
@@ -91,8 +99,8 @@ class GroupQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def create(self, record: GroupRecord) -> bool:
-        """Insert with its members; False when the name is taken."""
+    def create(self, record: GroupRecord, effects: Effects = NO_EFFECTS) -> bool:
+        """Insert with its members and ``effects``; False when the name is taken."""
         with self._engine.begin() as connection:
             taken = connection.execute(sa.select(groups.c.name).where(groups.c.name == record.name))
             if taken.first():
@@ -103,6 +111,7 @@ class GroupQueries:
                 )
             )
             _add_members(connection, record.name, record.members)
+            commit_in(connection, effects)
         return True
 
     def get(self, name: str) -> GroupRecord | None:
@@ -138,7 +147,9 @@ class GroupQueries:
         add: Iterable[str],
         remove: Iterable[str],
         replace: Iterable[str] | None,
+        effects: Effects = NO_EFFECTS,
     ) -> bool:
+        """Change the group, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
             if not connection.execute(
                 sa.select(groups.c.name).where(groups.c.name == name)
@@ -159,14 +170,18 @@ class GroupQueries:
                         group_members.c.group == name, group_members.c.user.in_(removed)
                     )
                 )
+            commit_in(connection, effects)
         return True
 
-    def delete(self, name: str) -> bool:
+    def delete(self, name: str, effects: Effects = NO_EFFECTS) -> bool:
+        """Delete the group and its permissions, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
             connection.execute(
                 permissions.delete().where(permissions.c.principal == f"group:{name}")
             )
             result = connection.execute(groups.delete().where(groups.c.name == name))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
 
