@@ -1,6 +1,6 @@
-"""What a use case that writes checks and records besides the change itself: the caller's
-right, its audit record, its events, its scan requests, and the job queue to wake once they
-are committed (``meta/effects.py``).
+"""What a use case that writes records besides the change itself: its audit record, its
+events, its scan requests, and the job queue to wake once they are committed
+(``meta/effects.py``); and the policies' say on a download.
 
 A format's use cases (``oci``, ``generic``, those to come) get one ``Consequences`` and need
 nothing from ``insight`` but a way to ask for a scan (``ScanRequests``), nor from ``policy``
@@ -14,7 +14,6 @@ from typing import Protocol
 
 from cargohold.meta.effects import Effects
 from cargohold.registry.events.emitter import Events
-from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import AuditLog
 from cargohold.registry.jobs import JobQueue
 
@@ -34,7 +33,6 @@ class DownloadGate(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Consequences:
-    access: AccessControl
     audit: AuditLog
     events: Events
     scans: ScanRequests

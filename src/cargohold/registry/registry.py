@@ -94,7 +94,7 @@ class Registry:
         scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
         policies = Policies(meta, events, clock)
         scans.on_findings(policies.notify)
-        consequences = Consequences(access, audit, events, scans, jobs, policies)
+        consequences = Consequences(audit, events, scans, jobs, policies)
         generic = GenericFiles(store, meta, repositories, access, clock, consequences)
         images = ImageAccess(repositories, access)
         blobs = Blobs(store, meta, audit, images)

@@ -242,9 +242,9 @@ class RestApp:
                     response.headers["Allow"] = allowed
             except Exception:
                 response = unexpected_problem(request.method, request.url.path)
-            if op is not None and op.audit is not None:
-                if response.status_code >= 400 or not op.journaled:
-                    await self._audit(request, caller, op.audit, response)
+            recorded = op is not None and (response.status_code >= 400 or not op.journaled)
+            if op is not None and op.audit is not None and recorded:
+                await self._audit(request, caller, op.audit, response)
             # Users, tokens, audit records: nothing the API answers is for a shared cache.
             response.headers.setdefault("Cache-Control", "no-store")
             return response
