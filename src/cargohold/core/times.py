@@ -11,6 +11,11 @@ def rfc3339(seconds: float, timespec: str = "auto") -> str:
     return moment.isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
+def moment(seconds: float) -> datetime:
+    """A stored time as the APIs show it: UTC, to the second."""
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0)
+
+
 def parse_rfc3339(text: str, *, assume_utc: bool = True) -> float:
     """Seconds since the epoch. A time without an offset is UTC, or with ``assume_utc``
     false a ValueError, like anything that is not an RFC 3339 time."""
@@ -22,4 +27,4 @@ def parse_rfc3339(text: str, *, assume_utc: bool = True) -> float:
     return moment.timestamp()
 
 
-__all__ = ["parse_rfc3339", "rfc3339"]
+__all__ = ["moment", "parse_rfc3339", "rfc3339"]

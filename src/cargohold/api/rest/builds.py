@@ -14,9 +14,9 @@ from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import BUILD_CURSOR, Position, Seconds, page_request, paged
 from cargohold.api.rest.responses import WireResponse
-from cargohold.api.rest.views import moment
 from cargohold.core.errors import BadRequest
 from cargohold.core.jsondoc import DOCUMENT_LIMITS
+from cargohold.core.times import moment
 from cargohold.records.lifecycle import BuildPosition, BuildStatusRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal

@@ -9,15 +9,15 @@ from starlette.responses import Response
 from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import LONG_CURSOR, Key, after_key, page_request, paged
-from cargohold.api.rest.promotions import promotion_wire
 from cargohold.api.rest.responses import WireResponse
-from cargohold.api.rest.views import moment
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BadRequest
 from cargohold.core.paths import MAX_PATH_LENGTH
+from cargohold.core.times import moment
 from cargohold.records.generic import GenericFileRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.lifecycle.engine import promotion_wire
 from cargohold.registry.lifecycle.generic_promotion import GenericPromotion
 from cargohold.registry.registry import Registry
 from cargohold.wire import lifecycle as wire

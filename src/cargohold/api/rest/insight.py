@@ -22,8 +22,9 @@ from cargohold.api.rest.pages import (
     paged,
 )
 from cargohold.api.rest.responses import WireResponse
-from cargohold.api.rest.views import moment, optional_moment, parse_timestamp
+from cargohold.api.rest.views import optional_moment, parse_timestamp
 from cargohold.core.errors import BadRequest
+from cargohold.core.times import moment
 from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.insight.reports import Impact, Target, Vulnerability

@@ -9,8 +9,9 @@ from starlette.responses import Response
 
 from cargohold.api.rest.pages import Key, after_key, page_request, paged
 from cargohold.api.rest.responses import WireResponse
-from cargohold.api.rest.views import moment, optional_moment
+from cargohold.api.rest.views import optional_moment
 from cargohold.core.errors import BadRequest
+from cargohold.core.times import moment
 from cargohold.records.jobs import STATES, JobRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry

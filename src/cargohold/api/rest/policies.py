@@ -12,8 +12,9 @@ from starlette.responses import Response
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, Position, Seconds, page_of, page_request, paged
 from cargohold.api.rest.responses import WireResponse
-from cargohold.api.rest.views import moment, parse_timestamp
+from cargohold.api.rest.views import parse_timestamp
 from cargohold.core.errors import BadRequest
+from cargohold.core.times import moment
 from cargohold.records.policy import ExceptionRecord, PolicyRecord, WatchRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,10 +10,9 @@ from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Position, Seconds, page_request, paged
 from cargohold.api.rest.responses import WireResponse
-from cargohold.api.rest.views import moment
-from cargohold.records.lifecycle import PromotionRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.lifecycle.engine import promotion_wire
 from cargohold.registry.lifecycle.promotion import DockerPromotion, PromotionFilter
 from cargohold.registry.registry import Registry
 from cargohold.wire import lifecycle as wire
@@ -26,29 +23,6 @@ class After(Position, frozen=True):
 
     time: Seconds
     id: str
-
-
-def promotion_wire(record: PromotionRecord) -> wire.Promotion:
-    return wire.Promotion(
-        id=record.id,
-        time=moment(record.time),
-        principal=record.principal,
-        token_id=record.token_id,
-        kind=cast(wire.PromotionKind, record.kind),
-        source_repo=record.source_repository,
-        target_repo=record.target_repository,
-        source=record.source,
-        target=record.target,
-        digest=record.digest,
-        tags=record.tags,
-        copy=record.copy,
-        dry_run=record.dry_run,
-        comment=record.comment,
-        properties=record.properties,
-        status=record.status,
-        result=record.result,
-        message=record.message,
-    )
 
 
 class PromotionEndpoints:
@@ -111,4 +85,4 @@ class PromotionEndpoints:
         return paged(request, rows, limit, promotion_wire, lambda r: After(r.time, r.id))
 
 
-__all__ = ["PromotionEndpoints", "promotion_wire"]
+__all__ = ["PromotionEndpoints"]

@@ -13,8 +13,8 @@ from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.responses import WireResponse
 from cargohold.registry.identity.audit import Actor
-from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.lifecycle.properties import ArtifactRef
+from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.lifecycle.properties import ArtifactRef, Change
 from cargohold.registry.registry import Registry
 from cargohold.wire.lifecycle import Properties, PropertiesUpdate
 
@@ -39,14 +39,12 @@ class PropertyEndpoints:
         return WireResponse(Properties(found.repository.key, found.subject, values))
 
     async def put(self, request: Request, caller: Principal | None) -> Response:
-        ref = artifact_ref(request)
-        await self._properties.locate(caller, ref, Action.ANNOTATE)
-        body = await Body.read(request, PropertiesUpdate)
+        async def read_change() -> Change:
+            body = await Body.read(request, PropertiesUpdate)
+            return Change(body.mapping("properties"), body.boolean("replace", False))
+
         found, stored = await self._properties.set(
-            Actor(caller, client_address(request)),
-            ref,
-            body.mapping("properties"),
-            replace=body.boolean("replace", False),
+            Actor(caller, client_address(request)), artifact_ref(request), read_change
         )
         return WireResponse(Properties(found.repository.key, found.subject, stored))
 

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cargohold.api.rest.pages import LONG_CURSOR, Position, page_request, paged
-from cargohold.api.rest.views import moment, parse_timestamp
+from cargohold.api.rest.views import parse_timestamp
 from cargohold.core.errors import BadRequest
+from cargohold.core.times import moment
 from cargohold.records.search import TYPES, SearchCriteria, SearchHit, SearchPosition
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry

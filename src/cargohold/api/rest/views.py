@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from cargohold.core.errors import BadRequest
-from cargohold.core.times import parse_rfc3339
+from cargohold.core.times import moment, parse_rfc3339
 from cargohold.records.identity import (
     AuditRecord,
     GroupRecord,
@@ -18,11 +18,6 @@ from cargohold.records.identity import (
 )
 from cargohold.wire import identity as wire
 from cargohold.wire.identity import AuditResult, TokenKind
-
-
-def moment(seconds: float) -> datetime:
-    """A stored time as the API shows it: UTC, to the second."""
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0)
 
 
 def optional_moment(seconds: float | None) -> datetime | None:
@@ -104,7 +99,6 @@ def audit_wire(record: AuditRecord) -> wire.AuditEvent:
 __all__ = [
     "audit_wire",
     "group_wire",
-    "moment",
     "optional_moment",
     "parse_timestamp",
     "permission_wire",

@@ -11,8 +11,9 @@ from starlette.responses import Response
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, Row, after_key, after_row, page_request, paged
 from cargohold.api.rest.responses import WireResponse
-from cargohold.api.rest.views import moment, optional_moment
+from cargohold.api.rest.views import optional_moment
 from cargohold.core.errors import BadRequest
+from cargohold.core.times import moment
 from cargohold.records.events import DeliveryRecord, WebhookRecord
 from cargohold.registry.events.webhooks import DEFAULT_EVENTS, DELIVERY_STATES, WebhookChanges
 from cargohold.registry.identity.permissions import Principal

@@ -97,10 +97,13 @@ class Events:
     async def effects(self, happenings: Sequence[Happened]) -> Effects:
         """The events, each with a delivery to every webhook that wants it, to commit with
         the write that makes them happen."""
+        announcers: dict[tuple[str, str | None], Announcer] = {}
         parts = []
         for happened in happenings:
-            announce = await self.announcer(happened.kind, happened.repository)
-            parts.append(announce(happened.subject, happened.data, happened.actor))
+            where = (happened.kind, happened.repository)
+            if where not in announcers:  # a re-match reports a thousand in one repository
+                announcers[where] = await self.announcer(*where)
+            parts.append(announcers[where](happened.subject, happened.data, happened.actor))
         return merged(parts)
 
     async def announcer(self, kind: str, repository: str | None) -> Announcer:

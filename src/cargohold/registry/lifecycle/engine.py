@@ -21,13 +21,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from anyio import to_thread
 
 from cargohold.core.errors import RegistryError, TagImmutable
 from cargohold.core.properties import Values
-from cargohold.core.times import rfc3339
+from cargohold.core.times import moment
 from cargohold.meta.effects import NO_EFFECTS, Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.lifecycle import PromotionRecord
@@ -37,6 +37,7 @@ from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, result_of
 from cargohold.registry.identity.permissions import Action
 from cargohold.registry.jobs import JobQueue
+from cargohold.wire import lifecycle as wire
 
 R = TypeVar("R")
 
@@ -198,28 +199,32 @@ class PromotionEngine:
                 )
 
 
+def promotion_wire(record: PromotionRecord) -> wire.Promotion:
+    return wire.Promotion(
+        id=record.id,
+        time=moment(record.time),
+        principal=record.principal,
+        token_id=record.token_id,
+        kind=cast(wire.PromotionKind, record.kind),
+        source_repo=record.source_repository,
+        target_repo=record.target_repository,
+        source=record.source,
+        target=record.target,
+        digest=record.digest,
+        tags=record.tags,
+        copy=record.copy,
+        dry_run=record.dry_run,
+        comment=record.comment,
+        properties=record.properties,
+        status=record.status,
+        result=record.result,
+        message=record.message,
+    )
+
+
 def promotion_data(record: PromotionRecord) -> dict[str, Any]:
-    """A promotion record as the REST API shows it and a "promote" event carries it."""
-    return {
-        "id": record.id,
-        "time": rfc3339(record.time, "seconds"),
-        "principal": record.principal,
-        "tokenId": record.token_id,
-        "kind": record.kind,
-        "sourceRepo": record.source_repository,
-        "targetRepo": record.target_repository,
-        "source": record.source,
-        "target": record.target,
-        "digest": record.digest,
-        "tags": list(record.tags),
-        "copy": record.copy,
-        "dryRun": record.dry_run,
-        "comment": record.comment,
-        "properties": record.properties,
-        "status": record.status,
-        "result": record.result,
-        "message": record.message,
-    }
+    """A promotion record as a "promote" event carries it: as the REST API shows it."""
+    return promotion_wire(record).to_json()
 
 
 __all__ = [
@@ -230,4 +235,5 @@ __all__ = [
     "PromotionEngine",
     "PromotionGate",
     "promotion_data",
+    "promotion_wire",
 ]

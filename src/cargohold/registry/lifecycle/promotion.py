@@ -172,10 +172,12 @@ class _Docker:
             immutable_target=target.immutable_tags,
             properties=added,
         )
+        first_tag: dict[str, str] = {}
+        for tag, _, digest in moves:
+            first_tag.setdefault(digest, tag)
         checks = [
-            (target.key, digest, f"{source.key}/{request.image}:{tag}")
+            (target.key, digest, f"{source.key}/{request.image}:{first_tag[digest]}")
             for digest in copy.top
-            for tag in [next(s for s, _, d in moves if d == digest)]
         ]
         records = tuple(
             self._record(digest, tuple(t for _, t, d in moves if d == digest), 200, added)

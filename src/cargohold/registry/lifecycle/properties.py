@@ -4,7 +4,7 @@ how subjects are named, is in ``core/properties.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from anyio import to_thread
@@ -39,6 +39,14 @@ class ArtifactRef:
     digest: str | None = None
     tag: str | None = None
     path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Properties to set: ``values``, instead of all the current ones with ``replace``."""
+
+    values: Mapping[str, object]
+    replace: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +109,13 @@ class PropertyStore:
         self,
         actor: Actor,
         ref: ArtifactRef,
-        values: Mapping[str, object],
-        *,
-        replace: bool = False,
+        read_change: Callable[[], Awaitable[Change]],
     ) -> tuple[Annotated, Values]:
-        """Set ``values`` (all of them instead of the current ones with ``replace``); the
-        properties now stored."""
+        """Set the values ``read_change`` returns (read once the caller may), all of them
+        instead of the current ones with ``replace``; the properties now stored."""
         found = await self.locate(actor.principal, ref, Action.ANNOTATE)
-        checked = validate(values)
+        change = await read_change()
+        checked, replace = validate(change.values), change.replace
         key, subject = found.repository.key, found.subject
         announce = await self._events.announcer("property", key)
         made: list[Effects] = []
@@ -153,4 +160,4 @@ def _data(repository: str, subject: str, **change: object) -> dict[str, object]:
     return {"repository": repository, "subject": subject, **change}
 
 
-__all__ = ["Annotated", "ArtifactRef", "PropertyStore"]
+__all__ = ["Annotated", "ArtifactRef", "Change", "PropertyStore"]
