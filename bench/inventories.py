@@ -23,7 +23,7 @@ from cargohold.analysis.purls import purl_key
 from cargohold.analysis.unpack.layers import Layer
 from cargohold.analysis.unpack.limits import Limits
 from cargohold.analysis.vulndb.match import lookup_keys
-from cargohold.meta.insight.scans import request_scan
+from cargohold.meta.outbox.scans import request_scan
 from cargohold.meta.schema import manifests, scan_components, scans, tags
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.insight.scans import component_rows

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from cargohold.meta.events.events import append_event
-from cargohold.meta.insight.scans import request_scan, scan_is_current
-from cargohold.meta.jobs import enqueue_in
-from cargohold.meta.schema import audit_events
+from cargohold.meta.outbox.audit import append_audit
+from cargohold.meta.outbox.events import append_event
+from cargohold.meta.outbox.jobs import enqueue_in
+from cargohold.meta.outbox.scans import request_scan, scan_is_current
 from cargohold.records.events import EventRecord, NewDelivery
 from cargohold.records.identity import AuditRecord
 from cargohold.records.jobs import NewJob
@@ -64,23 +64,6 @@ class Committed:
     events: tuple[int, ...]
     scans: tuple[bool, ...]
     jobs: tuple[str, ...]
-
-
-def append_audit(connection: sa.Connection, record: AuditRecord) -> None:
-    """Append ``record`` within the caller's transaction."""
-    connection.execute(
-        audit_events.insert().values(
-            time=record.time,
-            principal=record.principal,
-            token_id=record.token_id,
-            action=record.action,
-            target=record.target,
-            repository=record.repository,
-            status=record.status,
-            result=record.result,
-            client=record.client,
-        )
-    )
 
 
 def commit_in(connection: sa.Connection, effects: Effects) -> Committed:

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.outbox.scans import scan_record
 from cargohold.meta.schema import (
     findings,
     layer_indexes,
@@ -28,41 +29,6 @@ from cargohold.records.insight import ComponentRow, FindingRecord, NewFinding, S
 _CHUNK = 400
 
 
-def request_scan(
-    connection: sa.Connection, digest: str, kind: str, name: str, cache_key: str, now: float
-) -> ScanRecord | None:
-    """Record, within the caller's transaction, that ``digest`` is to be scanned; its scan
-    as it was before (None: it had none). A scanned artifact keeps its result until the new
-    one replaces it."""
-    before = connection.execute(sa.select(scans).where(scans.c.digest == digest)).first()
-    insert_ignore(
-        connection,
-        scans,
-        [
-            {
-                "digest": digest,
-                "kind": kind,
-                "name": name[:1024],
-                "status": "pending",
-                "reasons": "[]",
-                "cache_key": cache_key,
-                "requested_at": now,
-                "scanned_at": None,
-                "matched_at": None,
-            }
-        ],
-    )
-    return None if before is None else _scan(before)
-
-
-def scan_is_current(before: ScanRecord | None, cache_key: str) -> bool:
-    """Whether a scan as it was needs no new run: one is pending, or it ended (not failed)
-    under the current cache key."""
-    return before is not None and (
-        before.status == "pending" or (before.status != "failed" and before.cache_key == cache_key)
-    )
-
-
 class ScanQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -72,7 +38,7 @@ class ScanQueries:
     def get(self, digest: str) -> ScanRecord | None:
         with self._engine.connect() as connection:
             row = connection.execute(sa.select(scans).where(scans.c.digest == digest)).first()
-        return None if row is None else _scan(row)
+        return None if row is None else scan_record(row)
 
     def get_many(self, digests: Iterable[str]) -> dict[str, ScanRecord]:
         wanted = sorted(set(digests))
@@ -80,7 +46,7 @@ class ScanQueries:
         with self._engine.connect() as connection:
             for start in range(0, len(wanted), _CHUNK):
                 query = sa.select(scans).where(scans.c.digest.in_(wanted[start : start + _CHUNK]))
-                out.update((row.digest, _scan(row)) for row in connection.execute(query))
+                out.update((row.digest, scan_record(row)) for row in connection.execute(query))
         return out
 
     def fail(self, digest: str, reason: str, now: float) -> None:
@@ -336,18 +302,4 @@ def finding_of_row(row: sa.Row[Any]) -> FindingRecord:
     )
 
 
-def _scan(row: sa.Row[Any]) -> ScanRecord:
-    return ScanRecord(
-        digest=row.digest,
-        kind=row.kind,
-        name=row.name,
-        status=row.status,
-        reasons=tuple(json.loads(row.reasons)),
-        cache_key=row.cache_key,
-        requested_at=row.requested_at,
-        scanned_at=row.scanned_at,
-        matched_at=row.matched_at,
-    )
-
-
-__all__ = ["ScanQueries", "component_of_row", "finding_of_row", "request_scan", "scan_is_current"]
+__all__ = ["ScanQueries", "component_of_row", "finding_of_row"]
