@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from cargohold.registry.registry import Registry
 from tests.images import make_image, sha256
 from tests.integration.accounts import basic, bearer, create_token, create_user, grant
 from tests.integration.conftest import AUTH, Clock
@@ -344,4 +345,49 @@ async def test_each_account_change_is_recorded_once_with_its_target_and_status(
         ("permission.delete", "admin", f"permissions/{permission}", 204),
         ("group.delete", "admin", "groups/qa", 204),
         ("user.delete", "admin", "users/dana", 204),
+    ]
+
+
+async def test_each_token_change_is_recorded_once_with_its_target_and_status(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    await create_user(client, "reader", "reader-password")
+    await create_user(client, "ci-bot", None, service=True)
+    own = await create_token(client, READER, description="laptop")
+    pipeline = await create_token(client, AUTH, owner="ci-bot", description="pipeline")
+    refused = await client.post(
+        "/api/v1/tokens", json={"owner": "ci-bot", "description": "x"}, headers=READER
+    )
+    assert refused.status_code == 403
+    hidden = await client.delete(f"/api/v1/tokens/{pipeline['id']}", headers=READER)
+    assert hidden.status_code == 404
+    bots = await client.get("/api/v1/tokens", params={"owner": "ci-bot"}, headers=AUTH)
+    assert [t["id"] for t in bots.json()["items"]] == [pipeline["id"]]
+    # A token revokes itself: the record names the token it was done with.
+    revoked = await client.delete(f"/api/v1/tokens/{own['id']}", headers=bearer(own["token"]))
+    assert revoked.status_code == 204
+    assert (
+        await client.delete(f"/api/v1/tokens/{pipeline['id']}", headers=AUTH)
+    ).status_code == 204
+    signing = registry.keys.current().kid
+    not_rotated = await client.post("/api/v1/system/token-keys/rotate", headers=READER)
+    assert not_rotated.status_code == 403 and registry.keys.current().kid == signing
+    rotated = await client.post("/api/v1/system/token-keys/rotate", headers=AUTH)
+    assert rotated.json()["kid"] == registry.keys.current().kid != signing
+
+    log = (await client.get("/api/v1/audit", params={"limit": 100}, headers=AUTH)).json()["items"]
+    seen = [
+        (e["action"], e["principal"], e["tokenId"], e["target"], e["status"])
+        for e in reversed(log)
+        if e["action"].startswith("token")
+    ]
+    assert seen == [
+        ("token.create", "reader", None, f"tokens/{own['id']}", 201),
+        ("token.create", "admin", None, f"tokens/{pipeline['id']}", 201),
+        ("token.create", "reader", None, "tokens", 403),
+        ("token.delete", "reader", None, f"tokens/{pipeline['id']}", 404),
+        ("token.delete", "reader", own["id"], f"tokens/{own['id']}", 204),
+        ("token.delete", "admin", None, f"tokens/{pipeline['id']}", 204),
+        ("token-key.rotate", "reader", None, "system/token-keys/rotate", 403),
+        ("token-key.rotate", "admin", None, "system/token-keys/rotate", 200),
     ]

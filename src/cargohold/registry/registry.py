@@ -17,10 +17,13 @@ from cargohold.registry.generic.files import GenericFiles
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.accounts import Identity
 from cargohold.registry.identity.audit import AuditLog
+from cargohold.registry.identity.audit_trail import AuditTrail
 from cargohold.registry.identity.bearer import BearerTokens
+from cargohold.registry.identity.key_rotation import KeyRotation
 from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.identity.throttle import LoginThrottle
 from cargohold.registry.identity.tokens import ApiTokens
+from cargohold.registry.identity.user_tokens import UserTokens
 from cargohold.registry.insight.reports import Insight
 from cargohold.registry.insight.sbom_referrers import SbomReferrers
 from cargohold.registry.insight.scans import Scans
@@ -50,9 +53,12 @@ class Registry:
     access: AccessControl
     identity: Identity
     tokens: ApiTokens
+    user_tokens: UserTokens
     bearer: BearerTokens
     keys: KeyRing
+    key_rotation: KeyRotation
     audit: AuditLog
+    audit_trail: AuditTrail
     properties: PropertyStore
     promotions: Promotions
     builds: Builds
@@ -102,17 +108,21 @@ class Registry:
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, events, jobs, clock)
         builds = Builds(meta, repositories, access, clock)
+        bearer = BearerTokens(keys, service, token_ttl, clock)
         return cls(
             repositories=repositories,
             images=images,
             blobs=blobs,
             manifests=manifests,
             access=access,
-            identity=Identity(meta, clock, access, audit),
+            identity=Identity(meta, clock, access, audit, tokens),
             tokens=tokens,
-            bearer=BearerTokens(keys, service, token_ttl, clock),
+            user_tokens=UserTokens(tokens, access, audit),
+            bearer=bearer,
             keys=keys,
+            key_rotation=KeyRotation(keys, bearer, access, audit),
             audit=audit,
+            audit_trail=AuditTrail(access, audit),
             properties=PropertyStore(meta, repositories, access, events, jobs),
             promotions=Promotions(meta, repositories, engine),
             builds=builds,

@@ -167,6 +167,28 @@ def test_tokens_read_back_with_their_scopes(meta: MetadataStore) -> None:
     assert meta.tokens.page(None, "t1", 1) == [unscoped]
 
 
+def test_a_token_commits_its_effects_with_its_creation_and_revocation(
+    meta: MetadataStore,
+) -> None:
+    def recorded(action: str, principal: str) -> Effects:
+        return Effects(
+            100.0, audit=(audit(action, "tokens/t1", repository=None, principal=principal),)
+        )
+
+    meta.users.create(user("alice"))
+    assert meta.tokens.create(token("t1", "alice"), recorded("token.create", "alice")) is True
+    # Refused: the owner is gone, or the token is already revoked; nothing is recorded.
+    assert meta.tokens.create(token("t2", "ghost"), recorded("token.create", "ghost")) is False
+    assert meta.tokens.get("t2") is None
+    assert meta.tokens.delete("t1", recorded("token.delete", "alice")) is True
+    assert meta.tokens.delete("t1", recorded("token.delete", "bob")) is False
+    logged = meta.audit.query(AuditFilter(), None, 10)
+    assert [(r.action, r.principal, r.target) for r in logged] == [
+        ("token.delete", "alice", "tokens/t1"),
+        ("token.create", "alice", "tokens/t1"),
+    ]
+
+
 def test_expired_tokens_are_deleted_and_others_kept(meta: MetadataStore) -> None:
     meta.users.create(user("alice"))
     meta.tokens.create(token("old", "alice", expires_at=50.0))

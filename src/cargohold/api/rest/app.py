@@ -80,7 +80,7 @@ class RestApp:
                 self._route("/me", GET=Op(users.me)),
                 self._route(
                     "/system/token-keys/rotate",
-                    POST=Op(tokens.rotate_key, "token-key.rotate"),
+                    POST=Op(tokens.rotate_key, "token-key.rotate", journaled=True),
                 ),
                 self._route(
                     "/repositories",
@@ -125,9 +125,15 @@ class RestApp:
                     GET=Op(permissions.get),
                     DELETE=Op(permissions.delete, "permission.delete", journaled=True),
                 ),
-                self._route("/tokens", GET=Op(tokens.list), POST=Op(tokens.create, "token.create")),
                 self._route(
-                    "/tokens/{id}", GET=Op(tokens.get), DELETE=Op(tokens.delete, "token.delete")
+                    "/tokens",
+                    GET=Op(tokens.list),
+                    POST=Op(tokens.create, "token.create", journaled=True),
+                ),
+                self._route(
+                    "/tokens/{id}",
+                    GET=Op(tokens.get),
+                    DELETE=Op(tokens.delete, "token.delete", journaled=True),
                 ),
                 self._route("/audit", GET=Op(audit.list)),
                 self._route("/jobs", GET=Op(jobs.list)),

@@ -14,10 +14,9 @@ from cargohold.registry.registry import Registry
 
 class AuditEndpoints:
     def __init__(self, registry: Registry) -> None:
-        self._registry = registry
+        self._trail = registry.audit_trail
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
         limit, after = page_request(request, Row)
         query = request.query_params
         where = AuditFilter(
@@ -27,7 +26,7 @@ class AuditEndpoints:
             since=parse_timestamp("since", query.get("since")),
             until=parse_timestamp("until", query.get("until")),
         )
-        rows = await self._registry.audit.query(where, after_row(after), limit + 1)
+        rows = await self._trail.page(caller, where, after_row(after), limit + 1)
         return paged(request, rows, limit, audit_wire, lambda r: Row(r.id))
 
 

@@ -19,17 +19,13 @@ from cargohold.wire.identity import CallerToken, Me, UserCreate, UserUpdate
 
 class UserEndpoints:
     def __init__(self, registry: Registry) -> None:
-        self._registry = registry
         self._identity = registry.identity
 
     async def me(self, request: Request, caller: Principal | None) -> Response:
-        user = self._registry.access.require_user(caller)
-        record = await self._identity.get_user(caller, user.name)
-        token = None
-        if user.token_id is not None:
-            found = await self._registry.tokens.get(user.token_id)
-            token = CallerToken(found.id, scopes_wire(found.scopes))
-        shown = msgspec.structs.asdict(user_wire(record, user.groups))
+        account = await self._identity.me(caller)
+        found = account.token
+        token = None if found is None else CallerToken(found.id, scopes_wire(found.scopes))
+        shown = msgspec.structs.asdict(user_wire(account.user, account.groups))
         return WireResponse(Me(**shown, token=token))
 
     async def list(self, request: Request, caller: Principal | None) -> Response:

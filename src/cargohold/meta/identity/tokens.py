@@ -1,4 +1,5 @@
-"""Queries on API tokens (stored as a hash of their secret, never the secret)."""
+"""Queries on API tokens (stored as a hash of their secret, never the secret); a creation or
+a revocation commits its effects (its audit record) with it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cargohold.meta.schema import api_tokens
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.schema import api_tokens, users
 from cargohold.records.identity import ScopeRecord, TokenRecord
 
 
@@ -15,13 +17,17 @@ class TokenQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def create(self, record: TokenRecord) -> None:
+    def create(self, record: TokenRecord, effects: Effects = NO_EFFECTS) -> bool:
+        """Insert, with ``effects``; False when the owner does not exist (any more)."""
         scopes = None
         if record.scopes is not None:
             scopes = json.dumps(
                 [{"repository": s.repository, "actions": list(s.actions)} for s in record.scopes]
             )
         with self._engine.begin() as connection:
+            owner = sa.select(users.c.name).where(users.c.name == record.owner)
+            if connection.execute(owner).first() is None:
+                return False
             connection.execute(
                 api_tokens.insert().values(
                     id=record.id,
@@ -34,6 +40,8 @@ class TokenQueries:
                     expires_at=record.expires_at,
                 )
             )
+            commit_in(connection, effects)
+        return True
 
     def get(self, id: str) -> TokenRecord | None:
         with self._engine.connect() as connection:
@@ -49,9 +57,12 @@ class TokenQueries:
         with self._engine.connect() as connection:
             return [_record(row) for row in connection.execute(query)]
 
-    def delete(self, id: str) -> bool:
+    def delete(self, id: str, effects: Effects = NO_EFFECTS) -> bool:
+        """Revoke, with ``effects``; False when there is no such token."""
         with self._engine.begin() as connection:
             result = connection.execute(api_tokens.delete().where(api_tokens.c.id == id))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
     def delete_expired(self, now: float) -> int:

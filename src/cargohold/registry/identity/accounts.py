@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -13,11 +14,12 @@ from anyio import to_thread
 from cargohold.core.errors import BadRequest, Conflict, Denied, ResourceUnknown
 from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
-from cargohold.records.identity import GroupRecord, PermissionRecord, UserRecord
+from cargohold.records.identity import GroupRecord, PermissionRecord, TokenRecord, UserRecord
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.passwords import hash_password
 from cargohold.registry.identity.permissions import Principal, parse_actions, validate_pattern
+from cargohold.registry.identity.tokens import ApiTokens
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 MIN_PASSWORD = 8
@@ -40,6 +42,15 @@ def validate_password(password: object) -> str:
     return password
 
 
+@dataclass(frozen=True, slots=True)
+class CallerAccount:
+    """The caller's own account, its groups, and the API token it called with (if any)."""
+
+    user: UserRecord
+    groups: tuple[str, ...]
+    token: TokenRecord | None
+
+
 class Identity:
     """Accounts, groups and permissions, for administrators (and a user for its own account).
     Each change commits its audit record with it."""
@@ -50,11 +61,13 @@ class Identity:
         clock: Callable[[], float],
         access: AccessControl,
         audit: AuditLog,
+        tokens: ApiTokens,
     ) -> None:
         self._meta = meta
         self._clock = clock
         self._access = access
         self._audit = audit
+        self._tokens = tokens
 
     def _recorded(self, actor: Actor, action: str, target: str, status: int) -> Effects:
         return self._audit.entry(actor, action, target, status=status)
@@ -94,6 +107,13 @@ class Identity:
         if user.name != name:
             self._access.require_admin(principal)
         return user
+
+    async def me(self, principal: Principal | None) -> CallerAccount:
+        """The caller's account, as any signed-in user may see its own."""
+        user = self._access.require_user(principal)
+        record = await self._user(user.name)
+        token = None if user.token_id is None else await self._tokens.get(user.token_id)
+        return CallerAccount(record, user.groups, token)
 
     async def get_user(self, principal: Principal | None, name: str) -> UserRecord:
         self._self_or_admin(principal, name)
@@ -289,4 +309,4 @@ class Identity:
             raise ResourceUnknown(f"permission {id[:40]!r} does not exist")
 
 
-__all__ = ["MIN_PASSWORD", "Identity", "validate_name", "validate_password"]
+__all__ = ["MIN_PASSWORD", "CallerAccount", "Identity", "validate_name", "validate_password"]

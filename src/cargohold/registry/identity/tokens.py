@@ -1,5 +1,7 @@
 """API tokens: long-lived secrets a user (or an admin, for a service account) creates,
-narrowed to scopes, stored only as a hash, listed without the secret, revocable.
+narrowed to scopes, stored only as a hash, listed without the secret, revocable. This is the
+store access control reads tokens through; who may see, create or revoke which token is
+decided in ``user_tokens``.
 
 A token reads ``chk_<id>_<secret>``: the id finds the row, the secret's SHA-256 is compared
 in constant time. The secret is 256 random bits, so a fast hash is the right one.
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from anyio import to_thread
 
 from cargohold.core.errors import BadRequest, Denied, ResourceUnknown
+from cargohold.meta.effects import NO_EFFECTS, Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.identity import ScopeRecord, TokenRecord
 from cargohold.registry.identity.permissions import Action, Grant, Principal, known_actions
@@ -50,7 +53,7 @@ class ApiTokens:
         self._meta = meta
         self._clock = clock
 
-    async def create(
+    def mint(
         self,
         owner: Principal,
         *,
@@ -59,7 +62,8 @@ class ApiTokens:
         scopes: tuple[Grant, ...] | None,
         expires_in: float | None,
     ) -> NewToken:
-        """A token for ``owner``, refused if its scopes reach beyond what the owner holds."""
+        """A new token for ``owner``, not stored yet; refused if its scopes reach beyond what
+        the owner holds."""
         if scopes is not None:
             for grant in scopes:
                 for pattern in grant.patterns:
@@ -90,8 +94,28 @@ class ApiTokens:
             created_at=now,
             expires_at=None if expires_in is None else now + expires_in,
         )
-        await to_thread.run_sync(self._meta.tokens.create, record)
         return NewToken(record, secret)
+
+    async def store(self, record: TokenRecord, effects: Effects = NO_EFFECTS) -> None:
+        """Store a minted token, with ``effects``."""
+        if not await to_thread.run_sync(self._meta.tokens.create, record, effects):
+            raise BadRequest(f"user {record.owner[:128]!r} does not exist")
+
+    async def create(
+        self,
+        owner: Principal,
+        *,
+        kind: str,
+        description: str,
+        scopes: tuple[Grant, ...] | None,
+        expires_in: float | None,
+    ) -> NewToken:
+        """Mint a token for ``owner`` and store it."""
+        new = self.mint(
+            owner, kind=kind, description=description, scopes=scopes, expires_in=expires_in
+        )
+        await self.store(new.record)
+        return new
 
     def resolve(self, secret: str) -> TokenRecord | None:
         """The live token this secret belongs to (blocking call)."""
@@ -124,8 +148,9 @@ class ApiTokens:
     async def page(self, owner: str | None, after: str | None, limit: int) -> list[TokenRecord]:
         return await to_thread.run_sync(self._meta.tokens.page, owner, after, limit)
 
-    async def revoke(self, token_id: str) -> None:
-        if not await to_thread.run_sync(self._meta.tokens.delete, token_id):
+    async def revoke(self, token_id: str, effects: Effects = NO_EFFECTS) -> None:
+        """Delete the token, with ``effects``."""
+        if not await to_thread.run_sync(self._meta.tokens.delete, token_id, effects):
             raise ResourceUnknown(f"token {token_id[:40]!r} does not exist or was revoked")
 
 
