@@ -22,10 +22,10 @@ from cargohold.api.oci.auth import DOCKER_ACTIONS
 from cargohold.core.errors import BadRequest, RegistryError, Unauthorized, Unsupported
 from cargohold.core.names import ImageName
 from cargohold.core.times import rfc3339
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 
-REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0
 MAX_SCOPES = 64
 
 
@@ -106,17 +106,8 @@ class TokenEndpoint:
         """The presented secret if it was an API token already; else a new refresh token."""
         if principal.token_id is not None and presented is not None:
             return presented
-        client = client_address(request)
-        new = await self._registry.tokens.create(
-            principal,
-            kind="refresh",
-            description=f"{(client_id or 'registry client')[:64]} login from {client}",
-            scopes=None,
-            expires_in=REFRESH_TOKEN_LIFETIME,
-        )
-        await self._registry.audit.record(
-            principal, "token.create", new.record.id, status=201, client=client
-        )
+        actor = Actor(principal, client_address(request))
+        new = await self._registry.user_tokens.refresh_token(actor, client_id)
         return new.secret
 
     async def _answer(
@@ -179,4 +170,4 @@ class TokenEndpoint:
         ]
 
 
-__all__ = ["REFRESH_TOKEN_LIFETIME", "TokenEndpoint", "parse_scopes"]
+__all__ = ["TokenEndpoint", "parse_scopes"]

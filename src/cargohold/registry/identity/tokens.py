@@ -101,22 +101,6 @@ class ApiTokens:
         if not await to_thread.run_sync(self._meta.tokens.create, record, effects):
             raise BadRequest(f"user {record.owner[:128]!r} does not exist")
 
-    async def create(
-        self,
-        owner: Principal,
-        *,
-        kind: str,
-        description: str,
-        scopes: tuple[Grant, ...] | None,
-        expires_in: float | None,
-    ) -> NewToken:
-        """Mint a token for ``owner`` and store it."""
-        new = self.mint(
-            owner, kind=kind, description=description, scopes=scopes, expires_in=expires_in
-        )
-        await self.store(new.record)
-        return new
-
     def resolve(self, secret: str) -> TokenRecord | None:
         """The live token this secret belongs to (blocking call)."""
         if not looks_like_token(secret):

@@ -26,6 +26,7 @@ from cargohold.registry.identity.tokens import ApiTokens, NewToken
 
 KINDS = ("api", "cli")
 MAX_DESCRIPTION = 500
+REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,22 @@ class UserTokens:
         await self._tokens.store(new.record, effects)
         return new
 
+    async def refresh_token(self, actor: Actor, client_id: str | None) -> NewToken:
+        """A refresh token for a user who logged in with its password to the registry's token
+        service and asked to stay logged in (docker's ``offline_token``): an API token of its
+        own, listed and revocable like any other."""
+        user = self._access.require_user(actor.principal)
+        new = self._tokens.mint(
+            user,
+            kind="refresh",
+            description=f"{(client_id or 'registry client')[:64]} login from {actor.client}",
+            scopes=None,
+            expires_in=REFRESH_TOKEN_LIFETIME,
+        )
+        effects = self._audit.entry(actor, "token.create", new.record.id, status=201)
+        await self._tokens.store(new.record, effects)
+        return new
+
     async def revoke(self, actor: Actor, token_id: str) -> None:
         """Revoke a token the caller may see (``get``)."""
         record = await self.get(actor.principal, token_id)
@@ -112,4 +129,4 @@ def _scope(raw: Mapping[str, object]) -> Grant:
     return Grant((validate_pattern(raw.get("repository")),), parse_actions(actions))
 
 
-__all__ = ["KINDS", "TokenOrder", "UserTokens"]
+__all__ = ["KINDS", "REFRESH_TOKEN_LIFETIME", "TokenOrder", "UserTokens"]
