@@ -36,6 +36,8 @@ from cargohold.registry.lifecycle.search import Search
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
+from cargohold.registry.operations.jobs import JobAdministration
+from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobStore
@@ -44,6 +46,7 @@ from cargohold.storage.base import BlobStore
 @dataclass(frozen=True, slots=True)
 class Registry:
     repositories: Repositories
+    repository_admin: RepositoryAdministration
     images: ImageAccess
     blobs: Blobs
     manifests: Manifests
@@ -61,6 +64,7 @@ class Registry:
     generic: GenericFiles
     generic_promotions: GenericPromotions
     jobs: JobQueue
+    job_admin: JobAdministration
     events: Events
     webhooks: Webhooks
     vulndb: VulnDatabase
@@ -104,6 +108,7 @@ class Registry:
         builds = Builds(meta, repositories, access, clock)
         return cls(
             repositories=repositories,
+            repository_admin=RepositoryAdministration(repositories, access, audit),
             images=images,
             blobs=blobs,
             manifests=manifests,
@@ -121,9 +126,10 @@ class Registry:
             generic=generic,
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             jobs=jobs,
+            job_admin=JobAdministration(jobs, access),
             events=events,
             webhooks=webhooks,
-            vulndb=VulnDatabase(meta, clock, scans),
+            vulndb=VulnDatabase(meta, clock, scans, access, audit),
             scans=scans,
             insight=insight,
             sbom_referrers=SbomReferrers(insight, manifests, blobs, repositories, access, events),
