@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.integration.accounts import basic, create_user, grant
 from tests.integration.conftest import AUTH
 
 pytestmark = pytest.mark.anyio
@@ -81,6 +82,48 @@ async def test_admin_only(client: httpx.AsyncClient) -> None:
     assert anonymous.headers["WWW-Authenticate"].startswith("Basic")
     deleted = await client.delete("/api/v1/repositories/dev")
     assert deleted.status_code == 401
+
+
+async def test_each_repository_change_is_recorded_once_and_a_refused_one_changes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    await create_user(client, "reader", "reader-password")
+    await grant(client, "user:reader", ["staging"], ["read", "manage"])
+    reader = basic("reader", "reader-password")
+    calls = [
+        ("POST", "/api/v1/repositories", {"key": "team-a"}, AUTH, 201),
+        ("PATCH", "/api/v1/repositories/team-a", {"description": "team A"}, AUTH, 200),
+        ("PATCH", "/api/v1/repositories/staging", {"anonymousRead": True}, reader, 200),
+        ("PATCH", "/api/v1/repositories/staging", {}, reader, 200),  # no change, still recorded
+        ("POST", "/api/v1/repositories", {"key": "team-b"}, reader, 403),
+        ("PATCH", "/api/v1/repositories/prod", {"description": "x"}, reader, 403),
+        ("DELETE", "/api/v1/repositories/team-a", None, reader, 403),
+        ("DELETE", "/api/v1/repositories/team-a", None, AUTH, 204),
+        ("DELETE", "/api/v1/repositories/team-a", None, AUTH, 404),
+    ]
+    for method, path, body, headers, status in calls:
+        response = await client.request(method, path, json=body, headers=headers)
+        assert response.status_code == status, (method, path, response.text)
+    assert (await client.get("/api/v1/repositories/team-b", headers=AUTH)).status_code == 404
+    prod = await client.get("/api/v1/repositories/prod", headers=AUTH)
+    assert prod.json()["description"] == ""
+
+    audit = await client.get("/api/v1/audit", params={"limit": 100}, headers=AUTH)
+    entries = [e for e in reversed(audit.json()["items"]) if e["action"].startswith("repository.")]
+    assert [(e["action"], e["principal"], e["target"], e["status"]) for e in entries] == [
+        ("repository.create", "admin", "repositories/team-a", 201),
+        ("repository.update", "admin", "repositories/team-a", 200),
+        ("repository.update", "reader", "repositories/staging", 200),
+        ("repository.update", "reader", "repositories/staging", 200),
+        ("repository.create", "reader", "repositories", 403),
+        ("repository.update", "reader", "repositories/prod", 403),
+        ("repository.delete", "reader", "repositories/team-a", 403),
+        ("repository.delete", "admin", "repositories/team-a", 204),
+        ("repository.delete", "admin", "repositories/team-a", 404),
+    ]
+    keyed = [e for e in entries if e["target"] != "repositories"]
+    assert [e["repository"] for e in keyed] == [e["target"].split("/")[1] for e in keyed]
+    assert {e["client"] for e in entries} == {"127.0.0.1"}
 
 
 async def test_unknown_paths_and_methods(client: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -171,10 +172,48 @@ async def test_unknown_advisory_is_a_404(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_import_is_audited(client: httpx.AsyncClient) -> None:
-    await post(client, export(LOG4J))
-    audit = (await client.get("/api/v1/audit", headers=AUTH)).json()["items"]
-    assert any(item["action"] == "vulndb.import" and item["status"] == 200 for item in audit), audit
+async def test_each_import_is_recorded_once_and_a_refused_one_imports_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    await create_user(client, "reader", "reader-password")
+    assert (await post(client, export(LOG4J))).status_code == 200
+    assert (await post(client, export(LOG4J))).status_code == 200  # nothing new: still an import
+    refused = await client.post(
+        "/api/v1/vulndb/import",
+        content=export(DEBIAN),
+        headers=basic("reader", "reader-password"),
+    )
+    assert refused.status_code == 403
+    stats = await client.get("/api/v1/vulndb", headers=AUTH)
+    assert stats.json()["count"] == 1
+
+    audit = await client.get("/api/v1/audit", params={"action": "vulndb.import"}, headers=AUTH)
+    seen = [
+        (e["principal"], e["target"], e["status"], e["repository"])
+        for e in reversed(audit.json()["items"])
+    ]
+    assert seen == [
+        ("admin", "vulndb/import", 200, None),
+        ("admin", "vulndb/import", 200, None),
+        ("reader", "vulndb/import", 403, None),
+    ]
+
+
+async def test_a_refused_import_is_not_read(client: httpx.AsyncClient) -> None:
+    """Who may import is settled before a byte of the (up to 512 MiB) body is read."""
+    await create_user(client, "reader", "reader-password")
+    sent: list[bytes] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in (b"[", b"]"):
+            sent.append(chunk)
+            yield chunk
+
+    refused = await client.post(
+        "/api/v1/vulndb/import", content=body(), headers=basic("reader", "reader-password")
+    )
+    assert refused.status_code == 403
+    assert sent == []
 
 
 async def test_a_declared_size_over_the_limit_is_a_413(client: httpx.AsyncClient) -> None:

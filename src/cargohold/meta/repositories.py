@@ -1,4 +1,5 @@
-"""Queries on repositories."""
+"""Queries on repositories. A write commits the ``effects`` it is given (its audit record)
+in its own transaction, and only when it changed something."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import repositories
 from cargohold.records.repositories import RepositoryRecord
 
@@ -16,8 +18,8 @@ class RepositoryQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def create(self, record: RepositoryRecord) -> bool:
-        """Insert; False when the key is taken."""
+    def create(self, record: RepositoryRecord, effects: Effects = NO_EFFECTS) -> bool:
+        """Insert, with ``effects``; False when the key is taken."""
         with self._engine.begin() as connection:
             exists = connection.execute(
                 sa.select(repositories.c.key).where(repositories.c.key == record.key)
@@ -35,6 +37,7 @@ class RepositoryQueries:
                     created_at=time.time(),
                 )
             )
+            commit_in(connection, effects)
         return True
 
     def get(self, key: str) -> RepositoryRecord | None:
@@ -49,16 +52,23 @@ class RepositoryQueries:
             rows = connection.execute(sa.select(repositories).order_by(repositories.c.key))
             return [_record(row) for row in rows]
 
-    def update(self, key: str, changes: Mapping[str, Any]) -> bool:
+    def update(self, key: str, changes: Mapping[str, Any], effects: Effects = NO_EFFECTS) -> bool:
+        """Change the settings, with ``effects``; False when there is no such repository."""
         with self._engine.begin() as connection:
             result = connection.execute(
                 repositories.update().where(repositories.c.key == key).values(**changes)
             )
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
-    def delete(self, key: str) -> bool:
+    def delete(self, key: str, effects: Effects = NO_EFFECTS) -> bool:
+        """Delete the repository and what it holds, with ``effects``; False when there is
+        none."""
         with self._engine.begin() as connection:
             result = connection.execute(repositories.delete().where(repositories.c.key == key))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
 

@@ -39,6 +39,8 @@ from cargohold.registry.lifecycle.search import Search
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
+from cargohold.registry.operations.jobs import JobAdministration
+from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobStore
@@ -47,6 +49,7 @@ from cargohold.storage.base import BlobStore
 @dataclass(frozen=True, slots=True)
 class Registry:
     repositories: Repositories
+    repository_admin: RepositoryAdministration
     images: ImageAccess
     blobs: Blobs
     manifests: Manifests
@@ -67,6 +70,7 @@ class Registry:
     generic: GenericFiles
     generic_promotions: GenericPromotions
     jobs: JobQueue
+    job_admin: JobAdministration
     events: Events
     webhooks: Webhooks
     vulndb: VulnDatabase
@@ -111,6 +115,7 @@ class Registry:
         bearer = BearerTokens(keys, service, token_ttl, clock)
         return cls(
             repositories=repositories,
+            repository_admin=RepositoryAdministration(repositories, access, audit),
             images=images,
             blobs=blobs,
             manifests=manifests,
@@ -131,9 +136,10 @@ class Registry:
             generic=generic,
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             jobs=jobs,
+            job_admin=JobAdministration(jobs, access),
             events=events,
             webhooks=webhooks,
-            vulndb=VulnDatabase(meta, clock, scans),
+            vulndb=VulnDatabase(meta, clock, scans, access, audit),
             scans=scans,
             insight=insight,
             sbom_referrers=SbomReferrers(insight, manifests, blobs, repositories, access, events),

@@ -1,4 +1,10 @@
-"""Repositories: create, list, delete; the defaults of a new instance."""
+"""Repositories: the lookups every use case starts from (cached until any write), create,
+change and delete; the defaults of a new instance.
+
+Nothing here checks who asks: this is the bottom of registry/, below identity. The checked
+administration of repositories is ``registry.operations.repositories``, which passes the
+audit record of each change in as ``effects``; the server's start (``ensure_defaults``) and
+the tests call these directly."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from cargohold.core.errors import (
     RepositoryUnknown,
 )
 from cargohold.core.names import validate_repository_key
+from cargohold.meta.effects import NO_EFFECTS, Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache
@@ -69,7 +76,9 @@ class Repositories:
         anonymous_read: bool = False,
         description: str = "",
         immutable_tags: bool = False,
+        effects: Effects = NO_EFFECTS,
     ) -> RepositoryRecord:
+        """Create the repository, committing ``effects`` with it."""
         validate_repository_key(key)
         if format not in self._formats:
             raise RepositoryInvalid(
@@ -80,7 +89,7 @@ class Repositories:
                 f"kind {kind!r} is not supported yet; supported: {', '.join(KINDS)}"
             )
         record = RepositoryRecord(key, format, kind, anonymous_read, description, immutable_tags)
-        if not await to_thread.run_sync(self._meta.repositories.create, record):
+        if not await to_thread.run_sync(self._meta.repositories.create, record, effects):
             raise RepositoryExists(f"repository {key!r} already exists")
         return record
 
@@ -91,7 +100,10 @@ class Repositories:
         anonymous_read: bool | None = None,
         description: str | None = None,
         immutable_tags: bool | None = None,
+        effects: Effects = NO_EFFECTS,
     ) -> RepositoryRecord:
+        """Change the settings given (None: keep), committing ``effects`` with the change, or
+        on their own when nothing is to change."""
         changes: dict[str, object] = {}
         if immutable_tags is not None:
             changes["immutable_tags"] = immutable_tags
@@ -99,15 +111,19 @@ class Repositories:
             changes["anonymous_read"] = anonymous_read
         if description is not None:
             changes["description"] = description
-        if changes and not await to_thread.run_sync(self._meta.repositories.update, key, changes):
+        queries = self._meta.repositories
+        if changes and not await to_thread.run_sync(queries.update, key, changes, effects):
             raise RepositoryUnknown(f"repository {key!r} does not exist")
-        record = await to_thread.run_sync(self._meta.repositories.get, key)
+        record = await to_thread.run_sync(queries.get, key)
         if record is None:
             raise RepositoryUnknown(f"repository {key!r} does not exist")
+        if not changes and effects:
+            await to_thread.run_sync(self._meta.effects.commit, effects)
         return record
 
-    async def delete(self, key: str) -> None:
-        if not await to_thread.run_sync(self._meta.repositories.delete, key):
+    async def delete(self, key: str, effects: Effects = NO_EFFECTS) -> None:
+        """Delete the repository and all it holds, committing ``effects`` with it."""
+        if not await to_thread.run_sync(self._meta.repositories.delete, key, effects):
             raise RepositoryUnknown(f"repository {key!r} does not exist")
 
     def ensure_defaults(self) -> list[str]:

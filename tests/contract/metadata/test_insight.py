@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cargohold.meta.effects import Effects, ScanRequest
 from cargohold.meta.store import MetadataStore
+from cargohold.records.identity import AuditFilter
 from cargohold.records.insight import (
     AdvisoryRecord,
     ComponentRow,
@@ -13,7 +14,14 @@ from cargohold.records.insight import (
     ScanRecord,
 )
 from cargohold.records.jobs import NewJob
-from tests.contract.metadata.examples import digest, file, manifest, new_manifest, repository
+from tests.contract.metadata.examples import (
+    audit,
+    digest,
+    file,
+    manifest,
+    new_manifest,
+    repository,
+)
 
 IMAGE = digest("image")
 
@@ -201,6 +209,20 @@ def test_an_advisory_import_adds_newer_versions_and_skips_the_rest(meta: Metadat
     assert meta.advisories.severities(["GHSA-1", "GHSA-9"]) == {
         "GHSA-1": ("CRITICAL", "summary of GHSA-1 at 2.0", ("CVE-2021-45046",))
     }
+
+
+def test_an_advisory_import_commits_its_effects_even_when_nothing_changed(
+    meta: MetadataStore,
+) -> None:
+    def recorded(n: int) -> Effects:
+        return Effects(100.0, audit=(audit(f"import.{n}", "vulndb/import", repository=None),))
+
+    first = advisory("GHSA-1", 1.0)
+    assert meta.advisories.import_batch([first], recorded(1)) == ImportCounts(1, 0, 0)
+    assert meta.advisories.import_batch([first], recorded(2)) == ImportCounts(0, 0, 1)
+    assert meta.advisories.import_batch([], recorded(3)) == ImportCounts(0, 0, 0)
+    log = meta.audit.query(AuditFilter(), None, 10)
+    assert [r.action for r in reversed(log)] == ["import.1", "import.2", "import.3"]
 
 
 def test_where_used_finds_components_findings_and_locations(meta: MetadataStore) -> None:

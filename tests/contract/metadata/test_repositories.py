@@ -1,10 +1,13 @@
-"""Repositories: keys are unique, settings change, and deleting one takes its content along."""
+"""Repositories: keys are unique, settings change, and deleting one takes its content along;
+each change commits its effects with it, and a refused one commits none."""
 
 from __future__ import annotations
 
+from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
+from cargohold.records.identity import AuditFilter
 from cargohold.records.repositories import RepositoryRecord
-from tests.contract.metadata.examples import digest, file, manifest, new_manifest
+from tests.contract.metadata.examples import audit, digest, file, manifest, new_manifest
 
 
 def test_a_repository_is_created_once_and_read_back(meta: MetadataStore) -> None:
@@ -49,3 +52,27 @@ def test_deleting_a_repository_deletes_what_it_holds(meta: MetadataStore) -> Non
     assert meta.properties.get("dev", "file:a.txt") == {}
     assert meta.manifests.names(None, None, ["dev", "prod"]) == ["prod/team/app"]
     assert meta.manifests.resolve_tag("prod", "team/app", "1.0") == image.digest
+
+
+def recorded(action: str, key: str) -> Effects:
+    return Effects(100.0, audit=(audit(action, f"repositories/{key}", repository=key),))
+
+
+def test_each_change_commits_its_effects_and_a_refused_one_none(meta: MetadataStore) -> None:
+    team = RepositoryRecord("team", "docker", "local", False)
+    assert meta.repositories.create(team, recorded("repository.create", "team"))
+    assert not meta.repositories.create(team, recorded("refused.create", "team"))
+    assert meta.repositories.update(
+        "team", {"description": "x"}, recorded("repository.update", "team")
+    )
+    assert not meta.repositories.update(
+        "none", {"description": "x"}, recorded("refused.update", "none")
+    )
+    assert meta.repositories.delete("team", recorded("repository.delete", "team"))
+    assert not meta.repositories.delete("team", recorded("refused.delete", "team"))
+    log = meta.audit.query(AuditFilter(), None, 10)
+    assert [(r.action, r.target, r.repository) for r in reversed(log)] == [
+        ("repository.create", "repositories/team", "team"),
+        ("repository.update", "repositories/team", "team"),
+        ("repository.delete", "repositories/team", "team"),
+    ]

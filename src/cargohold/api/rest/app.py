@@ -85,13 +85,13 @@ class RestApp:
                 self._route(
                     "/repositories",
                     GET=Op(repositories.list),
-                    POST=Op(repositories.create, "repository.create"),
+                    POST=Op(repositories.create, "repository.create", journaled=True),
                 ),
                 self._route(
                     "/repositories/{key}",
                     GET=Op(repositories.get),
-                    PATCH=Op(repositories.update, "repository.update"),
-                    DELETE=Op(repositories.delete, "repository.delete"),
+                    PATCH=Op(repositories.update, "repository.update", journaled=True),
+                    DELETE=Op(repositories.delete, "repository.delete", journaled=True),
                 ),
                 self._route(
                     "/users",
@@ -161,7 +161,9 @@ class RestApp:
                 self._route("/generic/{key}/promote", POST=Op(generic.promote, "generic.promote")),
                 self._route("/generic/{key}/files", GET=Op(generic.files)),
                 self._route("/vulndb", GET=Op(vulndb.stats)),
-                self._route("/vulndb/import", POST=Op(vulndb.import_, "vulndb.import")),
+                self._route(
+                    "/vulndb/import", POST=Op(vulndb.import_, "vulndb.import", journaled=True)
+                ),
                 self._route("/vulndb/advisories/{id}", GET=Op(vulndb.get)),
                 self._route(
                     "/scan",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, page_of, page_request, paged
 from cargohold.api.rest.responses import WireResponse
 from cargohold.records.repositories import RepositoryRecord
-from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 from cargohold.wire.repositories import Repository, RepositoryCreate, RepositoryUpdate
 
@@ -27,28 +29,22 @@ def repository_wire(record: RepositoryRecord) -> Repository:
 
 class RepositoryEndpoints:
     def __init__(self, registry: Registry) -> None:
-        self._registry = registry
+        self._repositories = registry.repository_admin
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
         limit, after = page_request(request, Key)
-        access = self._registry.access
-        visible = [
-            r
-            for r in await self._registry.repositories.all()
-            if access.allows(caller, r, Action.READ)
-        ]
+        visible = await self._repositories.visible(caller)
         rows = page_of(visible, after, limit, lambda r: r.key)
         return paged(request, rows, limit, repository_wire, lambda r: Key(r.key))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
-        record = await self._registry.repositories.get(request.path_params["key"])
-        self._registry.access.check(caller, record, Action.READ)
+        record = await self._repositories.get(caller, request.path_params["key"])
         return WireResponse(repository_wire(record))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
         body = await Body.read(request, RepositoryCreate)
-        record = await self._registry.repositories.create(
+        record = await self._repositories.create(
+            Actor(caller, client_address(request)),
             body.string("key", required=True),
             format=body.string("format", "docker"),
             kind=body.string("kind", "local"),
@@ -60,12 +56,10 @@ class RepositoryEndpoints:
         return WireResponse(repository_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
-        key = request.path_params["key"]
-        record = await self._registry.repositories.get(key)
-        self._registry.access.check(caller, record, Action.MANAGE)
         body = await Body.read(request, RepositoryUpdate)
-        updated = await self._registry.repositories.update(
-            key,
+        updated = await self._repositories.update(
+            Actor(caller, client_address(request)),
+            request.path_params["key"],
             anonymous_read=body.optional_boolean("anonymousRead"),
             description=body.optional_string("description"),
             immutable_tags=body.optional_boolean("immutableTags"),
@@ -73,8 +67,9 @@ class RepositoryEndpoints:
         return WireResponse(repository_wire(updated))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
-        await self._registry.repositories.delete(request.path_params["key"])
+        await self._repositories.delete(
+            Actor(caller, client_address(request)), request.path_params["key"]
+        )
         return Response(b"", 204)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import advisories, advisory_aliases, advisory_packages
 from cargohold.records.insight import AdvisoryRecord, ImportCounts
 
@@ -25,8 +26,11 @@ class AdvisoryQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def import_batch(self, records: Iterable[AdvisoryRecord]) -> ImportCounts:
-        """Store new records and newer versions of stored ones, in one transaction. Of two
+    def import_batch(
+        self, records: Iterable[AdvisoryRecord], effects: Effects = NO_EFFECTS
+    ) -> ImportCounts:
+        """Store new records and newer versions of stored ones, in one transaction with
+        ``effects`` (committed even when nothing changed: the import happened). Of two
         records with the same id in one batch, the later ``modified`` wins."""
         latest: dict[str, AdvisoryRecord] = {}
         for record in records:
@@ -72,6 +76,7 @@ class AdvisoryQueries:
                         connection.execute(advisory_aliases.insert(), aliases)
                 added += len(fresh)
                 updated += len(newer)
+            commit_in(connection, effects)
         return ImportCounts(added, updated, unchanged)
 
     def get(self, id: str) -> AdvisoryRecord | None:

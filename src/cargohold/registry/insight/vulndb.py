@@ -1,11 +1,12 @@
-"""The advisory database: OSV records imported from a zip export or JSON, and read back."""
+"""The advisory database: OSV records imported from a zip export or JSON by an administrator,
+and read back by any user. An import commits its audit record with the advisories it stores."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,8 +26,12 @@ from cargohold.analysis.vulndb.severity import rate
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.jsondoc import JsonRejected, read_json
 from cargohold.core.times import parse_rfc3339
+from cargohold.meta.effects import NO_EFFECTS, Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.insight import AdvisoryRecord
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import Actor, AuditLog
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.insight.scans import Scans
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -51,32 +56,55 @@ class StoredAdvisory:
 
 
 class VulnDatabase:
-    def __init__(self, meta: MetadataStore, clock: Callable[[], float], scans: Scans) -> None:
+    def __init__(
+        self,
+        meta: MetadataStore,
+        clock: Callable[[], float],
+        scans: Scans,
+        access: AccessControl,
+        audit: AuditLog,
+    ) -> None:
         self._meta = meta
         self._clock = clock
         self._scans = scans
+        self._access = access
+        self._audit = audit
 
-    async def import_bytes(self, data: bytes) -> ImportReport:
+    async def import_(self, actor: Actor, read: Callable[[], Awaitable[bytes]]) -> ImportReport:
+        """An administrator's import of what ``read`` returns: the caller is checked before
+        ``read`` is called, so nobody else gets as far as sending the (large) body. The audit
+        record commits in the transaction that stores the advisories."""
+        self._access.require_admin(actor.principal)
+        data = await read()
+        effects = self._audit.entry(actor, "vulndb.import", "vulndb/import", status=200)
+        return await self.import_bytes(data, effects)
+
+    async def import_bytes(self, data: bytes, effects: Effects = NO_EFFECTS) -> ImportReport:
         """Import a zip (``all.zip`` format, told by its magic bytes) or a JSON object or array
-        of OSV records. Malformed records are reported and skipped; a body in which nothing
-        at all is readable is a BadRequest. When anything changed, the stored inventories it
-        may concern are matched again, in the background."""
+        of OSV records, committing ``effects`` with them. Malformed records are reported and
+        skipped; a body in which nothing at all is readable is a BadRequest. When anything
+        changed, the stored inventories it may concern are matched again, in the background.
+        Checks nobody: for the administrator's own process (a benchmark); the API imports
+        through ``import_``."""
         now = self._clock()
         records, problems = await to_thread.run_sync(self._prepare, data, now)
         if not records and problems and _unreadable(problems):
             raise BadRequest(f"not an OSV zip or JSON document: {problems[0]}")
-        counts = await to_thread.run_sync(self._meta.advisories.import_batch, records)
+        counts = await to_thread.run_sync(self._meta.advisories.import_batch, records, effects)
         if counts.added or counts.updated:
             await self._scans.rematch_later(now)
         return ImportReport(counts.added, counts.updated, counts.unchanged, tuple(problems))
 
-    async def get(self, id: str) -> StoredAdvisory:
+    async def get(self, principal: Principal | None, id: str) -> StoredAdvisory:
+        self._access.require_user(principal)
         record = await to_thread.run_sync(self._meta.advisories.get, id)
         if record is None:
             raise ResourceUnknown(f"advisory {id[:MAX_ID]!r} is not in the database")
         return StoredAdvisory(record.id, record.severity, json.loads(record.record))
 
-    async def count(self) -> int:
+    async def count(self, principal: Principal | None) -> int:
+        """How many advisories the database holds."""
+        self._access.require_user(principal)
         return await to_thread.run_sync(self._meta.advisories.count)
 
     def _prepare(self, data: bytes, now: float) -> tuple[list[AdvisoryRecord], list[str]]:

@@ -1,0 +1,87 @@
+"""Repositories as administrators and readers see them: the list and each one as far as the
+caller may read it; created and deleted by an administrator, their settings changed by whoever
+may manage the repository. Each change commits its audit record with it."""
+
+from __future__ import annotations
+
+from cargohold.meta.effects import Effects
+from cargohold.records.repositories import RepositoryRecord
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import Actor, AuditLog
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.repositories import Repositories
+
+
+class RepositoryAdministration:
+    def __init__(self, repositories: Repositories, access: AccessControl, audit: AuditLog) -> None:
+        self._repositories = repositories
+        self._access = access
+        self._audit = audit
+
+    def _recorded(self, actor: Actor, action: str, key: str, status: int) -> Effects:
+        return self._audit.entry(
+            actor, action, f"repositories/{key}", status=status, repository=key
+        )
+
+    async def visible(self, principal: Principal | None) -> list[RepositoryRecord]:
+        """Every repository the caller may read, by key."""
+        return [
+            record
+            for record in await self._repositories.all()
+            if self._access.allows(principal, record, Action.READ)
+        ]
+
+    async def get(self, principal: Principal | None, key: str) -> RepositoryRecord:
+        record = await self._repositories.get(key)
+        self._access.check(principal, record, Action.READ)
+        return record
+
+    async def create(
+        self,
+        actor: Actor,
+        key: str,
+        *,
+        format: str = "docker",
+        kind: str = "local",
+        anonymous_read: bool = False,
+        description: str = "",
+        immutable_tags: bool = False,
+    ) -> RepositoryRecord:
+        self._access.require_admin(actor.principal)
+        return await self._repositories.create(
+            key,
+            format=format,
+            kind=kind,
+            anonymous_read=anonymous_read,
+            description=description,
+            immutable_tags=immutable_tags,
+            effects=self._recorded(actor, "repository.create", key, 201),
+        )
+
+    async def update(
+        self,
+        actor: Actor,
+        key: str,
+        *,
+        anonymous_read: bool | None = None,
+        description: str | None = None,
+        immutable_tags: bool | None = None,
+    ) -> RepositoryRecord:
+        """Change the settings given (None: keep); recorded even when nothing changes."""
+        record = await self._repositories.get(key)
+        self._access.check(actor.principal, record, Action.MANAGE)
+        return await self._repositories.update(
+            key,
+            anonymous_read=anonymous_read,
+            description=description,
+            immutable_tags=immutable_tags,
+            effects=self._recorded(actor, "repository.update", key, 200),
+        )
+
+    async def delete(self, actor: Actor, key: str) -> None:
+        """Delete the repository and all it holds."""
+        self._access.require_admin(actor.principal)
+        await self._repositories.delete(key, self._recorded(actor, "repository.delete", key, 204))
+
+
+__all__ = ["RepositoryAdministration"]
