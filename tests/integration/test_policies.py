@@ -589,6 +589,82 @@ async def test_policies_and_watches_crud_admin_writes_users_read(
         assert action in actions
 
 
+async def test_each_change_of_policies_watches_and_exceptions_is_recorded_once(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    digest = await scanned(client, registry, "dev/team/app", clean())
+    await create_user(client, "dev1", "password-of-dev1")
+    user = basic("dev1", "password-of-dev1")
+    rules = {"minSeverity": "CRITICAL"}
+    await policy(client, "no-critical", rules, notify=True)
+    await watch(client, "prod", ["prod"], "no-critical")
+    granted = await create(
+        client,
+        "policies/exceptions",
+        {"digest": digest, "advisory": HIGH, "reason": "not reachable", "expiresIn": 60},
+    )
+    exception = f"policies/exceptions/{granted['id']}"
+    before = [
+        (await client.get(f"/api/v1/{path}", headers=AUTH)).json()
+        for path in ("policies/no-critical", "watches/prod", exception)
+    ]
+    # Refused before the body is read: a user gets the 403, not the 400 of a bad body.
+    refusals = [
+        ("POST", "policies", {"name": "p", "rules": "none"}),
+        ("PATCH", "policies/no-critical", {"actions": {"blockDownload": True}}),
+        ("DELETE", "policies/no-critical", None),
+        ("POST", "watches", {"name": "w", "bogus": 1}),
+        ("PATCH", "watches/prod", {"repositories": ["*"]}),
+        ("DELETE", "watches/prod", None),
+        ("POST", "policies/exceptions", {"digest": "not a digest"}),
+        ("DELETE", exception, None),
+    ]
+    for method, path, body in refusals:
+        response = await client.request(method, f"/api/v1/{path}", json=body, headers=user)
+        assert response.status_code == 403, (method, path)
+    after = [
+        (await client.get(f"/api/v1/{path}", headers=AUTH)).json()
+        for path in ("policies/no-critical", "watches/prod", exception)
+    ]
+    assert after == before
+
+    changes = [
+        ("PATCH", "policies/no-critical", {"description": "critical only"}, 200),
+        ("PATCH", "watches/prod", {"repositories": ["prod", "release-*"]}, 200),
+        ("DELETE", "watches/prod", None, 204),
+        ("DELETE", "policies/no-critical", None, 204),
+        ("DELETE", exception, None, 204),
+    ]
+    for method, path, body, status in changes:
+        response = await client.request(method, f"/api/v1/{path}", json=body, headers=AUTH)
+        assert response.status_code == status, response.text
+
+    log = (await client.get("/api/v1/audit", params={"limit": 100}, headers=AUTH)).json()
+    seen = [
+        (e["action"], e["principal"], e["target"], e["status"])
+        for e in reversed(log["items"])
+        if e["action"].split(".")[0] in ("policy", "watch", "policy-exception")
+    ]
+    assert seen == [
+        ("policy.create", "admin", "policies/no-critical", 201),
+        ("watch.create", "admin", "watches/prod", 201),
+        ("policy-exception.grant", "admin", exception, 201),
+        ("policy.create", "dev1", "policies", 403),
+        ("policy.update", "dev1", "policies/no-critical", 403),
+        ("policy.delete", "dev1", "policies/no-critical", 403),
+        ("watch.create", "dev1", "watches", 403),
+        ("watch.update", "dev1", "watches/prod", 403),
+        ("watch.delete", "dev1", "watches/prod", 403),
+        ("policy-exception.grant", "dev1", "policies/exceptions", 403),
+        ("policy-exception.revoke", "dev1", exception, 403),
+        ("policy.update", "admin", "policies/no-critical", 200),
+        ("watch.update", "admin", "watches/prod", 200),
+        ("watch.delete", "admin", "watches/prod", 204),
+        ("policy.delete", "admin", "policies/no-critical", 204),
+        ("policy-exception.revoke", "admin", exception, 204),
+    ]
+
+
 @pytest.mark.parametrize(
     ("path", "body", "detail"),
     [

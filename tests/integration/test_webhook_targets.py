@@ -111,6 +111,15 @@ async def test_a_url_changed_to_a_private_address_is_refused_and_the_old_one_kep
     # Whatever else changes, a URL that is not being changed is not checked again.
     renamed = await strict_client.patch(path, json={"name": "renamed"}, headers=AUTH)
     assert renamed.status_code == 200, renamed.text
+    # Each attempt is in the audit log once: the refusals, and the change.
+    params = {"action": "webhook.update"}
+    log = await strict_client.get("/api/v1/audit", params=params, headers=AUTH)
+    target = path.removeprefix("/api/v1/")
+    assert [(e["target"], e["status"]) for e in reversed(log.json()["items"])] == [
+        (target, 400),
+        (target, 400),
+        (target, 200),
+    ]
 
 
 async def test_a_host_name_that_does_not_resolve_is_refused(client: httpx.AsyncClient) -> None:

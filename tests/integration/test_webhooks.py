@@ -18,7 +18,7 @@ from cargohold.registry.events.emitter import DELIVER_JOB
 from cargohold.registry.events.webhooks import MAX_DELIVERY_ATTEMPTS
 from cargohold.registry.registry import Registry
 from tests.images import OCI_MANIFEST, make_image
-from tests.integration.accounts import basic, create_user
+from tests.integration.accounts import basic, bearer, create_token, create_user
 from tests.integration.conftest import AUTH, Clock
 from tests.integration.oci import push_image
 from tests.receiver import Receiver
@@ -302,6 +302,46 @@ async def test_webhooks_are_for_admins(client: httpx.AsyncClient, receiver: Rece
     assert (await client.post(paths[0], json=body, headers=reader)).status_code == 403
     assert (await client.patch(paths[1], json={}, headers=reader)).status_code == 403
     assert (await client.delete(paths[1], headers=reader)).status_code == 403
+
+
+async def test_each_webhook_change_is_recorded_once_and_a_refused_one_changes_nothing(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    await create_user(client, "reader", "reader-password")
+    reader = basic("reader", "reader-password")
+    admin_token = bearer((await create_token(client, AUTH, description="ops"))["token"])
+    created = await create_webhook(client, receiver.url)
+    location = f"/api/v1/webhooks/{created['id']}"
+    target = location.removeprefix("/api/v1/")
+    # Refused before its body is read: a reader gets the 403, not the 400 of a bad body.
+    refusals = [
+        await client.post("/api/v1/webhooks", json={"bogus": 1}, headers=reader),
+        await client.patch(location, json={"url": "http://127.0.0.1:1/"}, headers=reader),
+        await client.delete(location, headers=reader),
+    ]
+    assert [r.status_code for r in refusals] == [403, 403, 403]
+    assert (await client.get(location, headers=AUTH)).json() == created
+    listed = await client.get("/api/v1/webhooks", headers=AUTH)
+    assert [w["id"] for w in listed.json()["items"]] == [created["id"]]
+
+    changed = await client.patch(location, json={"enabled": False}, headers=admin_token)
+    assert changed.status_code == 200 and changed.json()["enabled"] is False
+    assert (await client.delete(location, headers=AUTH)).status_code == 204
+
+    log = (await client.get("/api/v1/audit", params={"limit": 100}, headers=AUTH)).json()
+    seen = [
+        (e["action"], e["principal"], e["tokenId"] is not None, e["target"], e["status"])
+        for e in reversed(log["items"])
+        if e["action"].startswith("webhook.")
+    ]
+    assert seen == [
+        ("webhook.create", "admin", False, target, 201),
+        ("webhook.create", "reader", False, "webhooks", 403),
+        ("webhook.update", "reader", False, target, 403),
+        ("webhook.delete", "reader", False, target, 403),
+        ("webhook.update", "admin", True, target, 200),
+        ("webhook.delete", "admin", False, target, 204),
+    ]
 
 
 async def test_the_delivery_log_pages_and_filters(

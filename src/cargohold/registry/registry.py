@@ -41,6 +41,8 @@ from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
+from cargohold.registry.policy.definitions import PolicyDefinitions
+from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobStore
@@ -78,6 +80,8 @@ class Registry:
     insight: Insight
     sbom_referrers: SbomReferrers
     policies: Policies
+    policy_definitions: PolicyDefinitions
+    policy_exceptions: PolicyExceptions
 
     @classmethod
     def build(
@@ -99,7 +103,7 @@ class Registry:
         tokens = ApiTokens(meta, clock)
         access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
         jobs = JobQueue(meta, clock)
-        webhooks = Webhooks(meta, clock, webhook_targets or WebhookTargets())
+        webhooks = Webhooks(meta, clock, webhook_targets or WebhookTargets(), access, audit)
         events = Events(jobs, webhooks, clock)
         scans = Scans(store, meta, jobs, events, clock, tmp_dir=scan_dir, limits=scan_limits)
         policies = Policies(meta, events, clock)
@@ -144,6 +148,8 @@ class Registry:
             insight=insight,
             sbom_referrers=SbomReferrers(insight, manifests, blobs, repositories, access, events),
             policies=policies,
+            policy_definitions=PolicyDefinitions(meta, clock, access, audit, policies),
+            policy_exceptions=PolicyExceptions(meta, clock, access, audit),
         )
 
 

@@ -7,7 +7,8 @@ import pytest
 from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.events import EventRecord, WebhookRecord
-from tests.contract.metadata.examples import delivery, event
+from cargohold.records.identity import AuditFilter
+from tests.contract.metadata.examples import audit, delivery, event
 
 
 def webhook(webhook_id: str, *, enabled: bool = True) -> WebhookRecord:
@@ -167,6 +168,25 @@ def test_webhooks_read_back_list_and_change(meta: MetadataStore) -> None:
     assert meta.webhooks.update("w2", {}) == changed
     assert meta.webhooks.update("none", {"enabled": True}) is None
     assert sorted(w.id for w in meta.webhooks.enabled()) == ["w1", "w2"]
+
+
+def recorded(action: str) -> Effects:
+    """The effects of an administrator's change: its audit record."""
+    return Effects(1.0, audit=(audit(action, action, repository=None),))
+
+
+def test_webhook_changes_commit_their_effects_and_those_of_no_webhook_none(
+    meta: MetadataStore,
+) -> None:
+    meta.webhooks.create(webhook("w3"), recorded("create"))
+    assert meta.webhooks.update("w3", {"enabled": False}, recorded("update")) is not None
+    assert meta.webhooks.update("w3", {}, recorded("unchanged")) is not None
+    assert meta.webhooks.update("none", {"enabled": True}, recorded("missing")) is None
+    assert meta.webhooks.update("none", {}, recorded("missing")) is None
+    assert meta.webhooks.delete("w3", recorded("delete"))
+    assert not meta.webhooks.delete("w3", recorded("missing"))
+    audited = meta.audit.query(AuditFilter(), None, 100)
+    assert [r.action for r in reversed(audited)] == ["create", "update", "unchanged", "delete"]
 
 
 def test_deleting_a_webhook_deletes_its_deliveries(meta: MetadataStore) -> None:

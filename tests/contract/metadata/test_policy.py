@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cargohold.meta.effects import Effects, ScanRequest
 from cargohold.meta.store import MetadataStore
+from cargohold.records.identity import AuditFilter
 from cargohold.records.insight import AdvisoryRecord, ComponentRow, NewFinding
 from cargohold.records.jobs import NewJob
 from cargohold.records.policy import (
@@ -13,7 +14,7 @@ from cargohold.records.policy import (
     PolicyRecord,
     WatchRecord,
 )
-from tests.contract.metadata.examples import digest, manifest, new_manifest, repository
+from tests.contract.metadata.examples import audit, digest, manifest, new_manifest, repository
 
 NO_CRITICAL = PolicyRecord(
     "no-critical",
@@ -74,6 +75,49 @@ def test_watches_are_created_once_read_back_and_changed(meta: MetadataStore) -> 
     changed = meta.policies.update_watch("prod", {"repositories": ["prod"], "policies": []})
     assert changed is not None and (changed.repositories, changed.policies) == (("prod",), ())
     assert meta.policies.update_watch("none", {"policies": []}) is None
+
+
+def recorded(action: str) -> Effects:
+    """The effects of an administrator's change: its audit record."""
+    return Effects(1.0, audit=(audit(action, action, repository=None),))
+
+
+def committed(meta: MetadataStore) -> list[str]:
+    """The actions of the audit records committed, oldest first."""
+    return [r.action for r in reversed(meta.audit.query(AuditFilter(), None, 100))]
+
+
+def test_policy_and_watch_changes_commit_their_effects_and_refused_ones_none(
+    meta: MetadataStore,
+) -> None:
+    assert meta.policies.create_policy(NO_CRITICAL, recorded("policy.create"))
+    assert not meta.policies.create_policy(NO_CRITICAL, recorded("taken"))
+    assert meta.policies.update_policy("no-critical", {"description": "x"}, recorded("p.update"))
+    assert meta.policies.update_policy("none", {"description": "x"}, recorded("missing")) is None
+    assert meta.policies.create_watch(PROD, recorded("watch.create"))
+    assert not meta.policies.create_watch(PROD, recorded("taken"))
+    assert meta.policies.update_watch("prod", {"policies": ["no-critical"]}, recorded("w.update"))
+    assert meta.policies.update_watch("none", {"policies": []}, recorded("missing")) is None
+    assert meta.policies.delete_policy("no-critical", recorded("applied")) == (False, ["prod"])
+    assert meta.policies.delete_watch("prod", recorded("watch.delete"))
+    assert not meta.policies.delete_watch("prod", recorded("missing"))
+    assert meta.policies.delete_policy("no-critical", recorded("policy.delete")) == (True, [])
+    assert meta.policies.delete_policy("no-critical", recorded("missing")) == (False, [])
+    assert committed(meta) == [
+        "policy.create",
+        "p.update",
+        "watch.create",
+        "w.update",
+        "watch.delete",
+        "policy.delete",
+    ]
+
+
+def test_an_exception_grant_and_revoke_commit_their_effects(meta: MetadataStore) -> None:
+    meta.policies.add_exception(exception("e1", 10.0, 50.0), recorded("grant"))
+    assert meta.policies.delete_exception("e1", recorded("revoke"))
+    assert not meta.policies.delete_exception("e1", recorded("missing"))
+    assert committed(meta) == ["grant", "revoke"]
 
 
 def exception(

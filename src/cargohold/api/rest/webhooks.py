@@ -8,14 +8,15 @@ from typing import cast
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, Row, after_key, after_row, page_request, paged
 from cargohold.api.rest.responses import WireResponse
 from cargohold.api.rest.views import optional_moment
-from cargohold.core.errors import BadRequest
 from cargohold.core.times import moment
 from cargohold.records.events import DeliveryRecord, WebhookRecord
-from cargohold.registry.events.webhooks import DEFAULT_EVENTS, DELIVERY_STATES, WebhookChanges
+from cargohold.registry.events.webhooks import DEFAULT_EVENTS, NewWebhook, WebhookChanges
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 from cargohold.wire.events import (
@@ -59,61 +60,64 @@ def delivery_wire(record: DeliveryRecord) -> WebhookDelivery:
 
 class WebhookEndpoints:
     def __init__(self, registry: Registry) -> None:
-        self._registry = registry
         self._webhooks = registry.webhooks
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
         limit, after = page_request(request, Key)
-        rows = await self._webhooks.page(after_key(after), limit + 1)
+        rows = await self._webhooks.page(caller, after_key(after), limit + 1)
         return paged(request, rows, limit, webhook_wire, lambda r: Key(r.id))
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
-        return WireResponse(webhook_wire(await self._webhooks.get(request.path_params["id"])))
+        record = await self._webhooks.get(caller, request.path_params["id"])
+        return WireResponse(webhook_wire(record))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
-        admin = self._registry.access.require_admin(caller)
-        body = await Body.read(request, WebhookCreate)
-        record = await self._webhooks.create(
-            name=body.string("name", required=True),
-            url=body.string("url", required=True),
-            secret=body.string("secret", required=True),
-            repositories=body.strings("repositories", ["*"]),
-            events=body.strings("events", list(DEFAULT_EVENTS)),
-            enabled=body.boolean("enabled", True),
-            created_by=admin.name,
-        )
+        async def read_webhook() -> NewWebhook:
+            body = await Body.read(request, WebhookCreate)
+            return NewWebhook(
+                name=body.string("name", required=True),
+                url=body.string("url", required=True),
+                secret=body.string("secret", required=True),
+                repositories=body.strings("repositories", ["*"]),
+                events=body.strings("events", list(DEFAULT_EVENTS)),
+                enabled=body.boolean("enabled", True),
+            )
+
+        record = await self._webhooks.create(Actor(caller, client_address(request)), read_webhook)
         location = f"/api/v1/webhooks/{record.id}"
         return WireResponse(webhook_wire(record), 201, {"Location": location})
 
     async def update(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
-        body = await Body.read(request, WebhookUpdate)
-        changes = WebhookChanges(
-            name=body.optional_string("name"),
-            url=body.optional_string("url"),
-            secret=body.optional_string("secret"),
-            repositories=body.optional_strings("repositories"),
-            events=body.optional_strings("events"),
-            enabled=body.optional_boolean("enabled"),
+        async def read_changes() -> WebhookChanges:
+            body = await Body.read(request, WebhookUpdate)
+            return WebhookChanges(
+                name=body.optional_string("name"),
+                url=body.optional_string("url"),
+                secret=body.optional_string("secret"),
+                repositories=body.optional_strings("repositories"),
+                events=body.optional_strings("events"),
+                enabled=body.optional_boolean("enabled"),
+            )
+
+        record = await self._webhooks.update(
+            Actor(caller, client_address(request)), request.path_params["id"], read_changes
         )
-        record = await self._webhooks.update(request.path_params["id"], changes)
         return WireResponse(webhook_wire(record))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
-        await self._webhooks.delete(request.path_params["id"])
+        await self._webhooks.delete(
+            Actor(caller, client_address(request)), request.path_params["id"]
+        )
         return Response(b"", 204)
 
     async def deliveries(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_admin(caller)
         limit, after = page_request(request, Row)
-        state = request.query_params.get("state") or None
-        if state is not None and state not in DELIVERY_STATES:
-            raise BadRequest(f"state must be one of: {', '.join(DELIVERY_STATES)}")
         rows = await self._webhooks.deliveries(
-            request.path_params["id"], state, after_row(after), limit + 1
+            caller,
+            request.path_params["id"],
+            request.query_params.get("state") or None,
+            after_row(after),
+            limit + 1,
         )
         return paged(request, rows, limit, delivery_wire, lambda r: Row(r.event.seq))
 

@@ -1,4 +1,5 @@
-"""Queries on webhooks and their delivery log."""
+"""Queries on webhooks and their delivery log. An administrator's change of a webhook commits
+its effects (its audit record) with it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import events, webhook_deliveries, webhooks
 from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
 
@@ -16,9 +18,11 @@ class WebhookQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def create(self, record: WebhookRecord) -> None:
+    def create(self, record: WebhookRecord, effects: Effects = NO_EFFECTS) -> None:
+        """Insert, with ``effects``."""
         with self._engine.begin() as connection:
             connection.execute(webhooks.insert().values(**_columns(record)))
+            commit_in(connection, effects)
 
     def get(self, webhook_id: str) -> WebhookRecord | None:
         with self._engine.connect() as connection:
@@ -37,7 +41,11 @@ class WebhookQueries:
             rows = connection.execute(sa.select(webhooks).where(webhooks.c.enabled.is_(True)))
             return [_webhook(row) for row in rows]
 
-    def update(self, webhook_id: str, changes: Mapping[str, Any]) -> WebhookRecord | None:
+    def update(
+        self, webhook_id: str, changes: Mapping[str, Any], effects: Effects = NO_EFFECTS
+    ) -> WebhookRecord | None:
+        """Change the webhook (no changes: read it), with ``effects``; None when there is
+        none."""
         values = dict(changes)
         for name in ("repositories", "events"):
             if name in values:
@@ -48,15 +56,20 @@ class WebhookQueries:
                     webhooks.update().where(webhooks.c.id == webhook_id).values(**values)
                 )
             row = connection.execute(sa.select(webhooks).where(webhooks.c.id == webhook_id)).first()
+            if row is not None:
+                commit_in(connection, effects)
         return None if row is None else _webhook(row)
 
-    def delete(self, webhook_id: str) -> bool:
-        """Delete the webhook and its delivery log."""
+    def delete(self, webhook_id: str, effects: Effects = NO_EFFECTS) -> bool:
+        """Delete the webhook and its delivery log, with ``effects``; False when there is
+        none."""
         with self._engine.begin() as connection:
             connection.execute(
                 webhook_deliveries.delete().where(webhook_deliveries.c.webhook_id == webhook_id)
             )
             result = connection.execute(webhooks.delete().where(webhooks.c.id == webhook_id))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
 

@@ -3,7 +3,8 @@ a policy is evaluated on: its findings (with the component and the advisory's al
 licensed components, and the exceptions granted for it.
 
 Rules and actions are stored as JSON objects, validated by the registry layer; a watch names
-its repositories (keys or patterns) and its policies as JSON lists.
+its repositories (keys or patterns) and its policies as JSON lists. Each change an
+administrator makes commits its effects (its audit record) with it, and a refused one none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import (
     advisories,
     findings,
@@ -39,12 +41,13 @@ class PolicyQueries:
 
     # --- policies -----------------------------------------------------------------------
 
-    def create_policy(self, record: PolicyRecord) -> bool:
-        """Store a new policy; False when one of that name exists."""
+    def create_policy(self, record: PolicyRecord, effects: Effects = NO_EFFECTS) -> bool:
+        """Store a new policy, with ``effects``; False when one of that name exists."""
         with self._engine.begin() as connection:
             if _exists(connection, policies, policies.c.name == record.name):
                 return False
             connection.execute(policies.insert().values(**_policy_columns(record)))
+            commit_in(connection, effects)
         return True
 
     def get_policy(self, name: str) -> PolicyRecord | None:
@@ -57,7 +60,10 @@ class PolicyQueries:
             rows = connection.execute(sa.select(policies).order_by(policies.c.name))
             return [_policy(row) for row in rows]
 
-    def update_policy(self, name: str, changes: Mapping[str, Any]) -> PolicyRecord | None:
+    def update_policy(
+        self, name: str, changes: Mapping[str, Any], effects: Effects = NO_EFFECTS
+    ) -> PolicyRecord | None:
+        """Change the policy, with ``effects``; None when there is none."""
         values = dict(changes)
         for column in ("rules", "actions"):
             if column in values:
@@ -66,25 +72,31 @@ class PolicyQueries:
             if values:
                 connection.execute(policies.update().where(policies.c.name == name).values(values))
             row = connection.execute(sa.select(policies).where(policies.c.name == name)).first()
+            if row is not None:
+                commit_in(connection, effects)
         return None if row is None else _policy(row)
 
-    def delete_policy(self, name: str) -> tuple[bool, list[str]]:
-        """Delete the policy unless a watch applies it; (deleted, the watches applying it)."""
+    def delete_policy(self, name: str, effects: Effects = NO_EFFECTS) -> tuple[bool, list[str]]:
+        """Delete the policy, with ``effects``, unless a watch applies it; (deleted, the
+        watches applying it)."""
         with self._engine.begin() as connection:
             users = [w.name for w in _watches(connection) if name in w.policies]
             if users:
                 return False, users
             result = connection.execute(policies.delete().where(policies.c.name == name))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0, []
 
     # --- watches ------------------------------------------------------------------------
 
-    def create_watch(self, record: WatchRecord) -> bool:
-        """Store a new watch; False when one of that name exists."""
+    def create_watch(self, record: WatchRecord, effects: Effects = NO_EFFECTS) -> bool:
+        """Store a new watch, with ``effects``; False when one of that name exists."""
         with self._engine.begin() as connection:
             if _exists(connection, watches, watches.c.name == record.name):
                 return False
             connection.execute(watches.insert().values(**_watch_columns(record)))
+            commit_in(connection, effects)
         return True
 
     def get_watch(self, name: str) -> WatchRecord | None:
@@ -96,7 +108,10 @@ class PolicyQueries:
         with self._engine.connect() as connection:
             return _watches(connection)
 
-    def update_watch(self, name: str, changes: Mapping[str, Any]) -> WatchRecord | None:
+    def update_watch(
+        self, name: str, changes: Mapping[str, Any], effects: Effects = NO_EFFECTS
+    ) -> WatchRecord | None:
+        """Change the watch, with ``effects``; None when there is none."""
         values = dict(changes)
         for column in ("repositories", "policies"):
             if column in values:
@@ -105,18 +120,25 @@ class PolicyQueries:
             if values:
                 connection.execute(watches.update().where(watches.c.name == name).values(values))
             row = connection.execute(sa.select(watches).where(watches.c.name == name)).first()
+            if row is not None:
+                commit_in(connection, effects)
         return None if row is None else _watch(row)
 
-    def delete_watch(self, name: str) -> bool:
+    def delete_watch(self, name: str, effects: Effects = NO_EFFECTS) -> bool:
+        """Delete the watch, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
             result = connection.execute(watches.delete().where(watches.c.name == name))
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
     # --- exceptions ---------------------------------------------------------------------
 
-    def add_exception(self, record: ExceptionRecord) -> None:
+    def add_exception(self, record: ExceptionRecord, effects: Effects = NO_EFFECTS) -> None:
+        """Insert, with ``effects``."""
         with self._engine.begin() as connection:
             connection.execute(policy_exceptions.insert().values(**_exception_columns(record)))
+            commit_in(connection, effects)
 
     def get_exception(self, exception_id: str) -> ExceptionRecord | None:
         query = sa.select(policy_exceptions).where(policy_exceptions.c.id == exception_id)
@@ -145,11 +167,14 @@ class PolicyQueries:
         with self._engine.connect() as connection:
             return [_exception(row) for row in connection.execute(query.limit(limit))]
 
-    def delete_exception(self, exception_id: str) -> bool:
+    def delete_exception(self, exception_id: str, effects: Effects = NO_EFFECTS) -> bool:
+        """Delete the exception, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
             result = connection.execute(
                 policy_exceptions.delete().where(policy_exceptions.c.id == exception_id)
             )
+            if result.rowcount > 0:
+                commit_in(connection, effects)
         return result.rowcount > 0
 
     # --- what an evaluation reads -------------------------------------------------------

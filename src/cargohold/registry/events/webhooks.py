@@ -5,6 +5,8 @@ patterns. Each delivery is a POST of the CloudEvent JSON, signed with HMAC-SHA25
 exact body under the webhook's secret (``X-Cargohold-Signature: sha256=<hex>``). The secret
 is write-only: stored to sign, never shown. A URL whose host is, or resolves to, an address
 webhooks may not reach (see webhook_targets) is refused.
+
+Webhooks are for administrators only; each change commits its audit record with it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any
@@ -27,7 +29,9 @@ from cargohold.meta.store import MetadataStore
 from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.events.targets import WebhookTargets
-from cargohold.registry.identity.permissions import validate_pattern
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import Actor, AuditLog
+from cargohold.registry.identity.permissions import Principal, validate_pattern
 
 EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation")
 # What a webhook created without ``events`` gets: what happens to artifacts. What scans find
@@ -88,7 +92,21 @@ def delivery_key(webhook_id: str, repository: str | None, subject: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class NewWebhook:
+    """What an administrator asks for in creating a webhook."""
+
+    name: str
+    url: str
+    secret: str
+    repositories: list[str]
+    events: list[str]
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookChanges:
+    """What an administrator changes of a webhook (None: leave it)."""
+
     name: str | None = None
     url: str | None = None
     secret: str | None = None
@@ -98,13 +116,21 @@ class WebhookChanges:
 
 
 class Webhooks:
-    """Webhook settings and their delivery logs."""
+    """Webhook settings and their delivery logs, for administrators; which webhooks want an
+    event, for the emitter."""
 
     def __init__(
-        self, meta: MetadataStore, clock: Callable[[], float], targets: WebhookTargets
+        self,
+        meta: MetadataStore,
+        clock: Callable[[], float],
+        targets: WebhookTargets,
+        access: AccessControl,
+        audit: AuditLog,
     ) -> None:
         self._meta = meta
         self._clock = clock
+        self._access = access
+        self._audit = audit
         self.targets = targets
         self.outbox = Outbox(meta, clock)
         # Every push asks which webhooks want it; the answer changes only with a write.
@@ -113,44 +139,56 @@ class Webhooks:
         )
 
     async def create(
-        self,
-        *,
-        name: str,
-        url: str,
-        secret: str,
-        repositories: list[str],
-        events: list[str],
-        enabled: bool,
-        created_by: str,
+        self, actor: Actor, read_webhook: Callable[[], Awaitable[NewWebhook]]
     ) -> WebhookRecord:
+        """Create the webhook ``read_webhook`` returns (read once the caller may)."""
+        admin = self._access.require_admin(actor.principal)
+        new = await read_webhook()
         record = WebhookRecord(
             id=secrets.token_hex(8),
-            name=_name(name),
-            url=_url(url),
-            secret=_secret(secret),
-            repositories=_repositories(repositories),
-            events=_events(events),
-            enabled=enabled,
+            name=_name(new.name),
+            url=_url(new.url),
+            secret=_secret(new.secret),
+            repositories=_repositories(new.repositories),
+            events=_events(new.events),
+            enabled=new.enabled,
             created_at=self._clock(),
-            created_by=created_by,
+            created_by=admin.name,
         )
         await self._check_target(record.url)
-        await to_thread.run_sync(self._meta.webhooks.create, record)
+        effects = self._audit.entry(actor, "webhook.create", f"webhooks/{record.id}", status=201)
+        await to_thread.run_sync(self._meta.webhooks.create, record, effects)
         return record
 
-    async def get(self, webhook_id: str) -> WebhookRecord:
+    async def get(self, principal: Principal | None, webhook_id: str) -> WebhookRecord:
+        self._access.require_admin(principal)
+        return await self._existing(webhook_id)
+
+    async def _existing(self, webhook_id: str) -> WebhookRecord:
         record = await self.find(webhook_id)
         if record is None:
             raise ResourceUnknown(f"webhook {webhook_id[:40]!r} does not exist")
         return record
 
     async def find(self, webhook_id: str) -> WebhookRecord | None:
+        """The webhook, for the delivery job (no caller to check)."""
         return await to_thread.run_sync(self._meta.webhooks.get, webhook_id)
 
-    async def page(self, after: str | None, limit: int) -> list[WebhookRecord]:
+    async def page(
+        self, principal: Principal | None, after: str | None, limit: int
+    ) -> list[WebhookRecord]:
+        self._access.require_admin(principal)
         return await to_thread.run_sync(self._meta.webhooks.page, after, limit)
 
-    async def update(self, webhook_id: str, changes: WebhookChanges) -> WebhookRecord:
+    async def update(
+        self,
+        actor: Actor,
+        webhook_id: str,
+        read_changes: Callable[[], Awaitable[WebhookChanges]],
+    ) -> WebhookRecord:
+        """Apply the changes ``read_changes`` returns (read once the caller may)."""
+        self._access.require_admin(actor.principal)
+        changes = await read_changes()
         values: dict[str, Any] = {}
         if changes.name is not None:
             values["name"] = _name(changes.name)
@@ -166,7 +204,8 @@ class Webhooks:
             values["enabled"] = changes.enabled
         if "url" in values:
             await self._check_target(values["url"])
-        record = await to_thread.run_sync(self._meta.webhooks.update, webhook_id, values)
+        effects = self._audit.entry(actor, "webhook.update", f"webhooks/{webhook_id}")
+        record = await to_thread.run_sync(self._meta.webhooks.update, webhook_id, values, effects)
         if record is None:
             raise ResourceUnknown(f"webhook {webhook_id[:40]!r} does not exist")
         return record
@@ -178,15 +217,25 @@ class Webhooks:
         except WebhookTargetRefused as exc:
             raise WebhookTargetRefused(f"'url' host {exc.message}") from exc
 
-    async def delete(self, webhook_id: str) -> None:
-        if not await to_thread.run_sync(self._meta.webhooks.delete, webhook_id):
+    async def delete(self, actor: Actor, webhook_id: str) -> None:
+        self._access.require_admin(actor.principal)
+        effects = self._audit.entry(actor, "webhook.delete", f"webhooks/{webhook_id}", status=204)
+        if not await to_thread.run_sync(self._meta.webhooks.delete, webhook_id, effects):
             raise ResourceUnknown(f"webhook {webhook_id[:40]!r} does not exist")
 
     async def deliveries(
-        self, webhook_id: str, state: str | None, before: int | None, limit: int
+        self,
+        principal: Principal | None,
+        webhook_id: str,
+        state: str | None,
+        before: int | None,
+        limit: int,
     ) -> list[DeliveryRecord]:
-        """The delivery log, newest event first."""
-        await self.get(webhook_id)
+        """The delivery log, newest event first (``state``: only those in it)."""
+        self._access.require_admin(principal)
+        if state is not None and state not in DELIVERY_STATES:
+            raise BadRequest(f"state must be one of: {', '.join(DELIVERY_STATES)}")
+        await self._existing(webhook_id)
         return await to_thread.run_sync(
             self._meta.deliveries.page, webhook_id, state, before, limit
         )
@@ -294,6 +343,7 @@ __all__ = [
     "EVENT_TYPE_PREFIX",
     "MAX_DELIVERY_ATTEMPTS",
     "SIGNATURE_HEADER",
+    "NewWebhook",
     "Outbox",
     "WebhookChanges",
     "Webhooks",

@@ -1,31 +1,29 @@
-"""Policies and watches: what may be downloaded from, or promoted into, which repositories.
+"""Policies and watches at work: what may be downloaded from, or promoted into, which
+repositories, and which scan results are told about.
 
-A policy has rules and actions (see ``policy_rules``); a watch applies policies to repository
-keys or patterns. ``evaluate`` judges one artifact in one repository against every policy a
-watch applies there, minus what unexpired exceptions lift. Pulls ask on every manifest, so
-the watches and policies are cached in memory until the next write, and so are the facts of
-each artifact (its scan state, findings, licenses and exceptions); only the clock is read
-anew, so an exception stops applying the moment it expires.
+A policy has rules and actions (see ``rules``); a watch applies policies to repository keys
+or patterns (administrators define both: see ``definitions``). ``evaluate`` judges one
+artifact in one repository against every policy a watch applies there, minus what unexpired
+exceptions lift. Pulls ask on every manifest, so the watches and policies are cached in
+memory until the next write, and so are the facts of each artifact (its scan state, findings,
+licenses and exceptions); only the clock is read anew, so an exception stops applying the
+moment it expires.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
 
 from anyio import to_thread
 
-from cargohold.core.errors import BadRequest, Conflict, ResourceUnknown
+from cargohold.core.errors import BadRequest
 from cargohold.meta.store import MetadataStore
 from cargohold.records.policy import ArtifactFacts, PolicyRecord, WatchRecord
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.events.emitter import Events
-from cargohold.registry.identity.permissions import validate_pattern
-from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.rules import (
     Actions,
     Policy,
@@ -38,9 +36,7 @@ from cargohold.registry.policy.rules import (
     worst_first,
 )
 
-MAX_DESCRIPTION = 1000
 MAX_EVENT_VIOLATIONS = 50
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 log = logging.getLogger("cargohold.policies")
 
 
@@ -79,27 +75,13 @@ class Facts:
     artifact: ArtifactFacts
 
 
-def validate_name(value: object, what: str) -> str:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise BadRequest(
-            f"{what} name {str(value)[:60]!r} must be 1-128 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return value
-
-
-def _description(value: str) -> str:
-    if len(value) > MAX_DESCRIPTION:
-        raise BadRequest(f"'description' must be at most {MAX_DESCRIPTION} characters")
-    return value
-
-
 class Policies:
+    """The download and promotion gates, and the ``violation`` events of scan results."""
+
     def __init__(self, meta: MetadataStore, events: Events, clock: Callable[[], float]) -> None:
         self._meta = meta
         self._events = events
         self._clock = clock
-        self.exceptions = PolicyExceptions(meta, clock)
         # Every pull asks; the answers change only with a write (any write clears them).
         self._config: ChangeAwareCache[None, Config] = ChangeAwareCache(meta.changes.read, 1)
         self._applied: ChangeAwareCache[str, tuple[Applied, ...]] = ChangeAwareCache(
@@ -107,143 +89,13 @@ class Policies:
         )
         self._facts: ChangeAwareCache[str, Facts] = ChangeAwareCache(meta.changes.read, 10_000)
 
-    # --- policies -----------------------------------------------------------------------
-
-    async def create_policy(
-        self,
-        name: str,
-        *,
-        rules: object,
-        actions: object,
-        description: str = "",
-        created_by: str,
-    ) -> PolicyRecord:
-        if name == "exceptions":  # /policies/exceptions is the list of exceptions
-            raise BadRequest("a policy cannot be named 'exceptions'")
-        now = self._clock()
-        record = PolicyRecord(
-            name=validate_name(name, "policy"),
-            description=_description(description),
-            rules=Rules.parse(rules).json(),
-            actions=Actions.parse(actions).json(),
-            created_at=now,
-            updated_at=now,
-            created_by=created_by,
-        )
-        if not await to_thread.run_sync(self._meta.policies.create_policy, record):
-            raise Conflict(f"a policy named {record.name!r} exists already")
-        return record
-
-    async def get_policy(self, name: str) -> PolicyRecord:
-        record = await to_thread.run_sync(self._meta.policies.get_policy, name)
-        if record is None:
-            raise ResourceUnknown(f"policy {name[:128]!r} does not exist")
-        return record
-
     async def policies(self) -> list[PolicyRecord]:
+        """Every policy, by name (cached until the next write)."""
         return list((await self._configuration()).policies)
 
-    async def update_policy(
-        self,
-        name: str,
-        *,
-        rules: object = None,
-        actions: object = None,
-        description: str | None = None,
-    ) -> PolicyRecord:
-        """Change a policy: ``rules`` and ``actions`` each replace the whole object."""
-        values: dict[str, Any] = {"updated_at": self._clock()}
-        if rules is not None:
-            values["rules"] = Rules.parse(rules).json()
-        if actions is not None:
-            values["actions"] = Actions.parse(actions).json()
-        if description is not None:
-            values["description"] = _description(description)
-        record = await to_thread.run_sync(self._meta.policies.update_policy, name, values)
-        if record is None:
-            raise ResourceUnknown(f"policy {name[:128]!r} does not exist")
-        return record
-
-    async def delete_policy(self, name: str) -> None:
-        deleted, users = await to_thread.run_sync(self._meta.policies.delete_policy, name)
-        if users:
-            raise Conflict(
-                f"policy {name!r} is applied by watch {', '.join(map(repr, users))}: remove it "
-                "from the watch first",
-                {"watches": users},
-            )
-        if not deleted:
-            raise ResourceUnknown(f"policy {name[:128]!r} does not exist")
-
-    # --- watches ------------------------------------------------------------------------
-
-    async def create_watch(
-        self,
-        name: str,
-        *,
-        repositories: list[str],
-        policies: list[str],
-        description: str = "",
-        created_by: str,
-    ) -> WatchRecord:
-        now = self._clock()
-        record = WatchRecord(
-            name=validate_name(name, "watch"),
-            description=_description(description),
-            repositories=_patterns(repositories),
-            policies=await self._known_policies(policies),
-            created_at=now,
-            updated_at=now,
-            created_by=created_by,
-        )
-        if not await to_thread.run_sync(self._meta.policies.create_watch, record):
-            raise Conflict(f"a watch named {record.name!r} exists already")
-        return record
-
-    async def get_watch(self, name: str) -> WatchRecord:
-        record = await to_thread.run_sync(self._meta.policies.get_watch, name)
-        if record is None:
-            raise ResourceUnknown(f"watch {name[:128]!r} does not exist")
-        return record
-
     async def watches(self) -> list[WatchRecord]:
+        """Every watch, by name (cached until the next write)."""
         return list((await self._configuration()).watches)
-
-    async def update_watch(
-        self,
-        name: str,
-        *,
-        repositories: list[str] | None = None,
-        policies: list[str] | None = None,
-        description: str | None = None,
-    ) -> WatchRecord:
-        values: dict[str, Any] = {"updated_at": self._clock()}
-        if repositories is not None:
-            values["repositories"] = _patterns(repositories)
-        if policies is not None:
-            values["policies"] = await self._known_policies(policies)
-        if description is not None:
-            values["description"] = _description(description)
-        record = await to_thread.run_sync(self._meta.policies.update_watch, name, values)
-        if record is None:
-            raise ResourceUnknown(f"watch {name[:128]!r} does not exist")
-        return record
-
-    async def delete_watch(self, name: str) -> None:
-        if not await to_thread.run_sync(self._meta.policies.delete_watch, name):
-            raise ResourceUnknown(f"watch {name[:128]!r} does not exist")
-
-    async def _known_policies(self, names: list[str]) -> tuple[str, ...]:
-        wanted = tuple(dict.fromkeys(validate_name(n, "policy") for n in names))
-        if not wanted:
-            raise BadRequest("'policies' needs at least one policy name")
-        known = {p.name for p in await to_thread.run_sync(self._meta.policies.all_policies)}
-        missing = [n for n in wanted if n not in known]
-        if missing:
-            raise ResourceUnknown(
-                f"policy {missing[0]!r} does not exist; create it first (POST /api/v1/policies)"
-            )
-        return wanted
 
     # --- evaluation ---------------------------------------------------------------------
 
@@ -382,11 +234,4 @@ def _parsed(record: PolicyRecord) -> Policy | None:
         return None
 
 
-def _patterns(values: list[str]) -> tuple[str, ...]:
-    patterns = tuple(dict.fromkeys(validate_pattern(v) for v in values))
-    if not patterns:
-        raise BadRequest("'repositories' needs at least one key or pattern, e.g. ['prod']")
-    return patterns
-
-
-__all__ = ["BLOCKED_DOWNLOAD", "Applied", "Policies", "Verdict", "validate_name"]
+__all__ = ["BLOCKED_DOWNLOAD", "Applied", "Policies", "Verdict"]
