@@ -21,6 +21,7 @@ from cargohold.registry.identity.bearer import BearerTokens
 from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.identity.throttle import LoginThrottle
 from cargohold.registry.identity.tokens import ApiTokens
+from cargohold.registry.insight.on_demand import OnDemandScans
 from cargohold.registry.insight.reports import Insight
 from cargohold.registry.insight.sbom_referrers import SbomReferrers
 from cargohold.registry.insight.scans import Scans
@@ -65,6 +66,7 @@ class Registry:
     webhooks: Webhooks
     vulndb: VulnDatabase
     scans: Scans
+    on_demand_scans: OnDemandScans
     insight: Insight
     sbom_referrers: SbomReferrers
     policies: Policies
@@ -100,8 +102,8 @@ class Registry:
         blobs = Blobs(store, meta, audit, images)
         manifests = Manifests(store, meta, blobs, images, consequences)
         insight = Insight(meta, repositories, access, manifests, generic)
-        engine = PromotionEngine(meta, access, policies, events, jobs, clock)
-        builds = Builds(meta, repositories, access, clock)
+        engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
+        builds = Builds(meta, repositories, access, audit, clock)
         return cls(
             repositories=repositories,
             images=images,
@@ -113,8 +115,8 @@ class Registry:
             bearer=BearerTokens(keys, service, token_ttl, clock),
             keys=keys,
             audit=audit,
-            properties=PropertyStore(meta, repositories, access, events, jobs),
-            promotions=Promotions(meta, repositories, engine),
+            properties=PropertyStore(meta, repositories, access, audit, events, jobs),
+            promotions=Promotions(meta, repositories, access, engine),
             builds=builds,
             build_promotions=BuildPromotions(builds, meta, repositories, access, engine),
             search=Search(meta, repositories, access),
@@ -125,8 +127,11 @@ class Registry:
             webhooks=webhooks,
             vulndb=VulnDatabase(meta, clock, scans),
             scans=scans,
+            on_demand_scans=OnDemandScans(insight, consequences),
             insight=insight,
-            sbom_referrers=SbomReferrers(insight, manifests, blobs, repositories, access, events),
+            sbom_referrers=SbomReferrers(
+                insight, manifests, blobs, repositories, access, consequences
+            ),
             policies=policies,
         )
 
