@@ -15,6 +15,7 @@ from cargohold.meta.schema import events
 from cargohold.settings import Settings
 from tests.images import OCI_INDEX, OCI_MANIFEST, Image, descriptor, make_image, sha256
 from tests.integration.accounts import basic, create_user, grant
+from tests.integration.audit import audited
 from tests.integration.conftest import AUTH
 from tests.integration.generic import create_generic, deploy
 from tests.integration.oci import push_image, put_manifest
@@ -386,6 +387,35 @@ async def test_permissions(client: httpx.AsyncClient, built: Built) -> None:
     assert (await promote(client, TO_STAGING, viewer)).status_code == 404
     anonymous = await client.post("/api/v1/builds/web/7/promote", json=TO_STAGING)
     assert anonymous.status_code == 404
+
+
+async def test_each_record_and_promotion_is_audited_once(
+    client: httpx.AsyncClient, built: Built
+) -> None:
+    await create_user(client, "viewer", "password-of-viewer")
+    viewer = basic("viewer", "password-of-viewer")
+    await grant(client, "user:viewer", ["dev", "files-dev", "staging"], ["read"])
+    assert (await record(client, built.document(), viewer)).status_code == 403
+    assert (await client.get("/api/v1/builds/web/7", headers=AUTH)).status_code == 404
+    assert (await record(client, built.document())).status_code == 201
+    assert (await record(client, built.document())).status_code == 200
+    nightly = {"name": "nightly build+1", "number": "1", "started": STARTED, "modules": []}
+    created = await record(client, nightly)
+    assert created.headers["Location"] == "/api/v1/builds/nightly%20build%2B1/1"
+    before = await target_state(client)
+    assert (await promote(client, TO_STAGING | {"dryRun": True})).status_code == 200
+    assert (await promote(client, TO_STAGING, viewer)).status_code == 403
+    assert await target_state(client) == before
+    assert (await promote(client, TO_STAGING)).status_code == 200
+    assert await audited(client, "build.record", "build.promote") == [
+        ("build.record", "viewer", "builds", 403),
+        ("build.record", "admin", "builds/web/7", 201),
+        ("build.record", "admin", "builds", 200),
+        ("build.record", "admin", "builds/nightly%20build%2B1/1", 201),
+        ("build.promote", "admin", "builds/web/7/promote", 200),
+        ("build.promote", "viewer", "builds/web/7/promote", 403),
+        ("build.promote", "admin", "builds/web/7/promote", 200),
+    ]
 
 
 async def test_a_build_of_no_artifacts_needs_write_somewhere(client: httpx.AsyncClient) -> None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from cargohold.meta.schema import events
 from cargohold.settings import Settings
 from tests.integration.accounts import basic, create_user, grant
+from tests.integration.audit import audited
 from tests.integration.conftest import AUTH
 from tests.integration.generic import blob_files, create_generic, deploy, message, sums
 
@@ -287,11 +288,45 @@ async def test_promotion_needs_promote_on_the_source_and_write_on_the_target(
 
 async def test_promotion_is_audited(client: httpx.AsyncClient, stages: None) -> None:
     await deploy_release(client)
-    await promote(client, "files-dev", {"targetRepo": "files-prod", "path": "web", "copy": True})
-    events = (await client.get("/api/v1/audit?action=generic.promote", headers=AUTH)).json()
-    assert [(e["target"], e["status"]) for e in events["items"]] == [
-        ("generic/files-dev/promote", 200)
+    await create_user(client, "ci", "ci-password-123")
+    ci = basic("ci", "ci-password-123")
+    await grant(client, "user:ci", ["files-prod"], ["read"])
+    copy = {"targetRepo": "files-prod", "path": "web", "copy": True}
+    assert (await promote(client, "files-dev", copy | {"dryRun": True})).status_code == 200
+    assert (await promote(client, "files-dev", copy, ci)).status_code == 403
+    listing = await client.get("/api/v1/generic/files-prod/files", headers=AUTH)
+    assert listing.json()["items"] == []  # neither the dry run nor the refusal changed anything
+    assert (await promote(client, "files-dev", copy)).status_code == 200
+    target = "generic/files-dev/promote"
+    assert await audited(client, "generic.promote") == [
+        ("generic.promote", "admin", target, 200),
+        ("generic.promote", "ci", target, 403),
+        ("generic.promote", "admin", target, 200),
     ]
+
+
+async def test_the_promotion_log_shows_what_the_caller_may_read(
+    client: httpx.AsyncClient, stages: None
+) -> None:
+    await create_generic(client, "files-other")
+    await deploy(client, "files-dev", "app.tgz", b"app")
+    for target in ("files-prod", "files-other"):
+        body = {"targetRepo": target, "path": "app.tgz", "copy": True}
+        assert (await promote(client, "files-dev", body)).status_code == 200
+    await create_user(client, "auditor", "auditor-password")
+    auditor = basic("auditor", "auditor-password")
+
+    async def seen() -> list[str]:
+        response = await client.get("/api/v1/promotions", headers=auditor)
+        assert response.status_code == 200, response.text
+        return sorted(p["targetRepo"] for p in response.json()["items"])
+
+    assert await seen() == []
+    await grant(client, "user:auditor", ["files-prod"], ["read"])
+    assert await seen() == ["files-prod"]
+    await grant(client, "user:auditor", ["files-dev"], ["read"])
+    assert await seen() == ["files-other", "files-prod"]
+    assert (await client.get("/api/v1/promotions")).status_code == 401
 
 
 async def test_writes_emit_events(

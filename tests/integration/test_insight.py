@@ -27,6 +27,7 @@ from cargohold.registry.registry import Registry
 from cargohold.settings import Settings
 from tests.images import make_image, sha256, write_oci_layout
 from tests.integration.accounts import basic, create_user
+from tests.integration.audit import audited
 from tests.integration.conftest import AUTH, Clock
 from tests.integration.generic import blob_files, create_generic, deploy
 from tests.integration.oci import push_image
@@ -360,6 +361,23 @@ async def test_scan_requests_and_bad_input(client: httpx.AsyncClient, registry: 
     assert bad.status_code == 400 and "cyclonedx" in bad.json()["detail"]
     missing = await client.get(f"/api/v1/artifacts/sha256:{'0' * 64}/scan", headers=AUTH)
     assert missing.status_code == 404
+    # Who may not read an image may not have it scanned either.
+    await push_image(client, "staging/team/app", "1.0", make_image([{"a": b"1"}]))
+    await create_user(client, "reader", "reader-password-1")
+    reader = basic("reader", "reader-password-1")
+    jobs = await registry.jobs.list(None, SCAN_JOB, None, 100)
+    denied = await client.post(
+        "/api/v1/scan", json={"image": "staging/team/app:1.0", "force": True}, headers=reader
+    )
+    assert denied.status_code == 403
+    assert await registry.jobs.list(None, SCAN_JOB, None, 100) == jobs
+    assert await audited(client, "scan.request") == [
+        ("scan.request", "admin", "scan", 202),
+        ("scan.request", "admin", "scan", 202),
+        ("scan.request", "admin", "scan", 404),
+        *[("scan.request", "admin", "scan", 400)] * 4,
+        ("scan.request", "reader", "scan", 403),
+    ]
 
 
 @pytest.mark.parametrize("layers", ["visible", "all"])
@@ -439,6 +457,14 @@ async def test_an_sbom_attached_as_a_referrer_is_listed_by_the_referrers_api(
     )
     assert denied.status_code == 403
     assert "may not write repository 'dev'" in denied.json()["detail"]
+    listed = await client.get(f"/v2/dev/team/app/referrers/{digest}", headers=AUTH)
+    assert len(listed.json()["manifests"]) == 1
+    # The attach is recorded as itself, once; the referrer's push is not recorded apart.
+    assert await audited(client, "sbom.attach", "manifest.push") == [
+        ("manifest.push", "admin", "dev/team/app:1.0", 201),
+        ("sbom.attach", "admin", "sbom/attach", 201),
+        ("sbom.attach", "reader", "sbom/attach", 403),
+    ]
 
 
 async def test_a_limit_hit_makes_the_scan_incomplete_with_its_reason(

@@ -19,6 +19,7 @@ from cargohold.jobs import JobRunner, job_handlers
 from cargohold.registry.registry import Registry
 from tests.images import Image, make_image
 from tests.integration.accounts import basic, create_user
+from tests.integration.audit import audited
 from tests.integration.conftest import AUTH, Clock
 from tests.integration.generic import create_generic, deploy
 from tests.integration.oci import push_image
@@ -349,6 +350,9 @@ async def test_a_promotion_into_a_watched_repository_is_refused_with_a_problem_a
     promoted = await client.post("/api/v1/docker/dev/promote", json=body, headers=AUTH)
     assert promoted.status_code == 200, promoted.text
     assert (await pull(client, "prod/team/app", "1.0")).status_code == 200
+    assert await audited(client, "docker.promote") == [
+        ("docker.promote", "admin", "docker/dev/promote", status) for status in (403, 403, 200, 200)
+    ]
 
 
 async def test_a_build_promotion_is_refused_as_a_whole(

@@ -12,6 +12,7 @@ import pytest
 
 from tests.images import OCI_INDEX, OCI_MANIFEST, descriptor, make_image, sha256
 from tests.integration.accounts import basic, create_user, grant
+from tests.integration.audit import audited
 from tests.integration.conftest import AUTH, Clock
 from tests.integration.oci import push_blob, push_image, put_manifest
 
@@ -221,6 +222,35 @@ async def test_promotion_needs_promote_on_the_source_and_write_on_the_target(
     assert anonymous.status_code == 401
 
 
+async def test_each_promotion_is_audited_once_with_its_status(client: httpx.AsyncClient) -> None:
+    first = await push_image(client, "dev/team/app", "4.0", make_image([{"a": b"4.0"}]))
+    await push_image(client, "dev/team/app", "4.1", make_image([{"a": b"4.1"}]))
+    await create_user(client, "reader", "reader-password")
+    reader = basic("reader", "reader-password")
+    await grant(client, "user:reader", ["dev", "staging"], ["read"])
+    body = {"targetRepo": "staging", "dockerRepository": "team/app", "tag": "4.0", "copy": True}
+    assert (await promote(client, "dev", AUTH, **body, dryRun=True)).status_code == 200
+    assert (await promote(client, "dev", reader, **body)).status_code == 403
+    listed = await client.get("/v2/staging/team/app/tags/list", headers=AUTH)
+    assert listed.json()["tags"] == []  # neither the dry run nor the refusal changed anything
+    assert (await promote(client, "dev", AUTH, **body)).status_code == 200
+    to_prod = body | {"targetRepo": "prod"}
+    assert (await promote(client, "dev", AUTH, **to_prod)).status_code == 200
+    # prod's tags are immutable: the write itself refuses to point 4.0 at another image.
+    moved = await promote(client, "dev", AUTH, **to_prod | {"tag": "4.1", "targetTag": "4.0"})
+    assert moved.status_code == 403
+    pulled = await client.get("/v2/prod/team/app/manifests/4.0", headers=AUTH)
+    assert pulled.headers["Docker-Content-Digest"] == first
+    target = "docker/dev/promote"
+    assert await audited(client, "docker.promote") == [
+        ("docker.promote", "admin", target, 200),
+        ("docker.promote", "reader", target, 403),
+        ("docker.promote", "admin", target, 200),
+        ("docker.promote", "admin", target, 200),
+        ("docker.promote", "admin", target, 403),
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "detail"),
     [
@@ -289,5 +319,13 @@ async def test_properties_on_tags_and_digests(client: httpx.AsyncClient) -> None
         headers=basic("reader", "reader-password"),
     )
     assert refused.status_code == 403
+    unchanged = await client.get("/api/v1/properties", params=where, headers=AUTH)
+    assert unchanged.json()["properties"] == {"qa.status": ["passed"]}
     unnamed = await client.get("/api/v1/properties", params={"repository": "dev"}, headers=AUTH)
     assert unnamed.status_code == 400
+    assert await audited(client, "property.set", "property.delete") == [
+        ("property.set", "admin", "properties", 200),
+        ("property.set", "admin", "properties", 200),
+        ("property.delete", "admin", "properties", 204),
+        ("property.set", "reader", "properties", 403),
+    ]

@@ -24,6 +24,7 @@ from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.identity.throttle import LoginThrottle
 from cargohold.registry.identity.tokens import ApiTokens
 from cargohold.registry.identity.user_tokens import UserTokens
+from cargohold.registry.insight.on_demand import OnDemandScans
 from cargohold.registry.insight.reports import Insight
 from cargohold.registry.insight.sbom_referrers import SbomReferrers
 from cargohold.registry.insight.scans import Scans
@@ -77,6 +78,7 @@ class Registry:
     webhooks: Webhooks
     vulndb: VulnDatabase
     scans: Scans
+    on_demand_scans: OnDemandScans
     insight: Insight
     sbom_referrers: SbomReferrers
     policies: Policies
@@ -114,8 +116,8 @@ class Registry:
         blobs = Blobs(store, meta, audit, images)
         manifests = Manifests(store, meta, blobs, images, consequences)
         insight = Insight(meta, repositories, access, manifests, generic)
-        engine = PromotionEngine(meta, access, policies, events, jobs, clock)
-        builds = Builds(meta, repositories, access, clock)
+        engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
+        builds = Builds(meta, repositories, access, audit, clock)
         bearer = BearerTokens(keys, service, token_ttl, clock)
         return cls(
             repositories=repositories,
@@ -132,8 +134,8 @@ class Registry:
             key_rotation=KeyRotation(keys, bearer, access, audit),
             audit=audit,
             audit_trail=AuditTrail(access, audit),
-            properties=PropertyStore(meta, repositories, access, events, jobs),
-            promotions=Promotions(meta, repositories, engine),
+            properties=PropertyStore(meta, repositories, access, audit, events, jobs),
+            promotions=Promotions(meta, repositories, access, engine),
             builds=builds,
             build_promotions=BuildPromotions(builds, meta, repositories, access, engine),
             search=Search(meta, repositories, access),
@@ -145,8 +147,11 @@ class Registry:
             webhooks=webhooks,
             vulndb=VulnDatabase(meta, clock, scans, access, audit),
             scans=scans,
+            on_demand_scans=OnDemandScans(insight, consequences),
             insight=insight,
-            sbom_referrers=SbomReferrers(insight, manifests, blobs, repositories, access, events),
+            sbom_referrers=SbomReferrers(
+                insight, manifests, blobs, repositories, access, consequences
+            ),
             policies=policies,
             policy_definitions=PolicyDefinitions(meta, clock, access, audit, policies),
             policy_exceptions=PolicyExceptions(meta, clock, access, audit),

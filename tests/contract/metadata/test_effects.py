@@ -3,6 +3,8 @@ requests and jobs in its own transaction, and a write that is refused commits no
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from cargohold.core.errors import Conflict, Denied, TagImmutable
@@ -12,6 +14,14 @@ from cargohold.records.events import WebhookRecord
 from cargohold.records.generic import GenericFileRecord
 from cargohold.records.identity import AuditFilter
 from cargohold.records.jobs import NewJob
+from cargohold.records.lifecycle import (
+    BuildArtifact,
+    BuildPromotion,
+    BuildRecord,
+    BuildStatusRecord,
+    ImageCopy,
+    PromotionRecord,
+)
 from tests.contract.metadata.examples import (
     digest,
     everything,
@@ -166,3 +176,129 @@ def test_a_failed_scan_is_queued_again(meta: MetadataStore) -> None:
     meta.effects.commit(scan_request("k1"))
     meta.scans.fail(digest("image"), "the layer could not be read", 6.0)
     assert meta.effects.commit(scan_request("k1")).scans == (True,)
+
+
+# --- lifecycle: promotions (a dry run stores its records with its effects), builds ---------
+
+
+def promotion(promotion_id: str, *, dry_run: bool = False) -> PromotionRecord:
+    return PromotionRecord(
+        promotion_id,
+        100.0,
+        "alice",
+        None,
+        "docker",
+        "dev",
+        "prod",
+        "team/app",
+        "team/app",
+        None,
+        (),
+        True,
+        dry_run,
+        "",
+        {},
+        200,
+        "dry-run" if dry_run else "ok",
+        "",
+    )
+
+
+def promotion_ids(meta: MetadataStore) -> list[str]:
+    found = meta.promotions.page(
+        digest=None, image=None, repository=None, readable=["dev"], before=None, limit=10
+    )
+    return [r.id for r in found]
+
+
+@pytest.mark.parametrize("tag", ["1.0", "2.0"])
+def test_an_image_promotion_commits_its_effects_unless_it_is_refused(
+    meta: MetadataStore, tag: str
+) -> None:
+    image = manifest("image")
+    meta.manifests.put(new_manifest("dev", "team/app", image, tag))
+    meta.manifests.put(new_manifest("prod", "team/app", manifest("other"), "1.0"))
+    copy = ImageCopy(
+        "dev", "team/app", "prod", "team/app", ((tag, tag, image.digest),), (image.digest,),
+        False, True, {},
+    )  # fmt: skip
+    effects = everything("promote", webhook="w1")
+    if tag == "1.0":  # taken in prod, whose tags are immutable
+        with pytest.raises(TagImmutable):
+            meta.promotions.promote([copy], [promotion("p1")], 100.0, effects)
+        assert (stored(meta, "promote"), promotion_ids(meta)) == (NOTHING, [])
+    else:
+        meta.promotions.promote([copy], [promotion("p1")], 100.0, effects)
+        assert (stored(meta, "promote"), promotion_ids(meta)) == (committed("promote"), ["p1"])
+
+
+def test_the_records_of_a_dry_run_or_a_refusal_commit_with_their_effects(
+    meta: MetadataStore,
+) -> None:
+    dry = (promotion("d1", dry_run=True), promotion("d2", dry_run=True))
+    meta.promotions.record(*dry, effects=everything("dry", webhook="w1"))
+    assert (stored(meta, "dry"), promotion_ids(meta)) == (committed("dry"), ["d2", "d1"])
+
+
+@pytest.mark.parametrize("outcome", ["copied", "dry-run", "changed"])
+def test_a_file_promotion_commits_its_effects_even_dry_unless_it_is_refused(
+    meta: MetadataStore, outcome: str
+) -> None:
+    app = file("dev", "dist/app.tgz", "app")
+    meta.generic.put(app, {}, may_overwrite=False)
+    # "changed": the file is no longer what the promotion was planned with.
+    source = replace(app, digest=digest("older")) if outcome == "changed" else app
+
+    def transfer() -> None:
+        meta.promotions.transfer_files(
+            [(source, "dist/app.tgz")],
+            "prod",
+            move=False,
+            may_overwrite=False,
+            by="alice",
+            now=100.0,
+            properties={},
+            records=[promotion("p1", dry_run=outcome == "dry-run")],
+            dry_run=outcome == "dry-run",
+            effects=everything("promote", webhook="w1"),
+        )
+
+    if outcome == "changed":
+        with pytest.raises(Conflict):
+            transfer()
+        assert (stored(meta, "promote"), promotion_ids(meta)) == (NOTHING, [])
+    else:
+        transfer()
+        assert (stored(meta, "promote"), promotion_ids(meta)) == (committed("promote"), ["p1"])
+    copied = meta.generic.get("prod", "dist/app.tgz")
+    assert (copied is not None) == (outcome == "copied")
+
+
+def test_recording_a_build_commits_the_effects_of_its_outcome(meta: MetadataStore) -> None:
+    outcomes: list[bool] = []
+
+    def effects_of(created: bool) -> Effects:
+        outcomes.append(created)
+        return everything("build" if created else "rebuild")
+
+    build = BuildRecord("app", "7", 10.0, "", {}, 5.0, "ci")
+    assert meta.builds.put(build, effects_of)
+    assert not meta.builds.put(replace(build, url="https://ci.example/7"), effects_of)
+    assert outcomes == [True, False]
+    audit = [r.action for r in meta.audit.query(AuditFilter(), None, 10)]
+    assert audit == ["rebuild.audit", "build.audit"]
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_a_build_promotion_commits_its_effects_unless_an_artifact_is_missing(
+    meta: MetadataStore, present: bool
+) -> None:
+    meta.builds.put(BuildRecord("app", "7", 10.0, "", {}, 5.0, "ci"))
+    if present:
+        meta.generic.put(file("dev", "dist/app.tgz", "tgz"), {}, may_overwrite=False)
+    artifact = BuildArtifact("generic", "dev", "dist/app.tgz", digest("tgz"), None, "prod")
+    status = BuildStatusRecord(50.0, "released", "", "prod", "alice")
+    plan = BuildPromotion((artifact,), False, frozenset(), frozenset(), {}, status, ())
+    missing = meta.builds.promote("app", "7", plan, 50.0, everything("promote", webhook="w1"))
+    assert missing == ([] if present else [f"{artifact} is missing"])
+    assert stored(meta, "promote") == (committed("promote") if present else NOTHING)

@@ -150,15 +150,26 @@ class RestApp:
                     DELETE=Op(webhooks.delete, "webhook.delete", journaled=True),
                 ),
                 self._route("/webhooks/{id}/deliveries", GET=Op(webhooks.deliveries)),
-                self._route("/docker/{key}/promote", POST=Op(promotions.docker, "docker.promote")),
+                self._route(
+                    "/docker/{key}/promote",
+                    POST=Op(promotions.docker, "docker.promote", journaled=True),
+                ),
                 self._route("/promotions", GET=Op(promotions.list)),
                 self._route("/search", GET=Op(search.find)),
-                self._route("/builds", GET=Op(builds.list), PUT=Op(builds.put, "build.record")),
+                self._route(
+                    "/builds",
+                    GET=Op(builds.list),
+                    PUT=Op(builds.put, "build.record", journaled=True),
+                ),
                 self._route("/builds/{name}/{number}", GET=Op(builds.get)),
                 self._route(
-                    "/builds/{name}/{number}/promote", POST=Op(builds.promote, "build.promote")
+                    "/builds/{name}/{number}/promote",
+                    POST=Op(builds.promote, "build.promote", journaled=True),
                 ),
-                self._route("/generic/{key}/promote", POST=Op(generic.promote, "generic.promote")),
+                self._route(
+                    "/generic/{key}/promote",
+                    POST=Op(generic.promote, "generic.promote", journaled=True),
+                ),
                 self._route("/generic/{key}/files", GET=Op(generic.files)),
                 self._route("/vulndb", GET=Op(vulndb.stats)),
                 self._route(
@@ -168,10 +179,12 @@ class RestApp:
                 self._route(
                     "/scan",
                     GET=Op(insight.find_scan),
-                    POST=Op(insight.request_scan, "scan.request"),
+                    POST=Op(insight.request_scan, "scan.request", journaled=True),
                 ),
                 self._route("/artifacts/{digest}/scan", GET=Op(insight.scan)),
-                self._route("/sbom/attach", POST=Op(insight.attach_sbom, "sbom.attach")),
+                self._route(
+                    "/sbom/attach", POST=Op(insight.attach_sbom, "sbom.attach", journaled=True)
+                ),
                 self._route("/artifacts/{digest}/sbom", GET=Op(insight.sbom)),
                 self._route("/artifacts/{digest}/components", GET=Op(insight.components)),
                 self._route("/artifacts/{digest}/vulnerabilities", GET=Op(insight.vulnerabilities)),
@@ -213,8 +226,8 @@ class RestApp:
                 self._route(
                     "/properties",
                     GET=Op(properties.get),
-                    PUT=Op(properties.put, "property.set"),
-                    DELETE=Op(properties.delete, "property.delete"),
+                    PUT=Op(properties.put, "property.set", journaled=True),
+                    DELETE=Op(properties.delete, "property.delete", journaled=True),
                 ),
             ],
             default=self._not_found,

@@ -4,7 +4,6 @@ of a whole build, all or nothing."""
 from __future__ import annotations
 
 from typing import cast
-from urllib.parse import quote
 
 import msgspec
 from starlette.requests import Request
@@ -21,7 +20,13 @@ from cargohold.records.lifecycle import BuildPosition, BuildStatusRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.lifecycle.build_promotion import BuildPromoted, PromotionRequest
-from cargohold.registry.lifecycle.builds import Build, Module, parse_build, parse_started
+from cargohold.registry.lifecycle.builds import (
+    Build,
+    Module,
+    build_path,
+    parse_build,
+    parse_started,
+)
 from cargohold.registry.registry import Registry
 from cargohold.wire import lifecycle as wire
 from cargohold.wire.base import UNSET
@@ -117,10 +122,10 @@ class BuildEndpoints:
             body.mapping("properties") if body.has("properties") else {},
             body.objects("modules") or [],
         )
-        build, created = await self._builds.put(caller, info)
+        build, created = await self._builds.put(Actor(caller, client_address(request)), info)
         if not created:
             return WireResponse(build_wire(build))
-        location = f"/api/v1/builds/{quote(info.name, safe='')}/{quote(info.number, safe='')}"
+        location = f"/api/v1/{build_path(info.name, info.number)}"
         return WireResponse(build_wire(build), 201, {"Location": location})
 
     async def list(self, request: Request, caller: Principal | None) -> Response:

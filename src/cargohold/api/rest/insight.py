@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import (
     INSIGHT_CURSOR,
@@ -26,8 +27,9 @@ from cargohold.api.rest.views import optional_moment, parse_timestamp
 from cargohold.core.errors import BadRequest
 from cargohold.core.times import moment
 from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
+from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
-from cargohold.registry.insight.reports import Impact, Target, Vulnerability
+from cargohold.registry.insight.reports import Impact, Vulnerability
 from cargohold.registry.registry import Registry
 from cargohold.wire import insight as wire
 from cargohold.wire.base import UNSET
@@ -136,13 +138,15 @@ def affected_wire(row: tuple[FindingRecord, tuple[Location, ...]]) -> wire.Affec
 class InsightEndpoints:
     def __init__(self, registry: Registry) -> None:
         self._insight = registry.insight
-        self._scans = registry.scans
+        self._scans = registry.on_demand_scans
         self._referrers = registry.sbom_referrers
 
     async def attach_sbom(self, request: Request, caller: Principal | None) -> Response:
         body = await Body.read(request, wire.SbomAttach)
         attached = await self._referrers.attach(
-            caller, body.string("image", required=True), body.string("format", "cyclonedx")
+            Actor(caller, client_address(request)),
+            body.string("image", required=True),
+            body.string("format", "cyclonedx"),
         )
         sbom = wire.AttachedSbom(
             digest=attached.digest,
@@ -156,18 +160,17 @@ class InsightEndpoints:
         body = await Body.read(request, wire.ScanRequest)
         force = body.boolean("force", False)
         digest = body.optional_string("digest")
-        if digest is not None:
-            if body.has("image") or body.has("file"):
-                raise BadRequest("name the artifact by one of image, file or digest")
-            record = await self._insight.scan(caller, digest)
-            target = Target(record.digest, record.kind, record.name)
-        else:
-            target = await self._insight.locate(
-                caller, image=body.optional_string("image"), file=body.optional_string("file")
-            )
-        queued = await self._scans.request(target.digest, target.kind, target.name, force=force)
-        scan = scan_wire(await self._insight.scan(caller, target.digest))
-        answer = wire.QueuedScan(**msgspec.structs.asdict(scan), queued=queued)
+        if digest is not None and (body.has("image") or body.has("file")):
+            raise BadRequest("name the artifact by one of image, file or digest")
+        asked = await self._scans.request(
+            Actor(caller, client_address(request)),
+            image=None if digest is not None else body.optional_string("image"),
+            file=None if digest is not None else body.optional_string("file"),
+            digest=digest,
+            force=force,
+        )
+        scan = scan_wire(asked.scan)
+        answer = wire.QueuedScan(**msgspec.structs.asdict(scan), queued=asked.queued)
         return WireResponse(answer, status_code=202)
 
     async def find_scan(self, request: Request, caller: Principal | None) -> Response:

@@ -11,7 +11,7 @@ from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Position, Seconds, page_request, paged
 from cargohold.api.rest.responses import WireResponse
 from cargohold.registry.identity.audit import Actor
-from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.lifecycle.engine import promotion_wire
 from cargohold.registry.lifecycle.promotion import DockerPromotion, PromotionFilter
 from cargohold.registry.registry import Registry
@@ -66,7 +66,6 @@ class PromotionEndpoints:
         )
 
     async def list(self, request: Request, caller: Principal | None) -> Response:
-        self._registry.access.require_user(caller)
         limit, after = page_request(request, After)
         before = None if after is None else (after.time, after.id)
         query = request.query_params
@@ -75,13 +74,7 @@ class PromotionEndpoints:
             image=query.get("image"),
             repository=query.get("repository"),
         )
-        access = self._registry.access
-        readable = [
-            r.key
-            for r in await self._registry.repositories.all()
-            if access.allows(caller, r, Action.READ)
-        ]
-        rows = await self._registry.promotions.page(where, readable, before, limit + 1)
+        rows = await self._registry.promotions.page(caller, where, before, limit + 1)
         return paged(request, rows, limit, promotion_wire, lambda r: After(r.time, r.id))
 
 

@@ -4,7 +4,7 @@ artifact of a build copied (or moved) into the target repositories in one transa
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,9 +33,13 @@ class BuildQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def put(self, record: BuildRecord) -> bool:
+    def put(
+        self,
+        record: BuildRecord,
+        effects_of: Callable[[bool], Effects] = lambda created: NO_EFFECTS,
+    ) -> bool:
         """Store the build, replacing one of the same name and number (its status history
-        stays); True when it is new."""
+        stays), with ``effects_of(created)``; True when it is new."""
         with self._engine.begin() as connection:
             existing = connection.execute(
                 sa.select(builds.c.created_at, builds.c.created_by).where(
@@ -64,6 +68,7 @@ class BuildQueries:
             rows = artifact_rows(record.name, record.number, record.document)
             if rows:
                 connection.execute(build_artifacts.insert(), rows)
+            commit_in(connection, effects_of(existing is None))
         return existing is None
 
     def get(self, name: str, number: str) -> BuildRecord | None:

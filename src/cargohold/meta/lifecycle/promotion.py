@@ -267,7 +267,7 @@ class PromotionQueries:
         in ``target_repository`` and store ``records``, all or nothing: metadata only, the
         content is shared. A file identical to the one at the target path leaves it as it
         is. ``effects`` commit with the promotion. A dry run checks everything and changes
-        nothing."""
+        nothing: it stores only ``records`` and ``effects``."""
         done: list[Transfer] = []
         with self._engine.connect() as connection, connection.begin() as transaction:
             serialize_writes(connection)
@@ -318,9 +318,7 @@ class PromotionQueries:
                     insert_record(connection, record)
                 commit_in(connection, effects)
         if dry_run:
-            with self._engine.begin() as connection:
-                for record in records:
-                    insert_record(connection, record)
+            self.record(*records, effects=effects)
         return done
 
     def promote(
@@ -338,9 +336,12 @@ class PromotionQueries:
                 insert_record(connection, record)
             commit_in(connection, effects)
 
-    def record(self, record: PromotionRecord) -> None:
+    def record(self, *records: PromotionRecord, effects: Effects = NO_EFFECTS) -> None:
+        """Store ``records`` (of a refusal, or of a dry run) with ``effects``."""
         with self._engine.begin() as connection:
-            insert_record(connection, record)
+            for record in records:
+                insert_record(connection, record)
+            commit_in(connection, effects)
 
     def page(
         self,

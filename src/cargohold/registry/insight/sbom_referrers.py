@@ -1,6 +1,7 @@
 """An image's SBOM attached to it as an OCI referrer (image-spec 1.1): an artifact manifest
 whose ``subject`` is the image, so ``oras discover`` and the referrers API list it next to
-signatures and attestations."""
+signatures and attestations. Attaching one needs ``write`` on the image's repository, and
+commits its audit record and its "push" event with the referrer."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from cargohold.core import mediatypes as mt
 from cargohold.core.digest import Digest
 from cargohold.core.names import ImageName, Reference
 from cargohold.core.times import rfc3339
-from cargohold.registry.events.emitter import Events, Happened
+from cargohold.registry.consequences import Consequences
+from cargohold.registry.events.emitter import Happened
 from cargohold.registry.identity.access import AccessControl
-from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Action
 from cargohold.registry.insight.reports import SBOM_FORMATS, Insight, split_reference
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.manifests import Manifests
@@ -39,17 +42,18 @@ class SbomReferrers:
         blobs: Blobs,
         repositories: Repositories,
         access: AccessControl,
-        events: Events,
+        consequences: Consequences,
     ) -> None:
         self._insight = insight
         self._manifests = manifests
         self._blobs = blobs
         self._repositories = repositories
         self._access = access
-        self._events = events
+        self._then = consequences
 
-    async def attach(self, principal: Principal | None, image: str, fmt: str) -> Attached:
+    async def attach(self, actor: Actor, image: str, fmt: str) -> Attached:
         """Push the SBOM of ``image`` (a reference) as a referrer of it, in its repository."""
+        principal = actor.principal
         text, _ = split_reference(image)
         name = ImageName.parse(text)
         repository = await self._repositories.get(name.repository)
@@ -106,9 +110,10 @@ class SbomReferrers:
                 "artifactType": media_type,
                 "subject": subject.digest,
             },
-            actor=principal.name if principal is not None and principal.name else "anonymous",
+            actor=actor.name,
         )
-        effects = await self._events.effects([pushed])
+        recorded = self._then.audit.entry(actor, "sbom.attach", "sbom/attach", status=201)
+        effects = recorded + await self._then.events.effects([pushed])
         await self._manifests.store(
             name, repository, Reference(digest=digest), body, digest, mt.OCI_MANIFEST, effects
         )

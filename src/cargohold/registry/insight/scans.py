@@ -112,11 +112,6 @@ class Scans:
         request = ScanRequest(digest, kind, name, self.cache_key, job, force)
         return Effects(self._clock(), scans=(request,))
 
-    async def request(self, digest: str, kind: str, name: str, *, force: bool = False) -> bool:
-        """``requested``, on its own; True when a scan job was queued."""
-        committed = await self._jobs.commit(self.requested(digest, kind, name, force=force))
-        return committed.scans[0]
-
     async def rematch_later(self, since: float) -> None:
         """Queue a re-match of the inventories the advisories imported since ``since`` name."""
         await self._jobs.enqueue(REMATCH_JOB, {"since": since}, max_attempts=5)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cargohold.core.errors import BadRequest, Conflict, RepositoryInvalid
 from cargohold.core.properties import validate
-from cargohold.meta.effects import Effects
+from cargohold.meta.effects import NO_EFFECTS, Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.lifecycle import (
     BuildArtifact,
@@ -92,7 +92,12 @@ class BuildPromotions:
         (unless the caller may not see the build: then it does not exist)."""
         build = await self._builds.get(actor.principal, name, number)
         attempt = self._engine.attempt(
-            actor, "build", copy=request.copy, dry_run=request.dry_run, comment=request.comment
+            actor,
+            "build",
+            f"builds/{name}/{number}/promote",
+            copy=request.copy,
+            dry_run=request.dry_run,
+            comment=request.comment,
         )
         return await self._engine.run(
             _Build(self._meta, self._repositories, self._access, build, request, attempt)
@@ -192,7 +197,11 @@ class _Build:
         )
 
         def apply(effects: Effects) -> BuildPromoted:
-            missing = self._meta.builds.promote(info.name, info.number, plan, attempt.time, effects)
+            # A dry run stores its records with its effects below, once nothing is missing.
+            with_write = NO_EFFECTS if request.dry_run else effects
+            missing = self._meta.builds.promote(
+                info.name, info.number, plan, attempt.time, with_write
+            )
             if missing:
                 raise Conflict(
                     f"{self._label} cannot be promoted, nothing was: "
@@ -201,8 +210,7 @@ class _Build:
                     {"missing": missing},
                 )
             if request.dry_run:
-                for record in records:
-                    self._meta.promotions.record(record)
+                self._meta.promotions.record(*records, effects=effects)
             return result
 
         return Plan(checks, events, apply)

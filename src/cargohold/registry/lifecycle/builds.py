@@ -3,6 +3,7 @@ build's status history (its promotion is in ``build_promotion.py``).
 
 Who may do what: recording a build needs ``write`` on every repository its artifacts are in;
 reading one needs ``read`` on all of them (a build that names none: any signed-in user).
+Recording one commits its audit record with it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from anyio import to_thread
 
@@ -25,6 +27,7 @@ from cargohold.core.errors import (
 from cargohold.core.names import ImageName, validate_tag
 from cargohold.core.properties import validate
 from cargohold.core.times import parse_rfc3339, rfc3339
+from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.lifecycle import (
     BuildPosition,
@@ -33,6 +36,7 @@ from cargohold.records.lifecycle import (
 )
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.repositories import Repositories
 
@@ -217,6 +221,11 @@ def _digest(doc: Mapping[str, Any], where: str) -> str:
     return digest_field(_text(doc, "digest", where), f"{where}.digest")
 
 
+def build_path(name: str, number: str) -> str:
+    """Where the build is in the REST API, under ``/api/v1/``."""
+    return f"builds/{quote(name, safe='')}/{quote(number, safe='')}"
+
+
 def parse_started(text: str) -> float:
     """An RFC 3339 time (UTC unless it has an offset) as seconds since the epoch."""
     try:
@@ -231,18 +240,20 @@ class Builds:
         meta: MetadataStore,
         repositories: Repositories,
         access: AccessControl,
+        audit: AuditLog,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._meta = meta
         self._repositories = repositories
         self._access = access
+        self._audit = audit
         self._clock = clock
 
     # --- record and read ------------------------------------------------------------------
 
-    async def put(self, principal: Principal | None, info: BuildInfo) -> tuple[Build, bool]:
+    async def put(self, actor: Actor, info: BuildInfo) -> tuple[Build, bool]:
         """Store the build (replacing one of the same name and number); True when new."""
-        user = self._access.require_user(principal)
+        user = self._access.require_user(actor.principal)
         keys = set(info.repositories)
         previous = await to_thread.run_sync(self._meta.builds.get, info.name, info.number)
         if previous is not None:
@@ -261,7 +272,16 @@ class Builds:
         record = BuildRecord(
             info.name, info.number, info.started, info.url, info.document(), now, user.name
         )
-        created = await to_thread.run_sync(self._meta.builds.put, record)
+
+        def effects_of(created: bool) -> Effects:
+            """A new build is recorded under its own path (201), a replaced one under
+            ``builds`` (200)."""
+            if created:
+                target = build_path(info.name, info.number)
+                return self._audit.entry(actor, "build.record", target, status=201)
+            return self._audit.entry(actor, "build.record", "builds", status=200)
+
+        created = await to_thread.run_sync(self._meta.builds.put, record, effects_of)
         return Build(info, now, user.name), created
 
     async def get(self, principal: Principal | None, name: str, number: str) -> Build:
@@ -327,6 +347,7 @@ __all__ = [
     "Builds",
     "Dependency",
     "Module",
+    "build_path",
     "parse_build",
     "parse_started",
 ]

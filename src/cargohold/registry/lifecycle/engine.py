@@ -11,9 +11,10 @@ the records, the events, and the metadata write (``plan``). The engine does the 
 2. the plan is made (only now is anything about the artifacts read: a caller without the
    right learns nothing of them);
 3. every policy watching a target may refuse an artifact;
-4. the write runs with its records and events in one transaction (a dry run checks and
-   records, and changes nothing);
-5. a refusal at any step is recorded with its status and message, then raised.
+4. the write runs with its records, its events and its audit record in one transaction (a
+   dry run checks, and stores its records and its audit record only);
+5. a refusal at any step is recorded with its status and message, then raised (the protocol
+   that renders it records it in the audit log).
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from anyio import to_thread
 from cargohold.core.errors import RegistryError, TagImmutable
 from cargohold.core.properties import Values
 from cargohold.core.times import moment
-from cargohold.meta.effects import NO_EFFECTS, Effects
+from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.lifecycle import PromotionRecord
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.events.emitter import Events, Happened
 from cargohold.registry.identity.access import AccessControl
-from cargohold.registry.identity.audit import Actor, result_of
+from cargohold.registry.identity.audit import Actor, AuditLog, result_of
 from cargohold.registry.identity.permissions import Action
 from cargohold.registry.jobs import JobQueue
 from cargohold.wire import lifecycle as wire
@@ -52,10 +53,12 @@ class PromotionGate(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What every record of one promotion shares: who, which kind, how, and when."""
+    """What every record of one promotion shares: who, which kind, how, and when; and what
+    the audit log calls it: action ``{kind}.promote`` on ``resource`` (``docker/dev/promote``)."""
 
     actor: Actor
     kind: str  # docker, generic, build
+    resource: str
     copy: bool
     dry_run: bool
     comment: str
@@ -118,7 +121,8 @@ class Plan(Generic[R]):
     """What a promotion does once its gates are passed: the ``checks`` policies make
     (target repository, digest, subject), its ``records`` and ``events``, and ``apply``, the
     metadata write (run off the event loop, with the effects to commit in its transaction;
-    a dry run checks, records and changes nothing)."""
+    a dry run checks, and stores its records with the effects, which are its audit record
+    only, and changes nothing else)."""
 
     checks: Sequence[tuple[str, str, str]]
     events: Sequence[Happened]
@@ -146,6 +150,7 @@ class PromotionEngine:
         meta: MetadataStore,
         access: AccessControl,
         gate: PromotionGate,
+        audit: AuditLog,
         events: Events,
         jobs: JobQueue,
         clock: Callable[[], float],
@@ -154,6 +159,7 @@ class PromotionEngine:
         self._meta = meta
         self._access = access
         self._gate = gate
+        self._audit = audit
         self._events = events
         self._jobs = jobs
 
@@ -166,7 +172,11 @@ class PromotionEngine:
             plan = await promotion.plan(gates)
             for target, digest, subject in plan.checks:
                 await self._gate.check_promotion(target, digest, subject)
-            effects = NO_EFFECTS if attempt.dry_run else await self._events.effects(plan.events)
+            effects = self._audit.entry(
+                attempt.actor, f"{attempt.kind}.promote", attempt.resource, status=200
+            )
+            if not attempt.dry_run:
+                effects += await self._events.effects(plan.events)
             result = await to_thread.run_sync(plan.apply, effects)
         except RegistryError as exc:
             refused = promotion.refused(exc.status, exc.message)
@@ -176,9 +186,9 @@ class PromotionEngine:
         return result
 
     def attempt(
-        self, actor: Actor, kind: str, *, copy: bool, dry_run: bool, comment: str
+        self, actor: Actor, kind: str, resource: str, *, copy: bool, dry_run: bool, comment: str
     ) -> Attempt:
-        return Attempt(actor, kind, copy, dry_run, comment, self._clock())
+        return Attempt(actor, kind, resource, copy, dry_run, comment, self._clock())
 
     def _pass(self, attempt: Attempt, gates: Gates) -> None:
         principal = attempt.actor.principal

@@ -67,7 +67,12 @@ class GenericPromotions:
     async def promote(self, actor: Actor, request: GenericPromotion) -> FilesPromoted:
         """Promote, or refuse with the reason; either way the attempt is recorded."""
         attempt = self._engine.attempt(
-            actor, "generic", copy=request.copy, dry_run=request.dry_run, comment=request.comment
+            actor,
+            "generic",
+            f"generic/{request.source_repository}/promote",
+            copy=request.copy,
+            dry_run=request.dry_run,
+            comment=request.comment,
         )
         return await self._engine.run(
             _Files(self._files, self._meta, self._access, request, attempt)

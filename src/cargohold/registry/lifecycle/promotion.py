@@ -27,7 +27,9 @@ from cargohold.meta.store import MetadataStore
 from cargohold.records.lifecycle import ImageCopy, PromotionRecord
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.events.emitter import Happened
+from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.lifecycle.engine import (
     Attempt,
     Gates,
@@ -70,27 +72,43 @@ class Promotions:
     """Docker promotion, and the record of every promotion of any kind."""
 
     def __init__(
-        self, meta: MetadataStore, repositories: Repositories, engine: PromotionEngine
+        self,
+        meta: MetadataStore,
+        repositories: Repositories,
+        access: AccessControl,
+        engine: PromotionEngine,
     ) -> None:
         self._meta = meta
         self._repositories = repositories
+        self._access = access
         self._engine = engine
 
     async def promote_docker(self, actor: Actor, request: DockerPromotion) -> Promoted:
         """Promote, or refuse with the reason; either way the attempt is recorded."""
         attempt = self._engine.attempt(
-            actor, "docker", copy=request.copy, dry_run=request.dry_run, comment=request.comment
+            actor,
+            "docker",
+            f"docker/{request.source_repository}/promote",
+            copy=request.copy,
+            dry_run=request.dry_run,
+            comment=request.comment,
         )
         return await self._engine.run(_Docker(self._meta, self._repositories, request, attempt))
 
     async def page(
         self,
+        principal: Principal | None,
         where: PromotionFilter,
-        readable: list[str],
         before: tuple[float, str] | None,
         limit: int,
     ) -> list[PromotionRecord]:
-        """Newest first: promotions from or to a repository in ``readable``."""
+        """Newest first: promotions from or to a repository the signed-in caller may read."""
+        self._access.require_user(principal)
+        readable = [
+            r.key
+            for r in await self._repositories.all()
+            if self._access.allows(principal, r, Action.READ)
+        ]
 
         def load() -> list[PromotionRecord]:
             return self._meta.promotions.page(
@@ -198,8 +216,7 @@ class _Docker:
         def apply(effects: Effects) -> Promoted:
             if self.attempt.dry_run:
                 self._check_target_tags(copy)
-                for record in records:
-                    self._meta.promotions.record(record)
+                self._meta.promotions.record(*records, effects=effects)
                 return replace(promoted, manifests=0)
             self._meta.promotions.promote([copy], list(records), self.attempt.time, effects)
             return promoted

@@ -1,6 +1,6 @@
 """Properties of an artifact: reading, setting and deleting them, for whoever may (``read``,
-``annotate``). A change commits its "property" event with it. What properties may be, and
-how subjects are named, is in ``core/properties.py``."""
+``annotate``). A change commits its audit record and its "property" event with it. What
+properties may be, and how subjects are named, is in ``core/properties.py``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from cargohold.meta.store import MetadataStore
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.events.emitter import Events, Happened
 from cargohold.registry.identity.access import AccessControl
-from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.jobs import JobQueue
 from cargohold.registry.repositories import Repositories
@@ -63,12 +63,14 @@ class PropertyStore:
         meta: MetadataStore,
         repositories: Repositories,
         access: AccessControl,
+        audit: AuditLog,
         events: Events,
         jobs: JobQueue,
     ) -> None:
         self._meta = meta
         self._repositories = repositories
         self._access = access
+        self._audit = audit
         self._events = events
         self._jobs = jobs
 
@@ -118,11 +120,13 @@ class PropertyStore:
         checked, replace = validate(change.values), change.replace
         key, subject = found.repository.key, found.subject
         announce = await self._events.announcer("property", key)
+        recorded = self._audit.entry(actor, "property.set", "properties", status=200)
         made: list[Effects] = []
 
         def effects_of(stored: Values) -> Effects:
             """The event says what is stored now, so it is made inside the write."""
-            made.append(announce(_artifact(subject), _data(key, subject, set=stored), actor.name))
+            data = _data(key, subject, set=stored)
+            made.append(recorded + announce(_artifact(subject), data, actor.name))
             return made[-1]
 
         def write() -> Values:
@@ -139,9 +143,9 @@ class PropertyStore:
         found = await self.locate(actor.principal, ref, Action.ANNOTATE)
         key, subject = found.repository.key, found.subject
         data = _data(key, subject, deleted=list(keys) if keys else "all")
-        effects = await self._events.effects(
-            [Happened("property", key, _artifact(subject), data, actor.name)]
-        )
+        recorded = self._audit.entry(actor, "property.delete", "properties", status=204)
+        happened = Happened("property", key, _artifact(subject), data, actor.name)
+        effects = recorded + await self._events.effects([happened])
         await to_thread.run_sync(self._meta.properties.delete, key, subject, keys, effects)
         self._jobs.committed(effects)
 
