@@ -1,5 +1,9 @@
-"""``/api/v1``: routing, authentication, the audit record of every write, and the one place
-REST errors are rendered (RFC 9457 problem JSON)."""
+"""``/api/v1``: routing, authentication, the audit record of every refused write, and the one
+place REST errors are rendered (RFC 9457 problem JSON).
+
+A write that succeeds is recorded by its use case, in the transaction of the change; a refused
+one changes nothing, and is recorded here with the status it got (a malformed body or bad
+credentials are refused before any use case runs)."""
 
 from __future__ import annotations
 
@@ -44,14 +48,12 @@ log = logging.getLogger("cargohold.api.rest")
 
 @dataclass(frozen=True, slots=True)
 class Op:
-    """One operation: its endpoint, and what the audit log calls it (None: not recorded).
-    ``journaled``: its use case commits the record of a success with its write, so only a
-    refusal is recorded here."""
+    """One operation: its endpoint, and what the audit log calls it when refused (None: a
+    read, not recorded)."""
 
     endpoint: Endpoint
     audit: str | None = None
     public: bool = False  # answered without looking at credentials
-    journaled: bool = False
 
 
 class RestApp:
@@ -80,60 +82,60 @@ class RestApp:
                 self._route("/me", GET=Op(users.me)),
                 self._route(
                     "/system/token-keys/rotate",
-                    POST=Op(tokens.rotate_key, "token-key.rotate", journaled=True),
+                    POST=Op(tokens.rotate_key, "token-key.rotate"),
                 ),
                 self._route(
                     "/repositories",
                     GET=Op(repositories.list),
-                    POST=Op(repositories.create, "repository.create", journaled=True),
+                    POST=Op(repositories.create, "repository.create"),
                 ),
                 self._route(
                     "/repositories/{key}",
                     GET=Op(repositories.get),
-                    PATCH=Op(repositories.update, "repository.update", journaled=True),
-                    DELETE=Op(repositories.delete, "repository.delete", journaled=True),
+                    PATCH=Op(repositories.update, "repository.update"),
+                    DELETE=Op(repositories.delete, "repository.delete"),
                 ),
                 self._route(
                     "/users",
                     GET=Op(users.list),
-                    POST=Op(users.create, "user.create", journaled=True),
+                    POST=Op(users.create, "user.create"),
                 ),
                 self._route(
                     "/users/{name}",
                     GET=Op(users.get),
-                    PATCH=Op(users.update, "user.update", journaled=True),
-                    DELETE=Op(users.delete, "user.delete", journaled=True),
+                    PATCH=Op(users.update, "user.update"),
+                    DELETE=Op(users.delete, "user.delete"),
                 ),
                 self._route(
                     "/groups",
                     GET=Op(groups.list),
-                    POST=Op(groups.create, "group.create", journaled=True),
+                    POST=Op(groups.create, "group.create"),
                 ),
                 self._route(
                     "/groups/{name}",
                     GET=Op(groups.get),
-                    PATCH=Op(groups.update, "group.update", journaled=True),
-                    DELETE=Op(groups.delete, "group.delete", journaled=True),
+                    PATCH=Op(groups.update, "group.update"),
+                    DELETE=Op(groups.delete, "group.delete"),
                 ),
                 self._route(
                     "/permissions",
                     GET=Op(permissions.list),
-                    POST=Op(permissions.create, "permission.create", journaled=True),
+                    POST=Op(permissions.create, "permission.create"),
                 ),
                 self._route(
                     "/permissions/{id}",
                     GET=Op(permissions.get),
-                    DELETE=Op(permissions.delete, "permission.delete", journaled=True),
+                    DELETE=Op(permissions.delete, "permission.delete"),
                 ),
                 self._route(
                     "/tokens",
                     GET=Op(tokens.list),
-                    POST=Op(tokens.create, "token.create", journaled=True),
+                    POST=Op(tokens.create, "token.create"),
                 ),
                 self._route(
                     "/tokens/{id}",
                     GET=Op(tokens.get),
-                    DELETE=Op(tokens.delete, "token.delete", journaled=True),
+                    DELETE=Op(tokens.delete, "token.delete"),
                 ),
                 self._route("/audit", GET=Op(audit.list)),
                 self._route("/jobs", GET=Op(jobs.list)),
@@ -141,50 +143,46 @@ class RestApp:
                 self._route(
                     "/webhooks",
                     GET=Op(webhooks.list),
-                    POST=Op(webhooks.create, "webhook.create", journaled=True),
+                    POST=Op(webhooks.create, "webhook.create"),
                 ),
                 self._route(
                     "/webhooks/{id}",
                     GET=Op(webhooks.get),
-                    PATCH=Op(webhooks.update, "webhook.update", journaled=True),
-                    DELETE=Op(webhooks.delete, "webhook.delete", journaled=True),
+                    PATCH=Op(webhooks.update, "webhook.update"),
+                    DELETE=Op(webhooks.delete, "webhook.delete"),
                 ),
                 self._route("/webhooks/{id}/deliveries", GET=Op(webhooks.deliveries)),
                 self._route(
                     "/docker/{key}/promote",
-                    POST=Op(promotions.docker, "docker.promote", journaled=True),
+                    POST=Op(promotions.docker, "docker.promote"),
                 ),
                 self._route("/promotions", GET=Op(promotions.list)),
                 self._route("/search", GET=Op(search.find)),
                 self._route(
                     "/builds",
                     GET=Op(builds.list),
-                    PUT=Op(builds.put, "build.record", journaled=True),
+                    PUT=Op(builds.put, "build.record"),
                 ),
                 self._route("/builds/{name}/{number}", GET=Op(builds.get)),
                 self._route(
                     "/builds/{name}/{number}/promote",
-                    POST=Op(builds.promote, "build.promote", journaled=True),
+                    POST=Op(builds.promote, "build.promote"),
                 ),
                 self._route(
                     "/generic/{key}/promote",
-                    POST=Op(generic.promote, "generic.promote", journaled=True),
+                    POST=Op(generic.promote, "generic.promote"),
                 ),
                 self._route("/generic/{key}/files", GET=Op(generic.files)),
                 self._route("/vulndb", GET=Op(vulndb.stats)),
-                self._route(
-                    "/vulndb/import", POST=Op(vulndb.import_, "vulndb.import", journaled=True)
-                ),
+                self._route("/vulndb/import", POST=Op(vulndb.import_, "vulndb.import")),
                 self._route("/vulndb/advisories/{id}", GET=Op(vulndb.get)),
                 self._route(
                     "/scan",
                     GET=Op(insight.find_scan),
-                    POST=Op(insight.request_scan, "scan.request", journaled=True),
+                    POST=Op(insight.request_scan, "scan.request"),
                 ),
                 self._route("/artifacts/{digest}/scan", GET=Op(insight.scan)),
-                self._route(
-                    "/sbom/attach", POST=Op(insight.attach_sbom, "sbom.attach", journaled=True)
-                ),
+                self._route("/sbom/attach", POST=Op(insight.attach_sbom, "sbom.attach")),
                 self._route("/artifacts/{digest}/sbom", GET=Op(insight.sbom)),
                 self._route("/artifacts/{digest}/components", GET=Op(insight.components)),
                 self._route("/artifacts/{digest}/vulnerabilities", GET=Op(insight.vulnerabilities)),
@@ -194,40 +192,40 @@ class RestApp:
                 self._route(
                     "/policies/exceptions",
                     GET=Op(policies.list_exceptions),
-                    POST=Op(policies.grant_exception, "policy-exception.grant", journaled=True),
+                    POST=Op(policies.grant_exception, "policy-exception.grant"),
                 ),
                 self._route(
                     "/policies/exceptions/{id}",
                     GET=Op(policies.get_exception),
-                    DELETE=Op(policies.revoke_exception, "policy-exception.revoke", journaled=True),
+                    DELETE=Op(policies.revoke_exception, "policy-exception.revoke"),
                 ),
                 self._route(
                     "/policies",
                     GET=Op(policies.list_policies),
-                    POST=Op(policies.create_policy, "policy.create", journaled=True),
+                    POST=Op(policies.create_policy, "policy.create"),
                 ),
                 self._route(
                     "/policies/{name}",
                     GET=Op(policies.get_policy),
-                    PATCH=Op(policies.update_policy, "policy.update", journaled=True),
-                    DELETE=Op(policies.delete_policy, "policy.delete", journaled=True),
+                    PATCH=Op(policies.update_policy, "policy.update"),
+                    DELETE=Op(policies.delete_policy, "policy.delete"),
                 ),
                 self._route(
                     "/watches",
                     GET=Op(policies.list_watches),
-                    POST=Op(policies.create_watch, "watch.create", journaled=True),
+                    POST=Op(policies.create_watch, "watch.create"),
                 ),
                 self._route(
                     "/watches/{name}",
                     GET=Op(policies.get_watch),
-                    PATCH=Op(policies.update_watch, "watch.update", journaled=True),
-                    DELETE=Op(policies.delete_watch, "watch.delete", journaled=True),
+                    PATCH=Op(policies.update_watch, "watch.update"),
+                    DELETE=Op(policies.delete_watch, "watch.delete"),
                 ),
                 self._route(
                     "/properties",
                     GET=Op(properties.get),
-                    PUT=Op(properties.put, "property.set", journaled=True),
-                    DELETE=Op(properties.delete, "property.delete", journaled=True),
+                    PUT=Op(properties.put, "property.set"),
+                    DELETE=Op(properties.delete, "property.delete"),
                 ),
             ],
             default=self._not_found,
@@ -242,7 +240,7 @@ class RestApp:
 
     def _route(self, path: str, **ops: Op) -> Route:
         """One route per path that dispatches on the method, renders every error and records
-        every write in the audit log."""
+        every refused write in the audit log."""
 
         allowed = ", ".join(ops)
 
@@ -263,23 +261,19 @@ class RestApp:
                     response.headers["Allow"] = allowed
             except Exception:
                 response = unexpected_problem(request.method, request.url.path)
-            recorded = op is not None and (response.status_code >= 400 or not op.journaled)
-            if op is not None and op.audit is not None and recorded:
-                await self._audit(request, caller, op.audit, response)
+            if op is not None and op.audit is not None and response.status_code >= 400:
+                await self._refused(request, caller, op.audit, response)
             # Users, tokens, audit records: nothing the API answers is for a shared cache.
             response.headers.setdefault("Cache-Control", "no-store")
             return response
 
         return Route(path, dispatch, methods=ALL_METHODS)
 
-    async def _audit(
+    async def _refused(
         self, request: Request, caller: Principal | None, action: str, response: Response
     ) -> None:
-        target = response.headers.get("location") or request.url.path
-        target = target.removeprefix("/api/v1/")
-        key = None
-        if action.startswith("repository."):
-            key = request.path_params.get("key") or target.rpartition("/")[2]
+        target = request.url.path.removeprefix("/api/v1/")
+        key = request.path_params.get("key") if action.startswith("repository.") else None
         await self._registry.audit.record(
             caller,
             action,
