@@ -40,6 +40,7 @@ from cargohold.registry.lifecycle.search import Search
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
+from cargohold.registry.oci.registry_tokens import RegistryTokens
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.policy.definitions import PolicyDefinitions
@@ -61,6 +62,7 @@ class Registry:
     tokens: ApiTokens
     user_tokens: UserTokens
     bearer: BearerTokens
+    registry_tokens: RegistryTokens
     keys: KeyRing
     key_rotation: KeyRotation
     audit: AuditLog
@@ -130,6 +132,7 @@ class Registry:
             tokens=tokens,
             user_tokens=UserTokens(tokens, access, audit),
             bearer=bearer,
+            registry_tokens=RegistryTokens(repositories, access, bearer),
             keys=keys,
             key_rotation=KeyRotation(keys, bearer, access, audit),
             audit=audit,

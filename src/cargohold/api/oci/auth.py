@@ -13,31 +13,10 @@ from starlette.requests import Request
 
 from cargohold.api.credentials import principal_of
 from cargohold.core.errors import InsufficientScope, InvalidToken, RegistryError, Unauthorized
-from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.identity.tokens import looks_like_token
+from cargohold.registry.oci.registry_tokens import image_grants
 from cargohold.registry.registry import Registry
-
-# Actions in the registry token protocol and the permissions they need.
-DOCKER_ACTIONS: dict[str, frozenset[Action]] = {
-    "pull": frozenset({Action.READ}),
-    "push": frozenset({Action.WRITE}),
-    "delete": frozenset({Action.DELETE}),
-    "*": frozenset({Action.READ, Action.WRITE, Action.DELETE}),
-}
-
-
-def image_grants(access: tuple[dict[str, object], ...]) -> dict[str, frozenset[Action]]:
-    """The ``access`` claims of a bearer token as image name → allowed actions."""
-    grants: dict[str, frozenset[Action]] = {}
-    for entry in access:
-        name, actions = entry.get("name"), entry.get("actions")
-        if entry.get("type") != "repository" or not isinstance(name, str):
-            continue
-        allowed: set[Action] = set(grants.get(name, frozenset()))
-        for action in actions if isinstance(actions, list) else []:
-            allowed |= DOCKER_ACTIONS.get(str(action), frozenset())
-        grants[name] = frozenset(allowed)
-    return grants
 
 
 async def caller(request: Request, registry: Registry) -> Principal | None:
@@ -79,4 +58,4 @@ def challenge(
     return {"WWW-Authenticate": "Bearer " + ",".join(parts)}
 
 
-__all__ = ["DOCKER_ACTIONS", "caller", "challenge", "image_grants", "realm"]
+__all__ = ["caller", "challenge", "realm"]

@@ -18,26 +18,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cargohold.api.credentials import basic_credentials, client_address, principal_of
-from cargohold.api.oci.auth import DOCKER_ACTIONS
-from cargohold.core.errors import BadRequest, RegistryError, Unauthorized, Unsupported
-from cargohold.core.names import ImageName
+from cargohold.core.errors import BadRequest, Unauthorized, Unsupported
 from cargohold.core.times import rfc3339
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.oci.registry_tokens import Scope
 from cargohold.registry.registry import Registry
 
 MAX_SCOPES = 64
 
 
-def parse_scopes(values: list[str]) -> list[tuple[str, str, list[str]]]:
-    """``repository:dev/team/app:pull,push`` → (type, name, actions); malformed ones dropped."""
+def parse_scopes(values: list[str]) -> list[Scope]:
+    """``repository:dev/team/app:pull,push`` → Scope; malformed ones dropped."""
     scopes = []
     for value in values:
         for item in value.split():
             kind, _, rest = item.partition(":")
             name, _, actions = rest.rpartition(":")
             if kind and name and actions:
-                scopes.append((kind, name, [a for a in actions.split(",") if a]))
+                scopes.append(Scope(kind, name, tuple(a for a in actions.split(",") if a)))
     if len(scopes) > MAX_SCOPES:
         raise BadRequest(f"at most {MAX_SCOPES} scopes per token request")
     return scopes
@@ -118,10 +117,8 @@ class TokenEndpoint:
         *,
         oauth: bool,
     ) -> Response:
-        access = await self._grant(principal, parse_scopes(scope_values))
-        subject = principal.name if principal is not None else ""
-        token_id = principal.token_id if principal is not None else None
-        issued = self._registry.bearer.issue(subject, token_id, access)
+        granted = await self._registry.registry_tokens.issue(principal, parse_scopes(scope_values))
+        issued, access = granted.issued, granted.access
         body: dict[str, Any] = {
             "token": issued.token,
             "access_token": issued.token,
@@ -139,35 +136,6 @@ class TokenEndpoint:
             200,
             {"Content-Type": "application/json", "Cache-Control": "no-store"},
         )
-
-    async def _grant(
-        self, principal: Principal | None, scopes: list[tuple[str, str, list[str]]]
-    ) -> list[dict[str, Any]]:
-        """Of the actions asked for, those the caller holds now."""
-        granted: dict[str, list[str]] = {}
-        for kind, name, actions in scopes:
-            if kind == "registry" and name == "catalog":
-                continue  # the catalog lists only what the caller may read, token or not
-            if kind != "repository":
-                continue
-            try:
-                image = ImageName.parse(name)
-            except RegistryError:
-                continue
-            repository = await self._registry.repositories.find(image.repository)
-            if repository is None:
-                continue
-            allowed = granted.setdefault(name, [])
-            for action in actions:
-                needed = DOCKER_ACTIONS.get(action)
-                if needed is None or action in allowed:
-                    continue
-                if all(self._registry.access.allows(principal, repository, a) for a in needed):
-                    allowed.append(action)
-        return [
-            {"type": "repository", "name": name, "actions": actions}
-            for name, actions in granted.items()
-        ]
 
 
 __all__ = ["TokenEndpoint", "parse_scopes"]
