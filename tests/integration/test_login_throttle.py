@@ -92,3 +92,19 @@ async def test_failed_logins_are_audited(
     assert [(e["principal"], e["client"], e["status"]) for e in log["items"]] == [
         ("mallory", "192.0.2.7", 401)
     ]
+
+
+async def test_a_locked_address_is_refused_even_a_right_and_remembered_password(
+    client: httpx.AsyncClient, elsewhere: httpx.AsyncClient
+) -> None:
+    """Spraying one password over many names from one address locks the address; a guess
+    that is right is refused there too, though the registry remembers that credential from
+    the machines that use it (so the lock cannot be used to tell right from wrong)."""
+    await create_user(client, "fleet", "fleet-password")
+    right = basic("fleet", "fleet-password")
+    assert (await client.get("/api/v1/me", headers=right)).status_code == 200  # remembered now
+    for n in range(FREE_PER_ADDRESS + 1):
+        sprayed = await elsewhere.get("/api/v1/me", headers=basic(f"user{n}", "fleet-password"))
+        assert sprayed.status_code in (401, 429)
+    assert (await elsewhere.get("/api/v1/me", headers=right)).status_code == 429
+    assert (await client.get("/api/v1/me", headers=right)).status_code == 200

@@ -105,7 +105,7 @@ class Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
         tokens = ApiTokens(meta, clock)
-        access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit)
+        access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit, clock)
         jobs = JobQueue(meta, clock)
         webhooks = Webhooks(meta, clock, webhook_targets or WebhookTargets(), access, audit)
         events = Events(jobs, webhooks, clock)

@@ -13,6 +13,7 @@ from cargohold.records.identity import (
     TokenRecord,
     UserRecord,
 )
+from cargohold.records.repositories import RepositoryRecord
 from tests.contract.metadata.examples import audit
 
 
@@ -248,3 +249,56 @@ def test_the_audit_log_filters_newest_first_a_page_at_a_time(meta: MetadataStore
     both = AuditFilter(principal="bob", repository="dev")
     assert [r.time for r in query(both, None, 10)] == [40.0]
     assert query(AuditFilter(principal="bob"), ids[2], 10) == []
+
+
+def test_an_account_generation_moves_with_what_the_account_may_do_and_nothing_else(
+    meta: MetadataStore,
+) -> None:
+    for name in ("alice", "bob"):
+        meta.users.create(user(name))
+    meta.tokens.create(token("t1", "alice"))
+    assert meta.users.generation("nobody") is None
+
+    class Watch:
+        """Whether alice's and bob's generations moved since the last step."""
+
+        def __init__(self) -> None:
+            self.last = self.now()
+
+        def now(self) -> tuple[int | None, int | None]:
+            return meta.users.generation("alice"), meta.users.generation("bob")
+
+        def step(self) -> tuple[bool, bool]:
+            now = self.now()
+            result = (now[0] != self.last[0], now[1] != self.last[1])
+            self.last = now
+            return result
+
+    watch = Watch()
+    meta.users.update("alice", {"password_hash": "new"})
+    assert watch.step() == (True, False)
+    meta.groups.create(GroupRecord("devs", "", ("alice",)))
+    assert watch.step() == (True, False)
+    meta.permissions.create(PermissionRecord("p1", "group:devs", ("dev",), ("read",), 20.0))
+    assert watch.step() == (True, False)
+    meta.permissions.create(PermissionRecord("p2", "user:bob", ("dev",), ("read",), 20.0))
+    assert watch.step() == (False, True)
+    meta.groups.update("devs", description=None, add=["bob"], remove=["alice"], replace=None)
+    assert watch.step() == (True, True)
+    meta.permissions.delete("p1")
+    assert watch.step() == (False, True)  # alice left devs: its permission is not hers now
+    meta.tokens.delete("t1")
+    assert watch.step() == (True, False)
+    meta.groups.delete("devs")
+    assert watch.step() == (False, True)
+    meta.repositories.create(RepositoryRecord("dev", "docker", "local", False))
+    meta.tokens.create(token("t2", "bob"))
+    assert watch.step() == (False, False)
+
+
+def test_an_account_made_again_starts_at_another_generation(meta: MetadataStore) -> None:
+    meta.users.create(user("alice"))
+    before = meta.users.generation("alice")
+    meta.users.delete("alice")
+    meta.users.create(user("alice"))
+    assert meta.users.generation("alice") not in (None, before)

@@ -22,6 +22,14 @@ class LoginFailureQueries:
         with self._engine.connect() as connection:
             return float(connection.execute(query).scalar_one() or 0.0)
 
+    def locks(self, now: float) -> dict[str, float]:
+        """Every key locked after ``now``, with until when."""
+        query = sa.select(login_failures.c.key, login_failures.c.locked_until).where(
+            login_failures.c.locked_until > now
+        )
+        with self._engine.connect() as connection:
+            return {row.key: float(row.locked_until) for row in connection.execute(query)}
+
     def fail(
         self,
         keys: Sequence[str],

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.identity.generations import advance_principal
 from cargohold.meta.schema import permissions
 from cargohold.records.identity import PermissionRecord
 
@@ -29,6 +30,7 @@ class PermissionQueries:
                     created_at=record.created_at or time.time(),
                 )
             )
+            advance_principal(connection, record.principal)
             commit_in(connection, effects)
 
     def get(self, id: str) -> PermissionRecord | None:
@@ -52,10 +54,15 @@ class PermissionQueries:
 
     def delete(self, id: str, effects: Effects = NO_EFFECTS) -> bool:
         with self._engine.begin() as connection:
-            result = connection.execute(permissions.delete().where(permissions.c.id == id))
-            if result.rowcount > 0:
-                commit_in(connection, effects)
-        return result.rowcount > 0
+            principal = connection.execute(
+                sa.select(permissions.c.principal).where(permissions.c.id == id)
+            ).scalar_one_or_none()
+            if principal is None:
+                return False
+            connection.execute(permissions.delete().where(permissions.c.id == id))
+            advance_principal(connection, principal)
+            commit_in(connection, effects)
+        return True
 
 
 def _record(row: sa.Row[Any]) -> PermissionRecord:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.identity.generations import advance
 from cargohold.meta.schema import api_tokens, users
 from cargohold.records.identity import ScopeRecord, TokenRecord
 
@@ -60,10 +61,15 @@ class TokenQueries:
     def delete(self, id: str, effects: Effects = NO_EFFECTS) -> bool:
         """Revoke, with ``effects``; False when there is no such token."""
         with self._engine.begin() as connection:
-            result = connection.execute(api_tokens.delete().where(api_tokens.c.id == id))
-            if result.rowcount > 0:
-                commit_in(connection, effects)
-        return result.rowcount > 0
+            owner = connection.execute(
+                sa.select(api_tokens.c.owner).where(api_tokens.c.id == id)
+            ).scalar_one_or_none()
+            if owner is None:
+                return False
+            connection.execute(api_tokens.delete().where(api_tokens.c.id == id))
+            advance(connection, [owner])
+            commit_in(connection, effects)
+        return True
 
     def delete_expired(self, now: float) -> int:
         with self._engine.begin() as connection:

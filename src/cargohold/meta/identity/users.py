@@ -1,4 +1,5 @@
-"""Queries on users and groups (and the permissions that name them)."""
+"""Queries on users and groups (and the permissions that name them). A change to what an
+account may do moves its generation (``generations.py``) in the same transaction."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.identity.generations import advance, advance_members, first, generation
 from cargohold.meta.schema import group_members, groups, permissions, users
 from cargohold.meta.upsert import insert_ignore, upsert
 from cargohold.records.identity import GroupRecord, UserRecord
@@ -49,12 +51,15 @@ class UserQueries:
                 _user_row(record),
                 update=("password_hash", "admin", "service", "email"),
             )
+            advance(connection, [record.name])
 
     def update(self, name: str, changes: Mapping[str, Any], effects: Effects = NO_EFFECTS) -> bool:
         """Change the user, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
             result = connection.execute(
-                users.update().where(users.c.name == name).values(**changes)
+                users.update()
+                .where(users.c.name == name)
+                .values(**changes, generation=users.c.generation + 1)
             )
             if result.rowcount > 0:
                 commit_in(connection, effects)
@@ -70,6 +75,10 @@ class UserQueries:
             if result.rowcount > 0:
                 commit_in(connection, effects)
         return result.rowcount > 0
+
+    def generation(self, name: str) -> int | None:
+        """The account's generation (None: no such account)."""
+        return generation(self._engine, name)
 
     def count(self, *, admin: bool | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(users)
@@ -111,6 +120,7 @@ class GroupQueries:
                 )
             )
             _add_members(connection, record.name, record.members)
+            advance(connection, record.members)
             commit_in(connection, effects)
         return True
 
@@ -159,6 +169,7 @@ class GroupQueries:
                 connection.execute(
                     groups.update().where(groups.c.name == name).values(description=description)
                 )
+            advance_members(connection, name)  # those who leave
             if replace is not None:
                 connection.execute(group_members.delete().where(group_members.c.group == name))
                 _add_members(connection, name, replace)
@@ -170,12 +181,14 @@ class GroupQueries:
                         group_members.c.group == name, group_members.c.user.in_(removed)
                     )
                 )
+            advance_members(connection, name)  # those who join
             commit_in(connection, effects)
         return True
 
     def delete(self, name: str, effects: Effects = NO_EFFECTS) -> bool:
         """Delete the group and its permissions, with ``effects``; False when there is none."""
         with self._engine.begin() as connection:
+            advance_members(connection, name)
             connection.execute(
                 permissions.delete().where(permissions.c.principal == f"group:{name}")
             )
@@ -197,6 +210,7 @@ def _user_row(record: UserRecord) -> dict[str, Any]:
         "service": record.service,
         "email": record.email,
         "created_at": record.created_at or time.time(),
+        "generation": first(),
     }
 
 

@@ -16,6 +16,8 @@ users = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("service", sa.Boolean, nullable=False, default=False),
     sa.Column("email", sa.String(255), nullable=True),
+    # Moves with every change to what the account may do (meta/identity/generations.py).
+    sa.Column("generation", sa.BigInteger, nullable=False, server_default=sa.text("0")),
 )
 
 groups = sa.Table(

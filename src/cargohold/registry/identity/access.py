@@ -1,29 +1,34 @@
 """Who is calling, and whether they may do what they ask. The one place access is decided.
 
-Rights are read afresh (through a cache that any write clears) on every request: a
+A credential verified once is remembered until its account changes (``verified.py``): a
 permission removed, a user deleted or a token revoked takes effect at the next request, even
-for holders of a bearer token that has not expired yet.
+for holders of a bearer token that has not expired yet, while a fleet logging in with one
+account hashes its password once per node, not once per machine. Password hashing runs on at
+most ``HASHING_THREADS`` threads, so a crowd of cold logins queues for them instead of taking
+the hash's memory all at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from cargohold.core.errors import Denied, InsufficientScope, Unauthorized
 from cargohold.meta.store import MetadataStore
 from cargohold.records.identity import TokenRecord, UserRecord
 from cargohold.records.repositories import RepositoryRecord
-from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.identity.audit import AuditLog
 from cargohold.registry.identity.passwords import hash_password, needs_rehash, verify_password
 from cargohold.registry.identity.permissions import Action, Grant, Principal, known_actions
 from cargohold.registry.identity.throttle import LoginThrottle
 from cargohold.registry.identity.tokens import ApiTokens, looks_like_token, scope_grants
+from cargohold.registry.identity.verified import Verified, VerifiedCache
 
 WRONG_CREDENTIALS = "wrong user name or password"
+HASHING_THREADS = 2
 
 
 class AccessControl:
@@ -33,52 +38,69 @@ class AccessControl:
         tokens: ApiTokens,
         throttle: LoginThrottle,
         audit: AuditLog,
+        clock: Callable[[], float],
     ) -> None:
         self._meta = meta
         self._tokens = tokens
         self._throttle = throttle
         self._audit = audit
-        # Verified credentials, so the deliberately slow hash runs once per password.
-        self._verified: ChangeAwareCache[tuple[str, bytes], Principal] = ChangeAwareCache(
-            meta.changes.read, limit=10_000
+        self._hashing = CapacityLimiter(HASHING_THREADS)
+        # Credentials by (user name, SHA-256 of the secret); accounts by (name, token id).
+        self._verified: VerifiedCache[tuple[str, bytes]] = VerifiedCache(
+            meta.changes.read, meta.users.generation, clock
         )
-        self._principals: ChangeAwareCache[tuple[str, str | None], Principal | None] = (
-            ChangeAwareCache(meta.changes.read, limit=10_000)
+        self._principals: VerifiedCache[tuple[str, str | None]] = VerifiedCache(
+            meta.changes.read, meta.users.generation, clock
         )
 
     async def authenticate(self, username: str, secret: str, client: str) -> Principal:
         """A user name with a password, or with one of the user's API tokens."""
         key = (username, hashlib.sha256(secret.encode()).digest())
 
-        async def load() -> Principal:
-            principal = await to_thread.run_sync(self._verify, username, secret, client)
-            if principal is None:
+        async def verify() -> Verified:
+            limiter = None if looks_like_token(secret) else self._hashing
+            verified = await to_thread.run_sync(
+                self._verify, username, secret, client, limiter=limiter
+            )
+            if verified is None:
                 await self._failed(username, client)
                 raise Unauthorized(WRONG_CREDENTIALS)
-            return principal
+            return verified
 
-        return await self._verified.get(key, load)
+        # A lock stops a remembered credential too (API tokens are not locked by user name).
+        await self._throttle.check_remembered(
+            None if looks_like_token(secret) else username, client
+        )
+        principal = await self._verified.get(key, verify)
+        if principal is None:  # verify() raises instead; this keeps the types honest
+            raise Unauthorized(WRONG_CREDENTIALS)
+        return principal
 
     async def authenticate_token(self, secret: str, client: str) -> Principal:
         """An API token presented on its own (``Authorization: Bearer``)."""
         key = ("", hashlib.sha256(secret.encode()).digest())
+        refused = "the API token is unknown, revoked or expired"
 
-        async def load() -> Principal:
-            principal = await to_thread.run_sync(self._verify_token, None, secret, client)
-            if principal is None:
+        async def verify() -> Verified:
+            verified = await to_thread.run_sync(self._verify_token, None, secret, client)
+            if verified is None:
                 await self._failed(None, client)
-                raise Unauthorized("the API token is unknown, revoked or expired")
-            return principal
+                raise Unauthorized(refused)
+            return verified
 
-        return await self._verified.get(key, load)
+        await self._throttle.check_remembered(None, client)
+        principal = await self._verified.get(key, verify)
+        if principal is None:
+            raise Unauthorized(refused)
+        return principal
 
     async def principal_for(self, name: str, token_id: str | None) -> Principal | None:
         """The account as it stands now (None if deleted, or its token revoked)."""
 
-        async def load() -> Principal | None:
+        async def verify() -> Verified:
             return await to_thread.run_sync(self._load_principal, name, token_id)
 
-        return await self._principals.get((name, token_id), load)
+        return await self._principals.get((name, token_id), verify)
 
     async def _failed(self, username: str | None, client: str) -> None:
         await self._throttle.failed(username, client)
@@ -86,33 +108,44 @@ class AccessControl:
             username, "login.failed", username or "api-token", status=401, client=client
         )
 
-    def _verify(self, username: str, secret: str, client: str) -> Principal | None:
+    def _verify(self, username: str, secret: str, client: str) -> Verified | None:
         if looks_like_token(secret):
             return self._verify_token(username, secret, client)
         self._throttle.check(username, client)
+        generation = self._meta.users.generation(username)  # before the hash it vouches for
         user = self._meta.users.get(username)
         stored = user.password_hash if user is not None and not user.service else None
         if user is None or not verify_password(secret, stored):
             return None
-        if stored is not None and needs_rehash(stored):
+        if stored is not None and needs_rehash(stored):  # moves the generation: verified anew
             self._meta.users.update(username, {"password_hash": hash_password(secret)})
         self._throttle.succeeded(username, client)
-        return self._load_principal(username, None)
+        return self._load_principal(username, None, generation)
 
-    def _verify_token(self, username: str | None, secret: str, client: str) -> Principal | None:
+    def _verify_token(self, username: str | None, secret: str, client: str) -> Verified | None:
         self._throttle.check(None, client)
         record = self._tokens.resolve(secret)
         if record is None or (username is not None and record.owner != username):
             return None
-        return self._principal(record.owner, record)
+        verified = self._load_principal(record.owner, record.id)
+        return verified if verified.principal is not None else None
 
-    def _load_principal(self, name: str, token_id: str | None) -> Principal | None:
+    def _load_principal(
+        self, name: str, token_id: str | None, generation: int | None = None
+    ) -> Verified:
+        """The account with its generation, read first (or before, by the caller): a change
+        made while the rest is read moves the generation past the one remembered, so it is
+        read again next time."""
+        if generation is None:
+            generation = self._meta.users.generation(name)
         record = None
         if token_id is not None:
             record = self._tokens.live(token_id)
             if record is None or record.owner != name:
-                return None
-        return self._principal(name, record)
+                return Verified(None, None)
+        principal = self._principal(name, record)
+        expires_at = record.expires_at if record is not None else None
+        return Verified(principal, generation, expires_at)
 
     def _principal(self, name: str, token: TokenRecord | None) -> Principal | None:
         user = self._meta.users.get(name)

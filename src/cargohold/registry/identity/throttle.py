@@ -5,6 +5,11 @@ as the one before, up to ``MAX_LOCK`` seconds. Failures are forgotten after
 ``FORGET_AFTER`` seconds without one, and a success clears them. Locks only ever stop
 password guessing: API tokens, which cannot be guessed, are not subject to the user lock, and
 no lock lasts longer than ``MAX_LOCK``, so an administrator is never locked out for good.
+
+A credential verified before (``verified.py``) is not checked against its hash again, but a
+lock still stops it: ``check_remembered`` looks the locks up in a copy held in memory and read
+again once anything was written (a failure that locks is a write), so a guess that happens to
+be right is refused while the name or the address is locked, as it would be the first time.
 """
 
 from __future__ import annotations
@@ -31,15 +36,30 @@ def _lock_for(free: int) -> Callable[[int], float]:
     return lock_for
 
 
+def _keys(username: str | None, client: str) -> list[str]:
+    return [f"addr:{client}"] + ([f"user:{username}"] if username else [])
+
+
 class LoginThrottle:
     def __init__(self, meta: MetadataStore, clock: Callable[[], float]) -> None:
         self._meta = meta
         self._clock = clock
+        self._locks: dict[str, float] = {}
+        self._locks_seen = -1  # the change marker when ``_locks`` was read
 
     def check(self, username: str | None, client: str) -> None:
         """Raise TooManyRequests while the user or the address is locked (blocking call)."""
-        keys = [f"addr:{client}"] + ([f"user:{username}"] if username else [])
-        until = self._meta.logins.locked_until(keys)
+        self._refuse_until(self._meta.logins.locked_until(_keys(username, client)))
+
+    async def check_remembered(self, username: str | None, client: str) -> None:
+        """``check`` for a credential verified before, from the locks held in memory."""
+        marker = self._meta.changes.read()
+        if marker != self._locks_seen:
+            self._locks = await to_thread.run_sync(self._meta.logins.locks, self._clock())
+            self._locks_seen = marker
+        self._refuse_until(max(self._locks.get(k, 0.0) for k in _keys(username, client)))
+
+    def _refuse_until(self, until: float) -> None:
         wait = until - self._clock()
         if wait > 0:
             seconds = int(wait) + 1
