@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.receiver import Receiver
+from tests.seaweedfs import SeaweedFS
 
 
 @pytest.fixture
@@ -15,3 +16,12 @@ def receiver() -> Iterator[Receiver]:
     running = Receiver().start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[SeaweedFS]:
+    """One S3 server for the whole run, shared by every test that needs one (each works under
+    a prefix of its own)."""
+    server = SeaweedFS().start()
+    yield server
+    server.stop()

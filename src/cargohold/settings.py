@@ -9,10 +9,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cargohold.storage.s3.location import S3Location
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_LISTEN = "127.0.0.1:5000"
 DEFAULT_DATA_DIR = "./cargohold-data"
+BLOB_REDIRECTS = ("off", "presigned")
 
 
 class SettingsError(ValueError):
@@ -39,6 +42,14 @@ class Settings:
     read_timeout: float | None = None
     write_timeout: float | None = None
     keep_alive_timeout: float | None = None
+    # Blobs in an S3-compatible object store (s3://BUCKET/PREFIX?endpoint=...&region=...)
+    # instead of the data directory; the credentials come from AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY.
+    storage_url: str | None = None
+    # "presigned": an authorised blob GET answers 307 to a presigned URL of the object store,
+    # valid for blob_redirect_expiry seconds; "off": the server streams the bytes itself.
+    blob_redirect: str = "off"
+    blob_redirect_expiry: int = 300
 
     @property
     def host(self) -> str:
@@ -55,6 +66,16 @@ class Settings:
     @property
     def blob_root(self) -> Path:
         return self.data_dir.resolve() / "storage"
+
+    @property
+    def s3_location(self) -> S3Location | None:
+        """Where blobs are when they are not in the data directory."""
+        if not self.storage_url:
+            return None
+        try:
+            return S3Location.parse(self.storage_url)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
 
     @property
     def token_keys(self) -> Path:
@@ -82,6 +103,19 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not 1 <= value <= 3600:
                 raise SettingsError(f"{name} must be between 1 and 3600 seconds")
+        self.s3_location  # noqa: B018 - parsed to check it
+        if self.blob_redirect not in BLOB_REDIRECTS:
+            raise SettingsError(
+                f"blob_redirect must be one of {', '.join(BLOB_REDIRECTS)}, "
+                f"not {self.blob_redirect!r}"
+            )
+        if self.blob_redirect == "presigned" and not self.storage_url:
+            raise SettingsError(
+                "blob_redirect=presigned needs blobs in an object store: set storage_url "
+                "(CARGOHOLD_STORAGE_URL) too"
+            )
+        if not 10 <= self.blob_redirect_expiry <= 3600:
+            raise SettingsError("blob_redirect_expiry must be between 10 and 3600 seconds")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
@@ -105,6 +139,9 @@ _ENV = {
     "read_timeout": "CARGOHOLD_READ_TIMEOUT",
     "write_timeout": "CARGOHOLD_WRITE_TIMEOUT",
     "keep_alive_timeout": "CARGOHOLD_KEEP_ALIVE_TIMEOUT",
+    "storage_url": "CARGOHOLD_STORAGE_URL",
+    "blob_redirect": "CARGOHOLD_BLOB_REDIRECT",
+    "blob_redirect_expiry": "CARGOHOLD_BLOB_REDIRECT_EXPIRY",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 
@@ -112,7 +149,7 @@ _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 def _coerce(name: str, value: Any) -> Any:
     if name == "data_dir":
         return Path(str(value))
-    if name in ("workers", "token_ttl", "scan_max_depth", "scan_max_mib"):
+    if name in ("workers", "token_ttl", "scan_max_depth", "scan_max_mib", "blob_redirect_expiry"):
         try:
             return int(value)
         except (TypeError, ValueError) as exc:
@@ -124,6 +161,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
     if name == "webhook_allowed_networks":
         return _networks(value)
+    if name == "storage_url" and str(value) == "":
+        return None
     return str(value)
 
 

@@ -19,6 +19,8 @@ from cargohold.core.errors import (
     UploadOffsetMismatch,
 )
 from cargohold.storage import BlobStore, FilesystemBlobStore, MemoryBlobStore
+from cargohold.storage.s3.store import S3BlobStore
+from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
 
 pytestmark = pytest.mark.anyio
 
@@ -28,12 +30,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=["memory", "filesystem"])
+@pytest.fixture(params=["memory", "filesystem", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
     if request.param == "memory":
         yield MemoryBlobStore()
-    else:
+    elif request.param == "filesystem":
         yield FilesystemBlobStore(tmp_path / "blobs")
+    else:
+        # SeaweedFS starts once per run, and only when an S3 case runs.
+        server: SeaweedFS = request.getfixturevalue("seaweedfs")
+        yield S3BlobStore(server.location(), (ACCESS_KEY, SECRET_KEY))
 
 
 async def stream(data: bytes, size: int = 65536) -> AsyncIterator[bytes]:

@@ -185,6 +185,14 @@ class StorageFull(StorageError, RegistryError):
     code, status = "UNKNOWN", 507
 
 
+class StorageUnavailable(StorageError, RegistryError):
+    """The object store did not answer, refused the server's credentials or failed. Raised by
+    storage and rendered as is: the client may retry (an interrupted upload can be resumed),
+    an operator must look at the object store."""
+
+    code, status = "UNAVAILABLE", 503
+
+
 class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
@@ -246,6 +254,7 @@ __all__ = [
     "SizeMismatch",
     "StorageError",
     "StorageFull",
+    "StorageUnavailable",
     "TagImmutable",
     "TooManyRequests",
     "Unauthorized",

@@ -47,7 +47,7 @@ from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
-from cargohold.storage.base import BlobStore
+from cargohold.storage.base import BlobRedirects, BlobStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,8 @@ class Registry:
         scan_dir: Path | None = None,
         scan_limits: Limits | None = None,
         webhook_targets: WebhookTargets | None = None,
+        blob_redirects: BlobRedirects | None = None,
+        blob_redirect_expiry: int = 300,
     ) -> Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
@@ -115,7 +117,7 @@ class Registry:
         consequences = Consequences(audit, events, scans, jobs, policies)
         generic = GenericFiles(store, meta, repositories, access, clock, consequences)
         images = ImageAccess(repositories, access)
-        blobs = Blobs(store, meta, audit, images)
+        blobs = Blobs(store, meta, audit, images, blob_redirects, blob_redirect_expiry)
         manifests = Manifests(store, meta, blobs, images, consequences)
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)

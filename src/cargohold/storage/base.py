@@ -10,7 +10,7 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cargohold.core.digest import Digest, Hasher, new_hasher
 from cargohold.core.errors import DigestMismatch, SizeMismatch, UploadNotFound
@@ -66,6 +66,16 @@ class BlobWriter(Protocol):
 
 class BlobStore(BlobReader, BlobWriter, Protocol):
     """Both roles; what the registry is built on."""
+
+
+@runtime_checkable
+class BlobRedirects(Protocol):
+    """A store whose blobs clients may fetch from it directly (an object store): the server
+    then answers a download with a redirect instead of sending the bytes itself."""
+
+    async def presigned_url(self, digest: Digest, expires: int) -> str:
+        """A URL that serves the blob (ranges too) without credentials for ``expires``
+        seconds."""
 
 
 def new_upload_id() -> str:
@@ -125,6 +135,7 @@ __all__ = [
     "STREAM_CHUNK",
     "WRITE_BATCH",
     "BlobReader",
+    "BlobRedirects",
     "BlobStore",
     "BlobWriter",
     "RunningHashes",

@@ -1,5 +1,5 @@
-"""``/v2/<name>/blobs/<digest>``: GET (whole or a byte range, sent by ``api/files.py``),
-HEAD, DELETE."""
+"""``/v2/<name>/blobs/<digest>``: GET (whole or a byte range, sent by ``api/files.py``, or a
+307 to a presigned object-store URL when the operator turned redirects on), HEAD, DELETE."""
 
 from __future__ import annotations
 
@@ -27,6 +27,20 @@ class BlobEndpoints:
 
     async def get(self, call: Call) -> Response:
         info = await self._info(call)
+        location = await self._registry.blobs.redirect(info)
+        if location is not None:
+            # The client takes the bytes (and any range) from the object store.
+            return Response(
+                b"",
+                307,
+                {
+                    **API_VERSION,
+                    "Location": location,
+                    "Docker-Content-Digest": str(info.digest),
+                    "Content-Length": "0",
+                    "Cache-Control": "no-store",
+                },
+            )
         wanted = byte_range(call.request.headers.get("range"), info.size)
         if wanted is None:
             return BlobResponse(info, self._registry, _headers(info, info.size))

@@ -33,17 +33,25 @@ from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.oci.images import ImageAccess
-from cargohold.storage.base import BlobStore
+from cargohold.storage.base import BlobRedirects, BlobStore
 
 
 class Blobs:
     def __init__(
-        self, store: BlobStore, meta: MetadataStore, audit: AuditLog, images: ImageAccess
+        self,
+        store: BlobStore,
+        meta: MetadataStore,
+        audit: AuditLog,
+        images: ImageAccess,
+        redirects: BlobRedirects | None = None,
+        redirect_expiry: int = 300,
     ) -> None:
         self._store = store
         self._meta = meta
         self._audit = audit
         self._images = images
+        self._redirects = redirects
+        self._redirect_expiry = redirect_expiry
         self._links: ChangeAwareCache[tuple[str, str, Digest], int | None] = ChangeAwareCache(
             meta.changes.read
         )
@@ -69,6 +77,14 @@ class Blobs:
             # Known to the metadata but gone from storage: say so before any byte is sent.
             raise BlobUnknown(f"blob {digest} is missing from storage", {"digest": str(digest)})
         return BlobInfo(digest, size, path)
+
+    async def redirect(self, info: BlobInfo) -> str | None:
+        """Where the caller may fetch a blob ``stat`` let it read, for a short while: a
+        presigned URL of the object store when the operator turned redirects on; None when
+        the server sends the bytes itself."""
+        if self._redirects is None:
+            return None
+        return await self._redirects.presigned_url(info.digest, self._redirect_expiry)
 
     async def read(self, info: BlobInfo, offset: int, length: int) -> AsyncIterator[bytes]:
         try:

@@ -1,0 +1,108 @@
+"""Published blobs in the object store: one object per digest, written whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from boto3.s3.transfer import TransferConfig
+
+from cargohold.core.digest import Digest
+from cargohold.core.errors import BlobNotFound
+from cargohold.storage.base import STREAM_CHUNK
+from cargohold.storage.s3.connection import (
+    ConditionFailed,
+    ObjectMissing,
+    RangeNotSatisfiable,
+    S3Connection,
+)
+
+GiB = 1024 * 1024 * 1024
+# Copies up to 4 GiB are one CopyObject (S3 copies at most 5 GiB in one); bigger ones are
+# multipart copies in 512 MiB parts.
+_COPY = TransferConfig(multipart_threshold=4 * GiB, multipart_chunksize=GiB // 2, max_concurrency=4)
+
+
+class PublishedBlobs:
+    def __init__(self, s3: S3Connection) -> None:
+        self._s3 = s3
+        self._bucket = s3.location.bucket
+        self._prefix = s3.location.prefix
+
+    def key(self, digest: Digest) -> str:
+        return f"{self._prefix}blobs/{digest.algorithm}/{digest.hex[:2]}/{digest.hex}"
+
+    async def size(self, digest: Digest) -> int | None:
+        key = self.key(digest)
+        try:
+            head = await self._s3.run(lambda c: c.head_object(Bucket=self._bucket, Key=key))
+        except ObjectMissing:
+            return None
+        return head["ContentLength"]
+
+    async def read(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Streamed in small chunks, one worker-thread read each: a download holds one pooled
+        connection and a chunk of memory, whatever the blob's size."""
+        if length == 0:
+            if await self.size(digest) is None:
+                raise BlobNotFound(str(digest))
+            return
+        key = self.key(digest)
+        span = f"bytes={offset}-{'' if length is None else offset + length - 1}"
+        try:
+            response = await self._s3.run(
+                lambda c: c.get_object(Bucket=self._bucket, Key=key, Range=span)
+            )
+        except ObjectMissing as exc:
+            raise BlobNotFound(str(digest)) from exc
+        except RangeNotSatisfiable:
+            return  # from the end of the blob on: nothing to send
+        body = response["Body"]
+        try:
+            while chunk := await self._s3.run(lambda _: body.read(STREAM_CHUNK)):
+                yield chunk
+        finally:
+            body.close()
+
+    async def put(self, digest: Digest, data: bytes) -> None:
+        """Store verified bytes under their digest (If-None-Match: a blob stored already is
+        left as it is)."""
+        key = self.key(digest)
+        with contextlib.suppress(ConditionFailed):
+            await self._s3.run(
+                lambda c: c.put_object(Bucket=self._bucket, Key=key, Body=data, IfNoneMatch="*")
+            )
+
+    async def copy_in(self, digest: Digest, source: str, etag: str) -> None:
+        """Copy a verified object to its digest's key, if the copy is still the object that
+        was verified (If-Match on its ETag)."""
+        if await self.size(digest) is not None:
+            return  # stored already: same digest, same bytes
+        target = self.key(digest)
+        await self._s3.run(
+            lambda c: c.copy(
+                {"Bucket": self._bucket, "Key": source},
+                self._bucket,
+                target,
+                ExtraArgs={"CopySourceIfMatch": etag},
+                Config=_COPY,
+            )
+        )
+
+    async def delete(self, digest: Digest) -> None:
+        key = self.key(digest)
+        await self._s3.run(lambda c: c.delete_object(Bucket=self._bucket, Key=key))
+
+    async def presigned_url(self, digest: Digest, expires: int) -> str:
+        key = self.key(digest)
+        # Signing sends no request, but refreshing credentials (an instance role) may.
+        return await self._s3.run(
+            lambda c: c.generate_presigned_url(
+                "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires
+            )
+        )
+
+
+__all__ = ["PublishedBlobs"]
