@@ -17,6 +17,7 @@ from cargohold.core.errors import (
     UploadNotFound,
     UploadOffsetMismatch,
 )
+from cargohold.storage.base import STREAM_CHUNK
 from cargohold.storage.s3.location import S3Location
 from cargohold.storage.s3.state import MIN_PART
 from cargohold.storage.s3.store import S3BlobStore
@@ -63,7 +64,10 @@ async def test_chunks_become_multipart_parts_and_leave_nothing(
     assert any("/staged/" in key for key in seaweedfs.keys(prefix))
     digest = Digest.of(data)
     assert await store.commit(upload, digest, len(data)) == len(data)
-    assert await read_all(store, digest) == data
+    # Downloads stream in small chunks, whatever the blob's size.
+    chunks = [chunk async for chunk in store.read(digest)]
+    assert b"".join(chunks) == data
+    assert max(map(len, chunks)) <= STREAM_CHUNK
     assert await read_all(store, digest, MIN_PART - 10, 20) == data[MIN_PART - 10 : MIN_PART + 10]
     assert seaweedfs.keys(location.prefix) == [store.blob_key(digest)]
     assert uploads(seaweedfs, location) == []

@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cargohold.app import build_app, build_registry, open_stores, prepare
 from cargohold.settings import Settings
 from tests.images import sha256
 from tests.integration.conftest import AUTH, LOOPBACK, PASSWORD
-from tests.integration.oci import push_blob
+from tests.integration.oci import errors, push_blob
 from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
 
 pytestmark = pytest.mark.anyio
@@ -111,3 +112,25 @@ async def test_no_redirect_without_access(client: httpx.AsyncClient, settings: S
     assert "Location" not in refused.headers
     unknown = await client.get(f"/v2/{NAME}/blobs/{sha256(b'never pushed')}")
     assert unknown.status_code == 404
+
+
+async def test_an_unreachable_object_store_is_a_503(tmp_path: Path) -> None:
+    """Nothing listens on the discard port: the client is told to retry, and the object
+    store's address stays in the server's log."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        admin_password=PASSWORD,
+        storage_url="s3://nowhere/blobs?endpoint=http://127.0.0.1:9",
+    )
+    prepare(settings)
+    store, meta = open_stores(settings, migrate=False)
+    try:
+        transport = httpx.ASGITransport(app=build_app(build_registry(settings, store, meta)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+            response = await http.post(f"/v2/{NAME}/blobs/uploads/", headers=AUTH)
+    finally:
+        meta.close()
+    assert response.status_code == 503
+    assert errors(response) == ["UNAVAILABLE"]
+    assert "retry" in response.text
+    assert "127.0.0.1:9" not in response.text

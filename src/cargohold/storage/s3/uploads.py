@@ -291,6 +291,7 @@ class S3Uploads:
             )
         )
         etag = done["ETag"]
+        state.multipart = None  # completed: nothing left to abort
         if known is None:
             algorithm = digest.algorithm
             known = await self._s3.run(
