@@ -21,6 +21,7 @@ from cargohold.storage.base import STREAM_CHUNK
 from cargohold.storage.s3.location import S3Location
 from cargohold.storage.s3.state import MIN_PART
 from cargohold.storage.s3.store import S3BlobStore
+from cargohold.storage.s3.uploads import MAX_PIECES
 from tests.contract.test_blob_stores import read_all, stream
 from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
 
@@ -183,3 +184,16 @@ async def test_wrong_credentials_are_a_503(location: S3Location) -> None:
     store = S3BlobStore(location, (ACCESS_KEY, "not-the-secret"))
     with pytest.raises(StorageUnavailable):
         await store.start_upload()
+
+
+async def test_many_tiny_chunks_keep_few_staged_pieces(
+    store: S3BlobStore, seaweedfs: SeaweedFS
+) -> None:
+    data = os.urandom((MAX_PIECES + 2) * 1000)
+    upload = await store.start_upload()
+    for start in range(0, len(data), 1000):
+        await store.append(upload, stream(data[start : start + 1000]), offset=start)
+    staged = [k for k in seaweedfs.keys(store.upload_prefix(upload)) if "/staged/" in k]
+    assert 1 <= len(staged) <= MAX_PIECES
+    await store.commit(upload, Digest.of(data), len(data))
+    assert await read_all(store, Digest.of(data)) == data
