@@ -7,20 +7,29 @@ the simulated machines (see ``bench/pullers.py``) pull it, spread over several c
 processes. At most ``--concurrency`` machines pull at the same moment (each with up to three
 layer downloads, so at most three times as many connections); the others queue for a slot,
 as in a rollout that starts everywhere at once behind a bounded connection budget.
+
+``--pull-auth`` says how the machines log in (see ``bench/fleet.py``): anonymously, with the
+fleet account's password or with its API token, each through the registry token flow; ``all``
+runs each of them against cargohold. Every run starts on a freshly started server, so that no
+cache is warm from the push or from the run before; docker-registry, which has no auth, is
+pulled once.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 
+from bench import fleet
+from bench.fleet import PullAuth
 from bench.image import Image
 from bench.meter import GroupMeter, Usage
 from bench.pullers import PullPlan, PullReport, pull_worker
-from bench.servers import Target
+from bench.servers import Servers, Target
 from bench.tables import MIB, markdown, number, percentile, ratio
 
 START_TIMEOUT = 60.0
@@ -32,11 +41,17 @@ class FanoutOptions:
     concurrency: int = 64
     processes: int = 2
     timeout: float = 300.0
+    pull_auth: str = "all"
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return fleet.MODES if self.pull_auth == "all" else (self.pull_auth,)
 
 
 @dataclass(frozen=True, slots=True)
 class FanoutResult:
     label: str
+    mode: str
     machines: int
     ok: int
     failed: int
@@ -46,6 +61,8 @@ class FanoutResult:
     errors: Counter[str]
     server: Usage
     client_cpu_seconds: float
+    challenges: int  # 401 answers the machines received
+    token_requests: int
 
     @property
     def pulls_per_second(self) -> float:
@@ -61,7 +78,7 @@ class FanoutResult:
         return self.server.cpu_seconds / gigabytes if gigabytes else float("nan")
 
 
-def _plans(target: Target, image: Image, options: FanoutOptions) -> list[PullPlan]:
+def _plans(target: Target, image: Image, options: FanoutOptions, auth: PullAuth) -> list[PullPlan]:
     workers = max(1, min(options.processes, options.machines))
     plans = []
     for index in range(workers):
@@ -76,17 +93,38 @@ def _plans(target: Target, image: Image, options: FanoutOptions) -> list[PullPla
                 machines=machines,
                 concurrency=max(1, concurrency),
                 timeout=options.timeout,
+                credentials=auth.credentials,
             )
         )
     return plans
 
 
-def run_fanout(target: Target, image: Image, options: FanoutOptions) -> FanoutResult:
+def run_fanouts(servers: Servers, image: Image, options: FanoutOptions) -> list[FanoutResult]:
+    """Every server in each of ``options.modes`` (a server without auth once), each run on
+    a freshly restarted server; the image must be pushed already."""
+    repository = image.name.partition("/")[0]
+    results = []
+    for label in [target.label for target in servers.targets]:
+        target = next(t for t in servers.targets if t.label == label)
+        # A server without auth is pulled once, by machines holding the last mode's
+        # credentials, which it never asks for.
+        modes = options.modes if target.auth is not None else options.modes[-1:]
+        for mode in modes:
+            auth = fleet.prepare(target, repository, mode)
+            target = servers.restart(label)
+            print(f"fan-out pull from {label} ({auth.mode}) ...", file=sys.stderr, flush=True)
+            results.append(run_fanout(target, image, options, auth))
+    return results
+
+
+def run_fanout(
+    target: Target, image: Image, options: FanoutOptions, auth: PullAuth
+) -> FanoutResult:
     """Pull ``options.machines`` times from one server; the image must be pushed already."""
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue[tuple[int, PullReport]] = context.Queue()
     start = context.Event()
-    plans = _plans(target, image, options)
+    plans = _plans(target, image, options, auth)
     readies = [context.Event() for _ in plans]
     processes = [
         context.Process(
@@ -126,6 +164,7 @@ def run_fanout(target: Target, image: Image, options: FanoutOptions) -> FanoutRe
         errors.update(report.errors)
     return FanoutResult(
         label=target.label,
+        mode=auth.mode,
         machines=options.machines,
         ok=sum(report.ok for report in reports),
         failed=sum(report.failed for report in reports),
@@ -135,43 +174,96 @@ def run_fanout(target: Target, image: Image, options: FanoutOptions) -> FanoutRe
         errors=errors,
         server=meter.usage,
         client_cpu_seconds=sum(report.cpu_seconds for report in reports),
+        challenges=sum(report.challenges for report in reports),
+        token_requests=sum(report.token_requests for report in reports),
     )
 
 
+def _baseline(results: list[FanoutResult], label: str, mode: str) -> FanoutResult | None:
+    """The row of ``label`` in ``mode``, else its first row; None if the server has none."""
+    rows = [r for r in results if r.label == label]
+    return next((r for r in rows if r.mode == mode), rows[0] if rows else None)
+
+
 def fanout_table(results: list[FanoutResult]) -> str:
-    """Both servers side by side; the ratio column is first / second."""
-    first, second = results
-
-    def row(name: str, values: tuple[float, float], digits: int = 1) -> list[str]:
-        return [name, number(values[0], digits), number(values[1], digits), ratio(*values)]
-
-    def pair(values: list[float]) -> tuple[float, float]:
-        return values[0], values[1]
-
-    rows = [
-        row("pulls OK", pair([r.ok for r in results]), 0),
-        row("pulls failed", pair([r.failed for r in results]), 0),
-        row("wall time (s)", pair([r.wall_seconds for r in results]), 2),
-        row("pulls/s", pair([r.pulls_per_second for r in results])),
-        row("MB/s served (10^6 B)", pair([r.megabytes_per_second for r in results])),
-        row("p50 pull latency (ms)", pair([1000 * percentile(r.latencies, 0.5) for r in results])),
-        row("p99 pull latency (ms)", pair([1000 * percentile(r.latencies, 0.99) for r in results])),
-        row("server CPU (s, user+sys)", pair([r.server.cpu_seconds for r in results]), 2),
-        row("server CPU s per GB served", pair([r.cpu_seconds_per_gigabyte for r in results]), 2),
-        row("server RSS before (MiB)", pair([r.server.rss_before / MIB for r in results])),
-        row("server RSS peak (MiB)", pair([r.server.rss_peak / MIB for r in results])),
-        row("server processes", pair([r.server.processes for r in results]), 0),
-        row("client CPU (s)", pair([r.client_cpu_seconds for r in results]), 2),
+    """A row per server and mode; the ratios compare server CPU per GB and wall time with
+    cargohold's first mode (anonymous with ``all``) and with the other server's run (in the
+    same mode when it has one)."""
+    first = results[0]
+    other = next((r.label for r in results if r.label != first.label), None)
+    header = [
+        "server",
+        "pull auth",
+        "pulls OK",
+        "failed",
+        "401s",
+        "token requests",
+        "wall (s)",
+        "pulls/s",
+        "MB/s",
+        "p50 pull (ms)",
+        "p99 pull (ms)",
+        "server CPU (s)",
+        "server CPU s/GB",
+        "RSS before (MiB)",
+        "RSS peak (MiB)",
+        "server procs",
+        "client CPU (s)",
+        f"CPU/GB vs {first.label} {first.mode}",
+        f"wall vs {first.label} {first.mode}",
     ]
-    header = ["fan-out", first.label, second.label, f"ratio {first.label} / {second.label}"]
+    if other is not None:
+        header += [f"CPU/GB vs {other}", f"wall vs {other}"]
+    rows = []
+    for r in results:
+        row = [
+            r.label,
+            r.mode,
+            number(r.ok, 0),
+            number(r.failed, 0),
+            number(r.challenges, 0),
+            number(r.token_requests, 0),
+            number(r.wall_seconds, 2),
+            number(r.pulls_per_second),
+            number(r.megabytes_per_second),
+            number(1000 * percentile(r.latencies, 0.5)),
+            number(1000 * percentile(r.latencies, 0.99)),
+            number(r.server.cpu_seconds, 2),
+            number(r.cpu_seconds_per_gigabyte, 2),
+            number(r.server.rss_before / MIB),
+            number(r.server.rss_peak / MIB),
+            number(r.server.processes, 0),
+            number(r.client_cpu_seconds, 2),
+            ratio(r.cpu_seconds_per_gigabyte, first.cpu_seconds_per_gigabyte),
+            ratio(r.wall_seconds, first.wall_seconds),
+        ]
+        if other is not None:
+            base = _baseline(results, other, r.mode)
+            if base is None:
+                row += ["n/a", "n/a"]
+            else:
+                row += [
+                    ratio(r.cpu_seconds_per_gigabyte, base.cpu_seconds_per_gigabyte),
+                    ratio(r.wall_seconds, base.wall_seconds),
+                ]
+        rows.append(row)
     return markdown(header, rows)
+
+
+def login_lines(results: list[FanoutResult]) -> list[str]:
+    """How many machines met a 401 and asked for a token, per run."""
+    return [
+        f"- {r.label} ({r.mode}): {r.challenges} answers 401 and {r.token_requests} token "
+        f"requests for {r.machines} machines"
+        for r in results
+    ]
 
 
 def error_lines(results: list[FanoutResult], limit: int = 5) -> list[str]:
     lines = []
     for result in results:
         for message, count in result.errors.most_common(limit):
-            lines.append(f"- {result.label}: {count} x {message}")
+            lines.append(f"- {result.label} ({result.mode}): {count} x {message}")
     return lines
 
 
@@ -179,7 +271,8 @@ def describe(image: Image, options: FanoutOptions) -> str:
     return (
         f"{options.machines} machines, at most {options.concurrency} pulling at once "
         f"(<= {3 * options.concurrency} connections), {options.processes} client processes; "
-        f"image {len(image.layers)} layers, {image.total_bytes / MIB:.1f} MiB per pull"
+        f"image {len(image.layers)} layers, {image.total_bytes / MIB:.1f} MiB per pull; "
+        f"pull auth {', '.join(options.modes)}, each on a freshly started server"
     )
 
 
@@ -197,6 +290,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=defaults.timeout, help="seconds per server, at most"
     )
     parser.add_argument("--workers", type=int, default=2, help="cargohold worker processes")
+    parser.add_argument(
+        "--pull-auth",
+        choices=(*fleet.MODES, "all"),
+        default=defaults.pull_auth,
+        help="how the machines log in to cargohold: anonymously, with the fleet account's "
+        "password or its API token (registry token flow); all: each in turn",
+    )
 
 
 def options_from(args: argparse.Namespace) -> FanoutOptions:
@@ -205,4 +305,5 @@ def options_from(args: argparse.Namespace) -> FanoutOptions:
         concurrency=args.concurrency,
         processes=args.procs,
         timeout=args.timeout,
+        pull_auth=args.pull_auth,
     )

@@ -5,12 +5,25 @@ like dockerd: pings ``/v2/``, ``GET``s the manifest by tag with Docker's Accept 
 ``GET``s the config, then the layers at most three at a time, and checks the SHA-256 of every
 blob against its digest. A worker runs its share of the machines with at most
 ``concurrency`` of them pulling at once; the rest wait for a free slot.
+
+A machine given credentials (what ``docker login`` stored) logs in the way the server's answer
+to ``/v2/`` asks, as dockerd does: 200 needs nothing; a ``Bearer`` challenge starts the
+distribution token-auth flow, ``GET <realm>?service=<service>&scope=repository:<image>:pull``
+with the credentials as HTTP Basic, and the ``token`` (or ``access_token``) of the answer goes
+as ``Authorization: Bearer`` on every later request; a ``Basic`` challenge means the
+credentials go as Basic on every request. The token request goes to the server's own address
+(the realm's path and query) on the machine's first connection. Every machine gets its own
+token: each is a separate docker host. Should the manifest ``GET`` still answer 401 with a
+``Bearer`` challenge that names a scope, the machine asks for a token with that scope once and
+repeats the ``GET``. Without credentials a machine pulls anonymously whatever ``/v2/`` answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import re
 import resource
 import time
 from collections import Counter
@@ -18,8 +31,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-from bench.wire import Connection
+from bench.wire import Connection, Response
 
 # What dockerd's distribution client sends, one Accept field per media type.
 DOCKER_ACCEPT = (
@@ -44,6 +59,7 @@ class PullPlan:
     machines: int
     concurrency: int
     timeout: float
+    credentials: tuple[str, str] | None = None  # user and password or API token; None: anonymous
 
 
 @dataclass(slots=True)
@@ -56,17 +72,44 @@ class PullReport:
     latencies: list[float] = field(default_factory=list)  # seconds, successful pulls
     errors: Counter[str] = field(default_factory=Counter)
     cpu_seconds: float = 0.0
+    challenges: int = 0  # 401 answers received
+    token_requests: int = 0  # requests sent to the token service's realm
 
 
 class PullError(Exception):
     pass
 
 
+_SCHEME = re.compile(r"(?:^|,)\s*(Bearer|Basic)(?:\s+|$)", re.IGNORECASE)
+_PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"([^"]*)"|([^\s,"]+))')
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """The scheme (lower case: ``bearer`` if offered, else ``basic``, else ``""``) of a
+    ``WWW-Authenticate`` value and the parameters that follow it (the first of each name)."""
+    found = {match.group(1).lower(): match for match in _SCHEME.finditer(header)}
+    chosen = found.get("bearer") or found.get("basic")
+    if chosen is None:
+        return "", {}
+    params: dict[str, str] = {}
+    for match in _PARAM.finditer(header, chosen.end()):
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        params.setdefault(match.group(1).lower(), value)
+    return chosen.group(1).lower(), params
+
+
+def _basic(credentials: tuple[str, str]) -> str:
+    return "Basic " + base64.b64encode(":".join(credentials).encode()).decode("ascii")
+
+
 class _Machine:
     def __init__(self, plan: PullPlan) -> None:
         self._plan = plan
         self._connections: list[Connection] = []
+        self._authorization: tuple[tuple[str, str], ...] = ()
         self.body_bytes = 0
+        self.challenges = 0
+        self.token_requests = 0
 
     async def _connection(self, index: int) -> Connection:
         while len(self._connections) <= index:
@@ -82,33 +125,83 @@ class _Machine:
             connection.close()
 
     async def _get(
-        self, index: int, path: str, headers: Sequence[tuple[str, str]], keep: bool
-    ) -> tuple[int, dict[str, str], bytes, str]:
+        self, index: int, target: str, headers: Sequence[tuple[str, str]], keep: bool
+    ) -> Response:
         connection = await self._connection(index)
         all_headers = [("User-Agent", USER_AGENT), *headers]
         async with asyncio.timeout(REQUEST_TIMEOUT):
-            response = await connection.request("GET", path, all_headers, keep_body=keep)
+            response = await connection.request("GET", target, all_headers, keep_body=keep)
         self.body_bytes += response.length
-        return response.status, response.headers, response.body, response.sha256
+        if response.status == 401:
+            self.challenges += 1
+        return response
+
+    async def _get_authorized(
+        self, index: int, target: str, headers: Sequence[tuple[str, str]], keep: bool
+    ) -> Response:
+        return await self._get(index, target, (*self._authorization, *headers), keep)
+
+    async def _log_in(self, challenge: str, scope: str) -> None:
+        """Follow a 401's challenge with this machine's credentials, as dockerd does."""
+        credentials = self._plan.credentials
+        if credentials is None:
+            return  # nothing to log in with: go on anonymously
+        scheme, params = parse_challenge(challenge)
+        if scheme == "basic":
+            self._authorization = (("Authorization", _basic(credentials)),)
+        elif scheme == "bearer" and params.get("realm"):
+            token = await self._token(params, scope, credentials)
+            self._authorization = (("Authorization", f"Bearer {token}"),)
+        else:
+            raise PullError(f"401 with a challenge this client cannot follow: {challenge[:100]!r}")
+
+    async def _token(self, params: dict[str, str], scope: str, credentials: tuple[str, str]) -> str:
+        realm = urlsplit(params["realm"])
+        query = [("service", params["service"])] if params.get("service") else []
+        query.append(("scope", scope))
+        target = (realm.path or "/") + "?" + "&".join(filter(None, [realm.query, urlencode(query)]))
+        self.token_requests += 1
+        headers = [("Authorization", _basic(credentials))]
+        response = await self._get(0, target, headers, True)
+        if response.status != 200:
+            raise PullError(f"token request: {response.status} {response.body[:200]!r}")
+        answer = json.loads(response.body)
+        token = answer.get("token") or answer.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise PullError("token request: the answer holds no token")
+        return token
 
     async def pull(self) -> None:
-        plan = self._plan
-        status, _, _, _ = await self._get(0, "/v2/", (), False)
-        if status not in (200, 401):
-            raise PullError(f"GET /v2/: {status}")
-        accept = [("Accept", media_type) for media_type in DOCKER_ACCEPT]
-        path = f"/v2/{plan.image}/manifests/{plan.tag}"
-        status, headers, body, sha = await self._get(0, path, accept, True)
-        if status != 200:
-            raise PullError(f"GET manifest: {status} {body[:200]!r}")
-        expected = headers.get("docker-content-digest")
-        if expected is not None and expected != f"sha256:{sha}":
-            raise PullError("manifest digest does not match Docker-Content-Digest")
-        manifest = json.loads(body)
+        ping = await self._get(0, "/v2/", (), False)
+        if ping.status == 401:
+            scope = f"repository:{self._plan.image}:pull"
+            await self._log_in(ping.headers.get("www-authenticate", ""), scope)
+        elif ping.status != 200:
+            raise PullError(f"GET /v2/: {ping.status}")
+        manifest = await self._manifest()
         await self._blob(0, manifest["config"])
         pending = list(manifest["layers"])
         lanes = min(LAYER_PARALLELISM, len(pending))
         await asyncio.gather(*(self._lane(index, pending) for index in range(lanes)))
+
+    async def _manifest(self) -> dict[str, Any]:
+        plan = self._plan
+        accept = [("Accept", media_type) for media_type in DOCKER_ACCEPT]
+        target = f"/v2/{plan.image}/manifests/{plan.tag}"
+        response = await self._get_authorized(0, target, accept, True)
+        if response.status == 401 and plan.credentials is not None:
+            challenge = response.headers.get("www-authenticate", "")
+            named = parse_challenge(challenge)[1].get("scope")
+            if named:  # the challenge names what to ask for: ask once more, with that scope
+                await self._log_in(challenge, named)
+                response = await self._get_authorized(0, target, accept, True)
+        if response.status != 200:
+            raise PullError(f"GET manifest: {response.status} {response.body[:200]!r}")
+        expected = response.headers.get("docker-content-digest")
+        if expected is not None and expected != f"sha256:{response.sha256}":
+            raise PullError("manifest digest does not match Docker-Content-Digest")
+        manifest: dict[str, Any] = json.loads(response.body)
+        return manifest
 
     async def _lane(self, index: int, pending: list[dict[str, object]]) -> None:
         while pending:
@@ -116,12 +209,14 @@ class _Machine:
 
     async def _blob(self, index: int, descriptor: dict[str, object]) -> None:
         digest = str(descriptor["digest"])
-        path = f"/v2/{self._plan.image}/blobs/{digest}"
-        status, _, _, sha = await self._get(index, path, (), False)
-        if status != 200:
-            raise PullError(f"GET blob: {status}")
-        if f"sha256:{sha}" != digest:
-            raise PullError(f"blob {digest[:19]}: received bytes hash to sha256:{sha[:12]}")
+        target = f"/v2/{self._plan.image}/blobs/{digest}"
+        response = await self._get_authorized(index, target, (), False)
+        if response.status != 200:
+            raise PullError(f"GET blob: {response.status}")
+        if f"sha256:{response.sha256}" != digest:
+            raise PullError(
+                f"blob {digest[:19]}: received bytes hash to sha256:{response.sha256[:12]}"
+            )
 
 
 def _describe(exc: BaseException) -> str:
@@ -144,6 +239,8 @@ async def _run_machine(plan: PullPlan, slots: asyncio.Semaphore, report: PullRep
         finally:
             machine.close()
             report.body_bytes += machine.body_bytes
+            report.challenges += machine.challenges
+            report.token_requests += machine.token_requests
 
 
 async def _run(plan: PullPlan) -> PullReport:
@@ -177,4 +274,4 @@ def pull_worker(
     results.put((slot, report))
 
 
-__all__ = ["DOCKER_ACCEPT", "PullPlan", "PullReport", "pull_worker"]
+__all__ = ["DOCKER_ACCEPT", "PullPlan", "PullReport", "parse_challenge", "pull_worker"]

@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.run --against uvicorn   # cargohold's server or uvicorn, same app
 
 Both servers start fresh in a temporary directory, get the same image pushed, serve the fan-out
-pull and then the small-request load, and are stopped at the end whatever happens.
+pull (cargohold once per ``--pull-auth`` mode, restarted before each run) and then the
+small-request load, and are stopped at the end whatever happens.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import time
 from pathlib import Path
 
 from bench import fanout, small_requests
+from bench.fleet import anonymous_pulls
 from bench.image import build_image, push_image
-from bench.servers import REFERENCE, UVICORN, Servers, allow_anonymous_pulls
+from bench.servers import REFERENCE, UVICORN, Servers
 
 TITLES = {
     REFERENCE: "cargohold vs docker-registry",
@@ -52,14 +54,14 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir,
         Servers(Path(workdir), args.workers, args.against) as servers,
     ):
+        repository = image.name.partition("/")[0]
         for target in servers.targets:
             push_image(target, image)
-            allow_anonymous_pulls(target, image.name.partition("/")[0])
         if args.only in ("all", "fanout"):
-            for target in servers.targets:
-                print(f"fan-out pull from {target.label} ...", file=sys.stderr, flush=True)
-                pulls.append(fanout.run_fanout(target, image, pull_options))
+            pulls = fanout.run_fanouts(servers, image, pull_options)
         if args.only in ("all", "small"):
+            for target in servers.targets:  # the small requests are anonymous
+                anonymous_pulls(target, repository, True)
             print("small requests ...", file=sys.stderr, flush=True)
             rates = small_requests.run_rates(servers.targets, image, rate_options)
         problems = servers.problems()
@@ -71,7 +73,7 @@ def main() -> None:
     if pulls:
         print(f"## Fan-out pull: {fanout.describe(image, pull_options)}\n")
         print(fanout.fanout_table(pulls))
-        for line in fanout.error_lines(pulls):
+        for line in [*fanout.login_lines(pulls), *fanout.error_lines(pulls)]:
             print(line)
         print()
     if rates:

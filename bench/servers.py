@@ -3,7 +3,8 @@
 :class:`Servers` starts cargohold and what it is compared with, the reference registry
 (``docker-registry``, CNCF distribution) or cargohold's own app served by uvicorn instead of
 cargohold's HTTP server (``bench/uvicorn_server.py``), and stops both by process group when it
-exits, SIGTERM first, SIGKILL after a grace period, whatever happened in between.
+exits, SIGTERM first, SIGKILL after a grace period, whatever happened in between. A server
+can be restarted on its data, so that a run starts with every in-process cache cold.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,7 @@ class Target:
     host: str
     port: int
     pgid: int
-    auth: tuple[str, str] | None  # credentials to push with; pulls are anonymous
+    auth: tuple[str, str] | None  # the admin, to push and set up with; None: no auth
 
     @property
     def base_url(self) -> str:
@@ -50,7 +52,8 @@ class ServerProcess:
     def __init__(self, label: str, argv: list[str], env: dict[str, str], log: Path) -> None:
         self.label = label
         self.log = log
-        with log.open("wb") as sink:
+        self._stopped = False
+        with log.open("ab") as sink:  # a restart appends to the same log
             self._process = subprocess.Popen(
                 argv,
                 env=env,
@@ -82,7 +85,10 @@ class ServerProcess:
         )
 
     def stop(self) -> None:
-        """SIGTERM to the whole group, SIGKILL to what is left after the grace period."""
+        """SIGTERM to the whole group, SIGKILL to what is left after the grace period; once."""
+        if self._stopped:
+            return
+        self._stopped = True
         pgid = self._process.pid
         _signal_group(pgid, signal.SIGTERM)
         with suppress(subprocess.TimeoutExpired):
@@ -164,30 +170,13 @@ def start_cargohold_on_uvicorn(workdir: Path, workers: int) -> tuple[ServerProce
     return server, Target(UVICORN, HOST, port, server.pid, ADMIN)
 
 
-def allow_anonymous_pulls(target: Target, repository: str) -> None:
-    """Open a repository to anonymous reads, as an admin does for a fleet that pulls without
-    logging in (cargohold's repositories start private; the reference registry has no auth)."""
-    if target.auth is None:
-        return
-    response = httpx.patch(
-        f"{target.base_url}/api/v1/repositories/{repository}",
-        json={"anonymousRead": True},
-        auth=target.auth,
-        timeout=30.0,
-    )
-    if response.status_code != 200:
-        raise RuntimeError(
-            f"opening {repository} to anonymous reads: {response.status_code} {response.text[:300]}"
-        )
-
-
 def start_reference_registry(workdir: Path) -> tuple[ServerProcess, Target]:
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RuntimeError("docker-registry is missing: apt-get install -y docker-registry")
     port = free_port()
     root = workdir / "registry-data"
-    root.mkdir()
+    root.mkdir(exist_ok=True)  # a restart serves the same data
     config = workdir / "registry.yml"
     config.write_text(
         "version: 0.1\n"
@@ -211,6 +200,12 @@ def start_reference_registry(workdir: Path) -> tuple[ServerProcess, Target]:
     return server, Target(REFERENCE, HOST, port, server.pid, None)
 
 
+def _ready_url(target: Target) -> str:
+    if target.label == REFERENCE:
+        return f"{target.base_url}/v2/"
+    return f"{target.base_url}/api/v1/health"
+
+
 class Servers:
     """Both servers, started on enter and stopped on exit (also on error or Ctrl-C):
     cargohold and, ``against`` it, docker-registry or cargohold on uvicorn (with as many
@@ -226,26 +221,39 @@ class Servers:
 
     def __enter__(self) -> Servers:
         try:
-            cargohold, target = start_cargohold(self._workdir, self._workers)
-            self._track(cargohold, target)
-            if self._against == UVICORN:
-                other, other_target = start_cargohold_on_uvicorn(self._workdir, self._workers)
-                ready = f"{other_target.base_url}/api/v1/health"
-            else:
-                other, other_target = start_reference_registry(self._workdir)
-                ready = f"{other_target.base_url}/v2/"
-            self._track(other, other_target)
-            cargohold.wait_ready(f"{target.base_url}/api/v1/health", (200,))
-            other.wait_ready(ready, (200,))
+            started = [self._start(CARGOHOLD), self._start(self._against)]
+            for process, target in started:
+                process.wait_ready(_ready_url(target), (200,))
         except BaseException:
             self._stack.close()
             raise
         return self
 
-    def _track(self, process: ServerProcess, target: Target) -> None:
+    def _start(self, label: str) -> tuple[ServerProcess, Target]:
+        starters: dict[str, Callable[[], tuple[ServerProcess, Target]]] = {
+            CARGOHOLD: lambda: start_cargohold(self._workdir, self._workers),
+            UVICORN: lambda: start_cargohold_on_uvicorn(self._workdir, self._workers),
+            REFERENCE: lambda: start_reference_registry(self._workdir),
+        }
+        process, target = starters[label]()
         self._stack.callback(process.stop)
-        self.processes.append(process)
-        self.targets.append(target)
+        labels = [t.label for t in self.targets]
+        if label in labels:
+            self.processes[labels.index(label)] = process
+            self.targets[labels.index(label)] = target
+        else:
+            self.processes.append(process)
+            self.targets.append(target)
+        return process, target
+
+    def restart(self, label: str) -> Target:
+        """Stop one server and start it again on the same data (on another port), so that
+        nothing in its processes is warm; the new target replaces the old one."""
+        index = [t.label for t in self.targets].index(label)
+        self.processes[index].stop()
+        process, target = self._start(label)
+        process.wait_ready(_ready_url(target), (200,))
+        return target
 
     def __exit__(
         self,
@@ -276,6 +284,5 @@ __all__ = [
     "ServerProcess",
     "Servers",
     "Target",
-    "allow_anonymous_pulls",
     "free_port",
 ]
