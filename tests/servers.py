@@ -52,7 +52,9 @@ class CargoholdServer:
     def url(self) -> str:
         return f"http://{self.host}"
 
-    def start(self, timeout: float = 30) -> CargoholdServer:
+    def start(self, timeout: float = 30, *, wait: bool = True) -> CargoholdServer:
+        """Start the server and wait until it answers (``wait``: else ``wait_ready`` later,
+        as for several nodes started at the same moment)."""
         self.log_path = self.data_dir.parent / f"cargohold-{self.port}.log"
         env = {
             **os.environ,
@@ -78,6 +80,11 @@ class CargoholdServer:
                 start_new_session=True,
                 umask=-1 if self.umask is None else self.umask,
             )
+        return self.wait_ready(timeout) if wait else self
+
+    def wait_ready(self, timeout: float = 30) -> CargoholdServer:
+        """Wait until the started server answers its health check."""
+        assert self.process is not None, "start() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
