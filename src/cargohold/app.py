@@ -19,7 +19,6 @@ from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.events.targets import WebhookTargets
-from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobRedirects, BlobStore
@@ -36,8 +35,8 @@ class Bootstrap:
 
 def _private_data_dir(path: Path) -> None:
     """Make the data directory, or keep it, reachable by the server's user only (0700), whatever
-    the umask: it holds the database (password and token hashes, webhook secrets) and the token
-    signing keys. One that others can read, as older versions left it, is tightened."""
+    the umask: it holds the database (password and token hashes, webhook secrets, the token
+    signing keys). One that others can read, as older versions left it, is tightened."""
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     mode = stat.S_IMODE(path.stat().st_mode)
@@ -88,7 +87,6 @@ def build_registry(
     return Registry.build(
         store,
         meta,
-        keys=KeyRing(settings.token_keys),
         formats=NAMES,
         service=settings.service,
         token_ttl=settings.token_ttl,
@@ -107,11 +105,11 @@ def build_registry(
 
 def prepare(settings: Settings) -> Bootstrap:
     """Run once before serving: migrate, create the default repositories, the admin and the
-    token signing key."""
+    token signing key (importing the keys an older version kept in files)."""
     store, meta = open_stores(settings, migrate=True)
     try:
         registry = build_registry(settings, store, meta)
-        registry.keys.ensure()
+        registry.keys.ensure(legacy=settings.legacy_token_keys)
         created = registry.repositories.ensure_defaults()
         password = registry.access.ensure_admin(settings.admin_user, settings.admin_password)
     finally:

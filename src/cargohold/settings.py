@@ -78,7 +78,9 @@ class Settings:
             raise SettingsError(str(exc)) from exc
 
     @property
-    def token_keys(self) -> Path:
+    def legacy_token_keys(self) -> Path:
+        """Where versions before the signing keys moved into the database kept them: imported
+        from there at the first start, then no longer read."""
         return self.data_dir.resolve() / "token-keys"
 
     @property

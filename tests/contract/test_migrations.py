@@ -16,7 +16,6 @@ from cargohold.formats import NAMES
 from cargohold.meta.database import create_engine, migrate
 from cargohold.meta.schema import metadata
 from cargohold.meta.store import open_metadata_store
-from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.identity.passwords import verify_password
 from cargohold.registry.registry import Registry
 from cargohold.storage.memory import MemoryBlobStore
@@ -56,9 +55,7 @@ def test_upgrade_keeps_the_admin_of_an_older_release(tmp_path: Path) -> None:
         user = meta.users.get("admin")
         assert user is not None and user.admin and not user.service
         assert verify_password("old-password", user.password_hash)
-        registry = Registry.build(
-            MemoryBlobStore(), meta, keys=KeyRing(tmp_path / "keys"), formats=NAMES
-        )
+        registry = Registry.build(MemoryBlobStore(), meta, formats=NAMES)
         principal = anyio.run(registry.access.authenticate, "admin", "old-password", "127.0.0.1")
         assert principal.is_admin
         rehashed = meta.users.get("admin")

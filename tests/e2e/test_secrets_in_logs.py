@@ -1,7 +1,8 @@
-"""No password and no token secret ever reaches the server's log, at debug level either: a
-whole day of logins (right and wrong, with passwords, API tokens, refresh tokens and registry
-tokens, through docker, skopeo and plain HTTP), token creation and pushes, then the complete
-log is searched. (dockerd's own log is docker's business, not ours.)"""
+"""No password, no token secret and no signing key ever reaches the server's log, at debug
+level either: a whole day of logins (right and wrong, with passwords, API tokens, refresh
+tokens and registry tokens, through docker, skopeo and plain HTTP), token creation, a
+signing key rotation and pushes, then the complete log is searched. (dockerd's own log is
+docker's business, not ours.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import base64
 import json
 import re
 import secrets
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -35,6 +37,8 @@ def test_no_secret_reaches_the_log(dockerd: Dockerd, tmp_path: Path) -> None:
     finally:
         assert server.stop() == 0
     log = server.log()
+    with sqlite3.connect(tmp_path / "data" / "cargohold.db") as database:
+        keys = [row[0] for row in database.execute("SELECT private_key FROM token_keys")]
 
     assert "cargohold listening on" in log  # the whole log, from the start
     assert "DEBUG:" in log  # at debug level
@@ -43,6 +47,9 @@ def test_no_secret_reaches_the_log(dockerd: Dockerd, tmp_path: Path) -> None:
         assert secret not in log, f"a {kind} is in the server log"
     assert JWT.findall(log) == []
     assert API_TOKEN.findall(log) == []
+    assert len(keys) == 2 and "PRIVATE KEY" not in log
+    for pem in keys:
+        assert not [line for line in pem.splitlines()[1:-1] if line in log], "a signing key"
 
 
 def run_a_day_of_logins(
@@ -116,6 +123,10 @@ def run_a_day_of_logins(
     seen.append(("forged registry token", forged))
     forged_answer = httpx.get(f"{url}/v2/", headers={"Authorization": f"Bearer {forged}"})
     assert forged_answer.status_code == 401
+    rotated = httpx.post(
+        f"{url}/api/v1/system/token-keys/rotate", auth=(ADMIN_USER, ADMIN_PASSWORD)
+    )
+    assert rotated.status_code == 200
 
     # docker: a wrong password, a password login (docker keeps a refresh token), a token login
     config = tmp_path / "docker-config"

@@ -369,11 +369,11 @@ async def test_each_token_change_is_recorded_once_with_its_target_and_status(
     assert (
         await client.delete(f"/api/v1/tokens/{pipeline['id']}", headers=AUTH)
     ).status_code == 204
-    signing = registry.keys.current().kid
+    signing = (await registry.keys.current()).kid
     not_rotated = await client.post("/api/v1/system/token-keys/rotate", headers=READER)
-    assert not_rotated.status_code == 403 and registry.keys.current().kid == signing
+    assert not_rotated.status_code == 403 and (await registry.keys.current()).kid == signing
     rotated = await client.post("/api/v1/system/token-keys/rotate", headers=AUTH)
-    assert rotated.json()["kid"] == registry.keys.current().kid != signing
+    assert rotated.json()["kid"] == (await registry.keys.current()).kid != signing
 
     log = (await client.get("/api/v1/audit", params={"limit": 100}, headers=AUTH)).json()["items"]
     seen = [

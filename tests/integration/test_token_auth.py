@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cargohold.meta.store import open_metadata_store
 from cargohold.registry.identity.bearer import BearerTokens
 from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.registry import Registry
@@ -155,11 +156,15 @@ async def test_expired_token(client: httpx.AsyncClient, clock: Clock) -> None:
 async def test_token_signed_with_another_key(
     client: httpx.AsyncClient, tmp_path: Path, clock: Clock
 ) -> None:
-    foreign_keys = KeyRing(tmp_path / "foreign")
-    foreign_keys.ensure()
-    forged = BearerTokens(foreign_keys, "cargohold", 300, clock).issue(
-        "admin", None, [{"type": "repository", "name": "prod/app", "actions": ["pull", "push"]}]
-    )
+    foreign = open_metadata_store(f"sqlite:///{tmp_path / 'foreign.db'}")  # another registry
+    try:
+        forged = await BearerTokens(KeyRing(foreign, clock), "cargohold", 300, clock).issue(
+            "admin",
+            None,
+            [{"type": "repository", "name": "prod/app", "actions": ["pull", "push"]}],
+        )
+    finally:
+        foreign.close()
     response = await client.get("/v2/prod/app/tags/list", headers=bearer(forged.token))
     assert response.status_code == 401
     assert "not signed by this registry" in response.json()["errors"][0]["message"]

@@ -12,6 +12,7 @@ from cargohold.meta.events.events import EventQueries
 from cargohold.meta.events.webhooks import DeliveryQueries, WebhookQueries
 from cargohold.meta.generic.files import GenericFileQueries
 from cargohold.meta.identity.audit import AuditQueries
+from cargohold.meta.identity.keys import TokenKeyQueries
 from cargohold.meta.identity.logins import LoginFailureQueries
 from cargohold.meta.identity.permissions import PermissionQueries
 from cargohold.meta.identity.tokens import TokenQueries
@@ -41,6 +42,7 @@ class MetadataStore:
     groups: GroupQueries
     permissions: PermissionQueries
     tokens: TokenQueries
+    token_keys: TokenKeyQueries
     audit: AuditQueries
     logins: LoginFailureQueries
     properties: PropertyQueries
@@ -79,6 +81,7 @@ def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataSto
         groups=GroupQueries(engine),
         permissions=PermissionQueries(engine),
         tokens=TokenQueries(engine),
+        token_keys=TokenKeyQueries(engine),
         audit=AuditQueries(engine),
         logins=LoginFailureQueries(engine),
         properties=PropertyQueries(engine),

@@ -1,8 +1,9 @@
-"""Identity and access as values: users, groups, permissions, API tokens, audit records."""
+"""Identity and access as values: users, groups, permissions, API tokens, audit records,
+token signing keys."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +74,24 @@ class AuditFilter:
     until: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TokenKeyRecord:
+    """A key registry tokens are signed with: ``kid`` names it in each token's header, the
+    newest ``created`` signs. The private key (PKCS#8 PEM) is left out of the repr, so it
+    never reaches a log."""
+
+    kid: str
+    created: float
+    private_key: str = field(repr=False)
+
+
 __all__ = [
     "AuditFilter",
     "AuditRecord",
     "GroupRecord",
     "PermissionRecord",
     "ScopeRecord",
+    "TokenKeyRecord",
     "TokenRecord",
     "UserRecord",
 ]

@@ -93,7 +93,6 @@ class Registry:
         store: BlobStore,
         meta: MetadataStore,
         *,
-        keys: KeyRing,
         formats: Sequence[str],
         service: str = "cargohold",
         token_ttl: int = 300,
@@ -122,6 +121,7 @@ class Registry:
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
         builds = Builds(meta, repositories, access, audit, clock)
+        keys = KeyRing(meta, clock)
         bearer = BearerTokens(keys, service, token_ttl, clock)
         return cls(
             repositories=repositories,

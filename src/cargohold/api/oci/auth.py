@@ -25,7 +25,7 @@ async def caller(request: Request, registry: Registry) -> Principal | None:
     token = value.strip()
     if scheme.lower() != "bearer" or looks_like_token(token):
         return await principal_of(request, registry.access)
-    claims = registry.bearer.verify(token)
+    claims = await registry.bearer.verify(token)
     images = image_grants(claims.access)
     if not claims.subject:
         return Principal(name="", images=images)

@@ -1,2 +1,2 @@
 """Tables and queries of identity and access: users, groups, permissions, API tokens, login
-failures and the audit log."""
+failures, the audit log and the keys registry tokens are signed with."""

@@ -12,6 +12,7 @@ from cargohold.meta.schema.identity import (
     groups,
     login_failures,
     permissions,
+    token_keys,
     users,
 )
 from cargohold.meta.schema.insight import (
@@ -61,6 +62,7 @@ __all__ = [
     "scan_lookups",
     "scans",
     "tags",
+    "token_keys",
     "uploads",
     "users",
     "watches",

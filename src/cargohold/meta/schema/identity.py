@@ -1,5 +1,5 @@
 """The tables of identity and access: users, groups, permissions, API tokens, the audit log,
-login failures."""
+login failures, the keys registry tokens are signed with."""
 
 from __future__ import annotations
 
@@ -95,6 +95,16 @@ login_failures = sa.Table(
     sa.Column("locked_until", sa.Float, nullable=False),
 )
 
+# The private keys bearer tokens are signed with, in the database so that every node signs
+# and verifies with the same ones (meta/identity/keys.py). Secret: a database backup holds them.
+token_keys = sa.Table(
+    "token_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("private_key", sa.Text, nullable=False),
+)
+
 __all__ = [
     "api_tokens",
     "audit_events",
@@ -102,5 +112,6 @@ __all__ = [
     "groups",
     "login_failures",
     "permissions",
+    "token_keys",
     "users",
 ]

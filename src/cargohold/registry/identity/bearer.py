@@ -52,9 +52,11 @@ class BearerTokens:
     def ttl(self) -> int:
         return self._ttl
 
-    def issue(self, subject: str, token_id: str | None, access: list[dict[str, Any]]) -> Issued:
+    async def issue(
+        self, subject: str, token_id: str | None, access: list[dict[str, Any]]
+    ) -> Issued:
         now = self._clock()
-        key = self._keys.current()
+        key = await self._keys.current()
         claims: dict[str, Any] = {
             "iss": ISSUER,
             "sub": subject,
@@ -70,11 +72,12 @@ class BearerTokens:
         encoded = jwt.encode(claims, key.private, algorithm="ES256", headers={"kid": key.kid})
         return Issued(encoded, self._ttl, now)
 
-    def verify(self, token: str) -> Claims:
-        """The claims of a token this service issued and that has not expired."""
+    async def verify(self, token: str) -> Claims:
+        """The claims of a token this service (any of its nodes) issued and that has not
+        expired."""
         claims = self._verified.get(token)
         if claims is None:
-            claims = self._decode(token)
+            claims = await self._decode(token)
             if len(self._verified) >= _CACHE_LIMIT:
                 self._verified.clear()
             self._verified[token] = claims
@@ -82,12 +85,12 @@ class BearerTokens:
             raise InvalidToken("the bearer token has expired; request a new one")
         return claims
 
-    def _decode(self, token: str) -> Claims:
+    async def _decode(self, token: str) -> Claims:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
             raise InvalidToken("the bearer token is malformed") from exc
-        key = self._keys.find(kid) if isinstance(kid, str) else None
+        key = await self._keys.find(kid) if isinstance(kid, str) else None
         if key is None:
             raise InvalidToken("the bearer token was not signed by this registry")
         try:

@@ -1,14 +1,10 @@
 """Rotating the key bearer tokens are signed with, for administrators.
 
-The signing keys are files in the data dir (``keyring``), not rows of the metadata store, so
-a rotation's audit record cannot commit in one transaction with it: it is recorded on its
-own right after the new key is in place. A record that cannot be written is reported in the
-server log and does not undo the rotation (``AuditLog.record``).
+The keys are rows of the metadata store (``keyring``), so the rotation's audit record commits
+in one transaction with the new key: both are stored, or neither.
 """
 
 from __future__ import annotations
-
-from anyio import to_thread
 
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
@@ -16,7 +12,7 @@ from cargohold.registry.identity.bearer import BearerTokens
 from cargohold.registry.identity.keyring import KeyRing, SigningKey
 
 # Keys replaced this long after a bearer token's lifetime are dropped: every token they signed
-# has expired by then.
+# has expired by then, also on nodes whose clocks differ by less than this.
 GRACE = 60
 
 
@@ -30,18 +26,11 @@ class KeyRotation:
         self._audit = audit
 
     async def rotate(self, actor: Actor) -> SigningKey:
-        """Sign with a new key from now on; keys that may still have signed a live token
-        keep verifying."""
+        """Sign with a new key from now on, on every node; keys that may still have signed a
+        live token keep verifying."""
         self._access.require_admin(actor.principal)
-        key = await to_thread.run_sync(self._keys.rotate, self._bearer.ttl + GRACE)
-        await self._audit.record(
-            actor.principal,
-            "token-key.rotate",
-            "system/token-keys/rotate",
-            status=200,
-            client=actor.client,
-        )
-        return key
+        effects = self._audit.entry(actor, "token-key.rotate", "system/token-keys/rotate")
+        return await self._keys.rotate(self._bearer.ttl + GRACE, effects)
 
 
 __all__ = ["KeyRotation"]

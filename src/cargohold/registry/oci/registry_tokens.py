@@ -71,7 +71,7 @@ class RegistryTokens:
         access = await self._grant(principal, scopes)
         subject = principal.name if principal is not None else ""
         token_id = principal.token_id if principal is not None else None
-        return Granted(self._bearer.issue(subject, token_id, access), access)
+        return Granted(await self._bearer.issue(subject, token_id, access), access)
 
     async def _grant(
         self, principal: Principal | None, scopes: Sequence[Scope]
