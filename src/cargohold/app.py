@@ -58,7 +58,7 @@ def _private_data_dir(path: Path) -> None:
 def open_stores(settings: Settings, *, migrate: bool) -> tuple[BlobStore, MetadataStore]:
     _private_data_dir(settings.data_dir)
     return FilesystemBlobStore(settings.blob_root), open_metadata_store(
-        settings.database, run_migrations=migrate
+        settings.database, run_migrations=migrate, pool_size=settings.database_pool_size
     )
 
 
