@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from cargohold.core.errors import DatabaseUnavailable
 from cargohold.meta import open_metadata_store
 from cargohold.meta.schema import repositories
 from cargohold.meta.store import MetadataStore
@@ -130,3 +132,21 @@ def test_what_was_read_while_a_write_was_in_flight_is_not_trusted_after_it_commi
 
     assert contextvars.Context().run(asyncio.run, cache.get("late", again)) is True
     assert contextvars.Context().run(asyncio.run, cache.get("late", not_again)) is True
+
+
+def test_an_unreachable_postgresql_is_a_503_not_a_crash() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    meta = open_metadata_store(
+        f"postgresql+psycopg://cargohold:s3cret@127.0.0.1:{port}/cargohold", run_migrations=False
+    )
+    try:
+        with pytest.raises(DatabaseUnavailable, match=f"127.0.0.1:{port}/cargohold") as down:
+            fresh_reading(meta)
+        assert down.value.status == 503
+        assert "s3cret" not in str(down.value)
+        with pytest.raises(DatabaseUnavailable, match="unavailable"):
+            meta.repositories.get("dev")
+    finally:
+        meta.close()

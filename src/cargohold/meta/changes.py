@@ -33,6 +33,9 @@ import threading
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.pool import PoolProxiedConnection
+
+from cargohold.core.errors import DatabaseUnavailable
 
 _SEEN: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
     "cargohold_change_marker_seen", default=None
@@ -88,7 +91,8 @@ class _DataVersion:
 class _Snapshot:
     """PostgreSQL's current snapshot, through a connection of its own that runs each
     statement in a transaction of its own (autocommit) and so holds no snapshot between
-    readings."""
+    readings. The driver's cursor is used directly: a reading is one round trip and little
+    else."""
 
     QUERY = "SELECT pg_current_snapshot()::text"
 
@@ -97,30 +101,51 @@ class _Snapshot:
         self._engine = sa.create_engine(
             url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT"
         )
-        self._connection: sa.Connection | None = None
+        self._connection: PoolProxiedConnection | None = None
 
     def read(self) -> int:
         with self._lock:
+            failure = self._engine.dialect.loaded_dbapi.Error
             try:
                 text = self._snapshot()
-            except sa.exc.DBAPIError as exc:
-                if not exc.connection_invalidated:
-                    raise
-                text = self._snapshot()  # the server restarted: once more, connected anew
+            except failure:
+                self._drop()
+                try:
+                    text = self._snapshot()  # the server restarted: once more, connected anew
+                except failure as exc:
+                    self._drop()
+                    url = self._engine.url
+                    raise DatabaseUnavailable(
+                        f"the metadata database at {url.host}:{url.port or 5432}/"
+                        f"{url.database} is unavailable ({str(exc).strip().splitlines()[0]}); "
+                        "retry once it is back"
+                    ) from exc
         digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") >> 1
 
     def _snapshot(self) -> str:
-        if self._connection is None or self._connection.invalidated:
-            if self._connection is not None:
-                self._connection.close()
-            self._connection = self._engine.connect()
-        return str(self._connection.exec_driver_sql(self.QUERY).scalar_one())
+        if self._connection is None:
+            self._connection = self._engine.raw_connection()
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(self.QUERY)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            raise RuntimeError("pg_current_snapshot() returned no row")
+        return str(row[0])
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.invalidate()
+            self._connection = None
 
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
+                self._connection = None
             self._engine.dispose()
 
 
