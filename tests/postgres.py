@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from cargohold.meta.database import create_engine, migrate
 
 POSTGRES_BIN = Path("/usr/lib/postgresql")
 TEMPLATE = "cargohold_template"
+AHEAD = 2  # databases cloned ahead of the tests that will take them
 
 
 def _postgres_bin() -> Path:
@@ -69,9 +71,9 @@ class PostgresServer:
         self.base = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
         self._names = itertools.count()
         self._template = False
-        # The next test's database, cloned while the current test runs.
-        self._cloner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-clone")
-        self._next: Future[str] | None = None
+        # The next tests' databases are cloned, and the last ones dropped, while a test runs.
+        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pg-admin")
+        self._ready: deque[Future[str]] = deque()
 
     @classmethod
     def start(cls) -> PostgresServer:
@@ -141,16 +143,16 @@ class PostgresServer:
 
     def migrated_database(self) -> str:
         """The URL of a new database with the whole schema, cloned from the template (built
-        at the first call); the next one is cloned in the background meanwhile."""
+        at the first call); the next ones are cloned in the background meanwhile."""
         if not self._template:
             self.admin(f"CREATE DATABASE {TEMPLATE}")
             engine = create_engine(self.url(TEMPLATE))
             migrate(engine)
             engine.dispose()
             self._template = True
-        url = self._clone() if self._next is None else self._next.result()
-        self._next = self._cloner.submit(self._clone)
-        return url
+        while len(self._ready) < AHEAD + 1:
+            self._ready.append(self._background.submit(self._clone))
+        return self._ready.popleft().result()
 
     def _clone(self) -> str:
         name = f"test_{next(self._names)}"
@@ -158,11 +160,13 @@ class PostgresServer:
         return self.url(name)
 
     def drop(self, url: str) -> None:
-        """Drop the database at ``url``, closing any connection a test left open."""
-        self.admin(f"DROP DATABASE IF EXISTS {url.rpartition('/')[2]} WITH (FORCE)")
+        """Drop the database at ``url`` in the background, closing any connection a test
+        left open."""
+        name = url.rpartition("/")[2]
+        self._background.submit(self.admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
-        self._cloner.shutdown(wait=True)
+        self._background.shutdown(wait=True)
         os.kill(self._pid, signal.SIGINT)  # fast shutdown
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (self._root / "data/postmaster.pid").exists():
