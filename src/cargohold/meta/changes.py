@@ -98,8 +98,14 @@ class _Snapshot:
 
     def __init__(self, url: str) -> None:
         self._lock = threading.Lock()
+        # Requests read the marker on the event loop, so a server that does not answer
+        # must fail the reading in seconds, not hold every request of the process.
         self._engine = sa.create_engine(
-            url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT"
+            url,
+            pool_size=1,
+            max_overflow=0,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 5, "tcp_user_timeout": 5000},
         )
         self._connection: PoolProxiedConnection | None = None
 

@@ -49,7 +49,13 @@ def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> sa.Engine:
     # No ping before each use (a round trip on every query): a connection the server closed
     # (a restart, a failover) fails the one request that meets it, as a 503 its client
     # retries, and the pool then replaces every connection opened before.
-    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30)
+    engine = sa.create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args={"connect_timeout": 10},
+    )
     sa.event.listen(engine, "handle_error", _unreachable)
     return engine
 
