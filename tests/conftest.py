@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.postgres import PostgresServer
 from tests.receiver import Receiver
 from tests.seaweedfs import SeaweedFS
 
@@ -25,3 +26,19 @@ def seaweedfs() -> Iterator[SeaweedFS]:
     server = SeaweedFS().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session (``tests/postgres.py``)."""
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgresql_url(postgresql_server: PostgresServer) -> Iterator[str]:
+    """The URL of a fresh database with the whole schema, dropped after the test."""
+    url = postgresql_server.migrated_database()
+    yield url
+    postgresql_server.drop(url)

@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cargohold.storage.s3.location import S3Location
 
@@ -16,6 +17,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_LISTEN = "127.0.0.1:5000"
 DEFAULT_DATA_DIR = "./cargohold-data"
 BLOB_REDIRECTS = ("off", "presigned")
+DEFAULT_POOL_SIZE = 10  # as cargohold.meta.database.DEFAULT_POOL_SIZE, for code without settings
 
 
 class SettingsError(ValueError):
@@ -50,6 +52,11 @@ class Settings:
     # valid for blob_redirect_expiry seconds; "off": the server streams the bytes itself.
     blob_redirect: str = "off"
     blob_redirect_expiry: int = 300
+    # The metadata database: None is SQLite in the data directory; or
+    # postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE for several nodes.
+    database_url: str | None = None
+    # Connections to PostgreSQL each server process keeps at most (SQLite ignores it).
+    database_pool_size: int = DEFAULT_POOL_SIZE
 
     @property
     def host(self) -> str:
@@ -61,6 +68,8 @@ class Settings:
 
     @property
     def database(self) -> str:
+        if self.database_url is not None:
+            return self.database_url
         return f"sqlite:///{self.data_dir.resolve() / 'cargohold.db'}"
 
     @property
@@ -118,6 +127,10 @@ class Settings:
             )
         if not 10 <= self.blob_redirect_expiry <= 3600:
             raise SettingsError("blob_redirect_expiry must be between 10 and 3600 seconds")
+        if not 1 <= self.database_pool_size <= 1000:
+            raise SettingsError("database_pool_size must be between 1 and 1000 connections")
+        if self.database_url is not None:
+            _check_database_url(self.database_url)
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
@@ -144,6 +157,8 @@ _ENV = {
     "storage_url": "CARGOHOLD_STORAGE_URL",
     "blob_redirect": "CARGOHOLD_BLOB_REDIRECT",
     "blob_redirect_expiry": "CARGOHOLD_BLOB_REDIRECT_EXPIRY",
+    "database_url": "CARGOHOLD_DATABASE_URL",
+    "database_pool_size": "CARGOHOLD_DATABASE_POOL_SIZE",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 
@@ -151,7 +166,14 @@ _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 def _coerce(name: str, value: Any) -> Any:
     if name == "data_dir":
         return Path(str(value))
-    if name in ("workers", "token_ttl", "scan_max_depth", "scan_max_mib", "blob_redirect_expiry"):
+    if name in (
+        "workers",
+        "token_ttl",
+        "scan_max_depth",
+        "scan_max_mib",
+        "blob_redirect_expiry",
+        "database_pool_size",
+    ):
         try:
             return int(value)
         except (TypeError, ValueError) as exc:
@@ -165,7 +187,49 @@ def _coerce(name: str, value: Any) -> Any:
         return _networks(value)
     if name == "storage_url" and str(value) == "":
         return None
+    if name == "database_url":
+        return _database_url(str(value))
     return str(value)
+
+
+_DATABASE_EXAMPLE = "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"
+
+
+def _database_url(value: str) -> str | None:
+    """The URL as SQLAlchemy takes it: ``postgresql://`` (and ``postgres://``) mean psycopg 3,
+    the driver cargohold ships; an empty value means the default."""
+    value = value.strip()
+    if not value:
+        return None
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return value
+
+
+def _check_database_url(url: str) -> None:
+    """Refuse what cannot be a database cargohold opens, naming the scheme only (the URL
+    may hold a password)."""
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme != "postgresql+psycopg":
+        what = f"a {scheme!r} URL" if sep else "a value without a scheme"
+        raise SettingsError(
+            f"database_url must be {_DATABASE_EXAMPLE} (or sqlite:///PATH), not {what}"
+        )
+    parsed = urlsplit(url)
+    try:
+        parsed.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError as exc:
+        raise SettingsError(
+            f"database_url: the port must be a number, as in {_DATABASE_EXAMPLE}"
+        ) from exc
+    socket = "host=" in parsed.query  # ?host=/run/postgresql: a Unix socket
+    if not (parsed.hostname or socket) or parsed.path.strip("/") == "":
+        raise SettingsError(
+            f"database_url must name the host and the database, as in {_DATABASE_EXAMPLE}"
+        )
 
 
 def _networks(value: Any) -> tuple[Network, ...]:

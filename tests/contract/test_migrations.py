@@ -5,20 +5,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from cargohold.formats import NAMES
-from cargohold.meta.database import create_engine, migrate
+from cargohold.meta.database import MIGRATIONS, create_engine, migrate
 from cargohold.meta.schema import metadata
 from cargohold.meta.store import open_metadata_store
 from cargohold.registry.identity.passwords import verify_password
 from cargohold.registry.registry import Registry
 from cargohold.storage.memory import MemoryBlobStore
+from tests.postgres import PostgresServer
 
 
 def test_migrated_sqlite_matches_schema(tmp_path: Path) -> None:
@@ -28,6 +32,93 @@ def test_migrated_sqlite_matches_schema(tmp_path: Path) -> None:
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     engine.dispose()
+    assert differences == []
+
+
+def test_migrated_postgresql_matches_schema(postgresql_server: PostgresServer) -> None:
+    engine = create_engine(postgresql_server.empty_database())
+    try:
+        migrate(engine)
+        migrate(engine)
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
+
+
+def test_on_postgresql_every_text_column_compares_byte_by_byte(
+    postgresql_server: PostgresServer,
+) -> None:
+    """Orders and folder ranges hold in byte order only; the server's default collation
+    (ICU en-US here) is not."""
+    engine = create_engine(postgresql_server.empty_database())
+    try:
+        migrate(engine)
+        with engine.connect() as connection:
+            columns = connection.execute(
+                sa.text(
+                    "SELECT table_name, column_name, collation_name FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND table_name <> 'alembic_version'"
+                    " AND data_type IN ('text', 'character varying')"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(columns) > 50
+    assert [c for c in columns if c.collation_name != "C"] == []
+
+
+# A node: connects, says it is ready, migrates when told to go.
+_NODE = """
+import sys
+from cargohold.meta.database import create_engine, migrate
+engine = create_engine(sys.argv[1])
+with engine.connect():
+    pass
+print("ready", flush=True)
+sys.stdin.readline()
+migrate(engine)
+engine.dispose()
+"""
+
+
+def test_nodes_starting_at_once_migrate_a_new_postgresql_database_once(
+    postgresql_server: PostgresServer,
+) -> None:
+    url = postgresql_server.empty_database()
+    nodes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _NODE, url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    try:
+        for node in nodes:
+            assert node.stdout is not None and node.stdout.readline() == "ready\n"
+        for node in nodes:
+            assert node.stdin is not None
+            node.stdin.write("go\n")
+            node.stdin.flush()
+        outcomes = [node.communicate(timeout=120) for node in nodes]
+    finally:
+        for node in nodes:
+            node.kill()
+    assert [(node.returncode, err) for node, (_, err) in zip(nodes, outcomes, strict=True)] == [
+        (0, "")
+    ] * 3
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    finally:
+        engine.dispose()
+    assert [tuple(v) for v in versions] == [(ScriptDirectory(str(MIGRATIONS)).get_current_head(),)]
     assert differences == []
 
 

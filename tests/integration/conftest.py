@@ -27,10 +27,47 @@ def anyio_backend() -> str:
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 
+# The modules whose tests run on PostgreSQL as well as on SQLite: the protocols end to end
+# (OCI, REST, generic), concurrency (races, jobs), identity and its caches, and promotion.
+# The rest runs on SQLite only, to keep CI short: the metadata contracts cover each query on
+# both databases.
+BOTH_DATABASES = frozenset(
+    {
+        "test_credential_cache",
+        "test_generic",
+        "test_identity",
+        "test_jobs",
+        "test_manifests",
+        "test_promotion",
+        "test_races",
+        "test_rest",
+        "test_uploads",
+    }
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if "database" in metafunc.fixturenames and module in BOTH_DATABASES:
+        metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database(request: pytest.FixtureRequest) -> str | None:
+    """The test's ``database_url``: None (SQLite in the data directory, the default) or a
+    fresh database on the session's PostgreSQL server."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgresql_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: str | None) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", admin_password=PASSWORD, webhook_allowed_networks=(LOOPBACK,)
+        data_dir=tmp_path / "data",
+        admin_password=PASSWORD,
+        webhook_allowed_networks=(LOOPBACK,),
+        database_url=database,
     )
 
 

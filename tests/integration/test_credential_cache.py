@@ -5,13 +5,13 @@ account (password, token, group, permission) takes effect at the next request.""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import contextvars
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from cargohold.meta import open_metadata_store
 from cargohold.registry.identity import passwords
 from cargohold.settings import Settings
 from tests.integration.accounts import basic, create_token, create_user, grant
@@ -160,11 +160,10 @@ async def test_issuing_registry_tokens_writes_nothing(
     await grant(client, "user:fleet", ["staging"], ["read"])
     assert await crowd(client, 1) == [200]  # the first login clears nothing, writes nothing
 
-    database = Path(settings.data_dir) / "cargohold.db"
-    watcher = sqlite3.connect(database)
+    watcher = open_metadata_store(settings.database, run_migrations=False)  # another worker
     try:
-        before = watcher.execute("PRAGMA data_version").fetchone()[0]
+        before = contextvars.Context().run(watcher.changes.read)
         assert await crowd(client, 20) == [200] * 20
-        assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+        assert contextvars.Context().run(watcher.changes.read) == before
     finally:
         watcher.close()

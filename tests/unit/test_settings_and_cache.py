@@ -53,6 +53,45 @@ def test_worker_count() -> None:
     assert Settings(workers=0).worker_count >= 1
 
 
+def test_the_database_is_sqlite_in_the_data_dir_unless_a_url_is_given() -> None:
+    default = load_settings(environ={"CARGOHOLD_DATA_DIR": "/srv/a"})
+    assert default.database == "sqlite:////srv/a/cargohold.db"
+    assert default.database_pool_size == 10
+    chosen = load_settings(
+        environ={
+            "CARGOHOLD_DATABASE_URL": "postgresql://cargohold:s3cret@db.internal:5432/cargohold",
+            "CARGOHOLD_DATABASE_POOL_SIZE": "4",
+        }
+    )
+    # postgresql:// means psycopg 3, the driver cargohold ships
+    assert chosen.database == "postgresql+psycopg://cargohold:s3cret@db.internal:5432/cargohold"
+    assert chosen.database_pool_size == 4
+    socket = "postgresql+psycopg://cargohold@/cargohold?host=/run/postgresql"
+    assert load_settings(environ={"CARGOHOLD_DATABASE_URL": socket}).database == socket
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root:s3cret@db/cargohold", "not a 'mysql' URL"),
+        ("db.internal:5432/cargohold", "without a scheme"),
+        ("postgresql+psycopg2://u:s3cret@db/cargohold", "not a 'postgresql\\+psycopg2' URL"),
+        ("postgresql://u:s3cret@db.internal:5432", "name the host and the database"),
+        ("postgresql://u:s3cret@db.internal:port/cargohold", "port must be a number"),
+    ],
+)
+def test_a_database_url_cargohold_cannot_open_is_refused(url: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        load_settings(environ={"CARGOHOLD_DATABASE_URL": url})
+    assert "s3cret" not in str(refused.value)
+
+
+@pytest.mark.parametrize("size", ["0", "1001", "many"])
+def test_bad_database_pool_size(size: str) -> None:
+    with pytest.raises(SettingsError, match="database_pool_size"):
+        load_settings(environ={"CARGOHOLD_DATABASE_POOL_SIZE": size})
+
+
 def test_server_timeouts_from_file_and_environment(tmp_path: Path) -> None:
     config = tmp_path / "cargohold.toml"
     config.write_text("keep-alive-timeout = 620\n")

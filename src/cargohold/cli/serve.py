@@ -8,6 +8,7 @@ import sys
 import click
 
 from cargohold.app import create_app, prepare
+from cargohold.core.errors import DatabaseUnavailable
 from cargohold.server import Timeouts, bind, serve
 from cargohold.settings import Settings
 
@@ -27,6 +28,8 @@ def run(settings: Settings) -> int:
         bootstrap = prepare(settings)
     except OSError as exc:
         raise click.ClickException(f"cannot use data directory {settings.data_dir}: {exc}") from exc
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         sock = bind(settings.host, settings.port)
     except OSError as exc:

@@ -193,6 +193,13 @@ class StorageUnavailable(StorageError, RegistryError):
     code, status = "UNAVAILABLE", 503
 
 
+class DatabaseUnavailable(StorageError, RegistryError):
+    """The metadata database (PostgreSQL) cannot be reached. Raised by meta and rendered as
+    is: a client may retry, as registry clients do on 503."""
+
+    code, status = "UNAVAILABLE", 503
+
+
 class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
@@ -229,6 +236,7 @@ __all__ = [
     "CargoholdError",
     "ChunkOutOfOrder",
     "Conflict",
+    "DatabaseUnavailable",
     "Denied",
     "DigestInvalid",
     "DigestMismatch",

@@ -1,13 +1,11 @@
-"""Opening the database: engine, SQLite pragmas, migrations, and the change marker."""
+"""Opening the database: engine, SQLite pragmas, the PostgreSQL pool, and migrations."""
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 import sqlite3
 import stat
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +13,28 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from cargohold.core.errors import StorageFull
+from cargohold.core.errors import DatabaseUnavailable, StorageFull
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = logging.getLogger("cargohold.meta")
 
 
-def create_engine(url: str) -> sa.Engine:
+# Connections each server process keeps to PostgreSQL (the default of the setting
+# ``database_pool_size``, for code that opens a store without settings): every node
+# runs ``workers`` processes, and each also holds one connection for the change marker, so a
+# server allows ``nodes * workers * (pool size + 1)`` connections at most.
+DEFAULT_POOL_SIZE = 10
+
+# The advisory lock ``migrate`` holds on PostgreSQL, so nodes starting at once migrate in turn
+# (any 64-bit number no other application on the same database uses: "cargohol" in ASCII).
+MIGRATION_LOCK = int.from_bytes(b"cargohol", "big") >> 1
+
+
+def create_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> sa.Engine:
+    """An engine on ``url``: SQLite as the embedded default, or PostgreSQL through psycopg 3
+    with at most ``pool_size`` connections (a request that finds them all busy waits for one,
+    up to 30 seconds)."""
     if url.startswith("sqlite"):
         _owner_only(url)
         engine = sa.create_engine(
@@ -34,7 +46,18 @@ def create_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "handle_error", _disk_full)
         return engine
-    return sa.create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
+    # No ping before each use (a round trip on every query): a connection the server closed
+    # (a restart, a failover) fails the one request that meets it, as a 503 its client
+    # retries, and the pool then replaces every connection opened before.
+    engine = sa.create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args={"connect_timeout": 10},
+    )
+    sa.event.listen(engine, "handle_error", _unreachable)
+    return engine
 
 
 def _owner_only(url: str) -> None:
@@ -89,56 +112,41 @@ def _disk_full(context: sa.engine.ExceptionContext) -> None:
         ) from context.original_exception
 
 
+def _unreachable(context: sa.engine.ExceptionContext) -> None:
+    """A PostgreSQL server that cannot be reached (refused, gone, restarting) is a 503 the
+    client may retry, not an error of cargohold's; the pool drops the broken connection."""
+    failure = context.sqlalchemy_exception
+    if isinstance(failure, sa.exc.OperationalError) and (
+        context.is_disconnect or context.connection is None
+    ):
+        url = context.engine.url if context.engine is not None else None
+        where = "" if url is None else f" at {url.host}:{url.port or 5432}/{url.database}"
+        raise DatabaseUnavailable(
+            f"the metadata database{where} is unavailable ({_first_line(failure.orig)}); "
+            "nothing was changed, retry once it is back"
+        ) from context.original_exception
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else "?"
+
+
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``, the newest by default (idempotent; run once before
-    serving)."""
+    serving).
+
+    On PostgreSQL the whole upgrade is one transaction that first takes an advisory lock:
+    nodes starting at once wait for each other, and each finds the schema where the one
+    before it left it, so the migrations run exactly once."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
-_SEEN: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
-    "cargohold_change_marker_seen", default=None
-)
-
-
-class ChangeMarker:
-    """A number that changes whenever any connection, in any process, commits a write.
-
-    On SQLite this is ``PRAGMA data_version`` read through one connection that never writes:
-    it moves on every commit made by any other connection. Caches check it before trusting
-    what they hold. Within one request (one asyncio task, which the server starts with a
-    fresh context) the first reading is reused until this process commits a write, so a
-    request pays for one reading, sees every write committed before it began, and sees its
-    own writes.
-    """
-
-    def __init__(self, url: str) -> None:
-        if not url.startswith("sqlite:///"):
-            raise ValueError(f"no change marker for {url.split(':', 1)[0]} databases yet")
-        self._lock = threading.Lock()
-        self._sqlite = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
-        self._local_commits = 0
-
-    def note_commit(self, *_: object) -> None:
-        """Called on every commit made through this process's engine."""
-        self._local_commits += 1
-
-    def read(self) -> int:
-        seen = _SEEN.get()
-        if seen is not None and seen[0] == self._local_commits:
-            return seen[1]
-        commits = self._local_commits
-        with self._lock:
-            row = self._sqlite.execute("PRAGMA data_version").fetchone()
-        value = int(row[0])
-        _SEEN.set((commits, value))
-        return value
-
-    def close(self) -> None:
-        self._sqlite.close()
-
-
-__all__ = ["ChangeMarker", "create_engine", "migrate"]
+__all__ = ["DEFAULT_POOL_SIZE", "MIGRATION_LOCK", "create_engine", "migrate"]

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from cargohold.meta.database import ChangeMarker, create_engine, migrate
+from cargohold.meta.changes import ChangeMarker, open_change_marker
+from cargohold.meta.database import DEFAULT_POOL_SIZE, create_engine, migrate
 from cargohold.meta.effects import EffectQueries
 from cargohold.meta.events.events import EventQueries
 from cargohold.meta.events.webhooks import DeliveryQueries, WebhookQueries
@@ -65,11 +66,15 @@ class MetadataStore:
         self.engine.dispose()
 
 
-def open_metadata_store(url: str, *, run_migrations: bool = True) -> MetadataStore:
-    engine = create_engine(url)
+def open_metadata_store(
+    url: str, *, run_migrations: bool = True, pool_size: int = DEFAULT_POOL_SIZE
+) -> MetadataStore:
+    """The store on the database at ``url`` (``sqlite:///PATH`` or
+    ``postgresql+psycopg://...``), migrated to the newest schema unless told otherwise."""
+    engine = create_engine(url, pool_size)
     if run_migrations:
         migrate(engine)
-    changes = ChangeMarker(url)
+    changes = open_change_marker(url)
     sa.event.listen(engine, "commit", changes.note_commit)
     return MetadataStore(
         engine=engine,

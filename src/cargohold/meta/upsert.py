@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,16 +38,32 @@ def upsert(
     connection.execute(statement)
 
 
-def serialize_writes(connection: sa.Connection) -> None:
-    """Make the rest of this transaction the only writer, before it reads what it checks.
+def serialize_writes(connection: sa.Connection, repositories: Iterable[str]) -> None:
+    """Make the rest of this transaction the only writer of these repositories that calls
+    this, before it reads what it checks (that a tag is new, that no file is where a folder
+    goes): of two racing writers, the second checks what the first wrote.
 
     SQLite's Python driver begins a transaction only at the first write, so a check that
     reads first could see a state another writer changes before this one writes. A write
-    statement that changes nothing takes SQLite's write lock at once; PostgreSQL takes row
-    locks in the queries themselves.
+    statement that changes nothing takes SQLite's write lock (on the whole database) at once.
+
+    PostgreSQL takes an advisory lock per repository, held until the transaction ends:
+    writers of other repositories go on, and a check refused before anything was written
+    leaves no transaction id behind (the change marker stays). Take every lock a transaction
+    needs in one call: they are taken in one order, so two writers never wait on each other.
     """
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("UPDATE repositories SET key = key WHERE 0")
+        return
+    for key in sorted({_lock_key(repository) for repository in repositories}):
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _lock_key(repository: str) -> int:
+    """A 63-bit advisory lock number for the repository (two repositories that share one
+    only wait for each other)."""
+    digest = hashlib.blake2b(f"cargohold:repository:{repository}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") >> 1
 
 
 __all__ = ["insert_ignore", "serialize_writes", "upsert"]

@@ -1,10 +1,10 @@
 """Queries on generic files: which path of which repository holds which content.
 
-Folders are not stored: a folder is there while some file path goes through it. Paths never
-hold a NUL byte, so ``path + "\\0"`` is the first string after ``path``, and every path inside
-the folder ``f`` sorts in ``[f + "/", f + "0")`` (``"0"`` follows ``"/"``): listings seek
-through the primary key instead of reading whole subtrees. (On PostgreSQL the column needs
-the "C" collation for that order.)
+Folders are not stored: a folder is there while some file path goes through it. Every path
+inside the folder ``f`` sorts in ``[f + "/", f + "0")`` (``"0"`` follows ``"/"``): listings
+seek through the primary key instead of reading whole subtrees. That holds in byte order,
+which SQLite always compares in and PostgreSQL in the "C" collation the paths have there
+(migration 0009).
 """
 
 from __future__ import annotations
@@ -96,27 +96,25 @@ class GenericFileQueries:
         one row, then skipped with one seek, whatever it holds."""
         prefix, upper = folder_range(folder)
         entries: list[FolderEntry] = []
-        lower = prefix
+        path = generic_files.c.path
+        seek = path >= prefix  # then past each child: > a file, >= the end of a subfolder
         with self._engine.connect() as connection:
             while len(entries) < limit:
-                query = sa.select(generic_files).where(
-                    generic_files.c.repository == repository, generic_files.c.path >= lower
-                )
-                if upper is not None:
-                    query = query.where(generic_files.c.path < upper)
-                rows = list(
-                    connection.execute(query.order_by(generic_files.c.path).limit(SEEK_BATCH))
-                )
+                query = sa.select(generic_files).where(generic_files.c.repository == repository)
+                query = query.where(seek) if upper is None else query.where(seek, path < upper)
+                rows = list(connection.execute(query.order_by(path).limit(SEEK_BATCH)))
+                skip_below = ""
                 for row in rows:
-                    if row.path < lower:
+                    if row.path < skip_below:
                         continue  # inside a subfolder already listed
                     name, slash, _ = row.path[len(prefix) :].partition("/")
                     if slash:
                         entries.append(FolderEntry(name))
-                        lower = prefix + name + "0"
+                        skip_below = prefix + name + "0"
+                        seek = path >= skip_below
                     else:
                         entries.append(FolderEntry(name, _record(row)))
-                        lower = row.path + "\0"
+                        seek = path > row.path
                     if len(entries) == limit:
                         break
                 if len(rows) < SEEK_BATCH:
@@ -172,7 +170,7 @@ class GenericFileQueries:
         file is there and ``may_overwrite`` is false.
         """
         with self._engine.begin() as connection:
-            serialize_writes(connection)
+            serialize_writes(connection, [record.repository])
             previous = place(connection, record, may_overwrite)
             props.write(
                 connection, record.repository, subject(record.path), properties, replace=True
@@ -196,7 +194,7 @@ class GenericFileQueries:
         """Delete the file at ``path``, or else every file inside the folder ``path``, and
         commit the effects of deleting them (``effects_of`` the files), if any."""
         with self._engine.begin() as connection:
-            serialize_writes(connection)
+            serialize_writes(connection, [repository])
             found = get_file(connection, repository, path)
             where = generic_files.c.path == path if found is not None else _inside(path)
             condition = sa.and_(generic_files.c.repository == repository, where)

@@ -85,7 +85,7 @@ def _only_writer(connection: sa.Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("LOCK TABLE token_keys IN SHARE ROW EXCLUSIVE MODE")
     else:
-        serialize_writes(connection)
+        serialize_writes(connection, ())
 
 
 def _new(private_key: str, created_ms: int) -> TokenKeyRecord:

@@ -38,10 +38,16 @@ class LoginFailureQueries:
         lock_for: Callable[[int], float],
     ) -> None:
         """Count one more failure for each key; failures older than ``forget_after`` are
-        forgotten, and ``lock_for(failures)`` says for how long the key is locked."""
+        forgotten, and ``lock_for(failures)`` says for how long the key is locked.
+
+        The counts read are locked until the new ones are written, so failures counted at
+        once on several nodes add up (SQLite has one writer at a time anyway)."""
         with self._engine.begin() as connection:
             rows = connection.execute(
-                sa.select(login_failures).where(login_failures.c.key.in_(list(keys)))
+                sa.select(login_failures)
+                .where(login_failures.c.key.in_(sorted(keys)))
+                .order_by(login_failures.c.key)
+                .with_for_update()
             )
             known = {row.key: row for row in rows}
             for key in keys:

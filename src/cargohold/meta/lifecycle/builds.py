@@ -15,7 +15,7 @@ from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.generic.files import place
 from cargohold.meta.lifecycle.promotion import apply, image_tags, insert_record
 from cargohold.meta.schema import build_artifacts, build_statuses, builds, generic_files, manifests
-from cargohold.meta.upsert import upsert
+from cargohold.meta.upsert import serialize_writes, upsert
 from cargohold.records.generic import GenericFileRecord
 from cargohold.records.lifecycle import (
     BuildArtifact,
@@ -122,8 +122,16 @@ class BuildQueries:
         with self._engine.connect() as connection:
             transaction = connection.begin()
             try:
-                # The first statement writes, so the checks below and the changes after them
-                # see the same state (on SQLite this takes the write lock).
+                # No other promotion or file write in these repositories until the end, so
+                # the checks below and the changes after them see the same state.
+                serialize_writes(
+                    connection,
+                    [
+                        key
+                        for artifact in promotion.artifacts
+                        for key in (artifact.repository, artifact.target_repository)
+                    ],
+                )
                 status = promotion.status
                 connection.execute(
                     build_statuses.insert().values(

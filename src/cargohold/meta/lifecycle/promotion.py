@@ -74,8 +74,8 @@ def image_tags(connection: sa.Connection, repository: str, name: str) -> dict[st
 
 
 def apply(connection: sa.Connection, plan: ImageCopy, now: float) -> list[str]:
-    """Copy (or move) the image; returns every manifest digest the target received."""
-    serialize_writes(connection)
+    """Copy (or move) the image; returns every manifest digest the target received. The
+    caller holds ``serialize_writes`` on both repositories."""
     src = (manifests.c.repository == plan.source_repository) & (
         manifests.c.name == plan.source_name
     )
@@ -163,6 +163,11 @@ def apply(connection: sa.Connection, plan: ImageCopy, now: float) -> list[str]:
     if plan.move:
         _remove_from_source(connection, plan, digests)
     return digests
+
+
+def repositories_of(plans: list[ImageCopy]) -> list[str]:
+    """Every repository the plans write to (a move deletes from the source)."""
+    return [key for plan in plans for key in (plan.source_repository, plan.target_repository)]
 
 
 def _remove_from_source(connection: sa.Connection, plan: ImageCopy, digests: list[str]) -> None:
@@ -270,7 +275,9 @@ class PromotionQueries:
         nothing: it stores only ``records`` and ``effects``."""
         done: list[Transfer] = []
         with self._engine.connect() as connection, connection.begin() as transaction:
-            serialize_writes(connection)
+            serialize_writes(
+                connection, [target_repository, *(source.repository for source, _ in moves)]
+            )
             for source, target_path in moves:
                 current = get_file(connection, source.repository, source.path)
                 if current is None or current.digest != source.digest:
@@ -330,6 +337,7 @@ class PromotionQueries:
     ) -> None:
         """Apply every plan and store the records and ``effects``, all or nothing."""
         with self._engine.begin() as connection:
+            serialize_writes(connection, repositories_of(plans))
             for plan in plans:
                 apply(connection, plan, now)
             for record in records:

@@ -21,11 +21,14 @@ class ManifestQueries:
 
     def put(self, new: NewManifest, effects: Effects = NO_EFFECTS) -> None:
         """Store the manifest row, its references, the tag and ``effects`` in one
-        transaction."""
+        transaction. A tag that may not change is checked before anything is written."""
         now = time.time()
         where = {"repository": new.repository, "name": new.name}
         record = new.record
         with self._engine.begin() as connection:
+            if new.tag is not None and new.immutable_tags:
+                serialize_writes(connection, [new.repository])
+                refuse_tag_change(connection, new.repository, new.name, new.tag, record.digest)
             insert_ignore(
                 connection,
                 manifests,
@@ -48,8 +51,6 @@ class ManifestQueries:
                 [{**where, "digest": record.digest, "child": child} for child in new.children],
             )
             if new.tag is not None:
-                if new.immutable_tags:
-                    refuse_tag_change(connection, new.repository, new.name, new.tag, record.digest)
                 upsert(
                     connection,
                     tags,
@@ -94,7 +95,7 @@ class ManifestQueries:
         ``effects`` with it if it existed."""
         with self._engine.begin() as connection:
             if immutable_tags:
-                serialize_writes(connection)
+                serialize_writes(connection, [repository])
                 tagged = connection.execute(
                     sa.select(tags.c.tag).where(
                         tags.c.repository == repository,
@@ -132,7 +133,7 @@ class ManifestQueries:
         """Delete the tag; commit ``effects`` with it if it existed."""
         with self._engine.begin() as connection:
             if immutable_tags:
-                serialize_writes(connection)
+                serialize_writes(connection, [repository])
                 refuse_tag_change(connection, repository, name, tag, None)
             result = connection.execute(
                 tags.delete().where(

@@ -3,7 +3,7 @@ the database, so that every node signs and verifies with the same ones. The file
 existing installation are imported at its next start (registry/identity/key_files.py).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -20,9 +20,18 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "token_keys",
-        sa.Column("kid", sa.String(64), primary_key=True),
+        # Text compares byte by byte on PostgreSQL too (see 0009).
+        sa.Column(
+            "kid",
+            sa.String(64).with_variant(sa.String(64, collation="C"), "postgresql"),
+            primary_key=True,
+        ),
         sa.Column("created", sa.Float, nullable=False),
-        sa.Column("private_key", sa.Text, nullable=False),
+        sa.Column(
+            "private_key",
+            sa.Text().with_variant(sa.Text(collation="C"), "postgresql"),
+            nullable=False,
+        ),
     )
 
 
