@@ -13,6 +13,11 @@ fleet account's password or with its API token, each through the registry token 
 runs each of them against cargohold. Every run starts on a freshly started server, so that no
 cache is warm from the push or from the run before; docker-registry, which has no auth, is
 pulled once.
+
+``--topology`` says what cargohold runs as (see ``bench/topology.py``): one node, a cluster of
+two nodes on PostgreSQL and S3 behind nginx, or that cluster with blob GETs redirected to
+presigned URLs of the object store; the CPU of each node is metered, and that of PostgreSQL,
+SeaweedFS and nginx apart.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import multiprocessing
 import sys
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from bench import fleet
@@ -29,8 +35,9 @@ from bench.fleet import PullAuth
 from bench.image import Image
 from bench.meter import GroupMeter, Usage
 from bench.pullers import PullPlan, PullReport, pull_worker
-from bench.servers import Servers, Target
-from bench.tables import MIB, markdown, number, percentile, ratio
+from bench.servers import CARGOHOLD, Servers, Target
+from bench.tables import MIB
+from bench.topology import SINGLE, TOPOLOGIES, ClusterServers, Groups
 
 START_TIMEOUT = 60.0
 
@@ -42,15 +49,21 @@ class FanoutOptions:
     processes: int = 2
     timeout: float = 300.0
     pull_auth: str = "all"
+    topology: str = SINGLE
 
     @property
     def modes(self) -> tuple[str, ...]:
         return fleet.MODES if self.pull_auth == "all" else (self.pull_auth,)
 
+    @property
+    def topologies(self) -> tuple[str, ...]:
+        return TOPOLOGIES if self.topology == "all" else (self.topology,)
+
 
 @dataclass(frozen=True, slots=True)
 class FanoutResult:
     label: str
+    topology: str
     mode: str
     machines: int
     ok: int
@@ -59,10 +72,13 @@ class FanoutResult:
     body_bytes: int
     latencies: tuple[float, ...]  # sorted, seconds
     errors: Counter[str]
-    server: Usage
+    server: Usage  # cargohold's nodes together
+    node_cpu_seconds: tuple[float, ...]  # each node's
+    services: tuple[tuple[str, float], ...]  # CPU seconds of what the nodes share
     client_cpu_seconds: float
     challenges: int  # 401 answers the machines received
     token_requests: int
+    redirects: int  # blob GETs redirected, and followed
 
     @property
     def pulls_per_second(self) -> float:
@@ -72,10 +88,22 @@ class FanoutResult:
     def megabytes_per_second(self) -> float:
         return self.body_bytes / 1e6 / self.wall_seconds if self.wall_seconds else 0.0
 
+    def per_gigabyte(self, cpu_seconds: float) -> float:
+        gigabytes = self.body_bytes / 1e9
+        return cpu_seconds / gigabytes if gigabytes else float("nan")
+
     @property
     def cpu_seconds_per_gigabyte(self) -> float:
-        gigabytes = self.body_bytes / 1e9
-        return self.server.cpu_seconds / gigabytes if gigabytes else float("nan")
+        return self.per_gigabyte(self.server.cpu_seconds)
+
+    @property
+    def stack_cpu_seconds_per_gigabyte(self) -> float:
+        """The nodes, PostgreSQL, the object store and the load balancer together."""
+        shared = sum(seconds for _, seconds in self.services)
+        return self.per_gigabyte(self.server.cpu_seconds + shared)
+
+    def service_cpu(self, name: str) -> float:
+        return next((seconds for n, seconds in self.services if n == name), float("nan"))
 
 
 def _plans(target: Target, image: Image, options: FanoutOptions, auth: PullAuth) -> list[PullPlan]:
@@ -104,7 +132,10 @@ def run_fanouts(servers: Servers, image: Image, options: FanoutOptions) -> list[
     a freshly restarted server; the image must be pushed already."""
     repository = image.name.partition("/")[0]
     results = []
-    for label in [target.label for target in servers.targets]:
+    labels = [target.label for target in servers.targets]
+    if SINGLE not in options.topologies:  # cargohold runs as a cluster only
+        labels.remove(CARGOHOLD)
+    for label in labels:
         target = next(t for t in servers.targets if t.label == label)
         # A server without auth is pulled once, by machines holding the last mode's
         # credentials, which it never asks for.
@@ -117,10 +148,44 @@ def run_fanouts(servers: Servers, image: Image, options: FanoutOptions) -> list[
     return results
 
 
+def run_cluster_fanouts(
+    cluster: ClusterServers, image: Image, options: FanoutOptions
+) -> list[FanoutResult]:
+    """The cluster in each of ``options.modes``, its nodes restarted before each run; the
+    image must be pushed already (through the load balancer)."""
+    repository = image.name.partition("/")[0]
+    results = []
+    for mode in options.modes:
+        auth = fleet.prepare(cluster.target, repository, mode)
+        target = cluster.restart()
+        print(
+            f"fan-out pull from {cluster.topology} ({auth.mode}) ...", file=sys.stderr, flush=True
+        )
+        results.append(run_fanout(target, image, options, auth, cluster.groups(), cluster.topology))
+    return results
+
+
+def _together(usages: list[Usage]) -> Usage:
+    return Usage(
+        cpu_seconds=sum(u.cpu_seconds for u in usages),
+        rss_before=sum(u.rss_before for u in usages),
+        rss_peak=sum(u.rss_peak for u in usages),  # each node's peak, not a joint one
+        processes=sum(u.processes for u in usages),
+    )
+
+
 def run_fanout(
-    target: Target, image: Image, options: FanoutOptions, auth: PullAuth
+    target: Target,
+    image: Image,
+    options: FanoutOptions,
+    auth: PullAuth,
+    groups: Groups | None = None,
+    topology: str = SINGLE,
 ) -> FanoutResult:
-    """Pull ``options.machines`` times from one server; the image must be pushed already."""
+    """Pull ``options.machines`` times from one server; the image must be pushed already.
+
+    ``groups``: the process groups to meter (by default the target's, as its one node)."""
+    groups = groups or Groups((target.pgid,))
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue[tuple[int, PullReport]] = context.Queue()
     start = context.Event()
@@ -142,7 +207,12 @@ def run_fanout(
         for ready in readies:
             if not ready.wait(START_TIMEOUT):
                 raise RuntimeError("a client process did not start")
-        with GroupMeter(target.pgid) as meter:
+        with ExitStack() as metering:
+            nodes = [metering.enter_context(GroupMeter(pgid)) for pgid in groups.nodes]
+            services = [
+                (name, metering.enter_context(GroupMeter(pgid, interval=0.5)))
+                for name, pgid in groups.services
+            ]
             started = time.monotonic()
             start.set()
             for _ in processes:
@@ -164,6 +234,7 @@ def run_fanout(
         errors.update(report.errors)
     return FanoutResult(
         label=target.label,
+        topology=topology,
         mode=auth.mode,
         machines=options.machines,
         ok=sum(report.ok for report in reports),
@@ -172,99 +243,14 @@ def run_fanout(
         body_bytes=sum(report.body_bytes for report in reports),
         latencies=tuple(sorted(x for report in reports for x in report.latencies)),
         errors=errors,
-        server=meter.usage,
+        server=_together([meter.usage for meter in nodes]),
+        node_cpu_seconds=tuple(meter.usage.cpu_seconds for meter in nodes),
+        services=tuple((name, meter.usage.cpu_seconds) for name, meter in services),
         client_cpu_seconds=sum(report.cpu_seconds for report in reports),
         challenges=sum(report.challenges for report in reports),
         token_requests=sum(report.token_requests for report in reports),
+        redirects=sum(report.redirects for report in reports),
     )
-
-
-def _baseline(results: list[FanoutResult], label: str, mode: str) -> FanoutResult | None:
-    """The row of ``label`` in ``mode``, else its first row; None if the server has none."""
-    rows = [r for r in results if r.label == label]
-    return next((r for r in rows if r.mode == mode), rows[0] if rows else None)
-
-
-def fanout_table(results: list[FanoutResult]) -> str:
-    """A row per server and mode; the ratios compare server CPU per GB and wall time with
-    cargohold's first mode (anonymous with ``all``) and with the other server's run (in the
-    same mode when it has one)."""
-    first = results[0]
-    other = next((r.label for r in results if r.label != first.label), None)
-    header = [
-        "server",
-        "pull auth",
-        "pulls OK",
-        "failed",
-        "401s",
-        "token requests",
-        "wall (s)",
-        "pulls/s",
-        "MB/s",
-        "p50 pull (ms)",
-        "p99 pull (ms)",
-        "server CPU (s)",
-        "server CPU s/GB",
-        "RSS before (MiB)",
-        "RSS peak (MiB)",
-        "server procs",
-        "client CPU (s)",
-        f"CPU/GB vs {first.label} {first.mode}",
-        f"wall vs {first.label} {first.mode}",
-    ]
-    if other is not None:
-        header += [f"CPU/GB vs {other}", f"wall vs {other}"]
-    rows = []
-    for r in results:
-        row = [
-            r.label,
-            r.mode,
-            number(r.ok, 0),
-            number(r.failed, 0),
-            number(r.challenges, 0),
-            number(r.token_requests, 0),
-            number(r.wall_seconds, 2),
-            number(r.pulls_per_second),
-            number(r.megabytes_per_second),
-            number(1000 * percentile(r.latencies, 0.5)),
-            number(1000 * percentile(r.latencies, 0.99)),
-            number(r.server.cpu_seconds, 2),
-            number(r.cpu_seconds_per_gigabyte, 2),
-            number(r.server.rss_before / MIB),
-            number(r.server.rss_peak / MIB),
-            number(r.server.processes, 0),
-            number(r.client_cpu_seconds, 2),
-            ratio(r.cpu_seconds_per_gigabyte, first.cpu_seconds_per_gigabyte),
-            ratio(r.wall_seconds, first.wall_seconds),
-        ]
-        if other is not None:
-            base = _baseline(results, other, r.mode)
-            if base is None:
-                row += ["n/a", "n/a"]
-            else:
-                row += [
-                    ratio(r.cpu_seconds_per_gigabyte, base.cpu_seconds_per_gigabyte),
-                    ratio(r.wall_seconds, base.wall_seconds),
-                ]
-        rows.append(row)
-    return markdown(header, rows)
-
-
-def login_lines(results: list[FanoutResult]) -> list[str]:
-    """How many machines met a 401 and asked for a token, per run."""
-    return [
-        f"- {r.label} ({r.mode}): {r.challenges} answers 401 and {r.token_requests} token "
-        f"requests for {r.machines} machines"
-        for r in results
-    ]
-
-
-def error_lines(results: list[FanoutResult], limit: int = 5) -> list[str]:
-    lines = []
-    for result in results:
-        for message, count in result.errors.most_common(limit):
-            lines.append(f"- {result.label} ({result.mode}): {count} x {message}")
-    return lines
 
 
 def describe(image: Image, options: FanoutOptions) -> str:
@@ -272,7 +258,8 @@ def describe(image: Image, options: FanoutOptions) -> str:
         f"{options.machines} machines, at most {options.concurrency} pulling at once "
         f"(<= {3 * options.concurrency} connections), {options.processes} client processes; "
         f"image {len(image.layers)} layers, {image.total_bytes / MIB:.1f} MiB per pull; "
-        f"pull auth {', '.join(options.modes)}, each on a freshly started server"
+        f"pull auth {', '.join(options.modes)}, each on a freshly started server; "
+        f"cargohold as {', '.join(options.topologies)}"
     )
 
 
@@ -297,6 +284,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how the machines log in to cargohold: anonymously, with the fleet account's "
         "password or its API token (registry token flow); all: each in turn",
     )
+    parser.add_argument(
+        "--topology",
+        choices=(*TOPOLOGIES, "all"),
+        default=defaults.topology,
+        help="cargohold as one node (SQLite, files), as two nodes on PostgreSQL and S3 "
+        "behind nginx (cluster), the same with blob GETs redirected to presigned URLs "
+        "(cluster-presigned); all: each in turn",
+    )
 
 
 def options_from(args: argparse.Namespace) -> FanoutOptions:
@@ -306,4 +301,5 @@ def options_from(args: argparse.Namespace) -> FanoutOptions:
         processes=args.procs,
         timeout=args.timeout,
         pull_auth=args.pull_auth,
+        topology=args.topology,
     )

@@ -16,6 +16,12 @@ credentials go as Basic on every request. The token request goes to the server's
 token: each is a separate docker host. Should the manifest ``GET`` still answer 401 with a
 ``Bearer`` challenge that names a scope, the machine asks for a token with that scope once and
 repeats the ``GET``. Without credentials a machine pulls anonymously whatever ``/v2/`` answers.
+
+A blob ``GET`` answered with a redirect (a registry that sends clients to its object store's
+presigned URL) is followed as Go's HTTP client follows it: a plain ``GET`` of the
+``Location``, without the ``Authorization`` header, on a connection to that host of its own
+(one per layer lane, kept alive for the machine's later blobs); the bytes it receives are
+checked against the digest.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ DOCKER_ACCEPT = (
 USER_AGENT = "docker/27.5.1 go/go1.22.11 os/linux arch/amd64 (cargohold-bench)"
 LAYER_PARALLELISM = 3
 REQUEST_TIMEOUT = 120.0
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,7 @@ class PullReport:
     cpu_seconds: float = 0.0
     challenges: int = 0  # 401 answers received
     token_requests: int = 0  # requests sent to the token service's realm
+    redirects: int = 0  # blob GETs answered with a redirect, and followed
 
 
 class PullError(Exception):
@@ -106,10 +114,12 @@ class _Machine:
     def __init__(self, plan: PullPlan) -> None:
         self._plan = plan
         self._connections: list[Connection] = []
+        self._elsewhere: dict[tuple[str, int, int], Connection] = {}  # redirect targets
         self._authorization: tuple[tuple[str, str], ...] = ()
         self.body_bytes = 0
         self.challenges = 0
         self.token_requests = 0
+        self.redirects = 0
 
     async def _connection(self, index: int) -> Connection:
         while len(self._connections) <= index:
@@ -121,8 +131,28 @@ class _Machine:
         return connection
 
     def close(self) -> None:
-        for connection in self._connections:
+        for connection in [*self._connections, *self._elsewhere.values()]:
             connection.close()
+
+    async def _follow(self, index: int, location: str) -> Response:
+        """A plain GET of a redirect's ``Location`` (no credentials go with it), on this
+        lane's own connection to that host."""
+        url = urlsplit(location)
+        if url.scheme not in ("", "http") or (url.scheme and not url.hostname):
+            raise PullError(f"redirect to {location[:80]!r}: only http:// is followed")
+        host = url.hostname or self._plan.host
+        port = url.port or (80 if url.hostname else self._plan.port)
+        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        key = (host, port, index)
+        connection = self._elsewhere.get(key)
+        if connection is None or not connection.usable:
+            connection = await Connection.open(host, port)
+            self._elsewhere[key] = connection
+        self.redirects += 1
+        async with asyncio.timeout(REQUEST_TIMEOUT):
+            response = await connection.request("GET", target, [("User-Agent", USER_AGENT)])
+        self.body_bytes += response.length
+        return response
 
     async def _get(
         self, index: int, target: str, headers: Sequence[tuple[str, str]], keep: bool
@@ -211,6 +241,10 @@ class _Machine:
         digest = str(descriptor["digest"])
         target = f"/v2/{self._plan.image}/blobs/{digest}"
         response = await self._get_authorized(index, target, (), False)
+        if response.status in REDIRECTS and "location" in response.headers:
+            response = await self._follow(index, response.headers["location"])
+            if response.status != 200:
+                raise PullError(f"GET blob at the redirect's location: {response.status}")
         if response.status != 200:
             raise PullError(f"GET blob: {response.status}")
         if f"sha256:{response.sha256}" != digest:
@@ -241,6 +275,7 @@ async def _run_machine(plan: PullPlan, slots: asyncio.Semaphore, report: PullRep
             report.body_bytes += machine.body_bytes
             report.challenges += machine.challenges
             report.token_requests += machine.token_requests
+            report.redirects += machine.redirects
 
 
 async def _run(plan: PullPlan) -> PullReport:

@@ -3,10 +3,14 @@
     .venv/bin/python -m bench.run                 # 1000 machines, 10 s per small-request test
     .venv/bin/python -m bench.run --machines 200 --duration 5
     .venv/bin/python -m bench.run --against uvicorn   # cargohold's server or uvicorn, same app
+    .venv/bin/python -m bench.run --only fanout --topology all   # also as a cluster
 
 Both servers start fresh in a temporary directory, get the same image pushed, serve the fan-out
 pull (cargohold once per ``--pull-auth`` mode, restarted before each run) and then the
-small-request load, and are stopped at the end whatever happens.
+small-request load, and are stopped at the end whatever happens. With ``--topology``
+``cluster`` or ``cluster-presigned`` the fan-out pull also runs against a cluster of
+cargohold nodes (``bench/topology.py``), started after the single-node runs, pushed to
+through its load balancer and stopped before the next one.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import fanout, small_requests
+from bench import fanout, fanout_report, small_requests
 from bench.fleet import anonymous_pulls
 from bench.image import build_image, push_image
-from bench.servers import REFERENCE, UVICORN, Servers
+from bench.servers import CARGOHOLD, REFERENCE, UVICORN, Servers
+from bench.topology import SINGLE, ClusterServers
 
 TITLES = {
     REFERENCE: "cargohold vs docker-registry",
@@ -65,6 +70,14 @@ def main() -> None:
             print("small requests ...", file=sys.stderr, flush=True)
             rates = small_requests.run_rates(servers.targets, image, rate_options)
         problems = servers.problems()
+    if args.only in ("all", "fanout"):
+        for topology in pull_options.topologies:
+            if topology != SINGLE:
+                print(f"starting {topology} ...", file=sys.stderr, flush=True)
+                with ClusterServers(topology, args.workers) as cluster:
+                    push_image(cluster.target, image)
+                    pulls += fanout.run_cluster_fanouts(cluster, image, pull_options)
+                    problems.update(cluster.problems())
     print(
         f"# {TITLES[args.against]} on {os.cpu_count()} cores, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}, "
@@ -72,8 +85,9 @@ def main() -> None:
     )
     if pulls:
         print(f"## Fan-out pull: {fanout.describe(image, pull_options)}\n")
-        print(fanout.fanout_table(pulls))
-        for line in [*fanout.login_lines(pulls), *fanout.error_lines(pulls)]:
+        pulls.sort(key=lambda r: r.label != CARGOHOLD)  # docker-registry's run last
+        print(fanout_report.fanout_table(pulls))
+        for line in [*fanout_report.login_lines(pulls), *fanout_report.error_lines(pulls)]:
             print(line)
         print()
     if rates:

@@ -128,7 +128,7 @@ _ERROR_MARKS = ("Traceback", "ERROR", "Error", "panic", "level=error")
 _EXPECTED = ('err.code="blob unknown"',)  # the reference registry logs every 404 on HEAD
 
 
-def _looks_wrong(line: str) -> bool:
+def looks_wrong(line: str) -> bool:
     return any(mark in line for mark in _ERROR_MARKS) and not any(
         mark in line for mark in _EXPECTED
     )
@@ -271,7 +271,7 @@ class Servers:
                 text = process.log.read_text(errors="replace")
             except OSError:
                 continue
-            lines = [line for line in text.splitlines() if _looks_wrong(line)]
+            lines = [line for line in text.splitlines() if looks_wrong(line)]
             if lines:
                 found[process.label] = lines
         return found
@@ -285,4 +285,5 @@ __all__ = [
     "Servers",
     "Target",
     "free_port",
+    "looks_wrong",
 ]

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,8 +135,12 @@ class Cluster:
 
     @classmethod
     @contextlib.contextmanager
-    def running(cls, nodes: int = 2, workers: int = 2) -> Iterator[Cluster]:
-        """Start everything; stop everything when the block ends, however it ends."""
+    def running(
+        cls, nodes: int = 2, workers: int = 2, *, node_env: Mapping[str, str] | None = None
+    ) -> Iterator[Cluster]:
+        """Start everything; stop everything when the block ends, however it ends.
+
+        ``node_env``: more environment for every node (``CARGOHOLD_BLOB_REDIRECT``, say)."""
         with contextlib.ExitStack() as stack:
             root = Path(tempfile.mkdtemp(prefix="cargohold-cluster-"))
             stack.callback(shutil.rmtree, root, ignore_errors=True)
@@ -150,6 +154,7 @@ class Cluster:
                 "CARGOHOLD_STORAGE_URL": s3.url("cargohold"),
                 "AWS_ACCESS_KEY_ID": ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                **(node_env or {}),
             }
             servers = [
                 CargoholdServer(root / f"node-{n}" / "data", workers=workers, env=env)
