@@ -74,6 +74,7 @@ class PostgresServer:
         # The next tests' databases are cloned, and the last ones dropped, while a test runs.
         self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pg-admin")
         self._ready: deque[Future[str]] = deque()
+        self._pending: list[Future[None]] = []  # drops not done yet
 
     @classmethod
     def start(cls) -> PostgresServer:
@@ -163,7 +164,19 @@ class PostgresServer:
         """Drop the database at ``url`` in the background, closing any connection a test
         left open."""
         name = url.rpartition("/")[2]
-        self._background.submit(self.admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self._pending.append(
+            self._background.submit(self.admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        )
+
+    def settle(self) -> None:
+        """Wait until the databases being cloned ahead and dropped behind are done. The change
+        marker moves for writes to any database of the server, so a test that checks it stays
+        put must not share the server with that work."""
+        for ready in self._ready:
+            ready.result()
+        for pending in self._pending:
+            pending.result()
+        self._pending.clear()
 
     def stop(self) -> None:
         self._background.shutdown(wait=True)
