@@ -1,21 +1,26 @@
 """cargohold as two stateless nodes on PostgreSQL and S3 behind nginx (``tests/cluster.py``,
-the cluster ``scripts/cluster`` starts): what one node does, the other sees at once."""
+the cluster ``scripts/cluster`` starts): what one node does, the other sees at once, and what a
+node killed with ``-9`` was doing, the other finishes."""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from cargohold.jobs.runner import LEASE_SECONDS
 from tests.cluster import Cluster
 from tests.e2e.test_docker import load, push
 from tests.images import make_image, sha256
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, Dockerd
+from tests.receiver import Receiver
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd
 
 AUTH = (ADMIN_USER, ADMIN_PASSWORD)
+SECRET = "cluster-webhook-secret-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +105,52 @@ def test_an_upload_whose_node_is_killed_is_finished_through_the_other(cluster: C
         assert through_balancer.content == first + second
     finally:
         a.start(timeout=60)  # the cluster stops what it started
+
+
+def holder(cluster: Cluster, job: dict[str, object]) -> CargoholdServer:
+    """The node whose worker process holds the job's lease (``host:pid:random``)."""
+    pid = int(str(job["leaseOwner"]).split(":")[1])
+    group = os.getpgid(pid)
+    [node] = [n for n in cluster.nodes if n.process is not None and n.process.pid == group]
+    return node
+
+
+def test_a_job_whose_node_is_killed_is_finished_once_by_the_other(
+    cluster: Cluster, receiver: Receiver
+) -> None:
+    a, _ = cluster.nodes
+    webhook = a.admin.call(
+        "POST",
+        "/webhooks",
+        201,
+        {"name": "cluster", "url": receiver.url, "secret": SECRET, "repositories": ["dev"]},
+    )
+    try:
+        receiver.hold_next()
+        image = make_image([{"job": b"kill the node running it"}], label="job")
+        a.push("dev/jobs/app", "1.0", image)
+        [in_flight] = receiver.wait_for(1)  # one node's worker is waiting for our answer
+        [job] = a.admin.call("GET", "/jobs?kind=webhook.deliver&state=running", 200)["items"]
+        running = holder(cluster, job)
+        [other] = [n for n in cluster.nodes if n is not running]
+        running.kill9()
+        receiver.release()
+        try:
+            received = receiver.wait_for(2, timeout=LEASE_SECONDS + 30)
+            assert {r.event["id"] for r in received} == {in_flight.event["id"]}
+            assert received[1].event["data"]["digest"] == image.digest
+            deadline = time.monotonic() + 30
+            while (finished := other.admin.call("GET", f"/jobs/{job['id']}", 200))["state"] != (
+                "done"
+            ):
+                assert time.monotonic() < deadline, finished
+                time.sleep(0.2)
+            assert finished["attempts"] == 2
+            deliveries = other.admin.call("GET", f"/webhooks/{webhook['id']}/deliveries", 200)
+            assert [(d["state"], d["attempts"]) for d in deliveries["items"]] == [("delivered", 2)]
+            time.sleep(1)  # nothing runs it a third time
+            assert len(receiver.requests) == 2
+        finally:
+            running.start(timeout=60)
+    finally:
+        a.admin.call("DELETE", f"/webhooks/{webhook['id']}", 204)
