@@ -1,4 +1,4 @@
-"""docker and skopeo against a server whose blobs are in an object store (SeaweedFS) with
+"""docker, skopeo and podman against a server whose blobs are in an object store (SeaweedFS) with
 presigned redirects on: pushes go through cargohold into the bucket, every blob GET answers
 307 to the object store, and the clients follow it to the right bytes."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.clients import Skopeo
+from tests.e2e.clients import Podman, Skopeo
 from tests.e2e.test_docker import inspect, load, push
 from tests.images import make_image, sha256
 from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
@@ -36,7 +36,7 @@ def server(
     running.stop()
 
 
-def test_docker_and_skopeo_follow_blob_redirects(
+def test_docker_skopeo_and_podman_follow_blob_redirects(
     dockerd: Dockerd,
     server: CargoholdServer,
     seaweedfs: SeaweedFS,
@@ -79,3 +79,21 @@ def test_docker_and_skopeo_follow_blob_redirects(
     )
     # The dir: transport keeps every blob as the registry sent it, named by its digest.
     assert (copied / sha256(image.config).removeprefix("sha256:")).read_bytes() == image.config
+
+    (tmp_path / "podman-home").mkdir()
+    podman = Podman(tmp_path / "podman-home")
+    try:
+        pulled_by_podman = podman(
+            "pull",
+            "--tls-verify=false",
+            "--creds",
+            f"{ADMIN_USER}:{ADMIN_PASSWORD}",
+            f"{server.host}/dev/s3-redirect:1",
+        )
+        assert pulled_by_podman.returncode == 0
+        image_id = podman(
+            "image", "inspect", "--format", "{{.Id}}", f"{server.host}/dev/s3-redirect:1"
+        ).stdout.strip()
+        assert "sha256:" + image_id == sha256(image.config)
+    finally:
+        podman.close()
