@@ -283,3 +283,45 @@ async def test_hostile_scopes_grant_nothing(client: httpx.AsyncClient) -> None:
     for scope in ("repository:dev/../prod/app:pull", "repository:dev/a\x00b:pull", "junk"):
         token = await registry_token(client, scope, AUTH)
         assert claims(token)["access"] == []
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-jwt",
+        "é.é.é",
+        "!!!!.e30.sig",
+        b64(b"[" * 5000) + ".e30.sig",  # nested deeper than a JSON parser's recursion limit
+        b64(b'"a string"') + ".e30.sig",
+        b64(b'{"alg":"ES256","kid":7}') + ".e30.sig",
+        b64(b'{"alg":"ES256","kid":"nope"}') + ".e30.sig",
+    ],
+)
+async def test_malformed_bearer_tokens_are_refused_with_the_challenge(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    authorization = b"Bearer " + token.encode("latin-1")  # as it crosses the wire
+    response = await client.get(
+        "/v2/dev/team/app/tags/list", headers={b"Authorization": authorization}
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "UNAUTHORIZED"
+    assert 'error="invalid_token"' in challenge(response)
+
+
+async def test_a_tampered_copy_of_a_token_in_use_is_refused(client: httpx.AsyncClient) -> None:
+    token = await registry_token(client, "repository:dev/team/app:pull", AUTH)
+    assert (await client.get("/v2/dev/team/app/tags/list", headers=bearer(token))).is_success
+    header, payload, signature = token.split(".")
+    widened = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    widened["access"][0]["actions"] = ["pull", "push"]
+    tampered = ".".join((header, b64(json.dumps(widened).encode()), signature))
+    response = await client.put(
+        "/v2/dev/team/app/manifests/1.0", headers=bearer(tampered), content=b"{}"
+    )
+    assert response.status_code == 401
+    assert "not valid" in response.json()["errors"][0]["message"]

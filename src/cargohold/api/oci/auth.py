@@ -7,15 +7,12 @@ narrow what the request may do to the images and actions they name.
 
 from __future__ import annotations
 
-import dataclasses
-
 from starlette.requests import Request
 
 from cargohold.api.credentials import principal_of
 from cargohold.core.errors import InsufficientScope, InvalidToken, RegistryError, Unauthorized
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.identity.tokens import looks_like_token
-from cargohold.registry.oci.registry_tokens import image_grants
 from cargohold.registry.registry import Registry
 
 
@@ -25,14 +22,7 @@ async def caller(request: Request, registry: Registry) -> Principal | None:
     token = value.strip()
     if scheme.lower() != "bearer" or looks_like_token(token):
         return await principal_of(request, registry.access)
-    claims = await registry.bearer.verify(token)
-    images = image_grants(claims.access)
-    if not claims.subject:
-        return Principal(name="", images=images)
-    principal = await registry.access.principal_for(claims.subject, claims.token_id)
-    if principal is None:
-        raise InvalidToken("the account or API token this bearer token was issued to is gone")
-    return dataclasses.replace(principal, images=images)
+    return await registry.registry_tokens.holder(token)
 
 
 def realm(request: Request, public_url: str | None) -> str:

@@ -1,6 +1,10 @@
 """The registry token service's decisions (distribution's token authentication): of the
 actions a token request asks for, those the caller holds now, granted in a short-lived bearer
-token; and what the ``access`` claims of a presented bearer token allow.
+token; and who presents a bearer token, narrowed to what its ``access`` claims allow.
+
+The machines of a fleet present one token several times each; who holds a token is
+remembered by token for as long as the account behind it stands unchanged (the same
+:class:`Principal` from :meth:`AccessControl.principal_for`, which forgets it on a change).
 
 The protocol (``/v2/token``, its query and form syntax) is ``api/oci/token.py``'s.
 """
@@ -8,16 +12,17 @@ The protocol (``/v2/token``, its query and form syntax) is ``api/oci/token.py``'
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from cargohold.core.errors import RegistryError
+from cargohold.core.errors import InvalidToken, RegistryError
 from cargohold.core.names import ImageName
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.bearer import BearerTokens, Issued
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.repositories import Repositories
 
+_HOLDERS_LIMIT = 10_000
 # Actions in the registry token protocol and the permissions they need.
 DOCKER_ACTIONS: dict[str, frozenset[Action]] = {
     "pull": frozenset({Action.READ}),
@@ -63,6 +68,26 @@ class RegistryTokens:
         self._repositories = repositories
         self._access = access
         self._bearer = bearer
+        # token -> (the account as last loaded, that account narrowed to the token's access)
+        self._holders: dict[str, tuple[Principal, Principal]] = {}
+
+    async def holder(self, token: str) -> Principal:
+        """Who presents this bearer token (anonymous: an empty name), allowed the images and
+        actions of its ``access`` claims and no more."""
+        claims = await self._bearer.verify(token)
+        if not claims.subject:
+            return Principal(name="", images=image_grants(claims.access))
+        account = await self._access.principal_for(claims.subject, claims.token_id)
+        if account is None:
+            raise InvalidToken("the account or API token this bearer token was issued to is gone")
+        known = self._holders.get(token)
+        if known is not None and known[0] is account:
+            return known[1]
+        narrowed = replace(account, images=image_grants(claims.access))
+        if len(self._holders) >= _HOLDERS_LIMIT:
+            self._holders.clear()
+        self._holders[token] = (account, narrowed)
+        return narrowed
 
     async def issue(self, principal: Principal | None, scopes: Sequence[Scope]) -> Granted:
         """A bearer token for ``principal`` (None: anonymous) granting, of the actions
