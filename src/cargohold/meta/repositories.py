@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import repositories
+from cargohold.meta.upsert import insert_new
 from cargohold.records.repositories import RepositoryRecord
 
 
@@ -20,23 +21,18 @@ class RepositoryQueries:
 
     def create(self, record: RepositoryRecord, effects: Effects = NO_EFFECTS) -> bool:
         """Insert, with ``effects``; False when the key is taken."""
+        row = {
+            "key": record.key,
+            "format": record.format,
+            "kind": record.kind,
+            "anonymous_read": record.anonymous_read,
+            "description": record.description,
+            "immutable_tags": record.immutable_tags,
+            "created_at": time.time(),
+        }
         with self._engine.begin() as connection:
-            exists = connection.execute(
-                sa.select(repositories.c.key).where(repositories.c.key == record.key)
-            ).first()
-            if exists:
+            if not insert_new(connection, repositories, row):
                 return False
-            connection.execute(
-                repositories.insert().values(
-                    key=record.key,
-                    format=record.format,
-                    kind=record.kind,
-                    anonymous_read=record.anonymous_read,
-                    description=record.description,
-                    immutable_tags=record.immutable_tags,
-                    created_at=time.time(),
-                )
-            )
             commit_in(connection, effects)
         return True
 

@@ -24,6 +24,20 @@ def insert_ignore(
         connection.execute(_insert(connection, table).on_conflict_do_nothing(), rows)
 
 
+def insert_new(connection: sa.Connection, table: sa.Table, row: Mapping[str, Any]) -> bool:
+    """Insert ``row`` unless its primary key is taken; whether it was inserted. Two
+    transactions racing to create one name both get an answer, one of them False, where a
+    check followed by an insert would fail the loser on the unique key."""
+    keys = [c.name for c in table.primary_key.columns]
+    statement = (
+        _insert(connection, table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(*table.primary_key.columns)
+    )
+    return connection.execute(statement).first() is not None
+
+
 def upsert(
     connection: sa.Connection,
     table: sa.Table,

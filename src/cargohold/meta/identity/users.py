@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.identity.generations import advance, advance_members, first, generation
 from cargohold.meta.schema import group_members, groups, permissions, users
-from cargohold.meta.upsert import insert_ignore, upsert
+from cargohold.meta.upsert import insert_ignore, insert_new, upsert
 from cargohold.records.identity import GroupRecord, UserRecord
 
 
@@ -35,11 +35,8 @@ class UserQueries:
     def create(self, record: UserRecord, effects: Effects = NO_EFFECTS) -> bool:
         """Insert, with ``effects``; False when the name is taken."""
         with self._engine.begin() as connection:
-            if connection.execute(
-                sa.select(users.c.name).where(users.c.name == record.name)
-            ).first():
+            if not insert_new(connection, users, _user_row(record)):
                 return False
-            connection.execute(users.insert().values(**_user_row(record)))
             commit_in(connection, effects)
         return True
 
@@ -110,15 +107,10 @@ class GroupQueries:
 
     def create(self, record: GroupRecord, effects: Effects = NO_EFFECTS) -> bool:
         """Insert with its members and ``effects``; False when the name is taken."""
+        row = {"name": record.name, "description": record.description, "created_at": time.time()}
         with self._engine.begin() as connection:
-            taken = connection.execute(sa.select(groups.c.name).where(groups.c.name == record.name))
-            if taken.first():
+            if not insert_new(connection, groups, row):
                 return False
-            connection.execute(
-                groups.insert().values(
-                    name=record.name, description=record.description, created_at=time.time()
-                )
-            )
             _add_members(connection, record.name, record.members)
             advance(connection, record.members)
             commit_in(connection, effects)

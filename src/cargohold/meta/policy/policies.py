@@ -25,6 +25,7 @@ from cargohold.meta.schema import (
     scan_components,
     watches,
 )
+from cargohold.meta.upsert import insert_new
 from cargohold.records.policy import (
     ArtifactFacts,
     ExceptionRecord,
@@ -44,9 +45,8 @@ class PolicyQueries:
     def create_policy(self, record: PolicyRecord, effects: Effects = NO_EFFECTS) -> bool:
         """Store a new policy, with ``effects``; False when one of that name exists."""
         with self._engine.begin() as connection:
-            if _exists(connection, policies, policies.c.name == record.name):
+            if not insert_new(connection, policies, _policy_columns(record)):
                 return False
-            connection.execute(policies.insert().values(**_policy_columns(record)))
             commit_in(connection, effects)
         return True
 
@@ -93,9 +93,8 @@ class PolicyQueries:
     def create_watch(self, record: WatchRecord, effects: Effects = NO_EFFECTS) -> bool:
         """Store a new watch, with ``effects``; False when one of that name exists."""
         with self._engine.begin() as connection:
-            if _exists(connection, watches, watches.c.name == record.name):
+            if not insert_new(connection, watches, _watch_columns(record)):
                 return False
-            connection.execute(watches.insert().values(**_watch_columns(record)))
             commit_in(connection, effects)
         return True
 
@@ -217,13 +216,6 @@ class PolicyQueries:
             )
             exceptions = tuple(_exception(row) for row in connection.execute(granted))
         return ArtifactFacts(facts, components, exceptions)
-
-
-def _exists(connection: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool]) -> bool:
-    return (
-        connection.execute(sa.select(sa.literal(1)).select_from(table).where(where)).first()
-        is not None
-    )
 
 
 def _watches(connection: sa.Connection) -> list[WatchRecord]:
