@@ -120,8 +120,13 @@ class FanoutResult:
         """The nodes' CPU (together) per completed pull."""
         return 1000 * self.server.cpu_seconds / self.ok if self.ok else float("nan")
 
-    def per_pull(self, count: int) -> float:
+    def per_pull(self, count: float) -> float:
         return count / self.ok if self.ok else float("nan")
+
+    @property
+    def idle_statements(self) -> float:
+        """Statements the nodes would have sent in the run's time without any pull."""
+        return self.statements.idle_per_second * self.wall_seconds if self.statements else 0.0
 
 
 def _plans(target: Target, image: Image, options: FanoutOptions, auth: PullAuth) -> list[PullPlan]:
@@ -176,6 +181,7 @@ def run_cluster_fanouts(
     for mode in options.modes:
         auth = fleet.prepare(cluster.target, repository, mode)
         target = cluster.restart()
+        cluster.statements.measure_idle()
         print(
             f"fan-out pull from {cluster.topology} ({auth.mode}) ...", file=sys.stderr, flush=True
         )

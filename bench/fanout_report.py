@@ -18,7 +18,8 @@ def _baseline(results: list[FanoutResult], label: str, mode: str) -> FanoutResul
 def _statements_per_pull(result: FanoutResult) -> str:
     if result.statements is None:
         return "-"  # SQLite, in process: no round trips
-    return number(result.per_pull(result.statements.calls), 1)
+    total = result.per_pull(result.statements.calls)
+    return f"{number(total, 1)} ({number(result.per_pull(result.idle_statements), 1)})"
 
 
 def _per_node(values: tuple[float, ...], digits: int) -> str:
@@ -34,9 +35,10 @@ def fanout_table(results: list[FanoutResult]) -> str:
     s/GB" adds PostgreSQL, SeaweedFS and nginx to the nodes (the same as server CPU on a
     single node). Every "per GB" divides by all the bytes the machines received, also those
     of redirected blob GETs, which the object store sent. "node CPU ms/pull" is the nodes'
-    CPU together per completed pull; "DB statements/pull" the statements the nodes sent to
-    PostgreSQL during the run (pg_stat_statements: BEGIN, COMMIT and ROLLBACK included; each is
-    one round trip, as psycopg does not pipeline them), per completed pull."""
+    CPU together per completed pull; "DB statements/pull (idle)" the statements the nodes sent
+    to PostgreSQL during the run (pg_stat_statements: BEGIN, COMMIT and ROLLBACK included; each
+    is one round trip, as psycopg does not pipeline them) per completed pull, and in brackets
+    how many of them idle nodes would have sent in the same time (measured before the run)."""
     first = results[0]
     other = next((r.label for r in results if r.label != first.label), None)
     header = [
@@ -57,7 +59,7 @@ def fanout_table(results: list[FanoutResult]) -> str:
         "node CPU (s)",
         "node CPU s/GB",
         "node CPU ms/pull",
-        "DB statements/pull",
+        "DB statements/pull (idle)",
         *(f"{name} CPU (s)" for name in SERVICES),
         "stack CPU s/GB",
         "RSS before (MiB)",
@@ -136,8 +138,9 @@ def statement_lines(results: list[FanoutResult], width: int = 90) -> list[str]:
         )
         lines.append(
             f"- {r.label} {r.topology} ({r.mode}): {r.statements.calls} statements to "
-            f"PostgreSQL, {number(r.per_pull(r.statements.calls), 1)} per pull; most sent, "
-            f"per pull: {top}"
+            f"PostgreSQL, {number(r.per_pull(r.statements.calls), 1)} per pull, of which idle "
+            f"nodes send {number(r.per_pull(r.idle_statements), 1)} in as much time "
+            f"({number(r.statements.idle_per_second, 1)}/s); most sent, per pull: {top}"
         )
     return lines
 
