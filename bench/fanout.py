@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.run --only fanout --machines 1000
 
-Builds a 5-layer image (2 MiB of random bytes per layer), pushes it to both servers, then lets
+Builds an image of ``--layers`` layers (default 5) of ``--layer-mib`` MiB of random bytes each
+(default 2), pushes it to both servers, then lets
 the simulated machines (see ``bench/pullers.py``) pull it, spread over several client
 processes. At most ``--concurrency`` machines pull at the same moment (each with up to three
 layer downloads, so at most three times as many connections); the others queue for a slot,
@@ -17,7 +18,7 @@ pulled once.
 ``--topology`` says what cargohold runs as (see ``bench/topology.py``): one node, a cluster of
 two nodes on PostgreSQL and S3 behind nginx, or that cluster with blob GETs redirected to
 presigned URLs of the object store; the CPU of each node is metered, and that of PostgreSQL,
-SeaweedFS and nginx apart.
+SeaweedFS and nginx apart, and the statements the nodes send to PostgreSQL are counted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import multiprocessing
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -36,6 +38,7 @@ from bench.image import Image
 from bench.meter import GroupMeter, Usage
 from bench.pullers import PullPlan, PullReport, pull_worker
 from bench.servers import CARGOHOLD, Servers, Target
+from bench.statements import StatementCounter, Statements
 from bench.tables import MIB
 from bench.topology import SINGLE, TOPOLOGIES, ClusterServers, Groups
 
@@ -50,6 +53,12 @@ class FanoutOptions:
     timeout: float = 300.0
     pull_auth: str = "all"
     topology: str = SINGLE
+    layers: int = 5
+    layer_mib: float = 2.0
+
+    @property
+    def layer_bytes(self) -> int:
+        return round(self.layer_mib * MIB)
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -79,6 +88,7 @@ class FanoutResult:
     challenges: int  # 401 answers the machines received
     token_requests: int
     redirects: int  # blob GETs redirected, and followed
+    statements: Statements | None = None  # what the nodes sent to PostgreSQL; None: SQLite
 
     @property
     def pulls_per_second(self) -> float:
@@ -104,6 +114,19 @@ class FanoutResult:
 
     def service_cpu(self, name: str) -> float:
         return next((seconds for n, seconds in self.services if n == name), float("nan"))
+
+    @property
+    def node_cpu_ms_per_pull(self) -> float:
+        """The nodes' CPU (together) per completed pull."""
+        return 1000 * self.server.cpu_seconds / self.ok if self.ok else float("nan")
+
+    def per_pull(self, count: float) -> float:
+        return count / self.ok if self.ok else float("nan")
+
+    @property
+    def idle_statements(self) -> float:
+        """Statements the nodes would have sent in the run's time without any pull."""
+        return self.statements.idle_per_second * self.wall_seconds if self.statements else 0.0
 
 
 def _plans(target: Target, image: Image, options: FanoutOptions, auth: PullAuth) -> list[PullPlan]:
@@ -158,10 +181,15 @@ def run_cluster_fanouts(
     for mode in options.modes:
         auth = fleet.prepare(cluster.target, repository, mode)
         target = cluster.restart()
+        cluster.statements.measure_idle()
         print(
             f"fan-out pull from {cluster.topology} ({auth.mode}) ...", file=sys.stderr, flush=True
         )
-        results.append(run_fanout(target, image, options, auth, cluster.groups(), cluster.topology))
+        results.append(
+            run_fanout(
+                target, image, options, auth, cluster.groups(), cluster.topology, cluster.statements
+            )
+        )
     return results
 
 
@@ -181,10 +209,12 @@ def run_fanout(
     auth: PullAuth,
     groups: Groups | None = None,
     topology: str = SINGLE,
+    statements: StatementCounter | None = None,
 ) -> FanoutResult:
     """Pull ``options.machines`` times from one server; the image must be pushed already.
 
-    ``groups``: the process groups to meter (by default the target's, as its one node)."""
+    ``groups``: the process groups to meter (by default the target's, as its one node);
+    ``statements``: counts the statements of the nodes' database during the run."""
     groups = groups or Groups((target.pgid,))
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue[tuple[int, PullReport]] = context.Queue()
@@ -208,6 +238,8 @@ def run_fanout(
             if not ready.wait(START_TIMEOUT):
                 raise RuntimeError("a client process did not start")
         with ExitStack() as metering:
+            if statements is not None:
+                metering.enter_context(statements)  # reset now, read after the meters
             nodes = [metering.enter_context(GroupMeter(pgid)) for pgid in groups.nodes]
             services = [
                 (name, metering.enter_context(GroupMeter(pgid, interval=0.5)))
@@ -250,6 +282,7 @@ def run_fanout(
         challenges=sum(report.challenges for report in reports),
         token_requests=sum(report.token_requests for report in reports),
         redirects=sum(report.redirects for report in reports),
+        statements=statements.result if statements is not None else None,
     )
 
 
@@ -257,10 +290,21 @@ def describe(image: Image, options: FanoutOptions) -> str:
     return (
         f"{options.machines} machines, at most {options.concurrency} pulling at once "
         f"(<= {3 * options.concurrency} connections), {options.processes} client processes; "
-        f"image {len(image.layers)} layers, {image.total_bytes / MIB:.1f} MiB per pull; "
+        f"image {len(image.layers)} layers of {options.layer_mib:g} MiB, "
+        f"{image.total_bytes / MIB:.1f} MiB per pull; "
         f"pull auth {', '.join(options.modes)}, each on a freshly started server; "
         f"cargohold as {', '.join(options.topologies)}"
     )
+
+
+def _positive(kind: type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+        return value
+
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -292,6 +336,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "behind nginx (cluster), the same with blob GETs redirected to presigned URLs "
         "(cluster-presigned); all: each in turn",
     )
+    parser.add_argument(
+        "--layers", type=_positive(int), default=defaults.layers, help="layers of the image"
+    )
+    parser.add_argument(
+        "--layer-mib",
+        type=_positive(float),
+        default=defaults.layer_mib,
+        help="MiB of random bytes in each layer (gzipped, so a little more on the wire)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> FanoutOptions:
@@ -302,4 +355,6 @@ def options_from(args: argparse.Namespace) -> FanoutOptions:
         timeout=args.timeout,
         pull_auth=args.pull_auth,
         topology=args.topology,
+        layers=args.layers,
+        layer_mib=args.layer_mib,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.fanout import FanoutResult
+from bench.statements import shorten
 from bench.tables import MIB, markdown, number, percentile, ratio
 
 SERVICES = ("PostgreSQL", "SeaweedFS", "nginx")
@@ -12,6 +13,13 @@ def _baseline(results: list[FanoutResult], label: str, mode: str) -> FanoutResul
     """The row of ``label`` in ``mode``, else its first row; None if the server has none."""
     rows = [r for r in results if r.label == label]
     return next((r for r in rows if r.mode == mode), rows[0] if rows else None)
+
+
+def _statements_per_pull(result: FanoutResult) -> str:
+    if result.statements is None:
+        return "-"  # SQLite, in process: no round trips
+    total = result.per_pull(result.statements.calls)
+    return f"{number(total, 1)} ({number(result.per_pull(result.idle_statements), 1)})"
 
 
 def _per_node(values: tuple[float, ...], digits: int) -> str:
@@ -26,7 +34,11 @@ def fanout_table(results: list[FanoutResult]) -> str:
     "server CPU" is cargohold's nodes together; "node CPU" gives each node's, and "stack CPU
     s/GB" adds PostgreSQL, SeaweedFS and nginx to the nodes (the same as server CPU on a
     single node). Every "per GB" divides by all the bytes the machines received, also those
-    of redirected blob GETs, which the object store sent."""
+    of redirected blob GETs, which the object store sent. "node CPU ms/pull" is the nodes'
+    CPU together per completed pull; "DB statements/pull (idle)" the statements the nodes sent
+    to PostgreSQL during the run (pg_stat_statements: BEGIN, COMMIT and ROLLBACK included; each
+    is one round trip, as psycopg does not pipeline them) per completed pull, and in brackets
+    how many of them idle nodes would have sent in the same time (measured before the run)."""
     first = results[0]
     other = next((r.label for r in results if r.label != first.label), None)
     header = [
@@ -46,6 +58,8 @@ def fanout_table(results: list[FanoutResult]) -> str:
         "server CPU s/GB",
         "node CPU (s)",
         "node CPU s/GB",
+        "node CPU ms/pull",
+        "DB statements/pull (idle)",
         *(f"{name} CPU (s)" for name in SERVICES),
         "stack CPU s/GB",
         "RSS before (MiB)",
@@ -76,6 +90,8 @@ def fanout_table(results: list[FanoutResult]) -> str:
             number(r.cpu_seconds_per_gigabyte, 2),
             _per_node(r.node_cpu_seconds, 2),
             _per_node(tuple(map(r.per_gigabyte, r.node_cpu_seconds)), 2),
+            number(r.node_cpu_ms_per_pull, 2),
+            _statements_per_pull(r),
             *(number(r.service_cpu(name), 2) for name in SERVICES),
             number(r.stack_cpu_seconds_per_gigabyte, 2),
             number(r.server.rss_before / MIB),
@@ -110,6 +126,25 @@ def login_lines(results: list[FanoutResult]) -> list[str]:
     ]
 
 
+def statement_lines(results: list[FanoutResult], width: int = 90) -> list[str]:
+    """Per run on PostgreSQL, the statements the nodes sent most often, per completed pull."""
+    lines = []
+    for r in results:
+        if r.statements is None:
+            continue
+        top = "; ".join(
+            f"{number(r.per_pull(calls), 2)} x `{shorten(query, width)}`"
+            for calls, query in r.statements.top
+        )
+        lines.append(
+            f"- {r.label} {r.topology} ({r.mode}): {r.statements.calls} statements to "
+            f"PostgreSQL, {number(r.per_pull(r.statements.calls), 1)} per pull, of which idle "
+            f"nodes send {number(r.per_pull(r.idle_statements), 1)} in as much time "
+            f"({number(r.statements.idle_per_second, 1)}/s); most sent, per pull: {top}"
+        )
+    return lines
+
+
 def error_lines(results: list[FanoutResult], limit: int = 5) -> list[str]:
     lines = []
     for result in results:
@@ -118,4 +153,4 @@ def error_lines(results: list[FanoutResult], limit: int = 5) -> list[str]:
     return lines
 
 
-__all__ = ["error_lines", "fanout_table", "login_lines"]
+__all__ = ["error_lines", "fanout_table", "login_lines", "statement_lines"]

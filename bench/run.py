@@ -52,7 +52,7 @@ def main() -> None:
     pull_options = fanout.options_from(args)
     rate_options = small_requests.options_from(args)
     started = time.monotonic()
-    image = build_image()
+    image = build_image(pull_options.layers, pull_options.layer_bytes)
     pulls: list[fanout.FanoutResult] = []
     rates: list[small_requests.RateResult] = []
     with (
@@ -87,7 +87,11 @@ def main() -> None:
         print(f"## Fan-out pull: {fanout.describe(image, pull_options)}\n")
         pulls.sort(key=lambda r: r.label != CARGOHOLD)  # docker-registry's run last
         print(fanout_report.fanout_table(pulls))
-        for line in [*fanout_report.login_lines(pulls), *fanout_report.error_lines(pulls)]:
+        for line in [
+            *fanout_report.login_lines(pulls),
+            *fanout_report.statement_lines(pulls),
+            *fanout_report.error_lines(pulls),
+        ]:
             print(line)
         print()
     if rates:

@@ -7,23 +7,25 @@
 answers 307 with a presigned URL of the object store and the bytes come from SeaweedFS.
 
 :class:`ClusterServers` runs one cluster and knows the process groups that serve a pull: the
-nodes (each started in its own group) and, metered apart, PostgreSQL, SeaweedFS and nginx.
+nodes (each started in its own group) and, metered apart, PostgreSQL (the postmaster and its
+children, each of which leads a process group of its own), SeaweedFS and nginx. Its
+PostgreSQL preloads ``pg_stat_statements``, so that a run can count the statements the nodes
+send (``bench/statements.py``).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
 
-from tests.cluster import Cluster
+from tests.cluster import DATABASE, Cluster
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER
 
+from bench.meter import Processes, ProcessTree
 from bench.servers import CARGOHOLD, HOST, Target, looks_wrong
+from bench.statements import StatementCounter
 
 SINGLE = "single"
 CLUSTER = "cluster"
@@ -45,29 +47,7 @@ class Groups:
     """The process groups that serve one run: cargohold's nodes and what they share."""
 
     nodes: tuple[int, ...]
-    services: tuple[tuple[str, int], ...] = ()  # (name, process group), metered apart
-
-
-def _postmaster_group(url: str) -> int | None:
-    """The process group of the PostgreSQL server listening on ``url``'s port (the
-    postmaster and its backends), found by the ``-p <port>`` of its command line."""
-    port = str(urlsplit(url.replace("+psycopg", "")).port)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        words = [word.decode(errors="replace") for word in argv]
-        if words and words[0].endswith("postgres") and "-p" in words:
-            at = words.index("-p")
-            if at + 1 < len(words) and words[at + 1] == port:
-                try:
-                    return os.getpgid(int(entry))
-                except ProcessLookupError:
-                    return None
-    return None
+    services: tuple[tuple[str, Processes], ...] = ()  # (name, its processes), metered apart
 
 
 class ClusterServers:
@@ -81,12 +61,16 @@ class ClusterServers:
         self._workers = workers
         self._stack = ExitStack()
         self._cluster: Cluster | None = None
+        self._statements: StatementCounter | None = None
 
     def __enter__(self) -> ClusterServers:
         env = {"CARGOHOLD_BLOB_REDIRECT": "presigned"} if self.topology == PRESIGNED else {}
-        self._cluster = self._stack.enter_context(
-            Cluster.running(nodes=NODES, workers=self._workers, node_env=env)
+        self._cluster = cluster = self._stack.enter_context(
+            Cluster.running(nodes=NODES, workers=self._workers, node_env=env, count_statements=True)
         )
+        self._statements = StatementCounter(cluster.postgres.url("postgres"), DATABASE)
+        self._stack.callback(self._statements.close)
+        self._statements.install()
         return self
 
     def __exit__(
@@ -97,6 +81,7 @@ class ClusterServers:
     ) -> None:
         self._stack.close()
         self._cluster = None
+        self._statements = None
 
     @property
     def cluster(self) -> Cluster:
@@ -110,13 +95,17 @@ class ClusterServers:
         port = self.cluster.balancer.port
         return Target(CARGOHOLD, HOST, port, self.groups().nodes[0], (ADMIN_USER, ADMIN_PASSWORD))
 
+    @property
+    def statements(self) -> StatementCounter:
+        """Counts what the nodes send to PostgreSQL during a run."""
+        if self._statements is None:
+            raise RuntimeError("the cluster is not running")
+        return self._statements
+
     def groups(self) -> Groups:
         cluster = self.cluster
         nodes = tuple(node.process.pid for node in cluster.nodes if node.process is not None)
-        services: list[tuple[str, int]] = []
-        postgres = _postmaster_group(cluster.postgres.base)
-        if postgres is not None:
-            services.append(("PostgreSQL", postgres))
+        services: list[tuple[str, Processes]] = [("PostgreSQL", ProcessTree(cluster.postgres.pid))]
         if cluster.s3.process is not None:
             services.append(("SeaweedFS", cluster.s3.process.pid))
         if cluster.balancer.process is not None:

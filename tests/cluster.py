@@ -136,15 +136,22 @@ class Cluster:
     @classmethod
     @contextlib.contextmanager
     def running(
-        cls, nodes: int = 2, workers: int = 2, *, node_env: Mapping[str, str] | None = None
+        cls,
+        nodes: int = 2,
+        workers: int = 2,
+        *,
+        node_env: Mapping[str, str] | None = None,
+        count_statements: bool = False,
     ) -> Iterator[Cluster]:
         """Start everything; stop everything when the block ends, however it ends.
 
-        ``node_env``: more environment for every node (``CARGOHOLD_BLOB_REDIRECT``, say)."""
+        ``node_env``: more environment for every node (``CARGOHOLD_BLOB_REDIRECT``, say);
+        ``count_statements``: PostgreSQL with ``pg_stat_statements`` loaded (the benchmark's
+        round trips per pull)."""
         with contextlib.ExitStack() as stack:
             root = Path(tempfile.mkdtemp(prefix="cargohold-cluster-"))
             stack.callback(shutil.rmtree, root, ignore_errors=True)
-            postgres = PostgresServer.start()
+            postgres = PostgresServer.start(count_statements=count_statements)
             stack.callback(postgres.stop)
             postgres.admin(f"CREATE DATABASE {DATABASE}")
             s3 = SeaweedFS().start()

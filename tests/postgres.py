@@ -6,6 +6,10 @@ need no durability across a crash of the machine) or autovacuum, and is stopped 
 One server serves a whole session: each test gets a database of its own, cloned from a
 migrated template (``CREATE DATABASE ... TEMPLATE`` copies files, much faster than
 migrating), and dropped after it. The fixtures are in ``tests/conftest.py``.
+
+``count_statements`` (the benchmark's option, off for the tests) preloads
+``pg_stat_statements`` (shipped in Debian's package), which counts every statement the server
+runs, ``BEGIN``/``COMMIT``/``ROLLBACK`` included (``track_utility``).
 """
 
 from __future__ import annotations
@@ -76,8 +80,13 @@ class PostgresServer:
         self._ready: deque[Future[str]] = deque()
         self._pending: list[Future[None]] = []  # drops not done yet
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's; every process it forks is its child, in a session of its own."""
+        return self._pid
+
     @classmethod
-    def start(cls) -> PostgresServer:
+    def start(cls, *, count_statements: bool = False) -> PostgresServer:
         binaries = _postgres_bin()
         root = Path(tempfile.mkdtemp(prefix="cargohold-pg-"))
         data = root / "data"
@@ -110,6 +119,11 @@ class PostgresServer:
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c autovacuum=off"
         )
+        if count_statements:
+            options += (
+                " -c shared_preload_libraries=pg_stat_statements"
+                " -c pg_stat_statements.track_utility=on"
+            )
         _as_postgres(
             str(binaries / "pg_ctl"),
             "--pgdata",
