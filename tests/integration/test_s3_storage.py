@@ -104,6 +104,30 @@ async def test_a_blob_get_redirects_only_when_asked(
     assert followed.content == data
 
 
+async def test_a_blob_lost_from_the_object_store_is_unknown_not_sent_elsewhere(
+    client: httpx.AsyncClient, settings: Settings, seaweedfs: SeaweedFS
+) -> None:
+    """Bytes deleted behind cargohold's back: a GET says so before sending anything (or
+    anyone to the object store). What was found there is remembered until the metadata next
+    changes, as cargohold itself removes bytes only with a metadata write."""
+    prefix = Path(settings.data_dir).parent.name
+    lost, served = (
+        await push_blob(client, NAME, b"lost " * 100),
+        await push_blob(client, NAME, b"served " * 100),
+    )
+    assert (await client.get(f"/v2/{NAME}/blobs/{served}")).status_code in (200, 307)
+    for digest in (lost, served):
+        [key] = seaweedfs.keys(f"{prefix}/blobs/sha256/{digest[7:9]}/{digest[7:]}")
+        seaweedfs.client().delete_object(Bucket=seaweedfs.location().bucket, Key=key)
+
+    missing = await client.get(f"/v2/{NAME}/blobs/{lost}")
+    assert missing.status_code == 404
+    assert errors(missing) == ["BLOB_UNKNOWN"]
+    assert "missing from storage" in missing.json()["errors"][0]["message"]
+    await push_blob(client, NAME, b"a later push " * 100)  # any metadata write
+    assert (await client.get(f"/v2/{NAME}/blobs/{served}")).status_code == 404
+
+
 async def test_no_redirect_without_access(client: httpx.AsyncClient, settings: Settings) -> None:
     """Only an authorised GET gets a URL: staging is not open to anonymous reads."""
     digest = await push_blob(client, "staging/team/app", b"private layer")

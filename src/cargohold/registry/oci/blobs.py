@@ -2,6 +2,12 @@
 
 A completed upload, a mount, a cancelled upload and a delete commit their audit record with
 the change.
+
+Before a blob is served, its bytes are checked to be in storage (a blob the metadata knows
+but storage lost is refused before any byte is sent, or before a client is sent to fetch it
+elsewhere). In an object store that check is a request of its own, so its answer is
+remembered until the metadata changes: cargohold removes stored bytes only together with a
+metadata write, which moves the change marker.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class Blobs:
         self._links: ChangeAwareCache[tuple[str, str, Digest], int | None] = ChangeAwareCache(
             meta.changes.read
         )
+        self._stored: ChangeAwareCache[Digest, bool] = ChangeAwareCache(meta.changes.read)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -73,10 +80,16 @@ class Blobs:
         if size is None:
             raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
         path = self._store.local_path(digest)
-        if path is None and await self._store.size(digest) is None:
+        if path is None and not await self._in_storage(digest):
             # Known to the metadata but gone from storage: say so before any byte is sent.
             raise BlobUnknown(f"blob {digest} is missing from storage", {"digest": str(digest)})
         return BlobInfo(digest, size, path)
+
+    async def _in_storage(self, digest: Digest) -> bool:
+        async def load() -> bool:
+            return await self._store.size(digest) is not None
+
+        return await self._stored.get(digest, load)
 
     async def redirect(self, info: BlobInfo) -> str | None:
         """Where the caller may fetch a blob ``stat`` let it read, for a short while: a
