@@ -165,6 +165,21 @@ async def test_presigned_urls_are_checked(store: S3BlobStore) -> None:
         assert (await http.get(swapped)).status_code == 403
 
 
+async def test_a_presigned_url_is_reused_while_half_its_lifetime_is_left(
+    store: S3BlobStore,
+) -> None:
+    digest = Digest.of(b"one image, many machines")
+    await store.put(digest, b"one image, many machines")
+    first = await store.presigned_url(digest, 2)
+    assert await store.presigned_url(digest, 2) == first  # signed once for the whole fleet
+    assert await store.presigned_url(digest, 60) != first
+    await anyio.sleep(1.1)  # past half of its 2 seconds: signed anew
+    again = await store.presigned_url(digest, 2)
+    assert again != first
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(again)).content == b"one image, many machines"
+
+
 async def test_an_unreachable_object_store_is_a_503_not_a_crash() -> None:
     closed = S3Location("nowhere", "", "http://127.0.0.1:9", "us-east-1")
     store = S3BlobStore(closed, KEYS)

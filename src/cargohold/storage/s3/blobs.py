@@ -1,8 +1,14 @@
-"""Published blobs in the object store: one object per digest, written whole or not at all."""
+"""Published blobs in the object store: one object per digest, written whole or not at all.
+
+A presigned URL is reused while at least half of its lifetime is left: a fleet pulling one
+image is sent to the same few URLs, each signed once (signing is a worker-thread hop and
+about 0.1 ms of CPU), and every machine still has half the expiry to start its download.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from boto3.s3.transfer import TransferConfig
@@ -18,6 +24,7 @@ from cargohold.storage.s3.connection import (
 )
 
 GiB = 1024 * 1024 * 1024
+_SIGNED_LIMIT = 10_000
 # Copies up to 4 GiB are one CopyObject (S3 copies at most 5 GiB in one); bigger ones are
 # multipart copies in 512 MiB parts.
 _COPY = TransferConfig(multipart_threshold=4 * GiB, multipart_chunksize=GiB // 2, max_concurrency=4)
@@ -28,6 +35,7 @@ class PublishedBlobs:
         self._s3 = s3
         self._bucket = s3.location.bucket
         self._prefix = s3.location.prefix
+        self._signed: dict[tuple[Digest, int], tuple[str, float]] = {}  # -> (url, reuse until)
 
     def key(self, digest: Digest) -> str:
         return f"{self._prefix}blobs/{digest.algorithm}/{digest.hex[:2]}/{digest.hex}"
@@ -96,13 +104,21 @@ class PublishedBlobs:
         await self._s3.run(lambda c: c.delete_object(Bucket=self._bucket, Key=key))
 
     async def presigned_url(self, digest: Digest, expires: int) -> str:
+        now = time.monotonic()
+        signed = self._signed.get((digest, expires))
+        if signed is not None and now < signed[1]:
+            return signed[0]
         key = self.key(digest)
         # Signing sends no request, but refreshing credentials (an instance role) may.
-        return await self._s3.run(
+        url = await self._s3.run(
             lambda c: c.generate_presigned_url(
                 "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires
             )
         )
+        if len(self._signed) >= _SIGNED_LIMIT:
+            self._signed.clear()
+        self._signed[(digest, expires)] = (url, now + expires / 2)
+        return url
 
 
 __all__ = ["PublishedBlobs"]
