@@ -1,14 +1,17 @@
 """What the change marker costs a request, on SQLite and on PostgreSQL.
 
-    .venv/bin/python -m bench.change_marker               # 3000 readings per case
-    .venv/bin/python -m bench.change_marker --readings 20000
+    .venv/bin/python -m bench.change_marker               # 3000 readings, 2000 writes per case
+    .venv/bin/python -m bench.change_marker --readings 20000 --writes 5000 --kills 50
 
 Each request reads the marker once (``PRAGMA data_version`` on SQLite, one round trip for
 ``pg_current_snapshot()`` on PostgreSQL) and reuses the reading until this process writes.
 The script starts a PostgreSQL server on loopback (Debian's ``postgresql`` package, as the
 tests do), times the first reading of many fresh requests, a reading reused within a
 request, and, for scale, one indexed lookup (a repository by key, through the pool), and
-prints a markdown table of microseconds. It prints numbers and never asserts on time.
+prints a markdown table of microseconds. On the same server it then measures the
+alternative, LISTEN/NOTIFY (``bench/change_notify.py``): what a request, a write and the
+other nodes' caches would pay, and prints a second table. It prints numbers and never
+asserts on time.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from tests.postgres import PostgresServer
 
+from bench import change_notify
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.records.repositories import RepositoryRecord
 
@@ -54,6 +58,12 @@ def measure(meta: MetadataStore, count: int) -> dict[str, tuple[float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--readings", type=int, default=3000)
+    parser.add_argument(
+        "--writes", type=int, default=2000, help="writes per case of the NOTIFY table"
+    )
+    parser.add_argument(
+        "--kills", type=int, default=20, help="listener connections terminated, one by one"
+    )
     args = parser.parse_args()
     results: dict[str, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -67,6 +77,9 @@ def main() -> None:
         postgresql = open_metadata_store(server.migrated_database())
         try:
             results["PostgreSQL"] = measure(postgresql, args.readings)
+            notify = change_notify.measure(
+                server, postgresql.changes, args.readings, args.writes, args.kills
+            )
         finally:
             postgresql.close()
     finally:
@@ -77,6 +90,8 @@ def main() -> None:
     for case in results["SQLite"]:
         cells = [f"{results[db][case][0]:.1f} / {results[db][case][1]:.1f}" for db in results]
         print(f"| {case} | " + " | ".join(cells) + " |")
+    print()
+    print(change_notify.report(notify))
 
 
 if __name__ == "__main__":
