@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.outbox.jobs import enqueue_in
 from cargohold.meta.schema import jobs
 from cargohold.records.jobs import JobRecord, NewJob
@@ -50,7 +51,7 @@ class JobQueries:
             return enqueue_in(connection, job, now)
 
     def get(self, job_id: str) -> JobRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
         return None if row is None else _record(row)
 
@@ -65,14 +66,14 @@ class JobQueries:
             query = query.where(jobs.c.kind == kind)
         if before is not None:
             query = query.where(jobs.c.id < before)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_record(row) for row in connection.execute(query)]
 
     # --- what workers do --------------------------------------------------------------
 
     def due(self, now: float, kinds: Sequence[str]) -> bool:
         """Whether any job of these kinds could be claimed now (a read: cheap when idle)."""
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             found = connection.execute(
                 sa.select(jobs.c.id).where(_claimable(now, kinds)).limit(1)
             ).first()

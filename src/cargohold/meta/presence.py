@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
+
 
 def missing(
     engine: sa.Engine, table: sa.Table, repository: str, name: str, digests: list[str]
@@ -11,7 +13,7 @@ def missing(
     """Those of ``digests`` with no row of ``table`` for ``repository/name``, in order."""
     if not digests:
         return []
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         present = set(
             connection.execute(
                 sa.select(table.c.digest).where(

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import sqlalchemy as sa
 
 from cargohold.core.properties import Values
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import generic_files, manifests, properties, tags
 from cargohold.meta.upsert import insert_ignore
@@ -102,11 +103,11 @@ class PropertyQueries:
         self._engine = engine
 
     def get(self, repository: str, subject: str) -> Values:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return read(connection, repository, subject)
 
     def exists(self, repository: str, subject: str) -> bool:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return subject_exists(connection, repository, subject)
 
     def set(

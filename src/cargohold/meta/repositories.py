@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import repositories
 from cargohold.meta.upsert import insert_new
@@ -37,14 +38,14 @@ class RepositoryQueries:
         return True
 
     def get(self, key: str) -> RepositoryRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(
                 sa.select(repositories).where(repositories.c.key == key)
             ).first()
         return None if row is None else _record(row)
 
     def list(self) -> list[RepositoryRecord]:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             rows = connection.execute(sa.select(repositories).order_by(repositories.c.key))
             return [_record(row) for row in rows]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.schema import events
 from cargohold.records.events import EventRecord
 
@@ -17,7 +18,7 @@ class EventQueries:
         self._engine = engine
 
     def get(self, event_id: str) -> EventRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(events).where(events.c.id == event_id)).first()
         return None if row is None else event_record(row)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import events, webhook_deliveries, webhooks
 from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
@@ -25,7 +26,7 @@ class WebhookQueries:
             commit_in(connection, effects)
 
     def get(self, webhook_id: str) -> WebhookRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(webhooks).where(webhooks.c.id == webhook_id)).first()
         return None if row is None else _webhook(row)
 
@@ -33,11 +34,11 @@ class WebhookQueries:
         query = sa.select(webhooks).order_by(webhooks.c.id).limit(limit)
         if after is not None:
             query = query.where(webhooks.c.id > after)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_webhook(row) for row in connection.execute(query)]
 
     def enabled(self) -> list[WebhookRecord]:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             rows = connection.execute(sa.select(webhooks).where(webhooks.c.enabled.is_(True)))
             return [_webhook(row) for row in rows]
 
@@ -88,7 +89,7 @@ class DeliveryQueries:
             query = query.where(d.state == state)
         if before is not None:
             query = query.where(d.event_seq < before)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_delivery(row) for row in connection.execute(query.limit(limit))]
 
     def next_pending(
@@ -107,7 +108,7 @@ class DeliveryQueries:
             .order_by(d.event_seq)
             .limit(1)
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(query).first()
         return None if row is None else _delivery(row)
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from cargohold.core.errors import Conflict, Denied
 from cargohold.core.properties import Values
 from cargohold.meta import properties as props
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import blobs, generic_files, uploads
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
@@ -63,12 +64,12 @@ class GenericFileQueries:
     # --- reading ------------------------------------------------------------------------
 
     def get(self, repository: str, path: str) -> GenericFileRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return get_file(connection, repository, path)
 
     def is_folder(self, repository: str, path: str) -> bool:
         """Whether some file lies inside ``path`` ("" is the root)."""
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return (
                 connection.execute(
                     sa.select(generic_files.c.path)
@@ -80,7 +81,7 @@ class GenericFileQueries:
 
     def under(self, repository: str, path: str) -> list[GenericFileRecord]:
         """The file at ``path``, or else every file inside the folder ``path``, by path."""
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             found = get_file(connection, repository, path)
             if found is not None:
                 return [found]
@@ -98,7 +99,7 @@ class GenericFileQueries:
         entries: list[FolderEntry] = []
         path = generic_files.c.path
         seek = path >= prefix  # then past each child: > a file, >= the end of a subfolder
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             while len(entries) < limit:
                 query = sa.select(generic_files).where(generic_files.c.repository == repository)
                 query = query.where(seek) if upper is None else query.where(seek, path < upper)
@@ -131,7 +132,7 @@ class GenericFileQueries:
             query = query.where(generic_files.c.path >= prefix, generic_files.c.path < upper)
         if after is not None:
             query = query.where(generic_files.c.path > after)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             rows = connection.execute(query.order_by(generic_files.c.path).limit(limit))
             return [_record(row) for row in rows]
 
@@ -139,7 +140,7 @@ class GenericFileQueries:
         """A file with this content in one of ``repositories``, if any."""
         if not repositories:
             return None
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(
                 sa.select(generic_files)
                 .where(

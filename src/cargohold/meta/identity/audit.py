@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.schema import audit_events
 from cargohold.records.identity import AuditFilter, AuditRecord
 
@@ -30,7 +31,7 @@ class AuditQueries:
             query = query.where(c.time < where.until)
         if before is not None:
             query = query.where(c.id < before)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_record(row) for row in connection.execute(query)]
 
 

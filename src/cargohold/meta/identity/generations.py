@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.schema import group_members, users
 
 _NEXT = {"generation": users.c.generation + 1}
@@ -50,7 +51,7 @@ def advance_principal(connection: sa.Connection, principal: str) -> None:
 
 def generation(engine: sa.Engine, name: str) -> int | None:
     """The account's generation now (None: there is no such account)."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         found = connection.execute(
             sa.select(users.c.generation).where(users.c.name == name)
         ).scalar_one_or_none()

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import token_keys
 from cargohold.meta.upsert import serialize_writes
@@ -29,7 +30,7 @@ class TokenKeyQueries:
 
     def all(self) -> list[TokenKeyRecord]:
         """Every key, oldest first: the last one signs."""
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return _all(connection)
 
     def create_first(self, private_key: str, now: float) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.schema import login_failures
 from cargohold.meta.upsert import upsert
 
@@ -19,7 +20,7 @@ class LoginFailureQueries:
         query = sa.select(sa.func.max(login_failures.c.locked_until)).where(
             login_failures.c.key.in_(list(keys))
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return float(connection.execute(query).scalar_one() or 0.0)
 
     def locks(self, now: float) -> dict[str, float]:
@@ -27,7 +28,7 @@ class LoginFailureQueries:
         query = sa.select(login_failures.c.key, login_failures.c.locked_until).where(
             login_failures.c.locked_until > now
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return {row.key: float(row.locked_until) for row in connection.execute(query)}
 
     def fail(

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.identity.generations import advance_principal
 from cargohold.meta.schema import permissions
@@ -34,7 +35,7 @@ class PermissionQueries:
             commit_in(connection, effects)
 
     def get(self, id: str) -> PermissionRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(permissions).where(permissions.c.id == id)).first()
         return None if row is None else _record(row)
 
@@ -44,12 +45,12 @@ class PermissionQueries:
             query = query.where(permissions.c.principal == principal)
         if after is not None:
             query = query.where(permissions.c.id > after)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def for_principals(self, principals: Iterable[str]) -> list[PermissionRecord]:
         query = sa.select(permissions).where(permissions.c.principal.in_(list(principals)))
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_record(row) for row in connection.execute(query.order_by(permissions.c.id))]
 
     def delete(self, id: str, effects: Effects = NO_EFFECTS) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.identity.generations import advance
 from cargohold.meta.schema import api_tokens, users
@@ -45,7 +46,7 @@ class TokenQueries:
         return True
 
     def get(self, id: str) -> TokenRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(api_tokens).where(api_tokens.c.id == id)).first()
         return None if row is None else _record(row)
 
@@ -55,7 +56,7 @@ class TokenQueries:
             query = query.where(api_tokens.c.owner == owner)
         if after is not None:
             query = query.where(api_tokens.c.id > after)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def delete(self, id: str, effects: Effects = NO_EFFECTS) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.identity.generations import advance, advance_members, first, generation
 from cargohold.meta.schema import group_members, groups, permissions, users
@@ -21,7 +22,7 @@ class UserQueries:
         self._engine = engine
 
     def get(self, name: str) -> UserRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(users).where(users.c.name == name)).first()
         return None if row is None else _user(row)
 
@@ -29,7 +30,7 @@ class UserQueries:
         query = sa.select(users).order_by(users.c.name).limit(limit)
         if after is not None:
             query = query.where(users.c.name > after)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_user(row) for row in connection.execute(query)]
 
     def create(self, record: UserRecord, effects: Effects = NO_EFFECTS) -> bool:
@@ -81,7 +82,7 @@ class UserQueries:
         query = sa.select(sa.func.count()).select_from(users)
         if admin is not None:
             query = query.where(users.c.admin == admin)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return int(connection.execute(query).scalar_one())
 
     def groups_of(self, name: str) -> tuple[str, ...]:
@@ -90,7 +91,7 @@ class UserQueries:
     def memberships(self, names: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """The groups of each user, by user name."""
         found: dict[str, list[str]] = {name: [] for name in names}
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             rows = connection.execute(
                 sa.select(group_members)
                 .where(group_members.c.user.in_(list(found)))
@@ -127,7 +128,7 @@ class GroupQueries:
         return self._load(query)
 
     def _load(self, query: sa.Select[Any]) -> list[GroupRecord]:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             rows = list(connection.execute(query))
             members: dict[str, list[str]] = {row.name: [] for row in rows}
             for member in connection.execute(

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import advisories, advisory_aliases, advisory_packages
 from cargohold.records.insight import AdvisoryRecord, ImportCounts
@@ -80,7 +81,7 @@ class AdvisoryQueries:
         return ImportCounts(added, updated, unchanged)
 
     def get(self, id: str) -> AdvisoryRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(advisories).where(advisories.c.id == id)).first()
             if row is None:
                 return None
@@ -88,7 +89,7 @@ class AdvisoryQueries:
         return _record(row, packages.get(id, ()))
 
     def count(self) -> int:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return int(
                 connection.execute(sa.select(sa.func.count()).select_from(advisories)).scalar_one()
             )
@@ -97,7 +98,7 @@ class AdvisoryQueries:
         """Every record that names one of these (ecosystem, name) pairs, ordered by id."""
         wanted = sorted(set(keys))
         found: dict[str, sa.Row[Any]] = {}
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 query = (
@@ -116,7 +117,7 @@ class AdvisoryQueries:
 
     def resolve(self, name: str) -> list[str]:
         """The ids of the advisories that are ``name`` or list it among their aliases."""
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             ids = {
                 row[0]
                 for row in connection.execute(
@@ -142,14 +143,14 @@ class AdvisoryQueries:
             .where(advisories.c.imported_at >= since)
             .distinct()
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [(row[0], row[1]) for row in connection.execute(query)]
 
     def severities(self, ids: Iterable[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
         """id → (severity, summary, aliases) of the stored advisories among ``ids``."""
         wanted = sorted(set(ids))
         out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             for start in range(0, len(wanted), _CHUNK):
                 query = sa.select(
                     advisories.c.id,

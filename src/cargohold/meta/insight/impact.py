@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.insight.scans import component_of_row, finding_of_row
 from cargohold.meta.schema import (
     build_artifacts,
@@ -40,7 +41,7 @@ class ImpactQueries:
         if after is not None:
             query = query.where(sa.tuple_(c.digest, c.seq) > sa.tuple_(*after))
         query = query.order_by(c.purl_key, c.visible, c.digest, c.seq).limit(limit)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [(row.digest, component_of_row(row)) for row in connection.execute(query)]
 
     def with_advisories(
@@ -60,7 +61,7 @@ class ImpactQueries:
         if after is not None:
             query = query.where(sa.tuple_(f.digest, f.advisory_id, f.seq) > sa.tuple_(*after))
         query = query.order_by(f.digest, f.advisory_id, f.seq).limit(limit)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [
                 (finding_of_row(row), component_of_row(row)) for row in connection.execute(query)
             ]
@@ -80,7 +81,7 @@ class ImpactQueries:
         query = query.order_by(
             findings.c.found_at, findings.c.digest, findings.c.advisory_id, findings.c.seq
         ).limit(limit)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [finding_of_row(row) for row in connection.execute(query)]
 
     def locations(self, digests: Iterable[str]) -> list[tuple[str, Location]]:
@@ -88,7 +89,7 @@ class ImpactQueries:
         one of ``digests``, and every image index that lists one of them."""
         wanted = sorted(set(digests))
         out: list[tuple[str, Location]] = []
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 direct = sa.select(

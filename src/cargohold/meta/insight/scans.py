@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.outbox.scans import scan_record
 from cargohold.meta.schema import (
     findings,
@@ -36,14 +37,14 @@ class ScanQueries:
     # --- status -------------------------------------------------------------------------
 
     def get(self, digest: str) -> ScanRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(scans).where(scans.c.digest == digest)).first()
         return None if row is None else scan_record(row)
 
     def get_many(self, digests: Iterable[str]) -> dict[str, ScanRecord]:
         wanted = sorted(set(digests))
         out: dict[str, ScanRecord] = {}
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             for start in range(0, len(wanted), _CHUNK):
                 query = sa.select(scans).where(scans.c.digest.in_(wanted[start : start + _CHUNK]))
                 out.update((row.digest, scan_record(row)) for row in connection.execute(query))
@@ -125,7 +126,7 @@ class ScanQueries:
             .where(scan_components.c.digest == digest)
             .order_by(scan_components.c.seq)
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [component_of_row(row) for row in connection.execute(query)]
 
     def matchable(self, digests: Sequence[str]) -> dict[str, list[ComponentRow]]:
@@ -133,7 +134,7 @@ class ScanQueries:
         versions, ecosystem, source): purl, evidence and licenses are left empty."""
         out: dict[str, list[ComponentRow]] = {digest: [] for digest in digests}
         c = scan_components.c
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             for start in range(0, len(digests), _CHUNK):
                 query = (
                     sa.select(
@@ -173,7 +174,7 @@ class ScanQueries:
             .where(findings.c.digest == digest)
             .order_by(findings.c.advisory_id, findings.c.seq)
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [finding_of_row(row) for row in connection.execute(query)]
 
     def digests_for(self, keys: Iterable[tuple[str, str]]) -> list[str]:
@@ -181,7 +182,7 @@ class ScanQueries:
         ecosystem, name) keys."""
         wanted = sorted(set(keys))
         found: set[str] = set()
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 query = (
@@ -198,7 +199,7 @@ class ScanQueries:
         query = sa.select(layer_indexes.c.data).where(
             layer_indexes.c.digest == digest, layer_indexes.c.cache_key == cache_key
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(query).first()
         return None if row is None else bytes(row[0])
 
@@ -215,7 +216,7 @@ class ScanQueries:
         query = sa.select(scans.c.digest).order_by(scans.c.digest).limit(limit)
         if after is not None:
             query = query.where(scans.c.digest > after)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [row[0] for row in connection.execute(query)]
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cargohold.core.errors import TagImmutable
 from cargohold.meta import properties as props
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.generic.files import place
 from cargohold.meta.lifecycle.promotion import apply, image_tags, insert_record
@@ -72,7 +73,7 @@ class BuildQueries:
         return existing is None
 
     def get(self, name: str, number: str) -> BuildRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(
                 sa.select(builds).where(builds.c.name == name, builds.c.number == number)
             ).first()
@@ -81,7 +82,7 @@ class BuildQueries:
     def statuses(self, name: str, number: str) -> list[BuildStatusRecord]:
         """The build's status history, oldest first."""
         s = build_statuses.c
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             rows = connection.execute(
                 sa.select(build_statuses).where(s.name == name, s.number == number).order_by(s.id)
             )
@@ -104,7 +105,7 @@ class BuildQueries:
                     & (sa.tuple_(c.name, c.number) > sa.tuple_(after.name, after.number))
                 )
             )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_record(row) for row in connection.execute(query)]
 
     def promote(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from cargohold.core.errors import Conflict
 from cargohold.core.properties import Values
 from cargohold.meta import properties as props
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.generic.files import get_file, place, subject
 from cargohold.meta.oci.manifests import refuse_tag_change
@@ -251,7 +252,7 @@ class PromotionQueries:
         self._engine = engine
 
     def plan_tags(self, repository: str, name: str) -> dict[str, str]:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return image_tags(connection, repository, name)
 
     def transfer_files(
@@ -379,7 +380,7 @@ class PromotionQueries:
             )
         if before is not None:
             query = query.where(sa.tuple_(c.time, c.id) < sa.tuple_(*before))
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [record_of(row) for row in connection.execute(query)]
 
 

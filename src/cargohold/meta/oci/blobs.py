@@ -7,6 +7,7 @@ import time
 import sqlalchemy as sa
 
 from cargohold.meta import presence
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import blob_links, blobs, uploads
 from cargohold.meta.upsert import insert_ignore
@@ -44,7 +45,7 @@ class BlobQueries:
 
     def linked_size(self, repository: str, name: str, digest: str) -> int | None:
         """The blob's size when ``repository/name`` may read it, else None."""
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return connection.execute(
                 sa.select(blobs.c.size)
                 .join(blob_links, blob_links.c.digest == blobs.c.digest)
@@ -85,7 +86,7 @@ class BlobQueries:
             )
 
     def upload_owner(self, upload_id: str) -> tuple[str, str] | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(
                 sa.select(uploads.c.repository, uploads.c.name).where(uploads.c.id == upload_id)
             ).first()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from cargohold.core.errors import TagImmutable
 from cargohold.meta import presence
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import manifest_refs, manifests, tags
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
@@ -60,7 +61,7 @@ class ManifestQueries:
             commit_in(connection, effects)
 
     def get(self, repository: str, name: str, digest: str) -> ManifestRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(
                 sa.select(manifests).where(
                     manifests.c.repository == repository,
@@ -75,7 +76,7 @@ class ManifestQueries:
         return presence.missing(self._engine, manifests, repository, name, digests)
 
     def resolve_tag(self, repository: str, name: str, tag: str) -> str | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return connection.execute(
                 sa.select(tags.c.digest).where(
                     tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
@@ -155,13 +156,13 @@ class ManifestQueries:
         query = query.order_by(*order)
         if limit is not None:
             query = query.limit(limit)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return list(connection.execute(query).scalars())
 
     def referrers(
         self, repository: str, name: str, subject: str, artifact_type: str | None
     ) -> list[ManifestRecord]:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             query = sa.select(manifests).where(
                 manifests.c.repository == repository,
                 manifests.c.name == name,
@@ -185,7 +186,7 @@ class ManifestQueries:
             query = query.having(full > last)
         if limit is not None:
             query = query.limit(limit)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return list(connection.execute(query).scalars())
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import (
     advisories,
@@ -51,12 +52,12 @@ class PolicyQueries:
         return True
 
     def get_policy(self, name: str) -> PolicyRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(policies).where(policies.c.name == name)).first()
         return None if row is None else _policy(row)
 
     def all_policies(self) -> list[PolicyRecord]:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             rows = connection.execute(sa.select(policies).order_by(policies.c.name))
             return [_policy(row) for row in rows]
 
@@ -99,12 +100,12 @@ class PolicyQueries:
         return True
 
     def get_watch(self, name: str) -> WatchRecord | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(sa.select(watches).where(watches.c.name == name)).first()
         return None if row is None else _watch(row)
 
     def all_watches(self) -> list[WatchRecord]:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return _watches(connection)
 
     def update_watch(
@@ -141,7 +142,7 @@ class PolicyQueries:
 
     def get_exception(self, exception_id: str) -> ExceptionRecord | None:
         query = sa.select(policy_exceptions).where(policy_exceptions.c.id == exception_id)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(query).first()
         return None if row is None else _exception(row)
 
@@ -163,7 +164,7 @@ class PolicyQueries:
             query = query.where(e.expires_at <= now if expired else e.expires_at > now)
         if before is not None:
             query = query.where(sa.tuple_(e.created_at, e.id) < sa.tuple_(*before))
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_exception(row) for row in connection.execute(query.limit(limit))]
 
     def delete_exception(self, exception_id: str, effects: Effects = NO_EFFECTS) -> bool:
@@ -199,7 +200,7 @@ class PolicyQueries:
         granted = sa.select(policy_exceptions).where(
             sa.or_(policy_exceptions.c.digest == digest, policy_exceptions.c.digest.in_(parents))
         )
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             facts = tuple(
                 FindingFact(
                     row.advisory_id,
