@@ -106,7 +106,8 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return chosen.group(1).lower(), params
 
 
-def _basic(credentials: tuple[str, str]) -> str:
+def basic_authorization(credentials: tuple[str, str]) -> str:
+    """The value of an ``Authorization`` header with ``credentials`` as HTTP Basic."""
     return "Basic " + base64.b64encode(":".join(credentials).encode()).decode("ascii")
 
 
@@ -178,7 +179,7 @@ class _Machine:
             return  # nothing to log in with: go on anonymously
         scheme, params = parse_challenge(challenge)
         if scheme == "basic":
-            self._authorization = (("Authorization", _basic(credentials)),)
+            self._authorization = (("Authorization", basic_authorization(credentials)),)
         elif scheme == "bearer" and params.get("realm"):
             token = await self._token(params, scope, credentials)
             self._authorization = (("Authorization", f"Bearer {token}"),)
@@ -191,7 +192,7 @@ class _Machine:
         query.append(("scope", scope))
         target = (realm.path or "/") + "?" + "&".join(filter(None, [realm.query, urlencode(query)]))
         self.token_requests += 1
-        headers = [("Authorization", _basic(credentials))]
+        headers = [("Authorization", basic_authorization(credentials))]
         response = await self._get(0, target, headers, True)
         if response.status != 200:
             raise PullError(f"token request: {response.status} {response.body[:200]!r}")
@@ -309,4 +310,12 @@ def pull_worker(
     results.put((slot, report))
 
 
-__all__ = ["DOCKER_ACCEPT", "PullPlan", "PullReport", "parse_challenge", "pull_worker"]
+__all__ = [
+    "DOCKER_ACCEPT",
+    "USER_AGENT",
+    "PullPlan",
+    "PullReport",
+    "basic_authorization",
+    "parse_challenge",
+    "pull_worker",
+]

@@ -4,13 +4,15 @@
     .venv/bin/python -m bench.run --machines 200 --duration 5
     .venv/bin/python -m bench.run --against uvicorn   # cargohold's server or uvicorn, same app
     .venv/bin/python -m bench.run --only fanout --topology all   # also as a cluster
+    .venv/bin/python -m bench.run --only push --jobs 200   # CI jobs pushing, by way of auth
 
 Both servers start fresh in a temporary directory, get the same image pushed, serve the fan-out
 pull (cargohold once per ``--pull-auth`` mode, restarted before each run) and then the
 small-request load, and are stopped at the end whatever happens. With ``--topology``
 ``cluster`` or ``cluster-presigned`` the fan-out pull also runs against a cluster of
 cargohold nodes (``bench/topology.py``), started after the single-node runs, pushed to
-through its load balancer and stopped before the next one.
+through its load balancer and stopped before the next one. The push benchmark
+(``bench/pushes.py``) runs only when asked for (``--only push``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import fanout, fanout_report, small_requests
+from bench import fanout, fanout_report, push_report, pushes, small_requests
 from bench.fleet import anonymous_pulls
 from bench.image import build_image, push_image
 from bench.servers import CARGOHOLD, REFERENCE, UVICORN, Servers
@@ -40,7 +42,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     fanout.add_arguments(parser)
     small_requests.add_arguments(parser)
-    parser.add_argument("--only", choices=("all", "fanout", "small"), default="all")
+    pushes.add_arguments(parser)
+    parser.add_argument(
+        "--only",
+        choices=("all", "fanout", "small", "push"),
+        default="all",
+        help="all: the fan-out pull and the small requests (the push runs only on its own)",
+    )
     parser.add_argument(
         "--against",
         choices=(REFERENCE, UVICORN),
@@ -51,17 +59,22 @@ def main() -> None:
     args = parser.parse_args()
     pull_options = fanout.options_from(args)
     rate_options = small_requests.options_from(args)
+    push_options = pushes.options_from(args)
     started = time.monotonic()
     image = build_image(pull_options.layers, pull_options.layer_bytes)
     pulls: list[fanout.FanoutResult] = []
     rates: list[small_requests.RateResult] = []
+    pushed: list[pushes.PushResult] = []
     with (
         tempfile.TemporaryDirectory(prefix="cargohold-bench-") as workdir,
         Servers(Path(workdir), args.workers, args.against) as servers,
     ):
         repository = image.name.partition("/")[0]
-        for target in servers.targets:
-            push_image(target, image)
+        if args.only != "push":
+            for target in servers.targets:
+                push_image(target, image)
+        if args.only == "push":
+            pushed = pushes.run_pushes(servers, push_options)
         if args.only in ("all", "fanout"):
             pulls = fanout.run_fanouts(servers, image, pull_options)
         if args.only in ("all", "small"):
@@ -92,6 +105,12 @@ def main() -> None:
             *fanout_report.statement_lines(pulls),
             *fanout_report.error_lines(pulls),
         ]:
+            print(line)
+        print()
+    if pushed:
+        print(f"## Push: {pushes.describe(push_options)}\n")
+        print(push_report.push_table(pushed))
+        for line in push_report.detail_lines(pushed):
             print(line)
         print()
     if rates:

@@ -4,7 +4,8 @@ One :class:`Connection` is one keep-alive TCP connection with one request in fli
 The kernel copies received bytes straight into a per-connection buffer
 (:class:`asyncio.BufferedProtocol`); the body is hashed (SHA-256) from that buffer and, only when
 asked, kept. Bodies framed by Content-Length, chunked transfer coding or connection close are
-all understood; there is no TLS, no proxy, no compression and no request body.
+all understood; a request body is sent whole with a Content-Length (no chunked uploads); there
+is no TLS, no proxy and no compression.
 """
 
 from __future__ import annotations
@@ -84,8 +85,10 @@ class Connection(asyncio.BufferedProtocol):
         headers: Sequence[tuple[str, str]] = (),
         *,
         keep_body: bool = False,
+        body: bytes | None = None,
     ) -> Response:
-        """Send one request and read its whole response; bound it with ``asyncio.timeout``.
+        """Send one request (with ``body``, if given, and its Content-Length) and read its
+        whole response; bound it with ``asyncio.timeout``.
 
         An error or a cancellation while waiting closes the connection.
         """
@@ -93,8 +96,12 @@ class Connection(asyncio.BufferedProtocol):
             raise ConnectionError("connection is closed or busy")
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._authority}"]
         lines.extend(f"{name}: {value}" for name, value in headers)
+        if body is not None:  # also an empty one: a PUT or POST says it has no body
+            lines.append(f"Content-Length: {len(body)}")
         future = self._begin(method, keep_body)
         self._transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        if body:
+            self._transport.write(body)
         try:
             return await future
         except BaseException:
