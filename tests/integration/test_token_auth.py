@@ -325,3 +325,29 @@ async def test_a_tampered_copy_of_a_token_in_use_is_refused(client: httpx.AsyncC
     )
     assert response.status_code == 401
     assert "not valid" in response.json()["errors"][0]["message"]
+
+
+async def test_a_fleet_asking_for_the_same_token_gets_it_again_while_it_is_fresh(
+    client: httpx.AsyncClient, clock: Clock
+) -> None:
+    async def ask(scope: str, headers: dict[str, str]) -> dict[str, object]:
+        response = await client.get("/v2/token", params={"scope": scope}, headers=headers)
+        assert response.status_code == 200, response.text
+        answer: dict[str, object] = response.json()
+        return answer
+
+    await reader_with_read_on(client, "dev")
+    pull = "repository:dev/team/app:pull"
+    first = await ask(pull, READER)
+    clock.advance(20)
+    again = await ask(pull, READER)
+    assert again["token"] == first["token"]  # signed once for every machine of the fleet
+    assert first["expires_in"] == 300
+    assert again["expires_in"] in (279, 280)  # what is left until its exp (whole seconds)
+    assert again["issued_at"] == first["issued_at"]
+    assert (await ask("repository:dev/team/other:pull", READER))["token"] != first["token"]
+    assert (await ask(pull, AUTH))["token"] != first["token"]  # another account
+    clock.advance(11)  # less than 90% of its lifetime left: a new one
+    fresh = await ask(pull, READER)
+    assert fresh["token"] != first["token"]
+    assert fresh["expires_in"] == 300
