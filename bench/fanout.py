@@ -24,6 +24,7 @@ SeaweedFS and nginx apart, and the statements the nodes send to PostgreSQL are c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import sys
 import time
@@ -55,6 +56,7 @@ class FanoutOptions:
     topology: str = SINGLE
     layers: int = 5
     layer_mib: float = 2.0
+    rounds: int = 1
 
     @property
     def layer_bytes(self) -> int:
@@ -89,6 +91,7 @@ class FanoutResult:
     token_requests: int
     redirects: int  # blob GETs redirected, and followed
     statements: Statements | None = None  # what the nodes sent to PostgreSQL; None: SQLite
+    rounds: tuple[float, ...] = ()  # server CPU s/GB of every round of this mode (``--rounds``)
 
     @property
     def pulls_per_second(self) -> float:
@@ -163,11 +166,19 @@ def run_fanouts(servers: Servers, image: Image, options: FanoutOptions) -> list[
         # A server without auth is pulled once, by machines holding the last mode's
         # credentials, which it never asks for.
         modes = options.modes if target.auth is not None else options.modes[-1:]
-        for mode in modes:
-            auth = fleet.prepare(target, repository, mode)
-            target = servers.restart(label)
-            print(f"fan-out pull from {label} ({auth.mode}) ...", file=sys.stderr, flush=True)
-            results.append(run_fanout(target, image, options, auth))
+        rounds = options.rounds if target.auth is not None else 1
+        runs = []
+        for round in range(rounds):  # the modes in turn, so that drift hits each alike
+            for mode in modes:
+                auth = fleet.prepare(target, repository, mode)
+                target = servers.restart(label)
+                print(
+                    f"fan-out pull from {label} ({auth.mode}, round {round + 1} of {rounds}) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                runs.append(run_fanout(target, image, options, auth))
+        results += medians(runs)
     return results
 
 
@@ -191,6 +202,21 @@ def run_cluster_fanouts(
             )
         )
     return results
+
+
+def medians(runs: list[FanoutResult]) -> list[FanoutResult]:
+    """Per mode, in the order of the runs, the run with the median server CPU per GB (the
+    lower one of an even count), holding every round's figure in ``rounds``."""
+    by_mode: dict[str, list[FanoutResult]] = {}
+    for run in runs:
+        by_mode.setdefault(run.mode, []).append(run)
+    chosen = []
+    for group in by_mode.values():
+        ordered = sorted(group, key=lambda r: r.cpu_seconds_per_gigabyte)
+        middle = ordered[(len(ordered) - 1) // 2]
+        figures = tuple(r.cpu_seconds_per_gigabyte for r in group)
+        chosen.append(dataclasses.replace(middle, rounds=figures))
+    return chosen
 
 
 def _together(usages: list[Usage]) -> Usage:
@@ -340,6 +366,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--layers", type=_positive(int), default=defaults.layers, help="layers of the image"
     )
     parser.add_argument(
+        "--pull-rounds",
+        type=_positive(int),
+        default=defaults.rounds,
+        help="runs of each mode against the single node, in turn; the table shows each mode's "
+        "median run (by server CPU per GB) and a line lists every round",
+    )
+    parser.add_argument(
         "--layer-mib",
         type=_positive(float),
         default=defaults.layer_mib,
@@ -357,4 +390,5 @@ def options_from(args: argparse.Namespace) -> FanoutOptions:
         topology=args.topology,
         layers=args.layers,
         layer_mib=args.layer_mib,
+        rounds=args.pull_rounds,
     )

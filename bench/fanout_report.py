@@ -126,6 +126,17 @@ def login_lines(results: list[FanoutResult]) -> list[str]:
     ]
 
 
+def round_lines(results: list[FanoutResult]) -> list[str]:
+    """Every round's server CPU per GB, for the modes run more than once (``--pull-rounds``)."""
+    return [
+        f"- {r.label} {r.topology} ({r.mode}): server CPU s/GB in {len(r.rounds)} rounds "
+        + ", ".join(number(value, 2) for value in r.rounds)
+        + f"; the row is the median round ({number(r.cpu_seconds_per_gigabyte, 2)})"
+        for r in results
+        if len(r.rounds) > 1
+    ]
+
+
 def statement_lines(results: list[FanoutResult], width: int = 90) -> list[str]:
     """Per run on PostgreSQL, the statements the nodes sent most often, per completed pull."""
     lines = []

@@ -15,7 +15,10 @@ credentials go as Basic on every request. The token request goes to the server's
 (the realm's path and query) on the machine's first connection. Every machine gets its own
 token: each is a separate docker host. Should the manifest ``GET`` still answer 401 with a
 ``Bearer`` challenge that names a scope, the machine asks for a token with that scope once and
-repeats the ``GET``. Without credentials a machine pulls anonymously whatever ``/v2/`` answers.
+repeats the ``GET``. Without credentials a machine follows a ``Bearer`` challenge too, as
+dockerd does: it asks the token service for an anonymous token (the same ``GET``, without
+``Authorization``) and sends that as ``Bearer``; after a ``Basic`` challenge it goes on
+without logging in.
 
 A blob ``GET`` answered with a redirect (a registry that sends clients to its object store's
 presigned URL) is followed as Go's HTTP client follows it: a plain ``GET`` of the
@@ -173,11 +176,15 @@ class _Machine:
         return await self._get(index, target, (*self._authorization, *headers), keep)
 
     async def _log_in(self, challenge: str, scope: str) -> None:
-        """Follow a 401's challenge with this machine's credentials, as dockerd does."""
+        """Follow a 401's challenge with this machine's credentials, as dockerd does; without
+        credentials, dockerd still asks the token service, for an anonymous token."""
         credentials = self._plan.credentials
-        if credentials is None:
-            return  # nothing to log in with: go on anonymously
         scheme, params = parse_challenge(challenge)
+        if credentials is None:
+            if scheme == "bearer" and params.get("realm"):
+                token = await self._token(params, scope, None)
+                self._authorization = (("Authorization", f"Bearer {token}"),)
+            return  # a Basic challenge: nothing to log in with, go on anonymously
         if scheme == "basic":
             self._authorization = (("Authorization", basic_authorization(credentials)),)
         elif scheme == "bearer" and params.get("realm"):
@@ -186,13 +193,17 @@ class _Machine:
         else:
             raise PullError(f"401 with a challenge this client cannot follow: {challenge[:100]!r}")
 
-    async def _token(self, params: dict[str, str], scope: str, credentials: tuple[str, str]) -> str:
+    async def _token(
+        self, params: dict[str, str], scope: str, credentials: tuple[str, str] | None
+    ) -> str:
         realm = urlsplit(params["realm"])
         query = [("service", params["service"])] if params.get("service") else []
         query.append(("scope", scope))
         target = (realm.path or "/") + "?" + "&".join(filter(None, [realm.query, urlencode(query)]))
         self.token_requests += 1
-        headers = [("Authorization", basic_authorization(credentials))]
+        headers = (
+            [] if credentials is None else [("Authorization", basic_authorization(credentials))]
+        )
         response = await self._get(0, target, headers, True)
         if response.status != 200:
             raise PullError(f"token request: {response.status} {response.body[:200]!r}")

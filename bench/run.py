@@ -102,6 +102,7 @@ def main() -> None:
         print(fanout_report.fanout_table(pulls))
         for line in [
             *fanout_report.login_lines(pulls),
+            *fanout_report.round_lines(pulls),
             *fanout_report.statement_lines(pulls),
             *fanout_report.error_lines(pulls),
         ]:
