@@ -30,9 +30,7 @@ checked against the digest.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import re
 import resource
 import time
 from collections import Counter
@@ -41,9 +39,10 @@ from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from bench.wire import Connection, Response
+from bench.docker_auth import basic_authorization, parse_challenge, token_of, token_target
+from bench.wire import Connection, Lanes, Response
 
 # What dockerd's distribution client sends, one Accept field per media type.
 DOCKER_ACCEPT = (
@@ -91,33 +90,10 @@ class PullError(Exception):
     pass
 
 
-_SCHEME = re.compile(r"(?:^|,)\s*(Bearer|Basic)(?:\s+|$)", re.IGNORECASE)
-_PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"([^"]*)"|([^\s,"]+))')
-
-
-def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
-    """The scheme (lower case: ``bearer`` if offered, else ``basic``, else ``""``) of a
-    ``WWW-Authenticate`` value and the parameters that follow it (the first of each name)."""
-    found = {match.group(1).lower(): match for match in _SCHEME.finditer(header)}
-    chosen = found.get("bearer") or found.get("basic")
-    if chosen is None:
-        return "", {}
-    params: dict[str, str] = {}
-    for match in _PARAM.finditer(header, chosen.end()):
-        value = match.group(2) if match.group(2) is not None else match.group(3)
-        params.setdefault(match.group(1).lower(), value)
-    return chosen.group(1).lower(), params
-
-
-def basic_authorization(credentials: tuple[str, str]) -> str:
-    """The value of an ``Authorization`` header with ``credentials`` as HTTP Basic."""
-    return "Basic " + base64.b64encode(":".join(credentials).encode()).decode("ascii")
-
-
 class _Machine:
     def __init__(self, plan: PullPlan) -> None:
         self._plan = plan
-        self._connections: list[Connection] = []
+        self._lanes = Lanes(plan.host, plan.port)
         self._elsewhere: dict[tuple[str, int, int], Connection] = {}  # redirect targets
         self._authorization: tuple[tuple[str, str], ...] = ()
         self.body_bytes = 0
@@ -125,17 +101,9 @@ class _Machine:
         self.token_requests = 0
         self.redirects = 0
 
-    async def _connection(self, index: int) -> Connection:
-        while len(self._connections) <= index:
-            self._connections.append(await Connection.open(self._plan.host, self._plan.port))
-        connection = self._connections[index]
-        if not connection.usable:  # the server closed it: dial again, as a client would
-            connection = await Connection.open(self._plan.host, self._plan.port)
-            self._connections[index] = connection
-        return connection
-
     def close(self) -> None:
-        for connection in [*self._connections, *self._elsewhere.values()]:
+        self._lanes.close()
+        for connection in self._elsewhere.values():
             connection.close()
 
     async def _follow(self, index: int, location: str) -> Response:
@@ -161,7 +129,7 @@ class _Machine:
     async def _get(
         self, index: int, target: str, headers: Sequence[tuple[str, str]], keep: bool
     ) -> Response:
-        connection = await self._connection(index)
+        connection = await self._lanes.get(index)
         all_headers = [("User-Agent", USER_AGENT), *headers]
         async with asyncio.timeout(REQUEST_TIMEOUT):
             response = await connection.request("GET", target, all_headers, keep_body=keep)
@@ -196,22 +164,17 @@ class _Machine:
     async def _token(
         self, params: dict[str, str], scope: str, credentials: tuple[str, str] | None
     ) -> str:
-        realm = urlsplit(params["realm"])
-        query = [("service", params["service"])] if params.get("service") else []
-        query.append(("scope", scope))
-        target = (realm.path or "/") + "?" + "&".join(filter(None, [realm.query, urlencode(query)]))
         self.token_requests += 1
         headers = (
             [] if credentials is None else [("Authorization", basic_authorization(credentials))]
         )
-        response = await self._get(0, target, headers, True)
+        response = await self._get(0, token_target(params, scope), headers, True)
         if response.status != 200:
             raise PullError(f"token request: {response.status} {response.body[:200]!r}")
-        answer = json.loads(response.body)
-        token = answer.get("token") or answer.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise PullError("token request: the answer holds no token")
-        return token
+        try:
+            return token_of(response.body)
+        except ValueError as exc:
+            raise PullError(f"token request: {exc}") from exc
 
     async def pull(self) -> None:
         ping = await self._get(0, "/v2/", (), False)
@@ -326,7 +289,5 @@ __all__ = [
     "USER_AGENT",
     "PullPlan",
     "PullReport",
-    "basic_authorization",
-    "parse_challenge",
     "pull_worker",
 ]

@@ -23,7 +23,6 @@ How a job authenticates (``PushPlan.scheme``):
 from __future__ import annotations
 
 import asyncio
-import json
 import resource
 import time
 from collections import Counter
@@ -33,9 +32,10 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from urllib.parse import quote, urlsplit
 
+from bench.docker_auth import basic_authorization, parse_challenge, token_of, token_target
 from bench.image import OCI_MANIFEST, Blob, Image, build_image
-from bench.pullers import USER_AGENT, basic_authorization, parse_challenge
-from bench.wire import Connection, Response
+from bench.pullers import USER_AGENT
+from bench.wire import Lanes, Response
 
 BASIC = "basic"
 BEARER = "bearer"
@@ -89,7 +89,7 @@ class _Job:
     def __init__(self, plan: PushPlan, image: Image) -> None:
         self._plan = plan
         self._image = image
-        self._connections: list[Connection] = []
+        self._lanes = Lanes(plan.host, plan.port)
         self._authorization: tuple[tuple[str, str], ...] = ()
         if plan.scheme == BASIC and plan.credentials is not None:
             self._authorization = (("Authorization", basic_authorization(plan.credentials)),)
@@ -99,18 +99,8 @@ class _Job:
         self.token_requests = 0
         self.present = 0
 
-    async def _connection(self, index: int) -> Connection:
-        while len(self._connections) <= index:
-            self._connections.append(await Connection.open(self._plan.host, self._plan.port))
-        connection = self._connections[index]
-        if not connection.usable:  # the server closed it: dial again, as a client would
-            connection = await Connection.open(self._plan.host, self._plan.port)
-            self._connections[index] = connection
-        return connection
-
     def close(self) -> None:
-        for connection in self._connections:
-            connection.close()
+        self._lanes.close()
 
     async def _send(
         self,
@@ -122,7 +112,7 @@ class _Job:
         *,
         authorized: bool = True,
     ) -> Response:
-        connection = await self._connection(index)
+        connection = await self._lanes.get(index)
         sent = [("User-Agent", USER_AGENT), *(self._authorization if authorized else ()), *headers]
         self.requests += 1
         self.sent_bytes += len(body or b"")
@@ -155,19 +145,17 @@ class _Job:
         credentials = self._plan.credentials
         if credentials is None or not params.get("realm"):
             raise PushError(f"401 with a challenge this job cannot follow: {params!r:.100}")
-        realm = urlsplit(params["realm"])
-        query = [f"service={quote(params['service'])}"] if params.get("service") else []
-        query.append(f"scope={quote(scope)}")
-        target = (realm.path or "/") + "?" + "&".join(filter(None, [realm.query, *query]))
         self.token_requests += 1
         headers = [("Authorization", basic_authorization(credentials))]
-        response = await self._send(0, "GET", target, headers, authorized=False)
+        response = await self._send(
+            0, "GET", token_target(params, scope), headers, authorized=False
+        )
         if response.status != 200:
             raise PushError(f"token request: {response.status} {response.body[:200]!r}")
-        answer = json.loads(response.body)
-        token = answer.get("token") or answer.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise PushError("token request: the answer holds no token")
+        try:
+            token = token_of(response.body)
+        except ValueError as exc:
+            raise PushError(f"token request: {exc}") from exc
         self._authorization = (("Authorization", f"Bearer {token}"),)
 
     async def push(self) -> None:

@@ -303,4 +303,27 @@ class Connection(asyncio.BufferedProtocol):
             self._future.set_exception(exc)
 
 
-__all__ = ["Connection", "ProtocolError", "Response"]
+class Lanes:
+    """A client's keep-alive connections to one server, one per lane (a lane carries one
+    request at a time); a connection the server closed is dialled again, as a client would."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host = host
+        self._port = port
+        self._connections: list[Connection] = []
+
+    async def get(self, index: int) -> Connection:
+        while len(self._connections) <= index:
+            self._connections.append(await Connection.open(self._host, self._port))
+        connection = self._connections[index]
+        if not connection.usable:
+            connection = await Connection.open(self._host, self._port)
+            self._connections[index] = connection
+        return connection
+
+    def close(self) -> None:
+        for connection in self._connections:
+            connection.close()
+
+
+__all__ = ["Connection", "Lanes", "ProtocolError", "Response"]
