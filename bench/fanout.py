@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import multiprocessing
 import sys
 import time
 from collections import Counter
@@ -34,16 +33,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from bench import fleet
+from bench.clients import ClientProcesses
 from bench.fleet import PullAuth
 from bench.image import Image
 from bench.meter import GroupMeter, Usage
-from bench.pullers import PullPlan, PullReport, pull_worker
+from bench.pullers import PullPlan, pull_worker
 from bench.servers import CARGOHOLD, Servers, Target
 from bench.statements import StatementCounter, Statements
 from bench.tables import MIB
 from bench.topology import SINGLE, TOPOLOGIES, ClusterServers, Groups
-
-START_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,51 +240,18 @@ def run_fanout(
     ``groups``: the process groups to meter (by default the target's, as its one node);
     ``statements``: counts the statements of the nodes' database during the run."""
     groups = groups or Groups((target.pgid,))
-    context = multiprocessing.get_context("spawn")
-    results: multiprocessing.Queue[tuple[int, PullReport]] = context.Queue()
-    start = context.Event()
     plans = _plans(target, image, options, auth)
-    readies = [context.Event() for _ in plans]
-    processes = [
-        context.Process(
-            target=pull_worker,
-            args=(plan, ready, start, results, index),
-            name=f"puller-{index}",
-            daemon=True,
-        )
-        for index, (plan, ready) in enumerate(zip(plans, readies, strict=True))
-    ]
-    reports: list[PullReport] = []
-    try:
-        for process in processes:
-            process.start()
-        for ready in readies:
-            if not ready.wait(START_TIMEOUT):
-                raise RuntimeError("a client process did not start")
-        with ExitStack() as metering:
-            if statements is not None:
-                metering.enter_context(statements)  # reset now, read after the meters
-            nodes = [metering.enter_context(GroupMeter(pgid)) for pgid in groups.nodes]
-            services = [
-                (name, metering.enter_context(GroupMeter(pgid, interval=0.5)))
-                for name, pgid in groups.services
-            ]
-            started = time.monotonic()
-            start.set()
-            for _ in processes:
-                _, report = results.get(timeout=options.timeout + START_TIMEOUT)
-                reports.append(report)
-            wall = time.monotonic() - started
-        for process in processes:
-            process.join(timeout=START_TIMEOUT)
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5.0)
-            if process.is_alive():
-                process.kill()
-                process.join(timeout=5.0)
+    with ClientProcesses(pull_worker, plans, "puller") as clients, ExitStack() as metering:
+        if statements is not None:
+            metering.enter_context(statements)  # reset now, read after the meters
+        nodes = [metering.enter_context(GroupMeter(pgid)) for pgid in groups.nodes]
+        services = [
+            (name, metering.enter_context(GroupMeter(pgid, interval=0.5)))
+            for name, pgid in groups.services
+        ]
+        started = time.monotonic()
+        reports = clients.run(options.timeout)
+        wall = time.monotonic() - started
     errors: Counter[str] = Counter()
     for report in reports:
         errors.update(report.errors)

@@ -23,7 +23,6 @@ has no auth, gets the same pushes once, from jobs that would do the token flow i
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import secrets
 import sys
 import time
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from bench.clients import ClientProcesses
 from bench.meter import GroupMeter, Usage
 from bench.pushers import (
     BASIC,
@@ -39,7 +39,6 @@ from bench.pushers import (
     PATCH_UPLOAD,
     PUT_UPLOAD,
     PushPlan,
-    PushReport,
     push_worker,
 )
 from bench.servers import Servers, Target
@@ -53,7 +52,6 @@ REPOSITORY = "dev"
 CI_USER = "ci"
 CI_PASSWORD = "ci-push-password"
 TIMEOUT = 30.0
-START_TIMEOUT = 60.0
 SETTLE_POLL = 0.5
 
 
@@ -220,46 +218,15 @@ def run_push(
     watcher: tuple[str, str] | None,
 ) -> PushResult:
     """``options.jobs`` jobs push at once; the server is metered until its job queue empties."""
-    context = multiprocessing.get_context("spawn")
-    results: multiprocessing.Queue[tuple[int, PushReport]] = context.Queue()
-    start = context.Event()
     prefix = f"{REPOSITORY}/ci/{auth.mode.replace(' ', '-')}"
     plans = _plans(target, options, auth, prefix, secrets.randbits(48))
-    readies = [context.Event() for _ in plans]
-    processes = [
-        context.Process(
-            target=push_worker,
-            args=(plan, ready, start, results, index),
-            name=f"pusher-{index}",
-            daemon=True,
-        )
-        for index, (plan, ready) in enumerate(zip(plans, readies, strict=True))
-    ]
-    reports: list[PushReport] = []
-    try:
-        for process in processes:
-            process.start()
-        for ready in readies:
-            if not ready.wait(START_TIMEOUT):
-                raise RuntimeError("a client process did not start")
+    with ClientProcesses(push_worker, plans, "pusher") as clients:
         with GroupMeter(target.pgid) as pushing:
             started = time.monotonic()
-            start.set()
-            for _ in processes:
-                reports.append(results.get(timeout=options.timeout + START_TIMEOUT)[1])
+            reports = clients.run(options.timeout)
             wall = time.monotonic() - started
         with GroupMeter(target.pgid) as settling:
             settle_seconds, settled = _settle(target, watcher, options.settle)
-        for process in processes:
-            process.join(timeout=START_TIMEOUT)
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5.0)
-            if process.is_alive():
-                process.kill()
-                process.join(timeout=5.0)
     errors: Counter[str] = Counter()
     for report in reports:
         errors.update(report.errors)
