@@ -11,6 +11,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from cargohold.core.bounded import remember
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -38,9 +40,7 @@ class ChangeAwareCache(Generic[K, V]):
         value = await load()
         # Keep the value only if nothing was written while it was loaded.
         if self._current() == generation:
-            if len(self._data) >= self._limit:
-                self._data.clear()
-            self._data[key] = value
+            remember(self._data, key, value, self._limit)
         return value
 
 

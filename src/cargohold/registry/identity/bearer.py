@@ -30,6 +30,7 @@ from typing import Any
 
 import jwt
 
+from cargohold.core.bounded import remember
 from cargohold.core.errors import InvalidToken
 from cargohold.registry.identity.keyring import KeyRing
 
@@ -93,11 +94,10 @@ class BearerTokens:
         if token_id is not None:
             claims["tid"] = token_id
         encoded = jwt.encode(claims, key.private, algorithm="ES256", headers={"kid": key.kid})
-        self._remember(encoded, Claims(subject, token_id, tuple(access), float(claims["exp"])))
+        verified = Claims(subject, token_id, tuple(access), float(claims["exp"]))
+        remember(self._verified, encoded, verified, _CACHE_LIMIT)
         issued = Issued(encoded, self._ttl, now)
-        if len(self._issued) >= _CACHE_LIMIT:
-            self._issued.clear()
-        self._issued[same] = issued
+        remember(self._issued, same, issued, _CACHE_LIMIT)
         return issued
 
     async def verify(self, token: str) -> Claims:
@@ -106,15 +106,10 @@ class BearerTokens:
         claims = self._verified.get(token)
         if claims is None:
             claims = await self._decode(token)
-            self._remember(token, claims)
+            remember(self._verified, token, claims, _CACHE_LIMIT)
         if self._clock() >= claims.expires_at:
             raise InvalidToken("the bearer token has expired; request a new one")
         return claims
-
-    def _remember(self, token: str, claims: Claims) -> None:
-        if len(self._verified) >= _CACHE_LIMIT:
-            self._verified.clear()
-        self._verified[token] = claims
 
     async def _decode(self, token: str) -> Claims:
         kid = _key_id(token)

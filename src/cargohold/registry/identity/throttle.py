@@ -20,6 +20,7 @@ from anyio import to_thread
 
 from cargohold.core.errors import TooManyRequests
 from cargohold.meta.store import MetadataStore
+from cargohold.registry.cache import ChangeAwareCache
 
 FREE_PER_USER = 5
 FREE_PER_ADDRESS = 20
@@ -44,8 +45,10 @@ class LoginThrottle:
     def __init__(self, meta: MetadataStore, clock: Callable[[], float]) -> None:
         self._meta = meta
         self._clock = clock
-        self._locks: dict[str, float] = {}
-        self._locks_seen = -1  # the change marker when ``_locks`` was read
+        # Every lock in force, read again once anything was written.
+        self._locks: ChangeAwareCache[None, dict[str, float]] = ChangeAwareCache(
+            meta.changes.read, limit=1
+        )
 
     def check(self, username: str | None, client: str) -> None:
         """Raise TooManyRequests while the user or the address is locked (blocking call)."""
@@ -53,11 +56,12 @@ class LoginThrottle:
 
     async def check_remembered(self, username: str | None, client: str) -> None:
         """``check`` for a credential verified before, from the locks held in memory."""
-        marker = self._meta.changes.read()
-        if marker != self._locks_seen:
-            self._locks = await to_thread.run_sync(self._meta.logins.locks, self._clock())
-            self._locks_seen = marker
-        self._refuse_until(max(self._locks.get(k, 0.0) for k in _keys(username, client)))
+
+        async def load() -> dict[str, float]:
+            return await to_thread.run_sync(self._meta.logins.locks, self._clock())
+
+        locks = await self._locks.get(None, load)
+        self._refuse_until(max(locks.get(k, 0.0) for k in _keys(username, client)))
 
     def _refuse_until(self, until: float) -> None:
         wait = until - self._clock()

@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 
 from anyio import to_thread
 
+from cargohold.core.bounded import remember
 from cargohold.registry.identity.permissions import Principal
 
 K = TypeVar("K", bound=Hashable)
@@ -93,9 +94,7 @@ class VerifiedCache(Generic[K]):
     async def _load(self, key: K, verify: Callable[[], Awaitable[Verified]]) -> Principal | None:
         marker = self._marker()  # before reading: a write during the read is seen next time
         verified = await verify()
-        if len(self._entries) >= self._limit:
-            self._entries.clear()
-        self._entries[key] = _Entry(verified, marker)
+        remember(self._entries, key, _Entry(verified, marker), self._limit)
         return verified.principal
 
 

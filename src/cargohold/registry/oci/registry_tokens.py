@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cargohold.core.bounded import remember
 from cargohold.core.errors import InvalidToken, RegistryError
 from cargohold.core.names import ImageName
 from cargohold.registry.identity.access import AccessControl
@@ -68,25 +69,30 @@ class RegistryTokens:
         self._repositories = repositories
         self._access = access
         self._bearer = bearer
-        # token -> (the account as last loaded, that account narrowed to the token's access)
-        self._holders: dict[str, tuple[Principal, Principal]] = {}
+        # token -> (the account as last loaded, None if anonymous; narrowed to the token)
+        self._holders: dict[str, tuple[Principal | None, Principal]] = {}
 
     async def holder(self, token: str) -> Principal:
         """Who presents this bearer token (anonymous: an empty name), allowed the images and
         actions of its ``access`` claims and no more."""
         claims = await self._bearer.verify(token)
-        if not claims.subject:
-            return Principal(name="", images=image_grants(claims.access))
-        account = await self._access.principal_for(claims.subject, claims.token_id)
-        if account is None:
-            raise InvalidToken("the account or API token this bearer token was issued to is gone")
+        account = None
+        if claims.subject:
+            account = await self._access.principal_for(claims.subject, claims.token_id)
+            if account is None:
+                raise InvalidToken(
+                    "the account or API token this bearer token was issued to is gone"
+                )
         known = self._holders.get(token)
         if known is not None and known[0] is account:
             return known[1]
-        narrowed = replace(account, images=image_grants(claims.access))
-        if len(self._holders) >= _HOLDERS_LIMIT:
-            self._holders.clear()
-        self._holders[token] = (account, narrowed)
+        images = image_grants(claims.access)
+        narrowed = (
+            Principal(name="", images=images)
+            if account is None
+            else replace(account, images=images)
+        )
+        remember(self._holders, token, (account, narrowed), _HOLDERS_LIMIT)
         return narrowed
 
     async def issue(self, principal: Principal | None, scopes: Sequence[Scope]) -> Granted:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from boto3.s3.transfer import TransferConfig
 
+from cargohold.core.bounded import remember
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BlobNotFound
 from cargohold.storage.base import STREAM_CHUNK
@@ -115,9 +116,7 @@ class PublishedBlobs:
                 "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires
             )
         )
-        if len(self._signed) >= _SIGNED_LIMIT:
-            self._signed.clear()
-        self._signed[(digest, expires)] = (url, now + expires / 2)
+        remember(self._signed, (digest, expires), (url, now + expires / 2), _SIGNED_LIMIT)
         return url
 
 
