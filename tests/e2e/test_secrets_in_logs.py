@@ -119,7 +119,15 @@ def run_a_day_of_logins(
     unknown = "chk_0123456789abcdef_" + secrets.token_urlsafe(32)
     seen.append(("unknown API token", unknown))
     assert httpx.get(f"{url}/v2/", auth=("alice", unknown)).status_code == 401
-    forged = offline["token"].rpartition(".")[0] + "." + by_password["token"].rpartition(".")[2]
+    # The signature of a token for other access (the same access may get the same token).
+    other = httpx.get(
+        f"{url}/v2/token",
+        params={"service": "cargohold", "scope": "repository:dev/secrets/other:pull"},
+        auth=("alice", password),
+    ).json()["token"]
+    seen.append(("registry token", other))
+    forged = offline["token"].rpartition(".")[0] + "." + other.rpartition(".")[2]
+    assert forged != offline["token"]
     seen.append(("forged registry token", forged))
     forged_answer = httpx.get(f"{url}/v2/", headers={"Authorization": f"Bearer {forged}"})
     assert forged_answer.status_code == 401
