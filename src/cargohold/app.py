@@ -102,6 +102,8 @@ def build_registry(
         webhook_targets=WebhookTargets(settings.webhook_allowed_networks),
         blob_redirects=blob_redirects(settings, store),
         blob_redirect_expiry=settings.blob_redirect_expiry,
+        gc_grace=settings.gc_grace_seconds,
+        gc_interval=settings.gc_interval_seconds,
     )
 
 
@@ -114,6 +116,7 @@ def prepare(settings: Settings) -> Bootstrap:
         registry.keys.ensure(legacy=settings.legacy_token_keys)
         created = registry.repositories.ensure_defaults()
         password = registry.access.ensure_admin(settings.admin_user, settings.admin_password)
+        registry.gc.schedule()
     finally:
         meta.close()
     return Bootstrap(created, password)

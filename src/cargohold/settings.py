@@ -57,6 +57,10 @@ class Settings:
     database_url: str | None = None
     # Connections to PostgreSQL each server process keeps at most (SQLite ignores it).
     database_pool_size: int = DEFAULT_POOL_SIZE
+    # Garbage collection: a blob nothing has held for gc_grace_seconds is deleted by the
+    # collection that runs every gc_interval_seconds (0: only when asked for).
+    gc_grace_seconds: int = 3600
+    gc_interval_seconds: int = 86400
 
     @property
     def host(self) -> str:
@@ -131,6 +135,13 @@ class Settings:
             raise SettingsError("database_pool_size must be between 1 and 1000 connections")
         if self.database_url is not None:
             _check_database_url(self.database_url)
+        if not 0 <= self.gc_grace_seconds <= 365 * 86400:
+            raise SettingsError("gc_grace_seconds must be between 0 and 31536000 (a year)")
+        if self.gc_interval_seconds != 0 and not 60 <= self.gc_interval_seconds <= 365 * 86400:
+            raise SettingsError(
+                "gc_interval_seconds must be 0 (collect only when asked) or between 60 and "
+                "31536000 (a year)"
+            )
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
@@ -159,6 +170,8 @@ _ENV = {
     "blob_redirect_expiry": "CARGOHOLD_BLOB_REDIRECT_EXPIRY",
     "database_url": "CARGOHOLD_DATABASE_URL",
     "database_pool_size": "CARGOHOLD_DATABASE_POOL_SIZE",
+    "gc_grace_seconds": "CARGOHOLD_GC_GRACE_SECONDS",
+    "gc_interval_seconds": "CARGOHOLD_GC_INTERVAL_SECONDS",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 

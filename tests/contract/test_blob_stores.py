@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -176,3 +177,24 @@ async def test_resume_in_a_new_store_instance(tmp_path: Path) -> None:
     await second.append(upload, stream(data[200_000:]), offset=200_000)
     await second.commit(upload, Digest.of(data))
     assert await read_all(second, Digest.of(data)) == data
+
+
+async def test_stored_lists_every_published_blob_and_nothing_else(store: BlobStore) -> None:
+    """What the garbage collector compares with the metadata: published blobs with their
+    size and when they were written; uploads in progress are not blobs yet."""
+    before = time.time() - 5
+    small, other = b"listed", os.urandom(70_000)
+    await store.put(Digest.of(small), small)
+    upload = await store.start_upload()
+    await store.append(upload, stream(other))
+    await store.commit(upload, Digest.of(other))
+    pending = await store.start_upload()
+    await store.append(pending, stream(b"not published"))
+
+    listed = {blob.digest: blob async for blob in store.stored()}
+    assert set(listed) == {Digest.of(small), Digest.of(other)}
+    assert listed[Digest.of(other)].size == len(other)
+    assert all(before <= blob.modified <= time.time() + 5 for blob in listed.values())
+
+    await store.delete(Digest.of(small))
+    assert [blob.digest async for blob in store.stored()] == [Digest.of(other)]

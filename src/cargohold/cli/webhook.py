@@ -19,7 +19,7 @@ from cargohold.cli.remote import connection_options, with_client
 from cargohold.client.rest import CargoholdClient
 from cargohold.client.webhooks import Delivery, Webhook
 
-EVENTS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation")
+EVENTS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation", "gc")
 
 
 @click.group()

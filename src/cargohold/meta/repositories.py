@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.gc.holders import release_held
 from cargohold.meta.schema import repositories
 from cargohold.meta.upsert import insert_new
 from cargohold.records.repositories import RepositoryRecord
@@ -63,6 +64,7 @@ class RepositoryQueries:
         """Delete the repository and what it holds, with ``effects``; False when there is
         none."""
         with self._engine.begin() as connection:
+            release_held(connection, key, time.time())
             result = connection.execute(repositories.delete().where(repositories.c.key == key))
             if result.rowcount > 0:
                 commit_in(connection, effects)

@@ -11,6 +11,8 @@ from cargohold.meta.database import DEFAULT_POOL_SIZE, create_engine, migrate
 from cargohold.meta.effects import EffectQueries
 from cargohold.meta.events.events import EventQueries
 from cargohold.meta.events.webhooks import DeliveryQueries, WebhookQueries
+from cargohold.meta.gc.collector import GcQueries
+from cargohold.meta.gc.references import ReferenceQueries
 from cargohold.meta.generic.files import GenericFileQueries
 from cargohold.meta.identity.audit import AuditQueries
 from cargohold.meta.identity.keys import TokenKeyQueries
@@ -58,6 +60,8 @@ class MetadataStore:
     advisories: AdvisoryQueries
     scans: ScanQueries
     impact: ImpactQueries
+    gc: GcQueries
+    references: ReferenceQueries
     policies: PolicyQueries
     effects: EffectQueries
 
@@ -101,6 +105,8 @@ def open_metadata_store(
         advisories=AdvisoryQueries(engine),
         scans=ScanQueries(engine),
         impact=ImpactQueries(engine),
+        gc=GcQueries(engine),
+        references=ReferenceQueries(engine),
         policies=PolicyQueries(engine),
         effects=EffectQueries(engine),
     )

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
+def dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
+    """An INSERT with the database's own ON CONFLICT clauses."""
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -21,7 +22,7 @@ def insert_ignore(
 ) -> None:
     rows = list(rows)
     if rows:
-        connection.execute(_insert(connection, table).on_conflict_do_nothing(), rows)
+        connection.execute(dialect_insert(connection, table).on_conflict_do_nothing(), rows)
 
 
 def insert_new(connection: sa.Connection, table: sa.Table, row: Mapping[str, Any]) -> bool:
@@ -30,7 +31,7 @@ def insert_new(connection: sa.Connection, table: sa.Table, row: Mapping[str, Any
     check followed by an insert would fail the loser on the unique key."""
     keys = [c.name for c in table.primary_key.columns]
     statement = (
-        _insert(connection, table)
+        dialect_insert(connection, table)
         .values(**row)
         .on_conflict_do_nothing(index_elements=keys)
         .returning(*table.primary_key.columns)
@@ -44,7 +45,7 @@ def upsert(
     row: Mapping[str, Any],
     update: Iterable[str],
 ) -> None:
-    statement = _insert(connection, table).values(**row)
+    statement = dialect_insert(connection, table).values(**row)
     keys = [c.name for c in table.primary_key.columns]
     statement = statement.on_conflict_do_update(
         index_elements=keys, set_={name: statement.excluded[name] for name in update}
@@ -80,4 +81,4 @@ def _lock_key(repository: str) -> int:
     return int.from_bytes(digest.digest(), "big") >> 1
 
 
-__all__ = ["insert_ignore", "serialize_writes", "upsert"]
+__all__ = ["dialect_insert", "insert_ignore", "insert_new", "serialize_writes", "upsert"]

@@ -23,6 +23,10 @@ class NewManifest:
     children: tuple[str, ...]
     tag: str | None
     immutable_tags: bool = False
+    # What must be stored for the manifest to be recorded: its blobs and child manifests
+    # (not foreign layers, which are never uploaded), and its own body when the writer
+    # claimed it before storing it (registry/gc/claims.py).
+    requires: tuple[str, ...] = ()
 
 
 __all__ = ["ManifestRecord", "NewManifest"]

@@ -13,6 +13,9 @@ from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Events
 from cargohold.registry.events.targets import WebhookTargets
 from cargohold.registry.events.webhooks import Webhooks
+from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.gc.collector import Collector
+from cargohold.registry.gc.service import GarbageCollection
 from cargohold.registry.generic.files import GenericFiles
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.accounts import Identity
@@ -86,6 +89,7 @@ class Registry:
     policies: Policies
     policy_definitions: PolicyDefinitions
     policy_exceptions: PolicyExceptions
+    gc: GarbageCollection
 
     @classmethod
     def build(
@@ -102,6 +106,8 @@ class Registry:
         webhook_targets: WebhookTargets | None = None,
         blob_redirects: BlobRedirects | None = None,
         blob_redirect_expiry: int = 300,
+        gc_grace: float = 3600,
+        gc_interval: float = 0,
     ) -> Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
@@ -114,10 +120,12 @@ class Registry:
         policies = Policies(meta, events, clock)
         scans.on_findings(policies.notify)
         consequences = Consequences(audit, events, scans, jobs, policies)
-        generic = GenericFiles(store, meta, repositories, access, clock, consequences)
+        claims = BlobClaims(store, meta, clock)
+        generic = GenericFiles(store, meta, repositories, access, clock, consequences, claims)
         images = ImageAccess(repositories, access)
-        blobs = Blobs(store, meta, audit, images, blob_redirects, blob_redirect_expiry)
-        manifests = Manifests(store, meta, blobs, images, consequences)
+        blobs = Blobs(store, meta, audit, images, claims, blob_redirects, blob_redirect_expiry)
+        manifests = Manifests(store, meta, blobs, images, consequences, claims)
+        collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
         builds = Builds(meta, repositories, access, audit, clock)
@@ -160,6 +168,9 @@ class Registry:
             policies=policies,
             policy_definitions=PolicyDefinitions(meta, clock, access, audit, policies),
             policy_exceptions=PolicyExceptions(meta, clock, access, audit),
+            gc=GarbageCollection(
+                collector, store, meta, access, audit, events, jobs, clock, gc_interval
+            ),
         )
 
 

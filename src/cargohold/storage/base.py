@@ -10,10 +10,11 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from cargohold.core.digest import Digest, Hasher, new_hasher
-from cargohold.core.errors import DigestMismatch, SizeMismatch, UploadNotFound
+from cargohold.core.errors import DigestInvalid, DigestMismatch, SizeMismatch, UploadNotFound
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 STREAM_CHUNK = 256 * 1024
@@ -64,8 +65,24 @@ class BlobWriter(Protocol):
         """Discard the upload; raises UploadNotFound."""
 
 
-class BlobStore(BlobReader, BlobWriter, Protocol):
-    """Both roles; what the registry is built on."""
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """A published blob as storage sees it: ``modified`` is when its bytes were written
+    (seconds since the epoch)."""
+
+    digest: Digest
+    size: int
+    modified: float
+
+
+class BlobInventory(Protocol):
+    def stored(self) -> AsyncIterator[StoredBlob]:
+        """Every published blob, in no particular order: what the garbage collector compares
+        with the metadata to find bytes nothing records (a crash between the two writes)."""
+
+
+class BlobStore(BlobReader, BlobWriter, BlobInventory, Protocol):
+    """Every role; what the registry is built on."""
 
 
 @runtime_checkable
@@ -80,6 +97,14 @@ class BlobRedirects(Protocol):
 
 def new_upload_id() -> str:
     return uuid.uuid4().hex
+
+
+def parse_blob_name(algorithm: str, name: str) -> Digest | None:
+    """The digest a stored blob's file or key name stands for; None for anything else."""
+    try:
+        return Digest.parse(f"{algorithm}:{name}")
+    except DigestInvalid:
+        return None
 
 
 def check_upload_id(upload_id: str) -> str:
@@ -134,12 +159,15 @@ class RunningHashes:
 __all__ = [
     "STREAM_CHUNK",
     "WRITE_BATCH",
+    "BlobInventory",
     "BlobReader",
     "BlobRedirects",
     "BlobStore",
     "BlobWriter",
     "RunningHashes",
+    "StoredBlob",
     "check_upload_id",
     "new_upload_id",
+    "parse_blob_name",
     "verify",
 ]

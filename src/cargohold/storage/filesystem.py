@@ -30,8 +30,10 @@ from cargohold.storage.base import (
     STREAM_CHUNK,
     WRITE_BATCH,
     RunningHashes,
+    StoredBlob,
     check_upload_id,
     new_upload_id,
+    parse_blob_name,
     verify,
 )
 
@@ -108,6 +110,16 @@ class FilesystemBlobStore:
     async def delete(self, digest: Digest) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._blob_path(digest))
+
+    async def stored(self) -> AsyncIterator[StoredBlob]:
+        """One directory of 256 at a time, each read on a worker thread."""
+        for algorithm in await to_thread.run_sync(_names, self._blobs):
+            for fanout in await to_thread.run_sync(_names, self._blobs / algorithm):
+                found = await to_thread.run_sync(_blobs_in, self._blobs / algorithm / fanout)
+                for name, size, modified in found:
+                    digest = parse_blob_name(algorithm, name)
+                    if digest is not None:
+                        yield StoredBlob(digest, size, modified)
 
     # --- uploads ------------------------------------------------------------------------
 
@@ -188,6 +200,26 @@ class FilesystemBlobStore:
             target.parent.mkdir(exist_ok=True, mode=PRIVATE_DIRECTORY)
             os.replace(staging, target)
             _fsync_dir(target.parent)
+
+
+def _names(directory: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _blobs_in(directory: Path) -> list[tuple[str, int, float]]:
+    found = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                    status = entry.stat(follow_symlinks=False)
+                    found.append((entry.name, status.st_size, status.st_mtime))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    return found
 
 
 def _create(path: Path) -> BinaryIO:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 
 from cargohold.core.digest import Digest, new_hasher
 from cargohold.core.errors import BlobNotFound, UploadNotFound, UploadOffsetMismatch
-from cargohold.storage.base import STREAM_CHUNK, check_upload_id, new_upload_id, verify
+from cargohold.storage.base import (
+    STREAM_CHUNK,
+    StoredBlob,
+    check_upload_id,
+    new_upload_id,
+    verify,
+)
 
 
 class MemoryBlobStore:
     def __init__(self) -> None:
         self._blobs: dict[Digest, bytes] = {}
+        self._written: dict[Digest, float] = {}
         self._uploads: dict[str, bytearray] = {}
 
     async def size(self, digest: Digest) -> int | None:
@@ -35,10 +43,20 @@ class MemoryBlobStore:
         hasher = new_hasher(digest.algorithm)
         hasher.update(data)
         verify(digest, hasher.hexdigest(), len(data), None)
-        self._blobs.setdefault(digest, bytes(data))
+        self._publish(digest, bytes(data))
 
     async def delete(self, digest: Digest) -> None:
         self._blobs.pop(digest, None)
+        self._written.pop(digest, None)
+
+    async def stored(self) -> AsyncIterator[StoredBlob]:
+        for digest, data in list(self._blobs.items()):
+            yield StoredBlob(digest, len(data), self._written[digest])
+
+    def _publish(self, digest: Digest, data: bytes) -> None:
+        if digest not in self._blobs:
+            self._blobs[digest] = data
+            self._written[digest] = time.time()
 
     async def start_upload(self) -> str:
         upload_id = new_upload_id()
@@ -64,7 +82,7 @@ class MemoryBlobStore:
         hasher = new_hasher(digest.algorithm)
         hasher.update(data)
         verify(digest, hasher.hexdigest(), len(data), size)
-        self._blobs.setdefault(digest, data)
+        self._publish(digest, data)
         return len(data)
 
     async def cancel(self, upload_id: str) -> None:

@@ -6,12 +6,14 @@ from typing import Annotated, Any, Literal
 
 from cargohold.wire.base import UNSET, Body, Meta, Timestamp, UnsetType, Wire, described
 
-EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation")
+EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation", "gc")
 DEFAULT_EVENTS = ("push", "delete", "promote", "property")
 DELIVERY_STATES = ("pending", "delivered", "failed")
 
 DeliveryState = Literal["pending", "delivered", "failed"]
-EventKind = Literal["push", "delete", "promote", "property", "scan", "vulnerable", "violation"]
+EventKind = Literal[
+    "push", "delete", "promote", "property", "scan", "vulnerable", "violation", "gc"
+]
 EventKinds = Annotated[tuple[EventKind, ...], Meta(min_length=1)]
 Url = Annotated[str, Meta(max_length=2048, extra_json_schema={"format": "uri"})]
 WebhookName = Annotated[str, Meta(min_length=1, max_length=128)]

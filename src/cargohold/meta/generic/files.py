@@ -9,17 +9,19 @@ which SQLite always compares in and PostgreSQL in the "C" collation the paths ha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from cargohold.core.errors import Conflict, Denied
+from cargohold.core.errors import Conflict, Denied, StorageUnavailable
 from cargohold.core.properties import Values
 from cargohold.meta import properties as props
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
-from cargohold.meta.schema import blobs, generic_files, uploads
-from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
+from cargohold.meta.gc.holders import keep, release
+from cargohold.meta.schema import generic_files, uploads
+from cargohold.meta.upsert import serialize_writes, upsert
 from cargohold.records.generic import FolderEntry, GenericFileRecord
 
 SEEK_BATCH = 256
@@ -161,12 +163,14 @@ class GenericFileQueries:
         may_overwrite: bool,
         upload_id: str | None = None,
         effects: Effects = NO_EFFECTS,
+        claimed: bool = False,
     ) -> GenericFileRecord | None:
         """Store ``record`` (and its blob's row) with exactly ``properties``, and return the
         file it replaced, if any (whose properties go with it).
 
         With ``upload_id``, that upload session ends in the same transaction, as do
-        ``effects``. Raises
+        ``effects``. ``claimed``: the content was claimed before it was stored (see
+        ``meta/gc``): refused with StorageUnavailable if it was garbage-collected since. Raises
         Conflict when a folder is at the path or a file at one of its folders, Denied when a
         file is there and ``may_overwrite`` is false.
         """
@@ -176,11 +180,13 @@ class GenericFileQueries:
             props.write(
                 connection, record.repository, subject(record.path), properties, replace=True
             )
-            insert_ignore(
-                connection,
-                blobs,
-                [{"digest": record.digest, "size": record.size, "created_at": record.updated_at}],
-            )
+            if not keep(connection, record.digest, record.size, record.updated_at, claimed=claimed):
+                raise StorageUnavailable(
+                    f"the content of {record.repository}/{record.path} was being "
+                    "garbage-collected as it was deployed; deploy it again"
+                )
+            if previous is not None and previous.digest != record.digest:
+                release(connection, [previous.digest], record.updated_at)
             if upload_id is not None:
                 connection.execute(uploads.delete().where(uploads.c.id == upload_id))
             commit_in(connection, effects)
@@ -209,6 +215,7 @@ class GenericFileQueries:
                     )
                 ]
             )
+            release(connection, [file.digest for file in gone], time.time())
             connection.execute(generic_files.delete().where(condition))
             for file in gone:
                 props.remove(connection, repository, subject(file.path), None)

@@ -16,6 +16,7 @@ from cargohold.core.properties import Values
 from cargohold.meta import properties as props
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.gc.holders import release
 from cargohold.meta.generic.files import get_file, place, subject
 from cargohold.meta.oci.manifests import refuse_tag_change
 from cargohold.meta.schema import (
@@ -301,6 +302,7 @@ class PromotionQueries:
                     previous = place(connection, target, may_overwrite)
                     if previous is not None:
                         props.remove(connection, target_repository, subject(target_path), None)
+                        release(connection, [previous.digest], now)
                 source_subject = subject(source.path)
                 props.copy(
                     connection,

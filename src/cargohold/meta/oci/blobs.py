@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from cargohold.meta import presence
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.gc.holders import keep
 from cargohold.meta.schema import blob_links, blobs, uploads
 from cargohold.meta.upsert import insert_ignore
 
@@ -25,15 +26,20 @@ class BlobQueries:
         size: int,
         upload_id: str | None = None,
         effects: Effects = NO_EFFECTS,
-    ) -> None:
+        *,
+        claimed: bool = False,
+    ) -> bool:
         """Record that the blob exists and that ``repository/name`` may read it.
 
         With ``upload_id``, the upload session ends in the same transaction; ``effects``
-        commit with it.
+        commit with it. False, with nothing written, when the garbage collector is deleting
+        the blob's bytes, or deleted them since the caller ``claimed`` it (the caller must
+        not count on them).
         """
         now = time.time()
         with self._engine.begin() as connection:
-            insert_ignore(connection, blobs, [{"digest": digest, "size": size, "created_at": now}])
+            if not keep(connection, digest, size, now, claimed=claimed):
+                return False
             insert_ignore(
                 connection,
                 blob_links,
@@ -42,6 +48,22 @@ class BlobQueries:
             if upload_id is not None:
                 connection.execute(uploads.delete().where(uploads.c.id == upload_id))
             commit_in(connection, effects)
+        return True
+
+    def claim(self, digest: str, now: float) -> float | None:
+        """Claim the blob before its bytes are written or counted on: from now on the garbage
+        collector leaves it alone for its grace period. None when claimed; else the time the
+        collector started deleting it (wait until it is done, then claim again)."""
+        for _ in range(10):  # each round loses only to a deletion that just ended
+            with self._engine.begin() as connection:
+                if keep(connection, digest, None, now):
+                    return None
+                since = connection.execute(
+                    sa.select(blobs.c.deleting_since).where(blobs.c.digest == digest)
+                ).scalar()
+            if since is not None:
+                return float(since)
+        raise RuntimeError(f"could not claim blob {digest}: its row kept changing")
 
     def linked_size(self, repository: str, name: str, digest: str) -> int | None:
         """The blob's size when ``repository/name`` may read it, else None."""
@@ -53,6 +75,7 @@ class BlobQueries:
                     blob_links.c.repository == repository,
                     blob_links.c.name == name,
                     blob_links.c.digest == digest,
+                    blobs.c.deleting_since.is_(None),
                 )
             ).scalar()
 

@@ -7,10 +7,11 @@ import time
 
 import sqlalchemy as sa
 
-from cargohold.core.errors import TagImmutable
+from cargohold.core.errors import ManifestBlobUnknown, StorageUnavailable, TagImmutable
 from cargohold.meta import presence
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.gc.holders import keep, release_children, require
 from cargohold.meta.schema import manifest_refs, manifests, tags
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
 from cargohold.records.oci import ManifestRecord, NewManifest
@@ -22,7 +23,8 @@ class ManifestQueries:
 
     def put(self, new: NewManifest, effects: Effects = NO_EFFECTS) -> None:
         """Store the manifest row, its references, the tag and ``effects`` in one
-        transaction. A tag that may not change is checked before anything is written."""
+        transaction. A tag that may not change is checked before anything is written, and
+        so is that every blob the manifest needs is stored and not being collected."""
         now = time.time()
         where = {"repository": new.repository, "name": new.name}
         record = new.record
@@ -30,6 +32,19 @@ class ManifestQueries:
             if new.tag is not None and new.immutable_tags:
                 serialize_writes(connection, [new.repository])
                 refuse_tag_change(connection, new.repository, new.name, new.tag, record.digest)
+            claimed = record.digest in new.requires
+            if not keep(connection, record.digest, record.size, now, claimed=claimed):
+                raise StorageUnavailable(
+                    f"manifest {record.digest} was garbage-collected as it was pushed; "
+                    "push it again"
+                )
+            gone = require(connection, new.requires, now)
+            if gone:
+                raise ManifestBlobUnknown(
+                    f"manifest needs blobs that are no longer stored (garbage-collected as the "
+                    f"manifest was pushed): {', '.join(gone[:5])}; push them again",
+                    {"digests": gone},
+                )
             insert_ignore(
                 connection,
                 manifests,
@@ -111,6 +126,7 @@ class ManifestQueries:
                         "nor deleted there",
                         {"tag": tagged.tag, "setting": "immutableTags"},
                     )
+            release_children(connection, repository, name, [digest], time.time())
             result = connection.execute(
                 manifests.delete().where(
                     manifests.c.repository == repository,

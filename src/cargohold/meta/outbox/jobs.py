@@ -8,9 +8,9 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cargohold.meta.schema import jobs
+from cargohold.meta.upsert import dialect_insert
 from cargohold.records.jobs import NewJob
 
 
@@ -31,7 +31,7 @@ def enqueue_in(connection: sa.Connection, job: NewJob, now: float) -> str:
         found = connection.execute(sa.select(c.id, c.state).where(c.key == job.key)).first()
         if found is None:
             job_id = new_job_id(now)
-            statement = _insert(connection).values(**_row(job_id, job, now, run_after))
+            statement = dialect_insert(connection, jobs).values(**_row(job_id, job, now, run_after))
             inserted = connection.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
             if inserted.rowcount == 1:
                 return job_id
@@ -46,12 +46,6 @@ def enqueue_in(connection: sa.Connection, job: NewJob, now: float) -> str:
         if rerun.rowcount == 1:
             return str(found.id)
     raise RuntimeError(f"could not enqueue a job with key {job.key!r}: it kept changing")
-
-
-def _insert(connection: sa.Connection) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(jobs)
-    return sqlite.insert(jobs)
 
 
 def _row(job_id: str, job: NewJob, now: float, run_after: float) -> dict[str, Any]:

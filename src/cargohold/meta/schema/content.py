@@ -25,6 +25,13 @@ blobs = sa.Table(
     sa.Column("digest", sa.String(160), primary_key=True),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # The last time something linked, referenced, claimed or released the blob: the garbage
+    # collector leaves it alone until this is older than the grace period (meta/gc/).
+    sa.Column("touched_at", sa.Float, nullable=False, server_default=sa.text("0")),
+    # Set while the collector deletes the bytes: a writer that finds it set waits, and a
+    # manifest that needs the blob is refused.
+    sa.Column("deleting_since", sa.Float, nullable=True),
+    sa.Index("ix_blobs_deleting_since", "deleting_since"),
 )
 
 properties = sa.Table(

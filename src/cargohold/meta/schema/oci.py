@@ -19,6 +19,8 @@ blob_links = sa.Table(
     sa.Column("name", sa.String(255), primary_key=True),
     sa.Column("digest", sa.String(160), primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # the garbage collector forgets a blob's links by digest
+    sa.Index("ix_blob_links_digest", "digest"),
 )
 
 manifests = sa.Table(

@@ -33,7 +33,7 @@ from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Principal, validate_pattern
 
-EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation")
+EVENT_KINDS = ("push", "delete", "promote", "property", "scan", "vulnerable", "violation", "gc")
 # What a webhook created without ``events`` gets: what happens to artifacts. What scans find
 # (scan, vulnerable, violation) is asked for by name.
 DEFAULT_EVENTS = ("push", "delete", "promote", "property")

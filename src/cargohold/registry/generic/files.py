@@ -35,6 +35,7 @@ from cargohold.records.generic import FolderEntry, GenericFileRecord
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
+from cargohold.registry.gc.claims import BlobClaims
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
@@ -77,8 +78,10 @@ class GenericFiles:
         access: AccessControl,
         clock: Callable[[], float],
         consequences: Consequences,
+        claims: BlobClaims,
     ) -> None:
         self._store = store
+        self._claims = claims
         self._meta = meta
         self._repositories = repositories
         self._access = access
@@ -208,6 +211,7 @@ class GenericFiles:
             actual = hasher.result()
             _refuse_mismatch(key, path, claimed, actual, ("sha1", "md5"))
             digest = Digest("sha256", claimed.sha256 or actual.sha256 or "")
+            await self._claims.claim(digest)
             try:
                 await self._store.commit(upload_id, digest, size)
             except DigestMismatch as exc:
@@ -234,6 +238,7 @@ class GenericFiles:
                     may_overwrite=may_overwrite,
                     upload_id=upload_id,
                     effects=effects,
+                    claimed=True,
                 )
             )
         except BaseException:
@@ -266,6 +271,8 @@ class GenericFiles:
         ]
         digest = Digest("sha256", claimed.sha256)
         holder = await to_thread.run_sync(self._meta.generic.holder, str(digest), readable)
+        if holder is not None:
+            await self._claims.claim(digest)
         if holder is None or await self._store.size(digest) is None:
             raise BlobUnknown(
                 f"no content with sha256 {claimed.sha256} is stored where you may read it; "
@@ -288,7 +295,7 @@ class GenericFiles:
         effects = await self._pushed(actor, record, values)
         replaced = await to_thread.run_sync(
             lambda: self._meta.generic.put(
-                record, values, may_overwrite=may_overwrite, effects=effects
+                record, values, may_overwrite=may_overwrite, effects=effects, claimed=True
             )
         )
         self._jobs.committed(effects)

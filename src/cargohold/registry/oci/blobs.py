@@ -21,6 +21,7 @@ from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BlobNotFound,
     BlobUnknown,
+    BlobUploadInvalid,
     BlobUploadUnknown,
     ChunkOutOfOrder,
     DigestInvalid,
@@ -32,10 +33,11 @@ from cargohold.core.errors import (
     UploadOffsetMismatch,
 )
 from cargohold.core.names import ImageName
-from cargohold.meta.effects import Effects
+from cargohold.meta.effects import NO_EFFECTS, Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.cache import ChangeAwareCache
+from cargohold.registry.gc.claims import BlobClaims
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.oci.images import ImageAccess
@@ -49,10 +51,12 @@ class Blobs:
         meta: MetadataStore,
         audit: AuditLog,
         images: ImageAccess,
+        claims: BlobClaims,
         redirects: BlobRedirects | None = None,
         redirect_expiry: int = 300,
     ) -> None:
         self._store = store
+        self._claims = claims
         self._meta = meta
         self._audit = audit
         self._images = images
@@ -127,13 +131,35 @@ class Blobs:
         except RegistryError:
             return False
         size = await self.linked_size(source_name, digest)
-        if size is None or await self._store.size(digest) is None:
+        if size is None:
+            return False
+        await self._claims.claim(digest)
+        if await self._store.size(digest) is None:
             return False
         effects = self._pushed(actor, name, digest)
-        await to_thread.run_sync(
-            self._meta.blobs.link, name.repository, name.image, str(digest), size, None, effects
+        # False: garbage-collected meanwhile; the client uploads the blob instead.
+        return await self._link(name, digest, size, None, effects)
+
+    async def _link(
+        self,
+        name: ImageName,
+        digest: Digest,
+        size: int,
+        upload_id: str | None = None,
+        effects: Effects = NO_EFFECTS,
+    ) -> bool:
+        """Link a blob this request claimed; False when it was garbage-collected since."""
+        return await to_thread.run_sync(
+            lambda: self._meta.blobs.link(
+                name.repository,
+                name.image,
+                str(digest),
+                size,
+                upload_id,
+                effects,
+                claimed=True,
+            )
         )
-        return True
 
     def _pushed(self, actor: Actor, name: ImageName, digest: Digest) -> Effects:
         return self._audit.entry(
@@ -197,6 +223,7 @@ class Blobs:
         size: int | None = None,
     ) -> int:
         await self._check_owner(actor, name, upload_id)
+        await self._claims.claim(digest)
         try:
             stored = await self._store.commit(upload_id, digest, size)
         except DigestMismatch as exc:
@@ -212,15 +239,13 @@ class Blobs:
         except UploadNotFound as exc:
             raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
         effects = self._pushed(actor, name, digest)
-        await to_thread.run_sync(
-            self._meta.blobs.link,
-            name.repository,
-            name.image,
-            str(digest),
-            stored,
-            upload_id,
-            effects,
-        )
+        if not await self._link(name, digest, stored, upload_id, effects):
+            await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise BlobUploadInvalid(
+                f"blob {digest} was deleted by garbage collection as the upload completed; "
+                "upload it again",
+                {"digest": str(digest)},
+            )
         return stored
 
     async def cancel(self, actor: Actor, name: ImageName, upload_id: str) -> None:
@@ -234,10 +259,11 @@ class Blobs:
 
     async def put_small(self, name: ImageName, digest: Digest, data: bytes) -> None:
         """Store and link content that is already in memory (the empty JSON config)."""
-        await self._store.put(digest, data)
-        await to_thread.run_sync(
-            self._meta.blobs.link, name.repository, name.image, str(digest), len(data)
-        )
+        while True:  # bytes in memory can be stored again if collected meanwhile
+            await self._claims.claim(digest)
+            await self._store.put(digest, data)
+            if await self._link(name, digest, len(data)):
+                return
 
 
 __all__ = ["Blobs"]

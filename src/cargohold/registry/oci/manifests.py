@@ -31,6 +31,7 @@ from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
+from cargohold.registry.gc.claims import BlobClaims
 from cargohold.registry.identity.access import Action
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
@@ -59,8 +60,10 @@ class Manifests:
         blobs: Blobs,
         images: ImageAccess,
         consequences: Consequences,
+        claims: BlobClaims,
     ) -> None:
         self._store = store
+        self._claims = claims
         self._meta = meta
         self._blobs = blobs
         self._images = images
@@ -109,7 +112,8 @@ class Manifests:
         """Store a manifest (``digest`` is that of ``body``) in ``repository`` once it is
         known the caller may, and commit ``effects`` with it."""
         manifest = parse_manifest(body, content_type)
-        await self._check_references(name, manifest)
+        required = await self._check_references(name, manifest)
+        await self._claims.claim(digest)
         await self._store.put(digest, body)
         self._bodies.put(str(digest), body)
         children = [d.digest for d in manifest.layers + manifest.manifests]
@@ -130,12 +134,15 @@ class Manifests:
             tuple(sorted({str(c) for c in children})),
             reference.tag,
             repository.immutable_tags,
+            tuple(sorted({*required, str(digest)})),
         )
         await to_thread.run_sync(self._meta.manifests.put, new, effects)
         self._then.jobs.committed(effects)
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
 
-    async def _check_references(self, name: ImageName, manifest: Manifest) -> None:
+    async def _check_references(self, name: ImageName, manifest: Manifest) -> list[str]:
+        """Refuse a manifest whose blobs or child manifests ``name`` does not hold; the
+        digests it needs stored."""
         blobs = [d for d in manifest.layers if d.media_type not in mt.NON_DISTRIBUTABLE_LAYERS]
         if manifest.config is not None:
             blobs.append(manifest.config)
@@ -163,6 +170,7 @@ class Manifests:
                 + (" …" if len(absent) > 5 else ""),
                 {"digests": absent},
             )
+        return wanted + children
 
     # --- pull ---------------------------------------------------------------------------
 

@@ -8,21 +8,27 @@ about 0.1 ms of CPU), and every machine still has half the expiry to start its d
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from boto3.s3.transfer import TransferConfig
 
 from cargohold.core.bounded import remember
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BlobNotFound
-from cargohold.storage.base import STREAM_CHUNK
+from cargohold.storage.base import STREAM_CHUNK, StoredBlob, parse_blob_name
 from cargohold.storage.s3.connection import (
     ConditionFailed,
     ObjectMissing,
     RangeNotSatisfiable,
     S3Connection,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ListObjectsV2OutputTypeDef
 
 GiB = 1024 * 1024 * 1024
 _SIGNED_LIMIT = 10_000
@@ -103,6 +109,26 @@ class PublishedBlobs:
     async def delete(self, digest: Digest) -> None:
         key = self.key(digest)
         await self._s3.run(lambda c: c.delete_object(Bucket=self._bucket, Key=key))
+
+    async def stored(self) -> AsyncIterator[StoredBlob]:
+        """Listed a page of up to 1000 keys per request."""
+        root = f"{self._prefix}blobs/"
+        token: str | None = None
+        while True:
+            page = await self._s3.run(functools.partial(self._list, root, token))
+            for entry in page.get("Contents", []):
+                algorithm, _, name = entry["Key"][len(root) :].partition("/")
+                digest = parse_blob_name(algorithm, name.rpartition("/")[2])
+                if digest is not None:
+                    yield StoredBlob(digest, entry["Size"], entry["LastModified"].timestamp())
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or token is None:
+                return
+
+    def _list(self, root: str, token: str | None, client: S3Client) -> ListObjectsV2OutputTypeDef:
+        if token is None:
+            return client.list_objects_v2(Bucket=self._bucket, Prefix=root)
+        return client.list_objects_v2(Bucket=self._bucket, Prefix=root, ContinuationToken=token)
 
     async def presigned_url(self, digest: Digest, expires: int) -> str:
         now = time.monotonic()

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 
 from cargohold.core.digest import Digest, new_hasher
-from cargohold.storage.base import verify
+from cargohold.storage.base import StoredBlob, verify
 from cargohold.storage.s3.blobs import PublishedBlobs
 from cargohold.storage.s3.connection import S3Connection
 from cargohold.storage.s3.location import S3Location
@@ -75,6 +75,9 @@ class S3BlobStore:
 
     async def delete(self, digest: Digest) -> None:
         await self._blobs.delete(digest)
+
+    def stored(self) -> AsyncIterator[StoredBlob]:
+        return self._blobs.stored()
 
     async def presigned_url(self, digest: Digest, expires: int) -> str:
         """A URL that serves the blob, ranges too, without credentials for ``expires``
