@@ -12,7 +12,7 @@ import pytest
 from cargohold.api.rest.builds import build_wire, detail_wire, promoted_wire
 from cargohold.api.rest.pages import LONG_CURSOR, Cursor
 from cargohold.api.rest.search import After, search_wire
-from cargohold.cli.search import size_text
+from cargohold.cli.output import size_text
 from cargohold.client import CargoholdClient
 from cargohold.core.errors import BadRequest
 from cargohold.records.lifecycle import BuildStatusRecord

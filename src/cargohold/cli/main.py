@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cargohold.cli.audit import audit
+from cargohold.cli.gc import gc
 from cargohold.cli.group import group
 from cargohold.cli.insight import affected, components, impact, sbom, scan, vulns
 from cargohold.cli.job import job
@@ -62,6 +63,7 @@ main.add_command(token)
 main.add_command(audit)
 main.add_command(webhook)
 main.add_command(job)
+main.add_command(gc)
 main.add_command(promote)
 main.add_command(promotions)
 main.add_command(props)

@@ -35,6 +35,16 @@ def when(value: datetime | None, empty: str = "never") -> str:
     return empty if value is None else format_time(value.replace(microsecond=0))
 
 
+def size_text(size: int) -> str:
+    """Bytes in the largest unit that keeps a whole number in front: 512 B, 1.5 MiB."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # not reached
+
+
 def print_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
@@ -63,6 +73,7 @@ __all__ = [
     "print_fields",
     "print_json",
     "print_table",
+    "size_text",
     "when",
     "yes_no",
 ]

@@ -6,23 +6,13 @@ from datetime import datetime
 
 import click
 
-from cargohold.cli.output import json_option, names, print_json, print_table, when
+from cargohold.cli.output import json_option, names, print_json, print_table, size_text, when
 from cargohold.cli.remote import with_client
 from cargohold.cli.times import Instant
 from cargohold.client.rest import CargoholdClient
 from cargohold.client.search import SearchItem
 
 DEFAULT_LIMIT = 100
-
-
-def size_text(size: int) -> str:
-    """Bytes in the largest unit that keeps a whole number in front: 512 B, 1.5 MiB."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # not reached
 
 
 def _row(item: SearchItem) -> list[str]:
@@ -120,4 +110,4 @@ def search(
     )
 
 
-__all__ = ["search", "size_text"]
+__all__ = ["search"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 
+from cargohold.client.gc import GarbageCollection
 from cargohold.client.insight import Insight
 from cargohold.client.jobs import Jobs
 from cargohold.client.lifecycle import Promotions, Properties
@@ -45,6 +46,7 @@ class CargoholdClient:
         self.properties = Properties(self._session)
         self.webhooks = Webhooks(self._session)
         self.jobs = Jobs(self._session)
+        self.gc = GarbageCollection(self._session)
         self.search = Search(self._session)
         self.vulndb = VulnDb(self._session)
         self.insight = Insight(self._session)

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from cargohold.api.credentials import client_address, principal_of
 from cargohold.api.rest.audit import AuditEndpoints
 from cargohold.api.rest.builds import BuildEndpoints
+from cargohold.api.rest.gc import GcEndpoints
 from cargohold.api.rest.generic import GenericEndpoints
 from cargohold.api.rest.groups import GroupEndpoints, PermissionEndpoints
 from cargohold.api.rest.insight import InsightEndpoints
@@ -75,6 +76,7 @@ class RestApp:
         vulndb = VulnDbEndpoints(registry)
         insight = InsightEndpoints(registry)
         policies = PolicyEndpoints(registry)
+        gc = GcEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -140,6 +142,8 @@ class RestApp:
                 self._route("/audit", GET=Op(audit.list)),
                 self._route("/jobs", GET=Op(jobs.list)),
                 self._route("/jobs/{id}", GET=Op(jobs.get)),
+                self._route("/gc", POST=Op(gc.run, "gc.run")),
+                self._route("/blobs/{digest}/references", GET=Op(gc.references)),
                 self._route(
                     "/webhooks",
                     GET=Op(webhooks.list),

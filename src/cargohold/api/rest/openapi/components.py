@@ -15,6 +15,7 @@ from cargohold.api.rest.openapi.operations import PROBLEMS, STRING, Json, conten
 from cargohold.api.rest.pages import MAX_LIMIT, SHORT_CURSOR
 from cargohold.wire import (
     events,
+    gc,
     generic,
     identity,
     insight,
@@ -32,6 +33,7 @@ MODULES: tuple[ModuleType, ...] = (
     identity,
     repositories,
     jobs,
+    gc,
     events,
     generic,
     search,

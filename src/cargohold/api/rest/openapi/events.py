@@ -1,4 +1,5 @@
-"""The operations of background jobs and webhooks, and what a webhook receives."""
+"""The operations of background jobs, garbage collection and webhooks, and what a webhook
+receives."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from cargohold.api.rest.openapi.operations import (
     delete,
     get,
     listing,
+    operation,
     parameter,
+    response,
     schema,
     update,
 )
@@ -22,6 +25,7 @@ from cargohold.wire.events import (
     WebhookDelivery,
     WebhookUpdate,
 )
+from cargohold.wire.gc import BlobReferences, GcReport, GcRequest
 from cargohold.wire.jobs import JOB_STATES, Job
 
 
@@ -43,6 +47,27 @@ def event_paths() -> Json:
         "/jobs/{id}": {
             "parameters": [parameter("id", "The job id.", where="path")],
             "get": get("getJob", "Show a background job.", ADMIN, Job),
+        },
+        "/gc": {
+            "post": operation(
+                "runGc",
+                "Run a garbage collection now (online: pushes and pulls go on) and report "
+                "what it freed; with dryRun, what it would free.",
+                ADMIN,
+                {"200": response("What was (or would be) deleted.", GcReport)},
+                "400 401 403 429",
+                body=GcRequest,
+            ),
+        },
+        "/blobs/{digest}/references": {
+            "parameters": [parameter("digest", "The blob's digest.", where="path")],
+            "get": get(
+                "getBlobReferences",
+                "Why a blob is still here: every manifest, tag, file and link that holds it, "
+                "or when garbage collection may delete it.",
+                ADMIN,
+                BlobReferences,
+            ),
         },
         "/webhooks": {
             "get": listing("listWebhooks", "List webhooks (never their secrets).", ADMIN, Webhook),
