@@ -57,6 +57,10 @@ class Settings:
     database_url: str | None = None
     # Connections to PostgreSQL each server process keeps at most (SQLite ignores it).
     database_pool_size: int = DEFAULT_POOL_SIZE
+    # Retention: run every enabled retention policy this often (0: only when asked for), and
+    # never remove the target of a promotion younger than this many days.
+    retention_interval_seconds: int = 0
+    retention_protect_promoted_days: int = 7
 
     @property
     def host(self) -> str:
@@ -129,6 +133,15 @@ class Settings:
             raise SettingsError("blob_redirect_expiry must be between 10 and 3600 seconds")
         if not 1 <= self.database_pool_size <= 1000:
             raise SettingsError("database_pool_size must be between 1 and 1000 connections")
+        if self.retention_interval_seconds != 0 and not (
+            60 <= self.retention_interval_seconds <= 366 * 86400
+        ):
+            raise SettingsError(
+                "retention_interval_seconds must be 0 (no scheduled runs) or between 60 and "
+                "31622400 (a year)"
+            )
+        if not 0 <= self.retention_protect_promoted_days <= 36500:
+            raise SettingsError("retention_protect_promoted_days must be between 0 and 36500")
         if self.database_url is not None:
             _check_database_url(self.database_url)
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
@@ -159,6 +172,8 @@ _ENV = {
     "blob_redirect_expiry": "CARGOHOLD_BLOB_REDIRECT_EXPIRY",
     "database_url": "CARGOHOLD_DATABASE_URL",
     "database_pool_size": "CARGOHOLD_DATABASE_POOL_SIZE",
+    "retention_interval_seconds": "CARGOHOLD_RETENTION_INTERVAL_SECONDS",
+    "retention_protect_promoted_days": "CARGOHOLD_RETENTION_PROTECT_PROMOTED_DAYS",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 
@@ -173,6 +188,8 @@ def _coerce(name: str, value: Any) -> Any:
         "scan_max_mib",
         "blob_redirect_expiry",
         "database_pool_size",
+        "retention_interval_seconds",
+        "retention_protect_promoted_days",
     ):
         try:
             return int(value)

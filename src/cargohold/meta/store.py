@@ -30,6 +30,8 @@ from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
+from cargohold.meta.retention.inventory import RetentionInventoryQueries
+from cargohold.meta.retention.policies import RetentionPolicyQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class MetadataStore:
     scans: ScanQueries
     impact: ImpactQueries
     policies: PolicyQueries
+    retention: RetentionPolicyQueries
+    retention_inventory: RetentionInventoryQueries
     effects: EffectQueries
 
     def close(self) -> None:
@@ -102,6 +106,8 @@ def open_metadata_store(
         scans=ScanQueries(engine),
         impact=ImpactQueries(engine),
         policies=PolicyQueries(engine),
+        retention=RetentionPolicyQueries(engine),
+        retention_inventory=RetentionInventoryQueries(engine),
         effects=EffectQueries(engine),
     )
 

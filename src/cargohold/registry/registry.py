@@ -47,6 +47,8 @@ from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
+from cargohold.registry.retention.policies import RetentionPolicies
+from cargohold.registry.retention.runs import Retention, RetentionSettings
 from cargohold.storage.base import BlobRedirects, BlobStore
 
 
@@ -86,6 +88,8 @@ class Registry:
     policies: Policies
     policy_definitions: PolicyDefinitions
     policy_exceptions: PolicyExceptions
+    retention_policies: RetentionPolicies
+    retention: Retention
 
     @classmethod
     def build(
@@ -102,6 +106,7 @@ class Registry:
         webhook_targets: WebhookTargets | None = None,
         blob_redirects: BlobRedirects | None = None,
         blob_redirect_expiry: int = 300,
+        retention: RetentionSettings | None = None,
     ) -> Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
@@ -160,6 +165,10 @@ class Registry:
             policies=policies,
             policy_definitions=PolicyDefinitions(meta, clock, access, audit, policies),
             policy_exceptions=PolicyExceptions(meta, clock, access, audit),
+            retention_policies=RetentionPolicies(meta, clock, access, audit),
+            retention=Retention(
+                meta, clock, access, audit, events, jobs, retention or RetentionSettings()
+            ),
         )
 
 
