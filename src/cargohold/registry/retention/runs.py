@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from anyio import to_thread
@@ -41,6 +41,12 @@ log = logging.getLogger("cargohold.retention")
 class RetentionSettings:
     interval_seconds: int = 0  # 0: no scheduled runs
     protect_promoted_days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    dry_run: bool
+    policy: str | None = None  # None: every enabled policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +84,14 @@ class Retention:
         self._jobs = jobs
         self._settings = settings
 
-    async def run(self, actor: Actor, *, dry_run: bool, policy: str | None = None) -> RetentionRun:
-        """Run one policy (enabled or not), or every enabled one."""
+    async def run(
+        self, actor: Actor, read_request: Callable[[], Awaitable[RunRequest]]
+    ) -> RetentionRun:
+        """Run the policy ``read_request`` names (enabled or not), or every enabled one
+        (the request is read once the caller may)."""
         self._access.require_admin(actor.principal)
+        request = await read_request()
+        dry_run, policy = request.dry_run, request.policy
         if policy is not None:
             record = await to_thread.run_sync(self._meta.retention.get, policy)
             if record is None:
@@ -190,4 +201,5 @@ __all__ = [
     "Retention",
     "RetentionRun",
     "RetentionSettings",
+    "RunRequest",
 ]

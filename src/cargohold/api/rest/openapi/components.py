@@ -22,6 +22,7 @@ from cargohold.wire import (
     lifecycle,
     policy,
     repositories,
+    retention,
     search,
     system,
 )
@@ -38,6 +39,7 @@ MODULES: tuple[ModuleType, ...] = (
     lifecycle,
     insight,
     policy,
+    retention,
 )
 PREFIX = "#/components/schemas/"
 LINK = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
