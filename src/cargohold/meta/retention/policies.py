@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.schema import retention_policies
-from cargohold.meta.upsert import insert_new
 from cargohold.records.retention import RetentionPolicyRecord, RetentionRule
 
 _RULE_FIELDS = (
@@ -27,12 +27,17 @@ class RetentionPolicyQueries:
         self._engine = engine
 
     def create(self, record: RetentionPolicyRecord, effects: Effects = NO_EFFECTS) -> bool:
-        """Store a new policy, with ``effects``; False when its name (or id) is taken."""
+        """Store a new policy, with ``effects``; False when its name (or id) is taken, also
+        when another transaction takes it at the same moment."""
+        insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            insert(retention_policies)
+            .values(**_row(record))
+            .on_conflict_do_nothing()  # the id or the name
+            .returning(retention_policies.c.id)
+        )
         with self._engine.begin() as connection:
-            taken = connection.execute(
-                sa.select(retention_policies.c.id).where(retention_policies.c.name == record.name)
-            ).first()
-            if taken is not None or not insert_new(connection, retention_policies, _row(record)):
+            if connection.execute(statement).first() is None:
                 return False
             commit_in(connection, effects)
         return True
