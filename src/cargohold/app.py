@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.events.targets import WebhookTargets
 from cargohold.registry.registry import Registry
+from cargohold.registry.retention.runs import RetentionSettings
 from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobRedirects, BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore
@@ -104,6 +105,9 @@ def build_registry(
         blob_redirect_expiry=settings.blob_redirect_expiry,
         gc_grace=settings.gc_grace_seconds,
         gc_interval=settings.gc_interval_seconds,
+        retention=RetentionSettings(
+            settings.retention_interval_seconds, settings.retention_protect_promoted_days
+        ),
     )
 
 
@@ -130,15 +134,24 @@ class Root:
         self, registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
     ) -> None:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
+        self._retention = registry.retention  # its schedule queued as a runner starts
         self._formats = [(f.prefix, f.serve(registry, public_url)) for f in FORMATS]
         self._rest = rest.build(registry)
         self._stamped = RequestIds(self._dispatch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._runner)
+            await _lifespan(receive, send, self._runner, self._schedule)
             return
         await self._stamped(scope, receive, send)
+
+    async def _schedule(self) -> None:
+        """Queue the scheduled background work that queues itself from then on (one job
+        across every process and node, whichever starts first)."""
+        try:
+            await self._retention.schedule()
+        except Exception:
+            log.exception("the next scheduled retention run could not be queued")
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -156,13 +169,19 @@ class Root:
             await self._rest({**scope, "root_path": ""}, receive, send)
 
 
-async def _lifespan(receive: Receive, send: Send, runner: JobRunner | None) -> None:
+async def _lifespan(
+    receive: Receive,
+    send: Send,
+    runner: JobRunner | None,
+    schedule: Callable[[], Awaitable[None]],
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             try:
                 if runner is not None:
                     await runner.start()
+                    await schedule()
             except Exception as exc:
                 await send({"type": "lifespan.startup.failed", "message": str(exc)})
                 return

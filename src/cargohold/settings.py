@@ -61,6 +61,10 @@ class Settings:
     # collection that runs every gc_interval_seconds (0: only when asked for).
     gc_grace_seconds: int = 3600
     gc_interval_seconds: int = 86400
+    # Retention: run every enabled retention policy this often (0: only when asked for), and
+    # never remove the target of a promotion younger than this many days.
+    retention_interval_seconds: int = 0
+    retention_protect_promoted_days: int = 7
 
     @property
     def host(self) -> str:
@@ -133,6 +137,15 @@ class Settings:
             raise SettingsError("blob_redirect_expiry must be between 10 and 3600 seconds")
         if not 1 <= self.database_pool_size <= 1000:
             raise SettingsError("database_pool_size must be between 1 and 1000 connections")
+        if self.retention_interval_seconds != 0 and not (
+            60 <= self.retention_interval_seconds <= 366 * 86400
+        ):
+            raise SettingsError(
+                "retention_interval_seconds must be 0 (no scheduled runs) or between 60 and "
+                "31622400 (a year)"
+            )
+        if not 0 <= self.retention_protect_promoted_days <= 36500:
+            raise SettingsError("retention_protect_promoted_days must be between 0 and 36500")
         if self.database_url is not None:
             _check_database_url(self.database_url)
         if not 0 <= self.gc_grace_seconds <= 365 * 86400:
@@ -172,6 +185,8 @@ _ENV = {
     "database_pool_size": "CARGOHOLD_DATABASE_POOL_SIZE",
     "gc_grace_seconds": "CARGOHOLD_GC_GRACE_SECONDS",
     "gc_interval_seconds": "CARGOHOLD_GC_INTERVAL_SECONDS",
+    "retention_interval_seconds": "CARGOHOLD_RETENTION_INTERVAL_SECONDS",
+    "retention_protect_promoted_days": "CARGOHOLD_RETENTION_PROTECT_PROMOTED_DAYS",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 
@@ -186,6 +201,8 @@ def _coerce(name: str, value: Any) -> Any:
         "scan_max_mib",
         "blob_redirect_expiry",
         "database_pool_size",
+        "retention_interval_seconds",
+        "retention_protect_promoted_days",
     ):
         try:
             return int(value)

@@ -92,6 +92,36 @@ def test_bad_database_pool_size(size: str) -> None:
         load_settings(environ={"CARGOHOLD_DATABASE_POOL_SIZE": size})
 
 
+def test_retention_settings_from_the_environment() -> None:
+    assert load_settings(environ={}).retention_interval_seconds == 0  # off
+    assert load_settings(environ={}).retention_protect_promoted_days == 7
+    chosen = load_settings(
+        environ={
+            "CARGOHOLD_RETENTION_INTERVAL_SECONDS": "86400",
+            "CARGOHOLD_RETENTION_PROTECT_PROMOTED_DAYS": "30",
+        }
+    )
+    assert (chosen.retention_interval_seconds, chosen.retention_protect_promoted_days) == (
+        86400,
+        30,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CARGOHOLD_RETENTION_INTERVAL_SECONDS", "5"),
+        ("CARGOHOLD_RETENTION_INTERVAL_SECONDS", "-1"),
+        ("CARGOHOLD_RETENTION_INTERVAL_SECONDS", "daily"),
+        ("CARGOHOLD_RETENTION_PROTECT_PROMOTED_DAYS", "-1"),
+    ],
+)
+def test_bad_retention_settings(variable: str, value: str) -> None:
+    setting = variable.removeprefix("CARGOHOLD_").lower()
+    with pytest.raises(SettingsError, match=setting):
+        load_settings(environ={variable: value})
+
+
 def test_server_timeouts_from_file_and_environment(tmp_path: Path) -> None:
     config = tmp_path / "cargohold.toml"
     config.write_text("keep-alive-timeout = 620\n")

@@ -18,6 +18,7 @@ from cargohold.cli.perm import perm
 from cargohold.cli.policy import policy, watch
 from cargohold.cli.promote import promote, promotions, props
 from cargohold.cli.repo import repo
+from cargohold.cli.retention import retention
 from cargohold.cli.search import search
 from cargohold.cli.token import token
 from cargohold.cli.user import user
@@ -71,6 +72,7 @@ main.add_command(search)
 main.add_command(vulndb)
 main.add_command(policy)
 main.add_command(watch)
+main.add_command(retention)
 for command in (scan, sbom, vulns, components, impact, affected):
     main.add_command(command)
 

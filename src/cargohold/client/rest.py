@@ -13,6 +13,7 @@ from cargohold.client.lifecycle import Promotions, Properties
 from cargohold.client.models import Me
 from cargohold.client.policies import Policies, Watches
 from cargohold.client.resources import Audit, Groups, Permissions, Repositories, Tokens, Users
+from cargohold.client.retention import Retention
 from cargohold.client.search import Search
 from cargohold.client.session import RestSession
 from cargohold.client.vulndb import VulnDb
@@ -52,6 +53,7 @@ class CargoholdClient:
         self.insight = Insight(self._session)
         self.policies = Policies(self._session)
         self.watches = Watches(self._session)
+        self.retention = Retention(self._session)
 
     @property
     def base_url(self) -> str:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from cargohold.jobs.gc import CollectJob
+from cargohold.jobs.retention import RetentionJob
 from cargohold.jobs.runner import Handlers
 from cargohold.jobs.scans import RematchJob, ScanJob
 from cargohold.jobs.webhooks import WebhookDelivery
@@ -15,6 +16,7 @@ from cargohold.registry.events.emitter import DELIVER_JOB
 from cargohold.registry.gc.service import GC_JOB
 from cargohold.registry.insight.scans import REMATCH_JOB, SCAN_JOB
 from cargohold.registry.registry import Registry
+from cargohold.registry.retention.runs import RUN_JOB as RETENTION_JOB
 
 
 @asynccontextmanager
@@ -28,6 +30,7 @@ async def job_handlers(
             SCAN_JOB: ScanJob(registry.scans),
             REMATCH_JOB: RematchJob(registry.scans),
             GC_JOB: CollectJob(registry.gc),
+            RETENTION_JOB: RetentionJob(registry.retention),
         }
 
 

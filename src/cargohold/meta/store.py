@@ -32,6 +32,8 @@ from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
+from cargohold.meta.retention.inventory import RetentionInventoryQueries
+from cargohold.meta.retention.policies import RetentionPolicyQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class MetadataStore:
     gc: GcQueries
     references: ReferenceQueries
     policies: PolicyQueries
+    retention: RetentionPolicyQueries
+    retention_inventory: RetentionInventoryQueries
     effects: EffectQueries
 
     def close(self) -> None:
@@ -108,6 +112,8 @@ def open_metadata_store(
         gc=GcQueries(engine),
         references=ReferenceQueries(engine),
         policies=PolicyQueries(engine),
+        retention=RetentionPolicyQueries(engine),
+        retention_inventory=RetentionInventoryQueries(engine),
         effects=EffectQueries(engine),
     )
 

@@ -50,6 +50,8 @@ from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.repositories import Repositories
+from cargohold.registry.retention.policies import RetentionPolicies
+from cargohold.registry.retention.runs import Retention, RetentionSettings
 from cargohold.storage.base import BlobRedirects, BlobStore
 
 
@@ -90,6 +92,8 @@ class Registry:
     policy_definitions: PolicyDefinitions
     policy_exceptions: PolicyExceptions
     gc: GarbageCollection
+    retention_policies: RetentionPolicies
+    retention: Retention
 
     @classmethod
     def build(
@@ -108,6 +112,7 @@ class Registry:
         blob_redirect_expiry: int = 300,
         gc_grace: float = 3600,
         gc_interval: float = 0,
+        retention: RetentionSettings | None = None,
     ) -> Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
@@ -170,6 +175,10 @@ class Registry:
             policy_exceptions=PolicyExceptions(meta, clock, access, audit),
             gc=GarbageCollection(
                 collector, store, meta, access, audit, events, jobs, clock, gc_interval
+            ),
+            retention_policies=RetentionPolicies(meta, clock, access, audit),
+            retention=Retention(
+                meta, clock, access, audit, events, jobs, retention or RetentionSettings()
             ),
         )
 

@@ -3,6 +3,7 @@ its audit record, the other is told the name is taken (the API's 409), and neith
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.records.identity import AuditFilter, GroupRecord, UserRecord
 from cargohold.records.policy import PolicyRecord, WatchRecord
 from cargohold.records.repositories import RepositoryRecord
+from cargohold.records.retention import RetentionPolicyRecord
 from tests.contract.metadata.examples import audit
 
 ROUNDS = 5
@@ -32,6 +34,9 @@ CREATES: dict[str, Create] = {
     ),
     "watch": lambda meta, name, effects: meta.policies.create_watch(
         WatchRecord(name, "", (), (), 10.0, 10.0, "alice"), effects
+    ),
+    "retention policy": lambda meta, name, effects: meta.retention.create(
+        RetentionPolicyRecord(secrets.token_hex(8), name, "", ("dev",), None, (), True), effects
     ),
 }
 

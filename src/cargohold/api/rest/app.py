@@ -31,6 +31,7 @@ from cargohold.api.rest.promotions import PromotionEndpoints
 from cargohold.api.rest.properties import PropertyEndpoints
 from cargohold.api.rest.repositories import RepositoryEndpoints
 from cargohold.api.rest.responses import WireResponse
+from cargohold.api.rest.retention import RetentionEndpoints
 from cargohold.api.rest.search import SearchEndpoints
 from cargohold.api.rest.tokens import TokenEndpoints
 from cargohold.api.rest.users import UserEndpoints
@@ -77,6 +78,7 @@ class RestApp:
         insight = InsightEndpoints(registry)
         policies = PolicyEndpoints(registry)
         gc = GcEndpoints(registry)
+        retention = RetentionEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -224,6 +226,18 @@ class RestApp:
                     GET=Op(policies.get_watch),
                     PATCH=Op(policies.update_watch, "watch.update"),
                     DELETE=Op(policies.delete_watch, "watch.delete"),
+                ),
+                # /retention/run before /retention/{policy}, which would take it
+                self._route("/retention/run", POST=Op(retention.run, "retention.run")),
+                self._route(
+                    "/retention",
+                    GET=Op(retention.list),
+                    POST=Op(retention.create, "retention.create"),
+                ),
+                self._route(
+                    "/retention/{policy}",
+                    GET=Op(retention.get),
+                    DELETE=Op(retention.delete, "retention.delete"),
                 ),
                 self._route(
                     "/properties",

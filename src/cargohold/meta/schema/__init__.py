@@ -29,6 +29,7 @@ from cargohold.meta.schema.lifecycle import build_artifacts, build_statuses, bui
 from cargohold.meta.schema.metadata import metadata
 from cargohold.meta.schema.oci import blob_links, manifest_refs, manifests, tags, uploads
 from cargohold.meta.schema.policy import policies, policy_exceptions, watches
+from cargohold.meta.schema.retention import retention_policies
 
 __all__ = [
     "advisories",
@@ -58,6 +59,7 @@ __all__ = [
     "promotions",
     "properties",
     "repositories",
+    "retention_policies",
     "scan_components",
     "scan_lookups",
     "scans",

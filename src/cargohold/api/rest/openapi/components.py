@@ -23,6 +23,7 @@ from cargohold.wire import (
     lifecycle,
     policy,
     repositories,
+    retention,
     search,
     system,
 )
@@ -40,6 +41,7 @@ MODULES: tuple[ModuleType, ...] = (
     lifecycle,
     insight,
     policy,
+    retention,
 )
 PREFIX = "#/components/schemas/"
 LINK = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
