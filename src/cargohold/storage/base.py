@@ -10,6 +10,7 @@ import re
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from cargohold.core.digest import Digest, Hasher, new_hasher
@@ -62,6 +63,27 @@ class BlobWriter(Protocol):
 
     async def cancel(self, upload_id: str) -> None:
         """Discard the upload; raises UploadNotFound."""
+
+    def list_uploads(self) -> AsyncIterator[UploadSession]:
+        """Every upload session the store holds bytes of, whether or not the metadata still
+        names it, with its size and when it last received bytes (housekeeping cancels the
+        abandoned ones)."""
+
+
+# --- upload sessions as housekeeping sees them -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSession:
+    """An upload session a store holds: what ``cancel`` frees, and since when it is idle."""
+
+    id: str
+    size: int  # bytes the store keeps for it
+    modified_at: float  # when it last received bytes: Unix time, by the store's clock
+
+
+def is_upload_id(name: str) -> bool:
+    return _UPLOAD_ID.match(name) is not None
 
 
 class BlobStore(BlobReader, BlobWriter, Protocol):
@@ -139,7 +161,9 @@ __all__ = [
     "BlobStore",
     "BlobWriter",
     "RunningHashes",
+    "UploadSession",
     "check_upload_id",
+    "is_upload_id",
     "new_upload_id",
     "verify",
 ]

@@ -30,7 +30,9 @@ from cargohold.storage.base import (
     STREAM_CHUNK,
     WRITE_BATCH,
     RunningHashes,
+    UploadSession,
     check_upload_id,
+    is_upload_id,
     new_upload_id,
     verify,
 )
@@ -179,6 +181,25 @@ class FilesystemBlobStore:
             os.unlink(self._upload_path(upload_id))
         except FileNotFoundError as exc:
             raise UploadNotFound(f"no upload {upload_id}") from exc
+
+    # --- upload sessions, for housekeeping ----------------------------------------------
+
+    async def list_uploads(self) -> AsyncIterator[UploadSession]:
+        for session in await to_thread.run_sync(self._list_uploads):
+            yield session
+
+    def _list_uploads(self) -> list[UploadSession]:
+        sessions = []
+        with os.scandir(self._uploads) as entries:
+            for entry in entries:
+                if not is_upload_id(entry.name):
+                    continue  # a put's staging file, removed by the put that made it
+                try:
+                    info = entry.stat()
+                except FileNotFoundError:
+                    continue  # committed or cancelled meanwhile
+                sessions.append(UploadSession(entry.name, info.st_size, info.st_mtime))
+        return sessions
 
     def _publish(self, staging: Path, target: Path) -> None:
         with disk_full_is_storage_full():

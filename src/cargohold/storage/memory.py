@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 
 from cargohold.core.digest import Digest, new_hasher
 from cargohold.core.errors import BlobNotFound, UploadNotFound, UploadOffsetMismatch
-from cargohold.storage.base import STREAM_CHUNK, check_upload_id, new_upload_id, verify
+from cargohold.storage.base import (
+    STREAM_CHUNK,
+    UploadSession,
+    check_upload_id,
+    new_upload_id,
+    verify,
+)
 
 
 class MemoryBlobStore:
     def __init__(self) -> None:
         self._blobs: dict[Digest, bytes] = {}
         self._uploads: dict[str, bytearray] = {}
+        self._modified: dict[str, float] = {}  # when each upload last received bytes
 
     async def size(self, digest: Digest) -> int | None:
         data = self._blobs.get(digest)
@@ -43,6 +51,7 @@ class MemoryBlobStore:
     async def start_upload(self) -> str:
         upload_id = new_upload_id()
         self._uploads[upload_id] = bytearray()
+        self._modified[upload_id] = time.time()
         return upload_id
 
     async def append(
@@ -53,6 +62,7 @@ class MemoryBlobStore:
             raise UploadOffsetMismatch(len(buffer), offset)
         async for chunk in chunks:
             buffer += chunk
+            self._modified[upload_id] = time.time()
         return len(buffer)
 
     async def upload_size(self, upload_id: str) -> int:
@@ -61,6 +71,7 @@ class MemoryBlobStore:
     async def commit(self, upload_id: str, digest: Digest, size: int | None = None) -> int:
         data = bytes(self._buffer(upload_id))
         del self._uploads[upload_id]
+        self._modified.pop(upload_id, None)
         hasher = new_hasher(digest.algorithm)
         hasher.update(data)
         verify(digest, hasher.hexdigest(), len(data), size)
@@ -70,6 +81,11 @@ class MemoryBlobStore:
     async def cancel(self, upload_id: str) -> None:
         self._buffer(upload_id)
         del self._uploads[upload_id]
+        self._modified.pop(upload_id, None)
+
+    async def list_uploads(self) -> AsyncIterator[UploadSession]:
+        for upload_id, buffer in list(self._uploads.items()):
+            yield UploadSession(upload_id, len(buffer), self._modified[upload_id])
 
     def _buffer(self, upload_id: str) -> bytearray:
         buffer = self._uploads.get(check_upload_id(upload_id))
