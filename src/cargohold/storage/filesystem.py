@@ -263,7 +263,7 @@ def disk_full_is_storage_full() -> Iterator[None]:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise StorageFull(
                 "the registry's storage is full; nothing was stored. Free space on the data "
-                "directory's disk, then retry (an interrupted upload can be resumed)"
+                "directory's disk, then retry"
             ) from exc
         raise
 
