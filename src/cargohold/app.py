@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.events.targets import WebhookTargets
+from cargohold.registry.housekeeping.policy import HousekeepingPolicy
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobRedirects, BlobStore
@@ -102,6 +103,18 @@ def build_registry(
         webhook_targets=WebhookTargets(settings.webhook_allowed_networks),
         blob_redirects=blob_redirects(settings, store),
         blob_redirect_expiry=settings.blob_redirect_expiry,
+        housekeeping=housekeeping_policy(settings),
+    )
+
+
+def housekeeping_policy(settings: Settings) -> HousekeepingPolicy:
+    return HousekeepingPolicy(
+        interval=settings.housekeeping_interval_seconds,
+        upload_expiry=settings.upload_expiry_seconds,
+        event_days=settings.event_retention_days,
+        job_days=settings.job_retention_days,
+        delivery_days=settings.delivery_retention_days,
+        audit_days=settings.audit_retention_days,
     )
 
 
@@ -127,15 +140,24 @@ class Root:
         self, registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
     ) -> None:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
+        self._housekeeping = registry.housekeeping
         self._formats = [(f.prefix, f.serve(registry, public_url)) for f in FORMATS]
         self._rest = rest.build(registry)
         self._stamped = RequestIds(self._dispatch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._runner)
+            await _lifespan(receive, send, self._runner, self._started)
             return
         await self._stamped(scope, receive, send)
+
+    async def _started(self) -> None:
+        """Background work this worker's start asks for: the recurring housekeeping job,
+        queued unless it is already (its key keeps one for all workers and nodes)."""
+        try:
+            await self._housekeeping.schedule()
+        except Exception:
+            log.warning("could not queue the housekeeping job", exc_info=True)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -153,13 +175,16 @@ class Root:
             await self._rest({**scope, "root_path": ""}, receive, send)
 
 
-async def _lifespan(receive: Receive, send: Send, runner: JobRunner | None) -> None:
+async def _lifespan(
+    receive: Receive, send: Send, runner: JobRunner | None, started: Callable[[], Awaitable[None]]
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             try:
                 if runner is not None:
                     await runner.start()
+                    await started()
             except Exception as exc:
                 await send({"type": "lifespan.startup.failed", "message": str(exc)})
                 return

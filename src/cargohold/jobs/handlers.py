@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from cargohold.jobs.housekeeping import HousekeepingJob
 from cargohold.jobs.runner import Handlers
 from cargohold.jobs.scans import RematchJob, ScanJob
 from cargohold.jobs.webhooks import WebhookDelivery
 from cargohold.registry.events.emitter import DELIVER_JOB
+from cargohold.registry.housekeeping.job import HOUSEKEEPING_JOB
 from cargohold.registry.insight.scans import REMATCH_JOB, SCAN_JOB
 from cargohold.registry.registry import Registry
 
@@ -25,6 +27,7 @@ async def job_handlers(
             DELIVER_JOB: WebhookDelivery(registry.webhooks, registry.jobs, http),
             SCAN_JOB: ScanJob(registry.scans),
             REMATCH_JOB: RematchJob(registry.scans),
+            HOUSEKEEPING_JOB: HousekeepingJob(registry.housekeeping),
         }
 
 

@@ -14,6 +14,10 @@ from cargohold.registry.events.emitter import Events
 from cargohold.registry.events.targets import WebhookTargets
 from cargohold.registry.events.webhooks import Webhooks
 from cargohold.registry.generic.files import GenericFiles
+from cargohold.registry.housekeeping.job import Housekeeping
+from cargohold.registry.housekeeping.policy import HousekeepingPolicy
+from cargohold.registry.housekeeping.pruning import Pruning
+from cargohold.registry.housekeeping.uploads import AbandonedUploads
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.accounts import Identity
 from cargohold.registry.identity.audit import AuditLog
@@ -86,6 +90,7 @@ class Registry:
     policies: Policies
     policy_definitions: PolicyDefinitions
     policy_exceptions: PolicyExceptions
+    housekeeping: Housekeeping
 
     @classmethod
     def build(
@@ -102,6 +107,7 @@ class Registry:
         webhook_targets: WebhookTargets | None = None,
         blob_redirects: BlobRedirects | None = None,
         blob_redirect_expiry: int = 300,
+        housekeeping: HousekeepingPolicy | None = None,
     ) -> Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
@@ -160,6 +166,12 @@ class Registry:
             policies=policies,
             policy_definitions=PolicyDefinitions(meta, clock, access, audit, policies),
             policy_exceptions=PolicyExceptions(meta, clock, access, audit),
+            housekeeping=Housekeeping(
+                AbandonedUploads(store, meta, clock),
+                Pruning(meta, clock),
+                jobs,
+                housekeeping or HousekeepingPolicy(),
+            ),
         )
 
 
