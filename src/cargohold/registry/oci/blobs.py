@@ -228,15 +228,18 @@ class Blobs:
         except StorageFull as exc:
             raise await self._discard(name, upload_id, exc) from exc
         effects = self._pushed(actor, name, digest)
-        await to_thread.run_sync(
-            self._meta.blobs.link,
-            name.repository,
-            name.image,
-            str(digest),
-            stored,
-            upload_id,
-            effects,
-        )
+        try:
+            await to_thread.run_sync(
+                self._meta.blobs.link,
+                name.repository,
+                name.image,
+                str(digest),
+                stored,
+                upload_id,
+                effects,
+            )
+        except StorageFull as exc:  # the database's disk: the session ends all the same
+            raise await self._discard(name, upload_id, exc) from exc
         return stored
 
     async def cancel(self, actor: Actor, name: ImageName, upload_id: str) -> None:
