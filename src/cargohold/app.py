@@ -19,6 +19,7 @@ from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.events.targets import WebhookTargets
+from cargohold.registry.housekeeping.policy import HousekeepingPolicy
 from cargohold.registry.registry import Registry
 from cargohold.registry.retention.runs import RetentionSettings
 from cargohold.settings import Settings, load_settings
@@ -108,6 +109,18 @@ def build_registry(
         retention=RetentionSettings(
             settings.retention_interval_seconds, settings.retention_protect_promoted_days
         ),
+        housekeeping=housekeeping_policy(settings),
+    )
+
+
+def housekeeping_policy(settings: Settings) -> HousekeepingPolicy:
+    return HousekeepingPolicy(
+        interval=settings.housekeeping_interval_seconds,
+        upload_expiry=settings.upload_expiry_seconds,
+        event_days=settings.event_retention_days,
+        job_days=settings.job_retention_days,
+        delivery_days=settings.delivery_retention_days,
+        audit_days=settings.audit_retention_days,
     )
 
 
@@ -135,6 +148,7 @@ class Root:
     ) -> None:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
         self._retention = registry.retention  # its schedule queued as a runner starts
+        self._housekeeping = registry.housekeeping
         self._formats = [(f.prefix, f.serve(registry, public_url)) for f in FORMATS]
         self._rest = rest.build(registry)
         self._stamped = RequestIds(self._dispatch)
@@ -147,11 +161,15 @@ class Root:
 
     async def _schedule(self) -> None:
         """Queue the scheduled background work that queues itself from then on (one job
-        across every process and node, whichever starts first)."""
+        each across every process and node, whichever starts first)."""
         try:
             await self._retention.schedule()
         except Exception:
             log.exception("the next scheduled retention run could not be queued")
+        try:
+            await self._housekeeping.schedule()
+        except Exception:
+            log.exception("the next housekeeping run could not be queued")
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")

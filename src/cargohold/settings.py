@@ -65,6 +65,15 @@ class Settings:
     # never remove the target of a promotion younger than this many days.
     retention_interval_seconds: int = 0
     retention_protect_promoted_days: int = 7
+    # Housekeeping: one job every housekeeping_interval_seconds (0: off) cancels uploads idle
+    # for upload_expiry_seconds (0: never) and prunes rows older than their retention in days
+    # (None or 0: kept forever; the audit log is kept unless told otherwise).
+    housekeeping_interval_seconds: int = 3600
+    upload_expiry_seconds: int = 86_400
+    event_retention_days: int | None = 90
+    job_retention_days: int | None = 30
+    delivery_retention_days: int | None = 30
+    audit_retention_days: int | None = None
 
     @property
     def host(self) -> str:
@@ -159,7 +168,18 @@ class Settings:
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
             )
+        self._validate_housekeeping()
         return self
+
+    def _validate_housekeeping(self) -> None:
+        for name in ("housekeeping_interval_seconds", "upload_expiry_seconds"):
+            value = getattr(self, name)
+            if value != 0 and not 60 <= value <= 366 * 86_400:
+                raise SettingsError(f"{name} must be 0 (never) or between 60 and 31622400")
+        for name in _RETENTIONS:
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 36_500:
+                raise SettingsError(f"{name} must be a number of days up to 36500, or 0 (forever)")
 
 
 _ENV = {
@@ -187,8 +207,20 @@ _ENV = {
     "gc_interval_seconds": "CARGOHOLD_GC_INTERVAL_SECONDS",
     "retention_interval_seconds": "CARGOHOLD_RETENTION_INTERVAL_SECONDS",
     "retention_protect_promoted_days": "CARGOHOLD_RETENTION_PROTECT_PROMOTED_DAYS",
+    "housekeeping_interval_seconds": "CARGOHOLD_HOUSEKEEPING_INTERVAL_SECONDS",
+    "upload_expiry_seconds": "CARGOHOLD_UPLOAD_EXPIRY_SECONDS",
+    "event_retention_days": "CARGOHOLD_EVENT_RETENTION_DAYS",
+    "job_retention_days": "CARGOHOLD_JOB_RETENTION_DAYS",
+    "delivery_retention_days": "CARGOHOLD_DELIVERY_RETENTION_DAYS",
+    "audit_retention_days": "CARGOHOLD_AUDIT_RETENTION_DAYS",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
+_RETENTIONS = (
+    "event_retention_days",
+    "job_retention_days",
+    "delivery_retention_days",
+    "audit_retention_days",
+)
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -203,6 +235,8 @@ def _coerce(name: str, value: Any) -> Any:
         "database_pool_size",
         "retention_interval_seconds",
         "retention_protect_promoted_days",
+        "housekeeping_interval_seconds",
+        "upload_expiry_seconds",
     ):
         try:
             return int(value)
@@ -215,6 +249,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
     if name == "webhook_allowed_networks":
         return _networks(value)
+    if name in _RETENTIONS:
+        return _days(name, value)
     if name == "storage_url" and str(value) == "":
         return None
     if name == "database_url":
@@ -260,6 +296,18 @@ def _check_database_url(url: str) -> None:
         raise SettingsError(
             f"database_url must name the host and the database, as in {_DATABASE_EXAMPLE}"
         )
+
+
+def _days(name: str, value: Any) -> int | None:
+    """A retention in days; 0, "none", "never" or "forever" keep the rows forever (None)."""
+    if str(value).strip().lower() in ("", "0", "none", "never", "forever"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(
+            f"{name} must be a whole number of days, or 0 to keep forever; not {value!r}"
+        ) from exc
 
 
 def _networks(value: Any) -> tuple[Network, ...]:

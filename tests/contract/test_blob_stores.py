@@ -20,6 +20,7 @@ from cargohold.core.errors import (
     UploadOffsetMismatch,
 )
 from cargohold.storage import BlobStore, FilesystemBlobStore, MemoryBlobStore
+from cargohold.storage.base import UploadSession
 from cargohold.storage.s3.store import S3BlobStore
 from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
 
@@ -198,3 +199,48 @@ async def test_stored_lists_every_published_blob_and_nothing_else(store: BlobSto
 
     await store.delete(Digest.of(small))
     assert [blob.digest async for blob in store.stored()] == [Digest.of(other)]
+
+
+# --- upload sessions, as housekeeping lists and cancels them -------------------------------
+
+
+async def listed(store: BlobStore) -> dict[str, UploadSession]:
+    return {session.id: session async for session in store.list_uploads()}
+
+
+async def test_uploads_are_listed_with_their_size_and_age_until_they_end(store: BlobStore) -> None:
+    before = time.time()
+    idle = await store.start_upload()
+    busy = await store.start_upload()
+    await store.append(busy, stream(b"x" * 100_000))
+    committed = await store.start_upload()
+    await store.append(committed, stream(b"done"))
+    await store.commit(committed, Digest.of(b"done"))
+    cancelled = await store.start_upload()
+    await store.cancel(cancelled)
+    after = time.time()
+
+    sessions = await listed(store)
+    assert idle in sessions and busy in sessions
+    assert committed not in sessions and cancelled not in sessions
+    assert sessions[busy].size >= 100_000  # an object store counts its bookkeeping too
+    for upload in (idle, busy):
+        # an object store's clock ticks in whole seconds, and may not be the server's
+        assert before - 2 <= sessions[upload].modified_at <= after + 2
+
+    for upload in (idle, busy):  # what the listing shows, cancel frees
+        await store.cancel(upload)
+        with pytest.raises(UploadNotFound):
+            await store.upload_size(upload)
+    assert not {idle, busy} & set(await listed(store))
+
+
+async def test_an_idle_uploads_age_is_its_last_write(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    upload = await store.start_upload()
+    await store.append(upload, stream(b"abc"))
+    day_ago = time.time() - 86_400
+    os.utime(tmp_path / "uploads" / upload, (day_ago, day_ago))
+    assert (await listed(store))[upload].modified_at == pytest.approx(day_ago)
+    await store.append(upload, stream(b"def"))
+    assert (await listed(store))[upload].modified_at > day_ago + 86_000

@@ -204,3 +204,23 @@ async def test_many_tiny_chunks_keep_few_staged_pieces(
     assert 1 <= len(staged) <= MAX_PIECES
     await store.commit(upload, Digest.of(data), len(data))
     assert await read_all(store, Digest.of(data)) == data
+
+
+async def test_leftovers_of_an_upload_without_its_state_are_listed_and_cancelled(
+    store: S3BlobStore, seaweedfs: SeaweedFS, location: S3Location
+) -> None:
+    """A start or a discard that broke off leaves pieces without a state object: housekeeping
+    still finds them, and cancel frees them."""
+    upload = await store.start_upload()
+    await store.append(upload, stream(os.urandom(MIN_PART + 1000)))
+    prefix = store.upload_prefix(upload)
+    seaweedfs.client().delete_object(Bucket=location.bucket, Key=prefix + "state")
+    with pytest.raises(UploadNotFound):
+        await store.upload_size(upload)
+    sessions = [session async for session in store.list_uploads()]
+    assert [session.id for session in sessions] == [upload]
+    await store.cancel(upload)
+    assert uploads(seaweedfs, location) == []
+    assert [session async for session in store.list_uploads()] == []
+    with pytest.raises(UploadNotFound):
+        await store.cancel(upload)

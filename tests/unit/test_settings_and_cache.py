@@ -137,6 +137,34 @@ def test_bad_server_timeout(value: str) -> None:
         load_settings(environ={"CARGOHOLD_WRITE_TIMEOUT": value})
 
 
+def test_housekeeping_settings_keep_the_audit_log_unless_told(tmp_path: Path) -> None:
+    defaults = load_settings(environ={})
+    assert (defaults.housekeeping_interval_seconds, defaults.upload_expiry_seconds) == (3600, 86400)
+    assert (defaults.event_retention_days, defaults.job_retention_days) == (90, 30)
+    assert (defaults.delivery_retention_days, defaults.audit_retention_days) == (30, None)
+    config = tmp_path / "cargohold.toml"
+    config.write_text("audit-retention-days = 365\nevent-retention-days = 0\n")
+    env = {"CARGOHOLD_JOB_RETENTION_DAYS": "none", "CARGOHOLD_UPLOAD_EXPIRY_SECONDS": "7200"}
+    told = load_settings(config, environ=env)
+    assert (told.audit_retention_days, told.event_retention_days) == (365, None)
+    assert (told.job_retention_days, told.upload_expiry_seconds) == (None, 7200)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CARGOHOLD_AUDIT_RETENTION_DAYS", "-1"),
+        ("CARGOHOLD_EVENT_RETENTION_DAYS", "a while"),
+        ("CARGOHOLD_UPLOAD_EXPIRY_SECONDS", "30"),
+        ("CARGOHOLD_HOUSEKEEPING_INTERVAL_SECONDS", "-5"),
+    ],
+)
+def test_bad_housekeeping_setting(variable: str, value: str) -> None:
+    name = variable.removeprefix("CARGOHOLD_").lower()
+    with pytest.raises(SettingsError, match=name):
+        load_settings(environ={variable: value})
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -83,6 +83,7 @@ def job_show(client: CargoholdClient, job_id: str, as_json: bool) -> None:
             ("created", when(found.created)),
             ("finished", when(found.finished, "-")),
             ("last error", found.last_error or "-"),
+            ("result", "-" if found.result is None else json.dumps(found.result)),
         ]
     )
 

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 import httpx
 
 from cargohold.jobs.gc import CollectJob
+from cargohold.jobs.housekeeping import HousekeepingJob
 from cargohold.jobs.retention import RetentionJob
 from cargohold.jobs.runner import Handlers
 from cargohold.jobs.scans import RematchJob, ScanJob
 from cargohold.jobs.webhooks import WebhookDelivery
 from cargohold.registry.events.emitter import DELIVER_JOB
 from cargohold.registry.gc.service import GC_JOB
+from cargohold.registry.housekeeping.job import HOUSEKEEPING_JOB
 from cargohold.registry.insight.scans import REMATCH_JOB, SCAN_JOB
 from cargohold.registry.registry import Registry
 from cargohold.registry.retention.runs import RUN_JOB as RETENTION_JOB
@@ -31,6 +33,7 @@ async def job_handlers(
             REMATCH_JOB: RematchJob(registry.scans),
             GC_JOB: CollectJob(registry.gc),
             RETENTION_JOB: RetentionJob(registry.retention),
+            HOUSEKEEPING_JOB: HousekeepingJob(registry.housekeeping),
         }
 
 

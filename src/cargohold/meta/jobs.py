@@ -25,10 +25,12 @@ import sqlalchemy as sa
 
 from cargohold.meta.database import reading
 from cargohold.meta.outbox.jobs import enqueue_in
+from cargohold.meta.pruning import BATCH, delete_in_batches
 from cargohold.meta.schema import jobs
 from cargohold.records.jobs import JobRecord, NewJob
 
 LIVE = ("queued", "running")
+FINISHED = ("done", "failed")
 MAX_ERROR = 2000
 
 
@@ -212,6 +214,14 @@ class JobQueries:
                 )
             )
         return result.rowcount == 1
+
+    # --- housekeeping -------------------------------------------------------------------
+
+    def prune(self, before: float, batch: int = BATCH) -> int:
+        """Delete the jobs that finished (done or failed) before ``before``; how many went."""
+        c = jobs.c
+        where = sa.and_(c.state.in_(FINISHED), c.finished_at < before)
+        return delete_in_batches(self._engine, jobs, c.id, where, batch)
 
 
 def _record(row: sa.Row[Any]) -> JobRecord:

@@ -29,6 +29,7 @@ from cargohold.meta.lifecycle.promotion import PromotionQueries
 from cargohold.meta.lifecycle.search import SearchQueries
 from cargohold.meta.oci.blobs import BlobQueries
 from cargohold.meta.oci.manifests import ManifestQueries
+from cargohold.meta.oci.uploads import UploadQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.repositories import RepositoryQueries
@@ -42,6 +43,7 @@ class MetadataStore:
     changes: ChangeMarker
     repositories: RepositoryQueries
     blobs: BlobQueries
+    uploads: UploadQueries
     manifests: ManifestQueries
     users: UserQueries
     groups: GroupQueries
@@ -89,6 +91,7 @@ def open_metadata_store(
         changes=changes,
         repositories=RepositoryQueries(engine),
         blobs=BlobQueries(engine),
+        uploads=UploadQueries(engine),
         manifests=ManifestQueries(engine),
         users=UserQueries(engine),
         groups=GroupQueries(engine),

@@ -17,6 +17,10 @@ from cargohold.registry.gc.claims import BlobClaims
 from cargohold.registry.gc.collector import Collector
 from cargohold.registry.gc.service import GarbageCollection
 from cargohold.registry.generic.files import GenericFiles
+from cargohold.registry.housekeeping.job import Housekeeping
+from cargohold.registry.housekeeping.policy import HousekeepingPolicy
+from cargohold.registry.housekeeping.pruning import Pruning
+from cargohold.registry.housekeeping.uploads import AbandonedUploads
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.accounts import Identity
 from cargohold.registry.identity.audit import AuditLog
@@ -94,6 +98,7 @@ class Registry:
     gc: GarbageCollection
     retention_policies: RetentionPolicies
     retention: Retention
+    housekeeping: Housekeeping
 
     @classmethod
     def build(
@@ -113,6 +118,7 @@ class Registry:
         gc_grace: float = 3600,
         gc_interval: float = 0,
         retention: RetentionSettings | None = None,
+        housekeeping: HousekeepingPolicy | None = None,
     ) -> Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
@@ -179,6 +185,12 @@ class Registry:
             retention_policies=RetentionPolicies(meta, clock, access, audit),
             retention=Retention(
                 meta, clock, access, audit, events, jobs, retention or RetentionSettings()
+            ),
+            housekeeping=Housekeeping(
+                AbandonedUploads(store, meta, clock),
+                Pruning(meta, clock),
+                jobs,
+                housekeeping or HousekeepingPolicy(),
             ),
         )
 

@@ -64,6 +64,27 @@ class BlobWriter(Protocol):
     async def cancel(self, upload_id: str) -> None:
         """Discard the upload; raises UploadNotFound."""
 
+    def list_uploads(self) -> AsyncIterator[UploadSession]:
+        """Every upload session the store holds bytes of, whether or not the metadata still
+        names it, with its size and when it last received bytes (housekeeping cancels the
+        abandoned ones)."""
+
+
+# --- upload sessions as housekeeping sees them -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSession:
+    """An upload session a store holds: what ``cancel`` frees, and since when it is idle."""
+
+    id: str
+    size: int  # bytes the store keeps for it
+    modified_at: float  # when it last received bytes: Unix time, by the store's clock
+
+
+def is_upload_id(name: str) -> bool:
+    return _UPLOAD_ID.match(name) is not None
+
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
@@ -166,7 +187,9 @@ __all__ = [
     "BlobWriter",
     "RunningHashes",
     "StoredBlob",
+    "UploadSession",
     "check_upload_id",
+    "is_upload_id",
     "new_upload_id",
     "parse_blob_name",
     "verify",

@@ -31,7 +31,9 @@ from cargohold.storage.base import (
     WRITE_BATCH,
     RunningHashes,
     StoredBlob,
+    UploadSession,
     check_upload_id,
+    is_upload_id,
     new_upload_id,
     parse_blob_name,
     verify,
@@ -192,6 +194,25 @@ class FilesystemBlobStore:
         except FileNotFoundError as exc:
             raise UploadNotFound(f"no upload {upload_id}") from exc
 
+    # --- upload sessions, for housekeeping ----------------------------------------------
+
+    async def list_uploads(self) -> AsyncIterator[UploadSession]:
+        for session in await to_thread.run_sync(self._list_uploads):
+            yield session
+
+    def _list_uploads(self) -> list[UploadSession]:
+        sessions = []
+        with os.scandir(self._uploads) as entries:
+            for entry in entries:
+                if not is_upload_id(entry.name):
+                    continue  # a put's staging file, removed by the put that made it
+                try:
+                    info = entry.stat()
+                except FileNotFoundError:
+                    continue  # committed or cancelled meanwhile
+                sessions.append(UploadSession(entry.name, info.st_size, info.st_mtime))
+        return sessions
+
     def _publish(self, staging: Path, target: Path) -> None:
         with disk_full_is_storage_full():
             with open(staging, "rb+") as handle:
@@ -274,7 +295,7 @@ def disk_full_is_storage_full() -> Iterator[None]:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise StorageFull(
                 "the registry's storage is full; nothing was stored. Free space on the data "
-                "directory's disk, then retry (an interrupted upload can be resumed)"
+                "directory's disk, then retry"
             ) from exc
         raise
 

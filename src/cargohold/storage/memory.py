@@ -10,6 +10,7 @@ from cargohold.core.errors import BlobNotFound, UploadNotFound, UploadOffsetMism
 from cargohold.storage.base import (
     STREAM_CHUNK,
     StoredBlob,
+    UploadSession,
     check_upload_id,
     new_upload_id,
     verify,
@@ -21,6 +22,7 @@ class MemoryBlobStore:
         self._blobs: dict[Digest, bytes] = {}
         self._written: dict[Digest, float] = {}
         self._uploads: dict[str, bytearray] = {}
+        self._modified: dict[str, float] = {}  # when each upload last received bytes
 
     async def size(self, digest: Digest) -> int | None:
         data = self._blobs.get(digest)
@@ -61,6 +63,7 @@ class MemoryBlobStore:
     async def start_upload(self) -> str:
         upload_id = new_upload_id()
         self._uploads[upload_id] = bytearray()
+        self._modified[upload_id] = time.time()
         return upload_id
 
     async def append(
@@ -71,6 +74,7 @@ class MemoryBlobStore:
             raise UploadOffsetMismatch(len(buffer), offset)
         async for chunk in chunks:
             buffer += chunk
+            self._modified[upload_id] = time.time()
         return len(buffer)
 
     async def upload_size(self, upload_id: str) -> int:
@@ -79,6 +83,7 @@ class MemoryBlobStore:
     async def commit(self, upload_id: str, digest: Digest, size: int | None = None) -> int:
         data = bytes(self._buffer(upload_id))
         del self._uploads[upload_id]
+        self._modified.pop(upload_id, None)
         hasher = new_hasher(digest.algorithm)
         hasher.update(data)
         verify(digest, hasher.hexdigest(), len(data), size)
@@ -88,6 +93,11 @@ class MemoryBlobStore:
     async def cancel(self, upload_id: str) -> None:
         self._buffer(upload_id)
         del self._uploads[upload_id]
+        self._modified.pop(upload_id, None)
+
+    async def list_uploads(self) -> AsyncIterator[UploadSession]:
+        for upload_id, buffer in list(self._uploads.items()):
+            yield UploadSession(upload_id, len(buffer), self._modified[upload_id])
 
     def _buffer(self, upload_id: str) -> bytearray:
         buffer = self._uploads.get(check_upload_id(upload_id))

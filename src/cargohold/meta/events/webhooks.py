@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.pruning import BATCH, delete_in_batches
 from cargohold.meta.schema import events, webhook_deliveries, webhooks
 from cargohold.records.events import DeliveryRecord, EventRecord, WebhookRecord
 
@@ -72,6 +73,9 @@ class WebhookQueries:
             if result.rowcount > 0:
                 commit_in(connection, effects)
         return result.rowcount > 0
+
+
+FINISHED = ("delivered", "failed")
 
 
 class DeliveryQueries:
@@ -147,6 +151,15 @@ class DeliveryQueries:
                     delivered_at=now if state == "delivered" else None,
                 )
             )
+
+    # --- housekeeping -------------------------------------------------------------------
+
+    def prune(self, before: float, batch: int = BATCH) -> int:
+        """Delete the finished deliveries (delivered or failed) made before ``before``; a
+        pending one stays, whatever its age. How many went."""
+        d = webhook_deliveries.c
+        where = sa.and_(d.state.in_(FINISHED), d.created_at < before)
+        return delete_in_batches(self._engine, webhook_deliveries, d.id, where, batch)
 
 
 def _joined() -> sa.Select[Any]:

@@ -1,4 +1,5 @@
-"""Queries on the audit log: append-only, read newest first."""
+"""Queries on the audit log: append-only, read newest first; pruned by age only when the
+operator sets a retention for it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cargohold.meta.database import reading
+from cargohold.meta.pruning import BATCH, delete_in_batches
 from cargohold.meta.schema import audit_events
 from cargohold.records.identity import AuditFilter, AuditRecord
 
@@ -33,6 +35,12 @@ class AuditQueries:
             query = query.where(c.id < before)
         with reading(self._engine) as connection:
             return [_record(row) for row in connection.execute(query)]
+
+    def prune(self, before: float, batch: int = BATCH) -> int:
+        """Delete the records older than ``before`` (only when the operator set a retention
+        for the audit log); how many went."""
+        c = audit_events.c
+        return delete_in_batches(self._engine, audit_events, c.id, c.time < before, batch)
 
 
 def _record(row: sa.Row[Any]) -> AuditRecord:

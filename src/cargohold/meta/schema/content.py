@@ -70,6 +70,7 @@ jobs = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float, nullable=True),
     sa.Index("ix_jobs_claim", "state", "run_after"),
+    sa.Index("ix_jobs_finished_at", "finished_at"),  # housekeeping prunes by age
 )
 
 __all__ = ["blobs", "jobs", "properties", "repositories"]

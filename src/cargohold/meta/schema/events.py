@@ -18,6 +18,7 @@ events = sa.Table(
     sa.Column("time", sa.Float, nullable=False),
     sa.Column("data", sa.Text, nullable=False),  # JSON
     sa.Index("ix_events_subject", "repository", "subject", "seq"),
+    sa.Index("ix_events_time", "time"),  # housekeeping prunes by age
 )
 
 webhooks = sa.Table(
@@ -52,6 +53,9 @@ webhook_deliveries = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("delivered_at", sa.Float, nullable=True),
     sa.Index("ix_webhook_deliveries_order", "webhook_id", "state", "event_seq"),
+    # housekeeping prunes by age, and keeps the events a delivery names
+    sa.Index("ix_webhook_deliveries_created_at", "created_at"),
+    sa.Index("ix_webhook_deliveries_event_seq", "event_seq"),
 )
 
 __all__ = ["events", "webhook_deliveries", "webhooks"]

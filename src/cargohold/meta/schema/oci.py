@@ -90,6 +90,7 @@ uploads = sa.Table(
     ),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_uploads_created_at", "created_at"),  # housekeeping finds the abandoned
 )
 
 __all__ = ["blob_links", "manifest_refs", "manifests", "tags", "uploads"]

@@ -8,11 +8,10 @@ replace an existing file, ``delete`` too; deleting needs ``delete``.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 
-from anyio import CancelScope, to_thread
+from anyio import to_thread
 
 from cargohold.core.checksums import Checksums, MultiHasher
 from cargohold.core.digest import Digest
@@ -24,7 +23,7 @@ from cargohold.core.errors import (
     DigestMismatch,
     RepositoryInvalid,
     ResourceUnknown,
-    UploadNotFound,
+    StorageFull,
 )
 from cargohold.core.paths import check_path
 from cargohold.core.properties import Values, validate
@@ -36,6 +35,7 @@ from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.housekeeping.discard import discard_upload, discarded
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
@@ -203,8 +203,8 @@ class GenericFiles:
         principal = actor.principal
         may_overwrite, values = await self._may_deploy(principal, key, path, properties)
         upload_id = await self._store.start_upload()
-        await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
         try:
+            await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
             # A claimed sha256 is checked by the blob store, which computes it anyway.
             hasher = MultiHasher(sha256=claimed.sha256 is None)
             size = await self._store.append(upload_id, _hashed(chunks, hasher))
@@ -241,11 +241,11 @@ class GenericFiles:
                     claimed=True,
                 )
             )
+        except StorageFull as exc:
+            await discard_upload(self._store, self._meta, upload_id)
+            raise discarded(exc, f"send {path!r} again") from exc
         except BaseException:
-            with CancelScope(shield=True):
-                with contextlib.suppress(UploadNotFound):
-                    await self._store.cancel(upload_id)
-                await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            await discard_upload(self._store, self._meta, upload_id)
             raise
         self._jobs.committed(effects)
         return Deployed(record, replaced)

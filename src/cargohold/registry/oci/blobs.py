@@ -1,7 +1,8 @@
 """Blobs: reading what a repository holds, uploads, cross-repository mounts, deletion.
 
 A completed upload, a mount, a cancelled upload and a delete commit their audit record with
-the change.
+the change. An upload the storage has no room for is discarded at once (its bytes freed):
+the client starts it again once space is freed.
 
 Before a blob is served, its bytes are checked to be in storage (a blob the metadata knows
 but storage lost is refused before any byte is sent, or before a client is sent to fetch it
@@ -29,6 +30,7 @@ from cargohold.core.errors import (
     RegistryError,
     SizeInvalid,
     SizeMismatch,
+    StorageFull,
     UploadNotFound,
     UploadOffsetMismatch,
 )
@@ -38,6 +40,7 @@ from cargohold.meta.store import MetadataStore
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.housekeeping.discard import discard_upload, discarded
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.oci.images import ImageAccess
@@ -171,9 +174,13 @@ class Blobs:
     async def start_upload(self, actor: Actor, name: ImageName) -> str:
         await self._images.check(actor.principal, name, Action.WRITE)
         upload_id = await self._store.start_upload()
-        await to_thread.run_sync(
-            self._meta.blobs.start_upload, upload_id, name.repository, name.image
-        )
+        try:
+            await to_thread.run_sync(
+                self._meta.blobs.start_upload, upload_id, name.repository, name.image
+            )
+        except BaseException:
+            await discard_upload(self._store, self._meta, upload_id)
+            raise
         return upload_id
 
     async def _check_owner(self, actor: Actor, name: ImageName, upload_id: str) -> None:
@@ -206,6 +213,13 @@ class Blobs:
             ) from exc
         except UploadNotFound as exc:
             raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+        except StorageFull as exc:
+            raise await self._discard(name, upload_id, exc) from exc
+
+    async def _discard(self, name: ImageName, upload_id: str, exc: StorageFull) -> StorageFull:
+        """Free the bytes of an upload the storage had no room for, at once."""
+        await discard_upload(self._store, self._meta, upload_id)
+        return discarded(exc, f"start it again (POST /v2/{name}/blobs/uploads/)")
 
     async def upload_size(self, actor: Actor, name: ImageName, upload_id: str) -> int:
         await self._check_owner(actor, name, upload_id)
@@ -238,8 +252,14 @@ class Blobs:
             raise SizeInvalid(str(exc)) from exc
         except UploadNotFound as exc:
             raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
+        except StorageFull as exc:
+            raise await self._discard(name, upload_id, exc) from exc
         effects = self._pushed(actor, name, digest)
-        if not await self._link(name, digest, stored, upload_id, effects):
+        try:
+            linked = await self._link(name, digest, stored, upload_id, effects)
+        except StorageFull as exc:  # the database's disk: the session ends all the same
+            raise await self._discard(name, upload_id, exc) from exc
+        if not linked:
             await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
             raise BlobUploadInvalid(
                 f"blob {digest} was deleted by garbage collection as the upload completed; "

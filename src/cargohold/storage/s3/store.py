@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator
 
 from cargohold.core.digest import Digest, new_hasher
-from cargohold.storage.base import StoredBlob, verify
+from cargohold.storage.base import StoredBlob, UploadSession, verify
 from cargohold.storage.s3.blobs import PublishedBlobs
 from cargohold.storage.s3.connection import S3Connection
 from cargohold.storage.s3.location import S3Location
@@ -102,6 +102,12 @@ class S3BlobStore:
 
     async def cancel(self, upload_id: str) -> None:
         await self._uploads.cancel(upload_id)
+
+    # --- upload sessions, for housekeeping ----------------------------------------------
+
+    async def list_uploads(self) -> AsyncIterator[UploadSession]:
+        for session in await self._uploads.sessions():
+            yield session
 
 
 __all__ = ["S3BlobStore"]

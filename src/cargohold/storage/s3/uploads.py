@@ -32,11 +32,18 @@ from cargohold.core.errors import (
     UploadNotFound,
     UploadOffsetMismatch,
 )
-from cargohold.storage.base import STREAM_CHUNK, RunningHashes, check_upload_id, new_upload_id
+from cargohold.storage.base import (
+    STREAM_CHUNK,
+    RunningHashes,
+    UploadSession,
+    check_upload_id,
+    new_upload_id,
+)
 from cargohold.storage.base import verify as verify_digest
 from cargohold.storage.s3.blobs import PublishedBlobs
 from cargohold.storage.s3.connection import ConditionFailed, ObjectMissing, S3Connection
 from cargohold.storage.s3.locks import KeyedLocks
+from cargohold.storage.s3.sessions import list_sessions
 from cargohold.storage.s3.state import MAX_PARTS, Part, Staged, UploadState, part_target
 
 if TYPE_CHECKING:
@@ -117,10 +124,23 @@ class S3Uploads:
             return state.size
 
     async def cancel(self, upload_id: str) -> None:
+        """Discard the upload; also the pieces of one whose state object is gone (a start
+        or a discard that broke off), which housekeeping finds. UploadNotFound when there
+        is nothing."""
         async with self._locks.hold(check_upload_id(upload_id)):
-            state = await self._load(upload_id)
             self._hashes.forget(upload_id)
+            try:
+                state = await self._load(upload_id)
+            except UploadNotFound:
+                if not await self._discard(upload_id, UploadState()):
+                    raise
+                return
             await self._discard(upload_id, state)
+
+    async def sessions(self) -> list[UploadSession]:
+        """Every upload the store holds objects of (``sessions.py``)."""
+        base = f"{self._prefix}uploads/"
+        return await self._s3.run(lambda c: list_sessions(c, self._bucket, base))
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -302,9 +322,9 @@ class S3Uploads:
 
     # --- cleaning up --------------------------------------------------------------------
 
-    async def _discard(self, upload_id: str, state: UploadState) -> None:
+    async def _discard(self, upload_id: str, state: UploadState) -> bool:
         """Abort the upload's multipart uploads (the recorded one, and any a writer created
-        but lost the race to record) and delete its objects."""
+        but lost the race to record) and delete its objects; whether there was any."""
         prefix = self.prefix(upload_id)
         listed = await self._s3.run(
             lambda c: c.list_multipart_uploads(Bucket=self._bucket, Prefix=prefix)
@@ -324,6 +344,7 @@ class S3Uploads:
         # The state last: while it exists, the upload can be found and cancelled again.
         keys.sort(key=lambda k: k == prefix + "state")
         await self._delete_keys(keys)
+        return bool(open_uploads or keys)
 
     async def _delete_staged(self, upload_id: str, pieces: list[Staged]) -> None:
         prefix = self.prefix(upload_id) + "staged/"
