@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cargohold.core.sizes import parse_limit
 from cargohold.storage.s3.location import S3Location
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -57,6 +58,9 @@ class Settings:
     database_url: str | None = None
     # Connections to PostgreSQL each server process keeps at most (SQLite ignores it).
     database_pool_size: int = DEFAULT_POOL_SIZE
+    # The bytes every blob stored may take together (each once, whatever the repositories
+    # that hold it); a push over it is refused. None: no limit. Written as 500GB, 2TiB...
+    quota_bytes: int | None = None
 
     @property
     def host(self) -> str:
@@ -131,6 +135,8 @@ class Settings:
             raise SettingsError("database_pool_size must be between 1 and 1000 connections")
         if self.database_url is not None:
             _check_database_url(self.database_url)
+        if self.quota_bytes is not None and self.quota_bytes < 0:
+            raise SettingsError("quota_bytes must be a size of 0 or more, or none")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
@@ -159,6 +165,7 @@ _ENV = {
     "blob_redirect_expiry": "CARGOHOLD_BLOB_REDIRECT_EXPIRY",
     "database_url": "CARGOHOLD_DATABASE_URL",
     "database_pool_size": "CARGOHOLD_DATABASE_POOL_SIZE",
+    "quota_bytes": "CARGOHOLD_QUOTA_BYTES",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 
@@ -185,11 +192,22 @@ def _coerce(name: str, value: Any) -> Any:
             raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
     if name == "webhook_allowed_networks":
         return _networks(value)
+    if name == "quota_bytes":
+        return _size(name, value)
     if name == "storage_url" and str(value) == "":
         return None
     if name == "database_url":
         return _database_url(str(value))
     return str(value)
+
+
+def _size(name: str, value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return parse_limit(str(value))
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}, or none") from exc
 
 
 _DATABASE_EXAMPLE = "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"

@@ -57,6 +57,7 @@ CONTRACT: dict[str, set[str]] = {
     "/tokens": {"get", "post"},
     "/tokens/{id}": {"get", "delete"},
     "/audit": {"get"},
+    "/storage": {"get"},
     "/docker/{key}/promote": {"post"},
     "/promotions": {"get"},
     "/properties": {"get", "put", "delete"},

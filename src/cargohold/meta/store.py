@@ -29,6 +29,7 @@ from cargohold.meta.oci.blobs import BlobQueries
 from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
+from cargohold.meta.quotas.limits import QuotaQueries
 from cargohold.meta.repositories import RepositoryQueries
 
 
@@ -60,6 +61,7 @@ class MetadataStore:
     impact: ImpactQueries
     policies: PolicyQueries
     effects: EffectQueries
+    quotas: QuotaQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -67,20 +69,26 @@ class MetadataStore:
 
 
 def open_metadata_store(
-    url: str, *, run_migrations: bool = True, pool_size: int = DEFAULT_POOL_SIZE
+    url: str,
+    *,
+    run_migrations: bool = True,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    instance_quota: int | None = None,
 ) -> MetadataStore:
     """The store on the database at ``url`` (``sqlite:///PATH`` or
-    ``postgresql+psycopg://...``), migrated to the newest schema unless told otherwise."""
+    ``postgresql+psycopg://...``), migrated to the newest schema unless told otherwise;
+    ``instance_quota``: the bytes every blob stored may take together (None: no limit)."""
     engine = create_engine(url, pool_size)
     if run_migrations:
         migrate(engine)
     changes = open_change_marker(url)
     sa.event.listen(engine, "commit", changes.note_commit)
+    quotas = QuotaQueries(engine, instance_quota)
     return MetadataStore(
         engine=engine,
         changes=changes,
         repositories=RepositoryQueries(engine),
-        blobs=BlobQueries(engine),
+        blobs=BlobQueries(engine, quotas),
         manifests=ManifestQueries(engine),
         users=UserQueries(engine),
         groups=GroupQueries(engine),
@@ -93,7 +101,7 @@ def open_metadata_store(
         promotions=PromotionQueries(engine),
         builds=BuildQueries(engine),
         search=SearchQueries(engine),
-        generic=GenericFileQueries(engine),
+        generic=GenericFileQueries(engine, quotas),
         jobs=JobQueries(engine),
         events=EventQueries(engine),
         webhooks=WebhookQueries(engine),
@@ -103,6 +111,7 @@ def open_metadata_store(
         impact=ImpactQueries(engine),
         policies=PolicyQueries(engine),
         effects=EffectQueries(engine),
+        quotas=quotas,
     )
 
 

@@ -46,6 +46,8 @@ from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
+from cargohold.registry.quotas.limits import Quotas
+from cargohold.registry.quotas.report import StorageReports
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobRedirects, BlobStore
 
@@ -86,6 +88,8 @@ class Registry:
     policies: Policies
     policy_definitions: PolicyDefinitions
     policy_exceptions: PolicyExceptions
+    quotas: Quotas
+    storage: StorageReports
 
     @classmethod
     def build(
@@ -114,9 +118,10 @@ class Registry:
         policies = Policies(meta, events, clock)
         scans.on_findings(policies.notify)
         consequences = Consequences(audit, events, scans, jobs, policies)
-        generic = GenericFiles(store, meta, repositories, access, clock, consequences)
+        quotas = Quotas(meta)
+        generic = GenericFiles(store, meta, repositories, access, clock, consequences, quotas)
         images = ImageAccess(repositories, access)
-        blobs = Blobs(store, meta, audit, images, blob_redirects, blob_redirect_expiry)
+        blobs = Blobs(store, meta, audit, images, blob_redirects, blob_redirect_expiry, quotas)
         manifests = Manifests(store, meta, blobs, images, consequences)
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
@@ -125,7 +130,7 @@ class Registry:
         bearer = BearerTokens(keys, service, token_ttl, clock)
         return cls(
             repositories=repositories,
-            repository_admin=RepositoryAdministration(repositories, access, audit),
+            repository_admin=RepositoryAdministration(repositories, access, audit, quotas),
             images=images,
             blobs=blobs,
             manifests=manifests,
@@ -160,6 +165,8 @@ class Registry:
             policies=policies,
             policy_definitions=PolicyDefinitions(meta, clock, access, audit, policies),
             policy_exceptions=PolicyExceptions(meta, clock, access, audit),
+            quotas=quotas,
+            storage=StorageReports(meta, repositories, access),
         )
 
 

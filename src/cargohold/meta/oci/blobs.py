@@ -9,13 +9,15 @@ import sqlalchemy as sa
 from cargohold.meta import presence
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
+from cargohold.meta.quotas.limits import QuotaQueries
 from cargohold.meta.schema import blob_links, blobs, uploads
 from cargohold.meta.upsert import insert_ignore
 
 
 class BlobQueries:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, quotas: QuotaQueries | None = None) -> None:
         self._engine = engine
+        self._quotas = quotas or QuotaQueries(engine)
 
     def link(
         self,
@@ -29,10 +31,12 @@ class BlobQueries:
         """Record that the blob exists and that ``repository/name`` may read it.
 
         With ``upload_id``, the upload session ends in the same transaction; ``effects``
-        commit with it.
+        commit with it. QuotaExceeded, with nothing written, when the blob would take the
+        repository or the instance over its quota.
         """
         now = time.time()
         with self._engine.begin() as connection:
+            self._quotas.enforce(connection, repository, digest, size)
             insert_ignore(connection, blobs, [{"digest": digest, "size": size, "created_at": now}])
             insert_ignore(
                 connection,

@@ -19,6 +19,9 @@ blob_links = sa.Table(
     sa.Column("name", sa.String(255), primary_key=True),
     sa.Column("digest", sa.String(160), primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # a repository's usage (its distinct digests) and whether it holds a digest, read from
+    # this index alone
+    sa.Index("ix_blob_links_repository_digest", "repository", "digest"),
 )
 
 manifests = sa.Table(

@@ -8,6 +8,10 @@ but storage lost is refused before any byte is sent, or before a client is sent 
 elsewhere). In an object store that check is a request of its own, so its answer is
 remembered until the metadata changes: cargohold removes stored bytes only together with a
 metadata write, which moves the change marker.
+
+A push that would take the repository or the instance over its quota is refused (DENIED)
+before its bytes are read when its size is known up front (``admit``), before an upload is
+committed, and in the transaction that links the blob: the refused upload is cancelled.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from cargohold.core.errors import (
     ChunkOutOfOrder,
     DigestInvalid,
     DigestMismatch,
+    QuotaExceeded,
     RegistryError,
     SizeInvalid,
     SizeMismatch,
@@ -39,6 +44,7 @@ from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.oci.images import ImageAccess
+from cargohold.registry.quotas.limits import Quotas
 from cargohold.storage.base import BlobRedirects, BlobStore
 
 
@@ -51,8 +57,10 @@ class Blobs:
         images: ImageAccess,
         redirects: BlobRedirects | None = None,
         redirect_expiry: int = 300,
+        quotas: Quotas | None = None,
     ) -> None:
         self._store = store
+        self._quotas = quotas or Quotas(meta)
         self._meta = meta
         self._audit = audit
         self._images = images
@@ -130,7 +138,7 @@ class Blobs:
         if size is None or await self._store.size(digest) is None:
             return False
         effects = self._pushed(actor, name, digest)
-        await to_thread.run_sync(
+        await to_thread.run_sync(  # QuotaExceeded when it would exceed a quota
             self._meta.blobs.link, name.repository, name.image, str(digest), size, None, effects
         )
         return True
@@ -141,6 +149,33 @@ class Blobs:
         )
 
     # --- uploads ------------------------------------------------------------------------
+
+    async def admit(
+        self,
+        actor: Actor,
+        name: ImageName,
+        adding: int,
+        digest: Digest | None = None,
+        upload_id: str | None = None,
+        offset: int | None = None,
+    ) -> None:
+        """Refuse (QuotaExceeded), before its bytes are read, a push of ``adding`` bytes (the
+        blob ``digest``, if known; the continuation of ``upload_id`` at ``offset``, or at its
+        end) that would take the repository or the instance over its quota."""
+        repository = await self._images.check(actor.principal, name, Action.WRITE)
+        if not self._quotas.applies(repository):
+            return
+        if upload_id is None:
+            await self._quotas.admit(repository, None if digest is None else str(digest), adding)
+            return
+        held = offset if offset is not None else await self.upload_size(actor, name, upload_id)
+        try:
+            await self._quotas.admit(
+                repository, None if digest is None else str(digest), held + adding
+            )
+        except QuotaExceeded:
+            await self._discard(upload_id)
+            raise
 
     async def start_upload(self, actor: Actor, name: ImageName) -> str:
         await self._images.check(actor.principal, name, Action.WRITE)
@@ -198,6 +233,11 @@ class Blobs:
     ) -> int:
         await self._check_owner(actor, name, upload_id)
         try:
+            await self._admit_upload(actor, name, upload_id, digest)
+        except QuotaExceeded:
+            await self._discard(upload_id)
+            raise
+        try:
             stored = await self._store.commit(upload_id, digest, size)
         except DigestMismatch as exc:
             await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
@@ -212,16 +252,41 @@ class Blobs:
         except UploadNotFound as exc:
             raise BlobUploadUnknown(f"upload {upload_id!r} is gone") from exc
         effects = self._pushed(actor, name, digest)
-        await to_thread.run_sync(
-            self._meta.blobs.link,
-            name.repository,
-            name.image,
-            str(digest),
-            stored,
-            upload_id,
-            effects,
-        )
+        try:
+            await to_thread.run_sync(
+                self._meta.blobs.link,
+                name.repository,
+                name.image,
+                str(digest),
+                stored,
+                upload_id,
+                effects,
+            )
+        except QuotaExceeded:
+            # A racing push took the room: the upload ends unlinked. Its bytes, committed
+            # as a blob nothing links, are garbage collection's to remove (another push of
+            # the same content may be linking them at this very moment).
+            await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise
         return stored
+
+    async def _admit_upload(
+        self, actor: Actor, name: ImageName, upload_id: str, digest: Digest
+    ) -> None:
+        """The quota check of a whole upload about to be committed."""
+        repository = await self._images.check(actor.principal, name, Action.WRITE)
+        if self._quotas.applies(repository):
+            try:
+                size = await self._store.upload_size(upload_id)
+            except UploadNotFound:
+                return  # committing it says so
+            await self._quotas.admit(repository, str(digest), size)
+
+    async def _discard(self, upload_id: str) -> None:
+        """Cancel a refused upload: its bytes are freed and its session ends."""
+        with contextlib.suppress(UploadNotFound):
+            await self._store.cancel(upload_id)
+        await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
 
     async def cancel(self, actor: Actor, name: ImageName, upload_id: str) -> None:
         await self._check_owner(actor, name, upload_id)

@@ -13,6 +13,7 @@ from cargohold.api.rest.openapi.insight import insight_paths, vulndb_paths
 from cargohold.api.rest.openapi.lifecycle import lifecycle_paths
 from cargohold.api.rest.openapi.operations import AUTHENTICATED, Json
 from cargohold.api.rest.openapi.policy import policy_paths
+from cargohold.api.rest.openapi.storage import storage_paths
 
 DESCRIPTION = """\
 Identity, access and repository administration for cargohold.
@@ -42,6 +43,7 @@ def document() -> Json:
         | vulndb_paths()
         | insight_paths()
         | policy_paths()
+        | storage_paths()
     )
     hooks = webhooks()
     return {

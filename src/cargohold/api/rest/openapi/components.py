@@ -23,6 +23,7 @@ from cargohold.wire import (
     policy,
     repositories,
     search,
+    storage,
     system,
 )
 from cargohold.wire.base import Wire
@@ -38,6 +39,7 @@ MODULES: tuple[ModuleType, ...] = (
     lifecycle,
     insight,
     policy,
+    storage,
 )
 PREFIX = "#/components/schemas/"
 LINK = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'
