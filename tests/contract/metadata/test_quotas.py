@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import pytest
 
@@ -149,7 +150,7 @@ def test_admit_checks_before_the_work_without_a_digest(meta: MetadataStore) -> N
         meta.quotas.admit("dev", None, 41)
 
 
-def at_once(calls: list[Callable[[], None]]) -> list[BaseException | None]:
+def at_once(calls: list[Callable[[], object]]) -> list[BaseException | None]:
     """What each call raised (None: it succeeded), all started at the same moment."""
     ready = threading.Barrier(len(calls))
     outcomes: list[BaseException | None] = [None] * len(calls)
@@ -179,8 +180,8 @@ def test_of_two_racing_links_that_together_exceed_the_quota_one_is_refused(
             with_quota(meta, key, 100)
             outcomes = at_once(
                 [
-                    lambda: meta.blobs.link(key, "a", digest(f"{key}-a"), 60),
-                    lambda: other.blobs.link(key, "b", digest(f"{key}-b"), 60),
+                    partial(meta.blobs.link, key, "a", digest(f"{key}-a"), 60),
+                    partial(other.blobs.link, key, "b", digest(f"{key}-b"), 60),
                 ]
             )
             refused = [o for o in outcomes if o is not None]
@@ -200,8 +201,9 @@ def test_of_two_racing_pushes_to_two_repositories_the_instance_quota_lets_one_th
         first, second = instance_store(stored + 100), instance_store(stored + 100)
         outcomes = at_once(
             [
-                lambda: first.blobs.link("dev", "a", digest(f"a{round}"), 60),
-                lambda: second.generic.put(
+                partial(first.blobs.link, "dev", "a", digest(f"a{round}"), 60),
+                partial(
+                    second.generic.put,
                     file("files", f"b{round}", f"{round}".ljust(60, "y")),
                     {},
                     may_overwrite=False,
