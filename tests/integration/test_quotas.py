@@ -121,7 +121,7 @@ async def test_a_monolithic_push_over_the_quota_is_denied_before_its_bytes_are_s
         headers=AUTH,
     )
     message = denial(response)
-    assert "repository 'dev' has a quota of 1000 B and uses 800 B" in message
+    assert "repository 'dev' has a quota of 1 KB and uses 800 B" in message
     assert "this push would add 300 B" in message
     assert response.json()["errors"][0]["detail"]["quotaBytes"] == 1000
     assert not await linked(client, "dev/team/app", sha256(data))
@@ -190,7 +190,7 @@ async def test_content_the_repository_holds_is_never_refused(client: httpx.Async
         headers=AUTH,
     )
     assert mounted.status_code == 201
-    assert "uses 1000 B" in denial(
+    assert "uses 1 KB" in denial(
         await client.post(
             "/v2/dev/team/app/blobs/uploads/",
             params={"digest": sha256(b"1")},
@@ -234,7 +234,7 @@ async def test_a_file_over_the_quota_is_413_problem_json_before_its_body_is_read
     assert response.headers["Content-Type"] == "application/problem+json"
     problem = response.json()
     assert problem["status"] == 413 and problem["title"] == "Quota exceeded"
-    assert "repository 'files' has a quota of 1000 B and uses 900 B" in problem["detail"]
+    assert "repository 'files' has a quota of 1 KB and uses 900 B" in problem["detail"]
     assert "this push would add 200 B" in problem["detail"]
     assert problem["errors"] == [{"status": 413, "message": problem["detail"]}]
     assert read == []
@@ -276,7 +276,7 @@ async def test_the_instance_quota_names_the_instance(limited: httpx.AsyncClient)
     await push_blob(limited, "dev/team/app", shared)  # stored already: costs nothing
     response = await limited.put("/generic/files/b.bin", content=os.urandom(300), headers=AUTH)
     assert response.status_code == 413
-    assert "the instance has a quota of 1000 B and uses 800 B" in response.json()["detail"]
+    assert "the instance has a quota of 1 KB and uses 800 B" in response.json()["detail"]
     assert "CARGOHOLD_QUOTA_BYTES" in response.json()["detail"]
     storage = (await limited.get("/api/v1/storage", headers=AUTH)).json()["instance"]
     assert (storage["quotaBytes"], storage["storedBytes"], storage["logicalBytes"]) == (

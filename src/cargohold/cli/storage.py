@@ -54,7 +54,11 @@ def storage(client: CargoholdClient, images: bool, as_json: bool) -> None:
     click.echo()
     print_fields(
         [
-            ("stored", f"{bytes_text(totals.stored_bytes)} in {totals.stored_blobs} blobs"),
+            (
+                "stored",
+                f"{bytes_text(totals.stored_bytes)} in {totals.stored_blobs} blob"
+                + ("" if totals.stored_blobs == 1 else "s"),
+            ),
             ("logical", f"{bytes_text(totals.logical_bytes)} (the repositories' sizes added)"),
             ("deduplication ratio", "-" if ratio is None else f"{ratio:.2f}"),
             ("instance quota", limit_text(totals.quota_bytes)),

@@ -53,8 +53,17 @@ def parse_limit(text: str) -> int | None:
     return None if text.strip().lower() == NONE else parse_size(text)
 
 
+_DECIMAL = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000))
+
+
 def human(size: int) -> str:
-    """``size`` bytes in the largest binary unit it fills, e.g. ``1.5 GiB``, ``512 B``."""
+    """``size`` bytes as a person reads them: in the largest binary unit it fills (``1.5
+    GiB``, ``512 B``), or in a decimal one when that says it exactly and a binary one does
+    not (``500 MB``, as a quota is often written)."""
+    if size % 1024:
+        for unit, factor in _DECIMAL:
+            if size >= factor and size % factor == 0:
+                return f"{size // factor} {unit}"
     value = float(size)
     for unit in _SHOWN:
         if abs(value) < 1024 or unit == _SHOWN[-1]:

@@ -69,7 +69,7 @@ def test_a_link_over_the_quota_is_refused_and_leaves_nothing(meta: MetadataStore
     meta.blobs.link("dev", "team/app", digest("one"), 1000)
     with pytest.raises(QuotaExceeded) as refused:
         meta.blobs.link("dev", "team/app", digest("two"), 600, upload_id="u1")
-    assert "repository 'dev' has a quota of 1.46 KiB and uses 1000 B" in refused.value.message
+    assert "repository 'dev' has a quota of 1.46 KiB and uses 1 KB" in refused.value.message
     assert "would add 600 B" in refused.value.message
     assert meta.blobs.linked_size("dev", "team/app", digest("two")) is None
     assert meta.blobs.upload_owner("u1") == ("dev", "team/app")  # the caller ends it
@@ -130,7 +130,7 @@ def test_the_instance_quota_counts_every_blob_once(
     limited.blobs.link("prod", "team/app", digest("layer"), 900)  # stored already: free
     with pytest.raises(QuotaExceeded) as refused:
         limited.blobs.link("prod", "team/app", digest("more"), 101)
-    assert "the instance has a quota of 1000 B and uses 900 B" in refused.value.message
+    assert "the instance has a quota of 1 KB and uses 900 B" in refused.value.message
     assert refused.value.detail == {
         "repository": None,
         "scope": "instance",
