@@ -168,7 +168,8 @@ class Blobs:
         if upload_id is None:
             await self._quotas.admit(repository, None if digest is None else str(digest), adding)
             return
-        held = offset if offset is not None else await self.upload_size(actor, name, upload_id)
+        held = await self.upload_size(actor, name, upload_id)  # and that it is the caller's
+        held = held if offset is None else offset
         try:
             await self._quotas.admit(
                 repository, None if digest is None else str(digest), held + adding
