@@ -59,7 +59,10 @@ def _private_data_dir(path: Path) -> None:
 def open_stores(settings: Settings, *, migrate: bool) -> tuple[BlobStore, MetadataStore]:
     _private_data_dir(settings.data_dir)
     return open_blob_store(settings), open_metadata_store(
-        settings.database, run_migrations=migrate, pool_size=settings.database_pool_size
+        settings.database,
+        run_migrations=migrate,
+        pool_size=settings.database_pool_size,
+        instance_quota=settings.quota_bytes,
     )
 
 

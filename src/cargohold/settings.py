@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cargohold.core.sizes import parse_limit
 from cargohold.storage.s3.location import S3Location
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -74,6 +75,9 @@ class Settings:
     job_retention_days: int | None = 30
     delivery_retention_days: int | None = 30
     audit_retention_days: int | None = None
+    # The bytes every blob stored may take together (each once, whatever the repositories
+    # that hold it); a push over it is refused. None: no limit. Written as 500GB, 2TiB...
+    quota_bytes: int | None = None
 
     @property
     def host(self) -> str:
@@ -164,6 +168,8 @@ class Settings:
                 "gc_interval_seconds must be 0 (collect only when asked) or between 60 and "
                 "31536000 (a year)"
             )
+        if self.quota_bytes is not None and self.quota_bytes < 0:
+            raise SettingsError("quota_bytes must be a size of 0 or more, or none")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
@@ -213,6 +219,7 @@ _ENV = {
     "job_retention_days": "CARGOHOLD_JOB_RETENTION_DAYS",
     "delivery_retention_days": "CARGOHOLD_DELIVERY_RETENTION_DAYS",
     "audit_retention_days": "CARGOHOLD_AUDIT_RETENTION_DAYS",
+    "quota_bytes": "CARGOHOLD_QUOTA_BYTES",
 }
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 _RETENTIONS = (
@@ -251,11 +258,22 @@ def _coerce(name: str, value: Any) -> Any:
         return _networks(value)
     if name in _RETENTIONS:
         return _days(name, value)
+    if name == "quota_bytes":
+        return _size(name, value)
     if name == "storage_url" and str(value) == "":
         return None
     if name == "database_url":
         return _database_url(str(value))
     return str(value)
+
+
+def _size(name: str, value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return parse_limit(str(value))
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}, or none") from exc
 
 
 _DATABASE_EXAMPLE = "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"

@@ -25,16 +25,20 @@ def test_repo_list_create_delete(cli: Cli) -> None:
         "KEY",
         "FORMAT",
         "KIND",
+        "SIZE",
+        "QUOTA",
         "ANONYMOUS-READ",
         "IMMUTABLE-TAGS",
         "DESCRIPTION",
     ]
     assert column(listed) == ["dev", "prod", "staging"]
-    assert ["prod", "docker", "local", "no", "yes"] in table(listed)
+    assert ["prod", "docker", "local", "0 B", "none", "no", "yes"] in table(listed)
 
     created = cli.ok("repo", "create", "team-cli", "--no-anonymous-read", "--description", "ci")
     assert created == "created docker repository 'team-cli' (local)\n"
-    assert ["team-cli", "docker", "local", "no", "no", "ci"] in table(cli.ok("repo", "list"))
+    assert ["team-cli", "docker", "local", "0 B", "none", "no", "no", "ci"] in table(
+        cli.ok("repo", "list")
+    )
     locked = cli.ok("repo", "update", "team-cli", "--immutable-tags", "--json")
     assert '"immutableTags": true' in locked
 
@@ -63,6 +67,8 @@ def test_repo_update_opens_a_repository_to_anonymous_readers(cli: Cli) -> None:
         "anonymousRead": True,
         "immutableTags": False,
         "description": "docs",
+        "quotaBytes": None,
+        "usedBytes": 0,
     }
     assert "open-later" in anonymously_listed()
 

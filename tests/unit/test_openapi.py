@@ -62,6 +62,7 @@ CONTRACT: dict[str, set[str]] = {
     "/retention": {"get", "post"},
     "/retention/{policy}": {"get", "delete"},
     "/retention/run": {"post"},
+    "/storage": {"get"},
     "/docker/{key}/promote": {"post"},
     "/promotions": {"get"},
     "/properties": {"get", "put", "delete"},

@@ -20,6 +20,7 @@ from cargohold.cli.promote import promote, promotions, props
 from cargohold.cli.repo import repo
 from cargohold.cli.retention import retention
 from cargohold.cli.search import search
+from cargohold.cli.storage import storage
 from cargohold.cli.token import token
 from cargohold.cli.user import user
 from cargohold.cli.vulndb import vulndb
@@ -69,6 +70,7 @@ main.add_command(promote)
 main.add_command(promotions)
 main.add_command(props)
 main.add_command(search)
+main.add_command(storage)
 main.add_command(vulndb)
 main.add_command(policy)
 main.add_command(watch)

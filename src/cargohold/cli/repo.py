@@ -13,8 +13,15 @@ from cargohold.cli.output import (
     yes_no,
 )
 from cargohold.cli.remote import connection_options, with_client
+from cargohold.cli.sizes import SizeLimit, Unlimited, bytes_text, limit_text
 from cargohold.client.models import Repository
 from cargohold.client.rest import CargoholdClient
+from cargohold.wire.base import UNSET
+
+QUOTA_HELP = (
+    "The bytes of distinct blobs it may hold, e.g. 500MB, 10GiB (KB/MB/GB/TB: powers of "
+    "1000; KiB/MiB/GiB/TiB: powers of 1024), or none; a push over it is refused."
+)
 
 
 @click.group()
@@ -35,6 +42,8 @@ def _show(repository: Repository, as_json: bool) -> None:
             ("anonymous read", yes_no(repository.anonymous_read)),
             ("immutable tags", yes_no(repository.immutable_tags)),
             ("description", repository.description),
+            ("size", bytes_text(repository.used_bytes)),
+            ("quota", limit_text(repository.quota_bytes)),
         ]
     )
 
@@ -50,12 +59,23 @@ def repo_list(client: CargoholdClient, limit: int | None, as_json: bool) -> None
         print_json([r.to_json() for r in repositories])
         return
     print_table(
-        ["KEY", "FORMAT", "KIND", "ANONYMOUS-READ", "IMMUTABLE-TAGS", "DESCRIPTION"],
+        [
+            "KEY",
+            "FORMAT",
+            "KIND",
+            "SIZE",
+            "QUOTA",
+            "ANONYMOUS-READ",
+            "IMMUTABLE-TAGS",
+            "DESCRIPTION",
+        ],
         (
             [
                 r.key,
                 r.format,
                 r.kind,
+                bytes_text(r.used_bytes),
+                limit_text(r.quota_bytes),
                 yes_no(r.anonymous_read),
                 yes_no(r.immutable_tags),
                 r.description,
@@ -86,6 +106,7 @@ def repo_show(client: CargoholdClient, key: str, as_json: bool) -> None:
     help="Existing tags can be neither overwritten nor deleted.",
 )
 @click.option("--description", default="")
+@click.option("--quota", type=SizeLimit(), help=QUOTA_HELP + " [default: none]")
 @json_option
 @with_client
 def repo_create(
@@ -96,11 +117,13 @@ def repo_create(
     anonymous_read: bool,
     immutable_tags: bool,
     description: str,
+    quota: int | Unlimited | None,
     as_json: bool,
 ) -> None:
     """Create a repository (admin)."""
+    quota_bytes = quota if isinstance(quota, int) else None
     created = client.repositories.create(
-        key, format_, kind, anonymous_read, description, immutable_tags
+        key, format_, kind, anonymous_read, description, immutable_tags, quota_bytes
     )
     if as_json:
         print_json(created.to_json())
@@ -117,6 +140,7 @@ def repo_create(
     help="Existing tags can be neither overwritten nor deleted, or they can.",
 )
 @click.option("--description")
+@click.option("--quota", type=SizeLimit(), help=QUOTA_HELP + " Admin only.")
 @json_option
 @with_client
 def repo_update(
@@ -125,16 +149,21 @@ def repo_update(
     anonymous_read: bool | None,
     immutable_tags: bool | None,
     description: str | None,
+    quota: int | Unlimited | None,
     as_json: bool,
 ) -> None:
-    """Change a repository (admin, or `manage` on it)."""
-    if anonymous_read is None and description is None and immutable_tags is None:
+    """Change a repository (admin, or `manage` on it; the quota: admin)."""
+    if anonymous_read is None and description is None and immutable_tags is None and quota is None:
         raise click.UsageError(
             "nothing to change: give --anonymous-read/--no-anonymous-read, "
-            "--immutable-tags/--mutable-tags or --description"
+            "--immutable-tags/--mutable-tags, --description or --quota"
         )
     updated = client.repositories.update(
-        key, anonymous_read=anonymous_read, description=description, immutable_tags=immutable_tags
+        key,
+        anonymous_read=anonymous_read,
+        description=description,
+        immutable_tags=immutable_tags,
+        quota_bytes=UNSET if quota is None else None if isinstance(quota, Unlimited) else quota,
     )
     if as_json:
         print_json(updated.to_json())

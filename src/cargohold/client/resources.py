@@ -19,6 +19,7 @@ from cargohold.client.models import (
     format_time,
 )
 from cargohold.client.session import RestSession, segment
+from cargohold.wire.base import UNSET, UnsetType
 
 
 def _changes(**fields: Any) -> dict[str, Any]:
@@ -45,7 +46,9 @@ class Repositories:
         anonymous_read: bool = False,
         description: str = "",
         immutable_tags: bool = False,
+        quota_bytes: int | None = None,
     ) -> Repository:
+        """``quota_bytes``: the bytes of distinct blobs it may hold (None: no quota)."""
         body = {
             "key": key,
             "format": format,
@@ -53,6 +56,7 @@ class Repositories:
             "anonymousRead": anonymous_read,
             "immutableTags": immutable_tags,
             "description": description,
+            "quotaBytes": quota_bytes,
         }
         return self._session.call_object("POST", "/repositories", Repository, body=body)
 
@@ -63,10 +67,14 @@ class Repositories:
         anonymous_read: bool | None = None,
         description: str | None = None,
         immutable_tags: bool | None = None,
+        quota_bytes: int | UnsetType | None = UNSET,
     ) -> Repository:
+        """Change what is given; ``quota_bytes=None`` removes the quota."""
         body = _changes(
             anonymousRead=anonymous_read, description=description, immutableTags=immutable_tags
         )
+        if not isinstance(quota_bytes, UnsetType):
+            body["quotaBytes"] = quota_bytes
         return self._session.call_object(
             "PATCH", f"/repositories/{segment(key)}", Repository, body=body
         )

@@ -18,6 +18,7 @@ from cargohold.client.search import Search
 from cargohold.client.session import RestSession
 from cargohold.client.vulndb import VulnDb
 from cargohold.client.webhooks import Webhooks
+from cargohold.wire.storage import StorageReport
 
 
 class CargoholdClient:
@@ -71,6 +72,11 @@ class CargoholdClient:
     def health(self) -> bool:
         doc = self._session.call("GET", "/health")
         return isinstance(doc, dict) and doc.get("status") == "ok"
+
+    def storage(self) -> StorageReport:
+        """The bytes each repository and image holds, and (for administrators) what the
+        instance stores and the deduplication ratio."""
+        return self._session.call_object("GET", "/storage", StorageReport)
 
     def me(self) -> Me:
         """Who the server takes the caller to be, and the API token used, if any."""

@@ -160,6 +160,12 @@ class PolicyViolation(Denied):
     the watch that applies it and the worst advisory (``policy``, ``watch``, ``advisory``)."""
 
 
+class QuotaExceeded(Denied):
+    """A push that would take a repository (or the whole instance) over its quota. ``detail``
+    says whose quota (``repository``, or ``instance``), the quota, the bytes used and the
+    bytes the push would add. The OCI API answers DENIED (403), the generic API 413."""
+
+
 class RepositoryExists(RegistryError):
     code, status = "REPOSITORY_EXISTS", 409
 
@@ -252,6 +258,7 @@ __all__ = [
     "PaginationInvalid",
     "PayloadTooLarge",
     "PolicyViolation",
+    "QuotaExceeded",
     "RangeNotSatisfiable",
     "RegistryError",
     "RepositoryExists",

@@ -30,6 +30,7 @@ class RepositoryQueries:
             "anonymous_read": record.anonymous_read,
             "description": record.description,
             "immutable_tags": record.immutable_tags,
+            "quota_bytes": record.quota_bytes,
             "created_at": time.time(),
         }
         with self._engine.begin() as connection:
@@ -79,6 +80,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> RepositoryRecord:
         anonymous_read=bool(row.anonymous_read),
         description=row.description,
         immutable_tags=bool(row.immutable_tags),
+        quota_bytes=row.quota_bytes,
     )
 
 

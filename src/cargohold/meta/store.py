@@ -32,6 +32,7 @@ from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.oci.uploads import UploadQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
+from cargohold.meta.quotas.limits import QuotaQueries
 from cargohold.meta.repositories import RepositoryQueries
 from cargohold.meta.retention.inventory import RetentionInventoryQueries
 from cargohold.meta.retention.policies import RetentionPolicyQueries
@@ -70,6 +71,7 @@ class MetadataStore:
     retention: RetentionPolicyQueries
     retention_inventory: RetentionInventoryQueries
     effects: EffectQueries
+    quotas: QuotaQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -77,20 +79,26 @@ class MetadataStore:
 
 
 def open_metadata_store(
-    url: str, *, run_migrations: bool = True, pool_size: int = DEFAULT_POOL_SIZE
+    url: str,
+    *,
+    run_migrations: bool = True,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    instance_quota: int | None = None,
 ) -> MetadataStore:
     """The store on the database at ``url`` (``sqlite:///PATH`` or
-    ``postgresql+psycopg://...``), migrated to the newest schema unless told otherwise."""
+    ``postgresql+psycopg://...``), migrated to the newest schema unless told otherwise;
+    ``instance_quota``: the bytes every blob stored may take together (None: no limit)."""
     engine = create_engine(url, pool_size)
     if run_migrations:
         migrate(engine)
     changes = open_change_marker(url)
     sa.event.listen(engine, "commit", changes.note_commit)
+    quotas = QuotaQueries(engine, instance_quota)
     return MetadataStore(
         engine=engine,
         changes=changes,
         repositories=RepositoryQueries(engine),
-        blobs=BlobQueries(engine),
+        blobs=BlobQueries(engine, quotas),
         uploads=UploadQueries(engine),
         manifests=ManifestQueries(engine),
         users=UserQueries(engine),
@@ -104,7 +112,7 @@ def open_metadata_store(
         promotions=PromotionQueries(engine),
         builds=BuildQueries(engine),
         search=SearchQueries(engine),
-        generic=GenericFileQueries(engine),
+        generic=GenericFileQueries(engine, quotas),
         jobs=JobQueries(engine),
         events=EventQueries(engine),
         webhooks=WebhookQueries(engine),
@@ -118,6 +126,7 @@ def open_metadata_store(
         retention=RetentionPolicyQueries(engine),
         retention_inventory=RetentionInventoryQueries(engine),
         effects=EffectQueries(engine),
+        quotas=quotas,
     )
 
 

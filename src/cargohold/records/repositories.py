@@ -13,6 +13,7 @@ class RepositoryRecord:
     anonymous_read: bool
     description: str = ""
     immutable_tags: bool = False
+    quota_bytes: int | None = None  # the bytes of unique blobs it may hold; None: no quota
 
 
 __all__ = ["RepositoryRecord"]

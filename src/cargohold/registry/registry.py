@@ -53,6 +53,8 @@ from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
+from cargohold.registry.quotas.limits import Quotas
+from cargohold.registry.quotas.report import StorageReports
 from cargohold.registry.repositories import Repositories
 from cargohold.registry.retention.policies import RetentionPolicies
 from cargohold.registry.retention.runs import Retention, RetentionSettings
@@ -99,6 +101,8 @@ class Registry:
     retention_policies: RetentionPolicies
     retention: Retention
     housekeeping: Housekeeping
+    quotas: Quotas
+    storage: StorageReports
 
     @classmethod
     def build(
@@ -132,9 +136,14 @@ class Registry:
         scans.on_findings(policies.notify)
         consequences = Consequences(audit, events, scans, jobs, policies)
         claims = BlobClaims(store, meta, clock)
-        generic = GenericFiles(store, meta, repositories, access, clock, consequences, claims)
+        quotas = Quotas(meta)
+        generic = GenericFiles(
+            store, meta, repositories, access, clock, consequences, claims, quotas
+        )
         images = ImageAccess(repositories, access)
-        blobs = Blobs(store, meta, audit, images, claims, blob_redirects, blob_redirect_expiry)
+        blobs = Blobs(
+            store, meta, audit, images, claims, blob_redirects, blob_redirect_expiry, quotas
+        )
         manifests = Manifests(store, meta, blobs, images, consequences, claims)
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic)
@@ -144,7 +153,7 @@ class Registry:
         bearer = BearerTokens(keys, service, token_ttl, clock)
         return cls(
             repositories=repositories,
-            repository_admin=RepositoryAdministration(repositories, access, audit),
+            repository_admin=RepositoryAdministration(repositories, access, audit, quotas),
             images=images,
             blobs=blobs,
             manifests=manifests,
@@ -192,6 +201,8 @@ class Registry:
                 jobs,
                 housekeeping or HousekeepingPolicy(),
             ),
+            quotas=quotas,
+            storage=StorageReports(meta, repositories, access),
         )
 
 

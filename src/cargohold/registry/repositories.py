@@ -8,6 +8,7 @@ the tests call these directly."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 
 from anyio import to_thread
@@ -25,6 +26,15 @@ from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache
 
 KINDS = ("local",)
+
+
+class Keep(enum.Enum):
+    """A setting ``update`` leaves as it is, where None is a value (no quota)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
 DEFAULT_REPOSITORIES = ("dev", "staging", "prod")
 
 
@@ -76,10 +86,12 @@ class Repositories:
         anonymous_read: bool = False,
         description: str = "",
         immutable_tags: bool = False,
+        quota_bytes: int | None = None,
         effects: Effects = NO_EFFECTS,
     ) -> RepositoryRecord:
         """Create the repository, committing ``effects`` with it."""
         validate_repository_key(key)
+        _check_quota(quota_bytes)
         if format not in self._formats:
             raise RepositoryInvalid(
                 f"format {format!r} is not supported yet; supported: {', '.join(self._formats)}"
@@ -88,7 +100,9 @@ class Repositories:
             raise RepositoryInvalid(
                 f"kind {kind!r} is not supported yet; supported: {', '.join(KINDS)}"
             )
-        record = RepositoryRecord(key, format, kind, anonymous_read, description, immutable_tags)
+        record = RepositoryRecord(
+            key, format, kind, anonymous_read, description, immutable_tags, quota_bytes
+        )
         if not await to_thread.run_sync(self._meta.repositories.create, record, effects):
             raise RepositoryExists(f"repository {key!r} already exists")
         return record
@@ -100,11 +114,16 @@ class Repositories:
         anonymous_read: bool | None = None,
         description: str | None = None,
         immutable_tags: bool | None = None,
+        quota_bytes: int | Keep | None = KEEP,
         effects: Effects = NO_EFFECTS,
     ) -> RepositoryRecord:
-        """Change the settings given (None: keep), committing ``effects`` with the change, or
-        on their own when nothing is to change."""
+        """Change the settings given (None: keep; for ``quota_bytes``, KEEP keeps and None
+        removes the quota), committing ``effects`` with the change, or on their own when
+        nothing is to change."""
         changes: dict[str, object] = {}
+        if not isinstance(quota_bytes, Keep):
+            _check_quota(quota_bytes)
+            changes["quota_bytes"] = quota_bytes
         if immutable_tags is not None:
             changes["immutable_tags"] = immutable_tags
         if anonymous_read is not None:
@@ -138,4 +157,11 @@ class Repositories:
         return list(DEFAULT_REPOSITORIES)
 
 
-__all__ = ["DEFAULT_REPOSITORIES", "KINDS", "Repositories"]
+def _check_quota(quota_bytes: int | None) -> None:
+    if quota_bytes is not None and quota_bytes < 0:
+        raise RepositoryInvalid(
+            f"a quota is a number of bytes, 0 or more (or none), not {quota_bytes}"
+        )
+
+
+__all__ = ["DEFAULT_REPOSITORIES", "KEEP", "KINDS", "Keep", "Repositories"]

@@ -16,6 +16,19 @@ class Repository(Wire, frozen=True):
         bool, described("An existing tag can be neither overwritten nor deleted.")
     ]
     description: str
+    quota_bytes: Annotated[
+        int | None,
+        described(
+            "The bytes of distinct blobs the repository may hold; a push that would exceed "
+            "it is refused. null: no quota."
+        ),
+    ] = None
+    used_bytes: Annotated[
+        int, described("The bytes of the distinct blobs the repository holds.")
+    ] = 0
+
+
+QuotaBytes = Annotated[int, Meta(ge=0, examples=[10 * 1024**3])] | None
 
 
 class RepositoryCreate(Body, frozen=True):
@@ -25,12 +38,16 @@ class RepositoryCreate(Body, frozen=True):
     description: str = ""
     anonymous_read: bool = False
     immutable_tags: bool = False
+    quota_bytes: QuotaBytes = None
 
 
 class RepositoryUpdate(Body, frozen=True):
     anonymous_read: bool | UnsetType = UNSET
     immutable_tags: bool | UnsetType = UNSET
     description: str | UnsetType = UNSET
+    quota_bytes: Annotated[
+        QuotaBytes | UnsetType, described("Only an administrator may set it; null removes it.")
+    ] = UNSET
 
 
 __all__ = ["Repository", "RepositoryCreate", "RepositoryUpdate"]

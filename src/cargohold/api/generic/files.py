@@ -16,6 +16,7 @@ from cargohold.api.files import BlobResponse, byte_range
 from cargohold.api.generic.target import Target
 from cargohold.core.checksums import Checksums
 from cargohold.core.errors import BadRequest, ResourceUnknown
+from cargohold.core.numbers import bounded_int
 from cargohold.core.times import rfc3339
 from cargohold.records.generic import GenericFileRecord
 from cargohold.registry.generic.files import Deployed, Listing, checksums_of
@@ -189,6 +190,7 @@ class FileEndpoints:
                 request.stream(),
                 claimed,
                 target.properties,
+                bounded_int(request.headers.get("content-length")),
             )
         body = deployed_json(request, deployed)
         return JSONResponse(body, 201, {"Location": body["uri"]})

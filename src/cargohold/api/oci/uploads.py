@@ -37,6 +37,9 @@ class UploadEndpoints:
                 return _created(name, digest)
         if "digest" in query:
             digest = Digest.parse(query["digest"])
+            length = _length(call)
+            if length is not None:
+                await blobs.admit(actor, name, length, digest)
             upload_id = await blobs.start_upload(actor, name)
             await blobs.append(actor, name, upload_id, _body(call))
             await blobs.complete(actor, name, upload_id, digest)
@@ -48,6 +51,7 @@ class UploadEndpoints:
         name = call.name
         upload_id = call.params["upload"]
         offset = _offset(call)
+        await self._admit(call, upload_id, offset)
         size = await self._registry.blobs.append(call.actor, name, upload_id, _body(call), offset)
         return _accepted(name, upload_id, size)
 
@@ -59,9 +63,21 @@ class UploadEndpoints:
             raise DigestInvalid("the digest query parameter is required to complete an upload")
         digest = Digest.parse(raw)
         offset = _offset(call)
+        await self._admit(call, upload_id, offset, digest)
         await self._registry.blobs.append(call.actor, name, upload_id, _body(call), offset)
         await self._registry.blobs.complete(call.actor, name, upload_id, digest)
         return _created(name, digest)
+
+    async def _admit(
+        self, call: Call, upload_id: str, offset: int | None, digest: Digest | None = None
+    ) -> None:
+        """Refuse a body whose length is known before it is read when it would exceed a
+        quota (the upload is then cancelled)."""
+        length = _length(call)
+        if length:
+            await self._registry.blobs.admit(
+                call.actor, call.name, length, digest, upload_id, offset
+            )
 
     async def status(self, call: Call) -> Response:
         name = call.name
@@ -80,6 +96,11 @@ async def _body(call: Call) -> AsyncIterator[bytes]:
     async for chunk in call.request.stream():
         if chunk:
             yield chunk
+
+
+def _length(call: Call) -> int | None:
+    """The body's Content-Length, when the client sent one."""
+    return bounded_int(call.request.headers.get("content-length"))
 
 
 def _offset(call: Call) -> int | None:

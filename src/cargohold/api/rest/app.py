@@ -33,6 +33,7 @@ from cargohold.api.rest.repositories import RepositoryEndpoints
 from cargohold.api.rest.responses import WireResponse
 from cargohold.api.rest.retention import RetentionEndpoints
 from cargohold.api.rest.search import SearchEndpoints
+from cargohold.api.rest.storage import StorageEndpoints
 from cargohold.api.rest.tokens import TokenEndpoints
 from cargohold.api.rest.users import UserEndpoints
 from cargohold.api.rest.vulndb import VulnDbEndpoints
@@ -142,6 +143,7 @@ class RestApp:
                     DELETE=Op(tokens.delete, "token.delete"),
                 ),
                 self._route("/audit", GET=Op(audit.list)),
+                self._route("/storage", GET=Op(StorageEndpoints(registry).report)),
                 self._route("/jobs", GET=Op(jobs.list)),
                 self._route("/jobs/{id}", GET=Op(jobs.get)),
                 self._route("/gc", POST=Op(gc.run, "gc.run")),

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from cargohold.api.reading import read_limited
 from cargohold.core.errors import BadRequest, PayloadTooLarge
 from cargohold.core.jsondoc import REQUEST_LIMITS, JsonLimits, JsonRejected, read_json
+from cargohold.core.numbers import MAX_INT
 from cargohold.wire.base import Wire
 
 
@@ -72,6 +73,22 @@ class Body:
 
     def optional_boolean(self, field: str) -> bool | None:
         return self.boolean(field, False) if self.has(field) else None
+
+    def present(self, field: str) -> bool:
+        """Whether the body has ``field``, even as null."""
+        return field in self._data
+
+    def byte_limit(self, field: str) -> int | None:
+        """A number of bytes, 0 or more; None when null or absent (no limit)."""
+        value = self._data.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+            raise BadRequest(
+                f"{field!r} must be a whole number of bytes, 0 or more (e.g. 10737418240 for "
+                "10 GiB), or null for no limit"
+            )
+        return value
 
     def optional_number(self, field: str) -> float | None:
         value = self._data.get(field)

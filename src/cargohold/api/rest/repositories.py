@@ -13,10 +13,11 @@ from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
+from cargohold.registry.repositories import KEEP
 from cargohold.wire.repositories import Repository, RepositoryCreate, RepositoryUpdate
 
 
-def repository_wire(record: RepositoryRecord) -> Repository:
+def repository_wire(record: RepositoryRecord, used_bytes: int = 0) -> Repository:
     return Repository(
         key=record.key,
         format=record.format,
@@ -24,6 +25,8 @@ def repository_wire(record: RepositoryRecord) -> Repository:
         anonymous_read=record.anonymous_read,
         immutable_tags=record.immutable_tags,
         description=record.description,
+        quota_bytes=record.quota_bytes,
+        used_bytes=used_bytes,
     )
 
 
@@ -35,11 +38,19 @@ class RepositoryEndpoints:
         limit, after = page_request(request, Key)
         visible = await self._repositories.visible(caller)
         rows = page_of(visible, after, limit, lambda r: r.key)
-        return paged(request, rows, limit, repository_wire, lambda r: Key(r.key))
+        used = await self._repositories.usage(rows[:limit])
+        return paged(
+            request,
+            rows,
+            limit,
+            lambda r: repository_wire(r, used.get(r.key, 0)),
+            lambda r: Key(r.key),
+        )
 
     async def get(self, request: Request, caller: Principal | None) -> Response:
         record = await self._repositories.get(caller, request.path_params["key"])
-        return WireResponse(repository_wire(record))
+        used = await self._repositories.usage([record])
+        return WireResponse(repository_wire(record, used[record.key]))
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         body = await Body.read(request, RepositoryCreate)
@@ -51,6 +62,7 @@ class RepositoryEndpoints:
             anonymous_read=body.boolean("anonymousRead", False),
             description=body.string("description", ""),
             immutable_tags=body.boolean("immutableTags", False),
+            quota_bytes=body.byte_limit("quotaBytes"),
         )
         location = f"/api/v1/repositories/{record.key}"
         return WireResponse(repository_wire(record), 201, {"Location": location})
@@ -63,8 +75,10 @@ class RepositoryEndpoints:
             anonymous_read=body.optional_boolean("anonymousRead"),
             description=body.optional_string("description"),
             immutable_tags=body.optional_boolean("immutableTags"),
+            quota_bytes=body.byte_limit("quotaBytes") if body.present("quotaBytes") else KEEP,
         )
-        return WireResponse(repository_wire(updated))
+        used = await self._repositories.usage([updated])
+        return WireResponse(repository_wire(updated, used[updated.key]))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
         await self._repositories.delete(

@@ -20,6 +20,7 @@ from cargohold.meta import properties as props
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import keep, release
+from cargohold.meta.quotas.limits import QuotaQueries
 from cargohold.meta.schema import generic_files, uploads
 from cargohold.meta.upsert import serialize_writes, upsert
 from cargohold.records.generic import FolderEntry, GenericFileRecord
@@ -60,8 +61,9 @@ def _inside(folder: str) -> sa.ColumnElement[bool]:
 
 
 class GenericFileQueries:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, quotas: QuotaQueries | None = None) -> None:
         self._engine = engine
+        self._quotas = quotas or QuotaQueries(engine)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -172,10 +174,12 @@ class GenericFileQueries:
         ``effects``. ``claimed``: the content was claimed before it was stored (see
         ``meta/gc``): refused with StorageUnavailable if it was garbage-collected since. Raises
         Conflict when a folder is at the path or a file at one of its folders, Denied when a
-        file is there and ``may_overwrite`` is false.
+        file is there and ``may_overwrite`` is false; QuotaExceeded when the content would
+        take the repository or the instance over its quota.
         """
         with self._engine.begin() as connection:
             serialize_writes(connection, [record.repository])
+            self._quotas.enforce_file(connection, record)
             previous = place(connection, record, may_overwrite)
             props.write(
                 connection, record.repository, subject(record.path), properties, replace=True

@@ -10,13 +10,15 @@ from cargohold.meta import presence
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import keep
+from cargohold.meta.quotas.limits import QuotaQueries
 from cargohold.meta.schema import blob_links, blobs, uploads
 from cargohold.meta.upsert import insert_ignore
 
 
 class BlobQueries:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, quotas: QuotaQueries | None = None) -> None:
         self._engine = engine
+        self._quotas = quotas or QuotaQueries(engine)
 
     def link(
         self,
@@ -34,10 +36,12 @@ class BlobQueries:
         With ``upload_id``, the upload session ends in the same transaction; ``effects``
         commit with it. False, with nothing written, when the garbage collector is deleting
         the blob's bytes, or deleted them since the caller ``claimed`` it (the caller must
-        not count on them).
+        not count on them). QuotaExceeded, with nothing written, when the blob would take
+        the repository or the instance over its quota.
         """
         now = time.time()
         with self._engine.begin() as connection:
+            self._quotas.enforce(connection, repository, digest, size)
             if not keep(connection, digest, size, now, claimed=claimed):
                 return False
             insert_ignore(

@@ -17,6 +17,8 @@ repositories = sa.Table(
     sa.Column("description", sa.Text, nullable=False, default=""),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("immutable_tags", sa.Boolean, nullable=False, default=False),
+    # the bytes of unique blobs the repository may hold; None: no quota
+    sa.Column("quota_bytes", sa.BigInteger, nullable=True),
 )
 
 blobs = sa.Table(

@@ -24,6 +24,8 @@ generic_files = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Index("ix_generic_files_digest", "digest"),
+    # a repository's usage (its distinct digests), read from this index alone
+    sa.Index("ix_generic_files_repository_digest", "repository", "digest"),
 )
 
 __all__ = ["generic_files"]

@@ -21,6 +21,9 @@ blob_links = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     # the garbage collector forgets a blob's links by digest
     sa.Index("ix_blob_links_digest", "digest"),
+    # a repository's usage (its distinct digests) and whether it holds a digest, read from
+    # this index alone
+    sa.Index("ix_blob_links_repository_digest", "repository", "digest"),
 )
 
 manifests = sa.Table(

@@ -4,6 +4,10 @@ metadata (``generic_files``), with its sha256, sha1 and md5 and its properties.
 
 Reading needs ``read`` (or anonymous read on the repository), deploying ``write`` and, to
 replace an existing file, ``delete`` too; deleting needs ``delete``.
+
+A file that would take the repository or the instance over its quota is refused before its
+bytes are read when its length is known (Content-Length), again before they are committed,
+and in the transaction that places it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from cargohold.registry.housekeeping.discard import discard_upload, discarded
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.quotas.limits import Quotas
 from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import WRITE_BATCH, BlobStore
 
@@ -79,9 +84,11 @@ class GenericFiles:
         clock: Callable[[], float],
         consequences: Consequences,
         claims: BlobClaims,
+        quotas: Quotas | None = None,
     ) -> None:
         self._store = store
         self._claims = claims
+        self._quotas = quotas or Quotas(meta)
         self._meta = meta
         self._repositories = repositories
         self._access = access
@@ -197,11 +204,17 @@ class GenericFiles:
         chunks: AsyncIterable[bytes],
         claimed: Checksums,
         properties: Mapping[str, object],
+        length: int | None = None,
     ) -> Deployed:
         """Store the bytes at ``path``; the checksums computed while they stream in must be
-        those ``claimed`` (Conflict otherwise, with nothing stored)."""
+        those ``claimed`` (Conflict otherwise, with nothing stored). With their ``length``
+        known, a file that would exceed a quota is refused before they are read."""
         principal = actor.principal
         may_overwrite, values = await self._may_deploy(principal, key, path, properties)
+        repository = await self.repository(key)
+        claimed_digest = None if claimed.sha256 is None else f"sha256:{claimed.sha256}"
+        if length is not None:
+            await self._quotas.admit(repository, claimed_digest, length, path)
         upload_id = await self._store.start_upload()
         try:
             await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
@@ -211,6 +224,7 @@ class GenericFiles:
             actual = hasher.result()
             _refuse_mismatch(key, path, claimed, actual, ("sha1", "md5"))
             digest = Digest("sha256", claimed.sha256 or actual.sha256 or "")
+            await self._quotas.admit(repository, str(digest), size, path)
             await self._claims.claim(digest)
             try:
                 await self._store.commit(upload_id, digest, size)

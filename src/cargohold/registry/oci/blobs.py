@@ -9,6 +9,10 @@ but storage lost is refused before any byte is sent, or before a client is sent 
 elsewhere). In an object store that check is a request of its own, so its answer is
 remembered until the metadata changes: cargohold removes stored bytes only together with a
 metadata write, which moves the change marker.
+
+A push that would take the repository or the instance over its quota is refused (DENIED)
+before its bytes are read when its size is known up front (``admit``), before an upload is
+committed, and in the transaction that links the blob: the refused upload is cancelled.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from cargohold.core.errors import (
     ChunkOutOfOrder,
     DigestInvalid,
     DigestMismatch,
+    QuotaExceeded,
     RegistryError,
     SizeInvalid,
     SizeMismatch,
@@ -44,6 +49,7 @@ from cargohold.registry.housekeeping.discard import discard_upload, discarded
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.oci.images import ImageAccess
+from cargohold.registry.quotas.limits import Quotas
 from cargohold.storage.base import BlobRedirects, BlobStore
 
 
@@ -57,9 +63,11 @@ class Blobs:
         claims: BlobClaims,
         redirects: BlobRedirects | None = None,
         redirect_expiry: int = 300,
+        quotas: Quotas | None = None,
     ) -> None:
         self._store = store
         self._claims = claims
+        self._quotas = quotas or Quotas(meta)
         self._meta = meta
         self._audit = audit
         self._images = images
@@ -151,7 +159,8 @@ class Blobs:
         upload_id: str | None = None,
         effects: Effects = NO_EFFECTS,
     ) -> bool:
-        """Link a blob this request claimed; False when it was garbage-collected since."""
+        """Link a blob this request claimed; False when it was garbage-collected since;
+        QuotaExceeded when it would exceed a quota."""
         return await to_thread.run_sync(
             lambda: self._meta.blobs.link(
                 name.repository,
@@ -170,6 +179,34 @@ class Blobs:
         )
 
     # --- uploads ------------------------------------------------------------------------
+
+    async def admit(
+        self,
+        actor: Actor,
+        name: ImageName,
+        adding: int,
+        digest: Digest | None = None,
+        upload_id: str | None = None,
+        offset: int | None = None,
+    ) -> None:
+        """Refuse (QuotaExceeded), before its bytes are read, a push of ``adding`` bytes (the
+        blob ``digest``, if known; the continuation of ``upload_id`` at ``offset``, or at its
+        end) that would take the repository or the instance over its quota."""
+        repository = await self._images.check(actor.principal, name, Action.WRITE)
+        if not self._quotas.applies(repository):
+            return
+        if upload_id is None:
+            await self._quotas.admit(repository, None if digest is None else str(digest), adding)
+            return
+        held = await self.upload_size(actor, name, upload_id)  # and that it is the caller's
+        held = held if offset is None else offset
+        try:
+            await self._quotas.admit(
+                repository, None if digest is None else str(digest), held + adding
+            )
+        except QuotaExceeded:
+            await discard_upload(self._store, self._meta, upload_id)
+            raise
 
     async def start_upload(self, actor: Actor, name: ImageName) -> str:
         await self._images.check(actor.principal, name, Action.WRITE)
@@ -237,6 +274,11 @@ class Blobs:
         size: int | None = None,
     ) -> int:
         await self._check_owner(actor, name, upload_id)
+        try:
+            await self._admit_upload(actor, name, upload_id, digest)
+        except QuotaExceeded:
+            await discard_upload(self._store, self._meta, upload_id)
+            raise
         await self._claims.claim(digest)
         try:
             stored = await self._store.commit(upload_id, digest, size)
@@ -259,6 +301,12 @@ class Blobs:
             linked = await self._link(name, digest, stored, upload_id, effects)
         except StorageFull as exc:  # the database's disk: the session ends all the same
             raise await self._discard(name, upload_id, exc) from exc
+        except QuotaExceeded:
+            # A racing push took the room: the upload ends unlinked. Its bytes, committed
+            # as a blob nothing links, are garbage collection's to remove once the grace
+            # period has passed.
+            await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
+            raise
         if not linked:
             await to_thread.run_sync(self._meta.blobs.end_upload, upload_id)
             raise BlobUploadInvalid(
@@ -267,6 +315,18 @@ class Blobs:
                 {"digest": str(digest)},
             )
         return stored
+
+    async def _admit_upload(
+        self, actor: Actor, name: ImageName, upload_id: str, digest: Digest
+    ) -> None:
+        """The quota check of a whole upload about to be committed."""
+        repository = await self._images.check(actor.principal, name, Action.WRITE)
+        if self._quotas.applies(repository):
+            try:
+                size = await self._store.upload_size(upload_id)
+            except UploadNotFound:
+                return  # committing it says so
+            await self._quotas.admit(repository, str(digest), size)
 
     async def cancel(self, actor: Actor, name: ImageName, upload_id: str) -> None:
         await self._check_owner(actor, name, upload_id)

@@ -1,6 +1,7 @@
 """Repositories as administrators and readers see them: the list and each one as far as the
 caller may read it; created and deleted by an administrator, their settings changed by whoever
-may manage the repository. Each change commits its audit record with it."""
+may manage the repository, except its quota, which only an administrator sets. Each change
+commits its audit record with it."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
-from cargohold.registry.repositories import Repositories
+from cargohold.registry.quotas.limits import Quotas
+from cargohold.registry.repositories import KEEP, Keep, Repositories
 
 
 class RepositoryAdministration:
-    def __init__(self, repositories: Repositories, access: AccessControl, audit: AuditLog) -> None:
+    def __init__(
+        self, repositories: Repositories, access: AccessControl, audit: AuditLog, quotas: Quotas
+    ) -> None:
         self._repositories = repositories
         self._access = access
         self._audit = audit
+        self._quotas = quotas
 
     def _recorded(self, actor: Actor, action: str, key: str, status: int) -> Effects:
         return self._audit.entry(
@@ -36,6 +41,10 @@ class RepositoryAdministration:
         self._access.check(principal, record, Action.READ)
         return record
 
+    async def usage(self, records: list[RepositoryRecord]) -> dict[str, int]:
+        """The bytes each of ``records`` (which the caller was let see) holds."""
+        return await self._quotas.usages([record.key for record in records]) if records else {}
+
     async def create(
         self,
         actor: Actor,
@@ -46,6 +55,7 @@ class RepositoryAdministration:
         anonymous_read: bool = False,
         description: str = "",
         immutable_tags: bool = False,
+        quota_bytes: int | None = None,
     ) -> RepositoryRecord:
         self._access.require_admin(actor.principal)
         return await self._repositories.create(
@@ -55,6 +65,7 @@ class RepositoryAdministration:
             anonymous_read=anonymous_read,
             description=description,
             immutable_tags=immutable_tags,
+            quota_bytes=quota_bytes,
             effects=self._recorded(actor, "repository.create", key, 201),
         )
 
@@ -66,15 +77,20 @@ class RepositoryAdministration:
         anonymous_read: bool | None = None,
         description: str | None = None,
         immutable_tags: bool | None = None,
+        quota_bytes: int | Keep | None = KEEP,
     ) -> RepositoryRecord:
-        """Change the settings given (None: keep); recorded even when nothing changes."""
+        """Change the settings given (None: keep; KEEP for the quota); recorded even when
+        nothing changes."""
         record = await self._repositories.get(key)
         self._access.check(actor.principal, record, Action.MANAGE)
+        if not isinstance(quota_bytes, Keep):
+            self._access.require_admin(actor.principal)  # who may push must not lift it
         return await self._repositories.update(
             key,
             anonymous_read=anonymous_read,
             description=description,
             immutable_tags=immutable_tags,
+            quota_bytes=quota_bytes,
             effects=self._recorded(actor, "repository.update", key, 200),
         )
 

@@ -14,6 +14,7 @@ from cargohold.api.rest.openapi.lifecycle import lifecycle_paths
 from cargohold.api.rest.openapi.operations import AUTHENTICATED, Json
 from cargohold.api.rest.openapi.policy import policy_paths
 from cargohold.api.rest.openapi.retention import retention_paths
+from cargohold.api.rest.openapi.storage import storage_paths
 
 DESCRIPTION = """\
 Identity, access and repository administration for cargohold.
@@ -44,6 +45,7 @@ def document() -> Json:
         | insight_paths()
         | policy_paths()
         | retention_paths()
+        | storage_paths()
     )
     hooks = webhooks()
     return {

@@ -25,6 +25,7 @@ from cargohold.wire import (
     repositories,
     retention,
     search,
+    storage,
     system,
 )
 from cargohold.wire.base import Wire
@@ -42,6 +43,7 @@ MODULES: tuple[ModuleType, ...] = (
     insight,
     policy,
     retention,
+    storage,
 )
 PREFIX = "#/components/schemas/"
 LINK = 'The next page: `</api/v1/users?limit=100&after=CURSOR>; rel="next"`. Not on the last.'

@@ -99,7 +99,7 @@ def identity_paths() -> Json:
             ),
             "patch": update(
                 "updateRepository",
-                "Change a repository's description or anonymousRead.",
+                "Change a repository's description, anonymousRead, immutableTags or quotaBytes.",
                 "Administrators, or users with `manage` on the repository.",
                 Repository,
                 RepositoryUpdate,
