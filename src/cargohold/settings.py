@@ -244,6 +244,8 @@ def _coerce(name: str, value: Any) -> Any:
         "retention_protect_promoted_days",
         "housekeeping_interval_seconds",
         "upload_expiry_seconds",
+        "gc_grace_seconds",
+        "gc_interval_seconds",
     ):
         try:
             return int(value)
