@@ -7,17 +7,23 @@ on; the client then pushes again, as docker does when told to."""
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
+from cargohold.storage.s3.store import S3BlobStore
 from tests.e2e.cli import Cli
 from tests.images import OCI_MANIFEST, Image, make_image, sha256
+from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
 pytestmark = pytest.mark.e2e
@@ -27,14 +33,40 @@ ROUNDS = 6
 DEADLINE = 90.0  # seconds the whole race may take
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> CargoholdServer:
+@dataclass
+class Backend:
+    server: CargoholdServer
+    stored: Callable[[], set[str]]  # the digests of the blobs in storage
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     env = {"CARGOHOLD_GC_GRACE_SECONDS": str(GRACE), "CARGOHOLD_GC_INTERVAL_SECONDS": "0"}
-    if request.param == "postgresql":
+    if request.param.startswith("postgresql"):
         env["CARGOHOLD_DATABASE_URL"] = str(request.getfixturevalue("postgresql_url"))
-    started = CargoholdServer(tmp_path / "data", env=env).start()
+    data = tmp_path / "data"
+    stored = functools.partial(files_of, data)
+    if request.param.endswith("s3"):
+        seaweedfs: SeaweedFS = request.getfixturevalue("seaweedfs")
+        env.update(
+            AWS_ACCESS_KEY_ID=ACCESS_KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+            CARGOHOLD_STORAGE_URL=seaweedfs.url(tmp_path.name),
+        )
+        store = S3BlobStore(seaweedfs.location(tmp_path.name), (ACCESS_KEY, SECRET_KEY))
+        stored = functools.partial(anyio.run, objects_of, store)
+    started = CargoholdServer(data, env=env).start()
     request.addfinalizer(started.stop)
-    return started
+    return Backend(started, stored)
+
+
+def files_of(data_dir: Path) -> set[str]:
+    found = (data_dir / "storage" / "blobs" / "sha256").rglob("*")
+    return {f"sha256:{p.name}" for p in found if p.is_file()}
+
+
+async def objects_of(store: S3BlobStore) -> set[str]:
+    return {str(blob.digest) async for blob in store.stored()}
 
 
 def push(http: httpx.Client, name: str, tag: str, image: Image) -> bool:
@@ -62,17 +94,10 @@ def push(http: httpx.Client, name: str, tag: str, image: Image) -> bool:
     return False
 
 
-def stored_blobs(data_dir: Path) -> set[str]:
-    return {
-        f"sha256:{p.name}"
-        for p in (data_dir / "storage" / "blobs" / "sha256").rglob("*")
-        if p.is_file()
-    }
-
-
 def test_collection_in_a_loop_while_clients_push_shared_layers_and_delete(
-    server: CargoholdServer, tmp_path: Path
+    backend: Backend, tmp_path: Path
 ) -> None:
+    server = backend.server
     bases = [{f"base{i}": os.urandom(30_000)} for i in range(3)]
     acknowledged: dict[tuple[str, str], Image] = {}
     lock = threading.Lock()
@@ -149,7 +174,7 @@ def test_collection_in_a_loop_while_clients_push_shared_layers_and_delete(
     live = {
         sha256(data) for image in acknowledged.values() for data in (*image.blobs, image.manifest)
     }
-    assert stored_blobs(server.data_dir) == live
+    assert backend.stored() == live
     assert len(acknowledged) == PUSHERS * (ROUNDS - ROUNDS // 2)
 
     # The CLI says the same: nothing left to collect, and why a live blob stays.
