@@ -199,3 +199,30 @@ async def test_only_an_administrator_collects_or_asks_why(client: httpx.AsyncCli
 
 def json_bytes(document: dict[str, object]) -> bytes:
     return json.dumps(document).encode()
+
+
+async def test_bytes_no_metadata_records_go_once_older_than_the_grace_period(
+    client: httpx.AsyncClient, clock: Clock, settings: Settings
+) -> None:
+    """What a crash between storing a blob and recording it leaves behind."""
+    data = os.urandom(5_000)
+    digest = sha256(data)
+    path = settings.blob_root / "blobs" / "sha256" / digest[7:9] / digest[7:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    found = await why(client, digest)
+    assert (found["stored"], found["live"], found["touched"], found["size"]) == (
+        True,
+        False,
+        None,
+        len(data),
+    )
+    assert (await collect(client))["blobsDeleted"] == 0  # written just now
+    clock.advance(GRACE + 120)
+    report = await collect(client)
+    assert (report["blobsDeleted"], report["unrecordedBlobs"], report["bytesFreed"]) == (
+        1,
+        1,
+        len(data),
+    )
+    assert not path.exists()

@@ -50,6 +50,8 @@ def gc_why(client: CargoholdClient, digest: str, as_json: bool) -> None:
         state = "being deleted by garbage collection"
     elif found.live:
         state = "live: garbage collection keeps it"
+    elif found.touched is None:
+        state = "stored, recorded nowhere: collected once older than the grace period"
     else:
         since, collectable = when(found.touched, "ever"), when(found.collectable)
         state = f"unreferenced since {since}; collectable from {collectable}"

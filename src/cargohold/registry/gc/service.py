@@ -127,10 +127,11 @@ class GarbageCollection:
             collectable_at=None,
             deleting=record is not None and record.deleting_since is not None,
         )
-        if references.live or references.deleting:
+        if references.live or references.deleting or record is None:
+            # Bytes no metadata records go once their file is older than the grace period.
             return references
-        touched = references.touched_at or 0.0
-        return dataclasses.replace(references, collectable_at=touched + self._collector.grace)
+        collectable = record.touched_at + self._collector.grace
+        return dataclasses.replace(references, collectable_at=collectable)
 
 
 __all__ = ["GC_JOB", "GarbageCollection", "report_data"]
