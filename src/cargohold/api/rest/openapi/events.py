@@ -67,6 +67,7 @@ def event_paths() -> Json:
                 "or when garbage collection may delete it.",
                 ADMIN,
                 BlobReferences,
+                "400 401 403 404 429",
             ),
         },
         "/webhooks": {
