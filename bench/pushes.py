@@ -28,6 +28,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
@@ -189,12 +190,19 @@ def _plans(
 
 
 def _queue_busy(client: httpx.Client) -> bool:
-    for state in ("queued", "running"):
-        response = client.get("/api/v1/jobs", params={"state": state, "limit": 1})
-        _check(response, "listing the job queue")
-        if response.json().get("items"):
-            return True
-    return False
+    """Whether a job runs or is due: the scheduled ones (garbage collection, housekeeping)
+    wait in the queue for their time and are not the pushes' work."""
+    response = client.get("/api/v1/jobs", params={"state": "running", "limit": 1})
+    _check(response, "listing the job queue")
+    if response.json().get("items"):
+        return True
+    response = client.get("/api/v1/jobs", params={"state": "queued", "limit": 100})
+    _check(response, "listing the job queue")
+    now = datetime.now(UTC)
+    return any(
+        datetime.fromisoformat(job["runAfter"].replace("Z", "+00:00")) <= now
+        for job in response.json().get("items", [])
+    )
 
 
 def _settle(target: Target, watcher: tuple[str, str] | None, limit: float) -> tuple[float, bool]:
