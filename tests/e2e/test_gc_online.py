@@ -29,7 +29,7 @@ from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 pytestmark = pytest.mark.e2e
 GRACE = 1
 PUSHERS = 3
-ROUNDS = 6
+ROUNDS = 4
 DEADLINE = 90.0  # seconds the whole race may take
 
 
