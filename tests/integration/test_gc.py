@@ -226,3 +226,25 @@ async def test_bytes_no_metadata_records_go_once_older_than_the_grace_period(
         len(data),
     )
     assert not path.exists()
+
+
+async def test_a_collection_is_an_event_for_webhooks_that_ask_for_it(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post(
+        "/api/v1/webhooks",
+        json={
+            "name": "ops",
+            "url": "http://127.0.0.1:9/hook",
+            "secret": "s" * 16,
+            "repositories": ["*"],
+            "events": ["gc"],
+        },
+        headers=AUTH,
+    )
+    assert created.status_code == 201, created.text
+    await collect(client, dry_run=True)  # a dry run is audited, not an event
+    await collect(client)
+    response = await client.get(f"/api/v1/webhooks/{created.json()['id']}/deliveries", headers=AUTH)
+    [delivery] = response.json()["items"]
+    assert (delivery["type"], delivery["subject"]) == ("dev.cargohold.gc", "gc")
