@@ -21,7 +21,11 @@ from cargohold.records.gc import Collectable, ManifestKey
 def _collectable(cutoff: float) -> sa.ColumnElement[bool]:
     return sa.and_(
         blobs.c.touched_at < cutoff,
-        blobs.c.deleting_since.is_(None),
+        # ``+ 0`` keeps ix_blobs_deleting_since out of it: SQLite, without statistics
+        # (cargohold never runs ANALYZE), would take that index for ``IS NULL`` (every row
+        # but a page's), test every blob after ``after`` and sort them all, for each page
+        # (a collection of 200,000 blobs spent 23 s there, 0.7 s walking the primary key)
+        (blobs.c.deleting_since + 0).is_(None),
         sa.not_(referenced(blobs.c.digest)),
     )
 

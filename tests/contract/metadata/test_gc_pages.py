@@ -1,0 +1,80 @@
+"""The collector's pages of blobs nothing holds: each page starts where the last one ended and
+reads the blobs from there in digest order, so a collection reads every blob once however
+many pages it takes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from cargohold.meta.schema import blobs
+from cargohold.meta.store import MetadataStore, open_metadata_store
+
+CUTOFF = 1000.0
+
+
+def digest(number: int) -> str:
+    return f"sha256:{number:064x}"
+
+
+def add_blobs(meta: MetadataStore, count: int, touched: float) -> None:
+    rows = [
+        {"digest": digest(n), "size": n, "created_at": 1.0, "touched_at": touched}
+        for n in range(count)
+    ]
+    with meta.engine.begin() as connection:
+        connection.execute(blobs.insert(), rows)
+
+
+def test_pages_of_unheld_blobs_follow_each_other_in_digest_order(meta: MetadataStore) -> None:
+    add_blobs(meta, 7, touched=10.0)
+    seen: list[str] = []
+    after = ""
+    while page := meta.gc.collectable(CUTOFF, after, 3):
+        seen += [blob.digest for blob in page]
+        after = page[-1].digest
+    assert seen == [digest(n) for n in range(7)]
+    assert meta.gc.collectable(5.0, "", 3) == []  # touched after that cutoff
+
+
+@pytest.fixture
+def sqlite_meta(sqlite_template: Path, tmp_path: Path) -> MetadataStore:
+    path = tmp_path / "meta.db"
+    shutil.copyfile(sqlite_template, path)
+    os.chmod(path, 0o600)
+    return open_metadata_store(f"sqlite:///{path}")
+
+
+def test_sqlite_reads_a_page_from_where_the_last_ended_without_sorting_every_blob(
+    sqlite_meta: MetadataStore,
+) -> None:
+    # Without statistics (cargohold never runs ANALYZE) SQLite took the index on
+    # deleting_since for its IS NULL, then tested and sorted every blob for every page: a
+    # collection of 200,000 blobs spent 23 s finding 40 pages.
+    add_blobs(sqlite_meta, 3, touched=10.0)
+    sent: list[tuple[str, object]] = []
+
+    def record(
+        conn: object, cursor: object, statement: str, parameters: object, *_: object
+    ) -> None:
+        if statement.lstrip().startswith("SELECT blobs.digest"):
+            sent.append((statement, parameters))
+
+    sa.event.listen(sqlite_meta.engine, "before_cursor_execute", record)
+    try:
+        assert len(sqlite_meta.gc.collectable(CUTOFF, digest(0), 500)) == 2
+    finally:
+        sa.event.remove(sqlite_meta.engine, "before_cursor_execute", record)
+    [(statement, parameters)] = sent
+    with sqlite_meta.engine.connect() as connection:
+        plan = [
+            row[3]
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)  # type: ignore[arg-type]
+        ]
+    sqlite_meta.close()
+    assert not [step for step in plan if "TEMP B-TREE" in step], plan
+    assert plan[0].startswith("SEARCH blobs USING INDEX sqlite_autoindex_blobs_1 (digest>?)"), plan
