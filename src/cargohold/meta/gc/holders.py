@@ -25,9 +25,13 @@ HOLDERS: tuple[tuple[sa.Table, str], ...] = (
 BATCH = 500  # digests per statement (SQLite allows 32766 parameters; stay far below)
 
 
-def referenced(digest: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    """Whether some holder names ``digest``."""
-    return sa.or_(*(sa.exists().where(table.c[column] == digest) for table, column in HOLDERS))
+def unheld(digest: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """Whether no holder names ``digest``: one ``NOT EXISTS`` per holder, which PostgreSQL
+    runs as anti-joins along the indexes in digest order (``NOT (EXISTS ... OR ...)`` made
+    it read every manifest for each page of the collector)."""
+    return sa.and_(
+        *(sa.not_(sa.exists().where(table.c[column] == digest)) for table, column in HOLDERS)
+    )
 
 
 def keep(
@@ -125,10 +129,10 @@ __all__ = [
     "BATCH",
     "HOLDERS",
     "keep",
-    "referenced",
     "release",
     "release_children",
     "release_held",
     "release_where",
     "require",
+    "unheld",
 ]
