@@ -49,32 +49,37 @@ def sqlite_meta(sqlite_template: Path, tmp_path: Path) -> MetadataStore:
     return open_metadata_store(f"sqlite:///{path}")
 
 
-def test_sqlite_reads_a_page_from_where_the_last_ended_without_sorting_every_blob(
+def test_sqlite_reads_a_page_and_marks_it_by_digest_without_reading_every_blob(
     sqlite_meta: MetadataStore,
 ) -> None:
     # Without statistics (cargohold never runs ANALYZE) SQLite took the index on
-    # deleting_since for its IS NULL, then tested and sorted every blob for every page: a
-    # collection of 200,000 blobs spent 23 s finding 40 pages.
-    add_blobs(sqlite_meta, 3, touched=10.0)
+    # deleting_since for its IS NULL, then read (and sorted) every blob for every page and
+    # every mark: a collection of 200,000 blobs spent 28 s finding and marking 40 pages.
+    add_blobs(sqlite_meta, 600, touched=10.0)
     sent: list[tuple[str, object]] = []
 
     def record(
         conn: object, cursor: object, statement: str, parameters: object, *_: object
     ) -> None:
-        if statement.lstrip().startswith("SELECT blobs.digest"):
+        if statement.lstrip().startswith(("SELECT blobs.digest", "UPDATE blobs")):
             sent.append((statement, parameters))
 
     sa.event.listen(sqlite_meta.engine, "before_cursor_execute", record)
     try:
-        assert len(sqlite_meta.gc.collectable(CUTOFF, digest(0), 500)) == 2
+        page = [blob.digest for blob in sqlite_meta.gc.collectable(CUTOFF, digest(0), 500)]
+        assert page == [digest(n) for n in range(1, 501)]
+        marked = sqlite_meta.gc.mark(page, CUTOFF, 2000.0)
+        assert [blob.digest for blob in marked] == page
     finally:
         sa.event.remove(sqlite_meta.engine, "before_cursor_execute", record)
-    [(statement, parameters)] = sent
     with sqlite_meta.engine.connect() as connection:
-        plan = [
-            row[3]
-            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)  # type: ignore[arg-type]
+        plans = [
+            [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", values)]  # type: ignore[arg-type]
+            for sql, values in sent
         ]
     sqlite_meta.close()
-    assert not [step for step in plan if "TEMP B-TREE" in step], plan
-    assert plan[0].startswith("SEARCH blobs USING INDEX sqlite_autoindex_blobs_1 (digest>?)"), plan
+    assert len(plans) == 2, sent
+    for plan in plans:
+        assert not [step for step in plan if "TEMP B-TREE" in step], plan
+    assert plans[0][0].startswith("SEARCH blobs USING INDEX sqlite_autoindex_blobs_1 (digest>?)")
+    assert plans[1][0].startswith("SEARCH blobs USING INDEX sqlite_autoindex_blobs_1 (digest=?)")
