@@ -12,23 +12,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from cargohold.meta.database import reading
-from cargohold.meta.gc.holders import BATCH, release_children, unheld
+from cargohold.meta.gc.holders import BATCH, not_deleting, release_children, unheld
 from cargohold.meta.schema import blob_links, blobs, manifests, tags
 from cargohold.meta.upsert import dialect_insert
 from cargohold.records.gc import Collectable, ManifestKey
 
 
 def _collectable(cutoff: float, dialect: str) -> sa.ColumnElement[bool]:
-    deleting: sa.ColumnElement[float] = blobs.c.deleting_since
-    if dialect == "sqlite":
-        # ``+ 0`` keeps ix_blobs_deleting_since out: SQLite, without statistics (cargohold
-        # never runs ANALYZE), took that index for ``IS NULL`` (true of nearly every row), so
-        # each page's query tested and sorted every blob after ``after``, and each mark read
-        # every blob for its page's digests (23 s and 5 s of a collection of 200,000 blobs;
-        # 0.7 s and 0.3 s along the primary key). PostgreSQL knows better, and misjudges
-        # ``+ 0``.
-        deleting = deleting + 0
-    return sa.and_(blobs.c.touched_at < cutoff, deleting.is_(None), unheld(blobs.c.digest))
+    return sa.and_(blobs.c.touched_at < cutoff, not_deleting(dialect), unheld(blobs.c.digest))
 
 
 class GcQueries:
