@@ -43,7 +43,17 @@ import sqlalchemy as sa
 
 from bench.clients import ClientProcesses
 from bench.gc_fixture import Fixture, build, stored_digests
-from bench.gc_load import PULL, PUSH, REQUEST_SLACK, LoadPlan, LoadReport, load_worker, pull_sample
+from bench.gc_load import (
+    PULL,
+    PUSH,
+    PUSH_LAYER_BYTES,
+    PUSH_LAYERS,
+    REQUEST_SLACK,
+    LoadPlan,
+    LoadReport,
+    load_worker,
+    pull_sample,
+)
 from bench.meter import GroupMeter, ProcessTree, Usage
 from bench.servers import ADMIN, CARGOHOLD, HOST, ServerProcess, free_port
 from bench.tables import MIB, markdown, number, percentile
@@ -401,7 +411,8 @@ def main() -> None:
         f"{args.database}: {fixture.manifests:,} manifests, {fixture.blobs:,} blobs of which "
         f"{len(fixture.garbage):,} garbage ({fixture.garbage_bytes / MIB:,.1f} MiB), written "
         f"in {filled:.0f} s; cargohold with {args.workers} workers; {args.pushers} CI "
-        f"pusher(s) (2 layers of 16 KiB + config + manifest) and {args.pullers} puller(s), "
+        f"pusher(s) ({PUSH_LAYERS} layers of {PUSH_LAYER_BYTES // 1024} KiB + config + manifest) "
+        f"and {args.pullers} puller(s), "
         "each with docker's token flow, back to back\n"
     )
     header = ["operation, window", "window (s)", "ok", "failed", "per s", "p50 ms", "p99 ms"]

@@ -2,7 +2,7 @@
 pulling held ones, back to back for a window, in client processes; and the pull of a
 sample of held images after the collection.
 
-A pusher pushes one new image after another (two small layers and a config, then the
+A pusher pushes one new image after another (four small layers and a config, then the
 manifest by tag) the way docker does, token flow included (``bench/pushers.py``); a puller
 pulls one held image after another, picked at random, the way dockerd does, each pull a
 fresh login with the bearer token flow, every blob's SHA-256 checked (``bench/pullers.py``).
@@ -29,8 +29,8 @@ from bench.pushers import BEARER, PushError, PushJob, PushPlan
 
 PUSH = "push"
 PULL = "pull"
-PUSH_LAYERS = 2
-PUSH_LAYER_BYTES = 16 * 1024
+PUSH_LAYERS = 4  # with the config, a manifest names five blobs, as ordinary images do
+PUSH_LAYER_BYTES = 8 * 1024
 REQUEST_SLACK = 120.0  # an operation may end this long after the window
 FAILURES = (OSError, PushError, PullError, ValueError, KeyError, TypeError, TimeoutError)
 
