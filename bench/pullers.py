@@ -90,7 +90,7 @@ class PullError(Exception):
     pass
 
 
-class _Machine:
+class PullMachine:
     def __init__(self, plan: PullPlan) -> None:
         self._plan = plan
         self._lanes = Lanes(plan.host, plan.port)
@@ -235,7 +235,7 @@ def _describe(exc: BaseException) -> str:
 
 async def _run_machine(plan: PullPlan, slots: asyncio.Semaphore, report: PullReport) -> None:
     async with slots:
-        machine = _Machine(plan)
+        machine = PullMachine(plan)
         started = time.monotonic()
         try:
             await machine.pull()
@@ -287,6 +287,8 @@ def pull_worker(
 __all__ = [
     "DOCKER_ACCEPT",
     "USER_AGENT",
+    "PullError",
+    "PullMachine",
     "PullPlan",
     "PullReport",
     "pull_worker",

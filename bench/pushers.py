@@ -85,7 +85,7 @@ class PushError(Exception):
     pass
 
 
-class _Job:
+class PushJob:
     def __init__(self, plan: PushPlan, image: Image) -> None:
         self._plan = plan
         self._image = image
@@ -231,7 +231,7 @@ async def _run_job(
     plan: PushPlan, image: Image, slots: asyncio.Semaphore, report: PushReport
 ) -> None:
     async with slots:
-        job = _Job(plan, image)
+        job = PushJob(plan, image)
         started = time.monotonic()
         try:
             await job.push()
@@ -283,4 +283,14 @@ def push_worker(
     results.put((slot, report))
 
 
-__all__ = ["BASIC", "BEARER", "PATCH_UPLOAD", "PUT_UPLOAD", "PushPlan", "PushReport", "push_worker"]
+__all__ = [
+    "BASIC",
+    "BEARER",
+    "PATCH_UPLOAD",
+    "PUT_UPLOAD",
+    "PushError",
+    "PushJob",
+    "PushPlan",
+    "PushReport",
+    "push_worker",
+]

@@ -1,6 +1,7 @@
 """The benchmarks still run, end to end and small: a fan-out pull in every login mode and the
-CI push, against cargohold and docker-registry (they print figures and never judge time; this
-checks that every pull and push succeeded and the tables came out)."""
+CI push, against cargohold and docker-registry, and a garbage collection under load (they
+print figures and never judge time; this checks that every pull and push succeeded, that
+the collection freed what it had to and nothing else, and that the tables came out)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bench(*args: str) -> str:
+def bench(*args: str, module: str = "bench.run") -> str:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"}
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -52,3 +53,17 @@ def test_the_ci_push_runs_in_every_login_mode() -> None:
     pushed = rows(out, "cargohold")
     assert [row[1] for row in pushed] == ["token-flow", "basic-password", "basic-token"]
     assert all((row[2], row[3]) == ("4", "0") for row in pushed), out
+
+
+def test_the_garbage_collection_benchmark_runs() -> None:
+    out = bench(
+        *("--manifests", "60", "--blobs", "200", "--garbage", "0.1", "--seconds", "1"),
+        module="bench.gc",
+    )
+    latency = rows(out, "push,") + rows(out, "pull,")
+    idle = [row for row in latency if row[0].endswith("no collection")]
+    assert len(idle) == 2 and all(int(row[2]) > 0 for row in idle), out
+    assert all(row[3] == "0" for row in latency), out  # nothing failed
+    assert rows(out, "blobsDeleted") == [["blobsDeleted", "20", "20"]], out
+    assert "garbage left: 0 of 20" in out
+    assert out.count("-> OK") == 2, out

@@ -12,18 +12,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from cargohold.meta.database import reading
-from cargohold.meta.gc.holders import BATCH, referenced, release_children
+from cargohold.meta.gc.holders import BATCH, not_deleting, release_children, unheld
 from cargohold.meta.schema import blob_links, blobs, manifests, tags
 from cargohold.meta.upsert import dialect_insert
 from cargohold.records.gc import Collectable, ManifestKey
 
 
-def _collectable(cutoff: float) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        blobs.c.touched_at < cutoff,
-        blobs.c.deleting_since.is_(None),
-        sa.not_(referenced(blobs.c.digest)),
-    )
+def _collectable(cutoff: float, dialect: str) -> sa.ColumnElement[bool]:
+    return sa.and_(blobs.c.touched_at < cutoff, not_deleting(dialect), unheld(blobs.c.digest))
 
 
 class GcQueries:
@@ -37,7 +33,7 @@ class GcQueries:
         ``cutoff``."""
         query = (
             sa.select(blobs.c.digest, blobs.c.size)
-            .where(blobs.c.digest > after, _collectable(cutoff))
+            .where(blobs.c.digest > after, _collectable(cutoff, self._engine.dialect.name))
             .order_by(blobs.c.digest)
             .limit(limit)
         )
@@ -70,7 +66,7 @@ class GcQueries:
                     return []
             marked = connection.execute(
                 blobs.update()
-                .where(blobs.c.digest.in_(wanted), _collectable(cutoff))
+                .where(blobs.c.digest.in_(wanted), _collectable(cutoff, connection.dialect.name))
                 .values(deleting_since=now)
                 .returning(blobs.c.digest, blobs.c.size)
             )
