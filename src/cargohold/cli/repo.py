@@ -13,9 +13,10 @@ from cargohold.cli.output import (
     yes_no,
 )
 from cargohold.cli.remote import connection_options, with_client
-from cargohold.cli.sizes import SizeLimit, Unlimited, bytes_text, limit_text
+from cargohold.cli.sizes import SizeLimit, Unlimited, limit_text
 from cargohold.client.models import Repository
 from cargohold.client.rest import CargoholdClient
+from cargohold.core.sizes import human
 from cargohold.wire.base import UNSET
 
 QUOTA_HELP = (
@@ -42,7 +43,7 @@ def _show(repository: Repository, as_json: bool) -> None:
             ("anonymous read", yes_no(repository.anonymous_read)),
             ("immutable tags", yes_no(repository.immutable_tags)),
             ("description", repository.description),
-            ("size", bytes_text(repository.used_bytes)),
+            ("size", human(repository.used_bytes)),
             ("quota", limit_text(repository.quota_bytes)),
         ]
     )
@@ -74,7 +75,7 @@ def repo_list(client: CargoholdClient, limit: int | None, as_json: bool) -> None
                 r.key,
                 r.format,
                 r.kind,
-                bytes_text(r.used_bytes),
+                human(r.used_bytes),
                 limit_text(r.quota_bytes),
                 yes_no(r.anonymous_read),
                 yes_no(r.immutable_tags),

@@ -35,12 +35,8 @@ class SizeLimit(click.ParamType[int | Unlimited]):
         return UNLIMITED if found is None else found
 
 
-def bytes_text(value: int) -> str:
-    return human(value)
-
-
 def limit_text(value: int | None) -> str:
     return "none" if value is None else human(value)
 
 
-__all__ = ["UNLIMITED", "SizeLimit", "Unlimited", "bytes_text", "limit_text"]
+__all__ = ["UNLIMITED", "SizeLimit", "Unlimited", "limit_text"]

@@ -7,8 +7,9 @@ import click
 
 from cargohold.cli.output import json_option, print_fields, print_json, print_table
 from cargohold.cli.remote import with_client
-from cargohold.cli.sizes import bytes_text, limit_text
+from cargohold.cli.sizes import limit_text
 from cargohold.client.rest import CargoholdClient
+from cargohold.core.sizes import human
 
 
 @click.command()
@@ -29,7 +30,7 @@ def storage(client: CargoholdClient, images: bool, as_json: bool) -> None:
             [
                 r.key,
                 r.format,
-                bytes_text(r.used_bytes),
+                human(r.used_bytes),
                 limit_text(r.quota_bytes),
                 "-" if not r.quota_bytes else f"{100 * r.used_bytes / r.quota_bytes:.0f}%",
                 str(len(r.images)),
@@ -42,7 +43,7 @@ def storage(client: CargoholdClient, images: bool, as_json: bool) -> None:
         print_table(
             ["IMAGE", "SIZE", "BLOBS"],
             (
-                [f"{r.key}/{i.name}", bytes_text(i.used_bytes), str(i.blobs)]
+                [f"{r.key}/{i.name}", human(i.used_bytes), str(i.blobs)]
                 for r in report.repositories
                 for i in r.images
             ),
@@ -56,10 +57,10 @@ def storage(client: CargoholdClient, images: bool, as_json: bool) -> None:
         [
             (
                 "stored",
-                f"{bytes_text(totals.stored_bytes)} in {totals.stored_blobs} blob"
+                f"{human(totals.stored_bytes)} in {totals.stored_blobs} blob"
                 + ("" if totals.stored_blobs == 1 else "s"),
             ),
-            ("logical", f"{bytes_text(totals.logical_bytes)} (the repositories' sizes added)"),
+            ("logical", f"{human(totals.logical_bytes)} (the repositories' sizes added)"),
             ("deduplication ratio", "-" if ratio is None else f"{ratio:.2f}"),
             ("instance quota", limit_text(totals.quota_bytes)),
         ]
