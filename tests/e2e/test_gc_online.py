@@ -39,7 +39,9 @@ class Backend:
     stored: Callable[[], set[str]]  # the digests of the blobs in storage
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "postgresql-s3"])
+# PostgreSQL's collector path (row locks, SKIP LOCKED) runs with S3; the filesystem's with
+# SQLite: the pairing covers both databases and both stores in two races, not four.
+@pytest.fixture(params=["sqlite", "postgresql-s3"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     env = {"CARGOHOLD_GC_GRACE_SECONDS": str(GRACE), "CARGOHOLD_GC_INTERVAL_SECONDS": "0"}
     if request.param.startswith("postgresql"):

@@ -152,7 +152,7 @@ def cut(data: bytes, cuts: list[int]) -> list[tuple[int, bytes]]:
 
 def for_a_while(prop: str, one_round: Callable[[], None]) -> None:
     """Run rounds of fresh examples of ``prop`` until its share of the time has passed."""
-    deadline = time.monotonic() + fuzz_seconds(70) * SHARES[prop]
+    deadline = time.monotonic() + fuzz_seconds(55) * SHARES[prop]
     rounds = 0
     while rounds == 0 or time.monotonic() < deadline:
         one_round()

@@ -97,5 +97,5 @@ def schemathesis(target: FuzzTarget, role: str, phases: str, seconds: float, rep
 def test_rest_api_holds_to_its_document(
     fuzz_target: FuzzTarget, role: str, phases: str, share: float, tmp_path: Path
 ) -> None:
-    schemathesis(fuzz_target, role, phases, fuzz_seconds(100) * share, tmp_path)
+    schemathesis(fuzz_target, role, phases, fuzz_seconds(80) * share, tmp_path)
     assert_still_serves(fuzz_target)
