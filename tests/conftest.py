@@ -11,6 +11,17 @@ from tests.receiver import Receiver
 from tests.seaweedfs import SeaweedFS
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On several workers (``scripts/test`` runs pytest-xdist with ``--dist loadgroup``), a
+    test file runs on one worker, so its module fixtures start once; and every test that
+    drives dockerd runs on the same worker, so one daemon (and its image cache) serves all."""
+    for item in items:
+        uses_docker = "dockerd" in getattr(item, "fixturenames", ())
+        group = "dockerd" if uses_docker else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A webhook receiver on loopback, stopped after the test."""
