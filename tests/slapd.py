@@ -93,7 +93,8 @@ def _entries() -> str:
             f"userPassword: {ssha(person.password)}"
         )
     for name in GROUP_NAMES:
-        members = [p.dn for p in PEOPLE if name in p.groups] or [READER_DN]
+        # groupOfNames needs a member: the service account stays when the people leave.
+        members = [READER_DN] + [p.dn for p in PEOPLE if name in p.groups]
         lines = "".join(f"\nmember: {m}" for m in members)
         blocks.append(f"dn: {group_dn(name)}\nobjectClass: groupOfNames\ncn: {name}{lines}")
     return "\n\n".join(blocks) + "\n"
@@ -137,6 +138,7 @@ class SlapdServer:
         self.port = port
         self.tls_port = tls_port
         self.ca_file = ca_file  # the certificate the server presents, which clients trust
+        self._counted = 0  # connections made by connections() itself
 
     @property
     def url(self) -> str:
@@ -149,6 +151,10 @@ class SlapdServer:
     @property
     def starttls_url(self) -> str:
         return f"ldap://localhost:{self.port}"
+
+    @staticmethod
+    def free_port() -> int:
+        return _free_port()
 
     @classmethod
     def start(cls) -> SlapdServer:
@@ -198,7 +204,8 @@ class SlapdServer:
         return int((self._root / "slapd.pid").read_text().split()[0])
 
     def connections(self) -> int:
-        """The connections the server has accepted since it started (``cn=Monitor``)."""
+        """The connections others made to the server since it started (``cn=Monitor``)."""
+        self._counted += 1
         found = subprocess.run(
             [
                 "ldapsearch",
@@ -223,8 +230,20 @@ class SlapdServer:
         )
         for line in found.stdout.splitlines():
             if line.startswith("monitorCounter:"):
-                return int(line.partition(":")[2]) - 1  # less this search's own
+                return int(line.partition(":")[2]) - self._counted
         raise RuntimeError(f"no connection count in {found.stdout!r}")
+
+    def modify(self, ldif: str) -> None:
+        """Change the directory as its administrator would (``ldapmodify``)."""
+        self._counted += 1
+        subprocess.run(
+            ["ldapmodify", "-x", "-H", self.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD],
+            input=ldif,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
 
     def stop(self) -> None:
         pid = self.pid
