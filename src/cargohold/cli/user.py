@@ -42,7 +42,7 @@ def _show(account: User, as_json: bool) -> None:
             ("name", account.name),
             ("admin", yes_no(account.admin)),
             ("service account", yes_no(account.service)),
-            ("from the directory (LDAP)", yes_no(account.directory)),
+            ("directory", yes_no(account.directory)),
             ("email", account.email or "-"),
             ("groups", names(account.groups)),
             ("created", when(account.created)),
