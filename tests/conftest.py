@@ -9,6 +9,7 @@ import pytest
 from tests.postgres import PostgresServer
 from tests.receiver import Receiver
 from tests.seaweedfs import SeaweedFS
+from tests.slapd import SlapdServer
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -35,6 +36,15 @@ def seaweedfs() -> Iterator[SeaweedFS]:
     """One S3 server for the whole run, shared by every test that needs one (each works under
     a prefix of its own)."""
     server = SeaweedFS().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def slapd() -> Iterator[SlapdServer]:
+    """One OpenLDAP server for the whole session (``tests/slapd.py``); a test that changes
+    the directory puts it back."""
+    server = SlapdServer.start()
     yield server
     server.stop()
 

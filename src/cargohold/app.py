@@ -15,11 +15,13 @@ from starlette.types import Receive, Scope, Send
 from cargohold.analysis.unpack.limits import Limits, MiB
 from cargohold.api import rest
 from cargohold.api.request_ids import RequestIds
+from cargohold.directory import LdapDirectory
 from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.events.targets import WebhookTargets
 from cargohold.registry.housekeeping.policy import HousekeepingPolicy
+from cargohold.registry.identity.directory import DirectorySource
 from cargohold.registry.registry import Registry
 from cargohold.registry.retention.runs import RetentionSettings
 from cargohold.settings import Settings, load_settings
@@ -113,7 +115,16 @@ def build_registry(
             settings.retention_interval_seconds, settings.retention_protect_promoted_days
         ),
         housekeeping=housekeeping_policy(settings),
+        directory=directory_source(settings),
     )
+
+
+def directory_source(settings: Settings) -> DirectorySource | None:
+    """The user directory (LDAP), when one is configured."""
+    config = settings.ldap
+    if config is None:
+        return None
+    return DirectorySource(LdapDirectory(config), config, settings.ldap_cache_seconds)
 
 
 def housekeeping_policy(settings: Settings) -> HousekeepingPolicy:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cargohold.core.sizes import parse_limit
+from cargohold.directory.config import LdapConfig, parse_group_map
 from cargohold.storage.s3.location import S3Location
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -78,6 +79,39 @@ class Settings:
     # The bytes every blob stored may take together (each once, whatever the repositories
     # that hold it); a push over it is refused. None: no limit. Written as 500GB, 2TiB...
     quota_bytes: int | None = None
+    # The user directory (LDAP), a second source of accounts when ldap_url is set: the README's
+    # "LDAP" section says what each does.
+    ldap_url: str | None = None
+    ldap_bind_dn: str | None = None
+    ldap_bind_password: str | None = field(default=None, repr=False)
+    ldap_user_base: str | None = None
+    ldap_user_filter: str = "(uid={username})"
+    ldap_group_base: str | None = None
+    ldap_group_filter: str = "(member={dn})"
+    ldap_group_map: tuple[tuple[str, str], ...] = ()
+    ldap_starttls: bool = False
+    ldap_ca_file: Path | None = None
+    ldap_timeout: int = 5
+    ldap_cache_seconds: int = 300
+
+    @property
+    def ldap(self) -> LdapConfig | None:
+        """The directory's settings, None without ldap_url."""
+        if not self.ldap_url:
+            return None
+        return LdapConfig(
+            url=self.ldap_url,
+            user_base=self.ldap_user_base or "",
+            user_filter=self.ldap_user_filter,
+            bind_dn=self.ldap_bind_dn,
+            bind_password=self.ldap_bind_password,
+            group_base=self.ldap_group_base,
+            group_filter=self.ldap_group_filter,
+            group_map=self.ldap_group_map,
+            starttls=self.ldap_starttls,
+            ca_file=self.ldap_ca_file,
+            timeout=self.ldap_timeout,
+        )
 
     @property
     def host(self) -> str:
@@ -175,7 +209,16 @@ class Settings:
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
             )
         self._validate_housekeeping()
+        self._validate_ldap()
         return self
+
+    def _validate_ldap(self) -> None:
+        ldap = self.ldap
+        problems = [] if ldap is None else ldap.problems()
+        if not 0 <= self.ldap_cache_seconds <= 86_400:
+            problems.append("ldap_cache_seconds must be between 0 and 86400 (a day)")
+        if problems:
+            raise SettingsError("; ".join(problems))
 
     def _validate_housekeeping(self) -> None:
         for name in ("housekeeping_interval_seconds", "upload_expiry_seconds"):
@@ -220,7 +263,20 @@ _ENV = {
     "delivery_retention_days": "CARGOHOLD_DELIVERY_RETENTION_DAYS",
     "audit_retention_days": "CARGOHOLD_AUDIT_RETENTION_DAYS",
     "quota_bytes": "CARGOHOLD_QUOTA_BYTES",
+    "ldap_url": "CARGOHOLD_LDAP_URL",
+    "ldap_bind_dn": "CARGOHOLD_LDAP_BIND_DN",
+    "ldap_bind_password": "CARGOHOLD_LDAP_BIND_PASSWORD",
+    "ldap_user_base": "CARGOHOLD_LDAP_USER_BASE",
+    "ldap_user_filter": "CARGOHOLD_LDAP_USER_FILTER",
+    "ldap_group_base": "CARGOHOLD_LDAP_GROUP_BASE",
+    "ldap_group_filter": "CARGOHOLD_LDAP_GROUP_FILTER",
+    "ldap_group_map": "CARGOHOLD_LDAP_GROUP_MAP",
+    "ldap_starttls": "CARGOHOLD_LDAP_STARTTLS",
+    "ldap_ca_file": "CARGOHOLD_LDAP_CA_FILE",
+    "ldap_timeout": "CARGOHOLD_LDAP_TIMEOUT",
+    "ldap_cache_seconds": "CARGOHOLD_LDAP_CACHE_SECONDS",
 }
+_LDAP_OPTIONAL = ("ldap_url", "ldap_bind_dn", "ldap_user_base", "ldap_group_base")
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 _RETENTIONS = (
     "event_retention_days",
@@ -246,6 +302,8 @@ def _coerce(name: str, value: Any) -> Any:
         "upload_expiry_seconds",
         "gc_grace_seconds",
         "gc_interval_seconds",
+        "ldap_timeout",
+        "ldap_cache_seconds",
     ):
         try:
             return int(value)
@@ -264,9 +322,34 @@ def _coerce(name: str, value: Any) -> Any:
         return _size(name, value)
     if name == "storage_url" and str(value) == "":
         return None
+    if name.startswith("ldap_"):
+        return _ldap(name, value)
     if name == "database_url":
         return _database_url(str(value))
     return str(value)
+
+
+def _ldap(name: str, value: Any) -> Any:
+    if name == "ldap_group_map":
+        try:
+            return parse_group_map(value)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
+    if name == "ldap_starttls":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in ("true", "false", "1", "0", "yes", "no", "on", "off", ""):
+            raise SettingsError(f"ldap_starttls must be true or false, not {value!r}")
+        return text in ("true", "1", "yes", "on")
+    if name == "ldap_bind_password":
+        return str(value) or None  # as given: spaces may be part of it
+    text = str(value).strip()
+    if name == "ldap_ca_file":
+        return Path(text) if text else None
+    if name in _LDAP_OPTIONAL:
+        return text or None
+    return text
 
 
 def _size(name: str, value: Any) -> int | None:

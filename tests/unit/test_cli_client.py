@@ -21,6 +21,7 @@ def user(name: str) -> dict[str, object]:
         "name": name,
         "admin": False,
         "service": False,
+        "directory": False,
         "email": None,
         "created": "2026-11-26T10:00:00Z",
         "groups": [],

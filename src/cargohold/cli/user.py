@@ -29,7 +29,8 @@ def user() -> None:
 def _kind(account: User) -> str:
     if account.service:
         return "service account"
-    return "admin" if account.admin else "user"
+    kind = "admin" if account.admin else "user"
+    return f"directory {kind}" if account.directory else kind
 
 
 def _show(account: User, as_json: bool) -> None:
@@ -41,6 +42,7 @@ def _show(account: User, as_json: bool) -> None:
             ("name", account.name),
             ("admin", yes_no(account.admin)),
             ("service account", yes_no(account.service)),
+            ("directory", yes_no(account.directory)),
             ("email", account.email or "-"),
             ("groups", names(account.groups)),
             ("created", when(account.created)),

@@ -206,6 +206,14 @@ class DatabaseUnavailable(StorageError, RegistryError):
     code, status = "UNAVAILABLE", 503
 
 
+class DirectoryUnavailable(RegistryError):
+    """The user directory (LDAP) cannot be asked whether a password is right: down, too slow,
+    its certificate refused, or cargohold's service account refused. Nothing is known of the
+    credentials, so no 401: the client may retry, and local accounts still log in."""
+
+    code, status = "UNAVAILABLE", 503
+
+
 class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
@@ -246,6 +254,7 @@ __all__ = [
     "Denied",
     "DigestInvalid",
     "DigestMismatch",
+    "DirectoryUnavailable",
     "InsufficientScope",
     "InvalidToken",
     "ManifestBlobUnknown",

@@ -15,6 +15,7 @@ from cargohold.meta.gc.collector import GcQueries
 from cargohold.meta.gc.references import ReferenceQueries
 from cargohold.meta.generic.files import GenericFileQueries
 from cargohold.meta.identity.audit import AuditQueries
+from cargohold.meta.identity.directory import DirectoryAccounts
 from cargohold.meta.identity.keys import TokenKeyQueries
 from cargohold.meta.identity.logins import LoginFailureQueries
 from cargohold.meta.identity.permissions import PermissionQueries
@@ -48,6 +49,7 @@ class MetadataStore:
     manifests: ManifestQueries
     users: UserQueries
     groups: GroupQueries
+    directory_accounts: DirectoryAccounts
     permissions: PermissionQueries
     tokens: TokenQueries
     token_keys: TokenKeyQueries
@@ -103,6 +105,7 @@ def open_metadata_store(
         manifests=ManifestQueries(engine),
         users=UserQueries(engine),
         groups=GroupQueries(engine),
+        directory_accounts=DirectoryAccounts(engine),
         permissions=PermissionQueries(engine),
         tokens=TokenQueries(engine),
         token_keys=TokenKeyQueries(engine),

@@ -14,6 +14,7 @@ class UserRecord:
     service: bool = False
     email: str | None = None
     created_at: float = 0.0
+    directory: bool = False  # made by a login through the user directory (LDAP)
 
 
 @dataclass(frozen=True, slots=True)

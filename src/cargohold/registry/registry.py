@@ -26,6 +26,7 @@ from cargohold.registry.identity.accounts import Identity
 from cargohold.registry.identity.audit import AuditLog
 from cargohold.registry.identity.audit_trail import AuditTrail
 from cargohold.registry.identity.bearer import BearerTokens
+from cargohold.registry.identity.directory import DirectoryLogins, DirectorySource
 from cargohold.registry.identity.key_rotation import KeyRotation
 from cargohold.registry.identity.keyring import KeyRing
 from cargohold.registry.identity.throttle import LoginThrottle
@@ -123,11 +124,13 @@ class Registry:
         gc_interval: float = 0,
         retention: RetentionSettings | None = None,
         housekeeping: HousekeepingPolicy | None = None,
+        directory: DirectorySource | None = None,
     ) -> Registry:
         audit = AuditLog(meta, clock)
         repositories = Repositories(meta, formats)
         tokens = ApiTokens(meta, clock)
-        access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit, clock)
+        logins = None if directory is None else DirectoryLogins(meta, directory, audit, clock)
+        access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit, clock, logins)
         jobs = JobQueue(meta, clock)
         webhooks = Webhooks(meta, clock, webhook_targets or WebhookTargets(), access, audit)
         events = Events(jobs, webhooks, clock)

@@ -54,6 +54,13 @@ class User(Wire, frozen=True):
     name: str
     admin: bool
     service: bool
+    directory: Annotated[
+        bool,
+        described(
+            "Made by a login through the user directory (LDAP): no password here, and the "
+            "groups the directory decides follow it at each login."
+        ),
+    ]
     email: str | None
     created: Timestamp
     groups: Annotated[Names, described("The names of the user's groups.")]

@@ -38,6 +38,7 @@ def user_wire(record: UserRecord, groups: tuple[str, ...] = ()) -> wire.User:
         name=record.name,
         admin=record.admin,
         service=record.service,
+        directory=record.directory,
         email=record.email,
         created=moment(record.created_at),
         groups=groups,

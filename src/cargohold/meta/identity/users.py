@@ -204,6 +204,7 @@ def _user_row(record: UserRecord) -> dict[str, Any]:
         "email": record.email,
         "created_at": record.created_at or time.time(),
         "generation": first(),
+        "directory": record.directory,
     }
 
 
@@ -215,6 +216,7 @@ def _user(row: sa.Row[Any]) -> UserRecord:
         service=bool(row.service),
         email=row.email,
         created_at=row.created_at,
+        directory=bool(row.directory),
     )
 
 

@@ -18,6 +18,8 @@ users = sa.Table(
     sa.Column("email", sa.String(255), nullable=True),
     # Moves with every change to what the account may do (meta/identity/generations.py).
     sa.Column("generation", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    # Made by its first login through the user directory (LDAP): no password of its own.
+    sa.Column("directory", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 groups = sa.Table(

@@ -6,6 +6,10 @@ for holders of a bearer token that has not expired yet, while a fleet logging in
 account hashes its password once per node, not once per machine. Password hashing runs on at
 most ``HASHING_THREADS`` threads, so a crowd of cold logins queues for them instead of taking
 the hash's memory all at once.
+
+With a user directory (LDAP), a name that is not a local account is the directory's
+(``directory.py``): its logins are remembered the same way, for at most the directory cache's
+time.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from cargohold.meta.store import MetadataStore
 from cargohold.records.identity import TokenRecord, UserRecord
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.audit import AuditLog
+from cargohold.registry.identity.directory import DirectoryLogins
 from cargohold.registry.identity.passwords import hash_password, needs_rehash, verify_password
 from cargohold.registry.identity.permissions import Action, Grant, Principal, known_actions
 from cargohold.registry.identity.throttle import LoginThrottle
@@ -31,6 +36,13 @@ WRONG_CREDENTIALS = "wrong user name or password"
 HASHING_THREADS = 2
 
 
+class _AskDirectory:
+    """The name is not a local account: the user directory decides."""
+
+
+ASK_DIRECTORY = _AskDirectory()
+
+
 class AccessControl:
     def __init__(
         self,
@@ -39,11 +51,14 @@ class AccessControl:
         throttle: LoginThrottle,
         audit: AuditLog,
         clock: Callable[[], float],
+        directory: DirectoryLogins | None = None,
     ) -> None:
         self._meta = meta
+        self._directory = directory
         self._tokens = tokens
         self._throttle = throttle
         self._audit = audit
+        self._clock = clock
         self._hashing = CapacityLimiter(HASHING_THREADS)
         # Credentials by (user name, SHA-256 of the secret); accounts by (name, token id).
         self._verified: VerifiedCache[tuple[str, bytes]] = VerifiedCache(
@@ -62,7 +77,9 @@ class AccessControl:
             verified = await to_thread.run_sync(
                 self._verify, username, secret, client, limiter=limiter
             )
-            if verified is None:
+            if verified is ASK_DIRECTORY:
+                verified = await self._verify_in_directory(username, secret, client)
+            if not isinstance(verified, Verified):
                 await self._failed(username, client)
                 raise Unauthorized(WRONG_CREDENTIALS)
             return verified
@@ -108,12 +125,14 @@ class AccessControl:
             username, "login.failed", username or "api-token", status=401, client=client
         )
 
-    def _verify(self, username: str, secret: str, client: str) -> Verified | None:
+    def _verify(self, username: str, secret: str, client: str) -> Verified | _AskDirectory | None:
         if looks_like_token(secret):
             return self._verify_token(username, secret, client)
         self._throttle.check(username, client)
         generation = self._meta.users.generation(username)  # before the hash it vouches for
         user = self._meta.users.get(username)
+        if self._directory is not None and (user is None or user.directory):
+            return ASK_DIRECTORY  # not a local account (directory.py says why)
         stored = user.password_hash if user is not None and not user.service else None
         if user is None or not verify_password(secret, stored):
             return None
@@ -121,6 +140,26 @@ class AccessControl:
             self._meta.users.update(username, {"password_hash": hash_password(secret)})
         self._throttle.succeeded(username, client)
         return self._load_principal(username, None, generation)
+
+    async def _verify_in_directory(
+        self, username: str, secret: str, client: str
+    ) -> Verified | None:
+        directory = self._directory
+        if directory is None:
+            return None
+        account = await directory.verify(username, secret)
+        if account is None:
+            return None
+
+        def login() -> Verified | None:
+            if not directory.sync(username, account, client):
+                return None
+            self._throttle.succeeded(username, client)
+            found = self._load_principal(username, None)
+            expires_at = self._clock() + directory.cache_seconds
+            return Verified(found.principal, found.generation, expires_at)
+
+        return await to_thread.run_sync(login)
 
     def _verify_token(self, username: str | None, secret: str, client: str) -> Verified | None:
         self._throttle.check(None, client)

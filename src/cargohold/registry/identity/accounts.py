@@ -162,6 +162,10 @@ class Identity:
         if password is not None:
             if current.service:
                 raise BadRequest("a service account has no password; create an API token")
+            if current.directory:
+                raise BadRequest(
+                    f"{name!r} logs in through the user directory (LDAP): change the password there"
+                )
             changes["password_hash"] = await to_thread.run_sync(
                 hash_password, validate_password(password)
             )

@@ -64,6 +64,12 @@ class AuditLog:
         record = self._record(actor.principal, action, target, status, actor.client, repository)
         return Effects(record.time, audit=(record,))
 
+    def entry_of(self, name: str, action: str, target: str, *, status: int, client: str) -> Effects:
+        """``entry`` for a change made on behalf of ``name`` before it holds a principal (an
+        account made by its first login through the user directory)."""
+        record = self._record(name, action, target, status, client, None)
+        return Effects(record.time, audit=(record,))
+
     async def record(
         self,
         principal: Principal | str | None,
