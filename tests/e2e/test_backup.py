@@ -20,7 +20,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cargohold.cli.main import main
-
 from tests.images import OCI_MANIFEST, Image, make_image, sha256
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, cargohold_command
 

@@ -176,6 +176,11 @@ def current_revision(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def head_revision() -> str:
+    """The schema revision of this version: its newest migration."""
+    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+
+
 def pending_migrations(engine: sa.Engine) -> list[str]:
     """The revisions ``migrate`` would apply, oldest first (empty: the schema is at head).
     Reads only: changes nothing, not even on a database no migration ever ran on."""
@@ -199,6 +204,7 @@ __all__ = [
     "MIGRATION_LOCK",
     "create_engine",
     "current_revision",
+    "head_revision",
     "migrate",
     "pending_migrations",
     "reading",
