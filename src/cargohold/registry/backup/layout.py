@@ -43,9 +43,9 @@ class BackupManifest:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "takenAt": rfc3339(self.taken_at),
+            "takenAt": rfc3339(self.taken_at, "seconds"),
             "takenAtUnix": self.taken_at,
-            "finishedAt": rfc3339(self.finished_at),
+            "finishedAt": rfc3339(self.finished_at, "seconds"),
             "schemaRevision": self.revision,
             "contents": self.contents.to_json(),
             "copied": {"blobs": self.copied, "bytes": self.copied_bytes},
