@@ -9,11 +9,13 @@ from pathlib import Path
 import click
 
 from cargohold.cli.audit import audit
+from cargohold.cli.backup import backup, restore, verify
 from cargohold.cli.gc import gc
 from cargohold.cli.group import group
 from cargohold.cli.insight import affected, components, impact, sbom, scan, vulns
 from cargohold.cli.job import job
 from cargohold.cli.login import login, logout, whoami
+from cargohold.cli.migrate import migrate
 from cargohold.cli.perm import perm
 from cargohold.cli.policy import policy, watch
 from cargohold.cli.promote import promote, promotions, props
@@ -75,6 +77,8 @@ main.add_command(vulndb)
 main.add_command(policy)
 main.add_command(watch)
 main.add_command(retention)
+for command in (backup, restore, verify, migrate):
+    main.add_command(command)
 for command in (scan, sbom, vulns, components, impact, affected):
     main.add_command(command)
 

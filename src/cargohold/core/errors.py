@@ -241,7 +241,20 @@ class ResourceUnknown(RegistryError):
     code, status = "NOT_FOUND", 404
 
 
+# --- operating the stores (backup, restore, verification, migrations) ----------------------
+
+
+class BackupFailed(CargoholdError):
+    """A backup or a restore cannot be completed; the message names what and why."""
+
+
+class SchemaUnknown(CargoholdError):
+    """The database is at a schema revision this version of cargohold does not know (one
+    written by a newer version)."""
+
+
 __all__ = [
+    "BackupFailed",
     "BadRequest",
     "BlobNotFound",
     "BlobUnknown",
@@ -274,6 +287,7 @@ __all__ = [
     "RepositoryInvalid",
     "RepositoryUnknown",
     "ResourceUnknown",
+    "SchemaUnknown",
     "SizeInvalid",
     "SizeMismatch",
     "StorageError",

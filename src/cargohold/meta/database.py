@@ -12,8 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from cargohold.core.errors import DatabaseUnavailable, StorageFull
+from cargohold.core.errors import DatabaseUnavailable, SchemaUnknown, StorageFull
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -153,8 +155,7 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
     On PostgreSQL the whole upgrade is one transaction that first takes an advisory lock:
     nodes starting at once wait for each other, and each finds the schema where the one
     before it left it, so the migrations run exactly once."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(
@@ -164,4 +165,47 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-__all__ = ["DEFAULT_POOL_SIZE", "MIGRATION_LOCK", "create_engine", "migrate", "reading"]
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    """The schema revision the database is at; None for one no migration ever ran on."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The schema revision of this version: its newest migration."""
+    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+
+
+def pending_migrations(engine: sa.Engine) -> list[str]:
+    """The revisions ``migrate`` would apply, oldest first (empty: the schema is at head).
+    Reads only: changes nothing, not even on a database no migration ever ran on."""
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
+        raise SchemaUnknown(
+            f"the database is at schema revision {current}, which this version of cargohold "
+            "does not know: it was written by a newer version; run that version, or restore a "
+            "backup taken before the upgrade"
+        )
+    pending = [
+        script.revision for script in scripts.iterate_revisions(scripts.get_current_head(), current)
+    ]
+    return pending[::-1]
+
+
+__all__ = [
+    "DEFAULT_POOL_SIZE",
+    "MIGRATION_LOCK",
+    "create_engine",
+    "current_revision",
+    "head_revision",
+    "migrate",
+    "pending_migrations",
+    "reading",
+]

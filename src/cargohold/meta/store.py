@@ -6,8 +6,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from cargohold.meta.backup.queries import BackupQueries
 from cargohold.meta.changes import ChangeMarker, open_change_marker
-from cargohold.meta.database import DEFAULT_POOL_SIZE, create_engine, migrate
+from cargohold.meta.database import (
+    DEFAULT_POOL_SIZE,
+    create_engine,
+    migrate,
+    pending_migrations,
+)
 from cargohold.meta.effects import EffectQueries
 from cargohold.meta.events.events import EventQueries
 from cargohold.meta.events.webhooks import DeliveryQueries, WebhookQueries
@@ -74,6 +80,15 @@ class MetadataStore:
     retention_inventory: RetentionInventoryQueries
     effects: EffectQueries
     quotas: QuotaQueries
+    backups: BackupQueries
+
+    def pending_migrations(self) -> list[str]:
+        """The schema revisions a start would apply, oldest first (none: at the newest)."""
+        return pending_migrations(self.engine)
+
+    def migrate(self) -> None:
+        """Apply the pending migrations (what a start does first)."""
+        migrate(self.engine)
 
     def close(self) -> None:
         self.changes.close()
@@ -130,6 +145,7 @@ def open_metadata_store(
         retention_inventory=RetentionInventoryQueries(engine),
         effects=EffectQueries(engine),
         quotas=quotas,
+        backups=BackupQueries(engine),
     )
 
 
