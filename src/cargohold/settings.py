@@ -33,6 +33,8 @@ class Settings:
     admin_user: str = "admin"
     admin_password: str | None = None
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one object per line
+    access_log: bool = True  # one line per request (logger cargohold.access), whatever the level
     token_ttl: int = 300
     service: str = "cargohold"
     public_url: str | None = None
@@ -78,6 +80,11 @@ class Settings:
     # The bytes every blob stored may take together (each once, whatever the repositories
     # that hold it); a push over it is refused. None: no limit. Written as 500GB, 2TiB...
     quota_bytes: int | None = None
+    # Serve HTTPS directly with this PEM certificate (chain) and key; re-read on SIGHUP.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # On SIGTERM, how long requests in flight may take to finish before they are cut.
+    drain_timeout: float = 10.0
 
     @property
     def host(self) -> str:
@@ -175,7 +182,20 @@ class Settings:
                 f"public_url must start with http:// or https://, not {self.public_url!r}"
             )
         self._validate_housekeeping()
+        self._validate_serving()
         return self
+
+    def _validate_serving(self) -> None:
+        if self.log_level.upper() not in _LEVELS:
+            raise SettingsError(
+                f"log_level must be one of {', '.join(_LEVELS).lower()}, not {self.log_level!r}"
+            )
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"log_format must be text or json, not {self.log_format!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("tls_cert and tls_key go together: set both, or neither")
+        if not 0 <= self.drain_timeout <= 3600:
+            raise SettingsError("drain_timeout must be between 0 and 3600 seconds")
 
     def _validate_housekeeping(self) -> None:
         for name in ("housekeeping_interval_seconds", "upload_expiry_seconds"):
@@ -220,7 +240,13 @@ _ENV = {
     "delivery_retention_days": "CARGOHOLD_DELIVERY_RETENTION_DAYS",
     "audit_retention_days": "CARGOHOLD_AUDIT_RETENTION_DAYS",
     "quota_bytes": "CARGOHOLD_QUOTA_BYTES",
+    "log_format": "CARGOHOLD_LOG_FORMAT",
+    "access_log": "CARGOHOLD_ACCESS_LOG",
+    "tls_cert": "CARGOHOLD_TLS_CERT",
+    "tls_key": "CARGOHOLD_TLS_KEY",
+    "drain_timeout": "CARGOHOLD_DRAIN_TIMEOUT",
 }
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 _RETENTIONS = (
     "event_retention_days",
@@ -233,6 +259,10 @@ _RETENTIONS = (
 def _coerce(name: str, value: Any) -> Any:
     if name == "data_dir":
         return Path(str(value))
+    if name in ("tls_cert", "tls_key"):
+        return Path(str(value)) if str(value) else None
+    if name == "access_log":
+        return _switch(name, value)
     if name in (
         "workers",
         "token_ttl",
@@ -251,7 +281,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{name} must be a whole number, not {value!r}") from exc
-    if name in _TIMEOUTS:
+    if name in (*_TIMEOUTS, "drain_timeout"):
         try:
             return float(value)
         except (TypeError, ValueError) as exc:
@@ -267,6 +297,17 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "database_url":
         return _database_url(str(value))
     return str(value)
+
+
+def _switch(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be on or off (true or false), not {value!r}")
 
 
 def _size(name: str, value: Any) -> int | None:
