@@ -41,10 +41,17 @@ NEVER_DEBUG = ("boto3", "botocore", "s3transfer", "urllib3")
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
+_second: list[tuple[int, str]] = [(-1, "")]  # the last second formatted
+
+
 def timestamp(created: float) -> str:
     """``2025-01-31T12:00:00.123Z``: UTC, to the millisecond."""
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+    whole = int(created)
+    second, text = _second[0]
+    if second != whole:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second[0] = (whole, text)
+    return f"{text}.{int(created % 1 * 1000):03d}Z"
 
 
 class TextFormatter(logging.Formatter):

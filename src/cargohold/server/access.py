@@ -13,6 +13,7 @@ headers, ``Authorization`` included, are never logged.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 from urllib.parse import unquote_plus
@@ -20,6 +21,7 @@ from urllib.parse import unquote_plus
 SLOT = "cargohold.log"
 REDACTED = b"[REDACTED]"
 _SECRET_WORDS = ("pass", "pwd", "token", "secret", "key", "auth", "credential", "signature")
+_UNPRINTABLE = re.compile(rb"[^\x21-\x7e]")
 
 log = logging.getLogger("cargohold.access")
 
@@ -41,17 +43,14 @@ def redact_query(query: bytes) -> bytes:
     return b"&".join(parts)
 
 
+def _escape(match: re.Match[bytes]) -> bytes:
+    return b"\\x%02x" % match[0][0]
+
+
 def target(raw_path: bytes, query: bytes) -> str:
     """The request target as the client sent it, secrets redacted, printable ASCII only."""
     text = raw_path + (b"?" + redact_query(query) if query else b"")
-    return "".join(c if 32 < ord(c) < 127 else f"\\x{ord(c):02x}" for c in text.decode("latin-1"))
-
-
-def request_id(headers: list[tuple[bytes, bytes]]) -> str:
-    for name, value in headers:
-        if name.lower() == b"x-request-id":
-            return value.decode("latin-1")
-    return "-"
+    return _UNPRINTABLE.sub(_escape, text).decode("ascii")
 
 
 def enabled() -> bool:
@@ -60,6 +59,8 @@ def enabled() -> bool:
 
 def write(scope: dict[str, Any], status: int, sent: int, started: float, response_id: str) -> None:
     """Log one request: ``started`` is its ``time.perf_counter()``, ``sent`` the body bytes."""
+    if not enabled():
+        return
     slot = scope.get(SLOT) or {}
     peer = scope.get("client")
     client = str(slot.get("client") or (peer[0] if peer else "-"))
@@ -74,18 +75,18 @@ def write(scope: dict[str, Any], status: int, sent: int, started: float, respons
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "request_id": response_id,
     }
-    log.info(
+    arguments = (client, principal, fields["method"], fields["path"], status, sent)
+    record = log.makeRecord(  # not log.info(): no walk up the stack for the caller, per request
+        log.name,
+        logging.INFO,
+        __file__,
+        0,
         '%s %s "%s %s" %s %s %.1fms %s',
-        client,
-        principal,
-        fields["method"],
-        fields["path"],
-        status,
-        sent,
-        fields["duration_ms"],
-        response_id,
+        (*arguments, fields["duration_ms"], response_id),
+        None,
         extra={"access": fields},
     )
+    log.handle(record)
 
 
 __all__ = ["REDACTED", "SLOT", "enabled", "looks_secret", "redact_query", "target", "write"]
