@@ -147,7 +147,10 @@ def test_sighup_puts_a_renewed_certificate_in_use(
     renewed = ca.issue(cert, key, common_name="cargohold renewed")
     assert renewed != before
     os.kill(parent, signal.SIGHUP)
-    # every worker: a run of fresh handshakes that all get the new certificate
+    wait_for(  # the server process (for workers it starts later) and both workers
+        lambda: tls_server.log().count("reloaded the TLS certificate") == 3,
+        "not every process reloaded the certificate",
+    )
     wait_for(
         lambda: all(served_serial(tls_server.port, context) == renewed for _ in range(6)),
         "the renewed certificate is not served",
