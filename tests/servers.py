@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -43,6 +44,8 @@ class CargoholdServer:
     umask: int | None = None  # the server's umask, if not the tests' own
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    tls_ca: Path | None = None  # serving HTTPS (--tls-cert in args): the CA to trust
+    args: tuple[str, ...] = ()  # more options for cargohold serve
 
     @property
     def host(self) -> str:
@@ -50,7 +53,12 @@ class CargoholdServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.tls_ca else 'http'}://{self.host}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What httpx verifies the server's certificate with."""
+        return ssl.create_default_context(cafile=str(self.tls_ca)) if self.tls_ca else True
 
     def start(self, timeout: float = 30, *, wait: bool = True) -> CargoholdServer:
         """Start the server and wait until it answers (``wait``: else ``wait_ready`` later,
@@ -73,6 +81,7 @@ class CargoholdServer:
                     self.host,
                     "--data-dir",
                     str(self.data_dir),
+                    *self.args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -90,7 +99,8 @@ class CargoholdServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"cargohold exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                health = httpx.get(f"{self.url}/api/v1/health", timeout=1, verify=self.verify)
+                if health.status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -12,6 +12,7 @@ from pathlib import Path
 from starlette.responses import RedirectResponse
 from starlette.types import Receive, Scope, Send
 
+from cargohold import logs
 from cargohold.analysis.unpack.limits import Limits, MiB
 from cargohold.api import rest
 from cargohold.api.request_ids import RequestIds
@@ -234,7 +235,7 @@ def build_app(
 def create_app(settings: Settings | None = None) -> Root:
     """What each server worker runs; without settings, they come from the environment."""
     settings = settings or load_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    logs.configure(settings)
     store, meta = open_stores(settings, migrate=False)
     registry = build_registry(settings, store, meta)
     runner = JobRunner(registry.jobs, lambda: job_handlers(registry))

@@ -34,6 +34,8 @@ class Settings:
     admin_user: str = "admin"
     admin_password: str | None = None
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one object per line
+    access_log: bool = True  # one line per request (logger cargohold.access), whatever the level
     token_ttl: int = 300
     service: str = "cargohold"
     public_url: str | None = None
@@ -112,6 +114,12 @@ class Settings:
             ca_file=self.ldap_ca_file,
             timeout=self.ldap_timeout,
         )
+
+    # Serve HTTPS directly with this PEM certificate (chain) and key; re-read on SIGHUP.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # On SIGTERM, how long requests in flight may take to finish before they are cut.
+    drain_timeout: float = 10.0
 
     @property
     def host(self) -> str:
@@ -210,6 +218,7 @@ class Settings:
             )
         self._validate_housekeeping()
         self._validate_ldap()
+        self._validate_serving()
         return self
 
     def _validate_ldap(self) -> None:
@@ -219,6 +228,18 @@ class Settings:
             problems.append("ldap_cache_seconds must be between 0 and 86400 (a day)")
         if problems:
             raise SettingsError("; ".join(problems))
+
+    def _validate_serving(self) -> None:
+        if self.log_level.upper() not in _LEVELS:
+            raise SettingsError(
+                f"log_level must be one of {', '.join(_LEVELS).lower()}, not {self.log_level!r}"
+            )
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"log_format must be text or json, not {self.log_format!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("tls_cert and tls_key go together: set both, or neither")
+        if not 0 <= self.drain_timeout <= 3600:
+            raise SettingsError("drain_timeout must be between 0 and 3600 seconds")
 
     def _validate_housekeeping(self) -> None:
         for name in ("housekeeping_interval_seconds", "upload_expiry_seconds"):
@@ -275,8 +296,14 @@ _ENV = {
     "ldap_ca_file": "CARGOHOLD_LDAP_CA_FILE",
     "ldap_timeout": "CARGOHOLD_LDAP_TIMEOUT",
     "ldap_cache_seconds": "CARGOHOLD_LDAP_CACHE_SECONDS",
+    "log_format": "CARGOHOLD_LOG_FORMAT",
+    "access_log": "CARGOHOLD_ACCESS_LOG",
+    "tls_cert": "CARGOHOLD_TLS_CERT",
+    "tls_key": "CARGOHOLD_TLS_KEY",
+    "drain_timeout": "CARGOHOLD_DRAIN_TIMEOUT",
 }
 _LDAP_OPTIONAL = ("ldap_url", "ldap_bind_dn", "ldap_user_base", "ldap_group_base")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
 _RETENTIONS = (
     "event_retention_days",
@@ -289,6 +316,10 @@ _RETENTIONS = (
 def _coerce(name: str, value: Any) -> Any:
     if name == "data_dir":
         return Path(str(value))
+    if name in ("tls_cert", "tls_key"):
+        return Path(str(value)) if str(value) else None
+    if name == "access_log":
+        return _switch(name, value)
     if name in (
         "workers",
         "token_ttl",
@@ -309,7 +340,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{name} must be a whole number, not {value!r}") from exc
-    if name in _TIMEOUTS:
+    if name in (*_TIMEOUTS, "drain_timeout"):
         try:
             return float(value)
         except (TypeError, ValueError) as exc:
@@ -336,12 +367,7 @@ def _ldap(name: str, value: Any) -> Any:
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
     if name == "ldap_starttls":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text not in ("true", "false", "1", "0", "yes", "no", "on", "off", ""):
-            raise SettingsError(f"ldap_starttls must be true or false, not {value!r}")
-        return text in ("true", "1", "yes", "on")
+        return _switch(name, value) if str(value).strip() else False
     if name == "ldap_bind_password":
         return str(value) or None  # as given: spaces may be part of it
     text = str(value).strip()
@@ -350,6 +376,17 @@ def _ldap(name: str, value: Any) -> Any:
     if name in _LDAP_OPTIONAL:
         return text or None
     return text
+
+
+def _switch(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be on or off (true or false), not {value!r}")
 
 
 def _size(name: str, value: Any) -> int | None:

@@ -1,8 +1,8 @@
 """No password, no token secret and no signing key ever reaches the server's log, at debug
-level either: a whole day of logins (right and wrong, with passwords, API tokens, refresh
-tokens and registry tokens, through docker, skopeo and plain HTTP), token creation, a
-signing key rotation and pushes, then the complete log is searched. (dockerd's own log is
-docker's business, not ours.)"""
+level either, access log included: a whole day of logins (right and wrong, with passwords,
+API tokens, refresh tokens and registry tokens, through docker, skopeo and plain HTTP, some
+in a query string), token creation, a signing key rotation and pushes, then the complete
+log is searched. (dockerd's own log is docker's business, not ours.)"""
 
 from __future__ import annotations
 
@@ -41,7 +41,12 @@ def test_no_secret_reaches_the_log(dockerd: Dockerd, tmp_path: Path) -> None:
         keys = [row[0] for row in database.execute("SELECT private_key FROM token_keys")]
 
     assert "cargohold listening on" in log  # the whole log, from the start
-    assert "DEBUG:" in log  # at debug level
+    assert " DEBUG [" in log  # at debug level
+    # the access log: who did what, secrets in a query string redacted
+    assert '127.0.0.1 alice "GET /v2/dev/secrets/app/tags/list" 200 ' in log
+    assert '127.0.0.1 alice "PUT /v2/dev/secrets/app/manifests/2" 201 ' in log
+    assert '127.0.0.1 ci-bot "GET /v2/dev/secrets/app/manifests/2" 200 ' in log
+    assert '"GET /v2/?password=[REDACTED]&token=[REDACTED]&n=1" 401 ' in log
     for kind, secret in secrets_seen:
         assert len(secret) >= 16, kind
         assert secret not in log, f"a {kind} is in the server log"
@@ -119,6 +124,8 @@ def run_a_day_of_logins(
     unknown = "chk_0123456789abcdef_" + secrets.token_urlsafe(32)
     seen.append(("unknown API token", unknown))
     assert httpx.get(f"{url}/v2/", auth=("alice", unknown)).status_code == 401
+    in_query = {"password": password, "token": alice_token, "n": "1"}
+    assert httpx.get(f"{url}/v2/", params=in_query).status_code == 401
     # The signature of a token for other access (the same access may get the same token).
     other = httpx.get(
         f"{url}/v2/token",

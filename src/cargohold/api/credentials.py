@@ -8,6 +8,7 @@ import binascii
 
 from starlette.requests import Request
 
+from cargohold.api.access_log import note_principal
 from cargohold.core.errors import Unauthorized
 from cargohold.registry.identity.access import AccessControl, Principal
 
@@ -32,6 +33,12 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
 
 async def principal_of(request: Request, access: AccessControl) -> Principal | None:
     """Who is calling: None when anonymous; raises Unauthorized for bad credentials."""
+    principal = await _principal_of(request, access)
+    note_principal(request.scope, principal)
+    return principal
+
+
+async def _principal_of(request: Request, access: AccessControl) -> Principal | None:
     header = request.headers.get("authorization")
     if not header:
         return None

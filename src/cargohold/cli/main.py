@@ -41,19 +41,31 @@ def main() -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), help="[default: ./cargohold-data]")
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help="TOML config file")
 @click.option("--workers", type=int, help="server processes [default: one per core]")
+@click.option("--tls-cert", type=click.Path(path_type=Path), help="serve HTTPS: PEM certificate")
+@click.option("--tls-key", type=click.Path(path_type=Path), help="the certificate's PEM key")
 def serve(
-    listen: str | None, data_dir: Path | None, config: Path | None, workers: int | None
+    listen: str | None,
+    data_dir: Path | None,
+    config: Path | None,
+    workers: int | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
     """Run cargohold on the embedded default: SQLite + files in the data directory."""
     from cargohold.cli.serve import run
 
+    overrides = {
+        "listen": listen,
+        "data_dir": data_dir,
+        "workers": workers,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+    }
     try:
-        settings = load_settings(
-            config, overrides={"listen": listen, "data_dir": data_dir, "workers": workers}
-        )
+        settings = load_settings(config, overrides=overrides)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
-    sys.exit(run(settings))
+    sys.exit(run(settings, lambda: load_settings(config, overrides=overrides)))
 
 
 main.add_command(login)

@@ -42,6 +42,7 @@ class ServerState:
     def __init__(self) -> None:
         self.connections: set[HttpProtocol] = set()
         self.stopping = False
+        self.answered = 0  # requests whose exchange ended, for the shutdown's count
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -51,13 +52,15 @@ class HttpProtocol(asyncio.Protocol):
         state: ServerState,
         server_address: tuple[str, int],
         timeouts: Timeouts,
+        scheme: str = "http",
     ) -> None:
         self.app = app
+        self.scheme = scheme
         self.state = state
         self.server_address = server_address
         self.timeouts = timeouts
         self.loop = asyncio.get_running_loop()
-        self.files = FileSender(self.loop, timeouts.write)
+        self.files = FileSender(self.loop, timeouts.write, self.drain)
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.client: tuple[str, int] | None = None
@@ -190,7 +193,9 @@ class HttpProtocol(asyncio.Protocol):
         self._in_trailers = True
         self.head_since = None
         self._head_started = False
-        scope = http_scope(self.parser, self._url, self._headers, self.server_address, self.client)
+        scope = http_scope(
+            self.parser, self._url, self._headers, self.server_address, self.client, self.scheme
+        )
         exchange = Exchange(self, scope, self.parser.should_keep_alive())
         for name, value in self._headers:
             if name == b"content-length":
@@ -227,6 +232,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def exchange_done(self, exchange: Exchange) -> None:
         self.current = None
+        self.state.answered += 1
         if not exchange.complete:
             self.close()  # a response cut short cannot be framed
         if self.closed:

@@ -16,6 +16,7 @@ from collections import deque
 from http import HTTPStatus
 from typing import Any, BinaryIO, Protocol
 
+from cargohold.server import access
 from cargohold.server.asgi import PATHSEND, ZEROCOPY, ASGIApp, Message
 
 BODY_HIGH_WATER = 1024 * 1024
@@ -125,6 +126,11 @@ class Exchange:
         self.task: asyncio.Task[None] | None = None
         self.rejection: tuple[bytes, bytes] | None = None
         self.running = False
+        # for the access log
+        self.began = time.perf_counter()
+        self.status = 0
+        self.sent = 0  # body bytes
+        self.request_id = b"-"
 
     # --- fed by the connection ------------------------------------------------------------
 
@@ -205,7 +211,8 @@ class Exchange:
         if not self.started:
             if kind != "http.response.start":
                 raise RuntimeError(f"expected http.response.start, got {kind}")
-            self.pending_head = self._head(message["status"], message.get("headers", []))
+            self.status = message["status"]
+            self.pending_head = self._head(self.status, message.get("headers", []))
             self.started = True
             return
         if kind == "http.response.body":
@@ -250,11 +257,14 @@ class Exchange:
             if wanted > self.remaining:  # more than announced: cut, and close after
                 wanted = self.remaining
                 self.keep_alive = False
-            self.remaining -= await self.connection.send_file(handle, offset, wanted)
+            sent = await self.connection.send_file(handle, offset, wanted)
+            self.remaining -= sent
+            self.sent += sent
             return
         if self.chunked and wanted:
             self.connection.write(b"%x\r\n" % wanted)
         sent = await self.connection.send_file(handle, offset, wanted)
+        self.sent += sent
         if self.chunked:
             if sent < wanted:  # the file shrank: the chunk cannot be completed
                 raise RuntimeError("the file shrank while it was sent")
@@ -268,7 +278,9 @@ class Exchange:
                 body = body[: self.remaining]
                 self.keep_alive = False
             self.remaining -= len(body)
+            self.sent += len(body)
             return body
+        self.sent += len(body)
         if self.chunked:
             framed = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
             return framed if more else framed + b"0\r\n\r\n"
@@ -289,6 +301,8 @@ class Exchange:
                 remaining = int(value)
             elif lowered == b"connection" and b"close" in value.lower():
                 says_close = True
+            elif lowered == b"x-request-id":
+                self.request_id = value
             fields += (name, b": ", value, b"\r\n")
         block = b"".join(fields)
         if block.count(b"\n") != len(headers) or block.count(b"\r") != len(headers):
@@ -356,6 +370,13 @@ class Exchange:
                     await self._internal_error()
         finally:
             self.connection.exchange_done(self)
+            if access.enabled():
+                self._log()
+
+    def _log(self) -> None:
+        # 499: the client left before its response went out (as nginx says it)
+        status = self.status if self.head_written or not self.connection.closed else 499
+        access.write(self.scope, status, self.sent, self.began, self.request_id.decode("latin-1"))
 
     async def _internal_error(self) -> None:
         await self._plain(500, b"Internal Server Error")

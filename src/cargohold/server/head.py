@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 import httptools
 
+from cargohold.server.access import SLOT
 from cargohold.server.asgi import PATHSEND, ZEROCOPY
 
 MAX_HEAD_BYTES = 64 * 1024  # request line and header fields, as parsed
@@ -42,6 +43,7 @@ def http_scope(
     headers: list[tuple[bytes, bytes]],
     server: tuple[str, int],
     client: tuple[str, int] | None,
+    scheme: str = "http",
 ) -> dict[str, Any]:
     parsed = httptools.parse_url(url)
     raw_path = parsed.path
@@ -51,7 +53,7 @@ def http_scope(
         "http_version": parser.get_http_version(),
         "server": server,
         "client": client,
-        "scheme": "http",
+        "scheme": scheme,
         "method": parser.get_method().decode("ascii"),
         "root_path": "",
         "path": unquote(raw_path.decode("ascii", "replace")),
@@ -59,6 +61,7 @@ def http_scope(
         "query_string": parsed.query or b"",
         "headers": headers,
         "extensions": {PATHSEND: {}, ZEROCOPY: {}},
+        SLOT: {},  # for the access log: the app names the principal in it
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from cargohold.api.access_log import note_principal
 from cargohold.api.credentials import principal_of
 from cargohold.core.errors import InsufficientScope, InvalidToken, RegistryError, Unauthorized
 from cargohold.registry.identity.permissions import Principal
@@ -22,7 +23,9 @@ async def caller(request: Request, registry: Registry) -> Principal | None:
     token = value.strip()
     if scheme.lower() != "bearer" or looks_like_token(token):
         return await principal_of(request, registry.access)
-    return await registry.registry_tokens.holder(token)
+    holder = await registry.registry_tokens.holder(token)
+    note_principal(request.scope, holder)
+    return holder
 
 
 def realm(request: Request, public_url: str | None) -> str:
