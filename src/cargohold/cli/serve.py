@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cargohold.app import create_app, prepare
+from cargohold.app import create_app, prepare, worker_exited
 from cargohold.core.errors import DatabaseUnavailable
 from cargohold.server import Timeouts, bind, serve
 from cargohold.settings import Settings
@@ -49,7 +49,9 @@ def run(settings: Settings) -> int:
     click.echo(f"REST API: {url}/api/v1/ (OpenAPI at {url}/api/v1/openapi.json)")
     sys.stdout.flush()  # the banner must show before the server runs, even through a pipe
     app = functools.partial(create_app, settings)
-    return serve(app, sock, settings.worker_count, server_timeouts(settings))
+    return serve(
+        app, sock, settings.worker_count, server_timeouts(settings), worker_exited(settings)
+    )
 
 
 __all__ = ["run", "server_timeouts"]

@@ -27,6 +27,8 @@ from cargohold.meta.jobs import JobQueries
 from cargohold.meta.lifecycle.builds import BuildQueries
 from cargohold.meta.lifecycle.promotion import PromotionQueries
 from cargohold.meta.lifecycle.search import SearchQueries
+from cargohold.meta.monitoring.gauges import GaugeQueries
+from cargohold.meta.monitoring.readiness import ReadinessQueries
 from cargohold.meta.oci.blobs import BlobQueries
 from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.oci.uploads import UploadQueries
@@ -72,6 +74,8 @@ class MetadataStore:
     retention_inventory: RetentionInventoryQueries
     effects: EffectQueries
     quotas: QuotaQueries
+    gauges: GaugeQueries
+    readiness: ReadinessQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -127,6 +131,8 @@ def open_metadata_store(
         retention_inventory=RetentionInventoryQueries(engine),
         effects=EffectQueries(engine),
         quotas=quotas,
+        gauges=GaugeQueries(engine),
+        readiness=ReadinessQueries(engine),
     )
 
 

@@ -111,10 +111,12 @@ def serve(
     sock: socket.socket,
     workers: int,
     timeouts: Timeouts | None = None,
+    on_exit: Callable[[int], None] | None = None,
 ) -> int:
     """Run ``workers`` processes serving the app ``factory`` builds on the bound ``sock``,
     each giving up on slow clients after ``timeouts`` (see :class:`Timeouts` for the
-    defaults and why)."""
+    defaults and why); ``on_exit(pid)`` is called for a worker that exited, before another
+    takes its place."""
     timeouts = timeouts or Timeouts()
     raise_open_file_limit()
     context = multiprocessing.get_context("fork")
@@ -148,6 +150,8 @@ def serve(
                     stopping, code = True, 1
                     break
                 log.error("worker %s exited with %s; starting another", child.pid, child.exitcode)
+                if on_exit is not None and child.pid is not None:
+                    on_exit(child.pid)
                 time.sleep(min(0.1 * 2**quick_failures, 5.0))
                 children[index] = spawn()
                 started[index] = time.monotonic()
