@@ -3,13 +3,16 @@ gauges go while its counters stay, and a server start begins empty."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cargohold.metrics import MetricsDirectory, Publisher
 from cargohold.metrics.instruments import Counter, Gauge, Histogram
+from cargohold.settings import SettingsError, load_settings
 
 
 def scraped(directory: MetricsDirectory) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -65,3 +68,23 @@ def test_a_publisher_counts_only_what_its_process_records(tmp_path: Path) -> Non
     directory = MetricsDirectory(tmp_path)
     Publisher(directory.path, (requests,)).publish()
     assert scraped(directory).get(("t_forked_total", frozenset())) == 0
+
+
+def test_metrics_settings_from_the_environment(tmp_path: Path) -> None:
+    default = load_settings(environ={})
+    assert default.metrics is True
+    assert ipaddress.ip_address("10.1.2.3") in default.metrics_allowed_networks[1]
+    chosen = load_settings(
+        environ={
+            "CARGOHOLD_METRICS": "off",
+            "CARGOHOLD_METRICS_ALLOWED_NETWORKS": "0.0.0.0/0, ::/0",
+            "CARGOHOLD_DATA_DIR": str(tmp_path),
+        }
+    )
+    assert chosen.metrics is False
+    assert [str(n) for n in chosen.metrics_allowed_networks] == ["0.0.0.0/0", "::/0"]
+    assert chosen.metrics_dir == tmp_path.resolve() / "metrics"
+    with pytest.raises(SettingsError, match="metrics must be on or off"):
+        load_settings(environ={"CARGOHOLD_METRICS": "maybe"})
+    with pytest.raises(SettingsError, match="metrics_allowed_networks: 'lan'"):
+        load_settings(environ={"CARGOHOLD_METRICS_ALLOWED_NETWORKS": "lan"})
