@@ -121,7 +121,10 @@ class Publisher:
             return
         file = self._open.get(kind)
         if file is None:
-            file = self._open[kind] = MmapedDict(str(self._path / f"{kind}_{self._pid}.db"))
+            path = self._path / f"{kind}_{self._pid}.db"
+            # Made for the server's user only, like everything in the data directory.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+            file = self._open[kind] = MmapedDict(str(path))
         file.write_value(key, float(value), 0.0)
         self._written[key] = value
 
