@@ -15,17 +15,19 @@ from starlette.types import Receive, Scope, Send
 from cargohold import logs
 from cargohold.analysis.unpack.limits import Limits, MiB
 from cargohold.api import rest
+from cargohold.api.monitoring import HttpMetrics, MetricsEndpoint, Probes
 from cargohold.api.request_ids import RequestIds
 from cargohold.directory import LdapDirectory
 from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
+from cargohold.metrics import MetricsDirectory
 from cargohold.registry.events.targets import WebhookTargets
 from cargohold.registry.housekeeping.policy import HousekeepingPolicy
 from cargohold.registry.identity.directory import DirectorySource
 from cargohold.registry.registry import Registry
 from cargohold.registry.retention.runs import RetentionSettings
-from cargohold.settings import Settings, load_settings
+from cargohold.settings import Network, Settings, load_settings
 from cargohold.storage.base import BlobRedirects, BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore
 
@@ -36,6 +38,23 @@ log = logging.getLogger("cargohold")
 class Bootstrap:
     created_repositories: list[str]
     generated_password: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsOptions:
+    directory: Path  # the Prometheus multiprocess directory every worker writes to
+    allowed_networks: tuple[Network, ...]  # who may scrape /metrics
+
+
+def metrics_options(settings: Settings) -> MetricsOptions | None:
+    if not settings.metrics:
+        return None
+    return MetricsOptions(settings.metrics_dir, settings.metrics_allowed_networks)
+
+
+def worker_exited(settings: Settings) -> Callable[[int], None] | None:
+    """What the server's parent does when a worker exits: forget its gauges."""
+    return MetricsDirectory(settings.metrics_dir).process_exited if settings.metrics else None
 
 
 def _private_data_dir(path: Path) -> None:
@@ -151,6 +170,8 @@ def prepare(settings: Settings) -> Bootstrap:
         registry.gc.schedule()
     finally:
         meta.close()
+    if settings.metrics:
+        MetricsDirectory(settings.metrics_dir).reset()  # before any worker writes to it
     return Bootstrap(created, password)
 
 
@@ -159,18 +180,31 @@ class Root:
     of the registry's hot path."""
 
     def __init__(
-        self, registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
+        self,
+        registry: Registry,
+        public_url: str | None = None,
+        runner: JobRunner | None = None,
+        metrics: MetricsOptions | None = None,
     ) -> None:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
         self._retention = registry.retention  # its schedule queued as a runner starts
         self._housekeeping = registry.housekeeping
         self._formats = [(f.prefix, f.serve(registry, public_url)) for f in FORMATS]
         self._rest = rest.build(registry)
-        self._stamped = RequestIds(self._dispatch)
+        self._probes = Probes(registry.readiness)
+        self._metrics: MetricsEndpoint | None = None
+        self._stamped: Callable[[Scope, Receive, Send], Awaitable[None]] = RequestIds(
+            self._dispatch
+        )
+        if metrics is not None:
+            self._metrics = MetricsEndpoint(
+                MetricsDirectory(metrics.directory), registry.levels, metrics.allowed_networks
+            )
+            self._stamped = HttpMetrics(self._stamped, _protocol)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._runner, self._schedule)
+            await _lifespan(receive, send, self._runner, self._schedule, self._metrics)
             return
         await self._stamped(scope, receive, send)
 
@@ -198,8 +232,23 @@ class Root:
             )
         elif path == "/":
             await RedirectResponse("/api/v1/health")(scope, receive, send)
+        elif path == "/healthz":
+            await self._probes.healthz(scope, receive, send)
+        elif path == "/readyz":
+            await self._probes.readyz(scope, receive, send)
+        elif path == "/metrics" and self._metrics is not None:
+            await self._metrics(scope, receive, send)
         else:
             await self._rest({**scope, "root_path": ""}, receive, send)
+
+
+_PROTOCOLS = {"v2": "oci", "generic": "generic", "api": "rest", "metrics": "metrics",
+              "healthz": "probe", "readyz": "probe"}  # fmt: skip
+
+
+def _protocol(path: str) -> str:
+    """The metrics' protocol label: from the path's first segment, one of a fixed few."""
+    return _PROTOCOLS.get(path[1:].partition("/")[0], "other")
 
 
 async def _lifespan(
@@ -207,11 +256,14 @@ async def _lifespan(
     send: Send,
     runner: JobRunner | None,
     schedule: Callable[[], Awaitable[None]],
+    metrics: MetricsEndpoint | None = None,
 ) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             try:
+                if metrics is not None:
+                    await metrics.start()
                 if runner is not None:
                     await runner.start()
                     await schedule()
@@ -222,14 +274,19 @@ async def _lifespan(
         elif message["type"] == "lifespan.shutdown":
             if runner is not None:
                 await runner.stop()
+            if metrics is not None:
+                await metrics.stop()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
 def build_app(
-    registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
+    registry: Registry,
+    public_url: str | None = None,
+    runner: JobRunner | None = None,
+    metrics: MetricsOptions | None = None,
 ) -> Root:
-    return Root(registry, public_url, runner)
+    return Root(registry, public_url, runner, metrics)
 
 
 def create_app(settings: Settings | None = None) -> Root:
@@ -239,17 +296,20 @@ def create_app(settings: Settings | None = None) -> Root:
     store, meta = open_stores(settings, migrate=False)
     registry = build_registry(settings, store, meta)
     runner = JobRunner(registry.jobs, lambda: job_handlers(registry))
-    return build_app(registry, settings.public_url, runner)
+    return build_app(registry, settings.public_url, runner, metrics_options(settings))
 
 
 __all__ = [
     "Bootstrap",
+    "MetricsOptions",
     "Root",
     "blob_redirects",
     "build_app",
     "build_registry",
     "create_app",
+    "metrics_options",
     "open_blob_store",
     "open_stores",
     "prepare",
+    "worker_exited",
 ]

@@ -20,6 +20,13 @@ DEFAULT_LISTEN = "127.0.0.1:5000"
 DEFAULT_DATA_DIR = "./cargohold-data"
 BLOB_REDIRECTS = ("off", "presigned")
 DEFAULT_POOL_SIZE = 10  # as cargohold.meta.database.DEFAULT_POOL_SIZE, for code without settings
+# Who may read /metrics by default: loopback and private networks (a Prometheus in the same
+# cluster or LAN), not the whole internet: the metrics name repositories.
+PRIVATE_NETWORKS: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128",
+                 "fc00::/7")
+)  # fmt: skip
 
 
 class SettingsError(ValueError):
@@ -120,6 +127,9 @@ class Settings:
     tls_key: Path | None = None
     # On SIGTERM, how long requests in flight may take to finish before they are cut.
     drain_timeout: float = 10.0
+    # Prometheus metrics: recorded and served at /metrics when on, to clients of these networks.
+    metrics: bool = True
+    metrics_allowed_networks: tuple[Network, ...] = PRIVATE_NETWORKS
 
     @property
     def host(self) -> str:
@@ -148,6 +158,12 @@ class Settings:
             return S3Location.parse(self.storage_url)
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where each server process writes its metrics for the others to read (emptied as
+        the server starts)."""
+        return self.data_dir.resolve() / "metrics"
 
     @property
     def legacy_token_keys(self) -> Path:
@@ -301,6 +317,8 @@ _ENV = {
     "tls_cert": "CARGOHOLD_TLS_CERT",
     "tls_key": "CARGOHOLD_TLS_KEY",
     "drain_timeout": "CARGOHOLD_DRAIN_TIMEOUT",
+    "metrics": "CARGOHOLD_METRICS",
+    "metrics_allowed_networks": "CARGOHOLD_METRICS_ALLOWED_NETWORKS",
 }
 _LDAP_OPTIONAL = ("ldap_url", "ldap_bind_dn", "ldap_user_base", "ldap_group_base")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -318,7 +336,7 @@ def _coerce(name: str, value: Any) -> Any:
         return Path(str(value))
     if name in ("tls_cert", "tls_key"):
         return Path(str(value)) if str(value) else None
-    if name == "access_log":
+    if name in ("access_log", "metrics"):
         return _switch(name, value)
     if name in (
         "workers",
@@ -345,8 +363,8 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
-    if name == "webhook_allowed_networks":
-        return _networks(value)
+    if name in ("webhook_allowed_networks", "metrics_allowed_networks"):
+        return _networks(name, value)
     if name in _RETENTIONS:
         return _days(name, value)
     if name == "quota_bytes":
@@ -450,11 +468,11 @@ def _days(name: str, value: Any) -> int | None:
         ) from exc
 
 
-def _networks(value: Any) -> tuple[Network, ...]:
+def _networks(name: str, value: Any) -> tuple[Network, ...]:
     """Networks written as CIDRs, comma-separated or (in the config file) a list."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
-        raise SettingsError(f"webhook_allowed_networks must be a list of CIDRs, not {value!r}")
+        raise SettingsError(f"{name} must be a list of CIDRs, not {value!r}")
     networks = []
     for item in items:
         text = str(item).strip()
@@ -464,7 +482,7 @@ def _networks(value: Any) -> tuple[Network, ...]:
             networks.append(ipaddress.ip_network(text))
         except ValueError as exc:
             raise SettingsError(
-                f"webhook_allowed_networks: {text!r} is not a network in CIDR notation "
+                f"{name}: {text!r} is not a network in CIDR notation "
                 f"(e.g. 10.20.0.0/16 or fd00:1::/64): {exc}"
             ) from exc
     return tuple(networks)

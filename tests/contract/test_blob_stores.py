@@ -244,3 +244,10 @@ async def test_an_idle_uploads_age_is_its_last_write(tmp_path: Path) -> None:
     assert (await listed(store))[upload].modified_at == pytest.approx(day_ago)
     await store.append(upload, stream(b"def"))
     assert (await listed(store))[upload].modified_at > day_ago + 86_000
+
+
+async def test_the_readiness_check_passes_and_leaves_nothing(store: BlobStore) -> None:
+    await store.check()
+    await store.check()
+    assert [session async for session in store.list_uploads()] == []
+    assert [blob async for blob in store.stored()] == []

@@ -53,7 +53,10 @@ def test_every_kept_file_is_accounted_for() -> None:
     kept = {
         p.relative_to(fx.FIXTURES).as_posix()
         for p in fx.FIXTURES.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        # the previous release's data for the upgrade test, made by its own make.py
+        and p.relative_to(fx.FIXTURES).parts[0] != "upgrade"
     }
     own = {"README.md", "refresh.py", "__init__.py", ".gitattributes"}
     expectations = {f"{name}.expected.json" for name in fx.expectations()}

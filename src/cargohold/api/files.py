@@ -10,9 +10,11 @@ from starlette.types import Receive, Scope, Send
 
 from cargohold.core.errors import RangeNotSatisfiable
 from cargohold.core.numbers import bounded_int
+from cargohold.metrics import BLOB_BYTES_SERVED
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.registry import Registry
 
+_SERVED = BLOB_BYTES_SERVED.labels()
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 PATHSEND = "http.response.pathsend"
 ZEROCOPY = "http.response.zerocopysend"
@@ -44,16 +46,16 @@ class BlobResponse(Response):
         whole = self._offset == 0 and self._count == self._info.size
         if path is not None and whole and PATHSEND in extensions:
             await send({"type": PATHSEND, "path": path})
-            return
-        if path is not None and ZEROCOPY in extensions:
+        elif path is not None and ZEROCOPY in extensions:
             with open(path, "rb") as handle:  # noqa: ASYNC230 - opening is not reading
                 await send(
                     {"type": ZEROCOPY, "file": handle, "offset": self._offset, "count": self._count}
                 )
-            return
-        async for chunk in self._registry.blobs.read(self._info, self._offset, self._count):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        else:
+            async for chunk in self._registry.blobs.read(self._info, self._offset, self._count):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        _SERVED.value += self._count
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import click
 
 from cargohold import logs
-from cargohold.app import create_app, prepare
+from cargohold.app import create_app, prepare, worker_exited
 from cargohold.core.errors import DatabaseUnavailable
 from cargohold.server import CertificateError, Certificates, Timeouts, bind, serve
 from cargohold.settings import Settings, SettingsError
@@ -95,6 +95,7 @@ def run(settings: Settings, load: Callable[[], Settings] | None = None) -> int:
         tls=tls,
         reload=live_reload(load) if load is not None else None,
         grace=settings.drain_timeout,
+        on_exit=worker_exited(settings),
     )
 
 

@@ -3,9 +3,11 @@ matches the stored inventories again after an advisory import."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from cargohold.jobs.runner import Fail
+from cargohold.metrics import SCAN_DURATION
 from cargohold.records.jobs import JobRecord
 from cargohold.registry.insight.scans import Scans
 
@@ -18,15 +20,18 @@ class ScanJob:
         digest = job.payload.get("digest")
         if not isinstance(digest, str):
             raise Fail("the job names no digest")
+        started = time.perf_counter()
         try:
             outcome = await self._scans.run(digest)
         except LookupError as exc:
             raise Fail(str(exc)) from exc
         except Exception as exc:
+            SCAN_DURATION.labels("failed").observe(time.perf_counter() - started)
             if job.attempts >= job.max_attempts:  # the last attempt: say so, not "pending"
                 reason = f"the scan failed {job.attempts} times: {type(exc).__name__}: {exc}"
                 await self._scans.fail(digest, reason)
             raise
+        SCAN_DURATION.labels(outcome.status).observe(time.perf_counter() - started)
         return {
             "digest": digest,
             "status": outcome.status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -176,8 +177,10 @@ def current_revision(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str:
-    """The schema revision of this version: its newest migration."""
+    """The schema revision of this version: its newest migration (read once per process
+    from the scripts)."""
     return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
 
 

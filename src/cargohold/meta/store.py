@@ -34,6 +34,8 @@ from cargohold.meta.jobs import JobQueries
 from cargohold.meta.lifecycle.builds import BuildQueries
 from cargohold.meta.lifecycle.promotion import PromotionQueries
 from cargohold.meta.lifecycle.search import SearchQueries
+from cargohold.meta.monitoring.gauges import GaugeQueries
+from cargohold.meta.monitoring.readiness import ReadinessQueries
 from cargohold.meta.oci.blobs import BlobQueries
 from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.oci.uploads import UploadQueries
@@ -89,6 +91,9 @@ class MetadataStore:
     def migrate(self) -> None:
         """Apply the pending migrations (what a start does first)."""
         migrate(self.engine)
+
+    gauges: GaugeQueries
+    readiness: ReadinessQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -146,6 +151,8 @@ def open_metadata_store(
         effects=EffectQueries(engine),
         quotas=quotas,
         backups=BackupQueries(engine),
+        gauges=GaugeQueries(engine),
+        readiness=ReadinessQueries(engine),
     )
 
 

@@ -12,13 +12,19 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 from cargohold.core.bounded import remember
+from cargohold.metrics import CACHE_LOOKUPS
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
 class ChangeAwareCache(Generic[K, V]):
-    def __init__(self, marker: Callable[[], int], limit: int = 100_000) -> None:
+    def __init__(
+        self, marker: Callable[[], int], limit: int = 100_000, *, name: str = "other"
+    ) -> None:
+        """``name``: the cache's in the metrics (``cargohold_cache_lookups_total``)."""
+        self._hits = CACHE_LOOKUPS.labels(name, "hit")
+        self._misses = CACHE_LOOKUPS.labels(name, "miss")
         self._marker = marker
         self._limit = limit
         self._seen = -1
@@ -34,9 +40,13 @@ class ChangeAwareCache(Generic[K, V]):
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         generation = self._current()
         try:
-            return self._data[key]
+            value = self._data[key]
         except KeyError:
             pass
+        else:
+            self._hits.value += 1
+            return value
+        self._misses.value += 1
         value = await load()
         # Keep the value only if nothing was written while it was loaded.
         if self._current() == generation:
@@ -47,7 +57,9 @@ class ChangeAwareCache(Generic[K, V]):
 class ContentCache(Generic[K, V]):
     """A least-recently-used map bounded by the total size of its values."""
 
-    def __init__(self, max_bytes: int, size_of: Callable[[V], int]) -> None:
+    def __init__(self, max_bytes: int, size_of: Callable[[V], int], *, name: str = "other") -> None:
+        self._hits = CACHE_LOOKUPS.labels(name, "hit")
+        self._misses = CACHE_LOOKUPS.labels(name, "miss")
         self._max = max_bytes
         self._size_of = size_of
         self._used = 0
@@ -56,7 +68,10 @@ class ContentCache(Generic[K, V]):
     def get(self, key: K) -> V | None:
         value = self._data.get(key)
         if value is not None:
+            self._hits.value += 1
             self._data.move_to_end(key)
+        else:
+            self._misses.value += 1
         return value
 
     def put(self, key: K, value: V) -> None:

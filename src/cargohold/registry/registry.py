@@ -45,6 +45,8 @@ from cargohold.registry.lifecycle.generic_promotion import GenericPromotions
 from cargohold.registry.lifecycle.promotion import Promotions
 from cargohold.registry.lifecycle.properties import PropertyStore
 from cargohold.registry.lifecycle.search import Search
+from cargohold.registry.monitoring.levels import Levels
+from cargohold.registry.monitoring.readiness import Readiness
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
@@ -104,6 +106,8 @@ class Registry:
     housekeeping: Housekeeping
     quotas: Quotas
     storage: StorageReports
+    readiness: Readiness
+    levels: Levels
 
     @classmethod
     def build(
@@ -206,6 +210,8 @@ class Registry:
             ),
             quotas=quotas,
             storage=StorageReports(meta, repositories, access),
+            readiness=Readiness(meta, store),
+            levels=Levels(meta),
         )
 
 

@@ -43,7 +43,7 @@ class Repositories:
         self._meta = meta
         self._formats = tuple(formats)
         self._cache: ChangeAwareCache[str, RepositoryRecord | None] = ChangeAwareCache(
-            meta.changes.read
+            meta.changes.read, name="repositories"
         )
 
     async def find(self, key: str) -> RepositoryRecord | None:

@@ -197,11 +197,13 @@ def serve(
     tls: Certificates | None = None,
     reload: Reload | None = None,
     grace: float = GRACE_SECONDS,
+    on_exit: Callable[[int], None] | None = None,
 ) -> int:
     """Run ``workers`` processes serving the app ``factory`` builds on the bound ``sock``,
     each giving up on slow clients after ``timeouts`` (see :class:`Timeouts` for the
     defaults and why), speaking TLS with ``tls`` if given; on SIGHUP each process runs
-    ``reload`` and reloads ``tls``; on SIGTERM requests in flight get ``grace`` seconds."""
+    ``reload`` and reloads ``tls``; on SIGTERM requests in flight get ``grace`` seconds;
+    ``on_exit(pid)`` is called for a worker that exited, before another takes its place."""
     timeouts = timeouts or Timeouts()
     raise_open_file_limit()
     context = multiprocessing.get_context("fork")
@@ -261,6 +263,8 @@ def serve(
                     _how_it_ended(child.exitcode),
                     pause,
                 )
+                if on_exit is not None and child.pid is not None:
+                    on_exit(child.pid)
                 time.sleep(pause)
                 children[index] = spawn()
                 started[index] = time.monotonic()

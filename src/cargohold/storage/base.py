@@ -102,7 +102,13 @@ class BlobInventory(Protocol):
         with the metadata to find bytes nothing records (a crash between the two writes)."""
 
 
-class BlobStore(BlobReader, BlobWriter, BlobInventory, Protocol):
+class BlobHealth(Protocol):
+    async def check(self) -> None:
+        """Raise ``StorageUnavailable`` saying why, unless the store can be read and written
+        now (cheap: a readiness probe calls it every few seconds)."""
+
+
+class BlobStore(BlobReader, BlobWriter, BlobInventory, BlobHealth, Protocol):
     """Every role; what the registry is built on."""
 
 

@@ -5,6 +5,7 @@ Layout (the one place it is written down)::
     <root>/blobs/<algorithm>/<first two hex>/<hex>    published blobs, never modified
     <root>/uploads/<upload id>                         bytes received so far
     <root>/uploads/put-<random>                        staging file of a one-call put
+    <root>/uploads/probe-<random>                      made and removed by a readiness check
 
 Publishing is fsync(file) + rename + fsync(directory): a crash leaves either no blob or
 the whole blob, never a partial one under its digest. Directories are made 0700 and files
@@ -25,7 +26,13 @@ from typing import BinaryIO
 from anyio import to_thread
 
 from cargohold.core.digest import Digest, Hasher, new_hasher
-from cargohold.core.errors import BlobNotFound, StorageFull, UploadNotFound, UploadOffsetMismatch
+from cargohold.core.errors import (
+    BlobNotFound,
+    StorageFull,
+    StorageUnavailable,
+    UploadNotFound,
+    UploadOffsetMismatch,
+)
 from cargohold.storage.base import (
     STREAM_CHUNK,
     WRITE_BATCH,
@@ -57,6 +64,24 @@ class FilesystemBlobStore:
 
     def _upload_path(self, upload_id: str) -> Path:
         return self._uploads / check_upload_id(upload_id)
+
+    async def check(self) -> None:
+        """The blob and upload directories are there (an unmounted volume is not mistaken for
+        an empty store: they are not made again), and a file can be made in the uploads'."""
+        await to_thread.run_sync(self._check)
+
+    def _check(self) -> None:
+        for directory in (self._blobs, self._uploads):
+            if not directory.is_dir():
+                raise StorageUnavailable(f"the blob store directory {directory} is missing")
+        probe = self._uploads / f"probe-{uuid.uuid4().hex}"
+        try:
+            probe.open("xb").close()
+            probe.unlink()
+        except OSError as exc:
+            raise StorageUnavailable(
+                f"cannot write in the blob store directory {self._uploads}: {exc.strerror}"
+            ) from exc
 
     # --- reading ------------------------------------------------------------------------
 

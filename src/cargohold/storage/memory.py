@@ -24,6 +24,9 @@ class MemoryBlobStore:
         self._uploads: dict[str, bytearray] = {}
         self._modified: dict[str, float] = {}  # when each upload last received bytes
 
+    async def check(self) -> None:
+        return None
+
     async def size(self, digest: Digest) -> int | None:
         data = self._blobs.get(digest)
         return None if data is None else len(data)

@@ -135,7 +135,7 @@ class Webhooks:
         self.outbox = Outbox(meta, clock)
         # Every push asks which webhooks want it; the answer changes only with a write.
         self._enabled: ChangeAwareCache[None, list[WebhookRecord]] = ChangeAwareCache(
-            meta.changes.read, limit=1
+            meta.changes.read, limit=1, name="webhooks"
         )
 
     async def create(

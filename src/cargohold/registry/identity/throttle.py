@@ -47,7 +47,7 @@ class LoginThrottle:
         self._clock = clock
         # Every lock in force, read again once anything was written.
         self._locks: ChangeAwareCache[None, dict[str, float]] = ChangeAwareCache(
-            meta.changes.read, limit=1
+            meta.changes.read, limit=1, name="login_locks"
         )
 
     def check(self, username: str | None, client: str) -> None:

@@ -74,9 +74,11 @@ class Blobs:
         self._redirects = redirects
         self._redirect_expiry = redirect_expiry
         self._links: ChangeAwareCache[tuple[str, str, Digest], int | None] = ChangeAwareCache(
-            meta.changes.read
+            meta.changes.read, name="blob_links"
         )
-        self._stored: ChangeAwareCache[Digest, bool] = ChangeAwareCache(meta.changes.read)
+        self._stored: ChangeAwareCache[Digest, bool] = ChangeAwareCache(
+            meta.changes.read, name="blobs_stored"
+        )
 
     # --- reading ------------------------------------------------------------------------
 

@@ -69,9 +69,11 @@ class Manifests:
         self._images = images
         self._then = consequences
         self._records: ChangeAwareCache[tuple[str, str, str], ManifestRecord | None] = (
-            ChangeAwareCache(meta.changes.read)
+            ChangeAwareCache(meta.changes.read, name="manifests")
         )
-        self._bodies: ContentCache[str, bytes] = ContentCache(64 * 1024 * 1024, len)
+        self._bodies: ContentCache[str, bytes] = ContentCache(
+            64 * 1024 * 1024, len, name="manifest_bodies"
+        )
 
     # --- push ---------------------------------------------------------------------------
 

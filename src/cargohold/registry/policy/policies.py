@@ -83,11 +83,15 @@ class Policies:
         self._events = events
         self._clock = clock
         # Every pull asks; the answers change only with a write (any write clears them).
-        self._config: ChangeAwareCache[None, Config] = ChangeAwareCache(meta.changes.read, 1)
-        self._applied: ChangeAwareCache[str, tuple[Applied, ...]] = ChangeAwareCache(
-            meta.changes.read, 10_000
+        self._config: ChangeAwareCache[None, Config] = ChangeAwareCache(
+            meta.changes.read, 1, name="policy_config"
         )
-        self._facts: ChangeAwareCache[str, Facts] = ChangeAwareCache(meta.changes.read, 10_000)
+        self._applied: ChangeAwareCache[str, tuple[Applied, ...]] = ChangeAwareCache(
+            meta.changes.read, 10_000, name="policy_applied"
+        )
+        self._facts: ChangeAwareCache[str, Facts] = ChangeAwareCache(
+            meta.changes.read, 10_000, name="policy_facts"
+        )
 
     async def policies(self) -> list[PolicyRecord]:
         """Every policy, by name (cached until the next write)."""

@@ -31,6 +31,9 @@ from cargohold.storage.s3.location import S3Location
 from cargohold.storage.s3.state import MIN_PART
 from cargohold.storage.s3.uploads import S3Uploads
 
+# What a readiness check asks the object store about: found or not, the store answered.
+PROBE = Digest.of(b"cargohold readiness probe")
+
 
 class S3BlobStore:
     def __init__(
@@ -53,6 +56,10 @@ class S3BlobStore:
 
     def upload_prefix(self, upload_id: str) -> str:
         return self._uploads.prefix(upload_id)
+
+    async def check(self) -> None:
+        """One HEAD of an object no one writes: the store answers and takes the credentials."""
+        await self._blobs.size(PROBE)
 
     # --- reading ------------------------------------------------------------------------
 
