@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import stat
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.responses import RedirectResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cargohold.analysis.unpack.limits import Limits, MiB
 from cargohold.api import rest
+from cargohold.api.forwarded import ForwardedHeaders, Network
 from cargohold.api.request_ids import RequestIds
 from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
@@ -147,14 +148,22 @@ class Root:
     of the registry's hot path."""
 
     def __init__(
-        self, registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
+        self,
+        registry: Registry,
+        public_url: str | None = None,
+        runner: JobRunner | None = None,
+        trusted_proxies: Sequence[Network] = (),
     ) -> None:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
         self._retention = registry.retention  # its schedule queued as a runner starts
         self._housekeeping = registry.housekeeping
         self._formats = [(f.prefix, f.serve(registry, public_url)) for f in FORMATS]
         self._rest = rest.build(registry)
-        self._stamped = RequestIds(self._dispatch)
+        # The client's address, scheme and host are settled first, for all that follows.
+        self._stamped: ASGIApp = RequestIds(self._dispatch)
+        proxied = ForwardedHeaders(self._stamped, trusted_proxies, public_url)
+        if proxied.active:
+            self._stamped = proxied
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -215,9 +224,12 @@ async def _lifespan(
 
 
 def build_app(
-    registry: Registry, public_url: str | None = None, runner: JobRunner | None = None
+    registry: Registry,
+    public_url: str | None = None,
+    runner: JobRunner | None = None,
+    trusted_proxies: Sequence[Network] = (),
 ) -> Root:
-    return Root(registry, public_url, runner)
+    return Root(registry, public_url, runner, trusted_proxies)
 
 
 def create_app(settings: Settings | None = None) -> Root:
@@ -227,7 +239,7 @@ def create_app(settings: Settings | None = None) -> Root:
     store, meta = open_stores(settings, migrate=False)
     registry = build_registry(settings, store, meta)
     runner = JobRunner(registry.jobs, lambda: job_handlers(registry))
-    return build_app(registry, settings.public_url, runner)
+    return build_app(registry, settings.public_url, runner, settings.trusted_proxies)
 
 
 __all__ = [

@@ -40,6 +40,9 @@ class Settings:
     scan_max_mib: int = 4096  # bytes a scan may unpack per layer or file, in MiB
     # Networks webhooks may reach besides public addresses (loopback, private, link-local...).
     webhook_allowed_networks: tuple[Network, ...] = ()
+    # Reverse proxies whose X-Forwarded-* / Forwarded headers say the client's address,
+    # scheme and host; empty: trust none (the headers of every peer are ignored).
+    trusted_proxies: tuple[Network, ...] = ()
     # How long the HTTP server waits on a slow client, in seconds; None is the server's own
     # default (60, 60 and 75: cargohold.server.Timeouts says why).
     read_timeout: float | None = None
@@ -201,6 +204,7 @@ _ENV = {
     "scan_max_depth": "CARGOHOLD_SCAN_MAX_DEPTH",
     "scan_max_mib": "CARGOHOLD_SCAN_MAX_MIB",
     "webhook_allowed_networks": "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS",
+    "trusted_proxies": "CARGOHOLD_TRUSTED_PROXIES",
     "read_timeout": "CARGOHOLD_READ_TIMEOUT",
     "write_timeout": "CARGOHOLD_WRITE_TIMEOUT",
     "keep_alive_timeout": "CARGOHOLD_KEEP_ALIVE_TIMEOUT",
@@ -256,8 +260,8 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
-    if name == "webhook_allowed_networks":
-        return _networks(value)
+    if name in ("webhook_allowed_networks", "trusted_proxies"):
+        return _networks(name, value)
     if name in _RETENTIONS:
         return _days(name, value)
     if name == "quota_bytes":
@@ -330,11 +334,11 @@ def _days(name: str, value: Any) -> int | None:
         ) from exc
 
 
-def _networks(value: Any) -> tuple[Network, ...]:
+def _networks(name: str, value: Any) -> tuple[Network, ...]:
     """Networks written as CIDRs, comma-separated or (in the config file) a list."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
-        raise SettingsError(f"webhook_allowed_networks must be a list of CIDRs, not {value!r}")
+        raise SettingsError(f"{name} must be a list of CIDRs, not {value!r}")
     networks = []
     for item in items:
         text = str(item).strip()
@@ -344,7 +348,7 @@ def _networks(value: Any) -> tuple[Network, ...]:
             networks.append(ipaddress.ip_network(text))
         except ValueError as exc:
             raise SettingsError(
-                f"webhook_allowed_networks: {text!r} is not a network in CIDR notation "
+                f"{name}: {text!r} is not a network in CIDR notation "
                 f"(e.g. 10.20.0.0/16 or fd00:1::/64): {exc}"
             ) from exc
     return tuple(networks)
