@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 import stat
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.responses import RedirectResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cargohold import logs
 from cargohold.analysis.unpack.limits import Limits, MiB
 from cargohold.api import rest
+from cargohold.api.forwarded import ForwardedHeaders
 from cargohold.api.monitoring import HttpMetrics, MetricsEndpoint, Probes
 from cargohold.api.request_ids import RequestIds
+from cargohold.core.networks import Network
 from cargohold.directory import LdapDirectory
 from cargohold.formats import FORMATS, NAMES
 from cargohold.jobs import JobRunner, job_handlers
@@ -27,7 +29,7 @@ from cargohold.registry.housekeeping.policy import HousekeepingPolicy
 from cargohold.registry.identity.directory import DirectorySource
 from cargohold.registry.registry import Registry
 from cargohold.registry.retention.runs import RetentionSettings
-from cargohold.settings import Network, Settings, load_settings
+from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobRedirects, BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore
 
@@ -185,6 +187,7 @@ class Root:
         public_url: str | None = None,
         runner: JobRunner | None = None,
         metrics: MetricsOptions | None = None,
+        trusted_proxies: Sequence[Network] = (),
     ) -> None:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
         self._retention = registry.retention  # its schedule queued as a runner starts
@@ -193,14 +196,16 @@ class Root:
         self._rest = rest.build(registry)
         self._probes = Probes(registry.readiness)
         self._metrics: MetricsEndpoint | None = None
-        self._stamped: Callable[[Scope, Receive, Send], Awaitable[None]] = RequestIds(
-            self._dispatch
-        )
+        self._stamped: ASGIApp = RequestIds(self._dispatch)
         if metrics is not None:
             self._metrics = MetricsEndpoint(
                 MetricsDirectory(metrics.directory), registry.levels, metrics.allowed_networks
             )
             self._stamped = HttpMetrics(self._stamped, _protocol)
+        # The client's address, scheme and host are settled first, for all that follows.
+        proxied = ForwardedHeaders(self._stamped, trusted_proxies, public_url)
+        if proxied.active:
+            self._stamped = proxied
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -285,8 +290,9 @@ def build_app(
     public_url: str | None = None,
     runner: JobRunner | None = None,
     metrics: MetricsOptions | None = None,
+    trusted_proxies: Sequence[Network] = (),
 ) -> Root:
-    return Root(registry, public_url, runner, metrics)
+    return Root(registry, public_url, runner, metrics, trusted_proxies)
 
 
 def create_app(settings: Settings | None = None) -> Root:
@@ -296,7 +302,13 @@ def create_app(settings: Settings | None = None) -> Root:
     store, meta = open_stores(settings, migrate=False)
     registry = build_registry(settings, store, meta)
     runner = JobRunner(registry.jobs, lambda: job_handlers(registry))
-    return build_app(registry, settings.public_url, runner, metrics_options(settings))
+    return build_app(
+        registry,
+        settings.public_url,
+        runner,
+        metrics_options(settings),
+        settings.trusted_proxies,
+    )
 
 
 __all__ = [

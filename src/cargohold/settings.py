@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cargohold.core.networks import Network
 from cargohold.core.sizes import parse_limit
 from cargohold.directory.config import LdapConfig, parse_group_map
 from cargohold.storage.s3.location import S3Location
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_LISTEN = "127.0.0.1:5000"
 DEFAULT_DATA_DIR = "./cargohold-data"
@@ -50,6 +49,9 @@ class Settings:
     scan_max_mib: int = 4096  # bytes a scan may unpack per layer or file, in MiB
     # Networks webhooks may reach besides public addresses (loopback, private, link-local...).
     webhook_allowed_networks: tuple[Network, ...] = ()
+    # Reverse proxies whose X-Forwarded-* / Forwarded headers say the client's address,
+    # scheme and host; empty: trust none (the headers of every peer are ignored).
+    trusted_proxies: tuple[Network, ...] = ()
     # How long the HTTP server waits on a slow client, in seconds; None is the server's own
     # default (60, 60 and 75: cargohold.server.Timeouts says why).
     read_timeout: float | None = None
@@ -281,6 +283,7 @@ _ENV = {
     "scan_max_depth": "CARGOHOLD_SCAN_MAX_DEPTH",
     "scan_max_mib": "CARGOHOLD_SCAN_MAX_MIB",
     "webhook_allowed_networks": "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS",
+    "trusted_proxies": "CARGOHOLD_TRUSTED_PROXIES",
     "read_timeout": "CARGOHOLD_READ_TIMEOUT",
     "write_timeout": "CARGOHOLD_WRITE_TIMEOUT",
     "keep_alive_timeout": "CARGOHOLD_KEEP_ALIVE_TIMEOUT",
@@ -363,7 +366,7 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
-    if name in ("webhook_allowed_networks", "metrics_allowed_networks"):
+    if name in ("webhook_allowed_networks", "metrics_allowed_networks", "trusted_proxies"):
         return _networks(name, value)
     if name in _RETENTIONS:
         return _days(name, value)

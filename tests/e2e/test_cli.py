@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli import Cli, column, table
+from tests.images import make_image
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
 pytestmark = pytest.mark.e2e
@@ -105,3 +106,40 @@ def test_serve_reports_a_busy_port_and_a_bad_listen_address(cli: Cli, tmp_path: 
     bad = cli.run("serve", "--listen", "nonsense", "--data-dir", str(tmp_path / "d"))
     assert bad.returncode == 2
     assert "listen must be HOST:PORT" in bad.stderr
+
+
+def test_safe_repo_delete_and_image_delete(cli: Cli, server: CargoholdServer) -> None:
+    """A repository that holds images goes only with --force, one with immutable tags also
+    with --confirm KEY; an image's tag or manifest goes saying what went and what stays."""
+    cli.ok("repo", "create", "vault", "--immutable-tags")
+    cli.ok("repo", "create", "scratch")
+    image = make_image([{"a": b"cli deletes"}])
+    for name, tag in [("vault/app", "1.0"), ("scratch/app", "1.0"), ("scratch/app", "latest")]:
+        server.push(name, tag, image)
+
+    refused = cli.fails("repo", "delete", "vault")
+    assert "holds 1 tag, 1 manifest, 0 files" in refused
+    assert "cargohold repo delete vault --force --confirm vault" in refused
+    assert cli.ok("repo", "delete", "vault", "--force", "--confirm", "vault") == (
+        "deleted repository 'vault' with 1 tag, 1 manifest, 0 files\n"
+    )
+    [record] = cli.json("audit", "--repository", "vault", "--action", "repository.delete")[:1]
+    assert record["detail"] == "removed 1 tag, 1 manifest, 0 files"
+
+    digest = image.digest
+    assert cli.ok("image", "delete", "scratch/app:1.0") == (
+        f"deleted tag scratch/app:1.0; manifest {digest}: it stays, still tagged latest\n"
+    )
+    assert cli.ok("image", "delete", "scratch/app:latest") == (
+        f"deleted tag scratch/app:latest; manifest {digest}: it stays, untagged: delete it "
+        f"with `cargohold image delete scratch/app@{digest}`\n"
+    )
+    assert "names no tag or digest" in cli.fails("image", "delete", "scratch/app")
+    assert cli.json("image", "delete", f"scratch/app@{digest}") == {
+        "name": "scratch/app",
+        "digest": digest,
+        "tagsRemoved": [],
+        "manifestRemoved": True,
+        "remainingTags": [],
+    }
+    assert cli.ok("repo", "delete", "scratch") == "deleted repository 'scratch'\n"

@@ -120,6 +120,7 @@ def test_audit_shows_who_did_what(cli: Cli) -> None:
         "RESULT",
         "STATUS",
         "CLIENT",
+        "DETAIL",
     ]
     assert column(listed, 2) == ["repository.create"]
     assert column(listed, 3) == ["repositories/audited"]

@@ -38,7 +38,7 @@ async def test_create_get_delete(client: httpx.AsyncClient) -> None:
     assert fetched.json()["description"] == "team A images"
     pushed = await client.post("/v2/team-a/app/blobs/uploads/", headers=AUTH)
     assert pushed.status_code == 202
-    assert (await client.delete("/api/v1/repositories/team-a", headers=AUTH)).status_code == 204
+    assert (await client.delete("/api/v1/repositories/team-a", headers=AUTH)).status_code == 200
     gone = await client.get("/api/v1/repositories/team-a", headers=AUTH)
     assert gone.status_code == 404
     assert gone.headers["Content-Type"] == "application/problem+json"
@@ -98,7 +98,7 @@ async def test_each_repository_change_is_recorded_once_and_a_refused_one_changes
         ("POST", "/api/v1/repositories", {"key": "team-b"}, reader, 403),
         ("PATCH", "/api/v1/repositories/prod", {"description": "x"}, reader, 403),
         ("DELETE", "/api/v1/repositories/team-a", None, reader, 403),
-        ("DELETE", "/api/v1/repositories/team-a", None, AUTH, 204),
+        ("DELETE", "/api/v1/repositories/team-a", None, AUTH, 200),
         ("DELETE", "/api/v1/repositories/team-a", None, AUTH, 404),
     ]
     for method, path, body, headers, status in calls:
@@ -118,7 +118,7 @@ async def test_each_repository_change_is_recorded_once_and_a_refused_one_changes
         ("repository.create", "reader", "repositories", 403),
         ("repository.update", "reader", "repositories/prod", 403),
         ("repository.delete", "reader", "repositories/team-a", 403),
-        ("repository.delete", "admin", "repositories/team-a", 204),
+        ("repository.delete", "admin", "repositories/team-a", 200),
         ("repository.delete", "admin", "repositories/team-a", 404),
     ]
     keyed = [e for e in entries if e["target"] != "repositories"]

@@ -64,6 +64,8 @@ CONTRACT: dict[str, set[str]] = {
     "/retention/run": {"post"},
     "/storage": {"get"},
     "/docker/{key}/promote": {"post"},
+    "/docker/{key}/images/{name}/tags/{tag}": {"delete"},
+    "/docker/{key}/images/{name}/manifests/{digest}": {"delete"},
     "/promotions": {"get"},
     "/properties": {"get", "put", "delete"},
     "/generic/{key}/promote": {"post"},

@@ -52,7 +52,7 @@ def audit(
         print_json([e.to_json() for e in events])
         return
     print_table(
-        ["TIME", "PRINCIPAL", "ACTION", "TARGET", "RESULT", "STATUS", "CLIENT"],
+        ["TIME", "PRINCIPAL", "ACTION", "TARGET", "RESULT", "STATUS", "CLIENT", "DETAIL"],
         (
             [
                 when(e.time),
@@ -62,6 +62,7 @@ def audit(
                 e.result,
                 str(e.status),
                 e.client,
+                e.detail or "",
             ]
             for e in events
         ),

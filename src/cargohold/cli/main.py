@@ -12,6 +12,7 @@ from cargohold.cli.audit import audit
 from cargohold.cli.backup import backup, restore, verify
 from cargohold.cli.gc import gc
 from cargohold.cli.group import group
+from cargohold.cli.image import image
 from cargohold.cli.insight import affected, components, impact, sbom, scan, vulns
 from cargohold.cli.job import job
 from cargohold.cli.login import login, logout, whoami
@@ -72,6 +73,7 @@ main.add_command(login)
 main.add_command(logout)
 main.add_command(whoami)
 main.add_command(repo)
+main.add_command(image)
 main.add_command(user)
 main.add_command(group)
 main.add_command(perm)

@@ -17,6 +17,7 @@ from cargohold.cli.sizes import SizeLimit, Unlimited, limit_text
 from cargohold.client.models import Repository
 from cargohold.client.rest import CargoholdClient
 from cargohold.core.sizes import human
+from cargohold.records.repositories import Holdings
 from cargohold.wire.base import UNSET
 
 QUOTA_HELP = (
@@ -175,11 +176,25 @@ def repo_update(
 
 @repo.command("delete")
 @click.argument("key")
+@click.option("--force", is_flag=True, help="Delete it even though it holds artifacts.")
+@click.option(
+    "--confirm",
+    metavar="KEY",
+    help="The repository's key typed back: needed too for one with immutable tags.",
+)
+@json_option
 @with_client
-def repo_delete(client: CargoholdClient, key: str) -> None:
-    """Delete a repository and everything it holds (admin)."""
-    client.repositories.delete(key)
-    click.echo(f"deleted repository {key!r}")
+def repo_delete(
+    client: CargoholdClient, key: str, force: bool, confirm: str | None, as_json: bool
+) -> None:
+    """Delete a repository (admin). One that holds images or files is refused unless
+    --force; one with immutable tags also needs --confirm KEY."""
+    removed = client.repositories.delete(key, force=force, confirm=confirm)
+    if as_json:
+        print_json(removed.to_json())
+        return
+    held = Holdings(removed.tags, removed.manifests, removed.files)
+    click.echo(f"deleted repository {key!r}" + (f" with {held}" if held else ""))
 
 
 __all__ = ["repo"]

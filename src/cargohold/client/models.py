@@ -18,7 +18,7 @@ from cargohold.wire.identity import (
     Token,
     User,
 )
-from cargohold.wire.repositories import Repository
+from cargohold.wire.repositories import Repository, RepositoryDeletion
 
 
 def parse_time(value: Any) -> datetime:
@@ -44,6 +44,7 @@ __all__ = [
     "NewToken",
     "Permission",
     "Repository",
+    "RepositoryDeletion",
     "Scope",
     "Token",
     "User",

@@ -13,6 +13,7 @@ from cargohold.client.models import (
     NewToken,
     Permission,
     Repository,
+    RepositoryDeletion,
     Scope,
     Token,
     User,
@@ -79,9 +80,17 @@ class Repositories:
             "PATCH", f"/repositories/{segment(key)}", Repository, body=body
         )
 
-    def delete(self, key: str) -> None:
-        """Delete a repository and everything it holds."""
-        self._session.call("DELETE", f"/repositories/{segment(key)}")
+    def delete(
+        self, key: str, *, force: bool = False, confirm: str | None = None
+    ) -> RepositoryDeletion:
+        """Delete a repository and everything it holds: one that holds artifacts only with
+        ``force``, one with immutable tags also with its key as ``confirm``."""
+        params = {"force": "true"} if force else {}
+        if confirm is not None:
+            params["confirm"] = confirm
+        return self._session.call_object(
+            "DELETE", f"/repositories/{segment(key)}", RepositoryDeletion, params=params
+        )
 
 
 class Users:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from cargohold.client.gc import GarbageCollection
+from cargohold.client.images import Images
 from cargohold.client.insight import Insight
 from cargohold.client.jobs import Jobs
 from cargohold.client.lifecycle import Promotions, Properties
@@ -39,6 +40,7 @@ class CargoholdClient:
             base_url, username, password, token=token, transport=transport, timeout=timeout
         )
         self.repositories = Repositories(self._session)
+        self.images = Images(self._session)
         self.users = Users(self._session)
         self.groups = Groups(self._session)
         self.permissions = Permissions(self._session)

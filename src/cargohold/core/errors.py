@@ -235,6 +235,14 @@ class Conflict(RegistryError):
     code, status = "CONFLICT", 409
 
 
+class RepositoryNotEmpty(Conflict):
+    """A repository that holds artifacts is deleted only when the caller says ``force``;
+    one with immutable tags also needs its key typed back (``confirm``). ``detail`` counts
+    what it holds."""
+
+    code = "REPOSITORY_NOT_EMPTY"
+
+
 class ResourceUnknown(RegistryError):
     """A user, group, permission or token that does not exist."""
 
@@ -285,6 +293,7 @@ __all__ = [
     "RegistryError",
     "RepositoryExists",
     "RepositoryInvalid",
+    "RepositoryNotEmpty",
     "RepositoryUnknown",
     "ResourceUnknown",
     "SchemaUnknown",

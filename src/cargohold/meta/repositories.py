@@ -4,7 +4,7 @@ in its own transaction, and only when it changed something."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import release_held
-from cargohold.meta.schema import repositories
-from cargohold.meta.upsert import insert_new
-from cargohold.records.repositories import RepositoryRecord
+from cargohold.meta.schema import generic_files, manifests, repositories, tags
+from cargohold.meta.upsert import insert_new, serialize_writes
+from cargohold.records.repositories import Holdings, RepositoryRecord
 
 
 class RepositoryQueries:
@@ -64,12 +64,45 @@ class RepositoryQueries:
     def delete(self, key: str, effects: Effects = NO_EFFECTS) -> bool:
         """Delete the repository and what it holds, with ``effects``; False when there is
         none."""
+        return self.remove(key, effects_of=lambda _: effects) is not None
+
+    def remove(
+        self,
+        key: str,
+        check: Callable[[Holdings], None] = lambda held: None,
+        effects_of: Callable[[Holdings], Effects] = lambda held: NO_EFFECTS,
+    ) -> Holdings | None:
+        """Delete the repository and what it holds, after ``check`` (which raises to refuse)
+        has seen what that is, and commit the effects of it; None when there is none."""
         with self._engine.begin() as connection:
+            serialize_writes(connection, [key])
+            if (
+                connection.execute(
+                    sa.select(repositories.c.key).where(repositories.c.key == key)
+                ).first()
+                is None
+            ):
+                return None
+            held = holdings(connection, key)
+            check(held)
             release_held(connection, key, time.time())
-            result = connection.execute(repositories.delete().where(repositories.c.key == key))
-            if result.rowcount > 0:
-                commit_in(connection, effects)
-        return result.rowcount > 0
+            connection.execute(repositories.delete().where(repositories.c.key == key))
+            commit_in(connection, effects_of(held))
+        return held
+
+    def holdings(self, key: str) -> Holdings:
+        with reading(self._engine) as connection:
+            return holdings(connection, key)
+
+
+def holdings(connection: sa.Connection, key: str) -> Holdings:
+    """What repository ``key`` holds, counted."""
+
+    def count(table: sa.Table) -> int:
+        query = sa.select(sa.func.count()).select_from(table).where(table.c.repository == key)
+        return int(connection.execute(query).scalar_one())
+
+    return Holdings(tags=count(tags), manifests=count(manifests), files=count(generic_files))
 
 
 def _record(row: sa.Row[tuple[object, ...]]) -> RepositoryRecord:

@@ -64,6 +64,7 @@ class AuditRecord:
     result: str
     client: str
     id: int = 0
+    detail: str | None = None  # what the change removed, e.g. "3 tags, 2 manifests, 0 files"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,4 +29,24 @@ class NewManifest:
     requires: tuple[str, ...] = ()
 
 
-__all__ = ["ManifestRecord", "NewManifest"]
+@dataclass(frozen=True, slots=True)
+class Untagged:
+    """What deleting a tag left: the manifest it pointed to and the tags that still do."""
+
+    digest: str
+    remaining: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageDeletion:
+    """What deleting a tag or a manifest of ``name`` (``repository/image``) did: the tags it
+    removed, whether the manifest ``digest`` went too, and the tags that still point to it."""
+
+    name: str
+    digest: str
+    tags: tuple[str, ...]
+    manifest_removed: bool
+    remaining: tuple[str, ...] = ()
+
+
+__all__ = ["ImageDeletion", "ManifestRecord", "NewManifest", "Untagged"]

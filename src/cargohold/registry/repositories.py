@@ -9,7 +9,7 @@ the tests call these directly."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from anyio import to_thread
 
@@ -22,7 +22,7 @@ from cargohold.core.errors import (
 from cargohold.core.names import validate_repository_key
 from cargohold.meta.effects import NO_EFFECTS, Effects
 from cargohold.meta.store import MetadataStore
-from cargohold.records.repositories import RepositoryRecord
+from cargohold.records.repositories import Holdings, RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache
 
 KINDS = ("local",)
@@ -144,6 +144,19 @@ class Repositories:
         """Delete the repository and all it holds, committing ``effects`` with it."""
         if not await to_thread.run_sync(self._meta.repositories.delete, key, effects):
             raise RepositoryUnknown(f"repository {key!r} does not exist")
+
+    async def remove(
+        self,
+        key: str,
+        check: Callable[[Holdings], None],
+        effects_of: Callable[[Holdings], Effects],
+    ) -> Holdings:
+        """Delete the repository once ``check`` has seen what it holds (and not refused),
+        committing the effects of that with it; returns what went."""
+        held = await to_thread.run_sync(self._meta.repositories.remove, key, check, effects_of)
+        if held is None:
+            raise RepositoryUnknown(f"repository {key!r} does not exist")
+        return held
 
     def ensure_defaults(self) -> list[str]:
         """Create dev, staging and prod on a new instance; returns the keys created."""

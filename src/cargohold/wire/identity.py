@@ -127,6 +127,7 @@ class AuditEvent(Wire, frozen=True):
     status: int
     result: AuditResult
     client: str
+    detail: str | None = None  # what the change removed, e.g. "3 tags, 2 manifests, 0 files"
 
 
 class UserCreate(Body, frozen=True):

@@ -50,4 +50,32 @@ class RepositoryUpdate(Body, frozen=True):
     ] = UNSET
 
 
-__all__ = ["Repository", "RepositoryCreate", "RepositoryUpdate"]
+class RepositoryDeletion(Wire, frozen=True):
+    """What deleting a repository removed with it."""
+
+    key: str
+    tags: int
+    manifests: int
+    files: int
+
+
+class ImageDeletion(Wire, frozen=True):
+    """What deleting a tag or a manifest of a docker repository removed, and what stays."""
+
+    name: Annotated[str, described("The image, as repository/path.")]
+    digest: Annotated[str, described("The manifest the deleted tag pointed to, or deleted.")]
+    tags_removed: Annotated[list[str], described("The tags deleted.")]
+    manifest_removed: Annotated[bool, described("Whether the manifest itself was deleted.")]
+    remaining_tags: Annotated[
+        list[str],
+        described("The tags that still point to the manifest (it stays while any do)."),
+    ]
+
+
+__all__ = [
+    "ImageDeletion",
+    "Repository",
+    "RepositoryCreate",
+    "RepositoryDeletion",
+    "RepositoryUpdate",
+]

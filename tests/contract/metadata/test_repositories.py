@@ -3,10 +3,14 @@ each change commits its effects with it, and a refused one commits none."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.identity import AuditFilter
-from cargohold.records.repositories import RepositoryRecord
+from cargohold.records.repositories import Holdings, RepositoryRecord
 from tests.contract.metadata.examples import audit, digest, file, manifest, new_manifest
 
 
@@ -76,3 +80,35 @@ def test_each_change_commits_its_effects_and_a_refused_one_none(meta: MetadataSt
         ("repository.update", "repositories/team", "team"),
         ("repository.delete", "repositories/team", "team"),
     ]
+
+
+def test_remove_counts_what_it_holds_and_a_refusal_keeps_it(meta: MetadataStore) -> None:
+    meta.repositories.create(RepositoryRecord("dev", "docker", "local", False))
+    tagged, untagged = manifest("tagged"), manifest("untagged")
+    meta.manifests.put(new_manifest("dev", "team/app", tagged, "1.0"))
+    meta.manifests.put(new_manifest("dev", "team/app", tagged, "latest"))
+    meta.manifests.put(new_manifest("dev", "team/app", untagged, None))
+    meta.generic.put(file("dev", "a.txt"), {}, may_overwrite=False)
+    held = Holdings(tags=2, manifests=2, files=1)
+    assert meta.repositories.holdings("dev") == held
+
+    class Refused(Exception):
+        pass
+
+    def refuse(seen: Holdings) -> None:
+        assert seen == held
+        raise Refused
+
+    with pytest.raises(Refused):
+        meta.repositories.remove("dev", refuse, lambda _: recorded("refused.delete", "dev"))
+    assert meta.manifests.resolve_tag("dev", "team/app", "1.0") == tagged.digest
+    assert meta.audit.query(AuditFilter(), None, 10) == []
+
+    def effects_of(seen: Holdings) -> Effects:
+        entry = audit("repository.delete", "repositories/dev", repository="dev")
+        return Effects(100.0, audit=(replace(entry, detail=f"removed {seen}"),))
+
+    assert meta.repositories.remove("dev", effects_of=effects_of) == held
+    assert meta.repositories.remove("dev") is None
+    [record] = meta.audit.query(AuditFilter(), None, 10)
+    assert record.detail == "removed 2 tags, 2 manifests, 1 file"

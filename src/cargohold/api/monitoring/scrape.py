@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 from starlette.types import Receive, Scope, Send
 
 from cargohold.api.monitoring.answers import READ_METHODS, answer, refuse_method
+from cargohold.core.networks import Network
 from cargohold.metrics import DATABASE_CONNECTIONS, MetricsDirectory
 from cargohold.metrics.files import CONTENT_TYPE
 from cargohold.records.jobs import STATES
@@ -28,7 +29,6 @@ from cargohold.records.monitoring import InstanceLevels
 from cargohold.registry.monitoring.levels import Levels
 
 PUBLISH_SECONDS = 1.0
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 log = logging.getLogger("cargohold.metrics")
 
 

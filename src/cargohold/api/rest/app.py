@@ -22,6 +22,7 @@ from cargohold.api.rest.builds import BuildEndpoints
 from cargohold.api.rest.gc import GcEndpoints
 from cargohold.api.rest.generic import GenericEndpoints
 from cargohold.api.rest.groups import GroupEndpoints, PermissionEndpoints
+from cargohold.api.rest.images import ImageEndpoints
 from cargohold.api.rest.insight import InsightEndpoints
 from cargohold.api.rest.jobs import JobEndpoints
 from cargohold.api.rest.openapi import document
@@ -80,6 +81,7 @@ class RestApp:
         policies = PolicyEndpoints(registry)
         gc = GcEndpoints(registry)
         retention = RetentionEndpoints(registry)
+        images = ImageEndpoints(registry)
         self._router = Router(
             routes=[
                 self._route("/health", GET=Op(self.health, public=True)),
@@ -163,6 +165,14 @@ class RestApp:
                 self._route(
                     "/docker/{key}/promote",
                     POST=Op(promotions.docker, "docker.promote"),
+                ),
+                self._route(
+                    "/docker/{key}/images/{name:path}/tags/{tag}",
+                    DELETE=Op(images.delete_tag, "manifest.delete"),
+                ),
+                self._route(
+                    "/docker/{key}/images/{name:path}/manifests/{digest}",
+                    DELETE=Op(images.delete_manifest, "manifest.delete"),
                 ),
                 self._route("/promotions", GET=Op(promotions.list)),
                 self._route("/search", GET=Op(search.find)),

@@ -9,12 +9,18 @@ from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, page_of, page_request, paged
 from cargohold.api.rest.responses import WireResponse
+from cargohold.core.errors import BadRequest
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.registry import Registry
 from cargohold.registry.repositories import KEEP
-from cargohold.wire.repositories import Repository, RepositoryCreate, RepositoryUpdate
+from cargohold.wire.repositories import (
+    Repository,
+    RepositoryCreate,
+    RepositoryDeletion,
+    RepositoryUpdate,
+)
 
 
 def repository_wire(record: RepositoryRecord, used_bytes: int = 0) -> Repository:
@@ -81,10 +87,24 @@ class RepositoryEndpoints:
         return WireResponse(repository_wire(updated, used[updated.key]))
 
     async def delete(self, request: Request, caller: Principal | None) -> Response:
-        await self._repositories.delete(
-            Actor(caller, client_address(request)), request.path_params["key"]
+        """``?force=true`` to delete one that holds artifacts, ``&confirm=KEY`` too for one
+        with immutable tags."""
+        key = request.path_params["key"]
+        held = await self._repositories.delete(
+            Actor(caller, client_address(request)),
+            key,
+            force=query_flag(request, "force"),
+            confirm=request.query_params.get("confirm"),
         )
-        return Response(b"", 204)
+        return WireResponse(RepositoryDeletion(key, held.tags, held.manifests, held.files))
 
 
-__all__ = ["RepositoryEndpoints", "repository_wire"]
+def query_flag(request: Request, name: str) -> bool:
+    """A true/false query parameter (absent: false)."""
+    value = request.query_params.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise BadRequest(f"{name} must be true or false, not {value[:20]!r}")
+    return value in ("true", "1")
+
+
+__all__ = ["RepositoryEndpoints", "query_flag", "repository_wire"]

@@ -94,6 +94,7 @@ def audit_wire(record: AuditRecord) -> wire.AuditEvent:
         status=record.status,
         result=cast(AuditResult, record.result),
         client=record.client,
+        detail=record.detail,
     )
 
 

@@ -55,6 +55,7 @@ def _record(row: sa.Row[Any]) -> AuditRecord:
         status=row.status,
         result=row.result,
         client=row.client,
+        detail=row.detail,
     )
 
 

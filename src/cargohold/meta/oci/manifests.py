@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -14,7 +15,7 @@ from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import keep, release_children, require
 from cargohold.meta.schema import manifest_refs, manifests, tags
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
-from cargohold.records.oci import ManifestRecord, NewManifest
+from cargohold.records.oci import ManifestRecord, NewManifest, Untagged
 
 
 class ManifestQueries:
@@ -109,23 +110,43 @@ class ManifestQueries:
     ) -> bool:
         """Delete the manifest, every tag that points to it and its references; commit
         ``effects`` with it if it existed."""
+        removed = self.remove(
+            repository, name, digest, immutable_tags=immutable_tags, effects_of=lambda _: effects
+        )
+        return removed is not None
+
+    def remove(
+        self,
+        repository: str,
+        name: str,
+        digest: str,
+        *,
+        immutable_tags: bool = False,
+        effects_of: Callable[[list[str]], Effects] = lambda tags: NO_EFFECTS,
+    ) -> list[str] | None:
+        """Delete the manifest, every tag that points to it and its references; commit the
+        effects of the tags it removed with it. None when there was no such manifest."""
         with self._engine.begin() as connection:
             if immutable_tags:
                 serialize_writes(connection, [repository])
-                tagged = connection.execute(
-                    sa.select(tags.c.tag).where(
+            tagged = list(
+                connection.execute(
+                    sa.select(tags.c.tag)
+                    .where(
                         tags.c.repository == repository,
                         tags.c.name == name,
                         tags.c.digest == digest,
                     )
-                ).first()
-                if tagged is not None:
-                    raise TagImmutable(
-                        f"{repository}/{name}@{digest} is tagged {tagged.tag!r} and repository "
-                        f"{repository!r} has immutable tags: a tag can be neither overwritten "
-                        "nor deleted there",
-                        {"tag": tagged.tag, "setting": "immutableTags"},
-                    )
+                    .order_by(tags.c.tag)
+                ).scalars()
+            )
+            if immutable_tags and tagged:
+                raise TagImmutable(
+                    f"{repository}/{name}@{digest} is tagged {tagged[0]!r} and repository "
+                    f"{repository!r} has immutable tags: a tag can be neither overwritten "
+                    "nor deleted there",
+                    {"tag": tagged[0], "setting": "immutableTags"},
+                )
             release_children(connection, repository, name, [digest], time.time())
             result = connection.execute(
                 manifests.delete().where(
@@ -134,9 +155,10 @@ class ManifestQueries:
                     manifests.c.digest == digest,
                 )
             )
-            if result.rowcount > 0:
-                commit_in(connection, effects)
-        return result.rowcount > 0
+            if result.rowcount == 0:
+                return None
+            commit_in(connection, effects_of(tagged))
+        return tagged
 
     def delete_tag(
         self,
@@ -148,18 +170,38 @@ class ManifestQueries:
         effects: Effects = NO_EFFECTS,
     ) -> bool:
         """Delete the tag; commit ``effects`` with it if it existed."""
+        untagged = self.untag(
+            repository, name, tag, immutable_tags=immutable_tags, effects_of=lambda _: effects
+        )
+        return untagged is not None
+
+    def untag(
+        self,
+        repository: str,
+        name: str,
+        tag: str,
+        *,
+        immutable_tags: bool = False,
+        effects_of: Callable[[Untagged], Effects] = lambda untagged: NO_EFFECTS,
+    ) -> Untagged | None:
+        """Delete the tag and commit its effects with it; returns the manifest it pointed to
+        and the tags that still do (None when there was no such tag). The manifest stays."""
+        where = (tags.c.repository == repository, tags.c.name == name)
         with self._engine.begin() as connection:
             if immutable_tags:
                 serialize_writes(connection, [repository])
                 refuse_tag_change(connection, repository, name, tag, None)
-            result = connection.execute(
-                tags.delete().where(
-                    tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
-                )
+            digest = connection.execute(sa.select(tags.c.digest).where(*where, tags.c.tag == tag))
+            target = digest.scalar()
+            if target is None:
+                return None
+            connection.execute(tags.delete().where(*where, tags.c.tag == tag))
+            others = connection.execute(
+                sa.select(tags.c.tag).where(*where, tags.c.digest == target).order_by(tags.c.tag)
             )
-            if result.rowcount > 0:
-                commit_in(connection, effects)
-        return result.rowcount > 0
+            untagged = Untagged(str(target), tuple(others.scalars()))
+            commit_in(connection, effects_of(untagged))
+        return untagged
 
     def list_tags(
         self, repository: str, name: str, last: str | None, limit: int | None

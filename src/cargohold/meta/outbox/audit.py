@@ -21,6 +21,7 @@ def append_audit(connection: sa.Connection, record: AuditRecord) -> None:
             status=record.status,
             result=record.result,
             client=record.client,
+            detail=record.detail,
         )
     )
 

@@ -82,6 +82,7 @@ audit_events = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("result", sa.String(32), nullable=False),
     sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=True),  # what the change removed, in words
     sa.Index("ix_audit_events_time", "time"),
     sa.Index("ix_audit_events_principal", "principal", "id"),
     sa.Index("ix_audit_events_action", "action", "id"),

@@ -23,9 +23,9 @@ import anyio
 from anyio import to_thread
 
 from cargohold.core.errors import WebhookTargetRefused
+from cargohold.core.networks import Network
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SETTING = "webhook_allowed_networks (CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS)"
 RESOLVE_SECONDS = 10.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from anyio import to_thread
 
@@ -59,9 +59,13 @@ class AuditLog:
         *,
         status: int = 200,
         repository: str | None = None,
+        detail: str | None = None,
     ) -> Effects:
-        """The record of ``action``, to commit with the write that does it."""
+        """The record of ``action``, to commit with the write that does it (``detail``:
+        what it removed, in words)."""
         record = self._record(actor.principal, action, target, status, actor.client, repository)
+        if detail is not None:
+            record = replace(record, detail=detail[:1000])
         return Effects(record.time, audit=(record,))
 
     def entry_of(self, name: str, action: str, target: str, *, status: int, client: str) -> Effects:

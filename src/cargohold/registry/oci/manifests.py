@@ -26,7 +26,7 @@ from cargohold.core.names import ImageName, Reference
 from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.artifacts import IMAGE
-from cargohold.records.oci import ManifestRecord, NewManifest
+from cargohold.records.oci import ImageDeletion, ManifestRecord, NewManifest
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
 from cargohold.registry.consequences import Consequences
@@ -242,40 +242,75 @@ class Manifests:
 
     async def delete(self, actor: Actor, name: ImageName, reference: Reference) -> None:
         """Delete a tag, or a manifest (by digest) with every tag that points to it."""
+        await self.remove(actor, name, reference)
+
+    async def remove(self, actor: Actor, name: ImageName, reference: Reference) -> ImageDeletion:
+        """Delete a tag (the manifest stays), or a manifest by digest with every tag that
+        points to it (refused where tags are immutable); returns what went and what stayed.
+        Needs ``delete`` on the repository, as the registry API's DELETE."""
         then = self._then
         target = _target(name, str(reference))
         repository = await self._images.check(actor.principal, name, Action.DELETE)
         digest = None if reference.digest is None else str(reference.digest)
-        data = _event_data(name, digest, reference.tag)
-        effects = then.audit.entry(
-            actor, "manifest.delete", target, status=202, repository=name.repository
-        ) + await then.events.effects(
-            [Happened("delete", name.repository, name.image, data, actor.name)]
+        events = await then.events.effects(
+            [
+                Happened(
+                    "delete",
+                    name.repository,
+                    name.image,
+                    _event_data(name, digest, reference.tag),
+                    actor.name,
+                )
+            ]
         )
+
+        def effects_of(detail: str) -> Effects:
+            return (
+                then.audit.entry(
+                    actor,
+                    "manifest.delete",
+                    target,
+                    status=202,
+                    repository=name.repository,
+                    detail=detail,
+                )
+                + events
+            )
+
         immutable = repository.immutable_tags
         queries = self._meta.manifests
         if reference.tag is not None:
             tag = reference.tag
-            removed = await to_thread.run_sync(
-                lambda: queries.delete_tag(
-                    name.repository, name.image, tag, immutable_tags=immutable, effects=effects
+            untagged = await to_thread.run_sync(
+                lambda: queries.untag(
+                    name.repository,
+                    name.image,
+                    tag,
+                    immutable_tags=immutable,
+                    effects_of=lambda u: effects_of(f"removed tag {tag} of {u.digest}"),
                 )
             )
-            if not removed:
+            if untagged is None:
                 raise ManifestUnknown(f"tag {reference.tag!r} not found in {name}")
+            deletion = ImageDeletion(str(name), untagged.digest, (tag,), False, untagged.remaining)
         else:
             removed = await to_thread.run_sync(
-                lambda: queries.delete(
+                lambda: queries.remove(
                     name.repository,
                     name.image,
                     str(digest),
                     immutable_tags=immutable,
-                    effects=effects,
+                    effects_of=lambda tags: effects_of(
+                        f"removed manifest {digest}"
+                        + (f" and tags {', '.join(tags)}" if tags else "")
+                    ),
                 )
             )
-            if not removed:
+            if removed is None:
                 raise ManifestUnknown(f"manifest {reference.digest} not found in {name}")
-        then.jobs.committed(effects)
+            deletion = ImageDeletion(str(name), str(digest), tuple(removed), True, ())
+        then.jobs.committed(events)
+        return deletion
 
     async def tags(
         self, principal: Principal | None, name: ImageName, last: str | None, limit: int | None

@@ -5,8 +5,9 @@ commits its audit record with it."""
 
 from __future__ import annotations
 
+from cargohold.core.errors import RepositoryNotEmpty
 from cargohold.meta.effects import Effects
-from cargohold.records.repositories import RepositoryRecord
+from cargohold.records.repositories import Holdings, RepositoryRecord
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
@@ -94,10 +95,59 @@ class RepositoryAdministration:
             effects=self._recorded(actor, "repository.update", key, 200),
         )
 
-    async def delete(self, actor: Actor, key: str) -> None:
-        """Delete the repository and all it holds."""
+    async def delete(
+        self, actor: Actor, key: str, *, force: bool = False, confirm: str | None = None
+    ) -> Holdings:
+        """Delete the repository and all it holds; returns what that was. One that holds
+        artifacts goes only with ``force``, and one with immutable tags also needs its key
+        typed back as ``confirm``: checked in the transaction of the delete, so a push that
+        lands first is counted, and refused otherwise."""
         self._access.require_admin(actor.principal)
-        await self._repositories.delete(key, self._recorded(actor, "repository.delete", key, 204))
+        record = await self._repositories.get(key)
+
+        def check(held: Holdings) -> None:
+            refuse_delete(record, held, force=force, confirm=confirm)
+
+        def effects_of(held: Holdings) -> Effects:
+            return self._audit.entry(
+                actor,
+                "repository.delete",
+                f"repositories/{key}",
+                status=200,
+                repository=key,
+                detail=f"removed {held}",
+            )
+
+        return await self._repositories.remove(key, check, effects_of)
 
 
-__all__ = ["RepositoryAdministration"]
+def refuse_delete(
+    record: RepositoryRecord, held: Holdings, *, force: bool, confirm: str | None
+) -> None:
+    """Raise RepositoryNotEmpty unless deleting ``record``, which holds ``held``, was asked
+    for as firmly as it needs: an empty one with nothing, one that holds artifacts with
+    ``force``, one with immutable tags that holds artifacts also with its key as
+    ``confirm``."""
+    if not held:
+        return
+    key = record.key
+    counts = {"tags": held.tags, "manifests": held.manifests, "files": held.files}
+    if not force:
+        extra = f" --confirm {key}" if record.immutable_tags else ""
+        raise RepositoryNotEmpty(
+            f"repository {key!r} holds {held}: delete it with everything in it by passing "
+            f"force (`cargohold repo delete {key} --force{extra}`, or ?force=true"
+            f"{'&confirm=' + key if extra else ''})",
+            counts,
+        )
+    if record.immutable_tags and confirm != key:
+        typed = "" if confirm is None else f" ({confirm!r} does not match)"
+        raise RepositoryNotEmpty(
+            f"repository {key!r} has immutable tags and holds {held}: type its key back to "
+            f"delete it{typed} (`cargohold repo delete {key} --force --confirm {key}`, or "
+            f"?force=true&confirm={key})",
+            {**counts, "immutableTags": True},
+        )
+
+
+__all__ = ["RepositoryAdministration", "refuse_delete"]

@@ -9,6 +9,7 @@ import importlib.metadata
 from cargohold.api.rest.openapi.components import components
 from cargohold.api.rest.openapi.events import event_paths, webhooks
 from cargohold.api.rest.openapi.identity import identity_paths
+from cargohold.api.rest.openapi.images import image_paths
 from cargohold.api.rest.openapi.insight import insight_paths, vulndb_paths
 from cargohold.api.rest.openapi.lifecycle import lifecycle_paths
 from cargohold.api.rest.openapi.operations import AUTHENTICATED, Json
@@ -40,6 +41,7 @@ def document() -> Json:
     paths = (
         identity_paths()
         | lifecycle_paths()
+        | image_paths()
         | event_paths()
         | vulndb_paths()
         | insight_paths()

@@ -35,8 +35,15 @@ from cargohold.wire.identity import (
     UserCreate,
     UserUpdate,
 )
-from cargohold.wire.repositories import Repository, RepositoryCreate, RepositoryUpdate
+from cargohold.wire.repositories import (
+    Repository,
+    RepositoryCreate,
+    RepositoryDeletion,
+    RepositoryUpdate,
+)
 from cargohold.wire.system import Health, KeyRotation
+
+BOOLEAN: Json = {"type": "boolean", "default": False}
 
 
 def identity_paths() -> Json:
@@ -104,7 +111,19 @@ def identity_paths() -> Json:
                 Repository,
                 RepositoryUpdate,
             ),
-            "delete": delete("deleteRepository", "Delete a repository.", ADMIN),
+            "delete": operation(
+                "deleteRepository",
+                "Delete a repository. One that holds tags, manifests or files is refused "
+                "(409) unless `force=true`; one with immutable tags also needs its key as "
+                "`confirm`. The audit log records what went.",
+                ADMIN,
+                {"200": response("Deleted; counts what went with it.", RepositoryDeletion)},
+                "400 401 403 404 409 429",
+                parameters=[
+                    parameter("force", "true: delete it with everything it holds.", BOOLEAN),
+                    parameter("confirm", "The key typed back, for immutable tags."),
+                ],
+            ),
         },
         "/users": {
             "get": listing("listUsers", "List users.", ADMIN, User),

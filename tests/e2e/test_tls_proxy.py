@@ -1,0 +1,260 @@
+"""cargohold behind nginx terminating TLS, configured by the README's own nginx block: docker
+logs in, pushes and pulls through it, and the token realm says ``https://`` with the proxy's
+host and port because cargohold trusts the proxy (``CARGOHOLD_TRUSTED_PROXIES``). The same
+proxy connecting from an address cargohold does not trust gets the ``http://`` realm behind
+which ``docker login`` fails: the bug trusted proxies fix.
+
+The certificate is for 127.0.0.1, from a CA the test makes; httpx verifies it against that
+CA. dockerd treats 127.0.0.0/8 as an insecure registry whatever its configuration (it then
+skips certificate verification and reads no certs.d), so docker's own verification cannot be
+shown on loopback; what docker shows here is that every URL it is sent to is the proxy's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+import shutil
+import ssl
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.cluster import Nginx
+from tests.images import make_image, write_docker_archive
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd, free_port
+
+pytestmark = pytest.mark.e2e
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+UNTRUSTED_PEER = "127.0.0.2"  # where the second site connects to cargohold from
+_REALM = re.compile(r'realm="([^"]*)"')
+
+HTTP_WRAPPER = """\
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+daemon off;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+{sites}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Pki:
+    ca: Path
+    certificate: Path
+    key: Path
+
+    def trust(self) -> ssl.SSLContext:
+        """What a client that trusts only the test CA verifies with."""
+        return ssl.create_default_context(cafile=str(self.ca))
+
+
+def make_pki(directory: Path) -> Pki:
+    """A CA and a server certificate it signs for IP 127.0.0.1."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cargohold test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.OID_SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pki = Pki(directory / "ca.crt", directory / "server.crt", directory / "server.key")
+    pki.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    pki.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    pki.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return pki
+
+
+def readme_site(pki: Pki, port: int, upstream: str, bind: str | None = None) -> str:
+    """The README's nginx block, on a loopback port with the test's certificate, proxying
+    to ``upstream`` (from address ``bind``, if given)."""
+    match = re.search(r"```nginx\n(.*?)```", README.read_text(), re.DOTALL)
+    assert match, "the README has no nginx block"
+    site = match.group(1)
+    replacements = {
+        "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+        "/etc/nginx/tls/registry.crt": str(pki.certificate),
+        "/etc/nginx/tls/registry.key": str(pki.key),
+        "proxy_pass http://127.0.0.1:5000;": f"proxy_pass http://{upstream};"
+        + (f"\n        proxy_bind {bind};" if bind else ""),
+    }
+    for old, new in replacements.items():
+        assert old in site, f"the README's nginx block no longer has {old!r}"
+        site = site.replace(old, new)
+    return site
+
+
+@dataclass
+class TlsProxy(Nginx):
+    """nginx with the README's site twice: ``port`` connects to cargohold from 127.0.0.1
+    (trusted), ``untrusted_port`` from 127.0.0.2."""
+
+    pki: Pki | None = None
+    untrusted_port: int = 0
+
+    def start(self, timeout: float = 20) -> TlsProxy:
+        assert self.pki is not None
+        upstream = self.upstreams[0]
+        sites = readme_site(self.pki, self.port, upstream) + readme_site(
+            self.pki, self.untrusted_port, upstream, bind=UNTRUSTED_PEER
+        )
+        config = self.root / "nginx.conf"
+        config.write_text(HTTP_WRAPPER.format(root=self.root, sites=sites))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        log = open(self.root / "nginx.log", "wb")  # noqa: SIM115 - the process keeps it
+        self.process = subprocess.Popen(
+            [nginx, "-c", str(config), "-p", str(self.root)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        with httpx.Client(verify=self.pki.trust(), timeout=1) as http:
+            for _ in range(int(timeout * 10)):
+                if self.process.poll() is not None:
+                    break
+                try:
+                    if http.get(f"https://127.0.0.1:{self.port}/api/v1/health").is_success:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"nginx did not serve in {timeout}s:\n{self.log()}")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CargoholdServer]:
+    running = CargoholdServer(
+        tmp_path_factory.mktemp("behind-proxy") / "data",
+        workers=1,
+        env={"CARGOHOLD_TRUSTED_PROXIES": "127.0.0.1/32"},
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def proxy(pki: Pki, backend: CargoholdServer) -> Iterator[TlsProxy]:
+    root = Path(tempfile.mkdtemp(prefix="cargohold-tls-"))
+    running = TlsProxy([backend.host], root=root, pki=pki, untrusted_port=free_port()).start()
+    yield running
+    running.stop()
+
+
+def realm(pki: Pki, port: int) -> str:
+    with httpx.Client(verify=pki.trust()) as http:
+        response = http.get(f"https://127.0.0.1:{port}/v2/")
+    assert response.status_code == 401
+    match = _REALM.search(response.headers["WWW-Authenticate"])
+    assert match, response.headers
+    return match.group(1)
+
+
+def test_the_realm_follows_a_trusted_proxy_only(pki: Pki, proxy: TlsProxy) -> None:
+    assert realm(pki, proxy.port) == f"https://127.0.0.1:{proxy.port}/v2/token"
+    # From an address cargohold does not trust, the forwarded headers are ignored: the realm
+    # is the plain URL nginx reached, which docker cannot log in at through the TLS port.
+    assert realm(pki, proxy.untrusted_port) == f"http://127.0.0.1:{proxy.untrusted_port}/v2/token"
+
+
+def test_docker_login_push_pull_through_the_tls_proxy(
+    dockerd: Dockerd, proxy: TlsProxy, tmp_path: Path
+) -> None:
+    config = tmp_path / "docker-config"  # this test's logins only
+    config.mkdir()
+    host = f"127.0.0.1:{proxy.port}"
+
+    untrusted = f"127.0.0.1:{proxy.untrusted_port}"
+    failed = dockerd.docker(
+        "login", "-u", ADMIN_USER, "--password-stdin", untrusted,
+        stdin=ADMIN_PASSWORD, config=config, check=False,
+    )  # fmt: skip
+    assert failed.returncode != 0, failed.stdout
+    # docker followed the http:// realm to the TLS port, as without trusted proxies.
+    assert "plain HTTP request was sent to HTTPS port" in failed.stderr, failed.stderr
+
+    login = dockerd.docker(
+        "login", "-u", ADMIN_USER, "--password-stdin", host, stdin=ADMIN_PASSWORD, config=config
+    )
+    assert "Login Succeeded" in login.stdout
+
+    image = make_image([{"tls": b"through nginx" * 1000}, {"two": b"second layer"}])
+    reference = f"{host}/dev/proxied/app:1.0"
+    archive = write_docker_archive(tmp_path / "image.tar", image, reference)
+    dockerd.docker("load", "--input", str(archive), config=config)
+    pushed = dockerd.docker("push", reference, config=config)
+    digest = re.search(r"digest: (sha256:[0-9a-f]{64})", pushed.stdout)
+    assert digest, pushed.stdout
+
+    dockerd.docker("rmi", reference, config=config)
+    pulled = dockerd.docker("pull", reference, config=config)
+    assert digest.group(1) in pulled.stdout
+    assert proxy.pki is not None
+    with httpx.Client(verify=proxy.pki.trust()) as http:
+        manifest = http.get(
+            f"https://{host}/v2/dev/proxied/app/manifests/1.0",
+            auth=(ADMIN_USER, ADMIN_PASSWORD),
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
+    assert manifest.headers["Docker-Content-Digest"] == digest.group(1)
+    dockerd.docker("rmi", reference, config=config, check=False)
