@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 BLOCK_TIMEOUT = 240  # seconds one block may take
 TOTAL_TIMEOUT = 900
+# What the README reads from the checkout besides `.venv` (its working directory is one).
+CHECKOUT = ("examples",)
 
 
 def test_markers_name_tests_that_exist() -> None:
@@ -50,6 +52,8 @@ class Replay:
             directory.mkdir(parents=True)
         venv = Path(sys.prefix)
         (self.work / ".venv").symlink_to(venv, target_is_directory=True)
+        for shipped in CHECKOUT:
+            (self.work / shipped).symlink_to(ROOT / shipped, target_is_directory=True)
         if Path("/usr/bin/docker").exists():  # the client the shared dockerd is tested with
             (bin_dir / "docker").symlink_to("/usr/bin/docker")
         self.address = f"127.0.0.1:{free_port()}"
