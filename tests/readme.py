@@ -34,7 +34,9 @@ _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[^\s`]*)
 _MARKER = re.compile(r"^\s*<!--\s*not replayed:(?P<reason>.*?)-->\s*$")
 _LOOSE_MARKER = re.compile(r"<!--\s*not[ -]replayed", re.IGNORECASE)
 # A command that starts the server, at a command position (after VAR=value words).
-_SERVE = re.compile(r"(?P<lead>^|[\s;&|(])(?P<cmd>scripts/serve|(?:\S*/)?cargohold\s+serve)(?=\s|$)")
+_SERVE = re.compile(
+    r"(?P<lead>^|[\s;&|(])(?P<cmd>scripts/serve|(?:\S*/)?cargohold\s+serve)(?=\s|$)"
+)
 # The comment at the end of a command, when it opens with a status code: `# 403`, `# 307, …`.
 _EXPECTED_STATUS = re.compile(r"\s#\s*(?P<status>[1-5]\d\d)\b[^'\"]*$")
 _CURL = re.compile(r"(?P<lead>(?:^|\$\(|[;&|(])\s*)curl(?=\s)")
@@ -133,7 +135,7 @@ def check(found: list[Block]) -> None:
 
 def at_address(text: str, address: str) -> str:
     """The README's address replaced by the replay's."""
-    host, port = address.rsplit(":", 1)
+    port = address.rsplit(":", 1)[1]
     return text.replace(README_ADDRESS, address).replace("localhost:5000", f"localhost:{port}")
 
 

@@ -77,7 +77,8 @@ curl() {  # an answer of 400 or more fails, unless the README's comment names th
     rm -f "$headers"
     if [[ -n "${REPLAY_CURL_EXPECT:-}" ]]; then
         if [[ "$status" != "$REPLAY_CURL_EXPECT" ]]; then
-            echo "replay: the server answered ${status:-nothing}; the README says $REPLAY_CURL_EXPECT" >&2
+            echo "replay: the server answered ${status:-nothing}," \
+                "the README says $REPLAY_CURL_EXPECT" >&2
             return 22
         fi
     elif ((${status:-0} >= 400)); then
@@ -147,7 +148,7 @@ class Outcome:
         recorded = replay_dir / "errors"
         if recorded.exists():
             for line in recorded.read_text().splitlines():
-                status, script_line, command = (line.split("\t", 2) + ["", ""])[:3]
+                status, script_line, command = [*line.split("\t", 2), "", ""][:3]
                 if status.isdigit() and script_line.isdigit():
                     errors.append((int(status), int(script_line), command))
         return cls(started, errors)

@@ -70,9 +70,7 @@ class Replay:
             "DOCKER_HOST": dockerd.host,
             "DOCKER_CONFIG": str(self.home / ".docker"),
             "PATH": os.pathsep.join([str(bin_dir), str(venv / "bin"), os.environ["PATH"]]),
-            "PYTHONPATH": os.pathsep.join(
-                [src, *filter(None, [os.environ.get("PYTHONPATH")])]
-            ),
+            "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])]),
             "REPLAY_DIR": str(self.dir),
             "REPLAY_ADDRESS": self.address,
             "REPLAY_PYTHON": sys.executable,
@@ -158,8 +156,7 @@ def report(
             command_line = readme_line
             lines.append(
                 f"{where}: the ```{block.lang} block failed at README.md:{readme_line}, "
-                f"exit status {code}"
-                + ("" if command.startswith("return ") else f": {command}")
+                f"exit status {code}" + ("" if command.startswith("return ") else f": {command}")
             )
             break
     else:
