@@ -13,7 +13,10 @@ The conventions the README is written to:
   ``VAR=value`` before it and any flags after it) starts the replay's own server in the
   background instead, with those settings, on the replay's address, and returns once it
   answers; a server the replay started before is stopped first, as a reader stops one.
-- ``127.0.0.1:5000`` (and ``localhost:5000``) is the replay's address.
+  A server started with ``--listen`` on another address is a second one, beside the first:
+  it runs as written.
+- ``127.0.0.1:5000`` (and ``localhost:5000``) is the replay's address; ``127.0.0.1:5001``,
+  the address of a second server, is another free port of the replay's.
 - ``curl`` fails the block when the server answers 400 or more, unless a status code opens
   the comment at the end of the command (``curl ... # 403``): then exactly that status.
 """
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 README_ADDRESS = "127.0.0.1:5000"
+README_SECOND_ADDRESS = "127.0.0.1:5001"
 RUN_SHELL = "sh"
 RUN_PYTHON = "python"
 # Fence languages that look like commands but are not replayed: the README says ```sh.
@@ -37,6 +41,8 @@ _LOOSE_MARKER = re.compile(r"<!--\s*not[ -]replayed", re.IGNORECASE)
 _SERVE = re.compile(
     r"(?P<lead>^|[\s;&|(])(?P<cmd>scripts/serve|(?:\S*/)?cargohold\s+serve)(?=\s|$)"
 )
+# A server started beside the replay's: one that listens on an address of its own.
+_SECOND_SERVER = re.compile(r"--listen[=\s]+(?!" + re.escape(README_ADDRESS) + r"(?:\s|$))\S")
 # The comment at the end of a command, when it opens with a status code: `# 403`, `# 307, …`.
 _EXPECTED_STATUS = re.compile(r"\s#\s*(?P<status>[1-5]\d\d)\b[^'\"]*$")
 _CURL = re.compile(r"(?P<lead>(?:^|\$\(|[;&|(])\s*)curl(?=\s)")
@@ -133,10 +139,12 @@ def check(found: list[Block]) -> None:
             )
 
 
-def at_address(text: str, address: str) -> str:
-    """The README's address replaced by the replay's."""
+def at_address(text: str, address: str, second: str | None = None) -> str:
+    """The README's address replaced by the replay's (and its second server's by
+    ``second``)."""
     port = address.rsplit(":", 1)[1]
-    return text.replace(README_ADDRESS, address).replace("localhost:5000", f"localhost:{port}")
+    text = text.replace(README_ADDRESS, address).replace("localhost:5000", f"localhost:{port}")
+    return text.replace(README_SECOND_ADDRESS, second) if second else text
 
 
 def _logical_lines(body: tuple[str, ...]) -> Iterator[list[int]]:
@@ -166,7 +174,7 @@ def shell_lines(body: tuple[str, ...]) -> list[str]:
     out = list(body)
     for group in _logical_lines(body):
         joined = " ".join(body[i].rstrip().removesuffix("\\") for i in group)
-        if _SERVE.search(joined):
+        if _SERVE.search(joined) and not _SECOND_SERVER.search(joined):
             for i in group:
                 out[i] = _SERVE.sub(r"\g<lead>replay_serve", out[i])
             last = group[-1]
@@ -189,6 +197,7 @@ def shell_lines(body: tuple[str, ...]) -> list[str]:
 
 __all__ = [
     "README_ADDRESS",
+    "README_SECOND_ADDRESS",
     "Block",
     "ReadmeError",
     "at_address",

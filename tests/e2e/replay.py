@@ -107,22 +107,24 @@ class Script:
         return None
 
 
-def build(replayed: list[Block], address: str, replay_dir: Path) -> Script:
+def build(
+    replayed: list[Block], address: str, replay_dir: Path, second: str | None = None
+) -> Script:
     script = Script()
     for line in PRELUDE.strip("\n").splitlines():
         script.add(line)
     for block in replayed:
         script.add(f"replay_block {block.line}")
         script.add("set -Eeuo pipefail")
-        body = tuple(at_address(line, address) for line in block.body)
         if block.lang == RUN_PYTHON:
+            body = tuple(at_address(line, address, second) for line in block.body)
             # Padded so that a traceback's line numbers are the README's.
             source = replay_dir / f"block-{block.line}.py"
             source.write_text("\n" * block.line + "\n".join(body) + "\n")
             script.add(f'"$REPLAY_PYTHON" {shlex.quote(str(source))}', block.first_body_line)
             continue
-        for offset, line in enumerate(shell_lines(body)):
-            script.add(line, block.first_body_line + offset)
+        for offset, line in enumerate(shell_lines(block.body)):
+            script.add(at_address(line, address, second), block.first_body_line + offset)
     script.add("replay_block end")
     script.add("replay_stop_server")
     return script

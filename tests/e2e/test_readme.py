@@ -57,6 +57,7 @@ class Replay:
         if Path("/usr/bin/docker").exists():  # the client the shared dockerd is tested with
             (bin_dir / "docker").symlink_to("/usr/bin/docker")
         self.address = f"127.0.0.1:{free_port()}"
+        self.second_address = f"127.0.0.1:{free_port()}"  # a server beside the first
         src = str(Path(cargohold.__file__).resolve().parents[1])
         inherited = {
             k: v
@@ -203,7 +204,7 @@ def test_the_readme_replays_in_order(replay: Replay) -> None:
     print(f"\nreplaying {len(replayed)} blocks of README.md on {replay.address}; not replayed:")
     for block in skipped:
         print(f"  README.md:{block.line}: {block.skip_reason}")
-    script = build(replayed, replay.address, replay.dir)
+    script = build(replayed, replay.address, replay.dir, replay.second_address)
     began = time.time()
     status, end = replay.run(script)
     outcome = Outcome.read(replay.dir)

@@ -101,3 +101,14 @@ def test_the_readme_address_is_the_replays() -> None:
     assert at_address(text, "127.0.0.1:40001") == (
         "docker push 127.0.0.1:40001/dev/a:1 && curl http://localhost:40001/v2/"
     )
+
+
+def test_a_server_beside_the_first_runs_as_written_on_a_port_of_its_own() -> None:
+    body = (
+        "cargohold serve --listen 127.0.0.1:5001 --data-dir ./restored &",
+        "cargohold serve --listen 127.0.0.1:5000 --data-dir ./again &",
+    )
+    assert shell_lines(body) == [body[0], "replay_serve --listen 127.0.0.1:5000 --data-dir ./again"]
+    assert at_address(body[0], "127.0.0.1:40001", "127.0.0.1:40002") == (
+        "cargohold serve --listen 127.0.0.1:40002 --data-dir ./restored &"
+    )
