@@ -1,18 +1,22 @@
-"""Settings: defaults, then a TOML file, then CARGOHOLD_* environment variables, then flags."""
+"""The settings of one cargohold process, with their defaults and the checks that say which
+value cannot be used and why."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 from cargohold.core.networks import Network
-from cargohold.core.sizes import parse_limit
-from cargohold.directory.config import LdapConfig, parse_group_map
+from cargohold.directory.config import LdapConfig
+from cargohold.settings.values import (
+    LEVELS,
+    RETENTIONS,
+    TIMEOUTS,
+    SettingsError,
+    check_database_url,
+)
 from cargohold.storage.s3.location import S3Location
 
 DEFAULT_LISTEN = "127.0.0.1:5000"
@@ -26,10 +30,6 @@ PRIVATE_NETWORKS: tuple[Network, ...] = tuple(
     for cidr in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128",
                  "fc00::/7")
 )  # fmt: skip
-
-
-class SettingsError(ValueError):
-    """A setting has a value cargohold cannot use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +191,7 @@ class Settings:
             raise SettingsError("scan_max_depth must be between 1 and 64")
         if not 1 <= self.scan_max_mib <= 1024 * 1024:
             raise SettingsError("scan_max_mib must be between 1 and 1048576 (1 TiB)")
-        for name in _TIMEOUTS:
+        for name in TIMEOUTS:
             value = getattr(self, name)
             if value is not None and not 1 <= value <= 3600:
                 raise SettingsError(f"{name} must be between 1 and 3600 seconds")
@@ -220,7 +220,7 @@ class Settings:
         if not 0 <= self.retention_protect_promoted_days <= 36500:
             raise SettingsError("retention_protect_promoted_days must be between 0 and 36500")
         if self.database_url is not None:
-            _check_database_url(self.database_url)
+            check_database_url(self.database_url)
         if not 0 <= self.gc_grace_seconds <= 365 * 86400:
             raise SettingsError("gc_grace_seconds must be between 0 and 31536000 (a year)")
         if self.gc_interval_seconds != 0 and not 60 <= self.gc_interval_seconds <= 365 * 86400:
@@ -248,9 +248,9 @@ class Settings:
             raise SettingsError("; ".join(problems))
 
     def _validate_serving(self) -> None:
-        if self.log_level.upper() not in _LEVELS:
+        if self.log_level.upper() not in LEVELS:
             raise SettingsError(
-                f"log_level must be one of {', '.join(_LEVELS).lower()}, not {self.log_level!r}"
+                f"log_level must be one of {', '.join(LEVELS).lower()}, not {self.log_level!r}"
             )
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"log_format must be text or json, not {self.log_format!r}")
@@ -264,261 +264,10 @@ class Settings:
             value = getattr(self, name)
             if value != 0 and not 60 <= value <= 366 * 86_400:
                 raise SettingsError(f"{name} must be 0 (never) or between 60 and 31622400")
-        for name in _RETENTIONS:
+        for name in RETENTIONS:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 36_500:
                 raise SettingsError(f"{name} must be a number of days up to 36500, or 0 (forever)")
 
 
-_ENV = {
-    "listen": "CARGOHOLD_LISTEN",
-    "data_dir": "CARGOHOLD_DATA_DIR",
-    "workers": "CARGOHOLD_WORKERS",
-    "admin_user": "CARGOHOLD_ADMIN_USER",
-    "admin_password": "CARGOHOLD_ADMIN_PASSWORD",
-    "log_level": "CARGOHOLD_LOG_LEVEL",
-    "token_ttl": "CARGOHOLD_TOKEN_TTL",
-    "service": "CARGOHOLD_SERVICE",
-    "public_url": "CARGOHOLD_PUBLIC_URL",
-    "scan_max_depth": "CARGOHOLD_SCAN_MAX_DEPTH",
-    "scan_max_mib": "CARGOHOLD_SCAN_MAX_MIB",
-    "webhook_allowed_networks": "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS",
-    "trusted_proxies": "CARGOHOLD_TRUSTED_PROXIES",
-    "read_timeout": "CARGOHOLD_READ_TIMEOUT",
-    "write_timeout": "CARGOHOLD_WRITE_TIMEOUT",
-    "keep_alive_timeout": "CARGOHOLD_KEEP_ALIVE_TIMEOUT",
-    "storage_url": "CARGOHOLD_STORAGE_URL",
-    "blob_redirect": "CARGOHOLD_BLOB_REDIRECT",
-    "blob_redirect_expiry": "CARGOHOLD_BLOB_REDIRECT_EXPIRY",
-    "database_url": "CARGOHOLD_DATABASE_URL",
-    "database_pool_size": "CARGOHOLD_DATABASE_POOL_SIZE",
-    "gc_grace_seconds": "CARGOHOLD_GC_GRACE_SECONDS",
-    "gc_interval_seconds": "CARGOHOLD_GC_INTERVAL_SECONDS",
-    "retention_interval_seconds": "CARGOHOLD_RETENTION_INTERVAL_SECONDS",
-    "retention_protect_promoted_days": "CARGOHOLD_RETENTION_PROTECT_PROMOTED_DAYS",
-    "housekeeping_interval_seconds": "CARGOHOLD_HOUSEKEEPING_INTERVAL_SECONDS",
-    "upload_expiry_seconds": "CARGOHOLD_UPLOAD_EXPIRY_SECONDS",
-    "event_retention_days": "CARGOHOLD_EVENT_RETENTION_DAYS",
-    "job_retention_days": "CARGOHOLD_JOB_RETENTION_DAYS",
-    "delivery_retention_days": "CARGOHOLD_DELIVERY_RETENTION_DAYS",
-    "audit_retention_days": "CARGOHOLD_AUDIT_RETENTION_DAYS",
-    "quota_bytes": "CARGOHOLD_QUOTA_BYTES",
-    "ldap_url": "CARGOHOLD_LDAP_URL",
-    "ldap_bind_dn": "CARGOHOLD_LDAP_BIND_DN",
-    "ldap_bind_password": "CARGOHOLD_LDAP_BIND_PASSWORD",
-    "ldap_user_base": "CARGOHOLD_LDAP_USER_BASE",
-    "ldap_user_filter": "CARGOHOLD_LDAP_USER_FILTER",
-    "ldap_group_base": "CARGOHOLD_LDAP_GROUP_BASE",
-    "ldap_group_filter": "CARGOHOLD_LDAP_GROUP_FILTER",
-    "ldap_group_map": "CARGOHOLD_LDAP_GROUP_MAP",
-    "ldap_starttls": "CARGOHOLD_LDAP_STARTTLS",
-    "ldap_ca_file": "CARGOHOLD_LDAP_CA_FILE",
-    "ldap_timeout": "CARGOHOLD_LDAP_TIMEOUT",
-    "ldap_cache_seconds": "CARGOHOLD_LDAP_CACHE_SECONDS",
-    "log_format": "CARGOHOLD_LOG_FORMAT",
-    "access_log": "CARGOHOLD_ACCESS_LOG",
-    "tls_cert": "CARGOHOLD_TLS_CERT",
-    "tls_key": "CARGOHOLD_TLS_KEY",
-    "drain_timeout": "CARGOHOLD_DRAIN_TIMEOUT",
-    "metrics": "CARGOHOLD_METRICS",
-    "metrics_allowed_networks": "CARGOHOLD_METRICS_ALLOWED_NETWORKS",
-}
-_LDAP_OPTIONAL = ("ldap_url", "ldap_bind_dn", "ldap_user_base", "ldap_group_base")
-_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
-_RETENTIONS = (
-    "event_retention_days",
-    "job_retention_days",
-    "delivery_retention_days",
-    "audit_retention_days",
-)
-
-
-def _coerce(name: str, value: Any) -> Any:
-    if name == "data_dir":
-        return Path(str(value))
-    if name in ("tls_cert", "tls_key"):
-        return Path(str(value)) if str(value) else None
-    if name in ("access_log", "metrics"):
-        return _switch(name, value)
-    if name in (
-        "workers",
-        "token_ttl",
-        "scan_max_depth",
-        "scan_max_mib",
-        "blob_redirect_expiry",
-        "database_pool_size",
-        "retention_interval_seconds",
-        "retention_protect_promoted_days",
-        "housekeeping_interval_seconds",
-        "upload_expiry_seconds",
-        "gc_grace_seconds",
-        "gc_interval_seconds",
-        "ldap_timeout",
-        "ldap_cache_seconds",
-    ):
-        try:
-            return int(value)
-        except (TypeError, ValueError) as exc:
-            raise SettingsError(f"{name} must be a whole number, not {value!r}") from exc
-    if name in (*_TIMEOUTS, "drain_timeout"):
-        try:
-            return float(value)
-        except (TypeError, ValueError) as exc:
-            raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
-    if name in ("webhook_allowed_networks", "metrics_allowed_networks", "trusted_proxies"):
-        return _networks(name, value)
-    if name in _RETENTIONS:
-        return _days(name, value)
-    if name == "quota_bytes":
-        return _size(name, value)
-    if name == "storage_url" and str(value) == "":
-        return None
-    if name.startswith("ldap_"):
-        return _ldap(name, value)
-    if name == "database_url":
-        return _database_url(str(value))
-    return str(value)
-
-
-def _ldap(name: str, value: Any) -> Any:
-    if name == "ldap_group_map":
-        try:
-            return parse_group_map(value)
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from exc
-    if name == "ldap_starttls":
-        return _switch(name, value) if str(value).strip() else False
-    if name == "ldap_bind_password":
-        return str(value) or None  # as given: spaces may be part of it
-    text = str(value).strip()
-    if name == "ldap_ca_file":
-        return Path(text) if text else None
-    if name in _LDAP_OPTIONAL:
-        return text or None
-    return text
-
-
-def _switch(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be on or off (true or false), not {value!r}")
-
-
-def _size(name: str, value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    try:
-        return parse_limit(str(value))
-    except ValueError as exc:
-        raise SettingsError(f"{name}: {exc}, or none") from exc
-
-
-_DATABASE_EXAMPLE = "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"
-
-
-def _database_url(value: str) -> str | None:
-    """The URL as SQLAlchemy takes it: ``postgresql://`` (and ``postgres://``) mean psycopg 3,
-    the driver cargohold ships; an empty value means the default."""
-    value = value.strip()
-    if not value:
-        return None
-    scheme, sep, rest = value.partition("://")
-    if sep and scheme in ("postgresql", "postgres"):
-        return f"postgresql+psycopg://{rest}"
-    return value
-
-
-def _check_database_url(url: str) -> None:
-    """Refuse what cannot be a database cargohold opens, naming the scheme only (the URL
-    may hold a password)."""
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return
-    scheme, sep, _ = url.partition("://")
-    if not sep or scheme != "postgresql+psycopg":
-        what = f"a {scheme!r} URL" if sep else "a value without a scheme"
-        raise SettingsError(
-            f"database_url must be {_DATABASE_EXAMPLE} (or sqlite:///PATH), not {what}"
-        )
-    parsed = urlsplit(url)
-    try:
-        parsed.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError as exc:
-        raise SettingsError(
-            f"database_url: the port must be a number, as in {_DATABASE_EXAMPLE}"
-        ) from exc
-    socket = "host=" in parsed.query  # ?host=/run/postgresql: a Unix socket
-    if not (parsed.hostname or socket) or parsed.path.strip("/") == "":
-        raise SettingsError(
-            f"database_url must name the host and the database, as in {_DATABASE_EXAMPLE}"
-        )
-
-
-def _days(name: str, value: Any) -> int | None:
-    """A retention in days; 0, "none", "never" or "forever" keep the rows forever (None)."""
-    if str(value).strip().lower() in ("", "0", "none", "never", "forever"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(
-            f"{name} must be a whole number of days, or 0 to keep forever; not {value!r}"
-        ) from exc
-
-
-def _networks(name: str, value: Any) -> tuple[Network, ...]:
-    """Networks written as CIDRs, comma-separated or (in the config file) a list."""
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise SettingsError(f"{name} must be a list of CIDRs, not {value!r}")
-    networks = []
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(text))
-        except ValueError as exc:
-            raise SettingsError(
-                f"{name}: {text!r} is not a network in CIDR notation "
-                f"(e.g. 10.20.0.0/16 or fd00:1::/64): {exc}"
-            ) from exc
-    return tuple(networks)
-
-
-def load_settings(
-    config_file: Path | None = None,
-    environ: dict[str, str] | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> Settings:
-    environ = dict(os.environ) if environ is None else environ
-    values: dict[str, Any] = {}
-    path = config_file or (
-        Path(environ["CARGOHOLD_CONFIG"]) if "CARGOHOLD_CONFIG" in environ else None
-    )
-    if path is not None:
-        try:
-            document = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"cannot read config file {path}: {exc}") from exc
-        known = {f.name for f in fields(Settings)}
-        for key, value in document.items():
-            name = key.replace("-", "_")
-            if name not in known:
-                raise SettingsError(f"unknown setting {key!r} in {path}")
-            values[name] = _coerce(name, value)
-    for name, variable in _ENV.items():
-        if variable in environ:
-            values[name] = _coerce(name, environ[variable])
-    for name, value in (overrides or {}).items():
-        if value is not None:
-            values[name] = _coerce(name, value)
-    return replace(Settings(), **values).validated()
-
-
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["BLOB_REDIRECTS", "DEFAULT_POOL_SIZE", "PRIVATE_NETWORKS", "Settings"]
