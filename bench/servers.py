@@ -141,13 +141,18 @@ def free_port() -> int:
         return port
 
 
-def start_cargohold(workdir: Path, workers: int) -> tuple[ServerProcess, Target]:
+def start_cargohold(
+    workdir: Path, workers: int, settings: dict[str, str] | None = None
+) -> tuple[ServerProcess, Target]:
+    """cargohold on a free port, its data and log in ``workdir``, with ``settings`` (CARGOHOLD_*
+    variables) over the environment's."""
     port = free_port()
     data = workdir / "cargohold-data"
     env = {
         **os.environ,
         "CARGOHOLD_ADMIN_PASSWORD": ADMIN[1],
         "CARGOHOLD_WORKERS": str(workers),
+        **(settings or {}),
     }
     argv = [sys.executable, "-m", "cargohold.cli.main", "serve"]
     argv += ["--listen", f"{HOST}:{port}", "--data-dir", str(data)]

@@ -31,6 +31,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def push_plainly(http: httpx.Client, name: str, tag: str, image: Image) -> None:
+    """``image`` pushed as ``name:tag`` through ``http``: each blob in one request, then the
+    manifest; every step must succeed."""
+    for blob in image.blobs:
+        stored = http.post(
+            f"/v2/{name}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
+        )
+        assert stored.status_code == 201, stored.text
+    pushed = http.put(
+        f"/v2/{name}/manifests/{tag}",
+        content=image.manifest,
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert pushed.status_code == 201, pushed.text
+
+
+def child_pids(parent: int) -> set[int]:
+    """The processes whose parent is ``parent`` (a server's workers), from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            if int(stat.rpartition(")")[2].split()[1]) == parent:
+                found.add(int(entry.name))
+    return found
+
+
 def cargohold_command() -> list[str]:
     return [sys.executable, "-m", "cargohold.cli.main"]
 
@@ -126,17 +156,7 @@ class CargoholdServer:
         """``image`` pushed as ``name:tag`` the plain way (each blob in one request, then the
         manifest), for tests that need an image there rather than a client's push."""
         with httpx.Client(base_url=self.url, auth=auth, timeout=30) as http:
-            for blob in image.blobs:
-                stored = http.post(
-                    f"/v2/{name}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
-                )
-                assert stored.status_code == 201, stored.text
-            pushed = http.put(
-                f"/v2/{name}/manifests/{tag}",
-                content=image.manifest,
-                headers={"Content-Type": OCI_MANIFEST},
-            )
-            assert pushed.status_code == 201, pushed.text
+            push_plainly(http, name, tag, image)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""

@@ -21,7 +21,13 @@ from click.testing import CliRunner, Result
 
 from cargohold.cli.main import main
 from tests.images import OCI_MANIFEST, Image, make_image, sha256
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, cargohold_command
+from tests.servers import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    CargoholdServer,
+    cargohold_command,
+    push_plainly,
+)
 
 pytestmark = pytest.mark.e2e
 PUSHERS = 2
@@ -67,20 +73,6 @@ def local_ok(*args: str) -> str:
     return result.stdout
 
 
-def push(http: httpx.Client, name: str, tag: str, image: Image) -> None:
-    for blob in image.blobs:
-        stored = http.post(
-            f"/v2/{name}/blobs/uploads/", params={"digest": sha256(blob)}, content=blob
-        )
-        assert stored.status_code == 201, stored.text
-    pushed = http.put(
-        f"/v2/{name}/manifests/{tag}",
-        content=image.manifest,
-        headers={"Content-Type": OCI_MANIFEST},
-    )
-    assert pushed.status_code == 201, pushed.text
-
-
 def tiny_image(label: str) -> Image:
     return make_image([{"f": os.urandom(2_000)}, {"g": os.urandom(1_000)}], label=label)
 
@@ -111,7 +103,7 @@ class Pushers:
                     if self.stop.is_set():
                         return
                     image = tiny_image(f"p{number}-{round_}")
-                    push(http, f"dev/load/p{number}", f"r{round_}", image)
+                    push_plainly(http, f"dev/load/p{number}", f"r{round_}", image)
                     self.pushed[(f"dev/load/p{number}", f"r{round_}")] = image
         except BaseException as exc:
             self.failures.append(exc)
@@ -146,7 +138,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
             assert put.status_code == 201, put.text
             images = {(f"dev/team/app{i}", "1.0"): tiny_image(f"app{i}") for i in range(3)}
             for (name, tag), image in images.items():
-                push(http, name, tag, image)
+                push_plainly(http, name, tag, image)
         pushers = Pushers(server.url).start()
         try:
             ok("backup", str(root / "backup"), "--data-dir", str(server.data_dir))
@@ -204,7 +196,7 @@ def test_a_second_backup_copies_only_the_new_blobs(origin: Origin) -> None:
     before = blob_files(origin.backup)
     newer = tiny_image("newer")
     with httpx.Client(base_url=origin.server.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as http:
-        push(http, "dev/team/newer", "2.0", newer)
+        push_plainly(http, "dev/team/newer", "2.0", newer)
     out = local_ok("backup", str(origin.backup), "--data-dir", str(origin.server.data_dir))
     after = blob_files(origin.backup)
     manifest = json.loads((origin.backup / "backup.json").read_text())

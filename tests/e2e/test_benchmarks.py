@@ -1,5 +1,6 @@
 """The benchmarks still run, end to end and small: a fan-out pull in every login mode and the
-CI push, against cargohold and docker-registry, and a garbage collection under load (they
+CI push, against cargohold and docker-registry, a garbage collection under load, and the
+manifest GET with metrics and the access log on and off (they
 print figures and never judge time; this checks that every pull and push succeeded, that
 the collection freed what it had to and nothing else, and that the tables came out)."""
 
@@ -67,3 +68,18 @@ def test_the_garbage_collection_benchmark_runs() -> None:
     assert rows(out, "blobsDeleted") == [["blobsDeleted", "20", "20"]], out
     assert "garbage left: 0 of 20" in out
     assert out.count("-> OK") == 2, out
+
+
+def test_the_metrics_and_access_log_benchmark_runs() -> None:
+    out = bench(
+        *("--duration", "1", "--rounds", "1", "--client", "python", "--connections", "4"),
+        module="bench.observability",
+    )
+    measured = [line for line in out.splitlines() if "[python]" in line]
+    assert [line.split("|")[1].split("[")[0].strip() for line in measured] == [
+        "metrics and access log (default)",
+        "metrics, no access log",
+        "access log, no metrics",
+        "neither",
+    ], out
+    assert "failed requests" not in out, out  # every GET with the fleet's token answered 200

@@ -18,22 +18,9 @@ import httpx
 import pytest
 
 from tests.images import sha256
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, child_pids
 
 pytestmark = pytest.mark.e2e
-
-
-def children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 20) -> None:
@@ -68,7 +55,7 @@ def test_sighup_reloads_the_log_format_and_kills_nothing(
     served: CargoholdServer, config: Path
 ) -> None:
     parent = parent_of(served)
-    workers = children(parent)
+    workers = child_pids(parent)
     assert len(workers) == 2
     config.write_text('log_format = "json"\n')
     os.kill(parent, signal.SIGHUP)
@@ -92,15 +79,15 @@ def test_sighup_reloads_the_log_format_and_kills_nothing(
     assert str(line["time"]).endswith("Z")
     assert "hunter2hunter2" not in served.log()
     assert served.process is not None and served.process.poll() is None
-    assert children(parent) == workers  # the same workers, reloaded, not replaced
+    assert child_pids(parent) == workers  # the same workers, reloaded, not replaced
 
 
 def test_a_killed_worker_is_replaced_and_its_death_logged(served: CargoholdServer) -> None:
     parent = parent_of(served)
-    workers = children(parent)
+    workers = child_pids(parent)
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
-    wait_for(lambda: len(children(parent) - workers) == 1, "no worker replaced the killed one")
+    wait_for(lambda: len(child_pids(parent) - workers) == 1, "no worker replaced the killed one")
     assert f"worker {victim} was killed by SIGKILL; starting another" in served.log()
     assert httpx.get(f"{served.url}/api/v1/health").status_code == 200
 
