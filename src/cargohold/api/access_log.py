@@ -3,7 +3,8 @@
 The HTTP server puts a mutable slot in every request's scope (``scope["cargohold.log"]``, a
 dict that the shallow copies apps make of their scope share); the code that resolves
 credentials names the principal there: the account's name, a token's id for a token that
-names no account, nothing for an anonymous caller (logged as ``-``). Served by another
+names no account, nothing for an anonymous caller (logged as ``-``); behind a trusted proxy,
+the client it names. Served by another
 server, without the slot, this does nothing.
 """
 
@@ -25,4 +26,11 @@ def note_principal(scope: Scope, principal: Principal | None) -> None:
         slot["principal"] = name
 
 
-__all__ = ["SLOT", "note_principal"]
+def note_client(scope: Scope, client: str) -> None:
+    """The client a trusted proxy named, in place of the proxy's own address."""
+    slot = scope.get(SLOT)
+    if slot is not None:
+        slot["client"] = client
+
+
+__all__ = ["SLOT", "note_client", "note_principal"]

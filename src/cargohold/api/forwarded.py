@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cargohold.api.access_log import note_client
 from cargohold.core.networks import Network
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -73,7 +74,7 @@ class ForwardedHeaders:
         return bool(self._trusted) or self._public is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.active:
+        if scope["type"] == "http":
             scope = self.rewritten(scope)
         await self._app(scope, receive, send)
 
@@ -90,6 +91,7 @@ class ForwardedHeaders:
         changed = dict(scope)
         if origin.client is not None:
             changed["client"] = (origin.client, 0)
+            note_client(scope, origin.client)  # for the server's access log
         scheme = origin.scheme or str(scope.get("scheme", "http"))
         changed["scheme"] = scheme
         if origin.host is not None:
