@@ -14,6 +14,7 @@ server's log goes (a file here). Server CPU is of each server's whole process gr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -83,19 +84,7 @@ def run(options: RateOptions, workers: int) -> list[RateResult]:
     for label, results in rounds.items():
         ranked = sorted(results, key=lambda result: result.per_second)
         median = ranked[len(ranked) // 2]
-        chosen.append(
-            RateResult(
-                label,
-                median.endpoint,
-                median.tool,
-                median.requests,
-                median.seconds,
-                median.failures,
-                median.p50_ms,
-                median.p99_ms,
-                median.server,
-            )
-        )
+        chosen.append(dataclasses.replace(median, label=label))
     return chosen
 
 

@@ -16,11 +16,12 @@ from tests.slapd import SlapdServer
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """On several workers (``scripts/test`` runs pytest-xdist with ``--dist loadgroup``), a
     test file runs on one worker, so its module fixtures start once; and every test that
-    drives dockerd runs on the same worker, so one daemon (and its image cache) serves all."""
-    for item in items:
-        uses_docker = "dockerd" in getattr(item, "fixturenames", ())
-        group = "dockerd" if uses_docker else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    drives dockerd runs on the same worker, so one daemon (and its image cache) serves all:
+    a file with any such test goes there whole."""
+    files = {item: item.nodeid.split("::")[0] for item in items}
+    with_docker = {f for item, f in files.items() if "dockerd" in getattr(item, "fixturenames", ())}
+    for item, file in files.items():
+        item.add_marker(pytest.mark.xdist_group("dockerd" if file in with_docker else file))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,17 +49,26 @@ def push_plainly(http: httpx.Client, name: str, tag: str, image: Image) -> None:
 
 
 def child_pids(parent: int) -> set[int]:
-    """The processes whose parent is ``parent`` (a server's workers), from /proc."""
+    """The live processes whose parent is ``parent`` (a server's workers), from /proc; a
+    zombie serves nothing and is left out."""
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                stat = (entry / "stat").read_text()
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
             except OSError:
                 continue  # gone meanwhile
-            if int(stat.rpartition(")")[2].split()[1]) == parent:
+            if int(fields[1]) == parent and fields[0] != "Z":
                 found.add(int(entry.name))
     return found
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 20) -> None:
+    """Return once ``condition()`` holds; fail saying ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
 
 
 def cargohold_command() -> list[str]:

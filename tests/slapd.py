@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.receiver import localhost_tls
+from tests.servers import free_port
 
 SLAPD = Path("/usr/sbin/slapd")
 SLAPADD = Path("/usr/sbin/slapadd")
@@ -70,12 +71,6 @@ def ssha(password: str) -> str:
     salt = os.urandom(8)
     digest = hashlib.sha1(password.encode() + salt).digest()
     return "{SSHA}" + base64.b64encode(digest + salt).decode()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _entries() -> str:
@@ -152,10 +147,6 @@ class SlapdServer:
     def starttls_url(self) -> str:
         return f"ldap://localhost:{self.port}"
 
-    @staticmethod
-    def free_port() -> int:
-        return _free_port()
-
     @classmethod
     def start(cls) -> SlapdServer:
         if not SLAPD.exists():
@@ -172,7 +163,7 @@ class SlapdServer:
             check=True,
             timeout=60,
         )
-        port, tls_port = _free_port(), _free_port()
+        port, tls_port = free_port(), free_port()
         subprocess.run(
             [
                 str(SLAPD),

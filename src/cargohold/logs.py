@@ -24,7 +24,6 @@ import orjson
 from cargohold.settings import Settings
 
 ACCESS_LOGGER = "cargohold.access"
-FORMATS = ("text", "json")
 QUIET = (
     "alembic",
     "asyncio",
@@ -120,4 +119,4 @@ def configure(settings: Settings, stream: TextIO | None = None) -> None:
     access.setLevel(logging.INFO if settings.access_log else logging.CRITICAL + 1)
 
 
-__all__ = ["ACCESS_LOGGER", "FORMATS", "JsonFormatter", "TextFormatter", "configure", "timestamp"]
+__all__ = ["ACCESS_LOGGER", "JsonFormatter", "TextFormatter", "configure", "timestamp"]

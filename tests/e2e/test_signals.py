@@ -11,23 +11,16 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.images import sha256
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, child_pids
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, child_pids, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")

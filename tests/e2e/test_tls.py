@@ -9,7 +9,6 @@ import http.client
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from tests.e2e.clients import Skopeo
 from tests.images import make_image, sha256, write_docker_archive, write_oci_layout
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd, wait_for
 from tests.tls import PrivateCA, served_serial
 
 pytestmark = pytest.mark.e2e
@@ -43,14 +42,6 @@ def tls_server(
     ).start()
     yield server
     server.stop()
-
-
-def wait_for(condition: object, what: str, timeout: float = 15) -> None:
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
 
 
 def test_curl_sees_https_and_an_https_token_realm(

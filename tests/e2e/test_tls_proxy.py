@@ -12,8 +12,6 @@ shown on loopback; what docker shows here is that every URL it is sent to is the
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import re
 import shutil
 import ssl
@@ -26,14 +24,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.cluster import Nginx
 from tests.images import make_image, write_docker_archive
+from tests.readme import blocks
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd, free_port
+from tests.tls import PrivateCA
 
 pytestmark = pytest.mark.e2e
 
@@ -71,60 +67,19 @@ class Pki:
 
 
 def make_pki(directory: Path) -> Pki:
-    """A CA and a server certificate it signs for IP 127.0.0.1."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cargohold test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([x509.OID_SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pki = Pki(directory / "ca.crt", directory / "server.crt", directory / "server.key")
-    pki.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    pki.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    pki.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    """A CA of the test's own and a server certificate it signs for IP 127.0.0.1."""
+    ca = PrivateCA(directory)
+    pki = Pki(ca.ca_path, directory / "server.crt", directory / "server.key")
+    ca.issue(pki.certificate, pki.key, common_name="127.0.0.1")
     return pki
 
 
 def readme_site(pki: Pki, port: int, upstream: str, bind: str | None = None) -> str:
     """The README's nginx block, on a loopback port with the test's certificate, proxying
     to ``upstream`` (from address ``bind``, if given)."""
-    match = re.search(r"```nginx\n(.*?)```", README.read_text(), re.DOTALL)
-    assert match, "the README has no nginx block"
-    site = match.group(1)
+    nginx = [block for block in blocks(README.read_text()) if block.lang == "nginx"]
+    assert nginx, "the README has no nginx block"
+    site = "\n".join(nginx[0].body) + "\n"
     replacements = {
         "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
         "/etc/nginx/tls/registry.crt": str(pki.certificate),

@@ -26,6 +26,7 @@ from cargohold.settings import Settings
 from tests.integration.accounts import basic, bearer, create_user, grant, registry_token
 from tests.integration.audit import audited
 from tests.integration.conftest import AUTH, PASSWORD, Clock
+from tests.servers import free_port
 from tests.slapd import (
     GROUPS,
     PEOPLE,
@@ -225,9 +226,9 @@ member: {GRACE.dn}
 
 
 async def test_a_directory_that_cannot_answer_is_a_503_and_local_accounts_still_log_in(
-    tmp_path: Path, slapd: SlapdServer, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    closed = SlapdServer.free_port()  # nothing listens there
+    closed = free_port()  # nothing listens there
     caplog.set_level(logging.INFO)
     async with app_with(ldap_settings(tmp_path, f"ldap://127.0.0.1:{closed}")) as client:
         ping = await client.get("/v2/", headers=ADA_AUTH)

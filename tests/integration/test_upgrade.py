@@ -6,7 +6,6 @@ rows are loaded into a database at the release's schema first. ``cargohold migra
 
 from __future__ import annotations
 
-import base64
 import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,15 +22,12 @@ from cargohold.meta.database import create_engine, head_revision, migrate
 from cargohold.settings import Settings
 from tests.fixtures.upgrade import content
 from tests.images import OCI_MANIFEST, sha256
+from tests.integration.accounts import basic
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.anyio
 RELEASE = "0014"  # the schema head of the previous release: the fixture's revision
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "upgrade" / f"data-{RELEASE}.tar.gz"
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 def unpacked(data_dir: Path) -> Path:

@@ -9,20 +9,8 @@ import time
 from pathlib import Path
 
 from tests.server.conftest import ToyServer
+from tests.servers import child_pids
 from tests.wire import request
-
-
-def workers_of(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.add(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -41,7 +29,7 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
         assert wire.response()[0] == 200  # a worker serves
         assert server._process is not None
         parent = server._process.pid
-        workers = workers_of(parent)
+        workers = child_pids(parent)
         assert len(workers) == 1
         os.kill(parent, signal.SIGKILL)
         assert server.wait(timeout=10) == -signal.SIGKILL

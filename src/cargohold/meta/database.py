@@ -28,6 +28,7 @@ log = logging.getLogger("cargohold.meta")
 # runs ``workers`` processes, and each also holds one connection for the change marker, so a
 # server allows ``nodes * workers * (pool size + 1)`` connections at most.
 DEFAULT_POOL_SIZE = 10
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for the write lock
 
 # The advisory lock ``migrate`` holds on PostgreSQL, so nodes starting at once migrate in turn
 # (any 64-bit number no other application on the same database uses: "cargohol" in ASCII).
@@ -116,7 +117,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -205,6 +206,7 @@ def pending_migrations(engine: sa.Engine) -> list[str]:
 __all__ = [
     "DEFAULT_POOL_SIZE",
     "MIGRATION_LOCK",
+    "SQLITE_BUSY_TIMEOUT_MS",
     "create_engine",
     "current_revision",
     "head_revision",

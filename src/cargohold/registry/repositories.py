@@ -140,11 +140,6 @@ class Repositories:
             await to_thread.run_sync(self._meta.effects.commit, effects)
         return record
 
-    async def delete(self, key: str, effects: Effects = NO_EFFECTS) -> None:
-        """Delete the repository and all it holds, committing ``effects`` with it."""
-        if not await to_thread.run_sync(self._meta.repositories.delete, key, effects):
-            raise RepositoryUnknown(f"repository {key!r} does not exist")
-
     async def remove(
         self,
         key: str,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cargohold.settings.model import PRIVATE_NETWORKS, Settings
-from cargohold.settings.values import ENV_VARIABLES, SettingsError, coerce
+from cargohold.settings.values import SettingsError, coerce
 
 
 def load_settings(
@@ -21,6 +21,7 @@ def load_settings(
 ) -> Settings:
     environ = dict(os.environ) if environ is None else environ
     values: dict[str, Any] = {}
+    known = [f.name for f in fields(Settings)]  # each also CARGOHOLD_<NAME> in the environment
     path = config_file or (
         Path(environ["CARGOHOLD_CONFIG"]) if "CARGOHOLD_CONFIG" in environ else None
     )
@@ -29,13 +30,13 @@ def load_settings(
             document = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read config file {path}: {exc}") from exc
-        known = {f.name for f in fields(Settings)}
         for key, value in document.items():
             name = key.replace("-", "_")
             if name not in known:
                 raise SettingsError(f"unknown setting {key!r} in {path}")
             values[name] = coerce(name, value)
-    for name, variable in ENV_VARIABLES.items():
+    for name in known:
+        variable = f"CARGOHOLD_{name.upper()}"
         if variable in environ:
             values[name] = coerce(name, environ[variable])
     for name, value in (overrides or {}).items():

@@ -1,6 +1,6 @@
 """A setting's value as the config file or the environment writes it, made the type the
 Settings hold: numbers, switches, sizes, days, networks, the database URL, the LDAP values;
-and which environment variable names which setting."""
+the environment variable of a setting is CARGOHOLD_ and its name in capitals."""
 
 from __future__ import annotations
 
@@ -18,59 +18,6 @@ class SettingsError(ValueError):
     """A setting has a value cargohold cannot use."""
 
 
-ENV_VARIABLES = {
-    "listen": "CARGOHOLD_LISTEN",
-    "data_dir": "CARGOHOLD_DATA_DIR",
-    "workers": "CARGOHOLD_WORKERS",
-    "admin_user": "CARGOHOLD_ADMIN_USER",
-    "admin_password": "CARGOHOLD_ADMIN_PASSWORD",
-    "log_level": "CARGOHOLD_LOG_LEVEL",
-    "token_ttl": "CARGOHOLD_TOKEN_TTL",
-    "service": "CARGOHOLD_SERVICE",
-    "public_url": "CARGOHOLD_PUBLIC_URL",
-    "scan_max_depth": "CARGOHOLD_SCAN_MAX_DEPTH",
-    "scan_max_mib": "CARGOHOLD_SCAN_MAX_MIB",
-    "webhook_allowed_networks": "CARGOHOLD_WEBHOOK_ALLOWED_NETWORKS",
-    "trusted_proxies": "CARGOHOLD_TRUSTED_PROXIES",
-    "read_timeout": "CARGOHOLD_READ_TIMEOUT",
-    "write_timeout": "CARGOHOLD_WRITE_TIMEOUT",
-    "keep_alive_timeout": "CARGOHOLD_KEEP_ALIVE_TIMEOUT",
-    "storage_url": "CARGOHOLD_STORAGE_URL",
-    "blob_redirect": "CARGOHOLD_BLOB_REDIRECT",
-    "blob_redirect_expiry": "CARGOHOLD_BLOB_REDIRECT_EXPIRY",
-    "database_url": "CARGOHOLD_DATABASE_URL",
-    "database_pool_size": "CARGOHOLD_DATABASE_POOL_SIZE",
-    "gc_grace_seconds": "CARGOHOLD_GC_GRACE_SECONDS",
-    "gc_interval_seconds": "CARGOHOLD_GC_INTERVAL_SECONDS",
-    "retention_interval_seconds": "CARGOHOLD_RETENTION_INTERVAL_SECONDS",
-    "retention_protect_promoted_days": "CARGOHOLD_RETENTION_PROTECT_PROMOTED_DAYS",
-    "housekeeping_interval_seconds": "CARGOHOLD_HOUSEKEEPING_INTERVAL_SECONDS",
-    "upload_expiry_seconds": "CARGOHOLD_UPLOAD_EXPIRY_SECONDS",
-    "event_retention_days": "CARGOHOLD_EVENT_RETENTION_DAYS",
-    "job_retention_days": "CARGOHOLD_JOB_RETENTION_DAYS",
-    "delivery_retention_days": "CARGOHOLD_DELIVERY_RETENTION_DAYS",
-    "audit_retention_days": "CARGOHOLD_AUDIT_RETENTION_DAYS",
-    "quota_bytes": "CARGOHOLD_QUOTA_BYTES",
-    "ldap_url": "CARGOHOLD_LDAP_URL",
-    "ldap_bind_dn": "CARGOHOLD_LDAP_BIND_DN",
-    "ldap_bind_password": "CARGOHOLD_LDAP_BIND_PASSWORD",
-    "ldap_user_base": "CARGOHOLD_LDAP_USER_BASE",
-    "ldap_user_filter": "CARGOHOLD_LDAP_USER_FILTER",
-    "ldap_group_base": "CARGOHOLD_LDAP_GROUP_BASE",
-    "ldap_group_filter": "CARGOHOLD_LDAP_GROUP_FILTER",
-    "ldap_group_map": "CARGOHOLD_LDAP_GROUP_MAP",
-    "ldap_starttls": "CARGOHOLD_LDAP_STARTTLS",
-    "ldap_ca_file": "CARGOHOLD_LDAP_CA_FILE",
-    "ldap_timeout": "CARGOHOLD_LDAP_TIMEOUT",
-    "ldap_cache_seconds": "CARGOHOLD_LDAP_CACHE_SECONDS",
-    "log_format": "CARGOHOLD_LOG_FORMAT",
-    "access_log": "CARGOHOLD_ACCESS_LOG",
-    "tls_cert": "CARGOHOLD_TLS_CERT",
-    "tls_key": "CARGOHOLD_TLS_KEY",
-    "drain_timeout": "CARGOHOLD_DRAIN_TIMEOUT",
-    "metrics": "CARGOHOLD_METRICS",
-    "metrics_allowed_networks": "CARGOHOLD_METRICS_ALLOWED_NETWORKS",
-}
 _LDAP_OPTIONAL = ("ldap_url", "ldap_bind_dn", "ldap_user_base", "ldap_group_base")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TIMEOUTS = ("read_timeout", "write_timeout", "keep_alive_timeout")
@@ -240,7 +187,6 @@ def _networks(name: str, value: Any) -> tuple[Network, ...]:
 
 
 __all__ = [
-    "ENV_VARIABLES",
     "LEVELS",
     "RETENTIONS",
     "TIMEOUTS",

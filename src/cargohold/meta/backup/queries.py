@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from cargohold.meta.database import current_revision, reading
-from cargohold.meta.gc.holders import BATCH, HOLDERS, unheld
+from cargohold.meta.gc.holders import BATCH, HOLDERS, not_deleting, unheld
 from cargohold.meta.schema import (
     blob_links,
     blobs,
@@ -28,12 +28,12 @@ class BackupQueries:
         """Up to ``limit`` blobs after ``after`` (by digest) that no collection is deleting,
         each saying whether something holds it; ``held_only``: the held ones only."""
         held = sa.not_(unheld(blobs.c.digest))
-        query = sa.select(blobs.c.digest, blobs.c.size, held.label("held")).where(
-            blobs.c.digest > after, blobs.c.deleting_since.is_(None)
-        )
-        if held_only:
-            query = query.where(held)
         with reading(self._engine) as connection:
+            query = sa.select(blobs.c.digest, blobs.c.size, held.label("held")).where(
+                blobs.c.digest > after, not_deleting(connection.dialect.name)
+            )
+            if held_only:
+                query = query.where(held)
             rows = connection.execute(query.order_by(blobs.c.digest).limit(limit))
             return [RecordedBlob(row.digest, row.size, bool(row.held)) for row in rows]
 

@@ -13,7 +13,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from cargohold.core.errors import DatabaseUnavailable
-from cargohold.meta.database import head_revision, reading
+from cargohold.meta.database import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    current_revision,
+    head_revision,
+    reading,
+)
 
 WRITE_WAIT_MS = 2000
 _VERSIONS = sa.table("alembic_version", sa.column("version_num", sa.String))
@@ -28,12 +33,9 @@ class ReadinessQueries:
         ``DatabaseUnavailable`` with the reason when it cannot be read."""
         try:
             with reading(self._engine) as connection:
-                found = connection.execute(sa.select(_VERSIONS.c.version_num)).scalars().all()
+                return current_revision(connection)
         except sa.exc.SQLAlchemyError as exc:
-            if _missing_table(exc):
-                return None
             raise DatabaseUnavailable(_reason(exc)) from exc
-        return str(found[0]) if len(found) == 1 else None
 
     def check_writable(self) -> None:
         """Raises ``DatabaseUnavailable`` saying why the database takes no write."""
@@ -52,15 +54,10 @@ class ReadinessQueries:
                 finally:
                     transaction.rollback()
                     if sqlite:  # as the pool's other users expect it
-                        connection.exec_driver_sql("PRAGMA busy_timeout=30000")
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                         connection.rollback()
         except sa.exc.SQLAlchemyError as exc:
             raise DatabaseUnavailable(_reason(exc)) from exc
-
-
-def _missing_table(exc: sa.exc.SQLAlchemyError) -> bool:
-    text = str(getattr(exc, "orig", exc)).lower()
-    return "no such table" in text or "does not exist" in text
 
 
 def _reason(exc: sa.exc.SQLAlchemyError) -> str:
