@@ -60,6 +60,8 @@ def enabled() -> bool:
 def write(scope: dict[str, Any], status: int, sent: int, started: float, response_id: str) -> None:
     """Log one request (when :func:`enabled`): ``started`` is its ``time.perf_counter()``,
     ``sent`` the body bytes."""
+    if not enabled():
+        return
     slot = scope.get(SLOT) or {}
     peer = scope.get("client")
     client = str(slot.get("client") or (peer[0] if peer else "-"))

@@ -370,8 +370,7 @@ class Exchange:
                     await self._internal_error()
         finally:
             self.connection.exchange_done(self)
-            if access.enabled():
-                self._log()
+            self._log()
 
     def _log(self) -> None:
         # 499: the client left before its response went out (as nginx says it)
