@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import anyio
 from anyio import to_thread
 
 from cargohold.core.digest import Digest
@@ -30,12 +29,11 @@ from cargohold.meta.backup.queries import BackupQueries
 from cargohold.meta.backup.snapshot import copy_queries, snapshot
 from cargohold.records.backup import RecordedBlob
 from cargohold.registry.backup.copying import (
-    PAGE,
     Damage,
     Progress,
     copy_blob,
     damage,
-    each_at_once,
+    each_page,
 )
 from cargohold.registry.backup.layout import (
     DATABASE,
@@ -135,15 +133,13 @@ class BackupRun:
         progress: Progress | None,
     ) -> None:
         problems, gone = tally.problems, tally.gone
-        lock = anyio.Lock()
 
         async def one(blob: RecordedBlob) -> None:
             digest = Digest.parse(blob.digest)
             have = await target.size(digest)
             if have is not None and (have == blob.size or not blob.held):
-                async with lock:
-                    tally.skipped += 1
-                    tally.skipped_bytes += have
+                tally.skipped += 1
+                tally.skipped_bytes += have
                 return
             try:
                 size = await copy_blob(
@@ -160,16 +156,14 @@ class BackupRun:
             except (DigestMismatch, SizeMismatch) as exc:
                 problems.append(damage(blob.digest, exc))
                 return
-            async with lock:
-                tally.copied += 1
-                tally.copied_bytes += size
+            tally.copied += 1  # one event loop: no await between read and write
+            tally.copied_bytes += size
 
-        after = ""
-        while page := await to_thread.run_sync(queries.recorded, after, PAGE):
-            await each_at_once(page, one)
-            after = page[-1].digest
+        def report() -> None:
             if progress is not None:
                 progress(tally.copied + tally.skipped, tally.copied_bytes + tally.skipped_bytes)
+
+        await each_page(queries.recorded, one, report)
 
     def _failure(self, taken: Snapshot, problems: list[Damage]) -> str:
         elapsed = self._clock() - taken.taken_at

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import anyio
+from anyio import to_thread
 
 from cargohold.core.digest import Digest, new_hasher
 from cargohold.core.errors import DigestMismatch, SizeMismatch, UploadNotFound
@@ -68,6 +69,21 @@ async def check_blob(source: BlobReader, blob: RecordedBlob) -> Damage | None:
     return None
 
 
+async def each_page(
+    fetch: Callable[[str, int], list[RecordedBlob]],
+    work: Callable[[RecordedBlob], Awaitable[None]],
+    progress: Callable[[], None] | None = None,
+) -> None:
+    """Run ``work`` on every blob ``fetch(after, limit)`` pages through in digest order,
+    ``PAGE`` blobs a query and ``AT_ONCE`` at a time; ``progress()`` after each page."""
+    after = ""
+    while page := await to_thread.run_sync(fetch, after, PAGE):
+        await each_at_once(page, work)
+        after = page[-1].digest
+        if progress is not None:
+            progress()
+
+
 async def each_at_once(
     blobs: Iterable[RecordedBlob], work: Callable[[RecordedBlob], Awaitable[None]]
 ) -> None:
@@ -92,4 +108,5 @@ __all__ = [
     "copy_blob",
     "damage",
     "each_at_once",
+    "each_page",
 ]

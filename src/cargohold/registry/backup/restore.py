@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio
 from anyio import to_thread
 
 from cargohold.core.digest import Digest
@@ -19,12 +18,11 @@ from cargohold.core.errors import BackupFailed, BlobNotFound, DigestMismatch, Si
 from cargohold.meta.backup.snapshot import copy_queries, install, restorable
 from cargohold.records.backup import Contents, RecordedBlob
 from cargohold.registry.backup.copying import (
-    PAGE,
     Damage,
     Progress,
     copy_blob,
     damage,
-    each_at_once,
+    each_page,
 )
 from cargohold.registry.backup.layout import blobs_of, database_of, read_manifest
 from cargohold.storage.base import BlobStore
@@ -49,10 +47,10 @@ async def restore(
     restorable(database_url)
     source = FilesystemBlobStore(blobs_of(backup))
     problems: list[Damage] = []
-    done = [0, 0]
-    lock = anyio.Lock()
+    blobs = size_of_all = 0
 
     async def one(blob: RecordedBlob) -> None:
+        nonlocal blobs, size_of_all
         try:
             size = await copy_blob(
                 source, target, Digest.parse(blob.digest), blob.size if blob.held else None
@@ -63,17 +61,15 @@ async def restore(
         except (DigestMismatch, SizeMismatch) as exc:
             problems.append(damage(blob.digest, exc))
             return
-        async with lock:
-            done[0] += 1
-            done[1] += size
+        blobs += 1
+        size_of_all += size
+
+    def report() -> None:
+        if progress is not None:
+            progress(blobs, size_of_all)
 
     with copy_queries(database_of(backup)) as queries:
-        after = ""
-        while page := await to_thread.run_sync(queries.recorded, after, PAGE):
-            await each_at_once(page, one)
-            after = page[-1].digest
-            if progress is not None:
-                progress(done[0], done[1])
+        await each_page(queries.recorded, one, report)
         if problems:
             named = "\n".join(f"  {problem}" for problem in sorted(problems, key=str))
             raise BackupFailed(
@@ -84,7 +80,7 @@ async def restore(
         contents = await to_thread.run_sync(queries.contents)
         revision = await to_thread.run_sync(queries.revision)
     await to_thread.run_sync(install, database_of(backup), database_url)
-    return RestoreReport(str(manifest.get("takenAt", "?")), revision, contents, done[0], done[1])
+    return RestoreReport(str(manifest.get("takenAt", "?")), revision, contents, blobs, size_of_all)
 
 
 __all__ = ["RestoreReport", "restore"]

@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-import anyio
 from anyio import to_thread
 
 from cargohold.core.errors import BlobNotFound
 from cargohold.meta.store import MetadataStore
 from cargohold.records.backup import RecordedBlob
-from cargohold.registry.backup.copying import PAGE, Damage, Progress, check_blob, each_at_once
+from cargohold.registry.backup.copying import Damage, Progress, check_blob, each_page
 from cargohold.storage.base import BlobReader
 
 
@@ -37,7 +36,6 @@ async def verify(
 ) -> VerifyReport:
     report = VerifyReport()
     gone: list[str] = []
-    lock = anyio.Lock()
 
     async def one(blob: RecordedBlob) -> None:
         try:
@@ -45,20 +43,17 @@ async def verify(
         except BlobNotFound:
             gone.append(blob.digest)
             return
-        async with lock:
-            report.checked += 1
-            report.bytes += blob.size
-            if found is not None:
-                report.corrupt.append(found)
+        report.checked += 1
+        report.bytes += blob.size
+        if found is not None:
+            report.corrupt.append(found)
 
-    after = ""
-    while page := await to_thread.run_sync(
-        functools.partial(meta.backups.recorded, after, PAGE, held_only=True)
-    ):
-        await each_at_once(page, one)
-        after = page[-1].digest
+    def tell() -> None:
         if progress is not None:
             progress(report.checked, report.bytes)
+
+    held = functools.partial(meta.backups.recorded, held_only=True)
+    await each_page(held, one, tell)
     if gone:
         report.missing = sorted(await to_thread.run_sync(meta.backups.still_held, gone))
     report.corrupt.sort(key=str)
