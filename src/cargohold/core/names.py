@@ -1,4 +1,5 @@
-"""Repository names, tags and references as the distribution-spec defines them.
+"""Repository names, tags and references as the distribution-spec defines them; and the
+names of cargohold's accounts and groups.
 
 The first path segment of a name is the cargohold repository key; the rest is the image
 within that repository: ``dev/team/app`` is image ``team/app`` in repository ``dev``.
@@ -17,6 +18,8 @@ _NAME = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
 _TAG = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_NAME_LENGTH = 255
+# A user's or group's name, local or from the directory (the REST API's schema says the same).
+ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +88,4 @@ def validate_repository_key(key: str) -> str:
     return key
 
 
-__all__ = ["ImageName", "Reference", "validate_repository_key", "validate_tag"]
+__all__ = ["ACCOUNT_NAME", "ImageName", "Reference", "validate_repository_key", "validate_tag"]

@@ -9,15 +9,14 @@ group.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cargohold.core.names import ACCOUNT_NAME
 from cargohold.directory.base import normal_dn
 
 SCHEMES = ("ldap://", "ldaps://")
-_GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")  # as cargohold's group names
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,7 @@ def parse_group_map(value: object) -> tuple[tuple[str, str], ...]:
         raise ValueError("ldap_group_map must be DN=GROUP;DN=GROUP... or a table of DN = GROUP")
     for dn, given in items:
         group = given.strip()
-        if not _GROUP.match(group):
+        if not ACCOUNT_NAME.match(group):
             raise ValueError(
                 f"ldap_group_map: {group[:80]!r} is not a cargohold group name (letters, "
                 "digits, '.', '_', '@', '-')"

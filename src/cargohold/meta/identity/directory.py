@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from cargohold.meta.effects import Effects, commit_in
-from cargohold.meta.identity.generations import advance, first
+from cargohold.meta.identity.generations import advance
+from cargohold.meta.identity.users import user_row
 from cargohold.meta.schema import group_members, groups, users
 from cargohold.meta.upsert import insert_ignore, insert_new
+from cargohold.records.identity import UserRecord
 
 GROUP_DESCRIPTION = "members kept by the user directory (LDAP)"
 
@@ -48,20 +50,8 @@ class DirectoryAccounts:
         among the ``managed`` groups (made if missing), committing ``effects`` of what
         changed with it. None, with nothing written, when ``name`` is a local account."""
         with self._engine.begin() as connection:
-            created = insert_new(
-                connection,
-                users,
-                {
-                    "name": name,
-                    "password_hash": None,
-                    "admin": False,
-                    "service": False,
-                    "email": email,
-                    "created_at": now,
-                    "generation": first(),
-                    "directory": True,
-                },
-            )
+            account = UserRecord(name, None, False, email=email, created_at=now, directory=True)
+            created = insert_new(connection, users, user_row(account))
             row = connection.execute(
                 sa.select(users.c.directory, users.c.email).where(users.c.name == name)
             ).one()

@@ -36,7 +36,7 @@ class UserQueries:
     def create(self, record: UserRecord, effects: Effects = NO_EFFECTS) -> bool:
         """Insert, with ``effects``; False when the name is taken."""
         with self._engine.begin() as connection:
-            if not insert_new(connection, users, _user_row(record)):
+            if not insert_new(connection, users, user_row(record)):
                 return False
             commit_in(connection, effects)
         return True
@@ -46,7 +46,7 @@ class UserQueries:
             upsert(
                 connection,
                 users,
-                _user_row(record),
+                user_row(record),
                 update=("password_hash", "admin", "service", "email"),
             )
             advance(connection, [record.name])
@@ -195,7 +195,7 @@ def _add_members(connection: sa.Connection, group: str, members: Iterable[str]) 
     insert_ignore(connection, group_members, ({"group": group, "user": m} for m in members))
 
 
-def _user_row(record: UserRecord) -> dict[str, Any]:
+def user_row(record: UserRecord) -> dict[str, Any]:
     return {
         "name": record.name,
         "password_hash": record.password_hash,
@@ -220,4 +220,4 @@ def _user(row: sa.Row[Any]) -> UserRecord:
     )
 
 
-__all__ = ["GroupQueries", "UserQueries"]
+__all__ = ["GroupQueries", "UserQueries", "user_row"]

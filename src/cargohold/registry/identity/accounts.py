@@ -3,7 +3,6 @@ administrators; each change commits its audit record with it."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 from anyio import to_thread
 
 from cargohold.core.errors import BadRequest, Conflict, Denied, ResourceUnknown
+from cargohold.core.names import ACCOUNT_NAME
 from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.identity import GroupRecord, PermissionRecord, TokenRecord, UserRecord
@@ -21,12 +21,11 @@ from cargohold.registry.identity.passwords import hash_password
 from cargohold.registry.identity.permissions import Principal, parse_actions, validate_pattern
 from cargohold.registry.identity.tokens import ApiTokens
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 MIN_PASSWORD = 8
 
 
 def validate_name(kind: str, name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not ACCOUNT_NAME.match(name):
         raise BadRequest(
             f"{str(name)[:80]!r} is not a valid {kind} name: letters, digits, '.', '_', '@', "
             "'-', starting with a letter or digit, at most 128 characters"

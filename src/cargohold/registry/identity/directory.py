@@ -18,13 +18,13 @@ DirectoryUnavailable (503), never counted as a failed login.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from anyio import CapacityLimiter, fail_after, to_thread
 
 from cargohold.core.errors import DirectoryUnavailable
+from cargohold.core.names import ACCOUNT_NAME
 from cargohold.directory import Directory, DirectoryAccount, LdapConfig
 from cargohold.meta.effects import Effects, merged
 from cargohold.meta.identity.directory import DirectorySync
@@ -36,7 +36,6 @@ log = logging.getLogger("cargohold.directory")
 DIRECTORY_THREADS = 4
 # What a cargohold account may be called (as ``accounts.validate_name``): any other name is
 # refused before the directory is asked.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +66,7 @@ class DirectoryLogins:
     async def verify(self, username: str, password: str) -> DirectoryAccount | None:
         """What the directory says of ``username`` with ``password`` (None: unknown, or
         the password refused)."""
-        if not _NAME.match(username) or not password:
+        if not ACCOUNT_NAME.match(username) or not password:
             return None
         try:
             with fail_after(2 * self._config.timeout):
