@@ -107,7 +107,7 @@ def verify(config: Path | None, data_dir: Path | None) -> None:
     from cargohold.registry.backup.verify import verify as verify_stores
 
     settings = local_settings(config, data_dir)
-    if settings.database_url is None and not (settings.data_dir / "cargohold.db").is_file():
+    if not settings.has_database:
         raise click.ClickException(f"no cargohold database in {settings.data_dir}")
     store, meta = open_stores(settings, migrate=False)
     try:

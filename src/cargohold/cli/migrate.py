@@ -28,7 +28,7 @@ def migrate(check: bool, config: Path | None, data_dir: Path | None) -> None:
     from cargohold.app import open_stores  # the stores load with the command that needs them
 
     settings = local_settings(config, data_dir)
-    if settings.database_url is None and not (settings.data_dir / "cargohold.db").is_file():
+    if not settings.has_database:
         click.echo(f"no database in {settings.data_dir}: a start creates it")
         sys.exit(PENDING if check else 0)
     _, meta = open_stores(settings, migrate=False)

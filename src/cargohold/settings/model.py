@@ -145,7 +145,18 @@ class Settings:
     def database(self) -> str:
         if self.database_url is not None:
             return self.database_url
-        return f"sqlite:///{self.data_dir.resolve() / 'cargohold.db'}"
+        return f"sqlite:///{self.data_dir.resolve() / self.database_file.name}"
+
+    @property
+    def database_file(self) -> Path:
+        """The embedded database's file (used when database_url is not set)."""
+        return self.data_dir / "cargohold.db"
+
+    @property
+    def has_database(self) -> bool:
+        """Whether a database is there to open: the embedded one's file exists, or a
+        database server is configured (whose answer says the rest)."""
+        return self.database_url is not None or self.database_file.is_file()
 
     @property
     def blob_root(self) -> Path:
