@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 # Seconds: from a cached manifest GET (~100 µs) to a large blob or a slow push.
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
                    10, 30, 60)  # fmt: skip
 SCAN_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 INF = float("inf")
+S = TypeVar("S")  # the series of a family: Count, Distribution or Level
 
 
 class Count:
@@ -60,37 +62,50 @@ class Level:
         self.value = value
 
 
-class _Family:
+class _Family(Generic[S]):
+    """A metric's name, help and label names, and its series: one per label values, made on
+    first use and kept (a caller may hold one and add to it)."""
+
     kind = ""
 
     def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
         self.name = name
         self.documentation = documentation
         self.labelnames = labelnames
+        self._series: dict[tuple[str, ...], S] = {}
 
-
-class Counter(_Family):
-    kind = "counter"
-
-    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._series: dict[tuple[str, ...], Count] = {}
-
-    def labels(self, *values: str) -> Count:
+    def labels(self, *values: str) -> S:
         series = self._series.get(values)
         if series is None:
-            series = self._series[values] = Count()
+            series = self._series[values] = self._new()
         return series
 
-    def series(self) -> Iterator[tuple[tuple[str, ...], Count]]:
+    def series(self) -> Iterator[tuple[tuple[str, ...], S]]:
         yield from list(self._series.items())
 
     def reset(self) -> None:
+        """Every series back to nothing, in place."""
         for series in self._series.values():
-            series.value = 0.0
+            self._clear(series)
+
+    def _new(self) -> S:
+        raise NotImplementedError
+
+    def _clear(self, series: S) -> None:
+        raise NotImplementedError
 
 
-class Histogram(_Family):
+class Counter(_Family[Count]):
+    kind = "counter"
+
+    def _new(self) -> Count:
+        return Count()
+
+    def _clear(self, series: Count) -> None:
+        series.value = 0.0
+
+
+class Histogram(_Family[Distribution]):
     kind = "histogram"
 
     def __init__(
@@ -102,44 +117,25 @@ class Histogram(_Family):
     ) -> None:
         super().__init__(name, documentation, labelnames)
         self.bounds = (*buckets, INF)
-        self._series: dict[tuple[str, ...], Distribution] = {}
 
-    def labels(self, *values: str) -> Distribution:
-        series = self._series.get(values)
-        if series is None:
-            series = self._series[values] = Distribution(self.bounds)
-        return series
+    def _new(self) -> Distribution:
+        return Distribution(self.bounds)
 
-    def series(self) -> Iterator[tuple[tuple[str, ...], Distribution]]:
-        yield from list(self._series.items())
-
-    def reset(self) -> None:
-        for series in self._series.values():
-            series.counts = [0] * len(self.bounds)
-            series.sum = 0.0
+    def _clear(self, series: Distribution) -> None:
+        series.counts = [0] * len(self.bounds)
+        series.sum = 0.0
 
 
-class Gauge(_Family):
+class Gauge(_Family[Level]):
     """A level each process sets; the scrape adds up those of the processes alive."""
 
     kind = "gauge"
 
-    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._series: dict[tuple[str, ...], Level] = {}
+    def _new(self) -> Level:
+        return Level()
 
-    def labels(self, *values: str) -> Level:
-        series = self._series.get(values)
-        if series is None:
-            series = self._series[values] = Level()
-        return series
-
-    def series(self) -> Iterator[tuple[tuple[str, ...], Level]]:
-        yield from list(self._series.items())
-
-    def reset(self) -> None:
-        for series in self._series.values():
-            series.value = 0.0
+    def _clear(self, series: Level) -> None:
+        series.value = 0.0
 
 
 HTTP_REQUESTS = Counter(
