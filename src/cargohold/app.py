@@ -247,8 +247,12 @@ class Root:
             await self._rest({**scope, "root_path": ""}, receive, send)
 
 
-_PROTOCOLS = {"v2": "oci", "generic": "generic", "api": "rest", "metrics": "metrics",
-              "healthz": "probe", "readyz": "probe"}  # fmt: skip
+_PROTOCOLS = {f.prefix.lstrip("/"): f.protocol for f in FORMATS} | {
+    "api": "rest",
+    "metrics": "metrics",
+    "healthz": "probe",
+    "readyz": "probe",
+}
 
 
 def _protocol(path: str) -> str:

@@ -36,11 +36,12 @@ class Format:
     name: str  # the repository format
     prefix: str  # the path its protocol is served under, without the trailing slash
     serve: Callable[[Registry, str | None], ASGIApp]  # its protocol, given the public URL
+    protocol: str  # its protocol's name in the metrics' labels
 
 
 FORMATS = (
-    Format("docker", "/v2", oci.build),
-    Format("generic", "/generic", lambda registry, public_url: generic.build(registry)),
+    Format("docker", "/v2", oci.build, "oci"),
+    Format("generic", "/generic", lambda registry, public_url: generic.build(registry), "generic"),
 )
 NAMES = tuple(f.name for f in FORMATS)
 
