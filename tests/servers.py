@@ -48,6 +48,12 @@ def push_plainly(http: httpx.Client, name: str, tag: str, image: Image) -> None:
     assert pushed.status_code == 201, pushed.text
 
 
+def stored_digests(data_dir: Path) -> set[str]:
+    """The digests of the blobs in a data directory's (or a backup's) blob store."""
+    found = (data_dir / "storage" / "blobs" / "sha256").rglob("*")
+    return {f"sha256:{p.name}" for p in found if p.is_file()}
+
+
 def child_pids(parent: int) -> set[int]:
     """The live processes whose parent is ``parent`` (a server's workers), from /proc; a
     zombie serves nothing and is left out."""

@@ -27,6 +27,7 @@ from tests.servers import (
     CargoholdServer,
     cargohold_command,
     push_plainly,
+    stored_digests,
 )
 
 pytestmark = pytest.mark.e2e
@@ -193,12 +194,12 @@ def test_a_restored_backup_serves_every_image_it_holds_byte_identical(
 
 
 def test_a_second_backup_copies_only_the_new_blobs(origin: Origin) -> None:
-    before = blob_files(origin.backup)
+    before = stored_digests(origin.backup)
     newer = tiny_image("newer")
     with httpx.Client(base_url=origin.server.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as http:
         push_plainly(http, "dev/team/newer", "2.0", newer)
     out = local_ok("backup", str(origin.backup), "--data-dir", str(origin.server.data_dir))
-    after = blob_files(origin.backup)
+    after = stored_digests(origin.backup)
     manifest = json.loads((origin.backup / "backup.json").read_text())
     added = after - before
     assert {sha256(b) for b in (*newer.blobs, newer.manifest)} <= added
@@ -234,11 +235,6 @@ def test_verify_names_a_deleted_and_a_corrupted_blob_and_restore_refuses_a_damag
     assert refused.exit_code == 1
     assert f"{corrupted}: its bytes hash to sha256:" in refused.stderr
     assert not (tmp_path / "again").exists()
-
-
-def blob_files(backup: Path) -> set[str]:
-    found = (backup / "storage" / "blobs" / "sha256").rglob("*")
-    return {f"sha256:{p.name}" for p in found if p.is_file()}
 
 
 def blob_path(data_dir: Path, digest: str) -> Path:

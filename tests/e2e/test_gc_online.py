@@ -24,7 +24,7 @@ from cargohold.storage.s3.store import S3BlobStore
 from tests.e2e.cli import Cli
 from tests.images import OCI_MANIFEST, Image, make_image, sha256
 from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, SeaweedFS
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, stored_digests
 
 pytestmark = pytest.mark.e2e
 GRACE = 1
@@ -47,7 +47,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param.startswith("postgresql"):
         env["CARGOHOLD_DATABASE_URL"] = str(request.getfixturevalue("postgresql_url"))
     data = tmp_path / "data"
-    stored = functools.partial(files_of, data)
+    stored = functools.partial(stored_digests, data)
     if request.param.endswith("s3"):
         seaweedfs: SeaweedFS = request.getfixturevalue("seaweedfs")
         env.update(
@@ -60,11 +60,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     started = CargoholdServer(data, env=env).start()
     request.addfinalizer(started.stop)
     return Backend(started, stored)
-
-
-def files_of(data_dir: Path) -> set[str]:
-    found = (data_dir / "storage" / "blobs" / "sha256").rglob("*")
-    return {f"sha256:{p.name}" for p in found if p.is_file()}
 
 
 async def objects_of(store: S3BlobStore) -> set[str]:

@@ -12,32 +12,28 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
+from tests.metrics import Samples, samples
 from tests.servers import CargoholdServer, child_pids
 
 pytestmark = pytest.mark.e2e
 SQLITE_POOL_LIMIT = 32  # each worker's: 16 connections and 16 more at most
 
 
-def scrape(server: CargoholdServer) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def scrape(server: CargoholdServer) -> Samples:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         response = client.get("/metrics")
     assert response.status_code == 200, response.text
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
+    return samples(response.text)
 
 
-def probes(scraped: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> float:
+def probes(scraped: Samples) -> float:
     """The HEAD /healthz answered (what no other client of the server sends)."""
     labels = frozenset({("protocol", "probe"), ("method", "HEAD"), ("status", "200")})
     return scraped.get(("cargohold_http_requests_total", labels), 0.0)
 
 
-def pool_limit(scraped: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> float:
+def pool_limit(scraped: Samples) -> float:
     return scraped.get(("cargohold_database_connections", frozenset({("state", "limit")})), 0.0)
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from cargohold.app import MetricsOptions, build_app, build_registry, open_stores
 from cargohold.meta.database import create_engine, head_revision, migrate
@@ -19,6 +18,7 @@ from cargohold.settings import PRIVATE_NETWORKS, Settings
 from tests.images import make_image, sha256
 from tests.integration.conftest import AUTH
 from tests.integration.oci import push_image
+from tests.metrics import Samples, samples
 from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
@@ -38,22 +38,11 @@ async def monitored(registry: Registry, settings: Settings) -> AsyncIterator[htt
         yield http
 
 
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample of a scrape by name and labels."""
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[sample.name, frozenset(sample.labels.items())] = sample.value
-    return found
-
-
-def value(
-    scraped: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
-) -> float:
+def value(scraped: Samples, name: str, **labels: str) -> float:
     return scraped.get((name, frozenset(labels.items())), 0.0)
 
 
-async def scrape(http: httpx.AsyncClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+async def scrape(http: httpx.AsyncClient) -> Samples:
     response = await http.get("/metrics")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")

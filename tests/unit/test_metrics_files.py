@@ -8,20 +8,15 @@ import os
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from cargohold.metrics import MetricsDirectory, Publisher
 from cargohold.metrics.instruments import Counter, Gauge, Histogram
 from cargohold.settings import SettingsError, load_settings
+from tests.metrics import Samples, samples
 
 
-def scraped(directory: MetricsDirectory) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    text = directory.render().decode()
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+def scraped(directory: MetricsDirectory) -> Samples:
+    return samples(directory.render().decode())
 
 
 def test_published_totals_scrape_as_prometheus_families(tmp_path: Path) -> None:
