@@ -14,12 +14,14 @@ import contextlib
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -30,11 +32,11 @@ from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, free_port
 DATABASE = "cargohold"
 
 NGINX_CONF = """\
-worker_processes 2;
+worker_processes {workers};
 pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 daemon off;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
     client_body_temp_path {root}/body;
@@ -42,6 +44,10 @@ http {{
     fastcgi_temp_path {root}/fastcgi;
     uwsgi_temp_path {root}/uwsgi;
     scgi_temp_path {root}/scgi;
+{sites}
+}}
+"""
+BALANCER_SITE = """\
     upstream cargohold {{
 {servers}
         keepalive 64;
@@ -64,9 +70,12 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
-    }}
-}}
-"""
+    }}"""
+
+
+def nginx_conf(root: Path, sites: str, workers: int = 2, connections: int = 4096) -> str:
+    """An nginx.conf that keeps every file of nginx's in ``root`` and serves ``sites``."""
+    return NGINX_CONF.format(root=root, sites=sites, workers=workers, connections=connections)
 
 
 @dataclass
@@ -80,13 +89,21 @@ class Nginx:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20) -> Nginx:
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    def config_text(self) -> str:
+        """A load balancer on ``port`` over the ``upstreams``."""
         servers = "\n".join(
             f"        server {host} max_fails=1 fail_timeout=2s;" for host in self.upstreams
         )
+        return nginx_conf(self.root, BALANCER_SITE.format(servers=servers, port=self.port))
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What its health check verifies TLS with (plain HTTP here: nothing)."""
+        return True
+
+    def start(self, timeout: float = 20) -> Self:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         config = self.root / "nginx.conf"
-        config.write_text(NGINX_CONF.format(root=self.root, servers=servers, port=self.port))
+        config.write_text(self.config_text())
         log = open(self.root / "nginx.log", "wb")  # noqa: SIM115 - the process keeps it
         self.process = subprocess.Popen(
             [nginx, "-c", str(config), "-p", str(self.root)],
@@ -96,13 +113,15 @@ class Nginx:
         )
         log.close()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited early:\n{self.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return self
-            time.sleep(0.1)
+        with httpx.Client(verify=self.verify(), timeout=1) as http:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"nginx exited early:\n{self.log()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if http.get(f"{self.url}/api/v1/health").status_code == 200:
+                        return self
+                time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"nginx did not start in {timeout}s:\n{self.log()}")
 

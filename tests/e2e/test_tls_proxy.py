@@ -13,11 +13,8 @@ shown on loopback; what docker shows here is that every URL it is sent to is the
 from __future__ import annotations
 
 import re
-import shutil
 import ssl
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cluster import Nginx
+from tests.cluster import Nginx, nginx_conf
 from tests.images import make_image, write_docker_archive
 from tests.readme import blocks
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd, free_port
@@ -36,23 +33,6 @@ pytestmark = pytest.mark.e2e
 README = Path(__file__).resolve().parents[2] / "README.md"
 UNTRUSTED_PEER = "127.0.0.2"  # where the second site connects to cargohold from
 _REALM = re.compile(r'realm="([^"]*)"')
-
-HTTP_WRAPPER = """\
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-daemon off;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-{sites}
-}}
-"""
 
 
 @dataclass(frozen=True)
@@ -101,35 +81,21 @@ class TlsProxy(Nginx):
     pki: Pki | None = None
     untrusted_port: int = 0
 
-    def start(self, timeout: float = 20) -> TlsProxy:
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def config_text(self) -> str:
         assert self.pki is not None
         upstream = self.upstreams[0]
         sites = readme_site(self.pki, self.port, upstream) + readme_site(
             self.pki, self.untrusted_port, upstream, bind=UNTRUSTED_PEER
         )
-        config = self.root / "nginx.conf"
-        config.write_text(HTTP_WRAPPER.format(root=self.root, sites=sites))
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        log = open(self.root / "nginx.log", "wb")  # noqa: SIM115 - the process keeps it
-        self.process = subprocess.Popen(
-            [nginx, "-c", str(config), "-p", str(self.root)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        with httpx.Client(verify=self.pki.trust(), timeout=1) as http:
-            for _ in range(int(timeout * 10)):
-                if self.process.poll() is not None:
-                    break
-                try:
-                    if http.get(f"https://127.0.0.1:{self.port}/api/v1/health").is_success:
-                        return self
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"nginx did not serve in {timeout}s:\n{self.log()}")
+        return nginx_conf(self.root, sites, workers=1, connections=256)
+
+    def verify(self) -> ssl.SSLContext:
+        assert self.pki is not None
+        return self.pki.trust()
 
 
 @pytest.fixture(scope="module")
