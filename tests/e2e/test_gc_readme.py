@@ -16,7 +16,7 @@ import pytest
 from tests.e2e.cli import Cli
 from tests.e2e.clients import Skopeo
 from tests.images import make_image
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, Dockerd, push_plainly
 
 pytestmark = pytest.mark.e2e
 GRACE = 2
@@ -64,12 +64,14 @@ def test_delete_an_image_collect_and_the_data_directory_shrinks_while_pushes_go_
         stop = threading.Event()
 
         def keep_pushing() -> None:  # the other client
-            with httpx.Client(base_url=server.url, auth=(ADMIN_USER, ADMIN_PASSWORD)) as http:
+            with httpx.Client(
+                base_url=server.url, auth=(ADMIN_USER, ADMIN_PASSWORD), timeout=30
+            ) as http:
                 for round_ in range(200):
                     if stop.is_set():
                         return
                     image = make_image([{f"other{round_}": os.urandom(4096)}])
-                    server.push("dev/team/other", f"r{round_}", image)
+                    push_plainly(http, "dev/team/other", f"r{round_}", image)
                     pushed.append(round_)
                     assert http.get("/v2/").status_code == 200
 
