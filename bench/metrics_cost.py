@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
+import base64
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.image import OCI_MANIFEST, build_image
 from cargohold.app import MetricsOptions, build_app, build_registry, open_stores, prepare
 from cargohold.settings import PRIVATE_NETWORKS, Settings
-
-MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -59,47 +58,22 @@ async def _call(app: Any, scope: dict[str, Any], body: bytes = b"") -> int:
 
 
 async def _push(app: Any) -> tuple[str, str]:
-    import base64
-    import json
-
+    """A small image (bench.image) pushed the plain way; the manifest's and a layer's path."""
     auth = (b"authorization", b"Basic " + base64.b64encode(b"admin:bench-password-1"))
-    layer = b"layer" * 1000
-    config = b'{"architecture":"amd64","os":"linux"}'
-    for blob in (layer, config):
-        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
-        scope = _scope("POST", "/v2/dev/bench/app/blobs/uploads/", [auth])
-        scope["query_string"] = f"digest={digest}".encode()
-        assert await _call(app, scope, blob) == 201
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST,
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": "sha256:" + hashlib.sha256(config).hexdigest(),
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": "sha256:" + hashlib.sha256(layer).hexdigest(),
-                    "size": len(layer),
-                }
-            ],
-        }
-    ).encode()
-    put = _scope(
-        "PUT", "/v2/dev/bench/app/manifests/1.0", [auth, (b"content-type", MANIFEST.encode())]
-    )
-    assert await _call(app, put, manifest) == 201
-    return "/v2/dev/bench/app/manifests/1.0", "/v2/dev/bench/app/blobs/sha256:" + (
-        hashlib.sha256(layer).hexdigest()
-    )
+    image = build_image(layers=1, layer_bytes=5000)
+    for blob in (image.config, *image.layers):
+        scope = _scope("POST", f"/v2/{image.name}/blobs/uploads/", [auth])
+        scope["query_string"] = f"digest={blob.digest}".encode()
+        assert await _call(app, scope, blob.data) == 201
+    manifest = f"/v2/{image.name}/manifests/{image.tag}"
+    put = _scope("PUT", manifest, [auth, (b"content-type", OCI_MANIFEST.encode())])
+    assert await _call(app, put, image.manifest) == 201
+    return manifest, f"/v2/{image.name}/blobs/{image.layers[0].digest}"
 
 
 async def _rate(app: Any, path: str, requests: int) -> float:
     """Microseconds of CPU per request (process time: what the server would spend)."""
-    scope = _scope("GET", path, [(b"accept", MANIFEST.encode())])
+    scope = _scope("GET", path, [(b"accept", OCI_MANIFEST.encode())])
     started = time.process_time()
     for _ in range(requests):
         await _call(app, scope)
