@@ -60,7 +60,7 @@ class HttpProtocol(asyncio.Protocol):
         self.server_address = server_address
         self.timeouts = timeouts
         self.loop = asyncio.get_running_loop()
-        self.files = FileSender(self.loop, timeouts.write, self.drain)
+        self.files = FileSender(self.loop, timeouts.write, self.drain, scheme == "https")
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.client: tuple[str, int] | None = None

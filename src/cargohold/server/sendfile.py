@@ -40,12 +40,15 @@ class FileSender:
         self,
         loop: asyncio.AbstractEventLoop,
         limit: float,
-        drain: Callable[[], Awaitable[None]] | None = None,
+        drain: Callable[[], Awaitable[None]],
+        encrypted: bool = False,
     ) -> None:
         self._loop = loop
         self._limit = limit
         self._drain = drain  # waits while the transport holds too much unsent
-        self._copy = False  # the transport cannot take a file: read and write the pieces
+        # the transport cannot take a file (TLS, where asyncio would copy through 16 KiB
+        # reads on threads itself): read and write the pieces
+        self._copy = encrypted
         self.piece = FIRST_PIECE  # kept from file to file on a keep-alive connection
         self.since: float | None = None
 
@@ -70,8 +73,6 @@ class FileSender:
     async def _piece(
         self, transport: asyncio.Transport, handle: BinaryIO, offset: int, size: int
     ) -> int:
-        if not self._copy and transport.get_extra_info("sslcontext") is not None:
-            self._copy = True  # asyncio would copy through 16 KiB reads on threads itself
         if not self._copy:
             try:
                 return await self._loop.sendfile(transport, handle, offset, size, fallback=False)
@@ -89,8 +90,7 @@ class FileSender:
                 break  # the file is shorter than it was
             transport.write(data)
             done += len(data)
-            if self._drain is not None:
-                await self._drain()
+            await self._drain()
         return done
 
 
