@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from anyio import Lock, to_thread
+from anyio import to_thread
 
 from cargohold.meta.store import MetadataStore
 from cargohold.records.monitoring import InstanceLevels, PoolStatus
+from cargohold.registry.monitoring.recent import Recent
 
 MAX_AGE = 5.0
 
@@ -17,18 +18,14 @@ MAX_AGE = 5.0
 class Levels:
     def __init__(self, meta: MetadataStore, clock: Callable[[], float] = time.monotonic) -> None:
         self._meta = meta
-        self._clock = clock
-        self._lock = Lock()
-        self._last: tuple[float, InstanceLevels] | None = None
+        self._levels = Recent(self._read, MAX_AGE, clock)  # concurrent scrapes share one
 
     async def instance(self) -> InstanceLevels:
         """Jobs by kind and state, open upload sessions, each repository's usage."""
-        async with self._lock:  # concurrent scrapes share one reading
-            if self._last is not None and self._clock() - self._last[0] < MAX_AGE:
-                return self._last[1]
-            levels = await to_thread.run_sync(self._meta.gauges.levels)
-            self._last = (self._clock(), levels)
-            return levels
+        return await self._levels.get()
+
+    async def _read(self) -> InstanceLevels:
+        return await to_thread.run_sync(self._meta.gauges.levels)
 
     def pool(self) -> PoolStatus:
         """This process's database connection pool."""

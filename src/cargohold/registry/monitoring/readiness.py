@@ -9,12 +9,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from anyio import Lock, to_thread
+from anyio import to_thread
 
 from cargohold.core.errors import StorageError
 from cargohold.meta.monitoring.readiness import head_revision
 from cargohold.meta.store import MetadataStore
 from cargohold.records.monitoring import CheckResult
+from cargohold.registry.monitoring.recent import Recent
 from cargohold.storage.base import BlobStore
 
 TIMEOUT = 5.0
@@ -32,18 +33,11 @@ class Readiness:
         self._meta = meta
         self._store = store
         self._timeout = timeout
-        self._clock = clock
-        self._lock = Lock()
-        self._last: tuple[float, list[CheckResult]] | None = None
+        self._results = Recent(self._run, MAX_AGE, clock)
 
     async def check(self) -> list[CheckResult]:
         """The database, its schema, its writability and the blob store, in that order."""
-        async with self._lock:
-            if self._last is not None and self._clock() - self._last[0] < MAX_AGE:
-                return self._last[1]
-            results = await self._run()
-            self._last = (self._clock(), results)
-            return results
+        return await self._results.get()
 
     async def _run(self) -> list[CheckResult]:
         database, blob_store = await asyncio.gather(
