@@ -214,6 +214,19 @@ class DirectoryUnavailable(RegistryError):
     code, status = "UNAVAILABLE", 503
 
 
+class UpstreamUnavailable(RegistryError):
+    """A remote repository's upstream cannot give what is not cached: down, too slow, its
+    certificate refused, its answer broken, or cargohold's credentials refused. The client
+    may retry; what is cached is still served."""
+
+    code, status = "UNAVAILABLE", 503
+
+
+class UpstreamThrottled(TooManyRequests):
+    """A remote repository's upstream asked to be left alone (429, ``Retry-After``) and what
+    was asked is not cached; ``detail["retry_after"]`` says how many seconds to wait."""
+
+
 class BadRequest(RegistryError):
     code, status = "BAD_REQUEST", 400
 
@@ -308,5 +321,7 @@ __all__ = [
     "Unsupported",
     "UploadNotFound",
     "UploadOffsetMismatch",
+    "UpstreamThrottled",
+    "UpstreamUnavailable",
     "WebhookTargetRefused",
 ]

@@ -3,6 +3,8 @@ in its own transaction, and only when it changed something."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,7 +16,7 @@ from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import release_held
 from cargohold.meta.schema import generic_files, manifests, repositories, tags
 from cargohold.meta.upsert import insert_new, serialize_writes
-from cargohold.records.repositories import Holdings, RepositoryRecord
+from cargohold.records.repositories import Holdings, Remote, RepositoryRecord, Virtual
 
 
 class RepositoryQueries:
@@ -31,6 +33,8 @@ class RepositoryQueries:
             "description": record.description,
             "immutable_tags": record.immutable_tags,
             "quota_bytes": record.quota_bytes,
+            "remote": remote_json(record.remote),
+            "virtual": virtual_json(record.virtual),
             "created_at": time.time(),
         }
         with self._engine.begin() as connection:
@@ -114,7 +118,30 @@ def _record(row: sa.Row[tuple[object, ...]]) -> RepositoryRecord:
         description=row.description,
         immutable_tags=bool(row.immutable_tags),
         quota_bytes=row.quota_bytes,
+        remote=None if row.remote is None else Remote(**json.loads(row.remote)),
+        virtual=None if row.virtual is None else _virtual(json.loads(row.virtual)),
     )
 
 
-__all__ = ["RepositoryQueries"]
+def remote_json(remote: Remote | None) -> str | None:
+    """How the ``remote`` column keeps a remote repository's settings."""
+    return None if remote is None else json.dumps(dataclasses.asdict(remote), sort_keys=True)
+
+
+def virtual_json(virtual: Virtual | None) -> str | None:
+    """How the ``virtual`` column keeps a virtual repository's members."""
+    if virtual is None:
+        return None
+    return json.dumps({"members": list(virtual.members), "default_deploy": virtual.default_deploy})
+
+
+def _virtual(document: dict[str, object]) -> Virtual:
+    members = document.get("members")
+    deploy = document.get("default_deploy")
+    return Virtual(
+        tuple(str(m) for m in members) if isinstance(members, list) else (),
+        deploy if isinstance(deploy, str) else None,
+    )
+
+
+__all__ = ["RepositoryQueries", "remote_json", "virtual_json"]

@@ -29,6 +29,7 @@ from cargohold.meta.schema.lifecycle import build_artifacts, build_statuses, bui
 from cargohold.meta.schema.metadata import metadata
 from cargohold.meta.schema.oci import blob_links, manifest_refs, manifests, tags, uploads
 from cargohold.meta.schema.policy import policies, policy_exceptions, watches
+from cargohold.meta.schema.remote import remote_checks, remote_fetches, upstream_gates
 from cargohold.meta.schema.retention import retention_policies
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "policy_exceptions",
     "promotions",
     "properties",
+    "remote_checks",
+    "remote_fetches",
     "repositories",
     "retention_policies",
     "scan_components",
@@ -66,6 +69,7 @@ __all__ = [
     "tags",
     "token_keys",
     "uploads",
+    "upstream_gates",
     "users",
     "watches",
     "webhook_deliveries",

@@ -19,6 +19,10 @@ repositories = sa.Table(
     sa.Column("immutable_tags", sa.Boolean, nullable=False, default=False),
     # the bytes of unique blobs the repository may hold; None: no quota
     sa.Column("quota_bytes", sa.BigInteger, nullable=True),
+    # a remote repository's upstream and its settings, JSON (records.repositories.Remote)
+    sa.Column("remote", sa.Text, nullable=True),
+    # a virtual repository's members and default deploy repository, JSON
+    sa.Column("virtual", sa.Text, nullable=True),
 )
 
 blobs = sa.Table(

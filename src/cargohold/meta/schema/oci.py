@@ -43,6 +43,8 @@ manifests = sa.Table(
     sa.Column("subject", sa.String(160), nullable=True),
     sa.Column("annotations", sa.Text, nullable=False, default="{}"),
     sa.Column("created_at", sa.Float, nullable=False),
+    # when it was last pulled (recorded at most once an hour); NULL: never since pushed
+    sa.Column("pulled_at", sa.Float, nullable=True),
     sa.Index("ix_manifests_subject", "repository", "name", "subject"),
     sa.Index("ix_manifests_digest", "digest"),
     sa.Index("ix_manifests_created_at", "created_at"),
