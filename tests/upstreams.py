@@ -26,7 +26,7 @@ from tests.servers import free_port, wait_for
 
 HOST = "127.0.0.1"
 # 127.0.0.1 - - [07/Dec/2026:16:58:41 +0000] "GET /v2/ HTTP/1.1" 200 2 "" "curl/7.88.1"
-_ACCESS = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "([A-Z]+) (\S+) HTTP/[0-9.]+" (\d{3}) ')
+_ACCESS = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "([A-Z]+) (\S+) HTTP/[0-9.]+" (\d{3}) (\d+|-) ')
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Access:
     method: str
     path: str  # without the query
     status: int
+    size: int  # body bytes sent
 
 
 @dataclass
@@ -148,8 +149,9 @@ class DockerRegistry:
         for line in self.log().splitlines():
             match = _ACCESS.match(line)
             if match:
-                method, target, status = match.groups()
-                found.append(Access(method, target.split("?", 1)[0], int(status)))
+                method, target, status, size = match.groups()
+                path = target.split("?", 1)[0]
+                found.append(Access(method, path, int(status), 0 if size == "-" else int(size)))
         return found
 
     def requests(self, path_regex: str, method: str | None = None) -> int:
