@@ -157,7 +157,7 @@ async def _relay_body(
             await send(data)
 
 
-def _canned(status: int, retry_after: float | None) -> bytes:
+def _canned(status: int, retry_after: float | None, method: str) -> bytes:
     body = json.dumps(
         {"errors": [{"code": CODES.get(status, "UNKNOWN"), "message": "injected by the proxy"}]}
     ).encode()
@@ -168,7 +168,8 @@ def _canned(status: int, retry_after: float | None) -> bytes:
     ]
     if retry_after is not None:
         lines.append(f"Retry-After: {retry_after:g}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head if method == "HEAD" else head + body
 
 
 class FaultProxy:
@@ -207,7 +208,7 @@ class FaultProxy:
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
-        self._call(self._close())
+        self._call(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
@@ -326,6 +327,14 @@ class FaultProxy:
         for writer in list(self._writers):
             writer.close()
 
+    async def _shutdown(self) -> None:
+        """Closed, and every exchange still going (a stalled one too) cancelled."""
+        await self._close()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
         upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
@@ -337,7 +346,7 @@ class FaultProxy:
                     await asyncio.sleep(rule.seconds)
                 if rule is not None and rule.kind == "status":
                     await _relay_body(request, reader, None, _Budget(None))
-                    writer.write(_canned(rule.status, rule.retry_after))
+                    writer.write(_canned(rule.status, rule.retry_after, method))
                     await writer.drain()
                     exchange.status = rule.status
                     if request.closes():
@@ -348,7 +357,7 @@ class FaultProxy:
                         upstream = await asyncio.open_connection(*self._upstream, limit=HEAD_LIMIT)
                     except OSError:
                         await _relay_body(request, reader, None, _Budget(None))
-                        writer.write(_canned(502, None))
+                        writer.write(_canned(502, None, method))
                         await writer.drain()
                         exchange.status = 502
                         continue

@@ -74,6 +74,16 @@ def test_a_pull_passes_through_the_proxy_and_both_count_it(
     assert registry.requests(r"/v2/lib/app/manifests/1\.0", "GET") >= 1
 
 
+def test_a_push_goes_through_the_proxy_uploads_included(
+    registry: DockerRegistry, faults: FaultProxy
+) -> None:
+    with httpx.Client(base_url=faults.url, timeout=10) as http:
+        push_image(http, "lib/pushed", "1.0", IMAGE)
+    # The upload's Location named the proxy, so the blobs went through it.
+    assert faults.requests(r"/v2/lib/pushed/blobs/uploads/.+", "PUT") == len(IMAGE.blobs)
+    assert pull(registry.url, "lib/pushed")[1:] == IMAGE.blobs
+
+
 def test_a_cut_body_reaches_the_client_short_then_the_next_request_is_whole(
     faults: FaultProxy,
 ) -> None:
@@ -98,14 +108,18 @@ def test_throttling_and_unavailability_are_answered_without_asking_the_upstream(
     asked = registry.requests(manifests)
     faults.throttle(manifests, retry_after=7, times=2)
     faults.unavailable(manifests)
+    faults.throttle(BLOB_PATH, retry_after=1, method="HEAD")
     accept = {"Accept": OCI_MANIFEST}  # docker-registry has no other form of an OCI manifest
     with httpx.Client(base_url=faults.url, headers=accept, timeout=10) as http:
         answers = [http.get("/v2/lib/app/manifests/1.0") for _ in range(4)]
+        # A HEAD is answered without a body, and the connection serves the next request.
+        assert http.head(BLOB_PATH).status_code == 429
+        assert http.head(BLOB_PATH).status_code == 200
     assert [a.status_code for a in answers] == [429, 429, 503, 200]
     assert answers[0].headers["retry-after"] == "7"
     assert answers[0].json()["errors"][0]["code"] == "TOOMANYREQUESTS"
     assert registry.requests(manifests) == asked + 1
-    assert [e.fault for e in faults.exchanges[-4:]] == ["status"] * 3 + [""]
+    assert [e.fault for e in faults.exchanges[-6:]] == ["status"] * 3 + ["", "status", ""]
 
 
 def test_a_down_upstream_refuses_connections_until_it_is_up(faults: FaultProxy) -> None:
