@@ -1,6 +1,7 @@
 """The benchmarks still run, end to end and small: a fan-out pull in every login mode and the
-CI push, against cargohold and docker-registry, a garbage collection under load, and the
-manifest GET with metrics and the access log on and off (they
+CI push, against cargohold and docker-registry, a garbage collection under load, the
+manifest GET with metrics and the access log on and off, and a cold pull through cargohold's
+remote repository and docker-registry's proxy mode (they
 print figures and never judge time; this checks that every pull and push succeeded, that
 the collection freed what it had to and nothing else, and that the tables came out)."""
 
