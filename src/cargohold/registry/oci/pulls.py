@@ -50,7 +50,8 @@ class PullRecorder:
         self._limit = limit
         self._noted: dict[_Key, float] = {}  # when each manifest's pull was last queued
         self._pending: dict[_Key, float] = {}  # waiting for the next batch
-        self._later: asyncio.Task[None] | None = None
+        self._later: asyncio.TimerHandle | None = None  # the next batch, when one waits
+        self._writing: asyncio.Task[None] | None = None  # the batch being written
 
     def pulled(self, repository: str, name: str, digest: str) -> None:
         """Note that a manifest was pulled (a dictionary lookup, almost always; never raises,
@@ -72,14 +73,17 @@ class PullRecorder:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not in a request; the next pull schedules the batch
             return
-        self._later = loop.create_task(self._write_later(), name="cargohold-pulls")
+        # A timer, not a sleeping task: a loop that closes drops it without a word.
+        self._later = loop.call_later(self._delay, self._write_batch, loop)
 
-    async def _write_later(self) -> None:
+    def _write_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._writing = loop.create_task(self._write(), name="cargohold-pulls")
+
+    async def _write(self) -> None:
         try:
-            await asyncio.sleep(self._delay)
             await self.flush()
         finally:
-            self._later = None
+            self._later = self._writing = None
             if self._pending:
                 self._schedule()
 
@@ -98,9 +102,9 @@ class PullRecorder:
 
     async def aclose(self) -> None:
         """Stop the pending batch and write it now (as a process stops)."""
-        later = self._later
-        if later is not None:
-            later.cancel()
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
         await self.flush()
 
 
