@@ -1,7 +1,8 @@
 """Retention with the real server and the real CLI: the server queues the first scheduled
 run as it starts (CARGOHOLD_RETENTION_INTERVAL_SECONDS), and an admin creates a policy with
-``cargohold retention create``, sees what would go with ``run --dry-run``, removes exactly
-that with ``run``, and deletes the policy."""
+``cargohold retention create`` (keep the newest, or remove what nobody pulled for N days),
+sees what would go with ``run --dry-run``, removes exactly that with ``run``, and deletes the
+policy."""
 
 from __future__ import annotations
 
@@ -48,6 +49,15 @@ def test_retention_create_dry_run_run_and_delete(server: CargoholdServer, tmp_pa
     ran = cli.ok("retention", "run").splitlines()
     assert table("\n".join(ran[:-1])) == [row]
     assert ran[-1].startswith("removed 1 tags and 0 untagged manifests")
+
+    # What nobody pulled for 30 days: the images were pushed a moment ago, so nothing yet.
+    unused = cli.ok(
+        "retention", "create", "unused", "--repo", "dev", "--tags", "*", "--unused-days", "30"
+    )
+    assert unused.endswith("): unusedDays=30 tags=*\n")
+    assert cli.ok("retention", "run", "--dry-run", "--policy", "unused") == (
+        "dry run: would remove 0 tags and 0 untagged manifests; nothing changed\n"
+    )
 
     assert cli.ok("retention", "delete", policy_id) == f"deleted retention policy {policy_id}\n"
     assert "does not exist" in cli.fails("retention", "show", "keep-newest")

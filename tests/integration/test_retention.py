@@ -329,3 +329,76 @@ async def test_a_scheduled_run_applies_enabled_policies_and_queues_the_next(
             200,
         )
     ]
+
+
+async def pull(client: httpx.AsyncClient, name: str, reference: str) -> None:
+    response = await client.get(f"/v2/{name}/manifests/{reference}", headers=AUTH)
+    assert response.status_code == 200, response.text
+
+
+async def test_unused_removes_what_nobody_pulled_and_keeps_what_was_pulled(
+    client: httpx.AsyncClient, registry: Registry, clock: Clock
+) -> None:
+    pushed = await push_tags(client, "dev/cache/app", "idle", "used")
+    by_digest = await push_untagged(client, "dev/cache/app", "pulled by digest")
+    forgotten = await push_untagged(client, "dev/cache/app", "nobody pulls it")
+    await create(client, "unused", ["dev"], {"tags": "*", "unusedDays": 30})
+    clock.advance(20 * DAY)
+    await pull(client, "dev/cache/app", "used")
+    await pull(client, "dev/cache/app", by_digest)
+    await registry.pulls.flush()  # the batch the background writes a few seconds later
+    clock.advance(20 * DAY)  # pushed 40 days ago, pulled 20 days ago
+    rule = "unusedDays=30 tags=*"
+    expected = sorted(
+        [
+            ("dev", "cache/app", "idle", rule),
+            ("dev", "cache/app", pushed["idle"], rule),
+            ("dev", "cache/app", forgotten, rule),
+        ]
+    )
+    assert sorted(await run(client, dry_run=True)) == expected
+    assert await tag_list(client, "dev/cache/app") == ["idle", "used"]
+    assert sorted(await run(client, dry_run=False)) == expected
+    assert await tag_list(client, "dev/cache/app") == ["used"]
+    for gone in (pushed["idle"], forgotten):
+        assert await status(client, "dev/cache/app", gone) == 404
+    assert await status(client, "dev/cache/app", by_digest) == 200
+    await registry.pulls.flush()
+    # 31 days later, "used" was last pulled 31 days ago; the manifest pulled by digest 11
+    # days ago (a HEAD is a pull too), then 31.
+    clock.advance(11 * DAY)
+    used = [("dev", "cache/app", "used", rule), ("dev", "cache/app", pushed["used"], rule)]
+    assert sorted(await run(client, dry_run=True)) == sorted(used)
+    clock.advance(20 * DAY)
+    assert sorted(await run(client, dry_run=True)) == sorted(
+        [*used, ("dev", "cache/app", by_digest, rule)]
+    )
+
+
+async def test_a_thousand_pulls_of_a_manifest_write_once_an_hour_off_the_pull(
+    client: httpx.AsyncClient, registry: Registry, clock: Clock
+) -> None:
+    await push_tags(client, "dev/hot/app", "1.0")
+    writes: list[str] = []
+
+    def note(_c: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE manifests SET pulled_at"):
+            writes.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", note)
+    try:
+        for _ in range(1000):
+            await pull(client, "dev/hot/app", "1.0")
+        assert writes == []  # nothing written by a pull itself
+        await registry.pulls.flush()
+        assert len(writes) == 1
+        clock.advance(HOUR - 1)
+        await pull(client, "dev/hot/app", "1.0")
+        await registry.pulls.flush()
+        assert len(writes) == 1
+        clock.advance(2)
+        await pull(client, "dev/hot/app", "1.0")
+        await registry.pulls.flush()
+        assert len(writes) == 2
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", note)

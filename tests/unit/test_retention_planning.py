@@ -31,9 +31,15 @@ def tag(name: str, digest: str, days_ago: float) -> TagFact:
 
 
 def manifest(
-    digest: str, days_ago: float, *, subject: str | None = None, children: tuple[str, ...] = ()
+    digest: str,
+    days_ago: float,
+    *,
+    subject: str | None = None,
+    children: tuple[str, ...] = (),
+    pulled_days_ago: float | None = None,
 ) -> ManifestFact:
-    return ManifestFact(digest, NOW - days_ago * DAY, subject, children)
+    pulled = None if pulled_days_ago is None else NOW - pulled_days_ago * DAY
+    return ManifestFact(digest, NOW - days_ago * DAY, subject, children, pulled)
 
 
 def image(
@@ -125,6 +131,58 @@ def test_a_manifest_whose_tag_the_run_removes_is_untagged_for_the_untagged_rule(
     assert removed(image(tags, manifests), only_tags) == ["1.0", "2.0"]
 
 
+def test_unused_removes_what_nobody_pulled_for_its_days_and_the_manifests_it_leaves() -> None:
+    manifests = [
+        manifest("pulled", 60, pulled_days_ago=2),
+        manifest("idle", 60, pulled_days_ago=40),
+        manifest("never", 60),  # never pulled: counts from its push
+        manifest("new", 5),
+        manifest("repushed", 60),  # its tag pushed again yesterday
+        manifest("index", 60, children=("platform",)),  # in use through its platform's image
+        manifest("platform", 60, pulled_days_ago=1),
+        manifest("by-digest", 60, pulled_days_ago=1),  # untagged, pulled by digest: in use
+        manifest("forgotten", 60, pulled_days_ago=50),  # untagged, nobody pulls it
+    ]
+    tags = [
+        tag("a", "pulled", 60),
+        tag("b", "idle", 60),
+        tag("c", "never", 60),
+        tag("d", "new", 5),
+        tag("e", "repushed", 1),
+        tag("multi", "index", 60),
+    ]
+    unused = policy(RetentionRule(tags="*", unused_days=30))
+    assert removed(image(tags, manifests), unused) == ["b", "c", "forgotten", "idle", "never"]
+    reasons = {r.rule for r in plan([unused], image(tags, manifests), NOW)}
+    assert reasons == {"unusedDays=30 tags=*"}
+
+
+def test_unused_leaves_tags_its_pattern_does_not_match_and_their_manifests() -> None:
+    manifests = [manifest("old", 60), manifest("older", 90), manifest("shared", 90)]
+    tags = [tag("pr-1", "old", 60), tag("1.0", "older", 90), tag("pr-2", "shared", 90)]
+    tags.append(tag("latest", "shared", 90))
+    unused = policy(RetentionRule(tags="pr-*", unused_days=30))
+    assert removed(image(tags, manifests), unused) == ["pr-1", "pr-2", "old"]
+
+
+def test_unused_with_keep_last_keeps_the_newest_whatever_their_use() -> None:
+    manifests = [manifest(d, 60) for d in ("x", "y", "z")]
+    tags = [tag("1.0.0", "x", 60), tag("1.1.0", "y", 60), tag("1.2.0", "z", 60)]
+    both = policy(RetentionRule(tags="*", keep_last=1, unused_days=30))
+    assert removed(image(tags, manifests), both) == ["1.0.0", "1.1.0", "x", "y"]
+    held = Holds(protected_digests=frozenset({"x"}))
+    assert removed(image(tags, manifests, held), both) == ["1.1.0", "y"]
+    assert removed(image(tags, manifests, Holds(immutable=True)), both) == []
+
+
+def test_an_unused_rule_reads_and_writes_as_the_api_names_it() -> None:
+    rule = parse_rule({"tags": "*", "unusedDays": 30}, 0)
+    assert rule == RetentionRule(tags="*", unused_days=30)
+    assert rule.text == "unusedDays=30 tags=*"
+    combined = RetentionRule(tags="pr-*", keep_last=2, unused_days=7)
+    assert combined.text == "keepLast=2 unusedDays=7 tags=pr-*"
+
+
 def test_a_policy_applies_to_its_repositories_and_images() -> None:
     scoped = RetentionPolicyRecord("p", "p", "", ("dev", "team-*"), "team/*", (), True)
     assert applies(scoped, "team-a") and applies(scoped, "dev", "team/app")
@@ -142,6 +200,9 @@ def test_a_policy_applies_to_its_repositories_and_images() -> None:
         ({"tags": "*", "keepLast": True}, "whole number"),
         ({"tags": "a b", "keepLast": 1}, "must be a tag or a pattern"),
         ({"untaggedOlderThanDays": 7, "keepTags": 1}, "unknown field 'keepTags'"),
+        ({"unusedDays": 30}, "'tags' is required"),
+        ({"untaggedOlderThanDays": 7, "unusedDays": 30}, "stands alone"),
+        ({"tags": "*", "unusedDays": 0}, "'unusedDays' must be a whole number from 1 to"),
     ],
 )
 def test_a_malformed_rule_is_refused_with_what_to_write(

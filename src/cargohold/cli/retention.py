@@ -38,7 +38,7 @@ def rules_text(found: RetentionPolicy) -> str:
 
 
 def _rule_order(key: str) -> int:
-    order = ("keepLast", "olderThanDays", "tags", "untaggedOlderThanDays")
+    order = ("keepLast", "olderThanDays", "unusedDays", "tags", "untaggedOlderThanDays")
     return order.index(key) if key in order else len(order)
 
 
@@ -57,24 +57,29 @@ def _rules(
     tags: str | None,
     keep_last: int | None,
     older_than_days: int | None,
+    unused_days: int | None,
     untagged_days: int | None,
     raw: tuple[str, ...],
 ) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
-    if keep_last is not None or older_than_days is not None:
+    if keep_last is not None or older_than_days is not None or unused_days is not None:
         if tags is None:
             raise click.UsageError(
-                "--keep-last and --older-than-days need --tags PATTERN: a rule removes only "
-                "the tags it names ('*' for every tag)"
+                "--keep-last, --older-than-days and --unused-days need --tags PATTERN: a rule "
+                "removes only the tags it names ('*' for every tag)"
             )
         rule: dict[str, Any] = {"tags": tags}
         if keep_last is not None:
             rule["keepLast"] = keep_last
         if older_than_days is not None:
             rule["olderThanDays"] = older_than_days
+        if unused_days is not None:
+            rule["unusedDays"] = unused_days
         rules.append(rule)
     elif tags is not None:
-        raise click.UsageError("--tags needs --keep-last N and/or --older-than-days D")
+        raise click.UsageError(
+            "--tags needs --keep-last N, --older-than-days D and/or --unused-days D"
+        )
     if untagged_days is not None:
         rules.append({"untaggedOlderThanDays": untagged_days})
     for text in raw:
@@ -89,8 +94,8 @@ def _rules(
         rules.append(parsed)
     if not rules:
         raise click.UsageError(
-            "give a rule: --tags PATTERN with --keep-last N and/or --older-than-days D, "
-            "--untagged-older-than-days D, or --rule JSON"
+            "give a rule: --tags PATTERN with --keep-last N, --older-than-days D and/or "
+            "--unused-days D, --untagged-older-than-days D, or --rule JSON"
         )
     return rules
 
@@ -113,6 +118,13 @@ def _rules(
     type=click.IntRange(1),
     metavar="D",
     help="Remove those pushed over D days ago.",
+)
+@click.option(
+    "--unused-days",
+    type=click.IntRange(1),
+    metavar="D",
+    help="Remove those whose image nobody pulled for D days (never pulled: since pushed or "
+    "cached), and the untagged manifests nobody pulled for D days.",
 )
 @click.option(
     "--untagged-older-than-days",
@@ -140,6 +152,7 @@ def retention_create(
     tags: str | None,
     keep_last: int | None,
     older_than_days: int | None,
+    unused_days: int | None,
     untagged_days: int | None,
     raw_rules: tuple[str, ...],
     disabled: bool,
@@ -147,7 +160,7 @@ def retention_create(
     as_json: bool,
 ) -> None:
     """Create a retention policy; try it with `cargohold retention run --dry-run --policy NAME`."""
-    rules = _rules(tags, keep_last, older_than_days, untagged_days, raw_rules)
+    rules = _rules(tags, keep_last, older_than_days, unused_days, untagged_days, raw_rules)
     created = client.retention.create(
         name, repositories, rules, images=images, description=description, enabled=not disabled
     )

@@ -31,7 +31,8 @@ class Retention:
         enabled: bool = True,
     ) -> RetentionPolicy:
         """A policy: ``rules`` as the API names them, e.g. ``{"tags": "*", "keepLast": 10}``,
-        ``{"tags": "pr-*", "olderThanDays": 14}``, ``{"untaggedOlderThanDays": 7}``."""
+        ``{"tags": "pr-*", "olderThanDays": 14}``, ``{"tags": "*", "unusedDays": 30}``,
+        ``{"untaggedOlderThanDays": 7}``."""
         body: dict[str, Any] = {
             "name": name,
             "repositories": list(repositories),

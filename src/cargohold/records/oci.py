@@ -49,4 +49,15 @@ class ImageDeletion:
     remaining: tuple[str, ...] = ()
 
 
-__all__ = ["ImageDeletion", "ManifestRecord", "NewManifest", "Untagged"]
+@dataclass(frozen=True, slots=True)
+class ManifestPull:
+    """A manifest of ``repository/name`` pulled at ``at`` (what retention's ``unusedDays``
+    reads, recorded at most once an hour)."""
+
+    repository: str
+    name: str
+    digest: str
+    at: float
+
+
+__all__ = ["ImageDeletion", "ManifestPull", "ManifestRecord", "NewManifest", "Untagged"]

@@ -10,17 +10,29 @@ from dataclasses import dataclass
 class RetentionRule:
     """One rule of a policy. A tag rule (``tags`` set) removes the tags matching ``tags``
     that are beyond the ``keep_last`` newest of them and/or older than ``older_than_days``
-    (both set: only those that are both); an untagged rule (``untagged_days`` set) removes
-    manifests no tag points to, pushed more than that many days ago."""
+    and/or unused for ``unused_days`` (several set: only those that are all); an untagged
+    rule (``untagged_days`` set) removes manifests no tag points to, pushed more than that
+    many days ago.
+
+    Unused for ``unused_days`` (what a cache of an upstream wants: what nobody pulled for a
+    month goes): a manifest is used when it is pulled (by tag or by digest, GET or HEAD;
+    recorded to within an hour), when it is pushed or first cached from its upstream, and
+    when a manifest it lists (a platform's image in a multi-platform index) is; a tag is
+    used when its manifest is and when it was last pushed. A rule with ``unused_days`` also
+    removes the manifests no remaining tag points to that are unused for as long: those the
+    tags it removes leave untagged, and those only ever pulled by digest. A tag its pattern
+    does not match keeps its manifest, used or not."""
 
     tags: str | None = None
     keep_last: int | None = None
     older_than_days: int | None = None
     untagged_days: int | None = None
+    unused_days: int | None = None
 
     @property
     def text(self) -> str:
-        """How a run names the rule: ``keepLast=5 tags=*``, ``untaggedOlderThanDays=7``."""
+        """How a run names the rule: ``keepLast=5 tags=*``, ``unusedDays=30 tags=*``,
+        ``untaggedOlderThanDays=7``."""
         if self.untagged_days is not None:
             return f"untaggedOlderThanDays={self.untagged_days}"
         parts = []
@@ -28,6 +40,8 @@ class RetentionRule:
             parts.append(f"keepLast={self.keep_last}")
         if self.older_than_days is not None:
             parts.append(f"olderThanDays={self.older_than_days}")
+        if self.unused_days is not None:
+            parts.append(f"unusedDays={self.unused_days}")
         return " ".join([*parts, f"tags={self.tags}"])
 
 
@@ -58,6 +72,7 @@ class ManifestFact:
     created_at: float  # when it was first pushed
     subject: str | None  # the manifest it refers to (a signature's, an SBOM's)
     children: tuple[str, ...]  # the manifests it lists (an index's), among this image's
+    pulled_at: float | None = None  # when it was last pulled (to within an hour); None: never
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ from cargohold.registry.monitoring.readiness import Readiness
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
+from cargohold.registry.oci.pulls import PullRecorder
 from cargohold.registry.oci.registry_tokens import RegistryTokens
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
@@ -71,6 +72,7 @@ class Registry:
     images: ImageAccess
     blobs: Blobs
     manifests: Manifests
+    pulls: PullRecorder  # when manifests were last pulled (its last batch: ``aclose``)
     access: AccessControl
     identity: Identity
     tokens: ApiTokens
@@ -151,7 +153,8 @@ class Registry:
         blobs = Blobs(
             store, meta, audit, images, claims, blob_redirects, blob_redirect_expiry, quotas
         )
-        manifests = Manifests(store, meta, blobs, images, consequences, claims)
+        pulls = PullRecorder(meta.manifests.mark_pulled, clock)
+        manifests = Manifests(store, meta, blobs, images, consequences, claims, pulls)
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
@@ -164,6 +167,7 @@ class Registry:
             images=images,
             blobs=blobs,
             manifests=manifests,
+            pulls=pulls,
             access=access,
             identity=Identity(meta, clock, access, audit, tokens),
             tokens=tokens,

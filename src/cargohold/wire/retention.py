@@ -13,11 +13,20 @@ Days = Annotated[int, Meta(ge=1, le=36500)]
 
 
 class RetentionRule(Body, frozen=True):
-    """One rule. A tag rule (`tags` with `keepLast` and/or `olderThanDays`) removes only tags
-    its pattern matches: those past the newest `keepLast` (by semantic version when every
-    matching tag is one, else by push time) and/or pushed more than `olderThanDays` ago (both:
-    only tags that are both). An untagged rule (`untaggedOlderThanDays` alone) removes
-    manifests no tag points to that were pushed more than that many days ago."""
+    """One rule. A tag rule (`tags` with `keepLast`, `olderThanDays` and/or `unusedDays`)
+    removes only tags its pattern matches: those past the newest `keepLast` (by semantic
+    version when every matching tag is one, else by push time), pushed more than
+    `olderThanDays` ago, unused for `unusedDays` (several: only tags that are all). An
+    untagged rule (`untaggedOlderThanDays` alone) removes manifests no tag points to that
+    were pushed more than that many days ago.
+
+    `unusedDays` is the rule of a cache (a remote repository), for any repository: a
+    manifest is used when it is pulled (by tag or by digest, GET or HEAD; recorded to within
+    an hour), pushed or first cached from its upstream, and when a manifest it lists (a
+    platform's image in a multi-platform index) is; a tag, when its manifest is and when it
+    was last pushed. The rule also removes the manifests no remaining tag points to that are
+    unused for as long (those the tags it removes leave untagged, and those only ever pulled
+    by digest); a tag its pattern does not match keeps its manifest."""
 
     schema_extra: ClassVar = {"minProperties": 1}
 
@@ -42,6 +51,17 @@ class RetentionRule(Body, frozen=True):
     ) = UNSET
     untagged_older_than_days: (
         Annotated[Days, described("Remove untagged manifests pushed more than D days ago.")]
+        | UnsetType
+    ) = UNSET
+    unused_days: (
+        Annotated[
+            Days,
+            described(
+                "Remove matching tags whose manifest nobody pulled for D days (never pulled: "
+                "since it was pushed or cached), then the manifests no tag points to that "
+                "nobody pulled for D days."
+            ),
+        ]
         | UnsetType
     ) = UNSET
 

@@ -1,6 +1,7 @@
 """Retention on every metadata backend: policies stored and found by id or name; one image's
-inventory with what holds it; and removals re-checked in their transaction, committing
-their effects only for what went."""
+inventory with what holds it and when its manifests were last pulled (recorded in batches, at
+most once an hour each); and removals re-checked in their transaction, committing their
+effects only for what went."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.identity import AuditFilter
 from cargohold.records.lifecycle import PromotionRecord
+from cargohold.records.oci import ManifestPull
 from cargohold.records.retention import (
     Removal,
     RetentionPolicyRecord,
@@ -118,6 +120,36 @@ def test_an_inventory_holds_tags_manifests_and_what_keeps_them(meta: MetadataSto
     assert found.holds.protected_tags == {"multi"}
     older = meta.retention_inventory.inventory("dev", "team/app", now - 60 * 86400)
     assert older.holds.promoted == {IMAGE.digest}
+
+
+def test_pulls_are_recorded_in_a_batch_at_most_once_an_hour(meta: MetadataStore) -> None:
+    _content(meta)
+    hour = 3600.0
+
+    def pulled(name: str = "team/app") -> dict[str, float | None]:
+        found = meta.retention_inventory.inventory("dev", name, 0.0)
+        return {m.digest: m.pulled_at for m in found.manifests}
+
+    assert set(pulled().values()) == {None}  # never pulled since pushed
+    batch = [
+        ManifestPull("dev", "team/app", IMAGE.digest, 1000.0),
+        ManifestPull("dev", "team/app", CHILD.digest, 1000.0),
+        ManifestPull("dev", "other/app", IMAGE.digest, 2000.0),
+        ManifestPull("dev", "team/app", digest("gone since"), 1000.0),  # nothing to record
+    ]
+    assert meta.manifests.mark_pulled(batch, hour) == 3
+    assert pulled()[IMAGE.digest] == 1000.0 and pulled()[CHILD.digest] == 1000.0
+    assert pulled()[INDEX.digest] is None
+    assert pulled("other/app")[IMAGE.digest] == 2000.0
+    # Within the hour (another process's pull, say), or earlier: left as it is.
+    again = [ManifestPull("dev", "team/app", IMAGE.digest, 1000.0 + hour - 1)]
+    assert meta.manifests.mark_pulled(again, hour) == 0
+    assert meta.manifests.mark_pulled([ManifestPull("dev", "team/app", IMAGE.digest, 10.0)]) == 0
+    assert pulled()[IMAGE.digest] == 1000.0
+    later = [ManifestPull("dev", "team/app", IMAGE.digest, 1000.0 + hour)]
+    assert meta.manifests.mark_pulled(later, hour) == 1
+    assert pulled()[IMAGE.digest] == 1000.0 + hour
+    assert meta.manifests.mark_pulled([]) == 0
 
 
 def _removal(digest_: str, tag: str | None = None, name: str = "team/app") -> Removal:

@@ -28,6 +28,7 @@ def rule_wire(rule: RetentionRule) -> wire.RetentionRule:
         keep_last=UNSET if rule.keep_last is None else rule.keep_last,
         older_than_days=UNSET if rule.older_than_days is None else rule.older_than_days,
         untagged_older_than_days=UNSET if rule.untagged_days is None else rule.untagged_days,
+        unused_days=UNSET if rule.unused_days is None else rule.unused_days,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import keep, release_children, require
 from cargohold.meta.schema import manifest_refs, manifests, tags
 from cargohold.meta.upsert import insert_ignore, serialize_writes, upsert
-from cargohold.records.oci import ManifestRecord, NewManifest, Untagged
+from cargohold.records.oci import ManifestPull, ManifestRecord, NewManifest, Untagged
 
 
 class ManifestQueries:
@@ -98,6 +98,30 @@ class ManifestQueries:
                     tags.c.repository == repository, tags.c.name == name, tags.c.tag == tag
                 )
             ).scalar()
+
+    def mark_pulled(self, pulls: Sequence[ManifestPull], every: float = 3600.0) -> int:
+        """Record when each manifest was last pulled, in one transaction; a manifest whose
+        recorded pull is less than ``every`` seconds older is left as it is (another process
+        recorded it), and so is one that is gone. How many were recorded."""
+        if not pulls:
+            return 0
+        c = manifests.c
+        statement = (
+            manifests.update()
+            .where(
+                c.repository == sa.bindparam("r"),
+                c.name == sa.bindparam("n"),
+                c.digest == sa.bindparam("d"),
+                sa.or_(c.pulled_at.is_(None), c.pulled_at <= sa.bindparam("since")),
+            )
+            .values(pulled_at=sa.bindparam("at"))
+        )
+        rows = [
+            {"r": p.repository, "n": p.name, "d": p.digest, "at": p.at, "since": p.at - every}
+            for p in pulls
+        ]
+        with self._engine.begin() as connection:
+            return connection.execute(statement, rows).rowcount
 
     def delete(
         self,

@@ -71,7 +71,12 @@ class RetentionInventoryQueries:
                 )
             )
             rows = connection.execute(
-                sa.select(manifests.c.digest, manifests.c.created_at, manifests.c.subject)
+                sa.select(
+                    manifests.c.digest,
+                    manifests.c.created_at,
+                    manifests.c.subject,
+                    manifests.c.pulled_at,
+                )
                 .where(where_manifests)
                 .order_by(manifests.c.digest)
             ).all()
@@ -87,7 +92,11 @@ class RetentionInventoryQueries:
             holds = _holds(connection, repository, name, promoted_since)
         found_manifests = tuple(
             ManifestFact(
-                row.digest, row.created_at, row.subject, tuple(children.get(row.digest, ()))
+                row.digest,
+                row.created_at,
+                row.subject,
+                tuple(children.get(row.digest, ())),
+                row.pulled_at,
             )
             for row in rows
         )

@@ -19,6 +19,7 @@ _RULE_FIELDS = (
     ("keepLast", "keep_last"),
     ("olderThanDays", "older_than_days"),
     ("untaggedOlderThanDays", "untagged_days"),
+    ("unusedDays", "unused_days"),
 )
 
 

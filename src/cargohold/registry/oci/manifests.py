@@ -37,6 +37,7 @@ from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
+from cargohold.registry.oci.pulls import PullRecorder
 from cargohold.storage.base import BlobStore
 
 
@@ -61,7 +62,9 @@ class Manifests:
         images: ImageAccess,
         consequences: Consequences,
         claims: BlobClaims,
+        pulls: PullRecorder,
     ) -> None:
+        self._pulls = pulls  # when each manifest was last pulled, for retention
         self._store = store
         self._claims = claims
         self._meta = meta
@@ -223,6 +226,7 @@ class Manifests:
                 {"mediaType": record.media_type},
             )
         await self._then.downloads.check_download(name.repository, record.digest)
+        self._pulls.pulled(name.repository, name.image, record.digest)
         return StoredManifest(record, await self.body(record.digest))
 
     async def body(self, digest: str) -> bytes:

@@ -5,8 +5,11 @@ Every rule of every policy that applies is evaluated on the image as it is, and 
 removes every tag some rule names (credited to the first rule that names it). A keep-last
 rule orders the tags its pattern matches by semantic version when every one of them parses
 as one (1.10.0 after 1.9.0), else by when each was pushed, and names those past the newest
-N; it never names a tag its pattern does not match. Then untagged rules name the manifests
-no remaining tag points to that were pushed more than their days ago.
+N; it never names a tag its pattern does not match. An unused rule names the tags its
+pattern matches whose manifest nobody used for its days (``last_used``: pulled, pushed or
+cached, or a manifest it lists used; a tag also counts from its own last push). Then
+untagged rules name the manifests no remaining tag points to that were pushed more than
+their days ago, and unused rules those unused for their days.
 
 Whatever the rules name, these stay (``HOLDS``): everything in a repository with immutable
 tags, what a recent promotion brought, what ``retention.protect=true`` marks; and every
@@ -61,11 +64,12 @@ def plan(
     if holds.immutable or not policies:
         return []
     removals: dict[str, Removal] = {}
+    used = last_used(image.manifests)
     for policy in policies:
         for rule in policy.rules:
             if rule.tags is None:
                 continue
-            for fact in _named_tags(rule, image.tags, now):
+            for fact in _named_tags(rule, image.tags, used, now):
                 if fact.tag in removals or fact.tag in holds.protected_tags:
                     continue
                 if held(holds, fact.digest):
@@ -73,10 +77,35 @@ def plan(
                 removals[fact.tag] = _removal(image, fact.digest, fact.tag, policy, rule)
     tags = sorted(removals.values(), key=lambda r: r.tag or "")
     tagged = {t.digest for t in image.tags if t.tag not in removals}
-    return tags + _untagged(policies, image, tagged, now)
+    return tags + _untagged(policies, image, tagged, used, now)
 
 
-def _named_tags(rule: RetentionRule, tags: Iterable[TagFact], now: float) -> list[TagFact]:
+def last_used(manifests: Sequence[ManifestFact]) -> dict[str, float]:
+    """When each manifest was last used: pulled, else pushed (or cached from its upstream),
+    or, later, when a manifest it lists was (an index is in use while a platform's image is
+    pulled by digest)."""
+    by_digest = {m.digest: m for m in manifests}
+    used: dict[str, float] = {}
+
+    def of(digest: str, seen: frozenset[str]) -> float:
+        if digest in used:
+            return used[digest]
+        fact = by_digest[digest]
+        when = max(fact.created_at, fact.pulled_at or 0.0)
+        for child in fact.children:
+            if child in by_digest and child not in seen:
+                when = max(when, of(child, seen | {digest}))
+        used[digest] = when
+        return when
+
+    for fact in manifests:
+        of(fact.digest, frozenset())
+    return used
+
+
+def _named_tags(
+    rule: RetentionRule, tags: Iterable[TagFact], used: dict[str, float], now: float
+) -> list[TagFact]:
     pattern = rule.tags or ""
     matching = [t for t in tags if fnmatchcase(t.tag, pattern)]
     named = matching
@@ -85,6 +114,9 @@ def _named_tags(rule: RetentionRule, tags: Iterable[TagFact], now: float) -> lis
     if rule.older_than_days is not None:
         cutoff = now - rule.older_than_days * DAY
         named = [t for t in named if t.updated_at < cutoff]
+    if rule.unused_days is not None:
+        cutoff = now - rule.unused_days * DAY
+        named = [t for t in named if max(t.updated_at, used.get(t.digest, 0.0)) < cutoff]
     return named
 
 
@@ -106,9 +138,15 @@ def _untagged(
     policies: Sequence[RetentionPolicyRecord],
     image: ImageInventory,
     tagged: set[str],
+    used: dict[str, float],
     now: float,
 ) -> list[Removal]:
-    rules = [(p, r) for p in policies for r in p.rules if r.untagged_days is not None]
+    rules = [
+        (p, r)
+        for p in policies
+        for r in p.rules
+        if r.untagged_days is not None or r.unused_days is not None
+    ]
     if not rules:
         return []
     named: dict[str, Removal] = {}
@@ -116,7 +154,11 @@ def _untagged(
         if fact.digest in tagged or held(image.holds, fact.digest):
             continue
         for policy, rule in rules:
-            if fact.created_at < now - (rule.untagged_days or 0) * DAY:
+            if rule.untagged_days is not None:
+                gone = fact.created_at < now - rule.untagged_days * DAY
+            else:
+                gone = used[fact.digest] < now - (rule.unused_days or 0) * DAY
+            if gone:
                 named[fact.digest] = _removal(image, fact.digest, None, policy, rule)
                 break
     by_digest = {m.digest: m for m in image.manifests}
@@ -176,4 +218,4 @@ def _removal(
     return Removal(image.repository, image.name, digest, tag, policy.name, rule.text)
 
 
-__all__ = ["DAY", "HOLDS", "applies", "held", "newest_first", "plan"]
+__all__ = ["DAY", "HOLDS", "applies", "held", "last_used", "newest_first", "plan"]

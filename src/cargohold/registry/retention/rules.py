@@ -20,7 +20,7 @@ MAX_DESCRIPTION = 1000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.*?\[\]!-]{1,128}$")
 _IMAGE_PATTERN = re.compile(r"^[a-z0-9*?\[][a-z0-9._/*?\[\]!-]{0,254}$")
-_RULE_KEYS = ("tags", "keepLast", "olderThanDays", "untaggedOlderThanDays")
+_RULE_KEYS = ("tags", "keepLast", "olderThanDays", "unusedDays", "untaggedOlderThanDays")
 RUN = "run"  # /retention/run is the run, not a policy
 
 
@@ -74,7 +74,7 @@ def parse_rules(values: list[dict[str, Any]]) -> tuple[RetentionRule, ...]:
     if not values:
         raise BadRequest(
             '\'rules\' needs at least one rule, e.g. [{"tags": "*", "keepLast": 10}] or '
-            '[{"untaggedOlderThanDays": 7}]'
+            '[{"untaggedOlderThanDays": 7}] or [{"tags": "*", "unusedDays": 30}]'
         )
     if len(values) > MAX_RULES:
         raise BadRequest(f"a retention policy has at most {MAX_RULES} rules")
@@ -91,18 +91,19 @@ def parse_rule(value: Mapping[str, Any], index: int) -> RetentionRule:
     untagged = _whole(value, "untaggedOlderThanDays", where, 1, MAX_DAYS)
     keep_last = _whole(value, "keepLast", where, 0, MAX_KEEP)
     older = _whole(value, "olderThanDays", where, 1, MAX_DAYS)
+    unused = _whole(value, "unusedDays", where, 1, MAX_DAYS)
     tags = value.get("tags")
     if untagged is not None:
-        if tags is not None or keep_last is not None or older is not None:
+        if tags is not None or keep_last is not None or older is not None or unused is not None:
             raise BadRequest(
                 f"{where}: 'untaggedOlderThanDays' stands alone (untagged manifests have no "
                 "tags); put tag conditions in a rule of their own"
             )
         return RetentionRule(untagged_days=untagged)
-    if keep_last is None and older is None:
+    if keep_last is None and older is None and unused is None:
         raise BadRequest(
-            f"{where}: a rule needs 'keepLast' and/or 'olderThanDays' (with 'tags'), or "
-            "'untaggedOlderThanDays'"
+            f"{where}: a rule needs 'keepLast', 'olderThanDays' and/or 'unusedDays' (with "
+            "'tags'), or 'untaggedOlderThanDays'"
         )
     if tags is None:
         raise BadRequest(
@@ -114,7 +115,7 @@ def parse_rule(value: Mapping[str, Any], index: int) -> RetentionRule:
             f"{where}: 'tags' {str(tags)[:80]!r} must be a tag or a pattern of one: letters, "
             "digits, '_', '.', '-', with '*', '?' and [...] as wildcards, at most 128 characters"
         )
-    return RetentionRule(tags=tags, keep_last=keep_last, older_than_days=older)
+    return RetentionRule(tags=tags, keep_last=keep_last, older_than_days=older, unused_days=unused)
 
 
 def _whole(value: Mapping[str, Any], key: str, where: str, least: int, most: int) -> int | None:

@@ -39,7 +39,11 @@ def retention_paths() -> Json:
             "post": create(
                 "createRetentionPolicy",
                 "Create a retention policy: which tags and untagged manifests of the docker "
-                "repositories it covers go. A rule removes only what it names." + NEVER,
+                "repositories it covers go (local, or the caches of remote repositories). A "
+                "rule removes only what it names: tags past the newest `keepLast`, pushed "
+                "over `olderThanDays` ago, or that nobody pulled for `unusedDays` (with the "
+                "manifests they leave untagged); untagged manifests pushed over "
+                "`untaggedOlderThanDays` ago." + NEVER,
                 ADMIN,
                 RetentionPolicy,
                 RetentionPolicyCreate,
