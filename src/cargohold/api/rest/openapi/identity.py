@@ -92,7 +92,13 @@ def identity_paths() -> Json:
                 anonymous=True,
             ),
             "post": create(
-                "createRepository", "Create a repository.", ADMIN, Repository, RepositoryCreate
+                "createRepository",
+                "Create a repository: local, remote (a pull-through cache of `upstream`) or "
+                "virtual (names resolved in `members`, in order). Settings of one kind given "
+                "to another, a bad upstream URL or an unknown member: 400.",
+                ADMIN,
+                Repository,
+                RepositoryCreate,
             ),
         },
         "/repositories/{key}": {
@@ -106,8 +112,12 @@ def identity_paths() -> Json:
             ),
             "patch": update(
                 "updateRepository",
-                "Change a repository's description, anonymousRead, immutableTags or quotaBytes.",
-                "Administrators, or users with `manage` on the repository.",
+                "Change a repository's description, anonymousRead, immutableTags or quotaBytes; "
+                "a remote one's upstream settings; a virtual one's members and "
+                "defaultDeployRepo. The kind does not change.",
+                "Administrators, or users with `manage` on the repository; quotaBytes, a "
+                "remote's upstream, username, password and verifyTls, and a virtual's members "
+                "and defaultDeployRepo: administrators only (403).",
                 Repository,
                 RepositoryUpdate,
             ),
