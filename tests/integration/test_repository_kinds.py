@@ -144,6 +144,12 @@ async def test_a_virtual_repository_lists_its_members_and_default_deploy_reposit
     assert dropped.status_code == 400
     assert "must be one of the members (hub)" in dropped.json()["detail"]
 
+    member = await client.delete(f"{REPOSITORIES}/hub", headers=AUTH)
+    assert member.status_code == 409
+    assert "member of virtual repository 'all'" in member.json()["detail"]
+    assert (await patched(client, "all", {"members": ["staging"]})).status_code == 200
+    assert (await client.delete(f"{REPOSITORIES}/hub", headers=AUTH)).status_code == 200
+
 
 BAD_CREATIONS: list[tuple[dict[str, Any], str]] = [
     ({"key": "x", "upstream": "https://r.example.com"}, "upstream is a setting of remote"),

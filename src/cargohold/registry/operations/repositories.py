@@ -7,7 +7,7 @@ audit record with it."""
 
 from __future__ import annotations
 
-from cargohold.core.errors import RepositoryNotEmpty
+from cargohold.core.errors import Conflict, RepositoryNotEmpty
 from cargohold.meta.effects import Effects
 from cargohold.records.repositories import Holdings, Remote, RepositoryRecord, Virtual
 from cargohold.registry.identity.access import AccessControl
@@ -135,6 +135,7 @@ class RepositoryAdministration:
         lands first is counted, and refused otherwise."""
         self._access.require_admin(actor.principal)
         record = await self._repositories.get(key)
+        await self._refuse_member(key)
 
         def check(held: Holdings) -> None:
             refuse_delete(record, held, force=force, confirm=confirm)
@@ -150,6 +151,22 @@ class RepositoryAdministration:
             )
 
         return await self._repositories.remove(key, check, effects_of)
+
+    async def _refuse_member(self, key: str) -> None:
+        """Refuse to delete a member of a virtual repository: that would change what the
+        virtual one resolves, which only its own update does."""
+        virtuals = [
+            record.key
+            for record in await self._repositories.all()
+            if record.virtual is not None and key in record.virtual.members
+        ]
+        if virtuals:
+            raise Conflict(
+                f"repository {key!r} is a member of virtual repository {virtuals[0]!r}: "
+                f"give {virtuals[0]!r} its members without it first (`cargohold repo update "
+                f"{virtuals[0]} --member …`)",
+                {"virtualRepositories": virtuals},
+            )
 
 
 def refuse_delete(

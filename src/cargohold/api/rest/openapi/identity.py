@@ -125,7 +125,8 @@ def identity_paths() -> Json:
                 "deleteRepository",
                 "Delete a repository. One that holds tags, manifests or files is refused "
                 "(409) unless `force=true`; one with immutable tags also needs its key as "
-                "`confirm`. The audit log records what went.",
+                "`confirm`. A member of a virtual repository is refused (409) until it is "
+                "taken out of the members. The audit log records what went.",
                 ADMIN,
                 {"200": response("Deleted; counts what went with it.", RepositoryDeletion)},
                 "400 401 403 404 409 429",
