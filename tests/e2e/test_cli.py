@@ -143,3 +143,47 @@ def test_safe_repo_delete_and_image_delete(cli: Cli, server: CargoholdServer) ->
         "remainingTags": [],
     }
     assert cli.ok("repo", "delete", "scratch") == "deleted repository 'scratch'\n"
+
+
+def test_repo_create_show_and_update_remote_and_virtual_repositories(cli: Cli) -> None:
+    created = cli.ok(
+        *("repo", "create", "hub", "--kind", "remote"),
+        *("--upstream", "https://registry-1.docker.io", "--username", "puller"),
+        *("--password-stdin", "--revalidate-seconds", "600"),
+        stdin="upstream-s3cret\n",
+    )
+    assert created == "created docker repository 'hub' (remote: https://registry-1.docker.io)\n"
+    shown = cli.ok("repo", "show", "hub")
+    for line in [
+        "upstream:       https://registry-1.docker.io",
+        "username:       puller",
+        "password:       set",
+        "verify TLS:     yes",
+        "revalidate:     600 s",
+        "timeout:        30 s",
+        "offline:        no",
+    ]:
+        assert line in shown.splitlines(), shown
+    updated = cli.ok("repo", "update", "hub", "--offline", "--revalidate-seconds", "60")
+    assert "offline:        yes" in updated.splitlines()
+    assert "password:       set" in updated.splitlines()  # kept: same upstream and username
+    moved = cli.fails("repo", "update", "hub", "--upstream", "https://mirror.example.com")
+    assert "give the upstream password again (or remove the credentials)" in moved
+    assert "only with --kind remote" in cli.fails("repo", "create", "x", "--upstream", "https://r")
+
+    virtual = cli.ok(
+        *("repo", "create", "all", "--kind", "virtual", "--member", "dev", "--member", "hub"),
+        *("--default-deploy", "dev"),
+    )
+    assert virtual == "created docker repository 'all' (virtual: dev, hub)\n"
+    listed = {row[0]: row for row in table(cli.ok("repo", "list"))}
+    assert listed["hub"][:3] == ["hub", "docker", "remote: https://registry-1.docker.io (offline)"]
+    assert listed["all"][:4] == ["all", "docker", "virtual: dev, hub", "0 B"]
+    changed = cli.ok(
+        *("repo", "update", "all", "--member", "hub", "--member", "dev", "--no-default-deploy")
+    )
+    assert "members:        hub, dev" in changed.splitlines()
+    assert "default deploy: none (pushes refused)" in changed.splitlines()
+    assert "upstream-s3cret" not in cli.ok("repo", "list", "--json")
+    cli.ok("repo", "delete", "all")
+    cli.ok("repo", "delete", "hub")

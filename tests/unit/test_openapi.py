@@ -36,7 +36,7 @@ from cargohold.records.identity import (
 )
 from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.records.jobs import JobRecord
-from cargohold.records.repositories import RepositoryRecord
+from cargohold.records.repositories import Remote, RepositoryRecord, Virtual
 from cargohold.registry.events.webhooks import cloudevent
 from cargohold.registry.insight.reports import Impact, Vulnerability
 
@@ -252,6 +252,8 @@ def test_schemas_follow_the_contract() -> None:
     assert schemas["UserCreate"]["required"] == ["name"]
     assert schemas["UserCreate"]["else"] == {"required": ["password"]}
     assert "password" not in schemas["User"]["properties"]
+    assert "password" not in schemas["Repository"]["properties"]
+    assert schemas["RepositoryCreate"]["properties"]["password"]["writeOnly"] is True
     created = document()["paths"]["/repositories"]["post"]["responses"]["201"]
     assert "Location" in created["headers"]
     for name in ("User", "Group", "Permission", "Token"):
@@ -271,6 +273,15 @@ def test_what_the_server_renders_fits_the_schemas() -> None:
     user = user_wire(UserRecord("alice", "hash", True, False, None, NOW), ("devs",)).to_json()
     repository = repository_wire(RepositoryRecord("dev", "docker", "local", False))
     conform(repository.to_json(), "Repository")
+    hub = RepositoryRecord(
+        "hub", "docker", "remote", False, remote=Remote("https://r.example.com", "u", "p")
+    )
+    shown_hub = repository_wire(hub).to_json()
+    conform(shown_hub, "Repository")
+    assert shown_hub["hasPassword"] is True
+    assert "p" not in shown_hub.values()
+    both = RepositoryRecord("all", "docker", "virtual", False, virtual=Virtual(("dev", "hub")))
+    conform(repository_wire(both).to_json(), "Repository")
     conform(user, "User")
     conform(user_wire(UserRecord("ci", None, False, True, "ci@example.com", NOW)).to_json(), "User")
     conform(user | {"token": None}, "Me")
@@ -296,6 +307,31 @@ def test_what_the_server_renders_fits_the_schemas() -> None:
     [
         ({"key": "team-app", "anonymousRead": True}, "RepositoryCreate"),
         ({"anonymousRead": True}, "RepositoryUpdate"),
+        (
+            {
+                "key": "hub",
+                "format": "docker",
+                "kind": "remote",
+                "upstream": "https://registry-1.docker.io",
+                "username": "u",
+                "password": "p",
+                "verifyTls": True,
+                "revalidateSeconds": 300,
+                "timeoutSeconds": 30,
+                "offline": False,
+            },
+            "RepositoryCreate",
+        ),
+        (
+            {
+                "key": "all",
+                "kind": "virtual",
+                "members": ["dev", "hub"],
+                "defaultDeployRepo": "dev",
+            },
+            "RepositoryCreate",
+        ),
+        ({"offline": True, "password": None, "members": ["dev"]}, "RepositoryUpdate"),
         ({"name": "reader", "password": "s3cret-pass"}, "UserCreate"),
         ({"name": "ci", "service": True}, "UserCreate"),
         ({"password": "n3w-password", "email": "a@example.com"}, "UserUpdate"),
@@ -328,6 +364,15 @@ def test_the_contracts_request_bodies_are_accepted(body: dict[str, Any], schema:
         ({"name": "ci", "service": True, "password": "s3cret-pass"}, "UserCreate"),
         ({"name": "reader", "password": "short"}, "UserCreate"),
         ({"key": "dev", "anonymous_read": True}, "RepositoryCreate"),  # unknown field
+        ({"key": "x", "upstream": "https://r.example.com"}, "RepositoryCreate"),  # local
+        ({"key": "x", "kind": "remote"}, "RepositoryCreate"),  # no upstream
+        ({"key": "x", "kind": "virtual", "members": []}, "RepositoryCreate"),
+        (
+            {"key": "x", "kind": "remote", "upstream": "https://r", "members": ["dev"]},
+            "RepositoryCreate",
+        ),
+        ({"key": "x", "kind": "mirror"}, "RepositoryCreate"),
+        ({"revalidateSeconds": -1}, "RepositoryUpdate"),
         ({"principal": "reader", "repositories": ["dev"], "actions": ["read"]}, "PermissionCreate"),
         ({"principal": "user:r", "repositories": ["dev"], "actions": ["pull"]}, "PermissionCreate"),
         ({"description": "x", "kind": "refresh"}, "TokenCreate"),

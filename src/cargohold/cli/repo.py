@@ -12,13 +12,22 @@ from cargohold.cli.output import (
     print_table,
     yes_no,
 )
+from cargohold.cli.passwords import password_from_stdin
 from cargohold.cli.remote import connection_options, with_client
+from cargohold.cli.repo_kinds import (
+    KINDS,
+    kind_fields,
+    kind_text,
+    remote_options,
+    upstream_password,
+    virtual_options,
+)
 from cargohold.cli.sizes import SizeLimit, Unlimited, limit_text
 from cargohold.client.models import Repository
 from cargohold.client.rest import CargoholdClient
 from cargohold.core.sizes import human
 from cargohold.records.repositories import Holdings
-from cargohold.wire.base import UNSET
+from cargohold.wire.base import UNSET, UnsetType
 
 QUOTA_HELP = (
     "The bytes of distinct blobs it may hold, e.g. 500MB, 10GiB (KB/MB/GB/TB: powers of "
@@ -46,6 +55,7 @@ def _show(repository: Repository, as_json: bool) -> None:
             ("description", repository.description),
             ("size", human(repository.used_bytes)),
             ("quota", limit_text(repository.quota_bytes)),
+            *kind_fields(repository),
         ]
     )
 
@@ -75,7 +85,7 @@ def repo_list(client: CargoholdClient, limit: int | None, as_json: bool) -> None
             [
                 r.key,
                 r.format,
-                r.kind,
+                kind_text(r),
                 human(r.used_bytes),
                 limit_text(r.quota_bytes),
                 yes_no(r.anonymous_read),
@@ -99,7 +109,14 @@ def repo_show(client: CargoholdClient, key: str, as_json: bool) -> None:
 @repo.command("create")
 @click.argument("key")
 @click.option("--format", "format_", default="docker", show_default=True)
-@click.option("--kind", default="local", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="local",
+    show_default=True,
+    help="local: holds what is pushed; remote: a pull-through cache of --upstream; "
+    "virtual: resolves names in its --member repositories, in order.",
+)
 @click.option("--anonymous-read/--no-anonymous-read", default=False, show_default=True)
 @click.option(
     "--immutable-tags/--mutable-tags",
@@ -109,6 +126,8 @@ def repo_show(client: CargoholdClient, key: str, as_json: bool) -> None:
 )
 @click.option("--description", default="")
 @click.option("--quota", type=SizeLimit(), help=QUOTA_HELP + " [default: none]")
+@remote_options(update=False)
+@virtual_options(update=False)
 @json_option
 @with_client
 def repo_create(
@@ -120,17 +139,58 @@ def repo_create(
     immutable_tags: bool,
     description: str,
     quota: int | Unlimited | None,
+    upstream: str | None,
+    username: str | None,
+    password_stdin: bool,
+    verify_tls: bool | None,
+    revalidate_seconds: int | None,
+    timeout: float | None,
+    offline: bool | None,
+    members: tuple[str, ...],
+    default_deploy: str | None,
     as_json: bool,
 ) -> None:
-    """Create a repository (admin)."""
+    """Create a repository (admin): local, remote (a pull-through cache of an upstream
+    registry) or virtual (names resolved in its members, in order)."""
+    remote_given = {
+        "--upstream": upstream is not None,
+        "--username": username is not None,
+        "--password-stdin": password_stdin,
+        "--verify-tls/--no-verify-tls": verify_tls is not None,
+        "--revalidate-seconds": revalidate_seconds is not None,
+        "--timeout": timeout is not None,
+        "--offline/--online": offline is not None,
+    }
+    virtual_given = {"--member": bool(members), "--default-deploy": default_deploy is not None}
+    for owner, given in (("remote", remote_given), ("virtual", virtual_given)):
+        misplaced = [name for name, present in given.items() if present]
+        if kind != owner and misplaced:
+            raise click.UsageError(f"{', '.join(misplaced)}: only with --kind {owner}")
+    if password_stdin and username is None:
+        raise click.UsageError("--password-stdin needs --username: the upstream user")
     quota_bytes = quota if isinstance(quota, int) else None
     created = client.repositories.create(
-        key, format_, kind, anonymous_read, description, immutable_tags, quota_bytes
+        key,
+        format_,
+        kind,
+        anonymous_read,
+        description,
+        immutable_tags,
+        quota_bytes,
+        upstream=upstream,
+        username=username,
+        password=upstream_password(password_stdin),
+        verify_tls=verify_tls,
+        revalidate_seconds=revalidate_seconds,
+        timeout_seconds=timeout,
+        offline=offline,
+        members=members or None,
+        default_deploy=default_deploy,
     )
     if as_json:
         print_json(created.to_json())
     else:
-        click.echo(f"created {created.format} repository {created.key!r} ({created.kind})")
+        click.echo(f"created {created.format} repository {created.key!r} ({kind_text(created)})")
 
 
 @repo.command("update")
@@ -143,6 +203,16 @@ def repo_create(
 )
 @click.option("--description")
 @click.option("--quota", type=SizeLimit(), help=QUOTA_HELP + " Admin only.")
+@remote_options(update=True)
+@click.option(
+    "--clear-credentials",
+    is_flag=True,
+    help="Sign in to the upstream as nobody: remove the username and password.",
+)
+@virtual_options(update=True)
+@click.option(
+    "--no-default-deploy", is_flag=True, help="No default deploy repository: refuse pushes."
+)
 @json_option
 @with_client
 def repo_update(
@@ -152,13 +222,61 @@ def repo_update(
     immutable_tags: bool | None,
     description: str | None,
     quota: int | Unlimited | None,
+    upstream: str | None,
+    username: str | None,
+    password_stdin: bool,
+    verify_tls: bool | None,
+    revalidate_seconds: int | None,
+    timeout: float | None,
+    offline: bool | None,
+    clear_credentials: bool,
+    members: tuple[str, ...],
+    default_deploy: str | None,
+    no_default_deploy: bool,
     as_json: bool,
 ) -> None:
-    """Change a repository (admin, or `manage` on it; the quota: admin)."""
-    if anonymous_read is None and description is None and immutable_tags is None and quota is None:
+    """Change a repository (admin, or `manage` on it). Admin only: the quota; a remote
+    repository's upstream, credentials and TLS verification; a virtual one's members and
+    default deploy repository. Changing the upstream or the username needs the password
+    again (--password-stdin) or --clear-credentials."""
+    if clear_credentials and (username is not None or password_stdin):
+        raise click.UsageError("--clear-credentials removes them: drop --username/--password-stdin")
+    if no_default_deploy and default_deploy is not None:
+        raise click.UsageError("give --default-deploy KEY or --no-default-deploy, not both")
+    password: str | UnsetType | None = UNSET
+    if clear_credentials:
+        password = None
+    elif password_stdin:
+        password = password_from_stdin()
+    deploy: str | UnsetType | None = UNSET
+    if no_default_deploy:
+        deploy = None
+    elif default_deploy is not None:
+        deploy = default_deploy
+    changes = (
+        anonymous_read,
+        description,
+        immutable_tags,
+        quota,
+        upstream,
+        username,
+        verify_tls,
+        revalidate_seconds,
+        timeout,
+        offline,
+    )
+    if (
+        all(value is None for value in changes)
+        and not members
+        and isinstance(password, UnsetType)
+        and isinstance(deploy, UnsetType)
+    ):
         raise click.UsageError(
             "nothing to change: give --anonymous-read/--no-anonymous-read, "
-            "--immutable-tags/--mutable-tags, --description or --quota"
+            "--immutable-tags/--mutable-tags, --description or --quota; for a remote "
+            "repository --upstream, --username, --password-stdin, --clear-credentials, "
+            "--verify-tls/--no-verify-tls, --revalidate-seconds, --timeout or "
+            "--offline/--online; for a virtual one --member or --default-deploy"
         )
     updated = client.repositories.update(
         key,
@@ -166,6 +284,15 @@ def repo_update(
         description=description,
         immutable_tags=immutable_tags,
         quota_bytes=UNSET if quota is None else None if isinstance(quota, Unlimited) else quota,
+        upstream=upstream,
+        username=UNSET if username is None else username,
+        password=password,
+        verify_tls=verify_tls,
+        revalidate_seconds=revalidate_seconds,
+        timeout_seconds=timeout,
+        offline=offline,
+        members=members or None,
+        default_deploy=deploy,
     )
     if as_json:
         print_json(updated.to_json())

@@ -3,7 +3,7 @@ and the audit log. Every method is one request (lists: one per page)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,9 +48,21 @@ class Repositories:
         description: str = "",
         immutable_tags: bool = False,
         quota_bytes: int | None = None,
+        *,
+        upstream: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        verify_tls: bool | None = None,
+        revalidate_seconds: int | None = None,
+        timeout_seconds: float | None = None,
+        offline: bool | None = None,
+        members: Sequence[str] | None = None,
+        default_deploy: str | None = None,
     ) -> Repository:
-        """``quota_bytes``: the bytes of distinct blobs it may hold (None: no quota)."""
-        body = {
+        """``quota_bytes``: the bytes of distinct blobs it may hold (None: no quota). A
+        remote repository (``kind="remote"``) needs ``upstream``, a virtual one ``members``;
+        the other settings of a kind are the server's defaults when None."""
+        body: dict[str, Any] = {
             "key": key,
             "format": format,
             "kind": kind,
@@ -59,6 +71,17 @@ class Repositories:
             "description": description,
             "quotaBytes": quota_bytes,
         }
+        body |= _changes(
+            upstream=upstream,
+            username=username,
+            password=password,
+            verifyTls=verify_tls,
+            revalidateSeconds=revalidate_seconds,
+            timeoutSeconds=timeout_seconds,
+            offline=offline,
+            members=None if members is None else list(members),
+            defaultDeployRepo=default_deploy,
+        )
         return self._session.call_object("POST", "/repositories", Repository, body=body)
 
     def update(
@@ -69,13 +92,39 @@ class Repositories:
         description: str | None = None,
         immutable_tags: bool | None = None,
         quota_bytes: int | UnsetType | None = UNSET,
+        upstream: str | None = None,
+        username: str | UnsetType | None = UNSET,
+        password: str | UnsetType | None = UNSET,
+        verify_tls: bool | None = None,
+        revalidate_seconds: int | None = None,
+        timeout_seconds: float | None = None,
+        offline: bool | None = None,
+        members: Sequence[str] | None = None,
+        default_deploy: str | UnsetType | None = UNSET,
     ) -> Repository:
-        """Change what is given; ``quota_bytes=None`` removes the quota."""
+        """Change what is given; ``quota_bytes=None`` removes the quota, ``username=None``
+        or ``password=None`` a remote repository's credentials, ``default_deploy=None`` a
+        virtual one's default deploy repository. Without ``password`` the server keeps the
+        stored one only while the upstream and username stay the same."""
         body = _changes(
-            anonymousRead=anonymous_read, description=description, immutableTags=immutable_tags
+            anonymousRead=anonymous_read,
+            description=description,
+            immutableTags=immutable_tags,
+            upstream=upstream,
+            verifyTls=verify_tls,
+            revalidateSeconds=revalidate_seconds,
+            timeoutSeconds=timeout_seconds,
+            offline=offline,
+            members=None if members is None else list(members),
         )
-        if not isinstance(quota_bytes, UnsetType):
-            body["quotaBytes"] = quota_bytes
+        for field, value in (
+            ("quotaBytes", quota_bytes),
+            ("username", username),
+            ("password", password),
+            ("defaultDeployRepo", default_deploy),
+        ):
+            if not isinstance(value, UnsetType):
+                body[field] = value
         return self._session.call_object(
             "PATCH", f"/repositories/{segment(key)}", Repository, body=body
         )

@@ -2,15 +2,102 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Literal
 
 from cargohold.wire.base import UNSET, Body, Meta, UnsetType, Wire, described
 
+Kind = Annotated[
+    Literal["local", "remote", "virtual"],
+    described(
+        "local: holds what is pushed to it; remote: a pull-through cache of an upstream; "
+        "virtual: resolves names in its members, in order."
+    ),
+]
+MAX_UPSTREAM_LENGTH = 2048
+MAX_REVALIDATE_SECONDS = 10 * 365 * 86400
+Upstream = Annotated[
+    str,
+    described(
+        "Remote repositories: the upstream's base URL (http or https, no credentials).",
+        examples=["https://registry-1.docker.io"],
+        maxLength=MAX_UPSTREAM_LENGTH,
+    ),
+]
+Username = Annotated[str, described("Remote repositories: the user to sign in upstream as.")]
+Password = Annotated[
+    str,
+    described(
+        "Remote repositories: the upstream password (or token) of `username`. Write-only: "
+        "never shown back.",
+        writeOnly=True,
+    ),
+]
+VerifyTls = Annotated[
+    bool,
+    described(
+        "Remote repositories: verify the upstream's TLS certificate (off only when said so)."
+    ),
+]
+RevalidateSeconds = Annotated[
+    int,
+    Meta(ge=0, le=MAX_REVALIDATE_SECONDS),
+    described(
+        "Remote repositories: how long a cached tag is served before the upstream is asked "
+        "whether it moved (0: every pull)."
+    ),
+]
+TimeoutSeconds = Annotated[
+    float,
+    Meta(gt=0, le=3600),
+    described("Remote repositories: how long to wait for the upstream, per request."),
+]
+Offline = Annotated[
+    bool,
+    described("Remote repositories: serve only what is cached; never ask the upstream."),
+]
+Members = Annotated[
+    list[str],
+    Meta(min_length=1, max_length=1000),
+    described(
+        "Virtual repositories: the local and remote repositories of its format that names "
+        "are resolved in, in order.",
+        examples=[["dev", "hub"]],
+    ),
+]
+DefaultDeployRepo = Annotated[
+    str | None,
+    described(
+        "Virtual repositories: the local member pushes to it go to; null: pushes are refused."
+    ),
+]
+REMOTE_FIELDS = (
+    "upstream",
+    "username",
+    "password",
+    "verifyTls",
+    "revalidateSeconds",
+    "timeoutSeconds",
+    "offline",
+)
+VIRTUAL_FIELDS = ("members", "defaultDeployRepo")
+
+
+def _only_for(kind: str, required: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A body of kind ``kind`` needs ``required``; one of another kind has none of
+    ``fields``."""
+    return {
+        "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+        "then": {"required": [required]},
+        "else": {"not": {"anyOf": [{"required": [name]} for name in fields]}},
+    }
+
 
 class Repository(Wire, frozen=True):
+    """A repository; the settings of its kind only on a remote or virtual one."""
+
     key: str
     format: str
-    kind: str
+    kind: Kind
     anonymous_read: bool
     immutable_tags: Annotated[
         bool, described("An existing tag can be neither overwritten nor deleted.")
@@ -26,28 +113,76 @@ class Repository(Wire, frozen=True):
     used_bytes: Annotated[
         int, described("The bytes of the distinct blobs the repository holds.")
     ] = 0
+    upstream: Upstream | UnsetType = UNSET
+    username: Annotated[str | None, described("Remote repositories: null: none.")] | UnsetType = (
+        UNSET
+    )
+    has_password: (
+        Annotated[bool, described("Remote repositories: whether a password is stored.")] | UnsetType
+    ) = UNSET
+    verify_tls: VerifyTls | UnsetType = UNSET
+    revalidate_seconds: RevalidateSeconds | UnsetType = UNSET
+    timeout_seconds: TimeoutSeconds | UnsetType = UNSET
+    offline: Offline | UnsetType = UNSET
+    members: Members | UnsetType = UNSET
+    default_deploy_repo: DefaultDeployRepo | UnsetType = UNSET
 
 
 QuotaBytes = Annotated[int, Meta(ge=0, examples=[10 * 1024**3])] | None
 
 
 class RepositoryCreate(Body, frozen=True):
+    """A remote repository (kind remote) needs `upstream`, a virtual one `members`; the
+    settings of one kind are refused for another."""
+
+    schema_extra: ClassVar = {
+        "allOf": [
+            _only_for("remote", "upstream", REMOTE_FIELDS),
+            _only_for("virtual", "members", VIRTUAL_FIELDS),
+        ]
+    }
+
     key: Annotated[str, Meta(examples=["team-app"])]
     format: str = "docker"
-    kind: str = "local"
+    kind: Kind = "local"
     description: str = ""
     anonymous_read: bool = False
     immutable_tags: bool = False
     quota_bytes: QuotaBytes = None
+    upstream: Upstream | UnsetType = UNSET
+    username: Username | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+    verify_tls: VerifyTls | UnsetType = UNSET
+    revalidate_seconds: RevalidateSeconds | UnsetType = UNSET
+    timeout_seconds: TimeoutSeconds | UnsetType = UNSET
+    offline: Offline | UnsetType = UNSET
+    members: Members | UnsetType = UNSET
+    default_deploy_repo: DefaultDeployRepo | UnsetType = UNSET
 
 
 class RepositoryUpdate(Body, frozen=True):
+    """Only the settings given change. Those of a remote or virtual repository fit only a
+    repository of that kind. The upstream, its credentials, `verifyTls`, `members` and
+    `defaultDeployRepo`: administrators only; `offline`, `revalidateSeconds` and
+    `timeoutSeconds`: whoever may manage the repository. Without `password` the stored one
+    is kept while `upstream` and `username` stay the same; changing either needs `password`
+    again, and `username` or `password` null removes the credentials."""
+
     anonymous_read: bool | UnsetType = UNSET
     immutable_tags: bool | UnsetType = UNSET
     description: str | UnsetType = UNSET
     quota_bytes: Annotated[
         QuotaBytes | UnsetType, described("Only an administrator may set it; null removes it.")
     ] = UNSET
+    upstream: Upstream | UnsetType = UNSET
+    username: Username | UnsetType | None = UNSET
+    password: Password | UnsetType | None = UNSET
+    verify_tls: VerifyTls | UnsetType = UNSET
+    revalidate_seconds: RevalidateSeconds | UnsetType = UNSET
+    timeout_seconds: TimeoutSeconds | UnsetType = UNSET
+    offline: Offline | UnsetType = UNSET
+    members: Members | UnsetType = UNSET
+    default_deploy_repo: DefaultDeployRepo | UnsetType = UNSET
 
 
 class RepositoryDeletion(Wire, frozen=True):
@@ -73,6 +208,10 @@ class ImageDeletion(Wire, frozen=True):
 
 
 __all__ = [
+    "MAX_REVALIDATE_SECONDS",
+    "MAX_UPSTREAM_LENGTH",
+    "REMOTE_FIELDS",
+    "VIRTUAL_FIELDS",
     "ImageDeletion",
     "Repository",
     "RepositoryCreate",

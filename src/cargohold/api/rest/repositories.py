@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cargohold.api.credentials import client_address
 from cargohold.api.rest.bodies import Body
 from cargohold.api.rest.pages import Key, page_of, page_request, paged
+from cargohold.api.rest.repository_kinds import (
+    new_remote,
+    new_virtual,
+    remote_change,
+    virtual_change,
+)
 from cargohold.api.rest.responses import WireResponse
 from cargohold.core.errors import BadRequest
 from cargohold.records.repositories import RepositoryRecord
@@ -24,16 +31,37 @@ from cargohold.wire.repositories import (
 
 
 def repository_wire(record: RepositoryRecord, used_bytes: int = 0) -> Repository:
-    return Repository(
+    """The repository as the API shows it: a remote one with its upstream settings (whether
+    it has a password, never the password), a virtual one with its members."""
+    shown = Repository(
         key=record.key,
         format=record.format,
-        kind=record.kind,
+        kind=record.kind,  # type: ignore[arg-type]  # one of KINDS, checked on create
         anonymous_read=record.anonymous_read,
         immutable_tags=record.immutable_tags,
         description=record.description,
         quota_bytes=record.quota_bytes,
         used_bytes=used_bytes,
     )
+    if record.remote is not None:
+        remote = record.remote
+        shown = msgspec.structs.replace(
+            shown,
+            upstream=remote.upstream,
+            username=remote.username,
+            has_password=remote.password is not None,
+            verify_tls=remote.verify_tls,
+            revalidate_seconds=remote.revalidate_seconds,
+            timeout_seconds=remote.timeout_seconds,
+            offline=remote.offline,
+        )
+    if record.virtual is not None:
+        shown = msgspec.structs.replace(
+            shown,
+            members=list(record.virtual.members),
+            default_deploy_repo=record.virtual.default_deploy,
+        )
+    return shown
 
 
 class RepositoryEndpoints:
@@ -60,15 +88,19 @@ class RepositoryEndpoints:
 
     async def create(self, request: Request, caller: Principal | None) -> Response:
         body = await Body.read(request, RepositoryCreate)
+        key = body.string("key", required=True)
+        kind = body.string("kind", "local")
         record = await self._repositories.create(
             Actor(caller, client_address(request)),
-            body.string("key", required=True),
+            key,
             format=body.string("format", "docker"),
-            kind=body.string("kind", "local"),
+            kind=kind,
             anonymous_read=body.boolean("anonymousRead", False),
             description=body.string("description", ""),
             immutable_tags=body.boolean("immutableTags", False),
             quota_bytes=body.byte_limit("quotaBytes"),
+            remote=new_remote(body, key, kind),
+            virtual=new_virtual(body, key, kind),
         )
         location = f"/api/v1/repositories/{record.key}"
         return WireResponse(repository_wire(record), 201, {"Location": location})
@@ -82,6 +114,8 @@ class RepositoryEndpoints:
             description=body.optional_string("description"),
             immutable_tags=body.optional_boolean("immutableTags"),
             quota_bytes=body.byte_limit("quotaBytes") if body.present("quotaBytes") else KEEP,
+            remote=remote_change(body),
+            virtual=virtual_change(body),
         )
         used = await self._repositories.usage([updated])
         return WireResponse(repository_wire(updated, used[updated.key]))

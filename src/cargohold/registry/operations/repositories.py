@@ -1,16 +1,24 @@
 """Repositories as administrators and readers see them: the list and each one as far as the
 caller may read it; created and deleted by an administrator, their settings changed by whoever
-may manage the repository, except its quota, which only an administrator sets. Each change
-commits its audit record with it."""
+may manage the repository, except its quota, a remote repository's upstream (and its
+credentials and TLS verification) and a virtual repository's members and default deploy
+repository, which only an administrator sets (see ``kind_settings``). Each change commits its
+audit record with it."""
 
 from __future__ import annotations
 
-from cargohold.core.errors import RepositoryNotEmpty
+from cargohold.core.errors import Conflict, RepositoryNotEmpty
 from cargohold.meta.effects import Effects
-from cargohold.records.repositories import Holdings, RepositoryRecord
+from cargohold.records.repositories import Holdings, Remote, RepositoryRecord, Virtual
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.operations.kind_settings import (
+    RemoteChange,
+    VirtualChange,
+    remote_of,
+    virtual_of,
+)
 from cargohold.registry.quotas.limits import Quotas
 from cargohold.registry.repositories import KEEP, Keep, Repositories
 
@@ -57,7 +65,11 @@ class RepositoryAdministration:
         description: str = "",
         immutable_tags: bool = False,
         quota_bytes: int | None = None,
+        remote: Remote | None = None,
+        virtual: Virtual | None = None,
     ) -> RepositoryRecord:
+        """A remote repository (``kind="remote"``) needs ``remote``, a virtual one
+        ``virtual``; neither fits another kind."""
         self._access.require_admin(actor.principal)
         return await self._repositories.create(
             key,
@@ -67,6 +79,8 @@ class RepositoryAdministration:
             description=description,
             immutable_tags=immutable_tags,
             quota_bytes=quota_bytes,
+            remote=remote,
+            virtual=virtual,
             effects=self._recorded(actor, "repository.create", key, 201),
         )
 
@@ -79,19 +93,36 @@ class RepositoryAdministration:
         description: str | None = None,
         immutable_tags: bool | None = None,
         quota_bytes: int | Keep | None = KEEP,
+        remote: RemoteChange | None = None,
+        virtual: VirtualChange | None = None,
     ) -> RepositoryRecord:
-        """Change the settings given (None: keep; KEEP for the quota); recorded even when
-        nothing changes."""
+        """Change the settings given (None: keep; KEEP for the quota; ``remote`` and
+        ``virtual`` only for a repository of that kind); recorded even when nothing
+        changes."""
         record = await self._repositories.get(key)
         self._access.check(actor.principal, record, Action.MANAGE)
         if not isinstance(quota_bytes, Keep):
             self._access.require_admin(actor.principal)  # who may push must not lift it
+        new_remote: Remote | None = None
+        new_virtual: Virtual | None = None
+        if remote is not None:
+            current_remote = remote_of(record)
+            if remote.needs_admin(current_remote):  # where content and the password go
+                self._access.require_admin(actor.principal)
+            new_remote = remote.applied_to(current_remote)
+        if virtual is not None:
+            current_virtual = virtual_of(record)
+            if virtual.needs_admin(current_virtual):  # what it exposes, where pushes land
+                self._access.require_admin(actor.principal)
+            new_virtual = virtual.applied_to(current_virtual)
         return await self._repositories.update(
             key,
             anonymous_read=anonymous_read,
             description=description,
             immutable_tags=immutable_tags,
             quota_bytes=quota_bytes,
+            remote=new_remote,
+            virtual=new_virtual,
             effects=self._recorded(actor, "repository.update", key, 200),
         )
 
@@ -104,6 +135,7 @@ class RepositoryAdministration:
         lands first is counted, and refused otherwise."""
         self._access.require_admin(actor.principal)
         record = await self._repositories.get(key)
+        await self._refuse_member(key)
 
         def check(held: Holdings) -> None:
             refuse_delete(record, held, force=force, confirm=confirm)
@@ -119,6 +151,22 @@ class RepositoryAdministration:
             )
 
         return await self._repositories.remove(key, check, effects_of)
+
+    async def _refuse_member(self, key: str) -> None:
+        """Refuse to delete a member of a virtual repository: that would change what the
+        virtual one resolves, which only its own update does."""
+        virtuals = [
+            record.key
+            for record in await self._repositories.all()
+            if record.virtual is not None and key in record.virtual.members
+        ]
+        if virtuals:
+            raise Conflict(
+                f"repository {key!r} is a member of virtual repository {virtuals[0]!r}: "
+                f"give {virtuals[0]!r} its members without it first (`cargohold repo update "
+                f"{virtuals[0]} --member …`)",
+                {"virtualRepositories": virtuals},
+            )
 
 
 def refuse_delete(

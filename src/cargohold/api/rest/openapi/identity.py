@@ -92,7 +92,13 @@ def identity_paths() -> Json:
                 anonymous=True,
             ),
             "post": create(
-                "createRepository", "Create a repository.", ADMIN, Repository, RepositoryCreate
+                "createRepository",
+                "Create a repository: local, remote (a pull-through cache of `upstream`) or "
+                "virtual (names resolved in `members`, in order). Settings of one kind given "
+                "to another, a bad upstream URL or an unknown member: 400.",
+                ADMIN,
+                Repository,
+                RepositoryCreate,
             ),
         },
         "/repositories/{key}": {
@@ -106,8 +112,12 @@ def identity_paths() -> Json:
             ),
             "patch": update(
                 "updateRepository",
-                "Change a repository's description, anonymousRead, immutableTags or quotaBytes.",
-                "Administrators, or users with `manage` on the repository.",
+                "Change a repository's description, anonymousRead, immutableTags or quotaBytes; "
+                "a remote one's upstream settings; a virtual one's members and "
+                "defaultDeployRepo. The kind does not change.",
+                "Administrators, or users with `manage` on the repository; quotaBytes, a "
+                "remote's upstream, username, password and verifyTls, and a virtual's members "
+                "and defaultDeployRepo: administrators only (403).",
                 Repository,
                 RepositoryUpdate,
             ),
@@ -115,7 +125,8 @@ def identity_paths() -> Json:
                 "deleteRepository",
                 "Delete a repository. One that holds tags, manifests or files is refused "
                 "(409) unless `force=true`; one with immutable tags also needs its key as "
-                "`confirm`. The audit log records what went.",
+                "`confirm`. A member of a virtual repository is refused (409) until it is "
+                "taken out of the members. The audit log records what went.",
                 ADMIN,
                 {"200": response("Deleted; counts what went with it.", RepositoryDeletion)},
                 "400 401 403 404 409 429",
