@@ -33,7 +33,7 @@ from cargohold.upstream.credentials import (
     Credentials,
     TokenService,
 )
-from cargohold.upstream.reply import HttpReply, failure, unavailable
+from cargohold.upstream.reply import HttpReply, describe, failure, unavailable
 
 USER_AGENT = f"cargohold/{__version__}"
 
@@ -200,7 +200,8 @@ class HttpUpstreamClient:
                 remote.upstream, f"names a token service that is no URL: {exc}"
             ) from exc
         except httpx.HTTPError as exc:
-            raise failure(remote.upstream, exc, remote.timeout_seconds, where) from exc
+            reason = f"could not give a token: {where} {describe(exc, remote.timeout_seconds)}"
+            raise unavailable(remote.upstream, reason) from exc
         if answer.status_code in (401, 403):
             raise _refused(remote, answer.status_code, where)
         if answer.status_code != 200:

@@ -42,10 +42,16 @@ class HttpReply:
             async for chunk in self._response.aiter_raw():
                 received += len(chunk)
                 yield chunk
+        except httpx.TimeoutException as exc:
+            raise unavailable(
+                self._upstream,
+                f"stalled in the middle of the body: nothing came for {self._timeout:g} s "
+                f"after {received}{_of(expected)} bytes",
+            ) from exc
         except httpx.HTTPError as exc:
-            of = "" if expected is None else f" of {expected}"
-            raise failure(
-                self._upstream, exc, self._timeout, f"the body, after {received}{of} bytes,"
+            raise unavailable(
+                self._upstream,
+                f"broke off the body after {received}{_of(expected)} bytes: {_first_line(exc)}",
             ) from exc
         if expected is not None and received < expected:
             raise unavailable(
@@ -74,31 +80,30 @@ def unavailable(upstream: str, reason: str, *, credentials: bool = False) -> Ups
     return UpstreamUnavailable(f"upstream {upstream} {reason}", detail)
 
 
-def failure(
-    upstream: str, exc: httpx.HTTPError, timeout: float, what: str = ""
-) -> UpstreamUnavailable:
-    """What an httpx error means, in words: ``what`` names what was asked when it is not
-    the upstream itself (its token service, the rest of a body)."""
-    on = f" ({what.strip(',')})" if what else ""
+def failure(upstream: str, exc: httpx.HTTPError, timeout: float) -> UpstreamUnavailable:
+    """An httpx error of a request to ``upstream``, in words."""
+    return unavailable(upstream, describe(exc, timeout))
+
+
+def describe(exc: httpx.HTTPError, timeout: float) -> str:
+    """What an httpx error says of the server asked, as the rest of a sentence about it."""
     if isinstance(exc, httpx.ConnectTimeout):
-        reason = f"did not take a connection within {timeout:g} s{on}"
-    elif isinstance(exc, httpx.TimeoutException):
-        reason = f"did not answer within {timeout:g} s{on}"
-    elif _certificate_refused(exc):
-        reason = (
-            f"presented a TLS certificate cargohold does not trust{on} ({_first_line(exc)}): "
+        return f"did not take a connection within {timeout:g} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"did not answer within {timeout:g} s"
+    if _certificate_refused(exc):
+        return (
+            f"presented a TLS certificate cargohold does not trust ({_first_line(exc)}): "
             "install the CA that signed it in the system's trust store, or turn TLS "
             "verification off for this repository"
         )
-    elif isinstance(exc, httpx.ConnectError):
-        reason = f"could not be reached{on}: {_first_line(exc)}"
-    elif isinstance(exc, httpx.TooManyRedirects):
-        reason = f"redirected too many times{on}"
-    elif isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
-        reason = f"broke off its answer{on}: {_first_line(exc)}"
-    else:
-        reason = f"could not be asked{on}: {type(exc).__name__}: {_first_line(exc)}"
-    return unavailable(upstream, reason)
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not be reached: {_first_line(exc)}"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "redirected too many times"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return f"broke off its answer: {_first_line(exc)}"
+    return f"could not be asked: {type(exc).__name__}: {_first_line(exc)}"
 
 
 def _certificate_refused(exc: BaseException) -> bool:
@@ -110,9 +115,13 @@ def _certificate_refused(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
+def _of(expected: int | None) -> str:
+    return "" if expected is None else f" of {expected}"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
-__all__ = ["HttpReply", "failure", "unavailable"]
+__all__ = ["HttpReply", "describe", "failure", "unavailable"]
