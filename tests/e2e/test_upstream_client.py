@@ -187,6 +187,29 @@ def test_a_token_is_fetched_once_per_scope_and_reused(pushed: CargoholdServer) -
     assert '"HEAD /v2/dev/other/manifests/v1" 401' not in log
 
 
+def test_requests_meeting_one_challenge_at_once_share_one_token(pushed: CargoholdServer) -> None:
+    remote = Remote(pushed.url, username=ADMIN_USER, password=ADMIN_PASSWORD)
+    blob = IMAGE.config
+    path = f"/v2/dev/app/blobs/{sha256(blob)}"
+    before = token_requests(pushed)
+
+    async def scenario() -> list[bytes]:
+        client = HttpUpstreamClient()
+
+        async def fetch() -> bytes:
+            async with client.open(remote, "GET", path, scope=SCOPE) as reply:
+                return await reply.read(1 << 20)
+
+        try:
+            return await asyncio.gather(*(fetch() for _ in range(8)))
+        finally:
+            await client.aclose()
+
+    assert run(scenario) == [blob] * 8
+    wait_for(lambda: pushed.log().count(f'admin "GET {path}" 200') >= 8, "the GETs logged")
+    assert token_requests(pushed) - before == 1, pushed.log()
+
+
 def test_refused_and_missing_credentials_are_said_so(pushed: CargoholdServer) -> None:
     async def ask(remote: Remote) -> str:
         client = HttpUpstreamClient()
@@ -347,6 +370,25 @@ def test_failures_in_a_row_back_off_and_an_answer_reopens(
     run(scenario)
     assert len(scripted.asked) == 3
     assert meta.upstream_gates.get(origin) is None
+
+
+def test_an_offline_repository_never_asks(scripted: Scripted, meta: MetadataStore) -> None:
+    async def scenario() -> str:
+        client = HttpUpstreamClient()
+        upstream = Upstream(client, UpstreamGates(meta), time.time)
+        try:
+            with pytest.raises(UpstreamUnavailable) as refused:
+                async with upstream.open("hub", Remote(scripted.url, offline=True), "GET", "/"):
+                    pass
+            return refused.value.message
+        finally:
+            await client.aclose()
+
+    assert run(scenario) == (
+        "remote repository 'hub' is offline: it serves only what it holds, and does not ask "
+        f"its upstream {scripted.url}"
+    )
+    assert scripted.asked == []
 
 
 def test_unreachable_slow_and_cut_short_are_said_so(

@@ -103,9 +103,16 @@ class Upstream:
         """The upstream's answer to ``method`` on ``path`` for remote repository
         ``repository``: any status but 429 and 5xx (200, 206, 304, 404 … the caller
         decides). Raises ``UpstreamThrottled`` (with the seconds to wait) while the gate is
-        closed or when the upstream throttles, ``UpstreamUnavailable`` when it fails."""
+        closed or when the upstream throttles, ``UpstreamUnavailable`` when it fails, and
+        at once for an offline repository, whose upstream is never asked."""
+        base = remote.upstream.rstrip("/")
+        if remote.offline:
+            raise UpstreamUnavailable(
+                f"remote repository '{repository}' is offline: it serves only what it holds, "
+                f"and does not ask its upstream {base}"
+            )
         origin = origin_of(remote.upstream)
-        subject = f"upstream {remote.upstream.rstrip('/')} of remote repository '{repository}'"
+        subject = f"upstream {base} of remote repository '{repository}'"
         wait = await self._gates.closed_for(origin)
         if wait is not None:
             _THROTTLED.inc()
