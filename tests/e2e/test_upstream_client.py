@@ -219,7 +219,9 @@ def test_requests_meeting_one_challenge_at_once_share_one_token(pushed: Cargohol
     assert token_requests(pushed) - before == 1, pushed.log()
 
 
-def test_refused_and_missing_credentials_are_said_so(pushed: CargoholdServer) -> None:
+def test_refused_and_missing_credentials_are_said_so(
+    pushed: CargoholdServer, meta: MetadataStore
+) -> None:
     async def ask(remote: Remote) -> str:
         client = HttpUpstreamClient()
         try:
@@ -234,6 +236,27 @@ def test_refused_and_missing_credentials_are_said_so(pushed: CargoholdServer) ->
     wrong = run(lambda: ask(Remote(pushed.url, username=ADMIN_USER, password="not-it")))
     assert f"upstream {pushed.url} refused cargohold's credentials for user 'admin'" in wrong
     assert "--password-stdin" in wrong
+
+    async def through_upstream() -> UpstreamUnavailable:
+        client = HttpUpstreamClient()
+        upstream = Upstream(client, UpstreamGates(meta), time.time)
+        remote = Remote(pushed.url)
+        try:
+            with pytest.raises(UpstreamUnavailable) as refused:
+                async with upstream.open("hub", remote, "GET", "/v2/dev/app/manifests/v1"):
+                    pass
+            return refused.value
+        finally:
+            await client.aclose()
+
+    refused = run(through_upstream)
+    assert refused.message.startswith(
+        f"upstream {pushed.url} of remote repository 'hub' wants credentials and the "
+        "repository has none"
+    )
+    assert "`cargohold repo update hub --username USER --password-stdin`" in refused.message
+    # A setting to fix, not an outage to wait out: the gate stays open.
+    assert meta.upstream_gates.get(origin_of(pushed.url)) is None
     none = run(lambda: ask(Remote(pushed.url)))
     assert f"upstream {pushed.url} wants credentials and the repository has none" in none
 

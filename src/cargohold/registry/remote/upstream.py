@@ -22,6 +22,9 @@ from cargohold.records.repositories import Remote
 from cargohold.registry.remote.gates import Closing, UpstreamGates, origin_of
 from cargohold.upstream.retry_after import parse_retry_after
 
+# The command the client's refusals suggest, with the repository the client does not know.
+COMMAND_TO_FIX = "cargohold repo update REPOSITORY"
+
 log = logging.getLogger("cargohold.remote")
 
 _OK = UPSTREAM_REQUESTS.labels("ok")
@@ -125,7 +128,9 @@ class Upstream:
             except UpstreamUnavailable as exc:
                 _FAILED.inc()
                 reason = _reason(exc)
-                if not _is_credentials(exc):  # a setting to fix, not an outage to wait out
+                if _is_credentials(exc):  # a setting to fix, not an outage to wait out
+                    reason = reason.replace(COMMAND_TO_FIX, f"cargohold repo update {repository}")
+                else:
                     self._note(await self._gates.close(origin, reason), subject)
                 raise UpstreamUnavailable(f"{subject} {reason}", _detail(exc)) from exc
             status = reply.status
