@@ -132,12 +132,17 @@ class Upstream:
                     reason = reason.replace(COMMAND_TO_FIX, f"cargohold repo update {repository}")
                 else:
                     self._note(await self._gates.close(origin, reason), subject)
-                raise UpstreamUnavailable(f"{subject} {reason}", _detail(exc)) from exc
+                detail = _detail(exc, reason, repository)
+                raise UpstreamUnavailable(f"{subject} {reason}", detail) from exc
             status = reply.status
             retry_after = parse_retry_after(reply.headers.get("retry-after"), self._clock())
             if status == 429 or (status == 503 and retry_after is not None):
                 _THROTTLED.inc()
-                reason = f"answered {status} (too many requests)"
+                reason = (
+                    "answered 429 (too many requests)"
+                    if status == 429
+                    else ("answered 503 with Retry-After")
+                )
                 closing = await self._gates.close(origin, reason, retry_after)
                 self._note(closing, subject)
                 raise _throttled(subject, closing.gate.closed_until - self._clock())
@@ -147,12 +152,12 @@ class Upstream:
                 self._note(closing, subject)
                 raise UpstreamUnavailable(
                     f"{subject} answered {status}; try again later",
-                    {"upstream": remote.upstream, "status": status},
+                    {"repository": repository, "upstream": base, "status": status},
                 )
             (_OK if status < 400 else _NOT_FOUND if status == 404 else _REJECTED).inc()
             if await self._gates.reopen(origin):
                 log.info("%s answers again (%s %s: %d)", subject, method, path, status)
-            yield _Named(reply, subject)
+            yield _Named(reply, subject, repository)
 
     def _note(self, closing: Closing, subject: str) -> None:
         """Log a gate's closing once, by the request that closed it."""
@@ -172,9 +177,10 @@ class Upstream:
 class _Named:
     """A reply whose body errors name the repository as well as the upstream."""
 
-    def __init__(self, reply: Reply, subject: str) -> None:
+    def __init__(self, reply: Reply, subject: str, repository: str) -> None:
         self._reply = reply
         self._subject = subject
+        self._repository = repository
 
     @property
     def status(self) -> int:
@@ -193,13 +199,17 @@ class _Named:
             async for chunk in self._reply.chunks():
                 yield chunk
         except UpstreamUnavailable as exc:
-            raise UpstreamUnavailable(f"{self._subject} {_reason(exc)}", _detail(exc)) from exc
+            reason = _reason(exc)
+            detail = _detail(exc, reason, self._repository)
+            raise UpstreamUnavailable(f"{self._subject} {reason}", detail) from exc
 
     async def read(self, limit: int) -> bytes:
         try:
             return await self._reply.read(limit)
         except UpstreamUnavailable as exc:
-            raise UpstreamUnavailable(f"{self._subject} {_reason(exc)}", _detail(exc)) from exc
+            reason = _reason(exc)
+            detail = _detail(exc, reason, self._repository)
+            raise UpstreamUnavailable(f"{self._subject} {reason}", detail) from exc
 
 
 def _throttled(subject: str, wait: float) -> UpstreamThrottled:
@@ -218,12 +228,14 @@ def _reason(exc: UpstreamUnavailable) -> str:
     return exc.message
 
 
+def _detail(exc: UpstreamUnavailable, reason: str, repository: str) -> object:
+    if isinstance(exc.detail, dict):
+        return {**exc.detail, "reason": reason, "repository": repository}
+    return exc.detail
+
+
 def _is_credentials(exc: UpstreamUnavailable) -> bool:
     return isinstance(exc.detail, dict) and bool(exc.detail.get("credentials"))
-
-
-def _detail(exc: UpstreamUnavailable) -> object:
-    return exc.detail
 
 
 __all__ = ["Reply", "Upstream", "UpstreamClient"]
