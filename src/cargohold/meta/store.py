@@ -42,6 +42,7 @@ from cargohold.meta.oci.uploads import UploadQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.quotas.limits import QuotaQueries
+from cargohold.meta.remote.gates import UpstreamGateQueries
 from cargohold.meta.repositories import RepositoryQueries
 from cargohold.meta.retention.inventory import RetentionInventoryQueries
 from cargohold.meta.retention.policies import RetentionPolicyQueries
@@ -83,6 +84,7 @@ class MetadataStore:
     effects: EffectQueries
     quotas: QuotaQueries
     backups: BackupQueries
+    upstream_gates: UpstreamGateQueries
 
     def pending_migrations(self) -> list[str]:
         """The schema revisions a start would apply, oldest first (none: at the newest)."""
@@ -151,6 +153,7 @@ def open_metadata_store(
         effects=EffectQueries(engine),
         quotas=quotas,
         backups=BackupQueries(engine),
+        upstream_gates=UpstreamGateQueries(engine),
         gauges=GaugeQueries(engine),
         readiness=ReadinessQueries(engine),
     )

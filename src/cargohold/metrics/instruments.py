@@ -172,6 +172,13 @@ DATABASE_CONNECTIONS = Gauge(
     "pools may open (limit).",
     ("state",),
 )
+UPSTREAM_REQUESTS = Counter(
+    "cargohold_upstream_requests",
+    "Requests remote repositories made to their upstreams, by result: ok, not_found, "
+    "rejected (another 4xx), throttled (429, or refused here while the upstream's gate is "
+    "closed), failed (5xx, unreachable, too slow, credentials refused).",
+    ("result",),
+)
 
 FAMILIES: tuple[Counter | Histogram | Gauge, ...] = (
     HTTP_REQUESTS,
@@ -180,6 +187,7 @@ FAMILIES: tuple[Counter | Histogram | Gauge, ...] = (
     CACHE_LOOKUPS,
     SCAN_DURATION,
     DATABASE_CONNECTIONS,
+    UPSTREAM_REQUESTS,
 )
 
 __all__ = [
@@ -190,6 +198,7 @@ __all__ = [
     "HTTP_REQUESTS",
     "HTTP_REQUEST_DURATION",
     "SCAN_DURATION",
+    "UPSTREAM_REQUESTS",
     "Count",
     "Counter",
     "Distribution",
