@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ import pytest
 
 from cargohold.core.digest import Digest
 from cargohold.core.errors import BlobUnknown, UpstreamUnavailable
-from cargohold.meta.store import MetadataStore
+from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.registry.gc.claims import BlobClaims
 from cargohold.registry.remote.flight import Download, Flights, Incoming
 from cargohold.storage import FilesystemBlobStore
@@ -217,15 +218,19 @@ async def test_a_fetch_whose_process_died_is_taken_over(
     dead_spool.parent.mkdir()
     dead_spool.write_bytes(data[:1000])
     os.utime(dead_spool, (long_ago, long_ago))
-    assert meta.fetches.lead(key(digest), "killed", str(dead_spool), long_ago, long_ago - 15)
-    assert not meta.fetches.lead(key(digest), "other", None, time.time(), long_ago - 15)
+    orphan = tmp_path / "spool" / "00000000000000000000000000000000.part"  # no row names it
+    orphan.write_bytes(b"x")
+    os.utime(orphan, (long_ago, long_ago))
+    assert meta.fetches.lead(key(digest), "killed", str(dead_spool), long_ago, long_ago - 15).won
+    assert not meta.fetches.lead(key(digest), "other", None, time.time(), long_ago - 15).won
 
     upstream = Upstream(data)
     incoming = await flights.blob(key(digest), digest, upstream.open, linker(meta, digest, []))
     assert await read(incoming) == data
     assert upstream.opened == [0]
     assert await store.size(digest) == SIZE
-    await until(lambda: not dead_spool.exists())  # swept once the process started
+    await until(lambda: not orphan.exists())  # swept once the process started
+    assert not dead_spool.exists()  # removed by the one that took over
     nothing_left(meta, digest, tmp_path)
 
 
@@ -259,7 +264,9 @@ async def test_a_process_of_another_node_reads_the_blob_from_the_store_once_it_i
     data = content(SIZE)
     digest = Digest.of(data)
     # A fetch by a process of another node: its spool is on that node's disk.
-    assert meta.fetches.lead(key(digest), "elsewhere", "/elsewhere/spool/x.part", time.time(), 0)
+    assert meta.fetches.lead(
+        key(digest), "elsewhere", "/elsewhere/spool/x.part", time.time(), 0
+    ).won
     meta.fetches.set_size(key(digest), "elsewhere", SIZE)
     upstream = Upstream(data)
     incoming = await flights.blob(key(digest), digest, upstream.open, linker(meta, digest, []))
@@ -342,12 +349,96 @@ async def test_once_runs_the_work_once_for_every_caller_of_every_process(
         assert sorted(outcomes) == [False] * 19 + [True]
         assert meta.fetches.get("manifest:x") is None
         # The lease of a process that died is taken over; a live one makes callers wait.
-        assert meta.fetches.lead("manifest:y", "killed", None, time.time() - 100, 0)
+        assert meta.fetches.lead("manifest:y", "killed", None, time.time() - 100, 0).won
         assert await flights.once("manifest:y", work, 10)
-        assert meta.fetches.lead("manifest:z", "busy", None, time.time(), 0)
+        assert meta.fetches.lead("manifest:z", "busy", None, time.time(), 0).won
         started = time.monotonic()
         assert not await flights.once("manifest:z", work, 0.2)
         assert 0.2 <= time.monotonic() - started < 2
         assert runs == ["ran", "ran"]
     finally:
         await other.aclose()
+
+
+async def test_a_server_that_stops_leaves_no_fetch_behind(
+    meta: MetadataStore, store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    repository(meta, "hub")
+    flights = Flights(
+        meta, store, BlobClaims(store, meta, time.time), tmp_path / "spool", time.time, "here"
+    )
+    data = content(SIZE)
+    digest = Digest.of(data)
+    upstream = Upstream(data, hold=asyncio.Event().wait)  # never sends more than a piece
+    incoming = await flights.blob(key(digest), digest, upstream.open, linker(meta, digest, []))
+    assert meta.fetches.get(key(digest)) is not None
+    reading = asyncio.ensure_future(read(incoming))
+    await flights.aclose()
+    with pytest.raises(UpstreamUnavailable, match="stopped"):
+        await asyncio.wait_for(reading, 5)
+    assert await store.size(digest) is None
+    nothing_left(meta, digest, tmp_path)
+
+
+async def test_a_follower_takes_over_a_fetch_whose_process_stopped_beating(
+    meta: MetadataStore, store: FilesystemBlobStore, flights: Flights, tmp_path: Path
+) -> None:
+    data = content(SIZE)
+    digest = Digest.of(data)
+    spool = tmp_path / "spool" / "fedcba9876543210fedcba9876543210.part"
+    spool.parent.mkdir()
+    spool.write_bytes(data[:1000])  # what the process got before it hung
+    assert meta.fetches.lead(key(digest), "hung", str(spool), time.time(), 0).won
+    meta.fetches.set_size(key(digest), "hung", SIZE)
+    upstream = Upstream(data)
+    incoming = await flights.blob(key(digest), digest, upstream.open, linker(meta, digest, []))
+    assert incoming is not None
+    head = await asyncio.wait_for(anext(incoming.chunks()), 5)
+    assert head == data[:999]  # the last byte of the spool waits for more
+    reading = asyncio.ensure_future(read(incoming))
+    await asyncio.sleep(0.05)
+    assert upstream.opened == []
+    meta.fetches.beat("hung", [key(digest)], time.time() - 100)  # it stopped beating long ago
+    assert await asyncio.wait_for(reading, 5) == data
+    assert upstream.opened == [0]
+    assert await store.size(digest) == SIZE
+    nothing_left(meta, digest, tmp_path)
+
+
+def takeovers_at_once(stores: list[MetadataStore], name: str) -> list[object]:
+    """Whether each store won the stale lease of ``name`` (or what it raised), all asking
+    at the same moment."""
+    ready = threading.Barrier(len(stores))
+    won: list[object] = [None] * len(stores)
+
+    def take(i: int) -> None:
+        ready.wait()
+        now = time.time()
+        try:
+            won[i] = stores[i].fetches.lead(name, f"p{i}", None, now, now - 15).won
+        except Exception as exc:  # what a racing loser must not get
+            won[i] = exc
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won
+
+
+def test_of_processes_racing_to_take_over_a_dead_lease_exactly_one_wins(
+    meta: MetadataStore, meta_url: str
+) -> None:
+    stores = [meta, *(open_metadata_store(meta_url, run_migrations=False) for _ in range(3))]
+    try:
+        for round in range(5):
+            name = f"blob:{round}"
+            assert meta.fetches.lead(name, "killed", None, time.time() - 100, 0).won
+            won = takeovers_at_once(stores, name)
+            assert sorted(won, key=repr) == [False, False, False, True], won
+            holder = meta.fetches.get(name)
+            assert holder is not None and holder.owner == f"p{won.index(True)}"
+    finally:
+        for store in stores[1:]:
+            store.close()

@@ -33,16 +33,24 @@ class Fetch:
     beat_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """The answer to a process asking for a lease."""
+
+    won: bool
+    stale_spool: str | None = None  # the spool file of the dead holder it replaced
+
+
 class FetchQueries:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
     def lead(
         self, key: str, owner: str, spool: str | None, now: float, stale_before: float
-    ) -> bool:
-        """Take the lease of ``key`` for ``owner``: True when no one held it, or its holder
+    ) -> Lead:
+        """Take the lease of ``key`` for ``owner``: won when no one held it, or its holder
         last beat before ``stale_before`` (then its row is replaced in the same
-        transaction). Of processes racing for it, exactly one gets True."""
+        transaction). Of processes racing for it, exactly one wins."""
         row = {
             "key": key,
             "owner": owner,
@@ -54,13 +62,17 @@ class FetchQueries:
         c = remote_fetches.c
         with self._engine.begin() as connection:
             if insert_new(connection, remote_fetches, row):
-                return True
+                return Lead(True)
             # A racing taker-over deletes the same stale row: at most one deletion counts,
             # and of the two inserts that follow, one conflicts with the other.
             gone = connection.execute(
-                remote_fetches.delete().where(c.key == key, c.beat_at < stale_before)
-            ).rowcount
-            return bool(gone) and insert_new(connection, remote_fetches, row)
+                remote_fetches.delete()
+                .where(c.key == key, c.beat_at < stale_before)
+                .returning(c.spool)
+            ).first()
+            if gone is None or not insert_new(connection, remote_fetches, row):
+                return Lead(False)
+            return Lead(True, gone.spool)
 
     def get(self, key: str) -> Fetch | None:
         c = remote_fetches.c
@@ -138,4 +150,4 @@ class FetchQueries:
             }
 
 
-__all__ = ["Fetch", "FetchQueries"]
+__all__ = ["Fetch", "FetchQueries", "Lead"]

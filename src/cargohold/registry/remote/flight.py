@@ -54,6 +54,7 @@ BEAT_SECONDS = 2.0  # how often a fetching process marks its rows alive
 STALE_SECONDS = 15.0  # a row not beaten for this long belongs to a dead process
 FILE_POLL_SECONDS = 0.02  # how often a process following a fetch looks at the spool's size
 ROW_POLL_SECONDS = 0.25  # ... and at the row (to learn the size, the end, a takeover)
+GROWING_POLL_SECONDS = 1.0  # ... while the spool it reads grows towards a known size
 END_POLL_SECONDS = 0.05  # ... once every byte is in, waiting for the verdict
 ONCE_POLL_SECONDS = 0.05  # how often ``once`` looks whether the holder is done
 ROUNDS = 3  # joins in a row that find a fetch ended in failure before this one could follow
@@ -226,8 +227,7 @@ class Flights:
                     spool.attach(None if row.spool is None else Path(row.spool))
                     following = (row.owner, row.spool)
                 await spool.advance(size=row.size)
-                complete = spool.size is not None and spool.available >= spool.size
-                next_row = time.monotonic() + (END_POLL_SECONDS if complete else ROW_POLL_SECONDS)
+                next_row = time.monotonic() + _row_poll(spool)
             if spool.readable_here:
                 await asyncio.sleep(FILE_POLL_SECONDS)
             else:
@@ -298,9 +298,17 @@ class Flights:
 
     async def _lead(self, key: str, spool: str | None) -> bool:
         now = self._clock()
-        return await to_thread.run_sync(
+        lead = await to_thread.run_sync(
             self._meta.fetches.lead, key, self._owner, spool, now, now - self._stale_seconds
         )
+        if lead.stale_spool is not None:
+            self._remove_spool(lead.stale_spool)
+        return lead.won
+
+    def _remove_spool(self, path: str) -> None:
+        """Remove a spool file a dead holder left, if it is on this machine's spool."""
+        if Path(path).parent == self._spool_dir:
+            spools.remove(path)
 
     def _hold(self, key: str) -> None:
         self._held.add(key)
@@ -335,7 +343,7 @@ class Flights:
         before = self._clock() - self._stale_seconds
         try:
             for path in await to_thread.run_sync(self._meta.fetches.forget_stale, before):
-                spools.remove(path)
+                self._remove_spool(path)
             named = await to_thread.run_sync(self._meta.fetches.spools)
             await to_thread.run_sync(spools.sweep, self._spool_dir, named, before)
         except Exception:  # the next process start sweeps again
@@ -353,6 +361,13 @@ class Flights:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _row_poll(spool: Spool) -> float:
+    """How long a follower waits before it looks at the row again."""
+    if spool.size is None or not spool.readable_here:
+        return ROW_POLL_SECONDS
+    return END_POLL_SECONDS if spool.available >= spool.size else GROWING_POLL_SECONDS
 
 
 async def _finish(spool: Spool, error: RegistryError) -> None:
