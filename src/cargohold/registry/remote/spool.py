@@ -8,6 +8,9 @@ A reader is given bytes as they arrive, except the object's last byte, which wai
 whole object was verified against its digest: a client whose download would otherwise look
 complete sees it cut instead when the upstream sent something else.
 
+A reader close behind the fetch reads the spool on the event loop (the bytes were just
+written: a copy from the page cache), one further behind in a thread.
+
 A process that cannot open the spool (it is on another node) reads the bytes from the blob
 store once the fetch has stored them.
 """
@@ -35,6 +38,9 @@ from cargohold.core.errors import (
 from cargohold.storage.base import STREAM_CHUNK, BlobReader
 
 SUFFIX = ".part"
+WAKE_BYTES = 1024 * 1024
+WAKE_SECONDS = 0.02
+HOT_BYTES = 32 * 1024 * 1024  # a reader this close behind the writer reads on the event loop
 
 
 class Spool:
@@ -50,6 +56,9 @@ class Spool:
         self._retired: list[int] = []  # descriptors of spools left for a newer one
         self._readers = 0
         self._changed = asyncio.Condition()
+        self._woken_at = 0  # ``available`` when readers were last woken
+        self._later: asyncio.TimerHandle | None = None  # a wake to come for bytes since
+        self._waking: set[asyncio.Task[None]] = set()
 
     # --- the fetch's side --------------------------------------------------------------------
 
@@ -65,7 +74,7 @@ class Spool:
             self._retired.append(self._fd)
             self._fd = None
         self.path = path
-        self.available = 0
+        self.available = self._woken_at = 0
         if path is not None:
             with contextlib.suppress(OSError):
                 self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -84,13 +93,30 @@ class Spool:
             return None
 
     async def advance(self, available: int | None = None, size: int | None = None) -> None:
-        changed = False
-        if available is not None and available > self.available:
-            self.available, changed = available, True
+        """More bytes are in the spool, or the size became known. Readers are woken at
+        once for the first bytes, a new size, every ``WAKE_BYTES`` and the last byte; other
+        bytes within ``WAKE_SECONDS``: a crowd of readers is not woken for every piece."""
+        wake = False
         if size is not None and size != self.size:
-            self.size, changed = size, True
-        if changed:
+            self.size, wake = size, True
+        if available is not None and available > self.available:
+            self.available = available
+            wake = wake or (
+                self._woken_at == 0
+                or self.available - self._woken_at >= WAKE_BYTES
+                or (self.size is not None and self.available >= self.size)
+            )
+            if not wake and self._later is None:
+                loop = asyncio.get_running_loop()
+                self._later = loop.call_later(WAKE_SECONDS, self._wake_later)
+        if wake:
             await self._wake()
+
+    def _wake_later(self) -> None:
+        self._later = None
+        task = asyncio.get_running_loop().create_task(self._wake())
+        self._waking.add(task)
+        task.add_done_callback(self._waking.discard)
 
     async def finish(self, *, size: int | None = None, error: RegistryError | None = None) -> None:
         """The fetch ended: stored with ``size`` bytes, or failed with ``error``."""
@@ -109,6 +135,10 @@ class Spool:
         self._close_if_idle()
 
     async def _wake(self) -> None:
+        self._woken_at = self.available
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
         async with self._changed:
             self._changed.notify_all()
 
@@ -192,6 +222,10 @@ class Spool:
         fd = self._fd
         if fd is None:
             return b""
+        if self.available - position <= HOT_BYTES:
+            # Bytes written a moment ago, in the page cache: a copy, cheaper here than the
+            # hop to a thread (which a crowd of readers would queue up for).
+            return os.pread(fd, count, position)
         return await to_thread.run_sync(os.pread, fd, count, position)
 
     def _close_if_idle(self) -> None:
