@@ -442,3 +442,45 @@ def test_of_processes_racing_to_take_over_a_dead_lease_exactly_one_wins(
     finally:
         for store in stores[1:]:
             store.close()
+
+
+async def test_a_long_fetch_is_kept_alive_and_a_failed_once_is_tried_again(
+    meta: MetadataStore, store: FilesystemBlobStore, tmp_path: Path
+) -> None:
+    repository(meta, "hub")
+    flights = Flights(
+        meta,
+        store,
+        BlobClaims(store, meta, time.time),
+        tmp_path / "spool",
+        time.time,
+        "here",
+        beat_seconds=0.05,
+    )
+    try:
+        data = content(SIZE)
+        digest = Digest.of(data)
+        release = asyncio.Event()
+        upstream = Upstream(data, hold=release.wait)
+        incoming = await flights.blob(key(digest), digest, upstream.open, linker(meta, digest, []))
+        row = meta.fetches.get(key(digest))
+        assert row is not None
+        await until(lambda: (meta.fetches.get(key(digest)) or row).beat_at > row.beat_at, 2)
+        release.set()
+        assert await read(incoming) == data
+
+        async def failing() -> None:
+            raise UpstreamUnavailable("the upstream is down")
+
+        with pytest.raises(UpstreamUnavailable):
+            await flights.once("manifest:x", failing, 1)
+        assert meta.fetches.get("manifest:x") is None
+        ran: list[bool] = []
+
+        async def working() -> None:
+            ran.append(True)
+
+        assert await flights.once("manifest:x", working, 1)
+        assert ran == [True]
+    finally:
+        await flights.aclose()

@@ -149,7 +149,13 @@ class Flights:
                     await spool.already_stored()
                     return
                 path, fd = await to_thread.run_sync(spools.create, self._spool_dir)
-                if await self._lead(key, str(path)):
+                try:
+                    leading = await self._lead(key, str(path))
+                except BaseException:
+                    os.close(fd)
+                    spools.remove(path)
+                    raise
+                if leading:
                     await self._fetch(key, spool, path, fd, open_download, stored)
                     return
                 os.close(fd)
@@ -197,11 +203,7 @@ class Flights:
         finally:
             with CancelScope(shield=True):
                 os.close(fd)
-                self._held.discard(key)
-                try:
-                    await to_thread.run_sync(self._meta.fetches.release, key, self._owner)
-                except Exception:  # it goes stale and is taken over
-                    log.warning("could not remove the lease of fetch %s", key, exc_info=True)
+                await self._release(key)
                 spools.remove(path)
         await spool.finish(size=size)  # the row is gone: every process finds the blob stored
 
@@ -269,21 +271,16 @@ class Flights:
         self, key: str, work: Callable[[], Awaitable[None]], wait: float
     ) -> bool:
         deadline = time.monotonic() + wait
-        waited = False
         while True:
             if await self._lead(key, None):
-                if waited:
-                    return False  # the holder was done: what it wrote is there
                 self._hold(key)
                 try:
                     await work()
                 finally:
                     with CancelScope(shield=True):
-                        self._held.discard(key)
-                        await to_thread.run_sync(self._meta.fetches.release, key, self._owner)
+                        await self._release(key)
                 return True
-            while True:
-                waited = True
+            while True:  # another process holds it: until it is done, or dead
                 if time.monotonic() >= deadline:
                     return False
                 await asyncio.sleep(ONCE_POLL_SECONDS)
@@ -291,8 +288,7 @@ class Flights:
                 if row is None:
                     return False
                 if row.beat_at < self._clock() - self._stale_seconds:
-                    waited = False  # its holder died: do the work here
-                    break
+                    break  # its holder died: do the work here
 
     # --- leases ---------------------------------------------------------------------------
 
@@ -304,6 +300,13 @@ class Flights:
         if lead.stale_spool is not None:
             self._remove_spool(lead.stale_spool)
         return lead.won
+
+    async def _release(self, key: str) -> None:
+        self._held.discard(key)
+        try:
+            await to_thread.run_sync(self._meta.fetches.release, key, self._owner)
+        except Exception:  # it goes stale and is taken over
+            log.warning("could not remove the lease of fetch %s", key, exc_info=True)
 
     def _remove_spool(self, path: str) -> None:
         """Remove a spool file a dead holder left, if it is on this machine's spool."""
