@@ -42,6 +42,7 @@ from cargohold.meta.oci.uploads import UploadQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.quotas.limits import QuotaQueries
+from cargohold.meta.remote.fetches import FetchQueries
 from cargohold.meta.remote.gates import UpstreamGateQueries
 from cargohold.meta.repositories import RepositoryQueries
 from cargohold.meta.retention.inventory import RetentionInventoryQueries
@@ -96,6 +97,7 @@ class MetadataStore:
 
     gauges: GaugeQueries
     readiness: ReadinessQueries
+    fetches: FetchQueries
 
     def close(self) -> None:
         self.changes.close()
@@ -156,6 +158,7 @@ def open_metadata_store(
         upstream_gates=UpstreamGateQueries(engine),
         gauges=GaugeQueries(engine),
         readiness=ReadinessQueries(engine),
+        fetches=FetchQueries(engine),
     )
 
 
