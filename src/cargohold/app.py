@@ -20,7 +20,7 @@ from cargohold.api.monitoring import HttpMetrics, MetricsEndpoint, Probes
 from cargohold.api.request_ids import RequestIds
 from cargohold.core.networks import Network
 from cargohold.directory import LdapDirectory
-from cargohold.formats import FORMATS, NAMES
+from cargohold.formats import FORMATS, NAMES, REMOTE_NAMES
 from cargohold.jobs import JobRunner, job_handlers
 from cargohold.meta.store import MetadataStore, open_metadata_store
 from cargohold.metrics import MetricsDirectory
@@ -32,6 +32,7 @@ from cargohold.registry.retention.runs import RetentionSettings
 from cargohold.settings import Settings, load_settings
 from cargohold.storage.base import BlobRedirects, BlobStore
 from cargohold.storage.filesystem import FilesystemBlobStore
+from cargohold.upstream.client import HttpUpstreamClient
 
 log = logging.getLogger("cargohold")
 
@@ -119,6 +120,7 @@ def build_registry(
         store,
         meta,
         formats=NAMES,
+        remote_formats=REMOTE_NAMES,
         service=settings.service,
         token_ttl=settings.token_ttl,
         clock=clock,
@@ -138,6 +140,8 @@ def build_registry(
         ),
         housekeeping=housekeeping_policy(settings),
         directory=directory_source(settings),
+        upstream_client=HttpUpstreamClient(),
+        spool_dir=settings.data_dir.resolve() / "spool",
     )
 
 
@@ -192,6 +196,7 @@ class Root:
         self._runner = runner  # started and stopped by the ASGI lifespan of each worker
         self._retention = registry.retention  # its schedule queued as a runner starts
         self._housekeeping = registry.housekeeping
+        self._close = registry.aclose  # fetches in progress, pulls not yet recorded
         self._formats = [(f.prefix, f.serve(registry, public_url)) for f in FORMATS]
         self._rest = rest.build(registry)
         self._probes = Probes(registry.readiness)
@@ -209,7 +214,7 @@ class Root:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self._runner, self._schedule, self._metrics)
+            await _lifespan(receive, send, self._runner, self._schedule, self._metrics, self._close)
             return
         await self._stamped(scope, receive, send)
 
@@ -266,6 +271,7 @@ async def _lifespan(
     runner: JobRunner | None,
     schedule: Callable[[], Awaitable[None]],
     metrics: MetricsEndpoint | None = None,
+    close: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     while True:
         message = await receive()
@@ -285,6 +291,11 @@ async def _lifespan(
                 await runner.stop()
             if metrics is not None:
                 await metrics.stop()
+            if close is not None:
+                try:
+                    await close()
+                except Exception:
+                    log.exception("closing the registry's background work failed")
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -12,12 +12,17 @@ another and never skips a layer:
   (access checks, audit record, events, scan requests committed with each write);
 - ``api/<format>/``: its protocol as an ASGI sub-app that renders its own errors;
 - catalogers in ``analysis/catalogers`` for what its packages hold, if none reads them yet;
-- a remote-fetch adapter when remote repositories of the format are supported.
+- for remote and virtual repositories of the format, an adapter in ``registry/<format>/``
+  that maps its names to the upstream's URLs and stores what comes back, driving the
+  format-agnostic core in ``registry/remote/`` (one fetch per object whatever the crowd,
+  freshness, stale serving, offline, upstream authentication and backoff, member
+  resolution): ``registry/oci/remote.py`` and ``registry/oci/pulls.py`` are Docker's.
 
 Then one ``Format`` below ties it in: the composition root mounts its protocol and the
-registry accepts repositories of it. Per-layer packages rather than one vertical package per
-format: the layer contracts then hold for every format with no contract of its own, and a
-format's protocol cannot touch its tables except through its use cases.
+registry accepts repositories of it (remote and virtual ones when ``remote`` says so).
+Per-layer packages rather than one vertical package per format: the layer contracts then
+hold for every format with no contract of its own, and a format's protocol cannot touch its
+tables except through its use cases.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ class Format:
     prefix: str  # the path its protocol is served under, without the trailing slash
     serve: Callable[[Registry, str | None], ASGIApp]  # its protocol, given the public URL
     protocol: str  # its protocol's name in the metrics' labels
+    remote: bool = False  # whether it has remote and virtual repositories
 
 
 FORMATS = (
-    Format("docker", "/v2", oci.build, "oci"),
+    Format("docker", "/v2", oci.build, "oci", remote=True),
     Format("generic", "/generic", lambda registry, public_url: generic.build(registry), "generic"),
 )
 NAMES = tuple(f.name for f in FORMATS)
+REMOTE_NAMES = tuple(f.name for f in FORMATS if f.remote)
 
-__all__ = ["FORMATS", "NAMES", "Format"]
+__all__ = ["FORMATS", "NAMES", "REMOTE_NAMES", "Format"]

@@ -346,7 +346,7 @@ async def test_unused_removes_what_nobody_pulled_and_keeps_what_was_pulled(
     clock.advance(20 * DAY)
     await pull(client, "dev/cache/app", "used")
     await pull(client, "dev/cache/app", by_digest)
-    await registry.pulls.flush()  # the batch the background writes a few seconds later
+    await registry.pull_records.flush()  # the batch the background writes a few seconds later
     clock.advance(20 * DAY)  # pushed 40 days ago, pulled 20 days ago
     rule = "unusedDays=30 tags=*"
     expected = sorted(
@@ -363,7 +363,7 @@ async def test_unused_removes_what_nobody_pulled_and_keeps_what_was_pulled(
     for gone in (pushed["idle"], forgotten):
         assert await status(client, "dev/cache/app", gone) == 404
     assert await status(client, "dev/cache/app", by_digest) == 200
-    await registry.pulls.flush()
+    await registry.pull_records.flush()
     # 31 days later, "used" was last pulled 31 days ago; the manifest pulled by digest 11
     # days ago (a HEAD is a pull too), then 31.
     clock.advance(11 * DAY)
@@ -390,15 +390,15 @@ async def test_a_thousand_pulls_of_a_manifest_write_once_an_hour_off_the_pull(
         for _ in range(1000):
             await pull(client, "dev/hot/app", "1.0")
         assert writes == []  # nothing written by a pull itself
-        await registry.pulls.flush()
+        await registry.pull_records.flush()
         assert len(writes) == 1
         clock.advance(HOUR - 1)
         await pull(client, "dev/hot/app", "1.0")
-        await registry.pulls.flush()
+        await registry.pull_records.flush()
         assert len(writes) == 1
         clock.advance(2)
         await pull(client, "dev/hot/app", "1.0")
-        await registry.pulls.flush()
+        await registry.pull_records.flush()
         assert len(writes) == 2
     finally:
         sa.event.remove(sa.Engine, "before_cursor_execute", note)

@@ -11,7 +11,7 @@ import pytest
 from anyio import to_thread
 
 from cargohold.records.oci import ManifestPull
-from cargohold.registry.oci.pulls import PullRecorder
+from cargohold.registry.oci.pull_records import PullRecorder
 
 pytestmark = pytest.mark.anyio
 HOUR = 3600.0

@@ -42,6 +42,7 @@ from cargohold.meta.oci.uploads import UploadQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.quotas.limits import QuotaQueries
+from cargohold.meta.remote.checks import RemoteCheckQueries
 from cargohold.meta.remote.fetches import FetchQueries
 from cargohold.meta.remote.gates import UpstreamGateQueries
 from cargohold.meta.repositories import RepositoryQueries
@@ -82,6 +83,7 @@ class MetadataStore:
     policies: PolicyQueries
     retention: RetentionPolicyQueries
     retention_inventory: RetentionInventoryQueries
+    remote_checks: RemoteCheckQueries
     effects: EffectQueries
     quotas: QuotaQueries
     backups: BackupQueries
@@ -152,6 +154,7 @@ def open_metadata_store(
         policies=PolicyQueries(engine),
         retention=RetentionPolicyQueries(engine),
         retention_inventory=RetentionInventoryQueries(engine),
+        remote_checks=RemoteCheckQueries(engine),
         effects=EffectQueries(engine),
         quotas=quotas,
         backups=BackupQueries(engine),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,8 +54,10 @@ from cargohold.registry.monitoring.readiness import Readiness
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
-from cargohold.registry.oci.pulls import PullRecorder
+from cargohold.registry.oci.pull_records import PullRecorder
+from cargohold.registry.oci.pulls import Pulls
 from cargohold.registry.oci.registry_tokens import RegistryTokens
+from cargohold.registry.oci.remote import RemoteImages
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.policy.definitions import PolicyDefinitions
@@ -59,6 +65,12 @@ from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
 from cargohold.registry.quotas.limits import Quotas
 from cargohold.registry.quotas.report import StorageReports
+from cargohold.registry.remote.flight import Flights
+from cargohold.registry.remote.freshness import Freshness
+from cargohold.registry.remote.gates import UpstreamGates
+from cargohold.registry.remote.no_upstream import NoUpstreamClient
+from cargohold.registry.remote.upstream import Upstream, UpstreamClient
+from cargohold.registry.remote.virtual import VirtualMembers
 from cargohold.registry.repositories import Repositories
 from cargohold.registry.retention.policies import RetentionPolicies
 from cargohold.registry.retention.runs import Retention, RetentionSettings
@@ -72,7 +84,11 @@ class Registry:
     images: ImageAccess
     blobs: Blobs
     manifests: Manifests
-    pulls: PullRecorder  # when manifests were last pulled (its last batch: ``aclose``)
+    pulls: Pulls  # reading images from local, remote and virtual repositories alike
+    remote_images: RemoteImages
+    flights: Flights
+    upstream: Upstream
+    pull_records: PullRecorder  # when manifests were last pulled (its last batch: ``aclose``)
     access: AccessControl
     identity: Identity
     tokens: ApiTokens
@@ -118,6 +134,7 @@ class Registry:
         meta: MetadataStore,
         *,
         formats: Sequence[str],
+        remote_formats: Sequence[str] = ("docker",),
         service: str = "cargohold",
         token_ttl: int = 300,
         clock: Callable[[], float] = time.time,
@@ -131,9 +148,11 @@ class Registry:
         retention: RetentionSettings | None = None,
         housekeeping: HousekeepingPolicy | None = None,
         directory: DirectorySource | None = None,
+        upstream_client: UpstreamClient | None = None,
+        spool_dir: Path | None = None,
     ) -> Registry:
         audit = AuditLog(meta, clock)
-        repositories = Repositories(meta, formats)
+        repositories = Repositories(meta, formats, remote_formats)
         tokens = ApiTokens(meta, clock)
         logins = None if directory is None else DirectoryLogins(meta, directory, audit, clock)
         access = AccessControl(meta, tokens, LoginThrottle(meta, clock), audit, clock, logins)
@@ -153,8 +172,32 @@ class Registry:
         blobs = Blobs(
             store, meta, audit, images, claims, blob_redirects, blob_redirect_expiry, quotas
         )
-        pulls = PullRecorder(meta.manifests.mark_pulled, clock)
-        manifests = Manifests(store, meta, blobs, images, consequences, claims, pulls)
+        pull_records = PullRecorder(meta.manifests.mark_pulled, clock)
+        manifests = Manifests(store, meta, blobs, images, consequences, claims, pull_records)
+        upstream = Upstream(
+            upstream_client or NoUpstreamClient(), UpstreamGates(meta, clock), clock
+        )
+        owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        flights = Flights(
+            meta,
+            store,
+            claims,
+            spool_dir or Path(tempfile.mkdtemp(prefix="cargohold-spool-")),
+            clock,
+            owner,
+        )
+        remote_images = RemoteImages(
+            meta,
+            manifests,
+            blobs,
+            upstream,
+            flights,
+            Freshness(meta, flights, clock),
+            consequences,
+        )
+        pulls = Pulls(
+            meta, images, manifests, blobs, remote_images, VirtualMembers(repositories, access)
+        )
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
@@ -167,7 +210,11 @@ class Registry:
             images=images,
             blobs=blobs,
             manifests=manifests,
+            pull_records=pull_records,
             pulls=pulls,
+            remote_images=remote_images,
+            flights=flights,
+            upstream=upstream,
             access=access,
             identity=Identity(meta, clock, access, audit, tokens),
             tokens=tokens,
@@ -217,6 +264,14 @@ class Registry:
             readiness=Readiness(meta, store),
             levels=Levels(meta),
         )
+
+    async def aclose(self) -> None:
+        """End the background work of this process: fetches from upstreams (their leases go
+        to whoever asks next), and write the pulls not yet recorded."""
+        await self.remote_images.aclose()
+        await self.flights.aclose()
+        await self.upstream.aclose()
+        await self.pull_records.aclose()
 
 
 __all__ = ["Registry"]

@@ -205,6 +205,11 @@ class Repositories:
 
     async def _check_virtual(self, record: RepositoryRecord) -> None:
         virtual = record.virtual
+        if record.format not in self._remote_formats:
+            raise RepositoryInvalid(
+                f"virtual repositories of format {record.format!r} are not supported yet; "
+                f"supported: {', '.join(self._remote_formats)}"
+            )
         if virtual is None or not virtual.members:
             raise RepositoryInvalid(
                 f"virtual repository {record.key!r} needs members: the repositories it "

@@ -28,7 +28,7 @@ from cargohold.core.errors import (
     Unsupported,
 )
 from cargohold.core.names import ImageName
-from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
@@ -125,6 +125,12 @@ class OciApp:
             else:
                 kind, handler, params = self._route(scope["path"], method)
                 principal = await caller(request, self._registry)
+                if "name" in params and need(kind, method).action is Action.WRITE:
+                    # A push to a virtual repository goes to its default deploy repository.
+                    asked = ImageName.parse(params["name"])
+                    principal, target = await self._registry.pulls.deploy(principal, asked)
+                    if target != asked:
+                        params = {**params, "name": str(target), "asked": str(asked)}
                 call = Call(request, params, principal, kind)
                 if "name" in params:
                     # The use case checks again; asking first answers a caller without the
@@ -146,7 +152,10 @@ class OciApp:
                         self._public_url,
                         self._registry.bearer.service,
                         challenge_scope(
-                            kind, method, params.get("name"), request.query_params.get("from")
+                            kind,
+                            method,
+                            params.get("asked", params.get("name")),
+                            request.query_params.get("from"),
                         ),
                         exc,
                     )

@@ -1,32 +1,44 @@
 """``/v2/<name>/blobs/<digest>``: GET (whole or a byte range, sent by ``api/files.py``, or a
-307 to a presigned object-store URL when the operator turned redirects on), HEAD, DELETE."""
+307 to a presigned object-store URL when the operator turned redirects on; a blob a remote
+repository is fetching from its upstream streams while it arrives), HEAD, DELETE."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from cargohold.api.files import BlobResponse, byte_range
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
+from cargohold.metrics import BLOB_BYTES_SERVED
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.registry import Registry
+from cargohold.registry.remote.flight import Incoming
+
+_SERVED = BLOB_BYTES_SERVED.labels()
 
 
 class BlobEndpoints:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    async def _info(self, call: Call) -> BlobInfo:
+    async def _info(self, call: Call) -> BlobInfo | Incoming:
         digest = Digest.parse(call.params["digest"])
-        return await self._registry.blobs.stat(call.principal, call.name, digest)
+        return await self._registry.pulls.blob(call.principal, call.name, digest)
 
     async def head(self, call: Call) -> Response:
         info = await self._info(call)
+        if isinstance(info, Incoming):
+            return Response(b"", 200, _incoming_headers(info))
         return Response(b"", 200, _headers(info, info.size))
 
     async def get(self, call: Call) -> Response:
         info = await self._info(call)
+        if isinstance(info, Incoming):
+            # Arriving from the upstream: the whole blob as it comes (a range request may
+            # be answered with the whole content).
+            return IncomingResponse(info)
         location = await self._registry.blobs.redirect(info)
         if location is not None:
             # The client takes the bytes (and any range) from the object store.
@@ -53,6 +65,40 @@ class BlobEndpoints:
         digest = Digest.parse(call.params["digest"])
         await self._registry.blobs.delete(call.actor, call.name, digest)
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
+
+
+class IncomingResponse(Response):
+    """A blob's bytes while they arrive from an upstream. Should the fetch fail midway, the
+    response ends short of its Content-Length: the client sees a broken download and
+    retries, and nothing of it was stored."""
+
+    def __init__(self, incoming: Incoming) -> None:
+        super().__init__(None, 200, _incoming_headers(incoming))
+        self._incoming = incoming
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        sent = 0
+        async for chunk in self._incoming.chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            sent += len(chunk)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        _SERVED.value += sent
+
+
+def _incoming_headers(incoming: Incoming) -> dict[str, str]:
+    headers = {
+        **API_VERSION,
+        "Content-Type": "application/octet-stream",
+        "Docker-Content-Digest": str(incoming.digest),
+        "ETag": f'"{incoming.digest}"',
+        "Cache-Control": "max-age=31536000",
+    }
+    if incoming.size is not None:
+        headers["Content-Length"] = str(incoming.size)
+    return headers
 
 
 def _headers(info: BlobInfo, length: int) -> dict[str, str]:

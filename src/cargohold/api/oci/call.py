@@ -29,6 +29,12 @@ class Call:
         return ImageName.parse(self.params["name"])
 
     @property
+    def shown_name(self) -> ImageName:
+        """The name as the client asked for it, for the URLs it is sent back: a push to a
+        virtual repository is carried out in its deploy repository (``name``)."""
+        return ImageName.parse(self.params.get("asked", self.params["name"]))
+
+    @property
     def actor(self) -> Actor:
         return Actor(self.principal, client_address(self.request))
 

@@ -26,7 +26,7 @@ class ListingEndpoints:
 
     async def catalog(self, call: Call) -> Response:
         limit, last = call.page()
-        names = await self._registry.manifests.catalog(call.principal, last, limit)
+        names = await self._registry.pulls.catalog(call.principal, last, limit)
         response = _json({"repositories": names}, 200)
         _link(response, "/v2/_catalog", limit, names)
         return response
@@ -34,7 +34,7 @@ class ListingEndpoints:
     async def tags(self, call: Call) -> Response:
         name = call.name
         limit, last = call.page()
-        tags = await self._registry.manifests.tags(call.principal, name, last, limit)
+        tags = await self._registry.pulls.tags(call.principal, name, last, limit)
         response = _json({"name": str(name), "tags": tags}, 200)
         _link(response, f"/v2/{name}/tags/list", limit, tags)
         return response
@@ -42,7 +42,7 @@ class ListingEndpoints:
     async def referrers(self, call: Call) -> Response:
         subject = Digest.parse(call.params["digest"])
         artifact_type = call.request.query_params.get("artifactType")
-        records = await self._registry.manifests.referrers(
+        records = await self._registry.pulls.referrers(
             call.principal, call.name, subject, artifact_type
         )
         manifests = []

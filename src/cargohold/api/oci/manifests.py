@@ -27,7 +27,7 @@ class ManifestEndpoints:
         except NameInvalid as exc:
             # No manifest can have that tag: the spec answers a pull of it with 404.
             raise ManifestUnknown(exc.message, exc.detail) from exc
-        return await self._registry.manifests.get(
+        return await self._registry.pulls.manifest(
             call.principal, call.name, reference, _accepted(call)
         )
 
@@ -59,7 +59,7 @@ class ManifestEndpoints:
         )
         headers = {
             **API_VERSION,
-            "Location": f"/v2/{name}/manifests/{pushed.digest}",
+            "Location": f"/v2/{call.shown_name}/manifests/{pushed.digest}",
             "Docker-Content-Digest": str(pushed.digest),
             "Content-Length": "0",
         }

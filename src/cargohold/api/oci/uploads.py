@@ -34,7 +34,7 @@ class UploadEndpoints:
         if mount is not None and source is not None:
             digest = Digest.parse(mount)
             if await blobs.mount(actor, name, digest, source):
-                return _created(name, digest)
+                return _created(call.shown_name, digest)
         if "digest" in query:
             digest = Digest.parse(query["digest"])
             length = _length(call)
@@ -43,9 +43,9 @@ class UploadEndpoints:
             upload_id = await blobs.start_upload(actor, name)
             await blobs.append(actor, name, upload_id, _body(call))
             await blobs.complete(actor, name, upload_id, digest)
-            return _created(name, digest)
+            return _created(call.shown_name, digest)
         upload_id = await blobs.start_upload(actor, name)
-        return _accepted(name, upload_id, 0)
+        return _accepted(call.shown_name, upload_id, 0)
 
     async def patch(self, call: Call) -> Response:
         name = call.name
@@ -53,7 +53,7 @@ class UploadEndpoints:
         offset = _offset(call)
         await self._admit(call, upload_id, offset)
         size = await self._registry.blobs.append(call.actor, name, upload_id, _body(call), offset)
-        return _accepted(name, upload_id, size)
+        return _accepted(call.shown_name, upload_id, size)
 
     async def put(self, call: Call) -> Response:
         name = call.name
@@ -66,7 +66,7 @@ class UploadEndpoints:
         await self._admit(call, upload_id, offset, digest)
         await self._registry.blobs.append(call.actor, name, upload_id, _body(call), offset)
         await self._registry.blobs.complete(call.actor, name, upload_id, digest)
-        return _created(name, digest)
+        return _created(call.shown_name, digest)
 
     async def _admit(
         self, call: Call, upload_id: str, offset: int | None, digest: Digest | None = None
@@ -83,7 +83,7 @@ class UploadEndpoints:
         name = call.name
         upload_id = call.params["upload"]
         size = await self._registry.blobs.upload_size(call.actor, name, upload_id)
-        response = _accepted(name, upload_id, size)
+        response = _accepted(call.shown_name, upload_id, size)
         response.status_code = 204
         return response
 

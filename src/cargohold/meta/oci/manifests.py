@@ -91,6 +91,21 @@ class ManifestQueries:
         """Those of ``digests`` that are not manifests of ``repository/name``."""
         return presence.missing(self._engine, manifests, repository, name, digests)
 
+    def references(self, repository: str, name: str, digest: str) -> bool:
+        """Whether a manifest of ``repository/name`` lists ``digest`` (a layer, its config, a
+        child manifest): what a remote repository may fetch for that image."""
+        with reading(self._engine) as connection:
+            row = connection.execute(
+                sa.select(manifest_refs.c.child)
+                .where(
+                    manifest_refs.c.repository == repository,
+                    manifest_refs.c.name == name,
+                    manifest_refs.c.child == digest,
+                )
+                .limit(1)
+            ).first()
+        return row is not None
+
     def resolve_tag(self, repository: str, name: str, tag: str) -> str | None:
         with reading(self._engine) as connection:
             return connection.execute(

@@ -96,6 +96,10 @@ class Blobs:
         size = await self.linked_size(name, digest)
         if size is None:
             raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
+        return await self.locate(digest, size)
+
+    async def locate(self, digest: Digest, size: int) -> BlobInfo:
+        """Where a blob the caller may read (it is linked, of ``size``) is."""
         path = self._store.local_path(digest)
         if path is None and not await self._in_storage(digest):
             # Known to the metadata but gone from storage: say so before any byte is sent.
@@ -338,6 +342,21 @@ class Blobs:
             actor, "upload.cancel", str(name), status=204, repository=name.repository
         )
         await to_thread.run_sync(self._meta.blobs.end_upload, upload_id, effects)
+
+    async def in_storage(self, digest: Digest) -> bool:
+        """Whether the blob's bytes are stored (remembered until the metadata changes)."""
+        return await self._in_storage(digest)
+
+    async def stored_size(self, digest: Digest) -> int | None:
+        return await self._store.size(digest)
+
+    async def link_cached(self, name: ImageName, digest: Digest, size: int) -> bool:
+        """Link a blob whose bytes are stored to ``name``, for a remote repository whose
+        upstream holds it there; False when it was garbage-collected meanwhile."""
+        await self._claims.claim(digest)
+        if await self._store.size(digest) is None:
+            return False
+        return await self._link(name, digest, size)
 
     async def put_small(self, name: ImageName, digest: Digest, data: bytes) -> None:
         """Store and link content that is already in memory (the empty JSON config)."""

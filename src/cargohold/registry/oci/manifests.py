@@ -37,7 +37,7 @@ from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.images import ImageAccess
-from cargohold.registry.oci.pulls import PullRecorder
+from cargohold.registry.oci.pull_records import PullRecorder
 from cargohold.storage.base import BlobStore
 
 
@@ -113,11 +113,15 @@ class Manifests:
         digest: Digest,
         content_type: str | None,
         effects: Effects,
+        *,
+        cached: bool = False,
     ) -> PushedManifest:
         """Store a manifest (``digest`` is that of ``body``) in ``repository`` once it is
-        known the caller may, and commit ``effects`` with it."""
+        known the caller may, and commit ``effects`` with it. A manifest a remote repository
+        ``cached`` from its upstream is stored before the blobs it lists, which come when
+        asked for."""
         manifest = parse_manifest(body, content_type)
-        required = await self._check_references(name, manifest)
+        required = [] if cached else await self._check_references(name, manifest)
         await self._claims.claim(digest)
         await self._store.put(digest, body)
         self._bodies.put(str(digest), body)
@@ -218,6 +222,17 @@ class Manifests:
         type the client does not accept is not served; by digest, the exact content asked for
         always is."""
         await self._images.check(principal, name, Action.READ)
+        return await self.read(name, reference, accepted)
+
+    async def read(
+        self,
+        name: ImageName,
+        reference: Reference,
+        accepted: Collection[str] | None = None,
+        watched_as: str | None = None,
+    ) -> StoredManifest:
+        """``get`` for a caller already let read ``name``; a policy watching ``watched_as``
+        (the virtual repository it was asked through) blocks it too."""
         record = await self.resolve(name, reference)
         if reference.tag is not None and accepted and record.media_type not in accepted:
             raise ManifestUnknown(
@@ -226,6 +241,8 @@ class Manifests:
                 {"mediaType": record.media_type},
             )
         await self._then.downloads.check_download(name.repository, record.digest)
+        if watched_as is not None:
+            await self._then.downloads.check_download(watched_as, record.digest)
         self._pulls.pulled(name.repository, name.image, record.digest)
         return StoredManifest(record, await self.body(record.digest))
 

@@ -92,6 +92,10 @@ class Upstream:
         self._gates = gates
         self._clock = clock
 
+    async def aclose(self) -> None:
+        """Close the client's connections (at shutdown)."""
+        await self._client.aclose()
+
     @asynccontextmanager
     async def open(
         self,
