@@ -144,7 +144,7 @@ def test_a_first_pull_fetches_and_later_pulls_are_served_locally(
 def test_a_crowd_of_cold_pulls_asks_the_upstream_once_per_object(
     server: CargoholdServer, upstream: DockerRegistry, proxy: FaultProxy, hub: str
 ) -> None:
-    image = _image("crowd", layers=3, size=256 * 1024)
+    image = _image("crowd", layers=3, size=64 * 1024)
     _push(upstream, "tools/crowd", "1.0", image)
     wanted = {sha256(b): b for b in image.blobs}
 
@@ -197,36 +197,46 @@ def test_a_blob_cut_midway_is_resumed_or_started_over_and_never_half_stored(
     assert server_holds(server, layer)
 
 
-def test_an_upstream_down_serves_cached_tags_stale(
-    server: CargoholdServer, upstream: DockerRegistry, own_proxy: FaultProxy
+@pytest.mark.parametrize("fault", ["down", "slow", "429", "503"])
+def test_an_upstream_that_fails_has_cached_tags_served_stale(
+    server: CargoholdServer, upstream: DockerRegistry, own_proxy: FaultProxy, fault: str
 ) -> None:
-    proxy = own_proxy
+    proxy, key = own_proxy, f"stale-{fault}"
     _create(
         server,
-        key="stale",
+        key=key,
         format="docker",
         kind="remote",
         upstream=proxy.url,
-        revalidateSeconds=0,
-        timeoutSeconds=5,
+        revalidateSeconds=0,  # every pull by tag asks the upstream first
+        timeoutSeconds=1,
     )
-    image = _image("stale")
-    _push(upstream, "tools/stale", "1.0", image)
-    digest, _ = _pull(server, "stale/tools/stale", "1.0")
-    proxy.down()
+    image = _image(key)
+    _push(upstream, f"tools/{key}", "1.0", image)
+    digest, _ = _pull(server, f"{key}/tools/{key}", "1.0")
+    tag = rf"/v2/tools/{key}/manifests/.*"
+    if fault == "down":
+        proxy.down()
+    elif fault == "slow":
+        proxy.stall(tag, 1.5, times=None)
+    else:
+        proxy.answer(tag, int(fault), retry_after=30 if fault == "429" else None, times=None)
     try:
         with httpx.Client(base_url=server.url, auth=AUTH, timeout=60) as http:
-            again = http.get("/v2/stale/tools/stale/manifests/1.0", headers=ACCEPT)
+            again = http.get(f"/v2/{key}/tools/{key}/manifests/1.0", headers=ACCEPT)
             assert again.status_code == 200 and again.headers["Docker-Content-Digest"] == digest
-            missing = http.get("/v2/stale/tools/stale/manifests/2.0", headers=ACCEPT)
-            # Down, then (while the backoff lasts) not asked: either way, said so.
+            missing = http.get(f"/v2/{key}/tools/{key}/manifests/2.0", headers=ACCEPT)
+            # Nothing cached to fall back on: the failure (or, while the upstream's gate is
+            # closed after it, the wait) is said, naming the upstream.
             assert missing.status_code in (429, 503), missing.text
             error = missing.json()["errors"][0]
             assert error["code"] in ("UNAVAILABLE", "TOOMANYREQUESTS")
             assert "upstream" in error["message"]
     finally:
-        proxy.up()
-    assert "serving" in server.log() and "from its cache" in server.log()
+        proxy.clear()
+        if fault == "down":
+            proxy.up()
+    assert f"of remote repository '{key}' from its cache" in server.log()
 
 
 def test_retry_after_is_honoured_by_every_request_to_that_upstream(
@@ -374,3 +384,18 @@ def test_cached_content_is_scanned_watched_searched_and_promoted(
         f"{server.url}/v2/staging/tools/clean/manifests/1", headers=ACCEPT, auth=AUTH
     )
     assert promoted.headers["Docker-Content-Digest"] == digest
+
+
+def test_a_digest_another_repository_holds_is_not_read_through_a_remote_one(
+    server: CargoholdServer, upstream: DockerRegistry, proxy: FaultProxy, hub: str
+) -> None:
+    private = _image("private")
+    server.push("prod/secret/app", "1.0", private)
+    layer = sha256(private.blobs[1])
+    with httpx.Client(base_url=server.url, auth=AUTH, timeout=30) as http:
+        refused = http.get(f"/v2/hub/secret/app/blobs/{layer}")
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["errors"][0]["code"] == "BLOB_UNKNOWN"
+    # The upstream was asked whether it has the blob; it does not, so nothing is linked.
+    assert proxy.requests(rf"/v2/secret/app/blobs/{layer}", "HEAD") == 1
+    assert proxy.requests(rf"/v2/secret/app/blobs/{layer}", "GET") == 0

@@ -114,7 +114,8 @@ class RemoteImages:
             digest = str(reference.digest)
 
             async def fetch() -> None:
-                await self._fetch(repository, name, digest)
+                if not await self._cached(name, reference):  # else fetched meanwhile
+                    await self._fetch(repository, name, digest)
 
             await self._flights.once(
                 f"manifest:{repository.key}/{name.image}@{digest}", fetch, wait=_wait(remote)
@@ -144,7 +145,7 @@ class RemoteImages:
         changed or nothing is cached. Returns the digest it points to."""
         remote = _remote(repository)
         path = self._path(remote, name, "manifests", tag)
-        if check is not None:
+        if check is not None and await self._cached(name, Reference(tag=tag)):
             async with self._open(repository, name, "HEAD", path) as reply:
                 said = reply.headers.get("docker-content-digest")
                 if reply.status == 200 and said == check.digest:
@@ -264,14 +265,15 @@ class RemoteImages:
             accounting.hit()
             return await self._blobs.locate(digest, size)
         remote = _remote(repository)
-        listed = await to_thread.run_sync(
-            self._meta.manifests.references, name.repository, name.image, str(digest)
-        )
-        if listed and await self._blobs.in_storage(digest):
-            held = await self._blobs.stored_size(digest)
-            if held is not None and await self._blobs.link_cached(name, digest, held):
-                accounting.hit()
-                return await self._blobs.locate(digest, held)
+        if await self._blobs.in_storage(digest):
+            held = await self._held_elsewhere(repository, name, digest)
+            if held is None:
+                raise BlobUnknown(
+                    f"blob {digest} is not in {name}, nor at its upstream {remote.upstream}",
+                    {"digest": str(digest)},
+                )
+            accounting.hit()
+            return held
         if remote.offline:
             raise BlobUnknown(_offline(repository, f"blob {digest}"), {"digest": str(digest)})
         path = self._path(remote, name, "blobs", str(digest))
@@ -306,13 +308,36 @@ class RemoteImages:
         )
         if incoming is not None:
             return incoming
-        # Stored meanwhile (by this fetch, just finished, or another's).
+        # Stored meanwhile: by this repository's fetch, just finished, or another's.
         size = await self._blobs.linked_size(name, digest)
-        if size is None:
-            stored_size = await self._blobs.stored_size(digest)
-            if stored_size is None or not await self._blobs.link_cached(name, digest, stored_size):
-                raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
-            size = stored_size
+        if size is not None:
+            return await self._blobs.locate(digest, size)
+        held = await self._held_elsewhere(repository, name, digest)
+        if held is None:
+            raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
+        return held
+
+    async def _held_elsewhere(
+        self, repository: RepositoryRecord, name: ImageName, digest: Digest
+    ) -> BlobInfo | None:
+        """A blob whose bytes are stored (another repository holds them), linked to ``name``
+        once it is known the upstream has it: a manifest cached from the upstream lists it,
+        or the upstream says so to a ``HEAD``. Knowing a digest is not enough to read what
+        another repository holds. None when the upstream does not have it."""
+        listed = await to_thread.run_sync(
+            self._meta.manifests.references, name.repository, name.image, str(digest)
+        )
+        if not listed:
+            remote = _remote(repository)
+            if remote.offline:
+                return None
+            path = self._path(remote, name, "blobs", str(digest))
+            async with self._open(repository, name, "HEAD", path) as reply:
+                if reply.status != 200:
+                    return None
+        size = await self._blobs.stored_size(digest)
+        if size is None or not await self._blobs.link_cached(name, digest, size):
+            return None
         return await self._blobs.locate(digest, size)
 
     # --- plumbing -----------------------------------------------------------------------

@@ -156,6 +156,13 @@ class Flights:
                     spools.remove(path)
                     raise
                 if leading:
+                    if await self._store.size(spool.digest) is not None:
+                        # Stored by a fetch that ended between the look above and the lease.
+                        os.close(fd)
+                        await self._release(key)
+                        spools.remove(path)
+                        await spool.already_stored()
+                        return
                     await self._fetch(key, spool, path, fd, open_download, stored)
                     return
                 os.close(fd)

@@ -63,6 +63,7 @@ class Freshness:
         remote = repository.remote
         if remote is None:
             return
+        asked_at = self._clock()
         check = await self.last(repository.key, name, reference) if cached else None
         if cached and check is not None:
             if remote.offline or self._clock() - check.checked_at < remote.revalidate_seconds:
@@ -74,7 +75,12 @@ class Freshness:
         key = f"name:{repository.key}/{name}:{reference}"
 
         async def work() -> None:
-            digest = await revalidate(check)
+            latest = await to_thread.run_sync(
+                self._meta.remote_checks.get, repository.key, name, reference
+            )
+            if latest is not None and latest.checked_at >= asked_at:
+                return  # asked by another request since this one came: that answer will do
+            digest = await revalidate(latest if latest is not None else check)
             await to_thread.run_sync(
                 self._meta.remote_checks.record,
                 repository.key,
