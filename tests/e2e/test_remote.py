@@ -37,13 +37,6 @@ def _image(label: str, layers: int = 2, size: int = 64 * 1024) -> Image:
 
 
 @pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerRegistry]:
-    registry = DockerRegistry(tmp_path_factory.mktemp("upstream")).start()
-    yield registry
-    registry.stop()
-
-
-@pytest.fixture(scope="module")
 def proxy(upstream: DockerRegistry) -> Iterator[FaultProxy]:
     faulty = FaultProxy(upstream.url).start()
     yield faulty

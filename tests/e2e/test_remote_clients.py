@@ -21,13 +21,6 @@ AUTH = (ADMIN_USER, ADMIN_PASSWORD)
 
 
 @pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerRegistry]:
-    registry = DockerRegistry(tmp_path_factory.mktemp("upstream")).start()
-    yield registry
-    registry.stop()
-
-
-@pytest.fixture(scope="module")
 def repositories(server: CargoholdServer, upstream: DockerRegistry) -> CargoholdServer:
     """``mirror``: a cache of the docker-registry; ``all``: dev, then mirror, deploying to
     dev."""

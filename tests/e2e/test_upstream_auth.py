@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from cargohold.core.errors import UpstreamUnavailable
-from cargohold.meta.store import MetadataStore, open_metadata_store
+from cargohold.meta.store import MetadataStore
 from cargohold.records.repositories import Remote
 from cargohold.registry.remote.gates import UpstreamGates, origin_of
 from cargohold.registry.remote.upstream import Upstream
@@ -39,22 +39,6 @@ from tests.tls import PrivateCA
 pytestmark = pytest.mark.e2e
 IMAGE = make_image([{"hello.txt": b"hello from upstream\n"}], label="upstream")
 SCOPE = "repository:dev/app:pull"
-
-
-@pytest.fixture
-def scripted() -> Iterator[Scripted]:
-    server = Scripted()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def meta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetadataStore]:
-    """The gates' database (SQLite), shared by the module's tests: each asks its own
-    server, whose gate is its own."""
-    store = open_metadata_store(f"sqlite:///{tmp_path_factory.mktemp('gates') / 'meta.db'}")
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from cargohold.core.errors import UpstreamThrottled, UpstreamUnavailable
-from cargohold.meta.store import MetadataStore, open_metadata_store
+from cargohold.meta.store import MetadataStore
 from cargohold.metrics import UPSTREAM_REQUESTS
 from cargohold.records.repositories import Remote
 from cargohold.registry.remote.gates import UpstreamGates, origin_of
@@ -21,22 +20,6 @@ from cargohold.upstream.client import HttpUpstreamClient
 from tests.scripted_http import Answer, Clock, Scripted, run
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def scripted() -> Iterator[Scripted]:
-    server = Scripted()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def meta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetadataStore]:
-    """The gates' database (SQLite), shared by the module's tests: each asks its own
-    server, whose gate is its own."""
-    store = open_metadata_store(f"sqlite:///{tmp_path_factory.mktemp('gates') / 'meta.db'}")
-    yield store
-    store.close()
 
 
 def test_429_closes_the_gate_for_every_process_until_retry_after(

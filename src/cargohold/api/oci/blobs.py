@@ -4,6 +4,8 @@ repository is fetching from its upstream streams while it arrives), HEAD, DELETE
 
 from __future__ import annotations
 
+import logging
+
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -11,12 +13,14 @@ from cargohold.api.files import BlobResponse, byte_range
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
+from cargohold.core.errors import RegistryError
 from cargohold.metrics import BLOB_BYTES_SERVED
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.registry import Registry
 from cargohold.registry.remote.flight import Incoming
 
 _SERVED = BLOB_BYTES_SERVED.labels()
+log = logging.getLogger("cargohold.remote")
 
 
 class BlobEndpoints:
@@ -81,11 +85,18 @@ class IncomingResponse(Response):
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
         sent = 0
-        async for chunk in self._incoming.chunks():
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            sent += len(chunk)
+        try:
+            async for chunk in self._incoming.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                sent += len(chunk)
+        except RegistryError as exc:
+            # The response ends unfinished: the server closes the connection, and the client
+            # sees a download cut short, as it would from the upstream itself.
+            log.warning("a blob from an upstream ended after %d bytes: %s", sent, exc.message)
+            return
+        finally:
+            _SERVED.value += sent
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-        _SERVED.value += sent
 
 
 def _incoming_headers(incoming: Incoming) -> dict[str, str]:

@@ -56,6 +56,7 @@ DOCKER_HUB = frozenset(
 )
 ACCEPT = ", ".join(sorted(mt.MANIFESTS))
 PREFETCHES = 4  # blobs of one cached image fetched at once in the background
+PREFETCH_RETRIES = (30, 120)  # seconds before fetching a cached image's blobs again
 
 
 def upstream_image(remote: Remote, image: str) -> str:
@@ -83,8 +84,6 @@ class RemoteImages:
         flights: Flights,
         freshness: Freshness,
         consequences: Consequences,
-        *,
-        prefetch: bool = True,
     ) -> None:
         self._meta = meta
         self._manifests = manifests
@@ -93,7 +92,6 @@ class RemoteImages:
         self._flights = flights
         self._freshness = freshness
         self._then = consequences
-        self._prefetch = prefetch
         self._background: set[asyncio.Task[None]] = set()
 
     # --- manifests ----------------------------------------------------------------------
@@ -207,8 +205,6 @@ class RemoteImages:
                 f"upstream {remote.upstream} sent a manifest cargohold cannot read: {exc.message}"
             ) from exc
         tag = None if wanted is not None else reference
-        scan = not manifest.is_index and self._prefetch
-        effects = NO_EFFECTS if scan else self._then.scans.requested(str(digest), IMAGE, str(name))
         await self._manifests.store(
             name,
             repository,
@@ -216,17 +212,19 @@ class RemoteImages:
             body,
             digest,
             content_type,
-            effects,
+            NO_EFFECTS,
             cached=True,
         )
-        if scan:
+        if not manifest.is_index:  # an index's platforms are each fetched when asked for
             self._start(self._complete(repository, name, digest, manifest))
         return str(digest)
 
     async def _complete(
         self, repository: RepositoryRecord, name: ImageName, digest: Digest, manifest: Manifest
     ) -> None:
-        """Fetch the blobs of an image just cached, then have it scanned."""
+        """Fetch the blobs of an image just cached, then have it scanned; when the upstream
+        fails meanwhile, try again a little later (a client's pull may have fetched them by
+        then), a few times."""
         wanted = [d for d in manifest.layers if d.media_type not in mt.NON_DISTRIBUTABLE_LAYERS]
         if manifest.config is not None:
             wanted.append(manifest.config)
@@ -238,17 +236,22 @@ class RemoteImages:
                 if isinstance(found, Incoming):
                     await found.stored()
 
-        try:
-            await asyncio.gather(*(one(d.digest) for d in wanted))
-        except RegistryError as exc:
-            log.warning(
-                "the blobs of %s@%s were not all fetched from the upstream of %r (%s); it is "
-                "scanned once a pull has fetched them",
-                name,
-                digest,
-                repository.key,
-                exc.message,
-            )
+        for pause in (0, *PREFETCH_RETRIES):
+            await asyncio.sleep(pause)
+            try:
+                await asyncio.gather(*(one(d.digest) for d in wanted))
+                break
+            except RegistryError as exc:
+                log.warning(
+                    "the blobs of %s@%s were not all fetched from the upstream of %r: %s",
+                    name,
+                    digest,
+                    repository.key,
+                    exc.message,
+                )
+        else:
+            log.warning("%s@%s is not scanned: its blobs could not all be fetched", name, digest)
+            return
         effects = self._then.scans.requested(str(digest), IMAGE, str(name))
         await to_thread.run_sync(self._meta.effects.commit, effects)
         self._then.jobs.committed(effects)
