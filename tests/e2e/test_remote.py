@@ -19,7 +19,7 @@ import pytest
 from tests.fault_proxy import FaultProxy
 from tests.images import Image, make_image, sha256
 from tests.integration.test_policies import ADVISORIES, clean, vulnerable
-from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
+from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer, wait_for
 from tests.upstreams import DockerRegistry, push_image
 
 AUTH = (ADMIN_USER, ADMIN_PASSWORD)
@@ -162,6 +162,10 @@ def test_a_crowd_of_cold_pulls_asks_the_upstream_once_per_object(
     assert proxy.requests(r"/v2/tools/crowd/manifests/1\.0", "GET") == 1
     for digest in wanted:
         assert proxy.requests(rf"/v2/tools/crowd/blobs/{digest}", "GET") == 1, digest
+    # The upstream's own access log says the same (it writes a line once it has answered).
+    crowd = r"/v2/tools/crowd/(manifests/1\.0|blobs/sha256:[0-9a-f]{64})"
+    wait_for(lambda: upstream.requests(crowd, "GET") >= 1 + len(wanted), "the access log")
+    assert upstream.requests(crowd, "GET") == 1 + len(wanted)
 
 
 def test_a_blob_cut_midway_is_resumed_or_started_over_and_never_half_stored(
