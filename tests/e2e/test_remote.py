@@ -163,9 +163,9 @@ def test_a_crowd_of_cold_pulls_asks_the_upstream_once_per_object(
     for digest in wanted:
         assert proxy.requests(rf"/v2/tools/crowd/blobs/{digest}", "GET") == 1, digest
     # The upstream's own access log says the same (it writes a line once it has answered).
-    crowd = r"/v2/tools/crowd/(manifests/1\.0|blobs/sha256:[0-9a-f]{64})"
-    wait_for(lambda: upstream.requests(crowd, "GET") >= 1 + len(wanted), "the access log")
-    assert upstream.requests(crowd, "GET") == 1 + len(wanted)
+    pulled = r"/v2/tools/crowd/(manifests/1\.0|blobs/sha256:[0-9a-f]{64})"
+    wait_for(lambda: upstream.requests(pulled, "GET") >= 1 + len(wanted), "the access log")
+    assert upstream.requests(pulled, "GET") == 1 + len(wanted)
 
 
 def test_a_blob_cut_midway_is_resumed_or_started_over_and_never_half_stored(
@@ -396,3 +396,37 @@ def test_a_digest_another_repository_holds_is_not_read_through_a_remote_one(
     # The upstream was asked whether it has the blob; it does not, so nothing is linked.
     assert proxy.requests(rf"/v2/secret/app/blobs/{layer}", "HEAD") == 1
     assert proxy.requests(rf"/v2/secret/app/blobs/{layer}", "GET") == 0
+
+
+def test_a_crowd_during_an_outage_is_told_so_not_that_nothing_exists(
+    server: CargoholdServer, own_proxy: FaultProxy
+) -> None:
+    _create(server, key="outage", format="docker", kind="remote", upstream=own_proxy.url)
+    own_proxy.down()
+
+    async def crowd() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, auth=AUTH, timeout=60) as http:
+            return await asyncio.gather(
+                *(http.get("/v2/outage/tools/x/manifests/1.0", headers=ACCEPT) for _ in range(20))
+            )
+
+    try:
+        answers = asyncio.run(crowd())
+    finally:
+        own_proxy.up()
+    assert {a.status_code for a in answers} <= {429, 503}, [a.text for a in answers]
+
+
+def test_nothing_is_promoted_into_a_remote_or_a_virtual_repository(
+    server: CargoholdServer, hub: str
+) -> None:
+    server.push("dev/team/promoted", "1.0", _image("promoted"))
+    _create(server, key="dev-view", format="docker", kind="virtual", members=["dev"])
+    for target in ("hub", "dev-view"):
+        refused = httpx.post(
+            f"{server.url}/api/v1/docker/dev/promote",
+            json={"targetRepo": target, "dockerRepository": "team/promoted", "tag": "1.0"},
+            auth=AUTH,
+        )
+        assert refused.status_code == 403, refused.text
+        assert "promote into a local repository" in refused.json()["detail"]

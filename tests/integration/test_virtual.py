@@ -109,3 +109,15 @@ async def test_a_push_without_a_deploy_repository_is_refused(
     assert error["code"] == "DENIED"
     assert "no default deploy repository" in error["message"]
     assert "cargohold repo update view --default-deploy" in error["message"]
+
+
+async def test_a_tag_in_a_type_the_client_does_not_accept_is_not_taken_from_the_next_member(
+    virtual: Registry, client: httpx.AsyncClient
+) -> None:
+    oci, other = make_image([{"v": b"oci in staging"}]), make_image([{"v": b"prod's"}])
+    await push_image(client, "staging/team/typed", "1.0", oci)
+    await push_image(client, "prod/team/typed", "1.0", other)
+    docker_only = {**AUTH, "Accept": "application/vnd.docker.distribution.manifest.v2+json"}
+    pulled = await client.get("/v2/all/team/typed/manifests/1.0", headers=docker_only)
+    assert pulled.status_code == 404  # staging has the tag; prod's is not served instead
+    assert "does not accept" in pulled.json()["errors"][0]["message"]

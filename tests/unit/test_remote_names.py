@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cargohold.records.repositories import Remote
-from cargohold.registry.oci.remote import upstream_image
+from cargohold.registry.oci.docker_upstream import upstream_image
 
 
 @pytest.mark.parametrize(

@@ -93,11 +93,13 @@ def test_repositories_on_one_server_share_its_gate(url: str, origin: str) -> Non
 def test_a_token_is_kept_until_shortly_before_it_expires() -> None:
     now = [100.0]
     tokens = Credentials(lambda: now[0])
-    account = ("https://up", "puller")
+    account = ("https://up", "puller", "secret")
     tokens.keep(account, "repository:a:pull", "t1", 300)
     assert tokens.token(account, "repository:a:pull") == "t1"
     assert tokens.token(account, "repository:b:pull") is None  # another image's scope
-    assert tokens.token(("https://up", "other"), "repository:a:pull") is None
+    assert tokens.token(("https://up", "other", "secret"), "repository:a:pull") is None
+    # The same user with another password (another repository's token) gets none of these.
+    assert tokens.token(("https://up", "puller", "another"), "repository:a:pull") is None
     now[0] += 289
     assert tokens.token(account, "repository:a:pull") == "t1"
     now[0] += 2  # within the margin before its expiry
@@ -111,7 +113,7 @@ def test_a_token_is_kept_until_shortly_before_it_expires() -> None:
 
 def test_a_refused_token_is_dropped_unless_replaced() -> None:
     tokens = Credentials(lambda: 0.0)
-    account = ("https://up", None)
+    account = ("https://up", None, "")
     tokens.keep(account, None, "old", 60)
     tokens.drop(account, None, "other")
     assert tokens.token(account, None) == "old"

@@ -108,6 +108,12 @@ class NameInvalid(RegistryError):
     code, status = "NAME_INVALID", 400
 
 
+class ManifestNotAccepted(ManifestUnknown):
+    """The manifest a tag names is of a media type the client's Accept header leaves out: to
+    the client, as the spec says, unknown; to a virtual repository, found (the next member
+    is not asked)."""
+
+
 class NameUnknown(RegistryError):
     code, status = "NAME_UNKNOWN", 404
 
@@ -293,6 +299,7 @@ __all__ = [
     "InvalidToken",
     "ManifestBlobUnknown",
     "ManifestInvalid",
+    "ManifestNotAccepted",
     "ManifestTooLarge",
     "ManifestUnknown",
     "NameInvalid",

@@ -52,12 +52,14 @@ from cargohold.registry.lifecycle.search import Search
 from cargohold.registry.monitoring.levels import Levels
 from cargohold.registry.monitoring.readiness import Readiness
 from cargohold.registry.oci.blobs import Blobs
+from cargohold.registry.oci.docker_upstream import DockerUpstream
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.oci.manifests import Manifests
 from cargohold.registry.oci.pull_records import PullRecorder
 from cargohold.registry.oci.pulls import Pulls
 from cargohold.registry.oci.registry_tokens import RegistryTokens
 from cargohold.registry.oci.remote import RemoteImages
+from cargohold.registry.oci.remote_blobs import RemoteBlobs
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.policy.definitions import PolicyDefinitions
@@ -186,11 +188,12 @@ class Registry:
             clock,
             owner,
         )
+        docker_upstream = DockerUpstream(upstream)
         remote_images = RemoteImages(
             meta,
             manifests,
-            blobs,
-            upstream,
+            RemoteBlobs(meta, blobs, docker_upstream, flights),
+            docker_upstream,
             flights,
             Freshness(meta, flights, clock),
             consequences,

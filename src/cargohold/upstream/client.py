@@ -16,6 +16,7 @@ CDN) without the upstream's ``Authorization``, which httpx keeps from any other 
 from __future__ import annotations
 
 import base64
+import hashlib
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -75,7 +76,7 @@ class HttpUpstreamClient:
     ) -> AsyncIterator[HttpReply]:
         base = remote.upstream.rstrip("/")
         url = f"{base}/{path.lstrip('/')}"
-        account: Account = (base, remote.username)
+        account: Account = (base, remote.username, _secret_of(remote))
         authorization = await self._authorization(remote, account, scope)
         response = await self._send(remote, method, url, headers, authorization)
         try:
@@ -240,6 +241,13 @@ def _refused(remote: Remote, status: int, where: str = "") -> UpstreamUnavailabl
             "--password-stdin`"
         )
     return unavailable(remote.upstream, reason, credentials=True)
+
+
+def _secret_of(remote: Remote) -> str:
+    """What tells apart two repositories with one user name on one upstream: their
+    passwords (never kept as such) and their TLS verification."""
+    material = f"{remote.password or ''}\0{remote.verify_tls}".encode()
+    return hashlib.sha256(material).hexdigest()
 
 
 __all__ = ["USER_AGENT", "HttpUpstreamClient"]

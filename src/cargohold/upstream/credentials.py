@@ -2,9 +2,10 @@
 (Basic, or Bearer with its token service), and the tokens that service gave, each until it
 expires (less a margin, so none is sent as it expires).
 
-Keyed by the upstream's base URL and the user name cargohold logs in with, and the tokens
-also by scope: two repositories with different credentials on one upstream never share a
-token, and a token for one image is never sent for another."""
+Keyed by the upstream's base URL, the user name cargohold logs in with and a digest of its
+password (and whether TLS is verified), and the tokens also by scope: two repositories with
+different credentials on one upstream never share a token, a changed password is not
+answered with the old one's tokens, and a token for one image is never sent for another."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ DEFAULT_EXPIRES_IN = 60.0  # what the token spec says a token without expires_in
 MARGIN = 10.0  # seconds before its expiry a token is no longer sent
 MAX_TOKENS = 10_000  # tokens kept at most; past that the expired go, then the oldest
 
-Account = tuple[str, str | None]  # (base URL, user name)
+# (base URL, user name, a digest of the password and of whether TLS is verified)
+Account = tuple[str, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)

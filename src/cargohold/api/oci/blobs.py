@@ -34,6 +34,8 @@ class BlobEndpoints:
     async def head(self, call: Call) -> Response:
         info = await self._info(call)
         if isinstance(info, Incoming):
+            if info.size is None:  # an upstream that did not say: wait until it is all in
+                await info.stored()
             return Response(b"", 200, _incoming_headers(info))
         return Response(b"", 200, _headers(info, info.size))
 

@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 from anyio import to_thread
 
-from cargohold.core.errors import RegistryError, TagImmutable
+from cargohold.core.errors import Denied, RegistryError, TagImmutable
 from cargohold.core.properties import Values
 from cargohold.core.times import moment
 from cargohold.meta.effects import Effects
@@ -198,6 +198,13 @@ class PromotionEngine:
                 self._access.check(principal, source, Action.DELETE)
         for target in gates.targets:
             self._access.check(principal, target, Action.WRITE)
+            if target.kind != "local":
+                raise Denied(
+                    f"repository {target.key!r} is a {target.kind} repository: promote into a "
+                    "local repository (what a remote one holds comes from its upstream; a "
+                    "virtual one holds nothing of its own)",
+                    {"repository": target.key, "kind": target.kind},
+                )
         if attempt.copy or not gates.guard_immutable_sources:
             return
         for source in gates.sources:

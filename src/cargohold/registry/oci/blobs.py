@@ -47,7 +47,7 @@ from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.gc.claims import BlobClaims
 from cargohold.registry.housekeeping.discard import discard_upload, discarded
 from cargohold.registry.identity.audit import Actor, AuditLog
-from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.identity.permissions import Action
 from cargohold.registry.oci.images import ImageAccess
 from cargohold.registry.quotas.limits import Quotas
 from cargohold.storage.base import BlobRedirects, BlobStore
@@ -90,14 +90,6 @@ class Blobs:
 
         return await self._links.get((name.repository, name.image, digest), load)
 
-    async def stat(self, principal: Principal | None, name: ImageName, digest: Digest) -> BlobInfo:
-        """Where the blob ``name`` holds is, for a caller who may read it."""
-        await self._images.check(principal, name, Action.READ)
-        size = await self.linked_size(name, digest)
-        if size is None:
-            raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
-        return await self.locate(digest, size)
-
     async def locate(self, digest: Digest, size: int) -> BlobInfo:
         """Where a blob the caller may read (it is linked, of ``size``) is."""
         path = self._store.local_path(digest)
@@ -113,7 +105,7 @@ class Blobs:
         return await self._stored.get(digest, load)
 
     async def redirect(self, info: BlobInfo) -> str | None:
-        """Where the caller may fetch a blob ``stat`` let it read, for a short while: a
+        """Where the caller may fetch a blob it may read, for a short while: a
         presigned URL of the object store when the operator turned redirects on; None when
         the server sends the bytes itself."""
         if self._redirects is None:

@@ -18,6 +18,7 @@ from cargohold.core.errors import (
     BlobNotFound,
     DigestInvalid,
     ManifestBlobUnknown,
+    ManifestNotAccepted,
     ManifestTooLarge,
     ManifestUnknown,
 )
@@ -210,20 +211,6 @@ class Manifests:
         )
         return None if digest is None else queries.get(name.repository, name.image, digest)
 
-    async def get(
-        self,
-        principal: Principal | None,
-        name: ImageName,
-        reference: Reference,
-        accepted: Collection[str] | None = None,
-    ) -> StoredManifest:
-        """The manifest and its bytes, for a caller who may read it, unless a policy watching
-        the repository blocks it (by tag or by digest alike). By tag, a manifest whose media
-        type the client does not accept is not served; by digest, the exact content asked for
-        always is."""
-        await self._images.check(principal, name, Action.READ)
-        return await self.read(name, reference, accepted)
-
     async def read(
         self,
         name: ImageName,
@@ -231,11 +218,14 @@ class Manifests:
         accepted: Collection[str] | None = None,
         watched_as: str | None = None,
     ) -> StoredManifest:
-        """``get`` for a caller already let read ``name``; a policy watching ``watched_as``
-        (the virtual repository it was asked through) blocks it too."""
+        """The manifest and its bytes, for a caller already let read ``name`` (the pulls
+        check), unless a policy watching the repository, or ``watched_as`` (the virtual
+        repository it was asked through), blocks it (by tag or by digest alike). By tag, a
+        manifest whose media type the client does not accept is not served; by digest, the
+        exact content asked for always is."""
         record = await self.resolve(name, reference)
         if reference.tag is not None and accepted and record.media_type not in accepted:
-            raise ManifestUnknown(
+            raise ManifestNotAccepted(
                 f"manifest {record.digest} is {record.media_type}, which the client does not "
                 "accept (Accept header)",
                 {"mediaType": record.media_type},

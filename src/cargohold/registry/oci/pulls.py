@@ -19,6 +19,7 @@ from anyio import to_thread
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BlobUnknown,
+    ManifestNotAccepted,
     ManifestUnknown,
     NameUnknown,
     UpstreamThrottled,
@@ -78,6 +79,8 @@ class Pulls:
                 return await self._manifest_in(
                     member, _in(member, name), reference, accepted, repository.key
                 )
+            except ManifestNotAccepted:
+                raise  # it is here, in a type the client does not take: not another's
             except _NOT_HERE as exc:
                 failures.append(exc)
         raise _none_had(repository, members, name, reference, failures)

@@ -29,7 +29,6 @@ work, the others wait for its row to go, then read what it wrote.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -115,7 +114,7 @@ class Flights:
         self._beat_seconds = beat_seconds
         self._stale_seconds = stale_seconds
         self._spools: dict[str, Spool] = {}
-        self._once: dict[str, asyncio.Future[None]] = {}
+        self._once: dict[str, asyncio.Future[RegistryError | None]] = {}
         self._held: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._beating: asyncio.Task[None] | None = None
@@ -259,20 +258,30 @@ class Flights:
     async def once(self, key: str, work: Callable[[], Awaitable[None]], wait: float) -> bool:
         """Run ``work`` if this process holds ``key`` first (its exceptions propagate): True.
         Else wait, ``wait`` seconds at most, until the holder is done: False (read what it
-        wrote)."""
+        wrote). A holder in this process that failed with a RegistryError fails its waiters
+        with it too; one in another process cannot say, so its waiters find nothing written
+        and may ask again."""
         self._sweep_once()
         pending = self._once.get(key)
         if pending is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(pending), wait)
+            try:
+                failure = await asyncio.wait_for(asyncio.shield(pending), wait)
+            except TimeoutError:
+                return False
+            if failure is not None:
+                raise failure
             return False
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[RegistryError | None] = asyncio.get_running_loop().create_future()
         self._once[key] = done
+        failure = None
         try:
             return await self._once_across(key, work, wait)
+        except RegistryError as exc:
+            failure = exc
+            raise
         finally:
             del self._once[key]
-            done.set_result(None)
+            done.set_result(failure)
 
     async def _once_across(
         self, key: str, work: Callable[[], Awaitable[None]], wait: float

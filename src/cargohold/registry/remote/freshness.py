@@ -46,6 +46,13 @@ class Freshness:
 
         return await self._checks.get((repository, name, reference), load)
 
+    async def _answered_since(
+        self, repository: str, name: str, reference: str, asked_at: float
+    ) -> bool:
+        """Whether the upstream was asked about ``name:reference`` since ``asked_at``."""
+        latest = await to_thread.run_sync(self._meta.remote_checks.get, repository, name, reference)
+        return latest is not None and latest.checked_at >= asked_at
+
     async def ensure(
         self,
         repository: RepositoryRecord,
@@ -90,7 +97,12 @@ class Freshness:
             )
 
         try:
-            await self._flights.once(key, work, wait=2 * remote.timeout_seconds + 5)
+            # A revalidation followed in another process that failed leaves no newer check:
+            # ask once more (now first), to answer with the upstream's own answer.
+            for _ in range(2):
+                await self._flights.once(key, work, wait=2 * remote.timeout_seconds + 5)
+                if await self._answered_since(repository.key, name, reference, asked_at):
+                    break
         except (UpstreamUnavailable, UpstreamThrottled) as exc:
             if not cached:
                 raise
