@@ -184,7 +184,7 @@ class Registry:
             meta,
             store,
             claims,
-            spool_dir or Path(tempfile.mkdtemp(prefix="cargohold-spool-")),
+            spool_dir or Path(tempfile.gettempdir()) / f"cargohold-spool-{secrets.token_hex(8)}",
             clock,
             owner,
         )
