@@ -334,6 +334,11 @@ class FaultProxy:
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
+        # A transport closes its socket on the loop's next turns: let them come before the
+        # loop stops, or the socket is left to the garbage collector (a ResourceWarning).
+        for writer in list(self._writers):
+            writer.close()
+        await asyncio.sleep(0.05)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)

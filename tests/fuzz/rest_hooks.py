@@ -2,7 +2,7 @@
 
 - ``caller_without_the_right``: a caller who holds only ``read`` on ``dev``
   (``CARGOHOLD_FUZZ_ROLE=reader``) never gets a 2xx from an operation for administrators,
-  nor from any change but to its own API tokens.
+  nor from any change but to its own API tokens and a scan request of what it may read.
 - Webhook URLs get an address for a host (loopback, which the fuzz server allows, or a
   documentation address, which it refuses), so the server resolves no made-up name.
 - The administrator's run leaves alone what the fuzzers stand on: the repository of the
@@ -20,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import schemathesis
 
 ADMIN_ONLY = "Administrators only."
-# What a signed-in user may change about itself.
-SELF_SERVICE = {("POST", "/tokens"), ("DELETE", "/tokens/{id}")}
+# What a signed-in user may change about itself, and ask of what it may read (a scan).
+SELF_SERVICE = {("POST", "/tokens"), ("DELETE", "/tokens/{id}"), ("POST", "/scan")}
 READS = {"GET", "HEAD", "OPTIONS"}
 KEPT = {"key": {"dev"}, "name": {"admin", "fuzz-reader"}}
 KEPT_PATHS = {"/repositories/{key}", "/users/{name}"}
