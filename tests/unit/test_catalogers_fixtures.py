@@ -5,11 +5,13 @@ accounted for: where it came from (refresh.SOURCES and README.md), or what it bu
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from cargohold.analysis.catalogers import CATALOGERS
+from cargohold.analysis.layered import index_file
 from cargohold.analysis.unpack import Limits, walk
 from tests.fixtures.refresh import SOURCES
 from tests.unit import cataloger_fixtures as fx
@@ -70,3 +72,23 @@ def test_every_kept_file_is_accounted_for() -> None:
     # The README says where each came from.
     readme = (fx.FIXTURES / "README.md").read_text()
     assert [p for p in sorted(fetched) if p.rsplit("/", 1)[-1] not in readme] == []
+
+
+SDISTS = [n for n in fx.expectations() if n.startswith("pypi/") and n.endswith(".tar.gz")]
+
+
+@pytest.mark.parametrize("name", SDISTS)
+def test_an_sdist_is_a_package_whatever_it_is_stored_as(name: str, tmp_path: Path) -> None:
+    """A scan names a stored file by its digest, and a generic repository keeps it under any
+    name: an sdist's component is found all the same, and once."""
+    data = fx.fixture(name).read_bytes()
+    stored = tmp_path / "stored"
+    stored.write_bytes(data)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+
+    inventory = index_file(stored, "download", digest, CATALOGERS, Limits(), tmp_path)
+
+    found = [(fx.facts(c), c.evidence) for c in inventory.components]
+    wanted = [(e.facts(), f"{digest}!/{e.path}") for e in fx.expectation(name).components]
+    assert found == wanted
+    assert len(SDISTS) >= 5  # one per build backend's layout, and packaging's
