@@ -207,7 +207,9 @@ class RestApi:
     url: str
     auth: tuple[str, str] = (ADMIN_USER, ADMIN_PASSWORD)
 
-    def call(self, method: str, path: str, expect: int, body: dict[str, Any] | None = None) -> Any:
+    def call(
+        self, method: str, path: str, expect: int, body: dict[str, Any] | list[Any] | None = None
+    ) -> Any:
         response = httpx.request(
             method, f"{self.url}/api/v1{path}", json=body, auth=self.auth, timeout=30
         )

@@ -8,7 +8,6 @@ upstream request per object holds across processes, not just within one.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -60,10 +59,8 @@ def own_proxy(upstream: DockerRegistry) -> Iterator[FaultProxy]:
 
 
 def _create(server: CargoholdServer, **body: Any) -> dict[str, Any]:
-    created = httpx.post(f"{server.url}/api/v1/repositories", json=body, auth=AUTH, timeout=30)
-    assert created.status_code == 201, created.text
-    result: dict[str, Any] = created.json()
-    return result
+    created: dict[str, Any] = server.admin.call("POST", "/repositories", 201, body)
+    return created
 
 
 @pytest.fixture(scope="module")
@@ -267,10 +264,7 @@ def test_an_offline_repository_serves_only_what_is_cached(
     _push(upstream, "tools/offline", "1.0", cached)
     _push(upstream, "tools/offline", "2.0", uncached)
     digest, _ = _pull(server, "frozen/tools/offline", "1.0")
-    changed = httpx.patch(
-        f"{server.url}/api/v1/repositories/frozen", json={"offline": True}, auth=AUTH
-    )
-    assert changed.status_code == 200, changed.text
+    server.admin.call("PATCH", "/repositories/frozen", 200, {"offline": True})
     asked = proxy.requests(r"/v2/tools/offline/.*")
     with httpx.Client(base_url=server.url, auth=AUTH, timeout=60) as http:
         served = http.get("/v2/frozen/tools/offline/manifests/1.0", headers=ACCEPT)
@@ -319,31 +313,26 @@ def test_an_upstream_with_docker_token_auth(
     assert token_upstream.log().count("/v2/token") == tokens  # nothing asked, token or not
 
 
-def _api(server: CargoholdServer, method: str, path: str, **kwargs: Any) -> Any:
-    response = httpx.request(method, f"{server.url}/api/v1{path}", auth=AUTH, timeout=30, **kwargs)
-    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
-
-
 def test_cached_content_is_scanned_watched_searched_and_promoted(
     server: CargoholdServer, upstream: DockerRegistry, proxy: FaultProxy, hub: str
 ) -> None:
-    _api(server, "POST", "/vulndb/import", content=json.dumps(ADVISORIES))
-    _api(
-        server,
+    api = server.admin
+    api.call("POST", "/vulndb/import", 200, ADVISORIES)
+    api.call(
         "POST",
         "/policies",
-        json={
+        201,
+        {
             "name": "no-high-cached",
             "rules": {"minSeverity": "HIGH"},
             "actions": {"blockDownload": True},
         },
     )
-    _api(
-        server,
+    api.call(
         "POST",
         "/watches",
-        json={"name": "hub-gate", "repositories": ["hub"], "policies": ["no-high-cached"]},
+        201,
+        {"name": "hub-gate", "repositories": ["hub"], "policies": ["no-high-cached"]},
     )
     bad, good = vulnerable("remote-vulnerable"), clean("remote-clean")
     _push(upstream, "tools/vulnerable", "1", bad)
@@ -352,9 +341,9 @@ def test_cached_content_is_scanned_watched_searched_and_promoted(
     # The first pull fetches the image; its blobs follow in the background, then the scan.
     first, _ = _pull(server, "hub/tools/vulnerable", "1")
     deadline = time.monotonic() + 60
-    while (scan := _api(server, "GET", "/scan", params={"image": "hub/tools/vulnerable:1"}))[
-        "status"
-    ] == "pending":
+    while (scan := api.call("GET", "/scan?image=hub/tools/vulnerable:1", 200))["status"] == (
+        "pending"
+    ):
         assert time.monotonic() < deadline, scan
         time.sleep(0.3)
     assert scan["status"] == "done" and scan["digest"] == first
@@ -364,13 +353,13 @@ def test_cached_content_is_scanned_watched_searched_and_promoted(
         assert 'blocked by policy "no-high-cached"' in blocked.json()["errors"][0]["message"]
 
     digest, _ = _pull(server, "hub/tools/clean", "1")
-    found = _api(server, "GET", "/search", params={"name": "tools/clean", "repository": "hub"})
+    found = api.call("GET", "/search?name=tools/clean&repository=hub", 200)
     assert [item["digest"] for item in found["items"]] == [digest]
-    _api(
-        server,
+    api.call(
         "POST",
         "/docker/hub/promote",
-        json={
+        200,
+        {
             "targetRepo": "staging",
             "dockerRepository": "tools/clean",
             "tag": "1",

@@ -34,8 +34,7 @@ def repositories(server: CargoholdServer, upstream: DockerRegistry) -> Cargohold
             "defaultDeployRepo": "dev",
         },
     ):
-        created = httpx.post(f"{server.url}/api/v1/repositories", json=body, auth=AUTH)
-        assert created.status_code == 201, created.text
+        server.admin.call("POST", "/repositories", 201, body)
     return server
 
 

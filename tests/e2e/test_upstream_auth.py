@@ -10,13 +10,10 @@ import base64
 import json
 import re
 import ssl
-import subprocess
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from cargohold.core.errors import UpstreamUnavailable
@@ -31,14 +28,15 @@ from tests.servers import (
     ADMIN_PASSWORD,
     ADMIN_USER,
     CargoholdServer,
-    free_port,
     wait_for,
 )
 from tests.tls import PrivateCA
+from tests.upstreams import DockerRegistry, push_image
 
 pytestmark = pytest.mark.e2e
 IMAGE = make_image([{"hello.txt": b"hello from upstream\n"}], label="upstream")
 SCOPE = "repository:dev/app:pull"
+BASIC_USERS = {"puller": "s3cret"}
 
 
 @pytest.fixture(scope="module")
@@ -162,61 +160,17 @@ def test_refused_and_missing_credentials_are_said_so(
 # --- Basic: Debian's docker-registry with an htpasswd file, and a scripted server ------------
 
 
-def bcrypt_line(user: str, password: str) -> str:
-    """An htpasswd line (bcrypt at its lowest cost, the only hash docker-registry reads), by
-    the C library's crypt: no htpasswd tool or bcrypt package needed."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # crypt goes in Python 3.13
-        import crypt
-    salt = crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)
-    return f"{user}:{crypt.crypt(password, salt)}\n"
-
-
 @pytest.fixture(scope="module")
 def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """docker-registry asking for Basic (htpasswd), holding ``app:v1``; its URL."""
-    work = tmp_path_factory.mktemp("docker-registry")
-    (work / "htpasswd").write_text(bcrypt_line("puller", "s3cret"))
-    port = free_port()
-    (work / "registry.yml").write_text(
-        "version: 0.1\n"
-        "log:\n  level: error\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-        f"auth:\n  htpasswd:\n    realm: mirror\n    path: {work / 'htpasswd'}\n"
-    )
-    with open(work / "registry.log", "ab") as log:
-        process = subprocess.Popen(
-            ["docker-registry", "serve", str(work / "registry.yml")],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
+    registry = DockerRegistry(tmp_path_factory.mktemp("docker-registry"), users=BASIC_USERS)
+    registry.start()
     try:
-        wait_for(lambda: _answers(f"{url}/v2/"), "docker-registry answering")
-        with httpx.Client(base_url=url, auth=("puller", "s3cret"), timeout=30) as http:
-            for blob in IMAGE.blobs:  # docker-registry 2.8 takes no monolithic POST
-                started = http.post("/v2/app/blobs/uploads/")
-                assert started.status_code == 202, started.text
-                location = httpx.URL(started.headers["location"])  # its query carries state
-                target = location.copy_merge_params({"digest": sha256(blob)})
-                put = http.put(target, content=blob)
-                assert put.status_code == 201, put.text
-            headers = {"Content-Type": OCI_MANIFEST}
-            pushed = http.put("/v2/app/manifests/v1", content=IMAGE.manifest, headers=headers)
-            assert pushed.status_code == 201, pushed.text
-        yield url
+        with registry.client(("puller", "s3cret")) as http:
+            push_image(http, "app", "v1", IMAGE)
+        yield registry.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 401
-    except httpx.HTTPError:
-        return False
+        registry.stop()
 
 
 def test_docker_registry_with_htpasswd_is_asked_with_basic(basic_registry: str) -> None:

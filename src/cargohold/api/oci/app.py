@@ -125,21 +125,21 @@ class OciApp:
             else:
                 kind, handler, params = self._route(scope["path"], method)
                 principal = await caller(request, self._registry)
-                if "name" in params and need(kind, method).action is Action.WRITE:
-                    # A push to a virtual repository goes to its default deploy repository.
-                    asked = ImageName.parse(params["name"])
-                    principal, target = await self._registry.pulls.deploy(principal, asked)
-                    if target != asked:
-                        params = {**params, "name": str(target), "asked": str(asked)}
-                call = Call(request, params, principal, kind)
                 if "name" in params:
                     # The use case checks again; asking first answers a caller without the
                     # right with the challenge of what the operation needs, before any
                     # complaint about the request itself, so a client can follow it.
-                    await self._registry.images.check(
-                        principal, call.name, need(kind, method).action
-                    )
-                response = await handler(call)
+                    needed = need(kind, method).action
+                    asked = ImageName.parse(params["name"])
+                    if needed is Action.WRITE:
+                        # Checked where the write goes: a push to a virtual repository goes
+                        # to its default deploy repository.
+                        principal, target = await self._registry.pulls.deploy(principal, asked)
+                        if target != asked:
+                            params = {**params, "name": str(target), "asked": str(asked)}
+                    else:
+                        await self._registry.images.check(principal, asked, needed)
+                response = await handler(Call(request, params, principal, kind))
         except ClientDisconnect:
             return
         except RegistryError as exc:

@@ -335,10 +335,6 @@ class Blobs:
         )
         await to_thread.run_sync(self._meta.blobs.end_upload, upload_id, effects)
 
-    async def in_storage(self, digest: Digest) -> bool:
-        """Whether the blob's bytes are stored (remembered until the metadata changes)."""
-        return await self._in_storage(digest)
-
     async def stored_size(self, digest: Digest) -> int | None:
         return await self._store.size(digest)
 

@@ -206,9 +206,10 @@ class Pulls:
     async def deploy(
         self, principal: Principal | None, name: ImageName
     ) -> tuple[Principal | None, ImageName]:
-        """Where a write to ``name`` goes: itself, or for a virtual repository the same
-        image in its default deploy repository (Denied when it has none), with a registry
-        bearer token's grant on the virtual name carried over to it."""
+        """Where a write to ``name`` goes, once the caller may write there: itself, or for a
+        virtual repository (which the caller may write too) the same image in its default
+        deploy repository (Denied when it has none), with a registry bearer token's grant on
+        the virtual name carried over to it."""
         repository = await self._images.check(principal, name, Action.WRITE)
         if repository.kind != "virtual":
             return principal, name
@@ -218,6 +219,7 @@ class Pulls:
             granted = principal.images.get(str(name), frozenset())
             images = {**principal.images, str(deployed): granted}
             principal = dataclasses.replace(principal, images=images)
+        await self._images.check(principal, deployed, Action.WRITE)
         return principal, deployed
 
 

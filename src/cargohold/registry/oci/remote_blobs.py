@@ -51,8 +51,9 @@ class RemoteBlobs:
         remote = remote_of(repository)
         if remote.offline:
             raise BlobUnknown(offline(repository, f"blob {digest}"), {"digest": str(digest)})
-        if await self._blobs.in_storage(digest):
-            held = await self._held_elsewhere(repository, name, digest)
+        stored = await self._blobs.stored_size(digest)
+        if stored is not None:
+            held = await self._held_elsewhere(repository, name, digest, stored)
             if held is None:
                 raise BlobUnknown(
                     f"blob {digest} is not in {name}, nor at its upstream {remote.upstream}",
@@ -96,18 +97,21 @@ class RemoteBlobs:
         size = await self._blobs.linked_size(name, digest)
         if size is not None:
             return await self._blobs.locate(digest, size)
-        held = await self._held_elsewhere(repository, name, digest)
+        stored = await self._blobs.stored_size(digest)
+        held = (
+            None if stored is None else await self._held_elsewhere(repository, name, digest, stored)
+        )
         if held is None:
             raise BlobUnknown(f"blob {digest} is not in {name}", {"digest": str(digest)})
         return held
 
     async def _held_elsewhere(
-        self, repository: RepositoryRecord, name: ImageName, digest: Digest
+        self, repository: RepositoryRecord, name: ImageName, digest: Digest, size: int
     ) -> BlobInfo | None:
-        """A blob whose bytes are stored (another repository holds them), linked to ``name``
-        once it is known the upstream has it: a manifest cached from the upstream lists it,
-        or the upstream says so to a ``HEAD``. Knowing a digest is not enough to read what
-        another repository holds. None when the upstream does not have it."""
+        """A blob whose ``size`` bytes are stored (another repository holds them), linked to
+        ``name`` once it is known the upstream has it: a manifest cached from the upstream
+        lists it, or the upstream says so to a ``HEAD``. Knowing a digest is not enough to
+        read what another repository holds. None when the upstream does not have it."""
         listed = await to_thread.run_sync(
             self._meta.manifests.references, name.repository, name.image, str(digest)
         )
@@ -119,8 +123,7 @@ class RemoteBlobs:
             async with self._upstream.open(repository, name, "HEAD", path) as reply:
                 if reply.status != 200:
                     return None
-        size = await self._blobs.stored_size(digest)
-        if size is None or not await self._blobs.link_cached(name, digest, size):
+        if not await self._blobs.link_cached(name, digest, size):
             return None
         return await self._blobs.locate(digest, size)
 

@@ -46,12 +46,10 @@ class Freshness:
 
         return await self._checks.get((repository, name, reference), load)
 
-    async def _answered_since(
-        self, repository: str, name: str, reference: str, asked_at: float
-    ) -> bool:
-        """Whether the upstream was asked about ``name:reference`` since ``asked_at``."""
-        latest = await to_thread.run_sync(self._meta.remote_checks.get, repository, name, reference)
-        return latest is not None and latest.checked_at >= asked_at
+    async def _latest(self, repository: str, name: str, reference: str) -> Check | None:
+        """The last check, read from the database (not the cache: another request's, just
+        made, counts)."""
+        return await to_thread.run_sync(self._meta.remote_checks.get, repository, name, reference)
 
     async def ensure(
         self,
@@ -81,11 +79,12 @@ class Freshness:
             return
         key = f"name:{repository.key}/{name}:{reference}"
 
+        def answered(check: Check | None) -> bool:
+            return check is not None and check.checked_at >= asked_at
+
         async def work() -> None:
-            latest = await to_thread.run_sync(
-                self._meta.remote_checks.get, repository.key, name, reference
-            )
-            if latest is not None and latest.checked_at >= asked_at:
+            latest = await self._latest(repository.key, name, reference)
+            if answered(latest):
                 return  # asked by another request since this one came: that answer will do
             digest = await revalidate(latest if latest is not None else check)
             await to_thread.run_sync(
@@ -101,7 +100,7 @@ class Freshness:
             # ask once more (now first), to answer with the upstream's own answer.
             for _ in range(2):
                 await self._flights.once(key, work, wait=2 * remote.timeout_seconds + 5)
-                if await self._answered_since(repository.key, name, reference, asked_at):
+                if answered(await self._latest(repository.key, name, reference)):
                     break
         except (UpstreamUnavailable, UpstreamThrottled) as exc:
             if not cached:
