@@ -16,6 +16,7 @@ from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import release_held
 from cargohold.meta.schema import generic_files, manifests, repositories, tags
 from cargohold.meta.upsert import insert_new, serialize_writes
+from cargohold.records.packages import PackageSettings
 from cargohold.records.repositories import Holdings, Remote, RepositoryRecord, Virtual
 
 
@@ -35,6 +36,7 @@ class RepositoryQueries:
             "quota_bytes": record.quota_bytes,
             "remote": remote_json(record.remote),
             "virtual": virtual_json(record.virtual),
+            "packages": packages_json(record.packages),
             "created_at": time.time(),
         }
         with self._engine.begin() as connection:
@@ -120,6 +122,7 @@ def _record(row: sa.Row[tuple[object, ...]]) -> RepositoryRecord:
         quota_bytes=row.quota_bytes,
         remote=None if row.remote is None else Remote(**json.loads(row.remote)),
         virtual=None if row.virtual is None else _virtual(json.loads(row.virtual)),
+        packages=None if row.packages is None else _packages(json.loads(row.packages)),
     )
 
 
@@ -132,7 +135,25 @@ def virtual_json(virtual: Virtual | None) -> str | None:
     """How the ``virtual`` column keeps a virtual repository's members."""
     if virtual is None:
         return None
-    return json.dumps({"members": list(virtual.members), "default_deploy": virtual.default_deploy})
+    return json.dumps(
+        {
+            "members": list(virtual.members),
+            "default_deploy": virtual.default_deploy,
+            "trust_remote_names": virtual.trust_remote_names,
+        }
+    )
+
+
+def packages_json(settings: PackageSettings | None) -> str | None:
+    """How the ``packages`` column keeps what a package repository allows."""
+    return None if settings is None else json.dumps(dataclasses.asdict(settings), sort_keys=True)
+
+
+def _packages(document: dict[str, object]) -> PackageSettings:
+    return PackageSettings(
+        overwrite=document.get("overwrite") is True,
+        unpublish=document.get("unpublish") is not False,
+    )
 
 
 def _virtual(document: dict[str, object]) -> Virtual:
@@ -141,7 +162,8 @@ def _virtual(document: dict[str, object]) -> Virtual:
     return Virtual(
         tuple(str(m) for m in members) if isinstance(members, list) else (),
         deploy if isinstance(deploy, str) else None,
+        document.get("trust_remote_names") is True,
     )
 
 
-__all__ = ["RepositoryQueries", "remote_json", "virtual_json"]
+__all__ = ["RepositoryQueries", "packages_json", "remote_json", "virtual_json"]

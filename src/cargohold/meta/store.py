@@ -39,6 +39,7 @@ from cargohold.meta.monitoring.readiness import ReadinessQueries
 from cargohold.meta.oci.blobs import BlobQueries
 from cargohold.meta.oci.manifests import ManifestQueries
 from cargohold.meta.oci.uploads import UploadQueries
+from cargohold.meta.packages.queries import PackageQueries
 from cargohold.meta.policy.policies import PolicyQueries
 from cargohold.meta.properties import PropertyQueries
 from cargohold.meta.quotas.limits import QuotaQueries
@@ -71,6 +72,7 @@ class MetadataStore:
     builds: BuildQueries
     search: SearchQueries
     generic: GenericFileQueries
+    packages: PackageQueries
     jobs: JobQueries
     events: EventQueries
     webhooks: WebhookQueries
@@ -142,6 +144,7 @@ def open_metadata_store(
         builds=BuildQueries(engine),
         search=SearchQueries(engine),
         generic=GenericFileQueries(engine, quotas),
+        packages=PackageQueries(engine, quotas),
         jobs=JobQueries(engine),
         events=EventQueries(engine),
         webhooks=WebhookQueries(engine),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cargohold.records.packages import PackageSettings
+
 DEFAULT_REVALIDATE_SECONDS = 300
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 
@@ -30,6 +32,9 @@ class Virtual:
 
     members: tuple[str, ...]
     default_deploy: str | None = None
+    # package formats: a name a local member holds is never taken from a remote member (the
+    # dependency-confusion guard) unless this is set
+    trust_remote_names: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class RepositoryRecord:
     quota_bytes: int | None = None  # the bytes of unique blobs it may hold; None: no quota
     remote: Remote | None = None  # set for kind remote
     virtual: Virtual | None = None  # set for kind virtual
+    packages: PackageSettings | None = None  # what a PyPI or npm repository allows
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,7 @@ from cargohold.registry.oci.remote import RemoteImages
 from cargohold.registry.oci.remote_blobs import RemoteBlobs
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
+from cargohold.registry.packages.files import PackageFiles
 from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
@@ -107,6 +108,7 @@ class Registry:
     build_promotions: BuildPromotions
     search: Search
     generic: GenericFiles
+    packages: PackageFiles  # the package versions of PyPI and npm repositories
     generic_promotions: GenericPromotions
     jobs: JobQueue
     job_admin: JobAdministration
@@ -234,6 +236,9 @@ class Registry:
             build_promotions=BuildPromotions(builds, meta, repositories, access, engine),
             search=Search(meta, repositories, access),
             generic=generic,
+            packages=PackageFiles(
+                store, meta, repositories, access, clock, consequences, claims, quotas
+            ),
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             jobs=jobs,
             job_admin=JobAdministration(jobs, access),

@@ -23,8 +23,9 @@ from cargohold.core.errors import (
 )
 from cargohold.core.names import validate_repository_key
 from cargohold.meta.effects import NO_EFFECTS, Effects
-from cargohold.meta.repositories import remote_json, virtual_json
+from cargohold.meta.repositories import packages_json, remote_json, virtual_json
 from cargohold.meta.store import MetadataStore
+from cargohold.records.packages import PackageSettings
 from cargohold.records.repositories import Holdings, Remote, RepositoryRecord, Virtual
 from cargohold.registry.cache import ChangeAwareCache
 
@@ -99,6 +100,7 @@ class Repositories:
         effects: Effects = NO_EFFECTS,
         remote: Remote | None = None,
         virtual: Virtual | None = None,
+        packages: PackageSettings | None = None,
     ) -> RepositoryRecord:
         """Create the repository, committing ``effects`` with it. A remote repository needs
         ``remote`` (its upstream), a virtual one ``virtual`` (its members)."""
@@ -122,6 +124,7 @@ class Repositories:
             quota_bytes,
             remote,
             virtual,
+            packages,
         )
         await self._check_kind(record)
         if not await to_thread.run_sync(self._meta.repositories.create, record, effects):
@@ -138,6 +141,7 @@ class Repositories:
         quota_bytes: int | Keep | None = KEEP,
         remote: Remote | None = None,
         virtual: Virtual | None = None,
+        packages: PackageSettings | None = None,
         effects: Effects = NO_EFFECTS,
     ) -> RepositoryRecord:
         """Change the settings given (None: keep; for ``quota_bytes``, KEEP keeps and None
@@ -158,6 +162,8 @@ class Repositories:
                     virtual=virtual or current.virtual,
                 )
             )
+        if packages is not None:
+            changes["packages"] = packages_json(packages)
         if not isinstance(quota_bytes, Keep):
             _check_quota(quota_bytes)
             changes["quota_bytes"] = quota_bytes

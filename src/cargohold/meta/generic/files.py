@@ -40,7 +40,7 @@ def folder_range(folder: str) -> tuple[str, str | None]:
     return folder + "/", folder + "0"
 
 
-def _record(row: sa.Row[tuple[object, ...]]) -> GenericFileRecord:
+def record_of(row: sa.Row[tuple[object, ...]]) -> GenericFileRecord:
     return GenericFileRecord(
         repository=row.repository,
         path=row.path,
@@ -94,7 +94,7 @@ class GenericFileQueries:
                 .where(generic_files.c.repository == repository, _inside(path))
                 .order_by(generic_files.c.path)
             )
-            return [_record(row) for row in rows]
+            return [record_of(row) for row in rows]
 
     def children(self, repository: str, folder: str, limit: int) -> list[FolderEntry]:
         """Up to ``limit`` direct children of ``folder``, by name: each subfolder is read as
@@ -118,7 +118,7 @@ class GenericFileQueries:
                         skip_below = prefix + name + "0"
                         seek = path >= skip_below
                     else:
-                        entries.append(FolderEntry(name, _record(row)))
+                        entries.append(FolderEntry(name, record_of(row)))
                         seek = path > row.path
                     if len(entries) == limit:
                         break
@@ -138,7 +138,7 @@ class GenericFileQueries:
             query = query.where(generic_files.c.path > after)
         with reading(self._engine) as connection:
             rows = connection.execute(query.order_by(generic_files.c.path).limit(limit))
-            return [_record(row) for row in rows]
+            return [record_of(row) for row in rows]
 
     def holder(self, digest: str, repositories: list[str]) -> GenericFileRecord | None:
         """A file with this content in one of ``repositories``, if any."""
@@ -153,7 +153,7 @@ class GenericFileQueries:
                 )
                 .limit(1)
             ).first()
-        return None if row is None else _record(row)
+        return None if row is None else record_of(row)
 
     # --- writing ------------------------------------------------------------------------
 
@@ -213,7 +213,7 @@ class GenericFileQueries:
                 [found]
                 if found is not None
                 else [
-                    _record(row)
+                    record_of(row)
                     for row in connection.execute(
                         sa.select(generic_files).where(condition).order_by(generic_files.c.path)
                     )
@@ -234,7 +234,7 @@ def get_file(connection: sa.Connection, repository: str, path: str) -> GenericFi
             generic_files.c.repository == repository, generic_files.c.path == path
         )
     ).first()
-    return None if row is None else _record(row)
+    return None if row is None else record_of(row)
 
 
 def place(
@@ -287,4 +287,4 @@ def place(
     return previous
 
 
-__all__ = ["GenericFileQueries", "folder_range", "get_file", "place", "subject"]
+__all__ = ["GenericFileQueries", "folder_range", "get_file", "place", "record_of", "subject"]

@@ -28,6 +28,7 @@ from cargohold.meta.schema.insight import (
 from cargohold.meta.schema.lifecycle import build_artifacts, build_statuses, builds, promotions
 from cargohold.meta.schema.metadata import metadata
 from cargohold.meta.schema.oci import blob_links, manifest_refs, manifests, tags, uploads
+from cargohold.meta.schema.packages import package_files, package_tags, package_versions
 from cargohold.meta.schema.policy import policies, policy_exceptions, watches
 from cargohold.meta.schema.remote import remote_checks, remote_fetches, upstream_gates
 from cargohold.meta.schema.retention import retention_policies
@@ -54,6 +55,9 @@ __all__ = [
     "manifest_refs",
     "manifests",
     "metadata",
+    "package_files",
+    "package_tags",
+    "package_versions",
     "permissions",
     "policies",
     "policy_exceptions",

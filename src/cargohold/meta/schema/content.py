@@ -23,6 +23,8 @@ repositories = sa.Table(
     sa.Column("remote", sa.Text, nullable=True),
     # a virtual repository's members and default deploy repository, JSON
     sa.Column("virtual", sa.Text, nullable=True),
+    # what a PyPI or npm repository allows, JSON (records.packages.PackageSettings)
+    sa.Column("packages", sa.Text, nullable=True),
 )
 
 blobs = sa.Table(

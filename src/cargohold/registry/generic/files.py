@@ -220,9 +220,9 @@ class GenericFiles:
             await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
             # A claimed sha256 is checked by the blob store, which computes it anyway.
             hasher = MultiHasher(sha256=claimed.sha256 is None)
-            size = await self._store.append(upload_id, _hashed(chunks, hasher))
+            size = await self._store.append(upload_id, hashed(chunks, hasher))
             actual = hasher.result()
-            _refuse_mismatch(key, path, claimed, actual, ("sha1", "md5"))
+            refuse_mismatch(key, path, claimed, actual, ("sha1", "md5"))
             digest = Digest("sha256", claimed.sha256 or actual.sha256 or "")
             await self._quotas.admit(repository, str(digest), size, path)
             await self._claims.claim(digest)
@@ -230,7 +230,7 @@ class GenericFiles:
                 await self._store.commit(upload_id, digest, size)
             except DigestMismatch as exc:
                 computed = replace(actual, sha256=exc.actual.partition(":")[2])
-                _refuse_mismatch(key, path, claimed, computed, ("sha256",))
+                refuse_mismatch(key, path, claimed, computed, ("sha256",))
                 raise
             now = self._clock()
             record = GenericFileRecord(
@@ -293,7 +293,7 @@ class GenericFiles:
                 "deploy the file with its bytes",
                 {"digest": str(digest)},
             )
-        _refuse_mismatch(key, path, claimed, checksums_of(holder), ("sha1", "md5"))
+        refuse_mismatch(key, path, claimed, checksums_of(holder), ("sha1", "md5"))
         now = self._clock()
         record = GenericFileRecord(
             key,
@@ -373,7 +373,7 @@ def file_event_data(record: GenericFileRecord, actor: Actor, **extra: object) ->
     }
 
 
-def _refuse_mismatch(
+def refuse_mismatch(
     key: str, path: str, claimed: Checksums, actual: Checksums, algorithms: tuple[str, ...]
 ) -> None:
     """Conflict (Artifactory answers 409) unless the claimed checksums are the actual ones."""
@@ -387,7 +387,7 @@ def _refuse_mismatch(
         )
 
 
-async def _hashed(chunks: AsyncIterable[bytes], hasher: MultiHasher) -> AsyncIterator[bytes]:
+async def hashed(chunks: AsyncIterable[bytes], hasher: MultiHasher) -> AsyncIterator[bytes]:
     """``chunks`` in batches of about a MiB, each hashed (off the event loop when large)
     before it is passed on."""
     batch: list[bytes] = []
@@ -409,4 +409,13 @@ async def _hashed(chunks: AsyncIterable[bytes], hasher: MultiHasher) -> AsyncIte
         yield data
 
 
-__all__ = ["FORMAT", "Deployed", "GenericFiles", "Listing", "checksums_of", "file_event_data"]
+__all__ = [
+    "FORMAT",
+    "Deployed",
+    "GenericFiles",
+    "Listing",
+    "checksums_of",
+    "file_event_data",
+    "hashed",
+    "refuse_mismatch",
+]

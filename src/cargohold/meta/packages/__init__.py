@@ -1,0 +1,1 @@
+"""Queries of the package formats (PyPI, npm): versions, their files, dist-tags."""

@@ -1,0 +1,414 @@
+"""Package versions and their files, for every package format (``records/packages.py``).
+
+An upload is taken in two steps, so that a format can read what a file says of itself
+before anything is visible: ``stage`` streams the bytes into the blob store (checked against
+the checksums the client claimed, under the repository's quota, claimed against the
+collector), then ``publish`` makes the version and its files visible in one transaction, with
+their audit record, event and scan request. A staged file that is never published is only a
+blob nothing holds: the collector takes it after its grace period.
+
+Reading needs ``read`` (or anonymous read), publishing ``write``, yanking, dist-tags and
+deprecation ``write``, deleting ``delete``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from anyio import to_thread
+
+from cargohold.core.checksums import Checksums, MultiHasher
+from cargohold.core.digest import Digest
+from cargohold.core.errors import (
+    BlobUnknown,
+    DigestMismatch,
+    RepositoryInvalid,
+    ResourceUnknown,
+    StorageFull,
+)
+from cargohold.meta.effects import Effects
+from cargohold.meta.store import MetadataStore
+from cargohold.records.artifacts import FILE, BlobInfo
+from cargohold.records.generic import GenericFileRecord
+from cargohold.records.packages import (
+    DistTag,
+    PackageFile,
+    PackageSettings,
+    PackageVersion,
+    package_path,
+)
+from cargohold.records.repositories import RepositoryRecord
+from cargohold.registry.consequences import Consequences
+from cargohold.registry.events.emitter import Happened
+from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.generic.files import hashed, refuse_mismatch
+from cargohold.registry.housekeeping.discard import discard_upload, discarded
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.quotas.limits import Quotas
+from cargohold.registry.repositories import Repositories
+from cargohold.storage.base import BlobStore
+
+T = TypeVar("T")
+DEFAULTS = PackageSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """An uploaded file's bytes, stored and claimed, not yet part of any repository."""
+
+    repository: str
+    filename: str
+    digest: Digest
+    size: int
+    checksums: Checksums  # sha256, sha1 and md5 of the bytes
+    upload_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewFile:
+    """A staged file as a file of the version being published."""
+
+    staged: Staged
+    requires_python: str | None = None
+    core_metadata: bytes | None = None
+
+
+def settings_of(repository: RepositoryRecord) -> PackageSettings:
+    return repository.packages or DEFAULTS
+
+
+class PackageFiles:
+    def __init__(
+        self,
+        store: BlobStore,
+        meta: MetadataStore,
+        repositories: Repositories,
+        access: AccessControl,
+        clock: Callable[[], float],
+        consequences: Consequences,
+        claims: BlobClaims,
+        quotas: Quotas,
+    ) -> None:
+        self._store = store
+        self._meta = meta
+        self._repositories = repositories
+        self._access = access
+        self._clock = clock
+        self._audit = consequences.audit
+        self._events = consequences.events
+        self._scans = consequences.scans
+        self._jobs = consequences.jobs
+        self._downloads = consequences.downloads
+        self._claims = claims
+        self._quotas = quotas
+
+    async def repository(self, key: str, format: str) -> RepositoryRecord:
+        """Repository ``key``, which must hold ``format`` packages."""
+        record = await self._repositories.get(key)
+        if record.format != format:
+            raise RepositoryInvalid(
+                f"repository {key!r} holds {record.format}, not {format} packages; create one "
+                f"with `cargohold repo create KEY --format {format}`",
+                {"repository": key},
+            )
+        return record
+
+    async def allowed(
+        self, principal: Principal | None, key: str, format: str, action: Action
+    ) -> RepositoryRecord:
+        record = await self.repository(key, format)
+        self._access.check(principal, record, action)
+        return record
+
+    def allows(
+        self, principal: Principal | None, repository: RepositoryRecord, action: Action
+    ) -> bool:
+        return self._access.allows(principal, repository, action)
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def names(self, key: str) -> list[str]:
+        return await to_thread.run_sync(self._meta.packages.names, key)
+
+    async def holders(self, keys: Sequence[str], name: str) -> list[str]:
+        return await to_thread.run_sync(self._meta.packages.holders, keys, name)
+
+    async def versions(self, key: str, name: str) -> list[PackageVersion]:
+        return await to_thread.run_sync(self._meta.packages.versions, key, name)
+
+    async def version(self, key: str, name: str, version: str) -> PackageVersion | None:
+        return await to_thread.run_sync(self._meta.packages.version, key, name, version)
+
+    async def files(self, key: str, name: str, version: str | None = None) -> list[PackageFile]:
+        return await to_thread.run_sync(self._meta.packages.files, key, name, version)
+
+    async def tags(self, key: str, name: str) -> list[DistTag]:
+        return await to_thread.run_sync(self._meta.packages.tags, key, name)
+
+    async def download(self, key: str, name: str, version: str, filename: str) -> PackageFile:
+        """The file to send (the caller checked ``read``); ResourceUnknown when there is none,
+        PolicyViolation when a policy watching the repository blocks its content."""
+        path = package_path(name, version, filename)
+        found = await to_thread.run_sync(self._meta.packages.file, key, path)
+        if found is None:
+            raise ResourceUnknown(
+                f"no file {filename!r} of {name} {version} in repository {key!r}",
+                {"filename": filename},
+            )
+        await self._downloads.check_download(key, found.file.digest)
+        return found
+
+    async def blob(self, record: GenericFileRecord) -> BlobInfo:
+        """Where a file's bytes are; BlobUnknown, before any byte is sent, when missing."""
+        digest = Digest.parse(record.digest)
+        path = self._store.local_path(digest)
+        if path is None and await self._store.size(digest) is None:
+            raise BlobUnknown(
+                f"the content of {record.repository}/{record.path} ({digest}) is missing "
+                "from storage",
+                {"digest": str(digest)},
+            )
+        return BlobInfo(digest, record.size, path)
+
+    # --- uploading ----------------------------------------------------------------------
+
+    async def stage(
+        self,
+        repository: RepositoryRecord,
+        filename: str,
+        chunks: AsyncIterable[bytes],
+        claimed: Checksums,
+        length: int | None = None,
+    ) -> Staged:
+        """Store the bytes of one file (the caller checked ``write``); Conflict, with nothing
+        stored, when they do not have the ``claimed`` checksums; QuotaExceeded over a quota
+        (before they are read when ``length`` is known)."""
+        key = repository.key
+        claimed_digest = None if claimed.sha256 is None else f"sha256:{claimed.sha256}"
+        if length is not None:
+            await self._quotas.admit(repository, claimed_digest, length, filename)
+        upload_id = await self._store.start_upload()
+        try:
+            await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
+            hasher = MultiHasher(sha256=claimed.sha256 is None)
+            size = await self._store.append(upload_id, hashed(chunks, hasher))
+            actual = hasher.result()
+            refuse_mismatch(key, filename, claimed, actual, ("sha1", "md5"))
+            digest = Digest("sha256", claimed.sha256 or actual.sha256 or "")
+            await self._quotas.admit(repository, str(digest), size, filename)
+            await self._claims.claim(digest)
+            try:
+                await self._store.commit(upload_id, digest, size)
+            except DigestMismatch as exc:
+                computed = Checksums(exc.actual.partition(":")[2], actual.sha1, actual.md5)
+                refuse_mismatch(key, filename, claimed, computed, ("sha256",))
+                raise
+        except StorageFull as exc:
+            await discard_upload(self._store, self._meta, upload_id)
+            raise discarded(exc, f"upload {filename!r} again") from exc
+        except BaseException:
+            await discard_upload(self._store, self._meta, upload_id)
+            raise
+        return Staged(
+            key, filename, digest, size, Checksums(digest.hex, actual.sha1, actual.md5), upload_id
+        )
+
+    async def discard(self, staged: Sequence[Staged]) -> None:
+        """Forget uploads that will not be published (their blobs go to the collector)."""
+        for one in staged:
+            await discard_upload(self._store, self._meta, one.upload_id)
+
+    async def inspect(self, staged: Staged, read: Callable[[str], T]) -> T:
+        """``read`` (run off the event loop) of a local file holding the staged bytes."""
+        local = self._store.local_path(staged.digest)
+        if local is not None:
+            return await to_thread.run_sync(read, local)
+        async with self._spooled(staged.digest) as spooled:
+            return await to_thread.run_sync(read, spooled)
+
+    @contextlib.asynccontextmanager
+    async def _spooled(self, digest: Digest) -> AsyncIterator[str]:
+        handle, name = tempfile.mkstemp(prefix="cargohold-package-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                async for chunk in self._store.read(digest):
+                    await to_thread.run_sync(out.write, chunk)
+            yield name
+        finally:
+            os.unlink(name)
+
+    async def publish(
+        self,
+        actor: Actor,
+        repository: RepositoryRecord,
+        version: PackageVersion,
+        files: Sequence[NewFile],
+        *,
+        new_version: bool = False,
+        tags: Mapping[str, str] | None = None,
+    ) -> list[PackageFile]:
+        """Make ``version`` with ``files`` visible in one step (see PackageQueries.publish);
+        the files as published."""
+        now = self._clock()
+        published = [
+            PackageFile(
+                GenericFileRecord(
+                    repository.key,
+                    package_path(version.name, version.version, new.staged.filename),
+                    str(new.staged.digest),
+                    new.staged.size,
+                    new.staged.checksums.sha1 or "",
+                    new.staged.checksums.md5 or "",
+                    now,
+                    now,
+                    actor.name,
+                ),
+                version.name,
+                version.version,
+                new.staged.filename,
+                new.requires_python,
+                new.core_metadata,
+            )
+            for new in files
+        ]
+        effects = await self._published(actor, repository.format, version, published)
+        try:
+            await to_thread.run_sync(
+                lambda: self._meta.packages.publish(
+                    version,
+                    published,
+                    overwrite=settings_of(repository).overwrite,
+                    new_version=new_version,
+                    tags=tags,
+                    upload_ids=[new.staged.upload_id for new in files],
+                    effects=effects,
+                    claimed=True,
+                )
+            )
+        except BaseException:
+            await self.discard([new.staged for new in files])
+            raise
+        self._jobs.committed(effects)
+        return published
+
+    async def _published(
+        self, actor: Actor, format: str, version: PackageVersion, files: Sequence[PackageFile]
+    ) -> Effects:
+        key = version.repository
+        where = f"{key}/{version.name}@{version.version}"
+        effects = self._audit.entry(actor, "package.publish", where, status=201, repository=key)
+        effects += await self._events.effects(
+            [
+                Happened(
+                    "push",
+                    key,
+                    f"{version.name}@{version.version}",
+                    package_event_data(format, version, files, actor),
+                    actor.name,
+                )
+            ]
+        )
+        for one in files:
+            effects += self._scans.requested(one.file.digest, FILE, f"{key}/{one.file.path}")
+        return effects
+
+    # --- changing -----------------------------------------------------------------------
+
+    async def set_tag(self, actor: Actor, tag: DistTag) -> None:
+        effects = self._audit.entry(
+            actor,
+            "package.tag",
+            f"{tag.repository}/{tag.name}@{tag.tag}={tag.version}",
+            repository=tag.repository,
+        )
+        await to_thread.run_sync(self._meta.packages.set_tag, tag, effects)
+        self._jobs.committed(effects)
+
+    async def remove_tag(self, actor: Actor, key: str, name: str, tag: str) -> bool:
+        effects = self._audit.entry(actor, "package.untag", f"{key}/{name}@{tag}", repository=key)
+        removed = await to_thread.run_sync(self._meta.packages.remove_tag, key, name, tag, effects)
+        if removed:
+            self._jobs.committed(effects)
+        return removed
+
+    async def yank(
+        self, actor: Actor, key: str, name: str, versions: Mapping[str, str | None]
+    ) -> int:
+        """Yank (PyPI) or deprecate (npm) ``versions`` with the reason given, or undo it
+        (None); how many versions there were."""
+        shown = ", ".join(sorted(versions))
+        effects = self._audit.entry(actor, "package.yank", f"{key}/{name}@{shown}", repository=key)
+        changed = await to_thread.run_sync(self._meta.packages.yank, key, name, versions, effects)
+        if changed:
+            self._jobs.committed(effects)
+        return changed
+
+    async def delete(
+        self, actor: Actor, key: str, name: str, version: str | None = None
+    ) -> list[PackageVersion]:
+        """Delete one version of a package, or all of them; ResourceUnknown when there was
+        nothing to delete. The caller checked ``delete``."""
+        where = f"{key}/{name}" + ("" if version is None else f"@{version}")
+        audit = self._audit.entry(actor, "package.delete", where, status=200, repository=key)
+        announce = await self._events.announcer("delete", key)
+
+        committed: list[Effects] = []
+
+        def effects_of(gone: list[PackageFile]) -> Effects:
+            effects = audit
+            for one in gone:
+                effects += announce(
+                    f"{one.name}@{one.version}",
+                    {
+                        "repository": key,
+                        "name": one.name,
+                        "version": one.version,
+                        "filename": one.filename,
+                        "digest": one.file.digest,
+                    },
+                    actor.name,
+                )
+            committed.append(effects)
+            return effects
+
+        gone = await to_thread.run_sync(
+            lambda: self._meta.packages.delete(key, name, version, effects_of)
+        )
+        if not gone:
+            what = name if version is None else f"{name} {version}"
+            raise ResourceUnknown(f"no package {what} in repository {key!r}")
+        for effects in committed:
+            self._jobs.committed(effects)
+        return gone
+
+
+def package_event_data(
+    format: str, version: PackageVersion, files: Sequence[PackageFile], actor: Actor
+) -> dict[str, object]:
+    """What the events of package versions ("push", "promote") say of one."""
+    return {
+        "repository": version.repository,
+        "format": format,
+        "name": version.name,
+        "version": version.version,
+        "files": [
+            {
+                "filename": f.filename,
+                "path": f.file.path,
+                "digest": f.file.digest,
+                "size": f.file.size,
+            }
+            for f in files
+        ],
+        "principal": actor.name,
+    }
+
+
+__all__ = ["NewFile", "PackageFiles", "Staged", "package_event_data", "settings_of"]

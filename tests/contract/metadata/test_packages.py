@@ -1,0 +1,104 @@
+"""Package versions: a version and its files become visible together, a file that exists is
+refused unless the repository allows overwriting, and deleting a version takes its files,
+tags and properties with it."""
+
+from __future__ import annotations
+
+import pytest
+
+from cargohold.core.errors import Conflict
+from cargohold.meta.packages.queries import version_subject
+from cargohold.meta.store import MetadataStore
+from cargohold.records.packages import DistTag, PackageFile, PackageVersion, package_path
+from tests.contract.metadata.examples import file, repository
+
+
+@pytest.fixture(autouse=True)
+def repositories(meta: MetadataStore) -> None:
+    repository(meta, "py", format="pypi")
+    repository(meta, "other", format="pypi")
+
+
+def version(name: str = "six", number: str = "1.0", document: str = "{}") -> PackageVersion:
+    return PackageVersion("py", name, number, 100.0, "alice", None, document)
+
+
+def package_file(name: str, number: str, filename: str, content: str) -> PackageFile:
+    record = file("py", package_path(name, number, filename), content)
+    return PackageFile(record, name, number, filename, ">=3.8", b"Metadata-Version: 2.1\n")
+
+
+def test_a_version_and_its_files_read_back_together(meta: MetadataStore) -> None:
+    wheel = package_file("six", "1.0", "six-1.0-py3-none-any.whl", "wheel")
+    sdist = package_file("six", "1.0", "six-1.0.tar.gz", "sdist")
+    assert meta.packages.publish(version(), [wheel], overwrite=False) == []
+    assert meta.packages.publish(version(), [sdist], overwrite=False) == []
+    assert meta.packages.names("py") == ["six"]
+    assert meta.packages.versions("py", "six") == [version()]
+    assert meta.packages.files("py", "six") == [wheel, sdist]
+    assert meta.packages.file("py", wheel.file.path) == wheel
+    assert meta.generic.get("py", wheel.file.path) == wheel.file
+    assert meta.packages.holders(["other", "py"], "six") == ["py"]
+    assert meta.packages.names("other") == []
+
+
+def test_a_file_that_exists_is_refused_unless_overwriting_is_allowed(
+    meta: MetadataStore,
+) -> None:
+    first = package_file("six", "1.0", "six-1.0.tar.gz", "first")
+    second = package_file("six", "1.0", "six-1.0.tar.gz", "second")
+    meta.packages.publish(version(), [first], overwrite=False)
+    with pytest.raises(Conflict, match=r"six-1\.0\.tar\.gz already exists"):
+        meta.packages.publish(version(), [second], overwrite=False)
+    assert meta.packages.files("py", "six") == [first]
+    assert meta.packages.publish(version(), [second], overwrite=True) == [first.file]
+    assert meta.packages.files("py", "six") == [second]
+
+
+def test_a_new_version_that_exists_is_refused_whole(meta: MetadataStore) -> None:
+    tarball = package_file("left-pad", "1.0", "left-pad-1.0.tgz", "one")
+    meta.packages.publish(
+        version("left-pad"), [tarball], overwrite=False, new_version=True, tags={"latest": "1.0"}
+    )
+    again = package_file("left-pad", "1.0", "other.tgz", "two")
+    with pytest.raises(Conflict, match="already published"):
+        meta.packages.publish(version("left-pad"), [again], overwrite=False, new_version=True)
+    assert meta.packages.files("py", "left-pad") == [tarball]
+    assert meta.packages.tags("py", "left-pad") == [DistTag("py", "left-pad", "latest", "1.0")]
+
+
+def test_tags_point_only_at_versions_there(meta: MetadataStore) -> None:
+    meta.packages.publish(version(), [package_file("six", "1.0", "a.tgz", "a")], overwrite=False)
+    with pytest.raises(Conflict):
+        meta.packages.set_tag(DistTag("py", "six", "next", "2.0"))
+    meta.packages.set_tag(DistTag("py", "six", "next", "1.0"))
+    assert [t.tag for t in meta.packages.tags("py", "six")] == ["next"]
+    assert meta.packages.remove_tag("py", "six", "next")
+    assert not meta.packages.remove_tag("py", "six", "next")
+
+
+def test_yanking_marks_versions_and_can_be_undone(meta: MetadataStore) -> None:
+    meta.packages.publish(version(), [package_file("six", "1.0", "a.tgz", "a")], overwrite=False)
+    assert meta.packages.yank("py", "six", {"1.0": "broken", "9.9": "none"}) == 1
+    found = meta.packages.version("py", "six", "1.0")
+    assert found is not None and found.yanked == "broken"
+    assert meta.packages.yank("py", "six", {"1.0": None}) == 1
+    found = meta.packages.version("py", "six", "1.0")
+    assert found is not None and found.yanked is None
+
+
+def test_deleting_a_version_takes_its_files_tags_and_properties(meta: MetadataStore) -> None:
+    one = package_file("six", "1.0", "six-1.0.tar.gz", "one")
+    two = package_file("six", "2.0", "six-2.0.tar.gz", "two")
+    meta.packages.publish(version(), [one], overwrite=False, tags={"latest": "1.0"})
+    meta.packages.publish(version(number="2.0"), [two], overwrite=False)
+    meta.properties.set("py", version_subject("six", "1.0"), {"qa": ["passed"]})
+    gone = meta.packages.delete("py", "six", "1.0")
+    assert [v.version for v in gone] == ["1.0"]
+    assert meta.packages.files("py", "six") == [two]
+    assert meta.generic.get("py", one.file.path) is None
+    assert meta.packages.tags("py", "six") == []
+    assert meta.properties.get("py", version_subject("six", "1.0")) == {}
+    assert meta.packages.delete("py", "six", "1.0") == []
+    assert [v.version for v in meta.packages.delete("py", "six")] == ["2.0"]
+    assert meta.packages.names("py") == []
