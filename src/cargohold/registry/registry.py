@@ -63,6 +63,7 @@ from cargohold.registry.oci.remote_blobs import RemoteBlobs
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
 from cargohold.registry.packages.files import PackageFiles
+from cargohold.registry.packages.virtual import PackageMembers
 from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
 from cargohold.registry.policy.policies import Policies
@@ -109,6 +110,7 @@ class Registry:
     search: Search
     generic: GenericFiles
     packages: PackageFiles  # the package versions of PyPI and npm repositories
+    package_members: PackageMembers  # virtual PyPI and npm repositories' members, guarded
     generic_promotions: GenericPromotions
     jobs: JobQueue
     job_admin: JobAdministration
@@ -200,8 +202,10 @@ class Registry:
             Freshness(meta, flights, clock),
             consequences,
         )
-        pulls = Pulls(
-            meta, images, manifests, blobs, remote_images, VirtualMembers(repositories, access)
+        members = VirtualMembers(repositories, access)
+        pulls = Pulls(meta, images, manifests, blobs, remote_images, members)
+        packages = PackageFiles(
+            store, meta, repositories, access, clock, consequences, claims, quotas
         )
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic)
@@ -236,9 +240,8 @@ class Registry:
             build_promotions=BuildPromotions(builds, meta, repositories, access, engine),
             search=Search(meta, repositories, access),
             generic=generic,
-            packages=PackageFiles(
-                store, meta, repositories, access, clock, consequences, claims, quotas
-            ),
+            packages=packages,
+            package_members=PackageMembers(members, packages),
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             jobs=jobs,
             job_admin=JobAdministration(jobs, access),

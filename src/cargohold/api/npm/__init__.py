@@ -1,0 +1,1 @@
+"""npm repositories: the npm registry API."""

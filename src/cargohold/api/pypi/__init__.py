@@ -1,0 +1,1 @@
+"""PyPI repositories: the simple API (PEP 503/691/658/700) and the legacy upload API."""

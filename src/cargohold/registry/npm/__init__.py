@@ -1,0 +1,2 @@
+"""npm repositories: publish, packuments, dist-tags, deprecation, unpublish, audit, and
+remote and virtual npm repositories."""
