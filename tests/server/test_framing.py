@@ -8,6 +8,9 @@ import hashlib
 import os
 import time
 
+import httpx
+import pytest
+
 from tests.server.conftest import BLOB_BYTES, ToyServer
 from tests.wire import request
 
@@ -23,6 +26,26 @@ def test_keep_alive_answers_request_after_request_on_one_connection(toy: ToyServ
         status, headers, body = wire.response()
         assert (status, body) == (200, b"hello")
         assert "connection" not in headers
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        (
+            "blocked by policy 'no-critical' (GHSA-1234)",
+            "blocked by policy 'no-critical' (GHSA-1234)",
+        ),
+        ("two\r\nlines", "two  lines"),  # never a second header line
+        ("", "Forbidden"),
+        (None, "Forbidden"),
+    ],
+)
+def test_the_status_line_carries_the_reason_an_app_gives(
+    toy: ToyServer, given: str | None, sent: str
+) -> None:
+    query = "" if given is None else "?" + httpx.QueryParams({"reason": given}).__str__()
+    response = httpx.get(f"http://127.0.0.1:{toy.port}/refuse{query}")
+    assert (response.status_code, response.reason_phrase) == (403, sent)
 
 
 def test_pipelined_requests_are_answered_in_order(toy: ToyServer) -> None:

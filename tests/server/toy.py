@@ -2,7 +2,8 @@
 the server alone (no registry). ``python -m tests.server.toy --files DIR`` prints the port it
 listens on, then serves until SIGTERM.
 
-Routes: ``/hello``; ``/echo`` (the request body's length and SHA-256); ``/stream?bytes=N``
+Routes: ``/hello``; ``/refuse?reason=`` (403 with that reason phrase);
+``/echo`` (the request body's length and SHA-256); ``/stream?bytes=N``
 (N bytes in 64 KiB pieces, chunked); ``/file/NAME`` (a file of DIR by path send, with its
 Content-Length, or chunked with ``?chunked=1``); ``/range/NAME?offset=&count=`` (zero-copy
 send); ``/boom`` (the app raises); ``/events?id=`` (what happened to the request with
@@ -63,6 +64,11 @@ class Toy:
     async def route(self, path: str, query: dict[str, str], receive: Receive, send: Send) -> None:
         if path == "/hello":
             await answer(send, b"hello")
+        elif path == "/refuse":
+            headers = [(b"content-length", b"0")]
+            start = {"type": "http.response.start", "status": 403, "headers": headers}
+            await send({**start, "reason": query.get("reason")})
+            await send({"type": "http.response.body", "body": b""})
         elif path == "/echo":
             digest, length = hashlib.sha256(), 0
             while True:

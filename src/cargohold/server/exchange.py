@@ -24,12 +24,23 @@ BODY_HIGH_WATER = 1024 * 1024
 log = logging.getLogger("cargohold.server")
 
 
-def _status_line(status: int) -> bytes:
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    return f"HTTP/1.1 {status} {phrase}\r\n".encode()
+def _status_line(status: int, reason: str | None = None) -> bytes:
+    if reason is None:
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+    return f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")
+
+
+def _reason(given: object) -> str | None:
+    """A reason phrase an app gave (the ``reason`` extension of ``http.response.start``), as
+    a status line may carry it: printable Latin-1 on one line, at most 300 characters."""
+    if not isinstance(given, str) or not given:
+        return None
+    text = given.encode("latin-1", "replace").decode("latin-1")
+    cleaned = "".join(c if c.isprintable() else " " for c in text).strip()
+    return cleaned[:300] or None
 
 
 _STATUS = {code: _status_line(code) for code in range(100, 600)}
@@ -212,7 +223,8 @@ class Exchange:
             if kind != "http.response.start":
                 raise RuntimeError(f"expected http.response.start, got {kind}")
             self.status = message["status"]
-            self.pending_head = self._head(self.status, message.get("headers", []))
+            reason = _reason(message.get("reason"))
+            self.pending_head = self._head(self.status, message.get("headers", []), reason)
             self.started = True
             return
         if kind == "http.response.body":
@@ -286,9 +298,12 @@ class Exchange:
             return framed if more else framed + b"0\r\n\r\n"
         return body
 
-    def _head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+    def _head(
+        self, status: int, headers: list[tuple[bytes, bytes]], reason: str | None = None
+    ) -> bytes:
+        status_line = None if reason is None else _status_line(status, reason)
         parts = [
-            _STATUS.get(status) or _status_line(status),
+            status_line or _STATUS.get(status) or _status_line(status),
             b"server: cargohold\r\n",
             CLOCK.header(),
         ]
