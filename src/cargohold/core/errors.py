@@ -157,6 +157,12 @@ class Unsupported(RegistryError):
     code, status = "UNSUPPORTED", 405
 
 
+class NotAcceptable(RegistryError):
+    """None of the representations the client accepts (``Accept``) is served."""
+
+    code, status = "NOT_ACCEPTABLE", 406
+
+
 class TagImmutable(Denied):
     """An existing tag of a repository with immutable tags cannot move or be deleted."""
 
@@ -304,6 +310,7 @@ __all__ = [
     "ManifestUnknown",
     "NameInvalid",
     "NameUnknown",
+    "NotAcceptable",
     "NotFound",
     "PaginationInvalid",
     "PayloadTooLarge",

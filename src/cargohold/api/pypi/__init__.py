@@ -1,1 +1,5 @@
 """PyPI repositories: the simple API (PEP 503/691/658/700) and the legacy upload API."""
+
+from cargohold.api.pypi.app import build
+
+__all__ = ["build"]

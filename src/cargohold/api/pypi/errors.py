@@ -1,0 +1,43 @@
+"""How the PyPI API refuses: pip, uv and twine print a refusal's status line, not its body,
+so the message is the reason phrase (one line, latin-1, bounded) and a short text body."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from cargohold.api.phrases import PhrasedResponse
+from cargohold.api.request_ids import internal_error
+from cargohold.core.errors import RegistryError, TooManyRequests, Unauthorized, Unsupported
+
+MAX_REASON = 300
+
+
+def reason_phrase(message: str) -> str:
+    one_line = " ".join(message.split())
+    printable = "".join(c if 32 <= ord(c) < 127 else "?" for c in one_line)
+    return printable[:MAX_REASON]
+
+
+def error_response(exc: RegistryError, method: str) -> Response:
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Basic realm="cargohold"'
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(detail.get("retry_after", 1))
+    if isinstance(exc, Unsupported) and "allowed" in detail:
+        headers["Allow"] = ", ".join(detail["allowed"])
+    if "size" in detail and exc.status == 416:
+        headers["Content-Range"] = f"bytes */{detail['size']}"
+    body = (exc.message + "\n").encode()
+    if method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        body = b""
+    return PhrasedResponse(body, exc.status, reason_phrase(exc.message), headers)
+
+
+def unexpected_response(method: str, path: str) -> Response:
+    return error_response(internal_error(method, path), method)
+
+
+__all__ = ["error_response", "reason_phrase", "unexpected_response"]

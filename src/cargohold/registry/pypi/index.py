@@ -1,0 +1,158 @@
+"""The project pages of PyPI repositories, local, remote and virtual alike, and the file a
+download names: what the simple API (PEP 503/691) shows and serves, without its markup.
+
+A virtual repository's page of a project is the union of its members' files of it, read
+through the dependency-confusion guard (``PackageMembers.sources``): the first member
+listing a filename is where it is downloaded from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cargohold.core.errors import ResourceUnknown
+from cargohold.records.packages import PackageFile
+from cargohold.records.repositories import RepositoryRecord
+from cargohold.registry.identity.permissions import Action, Principal
+from cargohold.registry.packages.files import PackageFiles
+from cargohold.registry.packages.virtual import PackageMembers
+from cargohold.registry.pypi.uploads import FORMAT
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One file of a project as its page lists it."""
+
+    filename: str
+    version: str
+    sha256: str
+    size: int | None = None
+    upload_time: float | None = None
+    requires_python: str | None = None
+    yanked: str | None = None  # the reason ("" when none) when yanked
+    core_metadata: str | None = None  # sha256 of the METADATA file served per PEP 658
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    name: str  # normalized
+    files: list[Listed] = field(default_factory=list)
+    versions: list[str] = field(default_factory=list)
+
+
+class RemoteProjects(Protocol):
+    """What a remote PyPI repository adds: its upstream's pages and files, cached."""
+
+    async def project(self, remote: RepositoryRecord, name: str) -> Project: ...
+
+    async def download(
+        self, remote: RepositoryRecord, name: str, version: str, filename: str
+    ) -> PackageFile: ...
+
+
+class PypiIndex:
+    def __init__(
+        self,
+        packages: PackageFiles,
+        members: PackageMembers,
+        remote: RemoteProjects | None = None,
+    ) -> None:
+        self._packages = packages
+        self._members = members
+        self._remote = remote
+
+    async def readable(self, principal: Principal | None, key: str) -> RepositoryRecord:
+        return await self._packages.allowed(principal, key, FORMAT, Action.READ)
+
+    async def names(self, principal: Principal | None, key: str) -> list[str]:
+        """The projects of repository ``key`` (of a remote one: those it has cached)."""
+        record = await self.readable(principal, key)
+        members = [record]
+        if record.kind == "virtual":
+            members = await self._members.readable(principal, record)
+        names: set[str] = set()
+        for member in members:
+            names.update(await self._packages.names(member.key))
+        return sorted(names)
+
+    async def project(self, principal: Principal | None, key: str, name: str) -> Project:
+        """The page of project ``name`` (normalized); ResourceUnknown when no version."""
+        record = await self.readable(principal, key)
+        if record.kind == "virtual":
+            members = await self._members.sources(principal, record, name)
+        else:
+            members = [record]
+        seen: set[str] = set()
+        files: list[Listed] = []
+        versions: dict[str, None] = {}
+        for member in members:
+            try:
+                page = await self._page(member, name)
+            except ResourceUnknown:
+                continue
+            for listed in page.files:
+                if listed.filename not in seen:
+                    seen.add(listed.filename)
+                    files.append(listed)
+            versions.update(dict.fromkeys(page.versions))
+        if not versions:
+            raise ResourceUnknown(f"no project {name!r} in repository {key!r}", {"name": name})
+        return Project(name, files, list(versions))
+
+    async def _page(self, member: RepositoryRecord, name: str) -> Project:
+        if member.kind == "remote":
+            if self._remote is None:
+                raise ResourceUnknown(f"remote repository {member.key!r} is not served")
+            return await self._remote.project(member, name)
+        return await self.local(member.key, name)
+
+    async def local(self, key: str, name: str) -> Project:
+        versions = await self._packages.versions(key, name)
+        yanked = {v.version: v.yanked for v in versions}
+        files = await self._packages.files(key, name)
+        listed = [
+            Listed(
+                f.filename,
+                f.version,
+                f.file.digest.partition(":")[2],
+                f.file.size,
+                f.file.created_at,
+                f.requires_python,
+                yanked.get(f.version),
+                None if f.core_metadata is None else hashlib.sha256(f.core_metadata).hexdigest(),
+            )
+            for f in files
+        ]
+        return Project(name, listed, [v.version for v in versions])
+
+    async def download(
+        self, principal: Principal | None, key: str, name: str, version: str, filename: str
+    ) -> PackageFile:
+        """The file to send: read access checked, the download policies applied
+        (PolicyViolation), from the member of a virtual repository that lists it."""
+        record = await self.readable(principal, key)
+        members: Sequence[RepositoryRecord] = [record]
+        if record.kind == "virtual":
+            members = await self._members.sources(principal, record, name)
+        for member in members:
+            try:
+                return await self._download(member, name, version, filename)
+            except ResourceUnknown:
+                continue
+        raise ResourceUnknown(
+            f"no file {filename!r} of {name} {version} in repository {key!r}",
+            {"filename": filename},
+        )
+
+    async def _download(
+        self, member: RepositoryRecord, name: str, version: str, filename: str
+    ) -> PackageFile:
+        if member.kind == "remote" and self._remote is not None:
+            return await self._remote.download(member, name, version, filename)
+        return await self._packages.download(member.key, name, version, filename)
+
+
+__all__ = ["Listed", "Project", "PypiIndex", "RemoteProjects"]
