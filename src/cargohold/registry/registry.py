@@ -91,6 +91,7 @@ class Registry:
     pulls: Pulls  # reading images from local, remote and virtual repositories alike
     remote_images: RemoteImages
     flights: Flights
+    freshness: Freshness  # when remote repositories ask their upstream again, for every format
     upstream: Upstream
     pull_records: PullRecorder  # when manifests were last pulled (its last batch: ``aclose``)
     access: AccessControl
@@ -193,13 +194,14 @@ class Registry:
             owner,
         )
         docker_upstream = DockerUpstream(upstream)
+        freshness = Freshness(meta, flights, clock)
         remote_images = RemoteImages(
             meta,
             manifests,
             RemoteBlobs(meta, blobs, docker_upstream, flights),
             docker_upstream,
             flights,
-            Freshness(meta, flights, clock),
+            freshness,
             consequences,
         )
         members = VirtualMembers(repositories, access)
@@ -223,6 +225,7 @@ class Registry:
             pulls=pulls,
             remote_images=remote_images,
             flights=flights,
+            freshness=freshness,
             upstream=upstream,
             access=access,
             identity=Identity(meta, clock, access, audit, tokens),

@@ -21,6 +21,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -75,12 +76,16 @@ class HttpUpstreamClient:
         scope: str | None = None,
     ) -> AsyncIterator[HttpReply]:
         base = remote.upstream.rstrip("/")
-        url = f"{base}/{path.lstrip('/')}"
+        # An absolute URL is one the upstream links to (a package index's files may be on
+        # another host): the upstream's credentials go only to the upstream's own origin.
+        absolute = path.startswith(("http://", "https://"))
+        url = path if absolute else f"{base}/{path.lstrip('/')}"
+        foreign = absolute and _origin(url) != _origin(base)
         account: Account = (base, remote.username, _secret_of(remote))
-        authorization = await self._authorization(remote, account, scope)
+        authorization = None if foreign else await self._authorization(remote, account, scope)
         response = await self._send(remote, method, url, headers, authorization)
         try:
-            if response.status_code == 401:
+            if response.status_code == 401 and not foreign:
                 await response.aclose()
                 challenges = parse_challenges(response.headers.get_list("www-authenticate"))
                 authorization = await self._answer(
@@ -220,6 +225,11 @@ class HttpUpstreamClient:
                 remote.upstream, f"could not give a token: {where} answered without one"
             )
         return token, max(expires_in, DEFAULT_EXPIRES_IN)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _basic(remote: Remote) -> str:

@@ -28,6 +28,7 @@ from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.pypi.distributions import normalize
 from cargohold.registry.pypi.index import PypiIndex
+from cargohold.registry.pypi.remote import RemotePypi
 from cargohold.registry.pypi.uploads import PypiUploads
 from cargohold.registry.registry import Registry
 
@@ -137,7 +138,14 @@ def _unsupported(method: str, allowed: list[str]) -> Unsupported:
 
 
 def build(registry: Registry, public_url: str | None = None) -> PypiApp:
-    index = PypiIndex(registry.packages, registry.package_members)
+    remote = RemotePypi(
+        registry.packages,
+        registry.upstream,
+        registry.flights,
+        registry.freshness,
+        time.time,
+    )
+    index = PypiIndex(registry.packages, registry.package_members, remote)
     uploads = PypiUploads(registry.packages, registry.package_members, time.time)
     return PypiApp(registry, index, uploads)
 

@@ -14,6 +14,7 @@ deprecation ``write``, deleting ``delete``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from anyio import to_thread
 from cargohold.core.checksums import Checksums, MultiHasher
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
+    BlobNotFound,
     BlobUnknown,
     DigestMismatch,
     RepositoryInvalid,
@@ -68,7 +70,7 @@ class Staged:
     digest: Digest
     size: int
     checksums: Checksums  # sha256, sha1 and md5 of the bytes
-    upload_id: str
+    upload_id: str  # "": the bytes were stored otherwise (a remote repository's fetch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +225,8 @@ class PackageFiles:
     async def discard(self, staged: Sequence[Staged]) -> None:
         """Forget uploads that will not be published (their blobs go to the collector)."""
         for one in staged:
-            await discard_upload(self._store, self._meta, one.upload_id)
+            if one.upload_id:
+                await discard_upload(self._store, self._meta, one.upload_id)
 
     async def inspect(self, staged: Staged, read: Callable[[str], T]) -> T:
         """``read`` (run off the event loop) of a local file holding the staged bytes."""
@@ -287,7 +290,7 @@ class PackageFiles:
                     overwrite=settings_of(repository).overwrite,
                     new_version=new_version,
                     tags=tags,
-                    upload_ids=[new.staged.upload_id for new in files],
+                    upload_ids=[new.staged.upload_id for new in files if new.staged.upload_id],
                     effects=effects,
                     claimed=True,
                 )
@@ -318,6 +321,44 @@ class PackageFiles:
         for one in files:
             effects += self._scans.requested(one.file.digest, FILE, f"{key}/{one.file.path}")
         return effects
+
+    # --- what a remote repository caches beside its files --------------------------------
+
+    async def cached_document(self, key: str, path: str, limit: int) -> bytes | None:
+        """The document a remote repository cached at ``path`` (an upstream's page of a
+        package, as the format keeps it); None when there is none (or its bytes are gone)."""
+        record = await to_thread.run_sync(self._meta.generic.get, key, path)
+        if record is None or record.size > limit:
+            return None
+        chunks: list[bytes] = []
+        try:
+            async for chunk in self._store.read(Digest.parse(record.digest)):
+                chunks.append(chunk)
+        except BlobNotFound:
+            return None
+        return b"".join(chunks)
+
+    async def cache_document(self, repository: RepositoryRecord, path: str, data: bytes) -> None:
+        """Keep ``data`` at ``path`` of remote repository ``repository``, replacing what was
+        there: a file of its tree (so the collector keeps it), never listed as a package."""
+        digest = Digest("sha256", hashlib.sha256(data).hexdigest())
+        await self._claims.claim(digest)
+        await self._store.put(digest, data)
+        now = self._clock()
+        record = GenericFileRecord(
+            repository.key,
+            path,
+            str(digest),
+            len(data),
+            hashlib.sha1(data, usedforsecurity=False).hexdigest(),
+            hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            now,
+            now,
+            "remote",
+        )
+        await to_thread.run_sync(
+            lambda: self._meta.generic.put(record, {}, may_overwrite=True, claimed=True)
+        )
 
     # --- changing -----------------------------------------------------------------------
 

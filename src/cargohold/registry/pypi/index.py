@@ -81,10 +81,9 @@ class PypiIndex:
     async def project(self, principal: Principal | None, key: str, name: str) -> Project:
         """The page of project ``name`` (normalized); ResourceUnknown when no version."""
         record = await self.readable(principal, key)
-        if record.kind == "virtual":
-            members = await self._members.sources(principal, record, name)
-        else:
-            members = [record]
+        if record.kind != "virtual":
+            return await self._page(record, name)
+        members = await self._members.sources(principal, record, name)
         seen: set[str] = set()
         files: list[Listed] = []
         versions: dict[str, None] = {}
@@ -107,7 +106,12 @@ class PypiIndex:
             if self._remote is None:
                 raise ResourceUnknown(f"remote repository {member.key!r} is not served")
             return await self._remote.project(member, name)
-        return await self.local(member.key, name)
+        found = await self.local(member.key, name)
+        if not found.versions:
+            raise ResourceUnknown(
+                f"no project {name!r} in repository {member.key!r}", {"name": name}
+            )
+        return found
 
     async def local(self, key: str, name: str) -> Project:
         versions = await self._packages.versions(key, name)

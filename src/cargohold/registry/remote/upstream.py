@@ -72,10 +72,12 @@ class UpstreamClient(Protocol):
         headers: Mapping[str, str] | None = None,
         scope: str | None = None,
     ) -> AbstractAsyncContextManager[Reply]:
-        """``method`` on ``path`` below ``remote.upstream``; ``scope``: the authorization
-        the request needs (``repository:library/alpine:pull``), so that a token cached for
-        it goes with the first request. Raises ``UpstreamUnavailable`` when no answer comes
-        (refused, too slow, certificate refused, credentials refused)."""
+        """``method`` on ``path`` below ``remote.upstream`` (or on an absolute URL the
+        upstream linked to, which gets its credentials only on its own origin); ``scope``:
+        the authorization the request needs (``repository:library/alpine:pull``), so that a
+        token cached for it goes with the first request. Raises ``UpstreamUnavailable``
+        when no answer comes (refused, too slow, certificate refused, credentials
+        refused)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -1,0 +1,136 @@
+"""Remote PyPI repositories against real upstreams on loopback: another cargohold's PyPI
+repository, and a static PEP 503 index served by ``python -m http.server``. A project's
+page comes from the upstream with this repository's own file URLs; a file is fetched on its
+first download, verified against the upstream's sha256 and kept; pages are revalidated
+after the repository's period, served stale when the upstream is down, and only from the
+cache when the repository is offline."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.pypi_dists import wheel
+from tests.pypi_index import ADMIN, StaticIndex, file_url, page, project, uploaded
+from tests.servers import CargoholdServer
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CargoholdServer]:
+    running = CargoholdServer(tmp_path_factory.mktemp("upstream") / "data", workers=1).start()
+    running.admin.call("POST", "/repositories", 201, {"key": "up", "format": "pypi"})
+    running.admin.allow_anonymous_read("up")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CargoholdServer]:
+    running = CargoholdServer(tmp_path_factory.mktemp("cargohold") / "data").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticIndex]:
+    index = StaticIndex(Path(tmp_path_factory.mktemp("static"))).start()
+    yield index
+    index.stop()
+
+
+def remote(server: CargoholdServer, key: str, upstream: str, **extra: Any) -> None:
+    body = {"key": key, "format": "pypi", "kind": "remote", "upstream": upstream, **extra}
+    server.admin.call("POST", "/repositories", 201, body)
+
+
+def download(url: str) -> httpx.Response:
+    return httpx.get(url, auth=ADMIN, timeout=60)
+
+
+def test_a_project_is_read_through_another_cargohold_and_its_files_are_kept(
+    upstream: CargoholdServer, server: CargoholdServer
+) -> None:
+    dist = wheel("through", "1.0", requires_python=">=3.9")
+    uploaded(upstream.url, "up", dist)
+    remote(server, "cache", f"{upstream.url}/pypi/up/simple", revalidateSeconds=3600)
+
+    doc = page(server.url, "cache", "through")
+    assert doc["versions"] == ["1.0"]
+    (entry,) = doc["files"]
+    assert entry["filename"] == dist.filename
+    assert entry["hashes"] == {"sha256": dist.sha256}
+    assert entry["requires-python"] == ">=3.9"
+    assert entry["core-metadata"] is False  # not known here until the file is
+    url = file_url(server.url, "cache", "through", entry)
+    assert url == f"{server.url}/pypi/cache/files/through/1.0/{dist.filename}"
+
+    got = download(url)
+    assert got.status_code == 200, got.text
+    assert got.content == dist.data
+    again = page(server.url, "cache", "through")
+    meta_sha = hashlib.sha256(dist.metadata).hexdigest()
+    assert again["files"][0]["core-metadata"] == {"sha256": meta_sha}
+    assert download(url + ".metadata").content == dist.metadata
+
+    # Kept: served with the upstream gone from the repository's settings' point of view.
+    server.admin.call("PATCH", "/repositories/cache", 200, {"offline": True})
+    assert download(url).content == dist.data
+    assert project(server.url, "cache", "through").status_code == 200
+    missing = project(server.url, "cache", "never-asked")
+    assert missing.status_code == 404
+    assert "offline" in missing.text
+
+
+def test_pages_are_revalidated_after_the_period_and_not_before(
+    upstream: CargoholdServer, server: CargoholdServer
+) -> None:
+    uploaded(upstream.url, "up", wheel("moving", "1.0"))
+    remote(server, "eager", f"{upstream.url}/pypi/up/simple", revalidateSeconds=0)
+    remote(server, "lazy", f"{upstream.url}/pypi/up/simple", revalidateSeconds=3600)
+    assert page(server.url, "eager", "moving")["versions"] == ["1.0"]
+    assert page(server.url, "lazy", "moving")["versions"] == ["1.0"]
+    uploaded(upstream.url, "up", wheel("moving", "2.0"))
+    assert page(server.url, "eager", "moving")["versions"] == ["1.0", "2.0"]
+    assert page(server.url, "lazy", "moving")["versions"] == ["1.0"]
+    unknown = project(server.url, "eager", "not-upstream-either")
+    assert unknown.status_code == 404
+
+
+def test_a_static_index_is_an_upstream_and_a_lying_hash_stores_nothing(
+    static: StaticIndex, server: CargoholdServer
+) -> None:
+    good = wheel("static-pkg", "1.0")
+    static.add("static-pkg", [good])
+    bad = wheel("lying-pkg", "1.0")
+    static.add("lying-pkg", [bad], sha256="ab" * 32)
+    remote(server, "static", f"{static.url}/simple", revalidateSeconds=0)
+
+    doc = page(server.url, "static", "static-pkg")
+    (entry,) = doc["files"]
+    assert entry["hashes"] == {"sha256": good.sha256}
+    got = download(file_url(server.url, "static", "static-pkg", entry))
+    assert got.content == good.data
+
+    lying = page(server.url, "static", "lying-pkg")["files"][0]
+    refused = download(file_url(server.url, "static", "lying-pkg", lying))
+    assert refused.status_code == 503
+    assert "does not match" in refused.text
+    again = page(server.url, "static", "lying-pkg")["files"][0]
+    assert again["core-metadata"] is False  # nothing was kept
+
+    # The upstream goes away: its pages are served stale, its kept files still.
+    static.stop()
+    try:
+        stale = page(server.url, "static", "static-pkg")
+        assert stale["files"][0]["filename"] == good.filename
+        assert download(file_url(server.url, "static", "static-pkg", entry)).content == good.data
+        down = project(server.url, "static", "never-seen")
+        assert down.status_code in (429, 503)  # down, then its gate closed for a while
+        assert f"upstream {static.url}/simple of remote repository 'static'" in down.text
+    finally:
+        static.start()
