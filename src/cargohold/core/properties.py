@@ -31,6 +31,11 @@ def file_subject(path: str) -> str:
     return f"file:{path.lstrip('/')}"
 
 
+def package_subject(name: str, version: str) -> str:
+    """A version of a package (PyPI, npm)."""
+    return f"package:{name}@{version}"
+
+
 def validate(values: Mapping[str, object]) -> Values:
     """Keys of letters, digits, ``._:-``; each with a list of string values (or one string)."""
     checked: Values = {}
@@ -58,6 +63,7 @@ __all__ = [
     "Values",
     "file_subject",
     "image_subject",
+    "package_subject",
     "tag_subject",
     "validate",
 ]

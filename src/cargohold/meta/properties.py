@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from cargohold.core.properties import Values
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
-from cargohold.meta.schema import generic_files, manifests, properties, tags
+from cargohold.meta.schema import generic_files, manifests, package_versions, properties, tags
 from cargohold.meta.upsert import insert_ignore
 
 
@@ -92,6 +92,13 @@ def subject_exists(connection: sa.Connection, repository: str, subject: str) -> 
     elif kind == "file":
         query = sa.select(generic_files.c.path).where(
             generic_files.c.repository == repository, generic_files.c.path == rest
+        )
+    elif kind == "package":
+        name, _, version = rest.rpartition("@")
+        query = sa.select(package_versions.c.version).where(
+            package_versions.c.repository == repository,
+            package_versions.c.name == name,
+            package_versions.c.version == version,
         )
     else:
         return False

@@ -32,6 +32,7 @@ from cargohold.meta.insight.impact import ImpactQueries
 from cargohold.meta.insight.scans import ScanQueries
 from cargohold.meta.jobs import JobQueries
 from cargohold.meta.lifecycle.builds import BuildQueries
+from cargohold.meta.lifecycle.package_promotion import PackagePromotionQueries
 from cargohold.meta.lifecycle.promotion import PromotionQueries
 from cargohold.meta.lifecycle.search import SearchQueries
 from cargohold.meta.monitoring.gauges import GaugeQueries
@@ -69,6 +70,7 @@ class MetadataStore:
     logins: LoginFailureQueries
     properties: PropertyQueries
     promotions: PromotionQueries
+    package_promotions: PackagePromotionQueries
     builds: BuildQueries
     search: SearchQueries
     generic: GenericFileQueries
@@ -124,6 +126,7 @@ def open_metadata_store(
     changes = open_change_marker(url)
     sa.event.listen(engine, "commit", changes.note_commit)
     quotas = QuotaQueries(engine, instance_quota)
+    promotions = PromotionQueries(engine)
     return MetadataStore(
         engine=engine,
         changes=changes,
@@ -140,7 +143,8 @@ def open_metadata_store(
         audit=AuditQueries(engine),
         logins=LoginFailureQueries(engine),
         properties=PropertyQueries(engine),
-        promotions=PromotionQueries(engine),
+        promotions=promotions,
+        package_promotions=PackagePromotionQueries(engine, promotions),
         builds=BuildQueries(engine),
         search=SearchQueries(engine),
         generic=GenericFileQueries(engine, quotas),

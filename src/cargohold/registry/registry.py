@@ -46,6 +46,7 @@ from cargohold.registry.lifecycle.build_promotion import BuildPromotions
 from cargohold.registry.lifecycle.builds import Builds
 from cargohold.registry.lifecycle.engine import PromotionEngine
 from cargohold.registry.lifecycle.generic_promotion import GenericPromotions
+from cargohold.registry.lifecycle.package_promotion import PackagePromotions
 from cargohold.registry.lifecycle.promotion import Promotions
 from cargohold.registry.lifecycle.properties import PropertyStore
 from cargohold.registry.lifecycle.search import Search
@@ -113,6 +114,7 @@ class Registry:
     packages: PackageFiles  # the package versions of PyPI and npm repositories
     package_members: PackageMembers  # virtual PyPI and npm repositories' members, guarded
     generic_promotions: GenericPromotions
+    package_promotions: PackagePromotions
     jobs: JobQueue
     job_admin: JobAdministration
     events: Events
@@ -246,6 +248,7 @@ class Registry:
             packages=packages,
             package_members=PackageMembers(members, packages),
             generic_promotions=GenericPromotions(generic, meta, access, engine),
+            package_promotions=PackagePromotions(packages, repositories, meta, engine),
             jobs=jobs,
             job_admin=JobAdministration(jobs, access),
             events=events,

@@ -12,7 +12,7 @@ PropertyValues = Annotated[
     dict[str, str | list[str]], described("Key → values; a single string counts as one value.")
 ]
 ArtifactType = Literal["docker", "generic"]
-PromotionKind = Literal["docker", "generic", "build"]
+PromotionKind = Literal["docker", "generic", "build", "package"]
 
 
 class Promotion(Wire, frozen=True):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cargohold.core.errors import Conflict
-from cargohold.meta.packages.queries import version_subject
+from cargohold.core.properties import package_subject
 from cargohold.meta.store import MetadataStore
 from cargohold.records.packages import DistTag, PackageFile, PackageVersion, package_path
 from tests.contract.metadata.examples import file, repository
@@ -92,13 +92,13 @@ def test_deleting_a_version_takes_its_files_tags_and_properties(meta: MetadataSt
     two = package_file("six", "2.0", "six-2.0.tar.gz", "two")
     meta.packages.publish(version(), [one], overwrite=False, tags={"latest": "1.0"})
     meta.packages.publish(version(number="2.0"), [two], overwrite=False)
-    meta.properties.set("py", version_subject("six", "1.0"), {"qa": ["passed"]})
+    meta.properties.set("py", package_subject("six", "1.0"), {"qa": ["passed"]})
     gone = meta.packages.delete("py", "six", "1.0")
     assert [v.version for v in gone] == ["1.0"]
     assert meta.packages.files("py", "six") == [two]
     assert meta.generic.get("py", one.file.path) is None
     assert meta.packages.tags("py", "six") == []
-    assert meta.properties.get("py", version_subject("six", "1.0")) == {}
+    assert meta.properties.get("py", package_subject("six", "1.0")) == {}
     assert meta.packages.delete("py", "six", "1.0") == []
     assert [v.version for v in meta.packages.delete("py", "six")] == ["2.0"]
     assert meta.packages.names("py") == []

@@ -26,6 +26,7 @@ from cargohold.api.rest.images import ImageEndpoints
 from cargohold.api.rest.insight import InsightEndpoints
 from cargohold.api.rest.jobs import JobEndpoints
 from cargohold.api.rest.openapi import document
+from cargohold.api.rest.packages import PackageEndpoints
 from cargohold.api.rest.policies import PolicyEndpoints
 from cargohold.api.rest.problems import problem, unexpected_problem
 from cargohold.api.rest.promotions import PromotionEndpoints
@@ -76,6 +77,7 @@ class RestApp:
         promotions = PromotionEndpoints(registry)
         properties = PropertyEndpoints(registry)
         generic = GenericEndpoints(registry)
+        packages = PackageEndpoints(registry)
         vulndb = VulnDbEndpoints(registry)
         insight = InsightEndpoints(registry)
         policies = PolicyEndpoints(registry)
@@ -191,6 +193,21 @@ class RestApp:
                     POST=Op(generic.promote, "generic.promote"),
                 ),
                 self._route("/generic/{key}/files", GET=Op(generic.files)),
+                self._route("/packages/{key}", GET=Op(packages.list)),
+                self._route(
+                    "/packages/{key}/promote",
+                    POST=Op(packages.promote, "package.promote"),
+                ),
+                self._route("/packages/{key}/{name:path}/versions", GET=Op(packages.versions)),
+                self._route(
+                    "/packages/{key}/{name:path}/{version}/yank",
+                    POST=Op(packages.yank, "package.yank"),
+                    DELETE=Op(packages.yank, "package.yank"),
+                ),
+                self._route(
+                    "/packages/{key}/{name:path}/{version}",
+                    DELETE=Op(packages.delete, "package.delete"),
+                ),
                 self._route("/vulndb", GET=Op(vulndb.stats)),
                 self._route("/vulndb/import", POST=Op(vulndb.import_, "vulndb.import")),
                 self._route("/vulndb/advisories/{id}", GET=Op(vulndb.get)),

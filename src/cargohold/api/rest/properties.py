@@ -1,7 +1,8 @@
-"""``/properties``: key → values on an image digest, a tag or a generic file.
+"""``/properties``: key → values on an image digest, a tag, a generic file or a package
+version.
 
 The artifact is named by query parameters: ``repository`` and either ``image`` with
-``digest`` or ``tag``, or ``path`` (a generic file).
+``digest`` or ``tag``, or ``path`` (a generic file), or ``package`` with ``version``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def artifact_ref(request: Request) -> ArtifactRef:
         digest=query.get("digest"),
         tag=query.get("tag"),
         path=query.get("path"),
+        package=query.get("package"),
+        version=query.get("version"),
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import sqlalchemy as sa
 
 from cargohold.core.errors import Conflict, StorageUnavailable
+from cargohold.core.properties import package_subject
 from cargohold.meta import properties as props
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
@@ -31,11 +32,6 @@ from cargohold.meta.schema import (
 from cargohold.meta.upsert import serialize_writes, upsert
 from cargohold.records.generic import GenericFileRecord
 from cargohold.records.packages import DistTag, PackageFile, PackageVersion
-
-
-def version_subject(name: str, version: str) -> str:
-    """What properties of a package version are on."""
-    return f"package:{name}@{version}"
 
 
 def _version(row: sa.Row[tuple[object, ...]]) -> PackageVersion:
@@ -89,16 +85,22 @@ class PackageQueries:
 
     # --- reading ------------------------------------------------------------------------
 
-    def names(self, repository: str) -> list[str]:
-        """The packages of ``repository``, by name."""
+    def names(
+        self, repository: str, after: str | None = None, limit: int | None = None
+    ) -> list[str]:
+        """The packages of ``repository``, by name (``limit`` of them after ``after``)."""
+        query = (
+            sa.select(package_versions.c.name)
+            .where(package_versions.c.repository == repository)
+            .distinct()
+            .order_by(package_versions.c.name)
+        )
+        if after is not None:
+            query = query.where(package_versions.c.name > after)
+        if limit is not None:
+            query = query.limit(limit)
         with reading(self._engine) as connection:
-            rows = connection.execute(
-                sa.select(package_versions.c.name)
-                .where(package_versions.c.repository == repository)
-                .distinct()
-                .order_by(package_versions.c.name)
-            )
-            return [row.name for row in rows]
+            return [row.name for row in connection.execute(query)]
 
     def holders(self, repositories: Sequence[str], name: str) -> list[str]:
         """Which of ``repositories`` hold a version of package ``name``."""
@@ -229,16 +231,7 @@ class PackageQueries:
                     replaced.append(previous)
                     if previous.digest != record.digest:
                         release(connection, [previous.digest], record.updated_at)
-                row = {
-                    "repository": repository,
-                    "path": record.path,
-                    "name": package_file.name,
-                    "version": package_file.version,
-                    "filename": package_file.filename,
-                    "requires_python": package_file.requires_python,
-                    "core_metadata": package_file.core_metadata,
-                }
-                upsert(connection, package_files, row, list(row)[2:])
+                _file_row(connection, package_file)
             for tag, target in (tags or {}).items():
                 _set_tag(connection, DistTag(repository, version.name, tag, target))
             if upload_ids:
@@ -306,46 +299,108 @@ class PackageQueries:
         properties and the dist-tags that pointed at them; the versions deleted."""
         with self._engine.begin() as connection:
             serialize_writes(connection, [repository])
-            where_versions = [
-                package_versions.c.repository == repository,
-                package_versions.c.name == name,
-            ]
-            where_files = [package_files.c.repository == repository, package_files.c.name == name]
-            where_tags = [package_tags.c.repository == repository, package_tags.c.name == name]
-            if version is not None:
-                where_versions.append(package_versions.c.version == version)
-                where_files.append(package_files.c.version == version)
-                where_tags.append(package_tags.c.version == version)
-            gone_versions = [
-                _version(row)
-                for row in connection.execute(sa.select(package_versions).where(*where_versions))
-            ]
-            if not gone_versions:
-                return []
-            gone = [_file(row) for row in connection.execute(_files_query().where(*where_files))]
-            release(connection, [f.file.digest for f in gone], time.time())
-            paths = [f.file.path for f in gone]
-            for start in range(0, len(paths), 500):
-                chunk = paths[start : start + 500]
-                connection.execute(
-                    generic_files.delete().where(
-                        generic_files.c.repository == repository, generic_files.c.path.in_(chunk)
-                    )
-                )
-                for path in chunk:
-                    props.remove(connection, repository, subject(path), None)
-            connection.execute(package_files.delete().where(*where_files))
-            connection.execute(package_tags.delete().where(*where_tags))
-            connection.execute(package_versions.delete().where(*where_versions))
-            for gone_version in gone_versions:
-                props.remove(
-                    connection,
-                    repository,
-                    version_subject(gone_version.name, gone_version.version),
-                    None,
-                )
-            commit_in(connection, effects_of(gone))
+            gone_versions, gone = remove(connection, repository, name, version, time.time())
+            if gone_versions:
+                commit_in(connection, effects_of(gone))
         return gone_versions
+
+
+def remove(
+    connection: sa.Connection, repository: str, name: str, version: str | None, now: float
+) -> tuple[list[PackageVersion], list[PackageFile]]:
+    """Delete one ``version`` of package ``name`` (all with None) with its files, their
+    properties and its own, and the dist-tags that point at it; what was deleted."""
+    where_versions = [package_versions.c.repository == repository, package_versions.c.name == name]
+    where_files = [package_files.c.repository == repository, package_files.c.name == name]
+    where_tags = [package_tags.c.repository == repository, package_tags.c.name == name]
+    if version is not None:
+        where_versions.append(package_versions.c.version == version)
+        where_files.append(package_files.c.version == version)
+        where_tags.append(package_tags.c.version == version)
+    gone_versions = [
+        _version(row)
+        for row in connection.execute(sa.select(package_versions).where(*where_versions))
+    ]
+    if not gone_versions:
+        return [], []
+    gone = [_file(row) for row in connection.execute(_files_query().where(*where_files))]
+    release(connection, [f.file.digest for f in gone], now)
+    paths = [f.file.path for f in gone]
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        connection.execute(
+            generic_files.delete().where(
+                generic_files.c.repository == repository, generic_files.c.path.in_(chunk)
+            )
+        )
+        for path in chunk:
+            props.remove(connection, repository, subject(path), None)
+    connection.execute(package_files.delete().where(*where_files))
+    connection.execute(package_tags.delete().where(*where_tags))
+    connection.execute(package_versions.delete().where(*where_versions))
+    for gone_version in gone_versions:
+        props.remove(
+            connection, repository, package_subject(gone_version.name, gone_version.version), None
+        )
+    return gone_versions, gone
+
+
+def version_in(
+    connection: sa.Connection, repository: str, name: str, version: str
+) -> tuple[PackageVersion | None, list[PackageFile], list[DistTag]]:
+    """A version, its files and the dist-tags pointing at it, read in ``connection``."""
+    row = _version_row(connection, repository, name, version)
+    if row is None:
+        return None, [], []
+    files = connection.execute(
+        _files_query()
+        .where(
+            package_files.c.repository == repository,
+            package_files.c.name == name,
+            package_files.c.version == version,
+        )
+        .order_by(package_files.c.path)
+    )
+    tags = connection.execute(
+        sa.select(package_tags).where(
+            package_tags.c.repository == repository,
+            package_tags.c.name == name,
+            package_tags.c.version == version,
+        )
+    )
+    return (
+        _version(row),
+        [_file(f) for f in files],
+        [DistTag(t.repository, t.name, t.tag, t.version) for t in tags],
+    )
+
+
+def add(
+    connection: sa.Connection,
+    version: PackageVersion,
+    files: Sequence[PackageFile],
+    tags: Sequence[DistTag],
+) -> None:
+    """Write a version new to its repository with its files (placed) and dist-tags."""
+    connection.execute(package_versions.insert().values(**_version_values(version)))
+    for package_file in files:
+        place(connection, package_file.file, may_overwrite=False)
+        _file_row(connection, package_file)
+    for tag in tags:
+        _set_tag(connection, tag)
+
+
+def _file_row(connection: sa.Connection, package_file: PackageFile) -> None:
+    row = {
+        "repository": package_file.file.repository,
+        "path": package_file.file.path,
+        "name": package_file.name,
+        "version": package_file.version,
+        "filename": package_file.filename,
+        "requires_python": package_file.requires_python,
+        "core_metadata": package_file.core_metadata,
+    }
+    upsert(connection, package_files, row, list(row)[2:])
 
 
 def _version_key(repository: str, name: str, version: str) -> tuple[sa.ColumnElement[bool], ...]:
@@ -382,4 +437,4 @@ def _set_tag(connection: sa.Connection, tag: DistTag) -> None:
     upsert(connection, package_tags, row, ["version"])
 
 
-__all__ = ["PackageQueries", "version_subject"]
+__all__ = ["PackageQueries", "add", "remove", "version_in"]

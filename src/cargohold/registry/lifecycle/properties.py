@@ -15,6 +15,7 @@ from cargohold.core.properties import (
     Values,
     file_subject,
     image_subject,
+    package_subject,
     tag_subject,
     validate,
 )
@@ -26,19 +27,22 @@ from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.jobs import JobQueue
+from cargohold.registry.packages.names import package_name
 from cargohold.registry.repositories import Repositories
 
 
 @dataclass(frozen=True, slots=True)
 class ArtifactRef:
     """An artifact as a caller names it: ``repository`` and either ``image`` with ``digest``
-    or ``tag``, or ``path`` (a generic file)."""
+    or ``tag``, or ``path`` (a generic file), or ``package`` with ``version``."""
 
     repository: str | None
     image: str | None = None
     digest: str | None = None
     tag: str | None = None
     path: str | None = None
+    package: str | None = None
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,11 @@ class PropertyStore:
         record = await self._repositories.get(ref.repository)
         self._access.check(principal, record, action)
         image, digest, tag, path = ref.image, ref.digest, ref.tag, ref.path
-        if path is not None and image is None:
+        if ref.package is not None and image is None and path is None:
+            if not ref.version:
+                raise BadRequest("name the package version: 'package' with 'version'")
+            subject = package_subject(package_name(record.format, ref.package), ref.version)
+        elif path is not None and image is None:
             if not path.strip("/") or ".." in path.split("/"):
                 raise BadRequest(f"path {path[:200]!r} is not a file path")
             subject = file_subject(path)
@@ -94,7 +102,10 @@ class PropertyStore:
             else:
                 subject = tag_subject(image, validate_tag(tag or ""))
         else:
-            raise BadRequest("name the artifact: 'image' with 'digest' or 'tag', or 'path'")
+            raise BadRequest(
+                "name the artifact: 'image' with 'digest' or 'tag', 'path', or 'package' "
+                "with 'version'"
+            )
         if not await to_thread.run_sync(self._meta.properties.exists, record.key, subject):
             kind, _, rest = subject.partition(":")
             raise ResourceUnknown(f"no {kind} {rest!r} in repository {record.key!r}")

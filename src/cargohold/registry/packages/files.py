@@ -33,6 +33,7 @@ from cargohold.core.errors import (
     ResourceUnknown,
     StorageFull,
 )
+from cargohold.core.properties import Values, package_subject
 from cargohold.meta.effects import Effects
 from cargohold.meta.store import MetadataStore
 from cargohold.records.artifacts import FILE, BlobInfo
@@ -59,6 +60,7 @@ from cargohold.storage.base import BlobStore
 
 T = TypeVar("T")
 DEFAULTS = PackageSettings()
+PACKAGE_FORMATS = ("pypi", "npm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,22 @@ class PackageFiles:
         self._access.check(principal, record, action)
         return record
 
+    async def any_allowed(
+        self, principal: Principal | None, key: str, action: Action
+    ) -> RepositoryRecord:
+        """Repository ``key``, which must hold packages of some format, once ``principal``
+        may ``action`` it."""
+        record = await self._repositories.get(key)
+        if record.format not in PACKAGE_FORMATS:
+            raise RepositoryInvalid(
+                f"repository {key!r} holds {record.format}, not packages (formats: "
+                + ", ".join(PACKAGE_FORMATS)
+                + ")",
+                {"repository": key},
+            )
+        self._access.check(principal, record, action)
+        return record
+
     def allows(
         self, principal: Principal | None, repository: RepositoryRecord, action: Action
     ) -> bool:
@@ -136,8 +154,10 @@ class PackageFiles:
 
     # --- reading ------------------------------------------------------------------------
 
-    async def names(self, key: str) -> list[str]:
-        return await to_thread.run_sync(self._meta.packages.names, key)
+    async def names(
+        self, key: str, after: str | None = None, limit: int | None = None
+    ) -> list[str]:
+        return await to_thread.run_sync(self._meta.packages.names, key, after, limit)
 
     async def holders(self, keys: Sequence[str], name: str) -> list[str]:
         return await to_thread.run_sync(self._meta.packages.holders, keys, name)
@@ -150,6 +170,11 @@ class PackageFiles:
 
     async def files(self, key: str, name: str, version: str | None = None) -> list[PackageFile]:
         return await to_thread.run_sync(self._meta.packages.files, key, name, version)
+
+    async def properties(self, key: str, name: str, version: str) -> Values:
+        return await to_thread.run_sync(
+            self._meta.properties.get, key, package_subject(name, version)
+        )
 
     async def tags(self, key: str, name: str) -> list[DistTag]:
         return await to_thread.run_sync(self._meta.packages.tags, key, name)
@@ -452,4 +477,11 @@ def package_event_data(
     }
 
 
-__all__ = ["NewFile", "PackageFiles", "Staged", "package_event_data", "settings_of"]
+__all__ = [
+    "PACKAGE_FORMATS",
+    "NewFile",
+    "PackageFiles",
+    "Staged",
+    "package_event_data",
+    "settings_of",
+]

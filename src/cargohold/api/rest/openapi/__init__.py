@@ -13,6 +13,7 @@ from cargohold.api.rest.openapi.images import image_paths
 from cargohold.api.rest.openapi.insight import insight_paths, vulndb_paths
 from cargohold.api.rest.openapi.lifecycle import lifecycle_paths
 from cargohold.api.rest.openapi.operations import AUTHENTICATED, Json
+from cargohold.api.rest.openapi.packages import package_paths
 from cargohold.api.rest.openapi.policy import policy_paths
 from cargohold.api.rest.openapi.retention import retention_paths
 from cargohold.api.rest.openapi.storage import storage_paths
@@ -41,6 +42,7 @@ def document() -> Json:
     paths = (
         identity_paths()
         | lifecycle_paths()
+        | package_paths()
         | image_paths()
         | event_paths()
         | vulndb_paths()

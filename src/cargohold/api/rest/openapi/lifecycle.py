@@ -50,6 +50,8 @@ def promotion_paths() -> Json:
         parameter("digest", "The manifest digest."),
         parameter("tag", "The tag."),
         parameter("path", "A generic file path, instead of image."),
+        parameter("package", "A package name (PyPI, npm), with version, instead of image."),
+        parameter("version", "The package version."),
     ]
     signed_in = "Needs `promote` on the source and `write` on the target (`delete` too to move)."
     paging = [ref("limit", "parameters"), ref("after", "parameters")]

@@ -1,0 +1,17 @@
+"""Package names as each format compares them: PyPI's normalised per PEP 503 (``Six``,
+``six`` and ``SIX`` are one project), npm's as written (npm refuses names that differ only
+by case at publication)."""
+
+from __future__ import annotations
+
+from packaging.utils import canonicalize_name
+
+
+def package_name(format: str, name: str) -> str:
+    """``name`` as repositories of ``format`` store it."""
+    if format == "pypi":
+        return str(canonicalize_name(name))
+    return name
+
+
+__all__ = ["package_name"]
