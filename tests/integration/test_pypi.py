@@ -13,8 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from cargohold.app import open_stores
+from cargohold.meta.repositories import packages_json
+from cargohold.records.packages import PackageSettings
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.registry import Registry
+from cargohold.settings import Settings
 from tests.integration.accounts import basic, create_user, grant
 from tests.integration.conftest import AUTH
 from tests.pypi_dists import Dist, form, sdist, wheel
@@ -356,3 +360,23 @@ async def test_a_virtual_repository_lists_its_members_guarded_and_deploys_to_its
     refused = await upload(pypi, "nowhere", wheel("x", "1.0"))
     assert refused.status_code == 403
     assert "no default deploy" in refused.text
+
+
+async def test_a_repository_allowing_overwrite_replaces_an_existing_file(
+    pypi: httpx.AsyncClient, settings: Settings
+) -> None:
+    first = wheel("over", "1.0")
+    await uploaded(pypi, "py", first)
+    _, meta = open_stores(settings, migrate=False)
+    try:
+        allowed = packages_json(PackageSettings(overwrite=True))
+        assert meta.repositories.update("py", {"packages": allowed})
+    finally:
+        meta.close()
+    second = wheel("over", "1.0", requires_python=">=3.10")
+    assert second.data != first.data
+    await uploaded(pypi, "py", second)
+    (entry,) = (await page(pypi, "py", "over"))["files"]
+    assert entry["hashes"] == {"sha256": second.sha256}
+    got = await pypi.get(f"/pypi/py/files/over/1.0/{second.filename}", headers=AUTH)
+    assert got.content == second.data

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cargohold.core.errors import ResourceUnknown
+from cargohold.core.errors import (
+    RegistryError,
+    ResourceUnknown,
+    UpstreamThrottled,
+    UpstreamUnavailable,
+)
 from cargohold.records.packages import PackageFile
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.permissions import Action, Principal
@@ -87,10 +92,14 @@ class PypiIndex:
         seen: set[str] = set()
         files: list[Listed] = []
         versions: dict[str, None] = {}
+        failure: RegistryError | None = None
         for member in members:
             try:
                 page = await self._page(member, name)
             except ResourceUnknown:
+                continue
+            except (UpstreamUnavailable, UpstreamThrottled) as exc:
+                failure = failure or exc  # the other members may answer
                 continue
             for listed in page.files:
                 if listed.filename not in seen:
@@ -98,6 +107,8 @@ class PypiIndex:
                     files.append(listed)
             versions.update(dict.fromkeys(page.versions))
         if not versions:
+            if failure is not None:
+                raise failure
             raise ResourceUnknown(f"no project {name!r} in repository {key!r}", {"name": name})
         return Project(name, files, list(versions))
 
@@ -141,11 +152,17 @@ class PypiIndex:
         members: Sequence[RepositoryRecord] = [record]
         if record.kind == "virtual":
             members = await self._members.sources(principal, record, name)
+        failure: RegistryError | None = None
         for member in members:
             try:
                 return await self._download(member, name, version, filename)
             except ResourceUnknown:
                 continue
+            except (UpstreamUnavailable, UpstreamThrottled) as exc:
+                failure = failure or exc
+                continue
+        if failure is not None:
+            raise failure
         raise ResourceUnknown(
             f"no file {filename!r} of {name} {version} in repository {key!r}",
             {"filename": filename},
