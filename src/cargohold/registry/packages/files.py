@@ -192,6 +192,11 @@ class PackageFiles:
         await self._downloads.check_download(key, found.file.digest)
         return found
 
+    async def check_download(self, key: str, digest: Digest) -> None:
+        """PolicyViolation when a policy watching repository ``key`` blocks ``digest`` (a
+        file on its way in from an upstream, streamed before it is a package file)."""
+        await self._downloads.check_download(key, str(digest))
+
     async def blob(self, record: GenericFileRecord) -> BlobInfo:
         """Where a file's bytes are; BlobUnknown, before any byte is sent, when missing."""
         digest = Digest.parse(record.digest)

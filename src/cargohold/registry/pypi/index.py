@@ -25,6 +25,7 @@ from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.packages.files import PackageFiles
 from cargohold.registry.packages.virtual import PackageMembers
 from cargohold.registry.pypi.uploads import FORMAT
+from cargohold.registry.remote.flight import Incoming
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +49,31 @@ class Project:
     versions: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Arriving:
+    """A file on its way in from a remote repository's upstream, its bytes streaming while
+    they arrive (the download policies were checked)."""
+
+    incoming: Incoming
+    filename: str
+
+
 class RemoteProjects(Protocol):
     """What a remote PyPI repository adds: its upstream's pages and files, cached."""
 
     async def project(self, remote: RepositoryRecord, name: str) -> Project: ...
 
     async def download(
-        self, remote: RepositoryRecord, name: str, version: str, filename: str
-    ) -> PackageFile: ...
+        self,
+        remote: RepositoryRecord,
+        name: str,
+        version: str,
+        filename: str,
+        *,
+        stream: bool = False,
+    ) -> PackageFile | Arriving:
+        """The file, kept; or, with ``stream``, on its way in when it is fetched now."""
+        ...
 
 
 class PypiIndex:
@@ -144,10 +162,18 @@ class PypiIndex:
         return Project(name, listed, [v.version for v in versions])
 
     async def download(
-        self, principal: Principal | None, key: str, name: str, version: str, filename: str
-    ) -> PackageFile:
+        self,
+        principal: Principal | None,
+        key: str,
+        name: str,
+        version: str,
+        filename: str,
+        *,
+        stream: bool = False,
+    ) -> PackageFile | Arriving:
         """The file to send: read access checked, the download policies applied
-        (PolicyViolation), from the member of a virtual repository that lists it."""
+        (PolicyViolation), from the member of a virtual repository that lists it; with
+        ``stream``, a file a remote repository fetches now may come as it arrives."""
         record = await self.readable(principal, key)
         members: Sequence[RepositoryRecord] = [record]
         if record.kind == "virtual":
@@ -155,7 +181,7 @@ class PypiIndex:
         failure: RegistryError | None = None
         for member in members:
             try:
-                return await self._download(member, name, version, filename)
+                return await self._download(member, name, version, filename, stream)
             except ResourceUnknown:
                 continue
             except (UpstreamUnavailable, UpstreamThrottled) as exc:
@@ -169,11 +195,11 @@ class PypiIndex:
         )
 
     async def _download(
-        self, member: RepositoryRecord, name: str, version: str, filename: str
-    ) -> PackageFile:
+        self, member: RepositoryRecord, name: str, version: str, filename: str, stream: bool
+    ) -> PackageFile | Arriving:
         if member.kind == "remote" and self._remote is not None:
-            return await self._remote.download(member, name, version, filename)
+            return await self._remote.download(member, name, version, filename, stream=stream)
         return await self._packages.download(member.key, name, version, filename)
 
 
-__all__ = ["Listed", "Project", "PypiIndex", "RemoteProjects"]
+__all__ = ["Arriving", "Listed", "Project", "PypiIndex", "RemoteProjects"]

@@ -33,7 +33,7 @@ from cargohold.records.repositories import Remote, RepositoryRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.packages.files import NewFile, PackageFiles, Staged
 from cargohold.registry.pypi.distributions import WHEEL, parse_filename, read_metadata
-from cargohold.registry.pypi.index import Listed, Project
+from cargohold.registry.pypi.index import Arriving, Listed, Project
 from cargohold.registry.pypi.pages import ACCEPT, MAX_PAGE, Page, UpstreamFile, parse_page
 from cargohold.registry.remote.download import Download
 from cargohold.registry.remote.flight import Flights
@@ -172,8 +172,14 @@ class RemotePypi:
             ) from None
 
     async def download(
-        self, remote: RepositoryRecord, name: str, version: str, filename: str
-    ) -> PackageFile:
+        self,
+        remote: RepositoryRecord,
+        name: str,
+        version: str,
+        filename: str,
+        *,
+        stream: bool = False,
+    ) -> PackageFile | Arriving:
         with contextlib.suppress(ResourceUnknown):
             return await self._packages.download(remote.key, name, version, filename)
         page = await self._page(remote, name)
@@ -213,12 +219,17 @@ class RemotePypi:
                     )
 
         async def stored(size: int) -> None:
-            return None
+            # By the fetching process, once the bytes are verified and stored.
+            await self._keep(remote, name, entry, digest)
 
         key = f"pypi:{remote.key}/{name}/{version}/{filename}"
         incoming = await self._flights.blob(key, digest, download, stored)
+        if incoming is not None and stream:
+            await self._packages.check_download(remote.key, digest)
+            return Arriving(incoming, filename)
         if incoming is not None:
             await incoming.stored()
+        # Stored before (for another repository, or by a fetch that just ended elsewhere).
         await self._keep(remote, name, entry, digest)
         return await self._packages.download(remote.key, name, version, filename)
 
@@ -228,6 +239,9 @@ class RemotePypi:
         """Publish the fetched file in the remote repository (once: a concurrent publish of
         the same file is as good)."""
         named = parse_filename(entry.filename)
+        held = await self._packages.files(remote.key, name, entry.version)
+        if any(f.filename == entry.filename for f in held):
+            return
 
         def read(path: str) -> tuple[int, Checksums, bytes | None]:
             sha1 = hashlib.sha1(usedforsecurity=False)
