@@ -17,7 +17,7 @@ import pytest
 
 from tests.pypi_dists import wheel
 from tests.pypi_index import ADMIN, StaticIndex, file_url, page, project, uploaded
-from tests.servers import CargoholdServer
+from tests.servers import CargoholdServer, free_port
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +76,15 @@ def test_a_project_is_read_through_another_cargohold_and_its_files_are_kept(
     meta_sha = hashlib.sha256(dist.metadata).hexdigest()
     assert again["files"][0]["core-metadata"] == {"sha256": meta_sha}
     assert download(url + ".metadata").content == dist.metadata
+
+    # Through a virtual repository whose first member's upstream does not answer.
+    remote(server, "dead", f"http://127.0.0.1:{free_port()}/simple", timeoutSeconds=2)
+    members = {"kind": "virtual", "members": ["dead", "cache"]}
+    server.admin.call("POST", "/repositories", 201, {"key": "both", "format": "pypi"} | members)
+    (listed,) = page(server.url, "both", "through")["files"]
+    assert download(file_url(server.url, "both", "through", listed)).content == dist.data
+    nowhere = project(server.url, "both", "nowhere")
+    assert nowhere.status_code in (429, 503)  # the dead upstream's failure, not a 404
 
     # Kept: served with the upstream gone from the repository's settings' point of view.
     server.admin.call("PATCH", "/repositories/cache", 200, {"offline": True})

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
+from cargohold.api.pypi import upload as pypi_upload
 from cargohold.app import open_stores
 from cargohold.meta.repositories import packages_json
 from cargohold.records.packages import PackageSettings
@@ -380,3 +382,28 @@ async def test_a_repository_allowing_overwrite_replaces_an_existing_file(
     assert entry["hashes"] == {"sha256": second.sha256}
     got = await pypi.get(f"/pypi/py/files/over/1.0/{second.filename}", headers=AUTH)
     assert got.content == second.data
+
+
+async def test_a_body_past_the_limit_is_refused_as_it_arrives(
+    pypi: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pypi_upload, "MAX_BODY", 4096)
+    dist = wheel("big", "1.0")
+    request = pypi.build_request(
+        "POST",
+        "/pypi/py/",
+        data=form(dist),
+        files={"content": (dist.filename, dist.data + b"\0" * 8192)},
+        headers=AUTH,
+    )
+    body = request.read()
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 1000):
+            yield body[start : start + 1000]
+
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    response = await pypi.post("/pypi/py/", content=chunked(), headers=headers)
+    assert response.status_code == 413
+    assert "limited to 4096 bytes" in response.text
+    assert (await pypi.get("/pypi/py/simple/big/", headers=AUTH)).status_code == 404

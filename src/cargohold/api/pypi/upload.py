@@ -21,6 +21,7 @@ from cargohold.api.credentials import client_address
 from cargohold.core.errors import BadRequest, PayloadTooLarge
 from cargohold.core.numbers import bounded_int
 from cargohold.records.packages import PackageFile
+from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.pypi.uploads import PypiUploads, Upload
@@ -76,7 +77,7 @@ class Uploads:
     async def post(self, request: Request, principal: Principal | None, key: str) -> PackageFile:
         actor = Actor(principal, client_address(request))
         # Who may write is known before a byte of the body is read.
-        await self._uploads.target(actor, key)
+        target = await self._uploads.target(actor, key)
         length = bounded_int(request.headers.get("content-length"))
         if length is not None and length > MAX_BODY:
             raise _too_large()
@@ -88,13 +89,13 @@ class Uploads:
             async with bounded.form(
                 max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_SIZE
             ) as form:
-                return await self._upload(actor, key, form)
+                return await self._upload(actor, target, form)
         except MultiPartException as exc:
             raise BadRequest(f"malformed upload form: {exc.message}") from None
         except (FormParserError, ValueError) as exc:
             raise BadRequest(f"malformed upload form: {exc}") from None
 
-    async def _upload(self, actor: Actor, key: str, form: FormData) -> PackageFile:
+    async def _upload(self, actor: Actor, target: RepositoryRecord, form: FormData) -> PackageFile:
         action = _field(form, ":action")
         if action != "file_upload":
             raise BadRequest(f"unsupported :action {action!r}; only file_upload is")
@@ -110,7 +111,7 @@ class Uploads:
             md5=_field(form, "md5_digest", required=False),
             blake2_256=_field(form, "blake2_256_digest", required=False),
         )
-        return await self._uploads.upload(actor, key, upload, _chunks(content), content.size)
+        return await self._uploads.upload(actor, target, upload, _chunks(content), content.size)
 
 
 __all__ = ["MAX_BODY", "Uploads"]

@@ -77,15 +77,15 @@ class PypiUploads:
     async def upload(
         self,
         actor: Actor,
-        key: str,
+        record: RepositoryRecord,
         form: Upload,
         chunks: AsyncIterable[bytes],
         length: int | None = None,
     ) -> PackageFile:
-        """Publish one file; BadRequest (nothing stored) when it is not what it claims to be,
-        Conflict when the file exists and the repository does not allow overwriting."""
+        """Publish one file in ``record`` (the ``target`` of the upload); BadRequest
+        (nothing stored) when it is not what it claims to be, Conflict when the file exists
+        and the repository does not allow overwriting."""
         named = _checked_form(form)
-        record = await self.target(actor, key)
         claimed = Checksums.claimed(sha256=form.sha256, md5=form.md5)
         blake = _Blake2(form.blake2_256)
         try:
