@@ -407,3 +407,19 @@ async def test_a_body_past_the_limit_is_refused_as_it_arrives(
     assert response.status_code == 413
     assert "limited to 4096 bytes" in response.text
     assert (await pypi.get("/pypi/py/simple/big/", headers=AUTH)).status_code == 404
+
+
+async def test_a_filename_with_a_nul_is_refused(pypi: httpx.AsyncClient) -> None:
+    dist = wheel("good", "1.0")
+    request = pypi.build_request(
+        "POST",
+        "/pypi/py/",
+        data=form(dist),
+        files={"content": ("good-1.0-py3-none-any.whl%00x", dist.data)},
+        headers=AUTH,
+    )
+    body = request.read().replace(b"whl%00x", b"whl\0x")  # httpx would escape a NUL
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    response = await pypi.post("/pypi/py/", content=body, headers=headers)
+    assert response.status_code == 400
+    assert "is not a plain file name" in response.text

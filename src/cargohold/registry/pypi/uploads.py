@@ -124,7 +124,8 @@ class PypiUploads:
         try:
             published = await self._packages.publish(actor, record, version, [new])
         except Conflict as exc:
-            # twine --skip-existing knows a 409 (or a 400 saying so) for a file that exists
+            # what PyPI's clients (twine --skip-existing with pypi.org) know a file that
+            # exists by: a 409, or a 400 saying so
             raise Conflict(f"File already exists: {exc.message}", exc.detail) from None
         return published[0]
 
