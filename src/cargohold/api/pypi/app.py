@@ -5,7 +5,9 @@ calling, the audit record of every refusal, and the one place its errors are ren
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import ClientDisconnect, Request
@@ -103,20 +105,24 @@ class PypiApp:
         content_type = simple.negotiate(request.headers.get("accept"))
         if rest == ["simple", ""]:
             names = await self._index.names(principal, key)
-            return _page(
-                content_type, simple.index_html(names), simple.index_json(names), head=head
-            )
+            if simple.is_json(content_type):
+                return _page(content_type, simple.index_json(names), head=head)
+            return _page(content_type, simple.index_html(names), head=head)
         project = rest[1]
         wanted = normalize(project)
         if len(rest) == 2 or rest[2] != "" or wanted != project:
             return RedirectResponse(base + quote(wanted) + "/", 301, {"Vary": "Accept"})
         page = await self._index.project(principal, key, project)
-        return _page(content_type, simple.project_html(page), simple.project_json(page), head=head)
+        if simple.is_json(content_type):
+            return _page(content_type, simple.project_json(page), head=head)
+        return _page(content_type, simple.project_html(page), head=head)
 
 
-def _page(content_type: str, html: str, document: dict[str, object], *, head: bool) -> Response:
-    body = simple.render(content_type, html, document)
-    media = content_type if simple.is_json(content_type) else f"{content_type}; charset=utf-8"
+def _page(content_type: str, page: str | dict[str, Any], *, head: bool) -> Response:
+    if isinstance(page, str):
+        body, media = page.encode(), f"{content_type}; charset=utf-8"
+    else:
+        body, media = json.dumps(page).encode(), content_type
     headers = {"Content-Type": media, "Vary": "Accept", "Content-Length": str(len(body))}
     return Response(b"" if head else body, 200, headers)
 

@@ -8,7 +8,6 @@ resolves against the page's URL, behind any proxy.
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -144,12 +143,6 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def render(content_type: str, html: str, document: dict[str, Any]) -> bytes:
-    if is_json(content_type):
-        return json.dumps(document).encode()
-    return html.encode()
-
-
 __all__ = [
     "HTML_V1",
     "JSON_V1",
@@ -159,5 +152,4 @@ __all__ = [
     "negotiate",
     "project_html",
     "project_json",
-    "render",
 ]
