@@ -144,3 +144,21 @@ def test_a_static_index_is_an_upstream_and_a_lying_hash_stores_nothing(
         assert f"upstream {static.url}/simple of remote repository 'static'" in down.text
     finally:
         static.start()
+
+
+def test_an_upstream_needing_credentials_is_asked_with_the_repositorys(
+    upstream: CargoholdServer, server: CargoholdServer
+) -> None:
+    upstream.admin.call("POST", "/repositories", 201, {"key": "private", "format": "pypi"})
+    upstream.admin.create_user("mirror", "mirror-secret")
+    upstream.admin.grant("user:mirror", ["private"], ["read"])
+    dist = wheel("secret-pkg", "1.0")
+    uploaded(upstream.url, "private", dist)
+    base = f"{upstream.url}/pypi/private/simple"
+    remote(server, "no-creds", base)
+    refused = project(server.url, "no-creds", "secret-pkg")
+    assert refused.status_code == 503
+    assert "cargohold repo update no-creds" in refused.text
+    remote(server, "with-creds", base, username="mirror", password="mirror-secret")
+    (entry,) = page(server.url, "with-creds", "secret-pkg")["files"]
+    assert download(file_url(server.url, "with-creds", "secret-pkg", entry)).content == dist.data
