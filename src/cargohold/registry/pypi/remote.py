@@ -31,6 +31,7 @@ from cargohold.records.packages import PackageFile, PackageVersion
 from cargohold.records.remote import Check
 from cargohold.records.repositories import Remote, RepositoryRecord
 from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.packages.files import NewFile, PackageFiles, Staged
 from cargohold.registry.pypi.distributions import WHEEL, parse_filename, read_metadata
 from cargohold.registry.pypi.index import Arriving, Listed, Project
@@ -41,7 +42,8 @@ from cargohold.registry.remote.freshness import Freshness
 from cargohold.registry.remote.upstream import Upstream
 
 PAGES = ".pypi/simple"  # where a remote repository keeps its upstream's pages
-UPSTREAM = Actor(None, "upstream")
+# Who keeps what a remote repository fetched, in its audit records and events.
+UPSTREAM = Actor(Principal("remote-cache", service=True), "upstream")
 
 
 def page_path(name: str) -> str:
