@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -14,33 +14,42 @@ import httpx
 from cargohold.app import open_stores, prepare
 from cargohold.core.checksums import Checksums
 from cargohold.formats import NAMES, REMOTE_NAMES
+from cargohold.meta.store import MetadataStore
 from cargohold.records.packages import PackageFile, PackageVersion
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.packages.files import NewFile
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings
+from cargohold.storage.base import BlobStore
 from tests.integration.conftest import AUTH, Clock
 
 PACKAGE_FORMATS = ("pypi", "npm")
 ADMIN = Actor(Principal("admin", admin=True), "127.0.0.1")
 
 
+def registry_over(
+    store: BlobStore, meta: MetadataStore, settings: Settings, clock: Callable[[], float]
+) -> Registry:
+    """A registry over ``store`` and ``meta`` that takes PyPI and npm repositories, local,
+    remote and virtual, whether their protocols are served or not."""
+    return Registry.build(
+        store,
+        meta,
+        formats=tuple(dict.fromkeys((*NAMES, *PACKAGE_FORMATS))),
+        remote_formats=tuple(dict.fromkeys((*REMOTE_NAMES, *PACKAGE_FORMATS))),
+        clock=clock,
+        scan_dir=settings.data_dir.resolve() / "scratch",
+        spool_dir=settings.data_dir.resolve() / "spool",
+    )
+
+
 def package_registry(settings: Settings, clock: Clock) -> Iterator[Registry]:
-    """A registry (SQLite in ``settings``' data directory) that takes PyPI and npm
-    repositories, local, remote and virtual, whether their protocols are served or not."""
+    """``registry_over`` the stores of a new instance in ``settings``' data directory."""
     prepare(settings)
     store, meta = open_stores(settings, migrate=False)
     try:
-        yield Registry.build(
-            store,
-            meta,
-            formats=tuple(dict.fromkeys((*NAMES, *PACKAGE_FORMATS))),
-            remote_formats=tuple(dict.fromkeys((*REMOTE_NAMES, *PACKAGE_FORMATS))),
-            clock=clock,
-            scan_dir=settings.data_dir.resolve() / "scratch",
-            spool_dir=settings.data_dir.resolve() / "spool",
-        )
+        yield registry_over(store, meta, settings, clock)
     finally:
         meta.close()
 
@@ -88,4 +97,4 @@ async def publish(
     )
 
 
-__all__ = ["ADMIN", "create_repository", "package_registry", "publish"]
+__all__ = ["ADMIN", "create_repository", "package_registry", "publish", "registry_over"]
