@@ -21,6 +21,7 @@ from tests.integration.conftest import AUTH, Clock
 from tests.integration.generic import blob_files
 from tests.integration.packages import create_repository, package_registry, publish
 from tests.integration.test_policies import ADVISORIES, HIGH, policy, watch, wheel
+from tests.unit.test_openapi import conform
 
 pytestmark = pytest.mark.anyio
 
@@ -146,6 +147,7 @@ async def test_packages_and_their_versions_with_files_tags_and_properties(
         "qa.status": ["passed"],
     }
     six = await versions(client, "pypi-dev", "six")
+    conform(six, "PackageVersions")
     assert six["versions"][1]["properties"] == {"build.number": ["7"], "qa.status": ["passed"]}
     assert six["versions"][0]["properties"] == {}
     missing = await client.get(f"{API}/properties", params=where | {"version": "9.9"}, headers=AUTH)
@@ -169,6 +171,7 @@ async def test_yanking_a_version_and_undoing_it(
     url = f"{API}/packages/pypi-dev/six/1.15.0/yank"
     yanked = await client.post(url, json={"reason": "broken on 3.12"}, headers=AUTH)
     assert yanked.status_code == 200, yanked.text
+    conform(yanked.json(), "Yanked")
     assert yanked.json() == {
         "repository": "pypi-dev",
         "name": "six",
@@ -234,6 +237,7 @@ async def test_deleting_a_version_needs_delete_and_a_repository_that_allows_it(
     await client.patch(f"{API}/repositories/pypi-dev", json={"allowUnpublish": True}, headers=AUTH)
     deleted = await client.delete(url, headers=AUTH)
     assert deleted.status_code == 200, deleted.text
+    conform(deleted.json(), "PackagesDeleted")
     assert deleted.json() == {"repository": "pypi-dev", "name": "six", "versions": ["1.16.0"]}
     assert await shown_versions(client, "pypi-dev", "six") == ["1.15.0"]
     assert await registry.packages.files("pypi-dev", "six", "1.16.0") == []
@@ -260,6 +264,7 @@ async def test_promoting_a_version_copies_or_moves_it_by_metadata_and_records_it
     )
     assert copied.status_code == 200, copied.text
     result = copied.json()
+    conform(result, "PackagePromotionResult")
     assert (result["sourceRepo"], result["targetRepo"], result["name"], result["version"]) == (
         "pypi-dev",
         "pypi-prod",
@@ -367,8 +372,24 @@ async def test_promotions_that_cannot_be_are_refused_with_the_reason(
     copy = await promote(client, "pypi-dev", body, headers=basic("dev", "dev-password-1"))
     assert copy.status_code == 200, copy.text
 
+    # Moving a version out of a repository that does not allow unpublishing would unpublish it.
+    locked = await client.patch(
+        f"{API}/repositories/pypi-dev", json={"allowUnpublish": False}, headers=AUTH
+    )
+    assert locked.status_code == 200, locked.text
+    await client.delete(f"{API}/packages/pypi-prod/six/1.16.0", headers=AUTH)
+    move = await promote(client, "pypi-dev", body | {"copy": False})
+    assert move.status_code == 403, move.text
+    assert detail(move) == (
+        "repository 'pypi-dev' does not allow deleting package versions (setting "
+        "allowUnpublish), so a version cannot be moved out of it: copy it instead"
+    )
+    assert await shown_versions(client, "pypi-dev", "six") == ["1.15.0", "1.16.0"]
+    assert await shown_versions(client, "pypi-prod", "six") == []
+
     records = await get(client, "/promotions", repository="pypi-dev")
-    assert [(p["status"], p["result"]) for p in records["items"]][:3] == [
+    assert [(p["status"], p["result"]) for p in records["items"]][:4] == [
+        (403, "denied"),
         (200, "ok"),
         (403, "denied"),
         (403, "denied"),
