@@ -441,3 +441,7 @@ async def test_where_used_finds_a_package_file_in_its_repository(
             "digest": digest,
         }
     ]
+    searched = await get(client, "/search", digest=digest)
+    assert [(i["type"], i["repository"], i["name"]) for i in searched["items"]] == [
+        ("file", "pypi-dev", f"urllib3/1.26.5/{URLLIB3}")
+    ]
