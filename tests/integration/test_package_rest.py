@@ -445,3 +445,12 @@ async def test_where_used_finds_a_package_file_in_its_repository(
     assert [(i["type"], i["repository"], i["name"]) for i in searched["items"]] == [
         ("file", "pypi-dev", f"urllib3/1.26.5/{URLLIB3}")
     ]
+    # Its scan and its vulnerabilities are asked for by the file's path, as for a generic
+    # file (the package repository holds it at NAME/VERSION/FILENAME).
+    scan = await get(client, "/scan", file=f"pypi-dev/urllib3/1.26.5/{URLLIB3}")
+    assert (scan["digest"], scan["status"]) == (digest, "done")
+    missing = await client.get(
+        f"{API}/scan", params={"file": "pypi-dev/urllib3/9/x.whl"}, headers=AUTH
+    )
+    assert missing.status_code == 404
+    assert "NAME/VERSION/FILENAME" in missing.json()["detail"]
