@@ -36,6 +36,7 @@ from cargohold.records.identity import (
 )
 from cargohold.records.insight import ComponentRow, FindingRecord, Location, ScanRecord
 from cargohold.records.jobs import JobRecord
+from cargohold.records.packages import PackageSettings
 from cargohold.records.repositories import Remote, RepositoryRecord, Virtual
 from cargohold.registry.events.webhooks import cloudevent
 from cargohold.registry.insight.reports import Impact, Vulnerability
@@ -290,6 +291,12 @@ def test_what_the_server_renders_fits_the_schemas() -> None:
     assert "p" not in shown_hub.values()
     both = RepositoryRecord("all", "docker", "virtual", False, virtual=Virtual(("dev", "hub")))
     conform(repository_wire(both).to_json(), "Repository")
+    release = RepositoryRecord("py", "pypi", "local", False, packages=PackageSettings(True, False))
+    shown_release = repository_wire(release).to_json()
+    conform(shown_release, "Repository")
+    assert (shown_release["allowOverwrite"], shown_release["allowUnpublish"]) == (True, False)
+    guarded = RepositoryRecord("all-py", "pypi", "virtual", False, virtual=Virtual(("py",)))
+    conform(repository_wire(guarded).to_json(), "Repository")
     conform(user, "User")
     conform(user_wire(UserRecord("ci", None, False, True, "ci@example.com", NOW)).to_json(), "User")
     conform(user | {"token": None}, "Me")
@@ -340,6 +347,13 @@ def test_what_the_server_renders_fits_the_schemas() -> None:
             "RepositoryCreate",
         ),
         ({"offline": True, "password": None, "members": ["dev"]}, "RepositoryUpdate"),
+        ({"key": "py", "format": "pypi", "allowOverwrite": True}, "RepositoryCreate"),
+        (
+            {"key": "py", "format": "pypi", "kind": "virtual", "members": ["a"]}
+            | {"trustRemoteNames": True},
+            "RepositoryCreate",
+        ),
+        ({"allowUnpublish": False, "trustRemoteNames": True}, "RepositoryUpdate"),
         ({"name": "reader", "password": "s3cret-pass"}, "UserCreate"),
         ({"name": "ci", "service": True}, "UserCreate"),
         ({"password": "n3w-password", "email": "a@example.com"}, "UserUpdate"),
@@ -380,6 +394,11 @@ def test_the_contracts_request_bodies_are_accepted(body: dict[str, Any], schema:
             "RepositoryCreate",
         ),
         ({"key": "x", "kind": "mirror"}, "RepositoryCreate"),
+        ({"key": "x", "trustRemoteNames": True}, "RepositoryCreate"),  # local
+        (
+            {"key": "x", "kind": "remote", "upstream": "https://r", "allowOverwrite": True},
+            "RepositoryCreate",
+        ),
         ({"revalidateSeconds": -1}, "RepositoryUpdate"),
         ({"principal": "reader", "repositories": ["dev"], "actions": ["read"]}, "PermissionCreate"),
         ({"principal": "user:r", "repositories": ["dev"], "actions": ["pull"]}, "PermissionCreate"),

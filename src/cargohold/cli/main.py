@@ -17,6 +17,7 @@ from cargohold.cli.insight import affected, components, impact, sbom, scan, vuln
 from cargohold.cli.job import job
 from cargohold.cli.login import login, logout, whoami
 from cargohold.cli.migrate import migrate
+from cargohold.cli.package import package
 from cargohold.cli.perm import perm
 from cargohold.cli.policy import policy, watch
 from cargohold.cli.promote import promote, promotions, props
@@ -74,6 +75,7 @@ main.add_command(logout)
 main.add_command(whoami)
 main.add_command(repo)
 main.add_command(image)
+main.add_command(package)
 main.add_command(user)
 main.add_command(group)
 main.add_command(perm)

@@ -18,6 +18,7 @@ from cargohold.cli.repo_kinds import (
     KINDS,
     kind_fields,
     kind_text,
+    package_options,
     remote_options,
     upstream_password,
     virtual_options,
@@ -128,6 +129,7 @@ def repo_show(client: CargoholdClient, key: str, as_json: bool) -> None:
 @click.option("--quota", type=SizeLimit(), help=QUOTA_HELP + " [default: none]")
 @remote_options(update=False)
 @virtual_options(update=False)
+@package_options(update=False)
 @json_option
 @with_client
 def repo_create(
@@ -148,10 +150,16 @@ def repo_create(
     offline: bool | None,
     members: tuple[str, ...],
     default_deploy: str | None,
+    allow_overwrite: bool | None,
+    allow_unpublish: bool | None,
+    trust_remote_names: bool | None,
     as_json: bool,
 ) -> None:
     """Create a repository (admin): local, remote (a pull-through cache of an upstream
-    registry) or virtual (names resolved in its members, in order)."""
+    registry) or virtual (names resolved in its members, in order). A local PyPI or npm
+    repository refuses overwriting and allows unpublishing unless told otherwise; a virtual
+    one reads a name a local member holds from the local members only unless
+    --trust-remote-names."""
     remote_given = {
         "--upstream": upstream is not None,
         "--username": username is not None,
@@ -161,8 +169,20 @@ def repo_create(
         "--timeout": timeout is not None,
         "--offline/--online": offline is not None,
     }
-    virtual_given = {"--member": bool(members), "--default-deploy": default_deploy is not None}
-    for owner, given in (("remote", remote_given), ("virtual", virtual_given)):
+    virtual_given = {
+        "--member": bool(members),
+        "--default-deploy": default_deploy is not None,
+        "--trust-remote-names/--no-trust-remote-names": trust_remote_names is not None,
+    }
+    local_given = {
+        "--allow-overwrite/--no-allow-overwrite": allow_overwrite is not None,
+        "--allow-unpublish/--no-unpublish": allow_unpublish is not None,
+    }
+    for owner, given in (
+        ("remote", remote_given),
+        ("virtual", virtual_given),
+        ("local", local_given),
+    ):
         misplaced = [name for name, present in given.items() if present]
         if kind != owner and misplaced:
             raise click.UsageError(f"{', '.join(misplaced)}: only with --kind {owner}")
@@ -186,6 +206,9 @@ def repo_create(
         offline=offline,
         members=members or None,
         default_deploy=default_deploy,
+        trust_remote_names=trust_remote_names,
+        allow_overwrite=allow_overwrite,
+        allow_unpublish=allow_unpublish,
     )
     if as_json:
         print_json(created.to_json())
@@ -213,6 +236,7 @@ def repo_create(
 @click.option(
     "--no-default-deploy", is_flag=True, help="No default deploy repository: refuse pushes."
 )
+@package_options(update=True)
 @json_option
 @with_client
 def repo_update(
@@ -233,11 +257,15 @@ def repo_update(
     members: tuple[str, ...],
     default_deploy: str | None,
     no_default_deploy: bool,
+    allow_overwrite: bool | None,
+    allow_unpublish: bool | None,
+    trust_remote_names: bool | None,
     as_json: bool,
 ) -> None:
     """Change a repository (admin, or `manage` on it). Admin only: the quota; a remote
-    repository's upstream, credentials and TLS verification; a virtual one's members and
-    default deploy repository. Changing the upstream or the username needs the password
+    repository's upstream, credentials and TLS verification; a virtual one's members,
+    default deploy repository and trust in remote names; what a PyPI or npm repository
+    allows (overwriting, unpublishing). Changing the upstream or the username needs the password
     again (--password-stdin) or --clear-credentials."""
     if clear_credentials and (username is not None or password_stdin):
         raise click.UsageError("--clear-credentials removes them: drop --username/--password-stdin")
@@ -264,6 +292,9 @@ def repo_update(
         revalidate_seconds,
         timeout,
         offline,
+        allow_overwrite,
+        allow_unpublish,
+        trust_remote_names,
     )
     if (
         all(value is None for value in changes)
@@ -276,7 +307,9 @@ def repo_update(
             "--immutable-tags/--mutable-tags, --description or --quota; for a remote "
             "repository --upstream, --username, --password-stdin, --clear-credentials, "
             "--verify-tls/--no-verify-tls, --revalidate-seconds, --timeout or "
-            "--offline/--online; for a virtual one --member or --default-deploy"
+            "--offline/--online; for a virtual one --member, --default-deploy or "
+            "--trust-remote-names/--no-trust-remote-names; for a local PyPI or npm one "
+            "--allow-overwrite/--no-allow-overwrite or --allow-unpublish/--no-unpublish"
         )
     updated = client.repositories.update(
         key,
@@ -293,6 +326,9 @@ def repo_update(
         offline=offline,
         members=members or None,
         default_deploy=deploy,
+        trust_remote_names=trust_remote_names,
+        allow_overwrite=allow_overwrite,
+        allow_unpublish=allow_unpublish,
     )
     if as_json:
         print_json(updated.to_json())

@@ -1,5 +1,6 @@
 """The options and the display of remote and virtual repositories, for ``cargohold repo``:
-a remote one's upstream settings, a virtual one's members and default deploy repository."""
+a remote one's upstream settings, a virtual one's members and default deploy repository; and
+what a PyPI or npm repository allows (overwriting, unpublishing, trusting remote names)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,33 @@ def virtual_options(*, update: bool) -> Callable[[F], F]:
     )
 
 
+def package_options(*, update: bool) -> Callable[[F], F]:
+    """What a PyPI or npm repository allows (administrators only)."""
+    local = "" if update else " (local PyPI and npm repositories)"
+    virtual = "" if update else " (virtual PyPI and npm repositories)"
+    return _stack(
+        click.option(
+            "--allow-overwrite/--no-allow-overwrite",
+            default=None,
+            help="Accept a file (PyPI) or version (npm) that exists already, replacing it; or "
+            "refuse it" + local + "." + ("" if update else " [default: refuse]"),
+        ),
+        click.option(
+            "--allow-unpublish/--no-unpublish",
+            default=None,
+            help="Let versions be deleted (npm unpublish, `cargohold package delete`), or "
+            "not" + local + "." + ("" if update else " [default: allow]"),
+        ),
+        click.option(
+            "--trust-remote-names/--no-trust-remote-names",
+            default=None,
+            help="Let a remote member serve a package name a local member holds too; or read "
+            "such a name from the local members only, the guard against dependency "
+            "confusion" + virtual + "." + ("" if update else " [default: guard]"),
+        ),
+    )
+
+
 def upstream_password(password_stdin: bool) -> str | None:
     return password_from_stdin() if password_stdin else None
 
@@ -124,6 +152,12 @@ def kind_fields(repository: Repository) -> list[tuple[str, str]]:
             ("members", ", ".join(repository.members)),
             ("default deploy", _text(repository.default_deploy_repo, "none (pushes refused)")),
         ]
+    if isinstance(repository.trust_remote_names, bool):
+        fields.append(("trust remote names", yes_no(repository.trust_remote_names)))
+    if isinstance(repository.allow_overwrite, bool):
+        fields.append(("allow overwrite", yes_no(repository.allow_overwrite)))
+    if isinstance(repository.allow_unpublish, bool):
+        fields.append(("allow unpublish", yes_no(repository.allow_unpublish)))
     return fields
 
 
@@ -145,6 +179,7 @@ __all__ = [
     "KINDS",
     "kind_fields",
     "kind_text",
+    "package_options",
     "remote_options",
     "upstream_password",
     "virtual_options",

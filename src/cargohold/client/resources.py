@@ -58,10 +58,15 @@ class Repositories:
         offline: bool | None = None,
         members: Sequence[str] | None = None,
         default_deploy: str | None = None,
+        trust_remote_names: bool | None = None,
+        allow_overwrite: bool | None = None,
+        allow_unpublish: bool | None = None,
     ) -> Repository:
         """``quota_bytes``: the bytes of distinct blobs it may hold (None: no quota). A
         remote repository (``kind="remote"``) needs ``upstream``, a virtual one ``members``;
-        the other settings of a kind are the server's defaults when None."""
+        the other settings of a kind are the server's defaults when None (so are those of
+        PyPI and npm repositories: ``allow_overwrite``, ``allow_unpublish`` for a local one,
+        ``trust_remote_names`` for a virtual one)."""
         body: dict[str, Any] = {
             "key": key,
             "format": format,
@@ -81,6 +86,9 @@ class Repositories:
             offline=offline,
             members=None if members is None else list(members),
             defaultDeployRepo=default_deploy,
+            trustRemoteNames=trust_remote_names,
+            allowOverwrite=allow_overwrite,
+            allowUnpublish=allow_unpublish,
         )
         return self._session.call_object("POST", "/repositories", Repository, body=body)
 
@@ -101,6 +109,9 @@ class Repositories:
         offline: bool | None = None,
         members: Sequence[str] | None = None,
         default_deploy: str | UnsetType | None = UNSET,
+        trust_remote_names: bool | None = None,
+        allow_overwrite: bool | None = None,
+        allow_unpublish: bool | None = None,
     ) -> Repository:
         """Change what is given; ``quota_bytes=None`` removes the quota, ``username=None``
         or ``password=None`` a remote repository's credentials, ``default_deploy=None`` a
@@ -116,6 +127,9 @@ class Repositories:
             timeoutSeconds=timeout_seconds,
             offline=offline,
             members=None if members is None else list(members),
+            trustRemoteNames=trust_remote_names,
+            allowOverwrite=allow_overwrite,
+            allowUnpublish=allow_unpublish,
         )
         for field, value in (
             ("quotaBytes", quota_bytes),

@@ -12,6 +12,7 @@ from cargohold.client.insight import Insight
 from cargohold.client.jobs import Jobs
 from cargohold.client.lifecycle import Promotions, Properties
 from cargohold.client.models import Me
+from cargohold.client.packages import Packages
 from cargohold.client.policies import Policies, Watches
 from cargohold.client.resources import Audit, Groups, Permissions, Repositories, Tokens, Users
 from cargohold.client.retention import Retention
@@ -41,6 +42,7 @@ class CargoholdClient:
         )
         self.repositories = Repositories(self._session)
         self.images = Images(self._session)
+        self.packages = Packages(self._session)
         self.users = Users(self._session)
         self.groups = Groups(self._session)
         self.permissions = Permissions(self._session)

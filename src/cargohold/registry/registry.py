@@ -212,7 +212,7 @@ class Registry:
             store, meta, repositories, access, clock, consequences, claims, quotas
         )
         collector = Collector(store, meta, clock, gc_grace)
-        insight = Insight(meta, repositories, access, manifests, generic)
+        insight = Insight(meta, repositories, access, manifests, generic, packages)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
         builds = Builds(meta, repositories, access, audit, clock)
         keys = KeyRing(meta, clock)

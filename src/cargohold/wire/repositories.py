@@ -79,7 +79,30 @@ REMOTE_FIELDS = (
     "timeoutSeconds",
     "offline",
 )
-VIRTUAL_FIELDS = ("members", "defaultDeployRepo")
+TrustRemoteNames = Annotated[
+    bool,
+    described(
+        "Virtual PyPI and npm repositories: let a remote member serve a package name that a "
+        "local member holds too (off: such a name is read from the local members only, the "
+        "guard against dependency confusion). Administrators only."
+    ),
+]
+AllowOverwrite = Annotated[
+    bool,
+    described(
+        "Local PyPI and npm repositories: accept a file (PyPI) or a version (npm) that exists "
+        "already, replacing it. Administrators only."
+    ),
+]
+AllowUnpublish = Annotated[
+    bool,
+    described(
+        "Local PyPI and npm repositories: let a version be deleted (npm unpublish, "
+        "`DELETE /packages/{key}/{name}/{version}`). Administrators only."
+    ),
+]
+VIRTUAL_FIELDS = ("members", "defaultDeployRepo", "trustRemoteNames")
+PACKAGE_FIELDS = ("allowOverwrite", "allowUnpublish")
 
 
 def _only_for(kind: str, required: str, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -92,8 +115,17 @@ def _only_for(kind: str, required: str, fields: tuple[str, ...]) -> dict[str, An
     }
 
 
+def _only_local(fields: tuple[str, ...]) -> dict[str, Any]:
+    """A body of kind remote or virtual has none of ``fields``."""
+    return {
+        "if": {"properties": {"kind": {"enum": ["remote", "virtual"]}}, "required": ["kind"]},
+        "then": {"not": {"anyOf": [{"required": [name]} for name in fields]}},
+    }
+
+
 class Repository(Wire, frozen=True):
-    """A repository; the settings of its kind only on a remote or virtual one."""
+    """A repository; the settings of its kind only on a remote or virtual one, what it
+    allows only on a local PyPI or npm one."""
 
     key: str
     format: str
@@ -126,6 +158,9 @@ class Repository(Wire, frozen=True):
     offline: Offline | UnsetType = UNSET
     members: Members | UnsetType = UNSET
     default_deploy_repo: DefaultDeployRepo | UnsetType = UNSET
+    trust_remote_names: TrustRemoteNames | UnsetType = UNSET
+    allow_overwrite: AllowOverwrite | UnsetType = UNSET
+    allow_unpublish: AllowUnpublish | UnsetType = UNSET
 
 
 QuotaBytes = Annotated[int, Meta(ge=0, examples=[10 * 1024**3])] | None
@@ -133,12 +168,14 @@ QuotaBytes = Annotated[int, Meta(ge=0, examples=[10 * 1024**3])] | None
 
 class RepositoryCreate(Body, frozen=True):
     """A remote repository (kind remote) needs `upstream`, a virtual one `members`; the
-    settings of one kind are refused for another."""
+    settings of one kind are refused for another, and those of PyPI and npm repositories
+    (`allowOverwrite`, `allowUnpublish`, `trustRemoteNames`) for another format."""
 
     schema_extra: ClassVar = {
         "allOf": [
             _only_for("remote", "upstream", REMOTE_FIELDS),
             _only_for("virtual", "members", VIRTUAL_FIELDS),
+            _only_local(PACKAGE_FIELDS),
         ]
     }
 
@@ -158,15 +195,20 @@ class RepositoryCreate(Body, frozen=True):
     offline: Offline | UnsetType = UNSET
     members: Members | UnsetType = UNSET
     default_deploy_repo: DefaultDeployRepo | UnsetType = UNSET
+    trust_remote_names: TrustRemoteNames | UnsetType = UNSET
+    allow_overwrite: AllowOverwrite | UnsetType = UNSET
+    allow_unpublish: AllowUnpublish | UnsetType = UNSET
 
 
 class RepositoryUpdate(Body, frozen=True):
     """Only the settings given change. Those of a remote or virtual repository fit only a
-    repository of that kind. The upstream, its credentials, `verifyTls`, `members` and
-    `defaultDeployRepo`: administrators only; `offline`, `revalidateSeconds` and
-    `timeoutSeconds`: whoever may manage the repository. Without `password` the stored one
-    is kept while `upstream` and `username` stay the same; changing either needs `password`
-    again, and `username` or `password` null removes the credentials."""
+    repository of that kind, those of PyPI and npm repositories only a repository of those
+    formats. The upstream, its credentials, `verifyTls`, `members`, `defaultDeployRepo`,
+    `trustRemoteNames`, `allowOverwrite` and `allowUnpublish`: administrators only;
+    `offline`, `revalidateSeconds` and `timeoutSeconds`: whoever may manage the repository.
+    Without `password` the stored one is kept while `upstream` and `username` stay the
+    same; changing either needs `password` again, and `username` or `password` null removes
+    the credentials."""
 
     anonymous_read: bool | UnsetType = UNSET
     immutable_tags: bool | UnsetType = UNSET
@@ -183,6 +225,9 @@ class RepositoryUpdate(Body, frozen=True):
     offline: Offline | UnsetType = UNSET
     members: Members | UnsetType = UNSET
     default_deploy_repo: DefaultDeployRepo | UnsetType = UNSET
+    trust_remote_names: TrustRemoteNames | UnsetType = UNSET
+    allow_overwrite: AllowOverwrite | UnsetType = UNSET
+    allow_unpublish: AllowUnpublish | UnsetType = UNSET
 
 
 class RepositoryDeletion(Wire, frozen=True):
@@ -210,6 +255,7 @@ class ImageDeletion(Wire, frozen=True):
 __all__ = [
     "MAX_REVALIDATE_SECONDS",
     "MAX_UPSTREAM_LENGTH",
+    "PACKAGE_FIELDS",
     "REMOTE_FIELDS",
     "VIRTUAL_FIELDS",
     "ImageDeletion",

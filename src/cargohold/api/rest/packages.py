@@ -127,10 +127,16 @@ class PackageEndpoints:
         )
         record, transfer = promoted.record, promoted.transfer
         verb = "copied" if record.copy else "moved"
+        what = f"{record.source} {verb} to {record.target_repository}"
         if record.dry_run:
-            verb = f"would be {verb} (dry run)"
+            what = f"{record.source} would be {verb} to {record.target_repository} (dry run)"
         elif transfer.unchanged:
-            verb = "already there with the same files; recorded"
+            what = (
+                f"{record.source} is in {record.target_repository} already, with the same "
+                "files: "
+                + ("nothing to copy" if record.copy else f"removed from {record.source_repository}")
+                + "; recorded"
+            )
         return WireResponse(
             wire.PackagePromotionResult(
                 source_repo=record.source_repository,
@@ -141,11 +147,7 @@ class PackageEndpoints:
                 dry_run=record.dry_run,
                 files=[package_file_wire(f) for f in transfer.files],
                 promotions=[promotion_wire(record)],
-                messages=[
-                    lifecycle.Message(
-                        "INFO", f"{record.source} {verb} to {record.target_repository}"
-                    )
-                ],
+                messages=[lifecycle.Message("INFO", what)],
             )
         )
 

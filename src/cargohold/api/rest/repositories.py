@@ -12,6 +12,7 @@ from cargohold.api.rest.pages import Key, page_of, page_request, paged
 from cargohold.api.rest.repository_kinds import (
     new_remote,
     new_virtual,
+    package_change,
     remote_change,
     virtual_change,
 )
@@ -20,6 +21,7 @@ from cargohold.core.errors import BadRequest
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
+from cargohold.registry.packages.files import PACKAGE_FORMATS, settings_of
 from cargohold.registry.registry import Registry
 from cargohold.registry.repositories import KEEP
 from cargohold.wire.repositories import (
@@ -32,7 +34,8 @@ from cargohold.wire.repositories import (
 
 def repository_wire(record: RepositoryRecord, used_bytes: int = 0) -> Repository:
     """The repository as the API shows it: a remote one with its upstream settings (whether
-    it has a password, never the password), a virtual one with its members."""
+    it has a password, never the password), a virtual one with its members (and, for PyPI
+    and npm, whether it trusts remote names), a local PyPI or npm one with what it allows."""
     shown = Repository(
         key=record.key,
         format=record.format,
@@ -60,6 +63,15 @@ def repository_wire(record: RepositoryRecord, used_bytes: int = 0) -> Repository
             shown,
             members=list(record.virtual.members),
             default_deploy_repo=record.virtual.default_deploy,
+        )
+        if record.format in PACKAGE_FORMATS:
+            shown = msgspec.structs.replace(
+                shown, trust_remote_names=record.virtual.trust_remote_names
+            )
+    if record.format in PACKAGE_FORMATS and record.kind == "local":
+        allows = settings_of(record)
+        shown = msgspec.structs.replace(
+            shown, allow_overwrite=allows.overwrite, allow_unpublish=allows.unpublish
         )
     return shown
 
@@ -101,6 +113,8 @@ class RepositoryEndpoints:
             quota_bytes=body.byte_limit("quotaBytes"),
             remote=new_remote(body, key, kind),
             virtual=new_virtual(body, key, kind),
+            packages=package_change(body),
+            trust_remote_names=body.optional_boolean("trustRemoteNames"),
         )
         location = f"/api/v1/repositories/{record.key}"
         return WireResponse(repository_wire(record), 201, {"Location": location})
@@ -116,6 +130,7 @@ class RepositoryEndpoints:
             quota_bytes=body.byte_limit("quotaBytes") if body.present("quotaBytes") else KEEP,
             remote=remote_change(body),
             virtual=virtual_change(body),
+            packages=package_change(body),
         )
         used = await self._repositories.usage([updated])
         return WireResponse(repository_wire(updated, used[updated.key]))

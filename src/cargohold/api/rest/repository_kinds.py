@@ -1,6 +1,7 @@
-"""The settings of remote and virtual repositories in a request body: read for a new
-repository (``Remote``, ``Virtual``) or for a change (``RemoteChange``, ``VirtualChange``),
-with a 400 naming the field for anything malformed or given to the wrong kind."""
+"""The settings of remote and virtual repositories, and of PyPI and npm ones, in a request
+body: read for a new repository (``Remote``, ``Virtual``, ``PackageChange``) or for a change
+(``RemoteChange``, ``VirtualChange``, ``PackageChange``), with a 400 naming the field for
+anything malformed or given to the wrong kind (the wrong format: ``package_settings``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cargohold.records.repositories import (
     Virtual,
 )
 from cargohold.registry.operations.kind_settings import RemoteChange, VirtualChange
+from cargohold.registry.operations.package_settings import PackageChange
 from cargohold.registry.repositories import KEEP, Keep
 from cargohold.wire.repositories import (
     MAX_REVALIDATE_SECONDS,
@@ -80,7 +82,20 @@ def virtual_change(body: Body) -> VirtualChange | None:
     deploy: str | Keep | None = KEEP
     if body.present("defaultDeployRepo"):
         deploy = body.optional_string("defaultDeployRepo")
-    return VirtualChange(None if members is None else tuple(members), deploy)
+    return VirtualChange(
+        None if members is None else tuple(members),
+        deploy,
+        body.optional_boolean("trustRemoteNames"),
+    )
+
+
+def package_change(body: Body) -> PackageChange | None:
+    """What a PyPI or npm repository allows, as given (create or change); None when the
+    body gives none of it."""
+    change = PackageChange(
+        body.optional_boolean("allowOverwrite"), body.optional_boolean("allowUnpublish")
+    )
+    return change if change.fields else None
 
 
 def _refuse_for(body: Body, key: str, kind: str, owner: str, fields: tuple[str, ...]) -> None:
@@ -139,4 +154,4 @@ def _or(value: T | None, default: T) -> T:
     return default if value is None else value
 
 
-__all__ = ["new_remote", "new_virtual", "remote_change", "virtual_change"]
+__all__ = ["new_remote", "new_virtual", "package_change", "remote_change", "virtual_change"]

@@ -34,6 +34,7 @@ from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.insight.scans import component_of
 from cargohold.registry.oci.manifests import Manifests
+from cargohold.registry.packages.files import PACKAGE_FORMATS, PackageFiles
 from cargohold.registry.repositories import Repositories
 
 SBOM_FORMATS = {
@@ -113,8 +114,10 @@ class Insight:
         access: AccessControl,
         manifests: Manifests,
         generic: GenericFiles,
+        packages: PackageFiles,
     ) -> None:
         self._meta = meta
+        self._packages = packages
         self._repositories = repositories
         self._access = access
         self._manifests = manifests
@@ -124,7 +127,8 @@ class Insight:
         self, principal: Principal | None, *, image: str | None = None, file: str | None = None
     ) -> Target:
         """The artifact an image reference (``dev/team/app:1.4``, ``…@sha256:…``) or a file
-        (``generic-local/libs/x.jar``) names, if the caller may read it."""
+        (``generic-local/libs/x.jar``, or a package file: ``py-local/six/1.16.0/six-1.16.0.tar.gz``)
+        names, if the caller may read it."""
         if (image is None) == (file is None):
             raise BadRequest("name either an image (REPO/NAME:TAG or @DIGEST) or a file (KEY/PATH)")
         if image is not None:
@@ -138,7 +142,11 @@ class Insight:
         key, _, path = file.partition("/")
         if not key or not path:
             raise BadRequest(f"file {file[:200]!r}: write REPOSITORY-KEY/PATH")
-        found = await self._generic.find(principal, key, path)
+        repository = await self._repositories.get(key)
+        if repository.format in PACKAGE_FORMATS:
+            found = (await self._packages.find(principal, key, path)).file
+        else:
+            found = await self._generic.find(principal, key, path)
         return Target(found.digest, FILE, f"{found.repository}/{found.path}")
 
     async def scan(self, principal: Principal | None, digest: str) -> ScanRecord:

@@ -1,7 +1,8 @@
 """Promotion of a package version (all its files) from one PyPI or npm repository to another
 of the same format, by metadata only, through the promotion engine: ``promote`` on the source
 (``delete`` there too to move), ``write`` on the target, every file judged by the policies
-watching the target, a promotion record (kind "package") of every attempt.
+watching the target, a promotion record (kind "package") of every attempt. Moving a version
+out of a repository that does not allow unpublishing is refused: it would unpublish it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cargohold.core.errors import BadRequest
+from cargohold.core.errors import BadRequest, Denied
 from cargohold.core.properties import validate
 from cargohold.meta.effects import Effects
 from cargohold.meta.lifecycle.package_promotion import VersionTransfer
@@ -18,7 +19,7 @@ from cargohold.records.lifecycle import PromotionRecord
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.lifecycle.engine import Attempt, Gates, Plan, PromotionEngine
-from cargohold.registry.packages.files import PackageFiles, package_event_data
+from cargohold.registry.packages.files import PackageFiles, package_event_data, settings_of
 from cargohold.registry.packages.names import package_name
 from cargohold.registry.repositories import Repositories
 
@@ -105,6 +106,12 @@ class _Version:
         request, attempt = self._request, self.attempt
         (source,), (target,) = gates.sources, gates.targets
         name, version = self._name, request.version
+        if not request.copy and not settings_of(source).unpublish:
+            raise Denied(
+                f"repository {source.key!r} does not allow deleting package versions (setting "
+                "allowUnpublish), so a version cannot be moved out of it: copy it instead",
+                {"repository": source.key, "setting": "allowUnpublish"},
+            )
         files = await self._packages.files(source.key, name, version)
         checks = [(target.key, f.file.digest, f"{source.key}/{f.file.path}") for f in files]
         added = validate(request.properties or {})

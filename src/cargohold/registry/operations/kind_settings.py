@@ -3,9 +3,11 @@ into what is stored, and which of the changes only an administrator may make.
 
 The upstream, its credentials and TLS verification decide where a remote repository's
 content comes from and whom the stored password is sent to; the members and the default
-deploy repository decide what a virtual repository exposes and where pushes to it land: those
-are an administrator's. Whether a remote repository is offline, how long it trusts a cached
-tag and how long it waits for the upstream are its manager's.
+deploy repository decide what a virtual repository exposes and where pushes to it land, and
+so does whether a virtual PyPI or npm repository trusts its remote members with the names its
+local members hold (the dependency-confusion guard): those are an administrator's. Whether a
+remote repository is offline, how long it trusts a cached tag and how long it waits for the
+upstream are its manager's.
 
 The password is write-only. An update that does not give it keeps the stored one only while
 the upstream and the username stay as they are; changing either needs the password again (or
@@ -89,11 +91,13 @@ class RemoteChange:
 
 @dataclass(frozen=True, slots=True)
 class VirtualChange:
-    """The members (in order: they replace the list) or the default deploy repository (None:
-    none, pushes are refused; KEEP: as it is) an update changes."""
+    """The members (in order: they replace the list), the default deploy repository (None:
+    none, pushes are refused; KEEP: as it is) or whether remote members are trusted with the
+    names local members hold (None: as it is) an update changes."""
 
     members: tuple[str, ...] | None = None
     default_deploy: str | Keep | None = KEEP
+    trust_remote_names: bool | None = None
 
     def needs_admin(self, current: Virtual) -> bool:
         """Whether the change changes anything: all of it is an administrator's."""
@@ -105,6 +109,7 @@ class VirtualChange:
             current.default_deploy
             if isinstance(self.default_deploy, Keep)
             else self.default_deploy,
+            _given(self.trust_remote_names, current.trust_remote_names),
         )
 
 

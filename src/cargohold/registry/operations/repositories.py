@@ -1,14 +1,18 @@
 """Repositories as administrators and readers see them: the list and each one as far as the
 caller may read it; created and deleted by an administrator, their settings changed by whoever
 may manage the repository, except its quota, a remote repository's upstream (and its
-credentials and TLS verification) and a virtual repository's members and default deploy
-repository, which only an administrator sets (see ``kind_settings``). Each change commits its
-audit record with it."""
+credentials and TLS verification), a virtual repository's members, default deploy repository
+and trust in remote names, and what a PyPI or npm repository allows (overwriting,
+unpublishing), which only an administrator sets (see ``kind_settings`` and
+``package_settings``). Each change commits its audit record with it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from cargohold.core.errors import Conflict, RepositoryNotEmpty
 from cargohold.meta.effects import Effects
+from cargohold.records.packages import PackageSettings
 from cargohold.records.repositories import Holdings, Remote, RepositoryRecord, Virtual
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor, AuditLog
@@ -19,6 +23,12 @@ from cargohold.registry.operations.kind_settings import (
     remote_of,
     virtual_of,
 )
+from cargohold.registry.operations.package_settings import (
+    PackageChange,
+    check_package_fields,
+    check_trust_field,
+)
+from cargohold.registry.packages.files import settings_of
 from cargohold.registry.quotas.limits import Quotas
 from cargohold.registry.repositories import KEEP, Keep, Repositories
 
@@ -67,10 +77,21 @@ class RepositoryAdministration:
         quota_bytes: int | None = None,
         remote: Remote | None = None,
         virtual: Virtual | None = None,
+        packages: PackageChange | None = None,
+        trust_remote_names: bool | None = None,
     ) -> RepositoryRecord:
         """A remote repository (``kind="remote"``) needs ``remote``, a virtual one
-        ``virtual``; neither fits another kind."""
+        ``virtual``; neither fits another kind. ``packages`` fits a local PyPI or npm
+        repository only, ``trust_remote_names`` a virtual one (None: not given)."""
         self._access.require_admin(actor.principal)
+        settings: PackageSettings | None = None
+        if packages is not None and packages.fields:
+            check_package_fields(key, format, kind, packages.fields)
+            settings = packages.applied_to(PackageSettings())
+        if trust_remote_names is not None:
+            check_trust_field(key, format, kind)
+            if virtual is not None:
+                virtual = dataclasses.replace(virtual, trust_remote_names=trust_remote_names)
         return await self._repositories.create(
             key,
             format=format,
@@ -81,6 +102,7 @@ class RepositoryAdministration:
             quota_bytes=quota_bytes,
             remote=remote,
             virtual=virtual,
+            packages=settings,
             effects=self._recorded(actor, "repository.create", key, 201),
         )
 
@@ -95,10 +117,11 @@ class RepositoryAdministration:
         quota_bytes: int | Keep | None = KEEP,
         remote: RemoteChange | None = None,
         virtual: VirtualChange | None = None,
+        packages: PackageChange | None = None,
     ) -> RepositoryRecord:
         """Change the settings given (None: keep; KEEP for the quota; ``remote`` and
-        ``virtual`` only for a repository of that kind); recorded even when nothing
-        changes."""
+        ``virtual`` only for a repository of that kind, ``packages`` only for a local PyPI
+        or npm one); recorded even when nothing changes."""
         record = await self._repositories.get(key)
         self._access.check(actor.principal, record, Action.MANAGE)
         if not isinstance(quota_bytes, Keep):
@@ -110,7 +133,16 @@ class RepositoryAdministration:
             if remote.needs_admin(current_remote):  # where content and the password go
                 self._access.require_admin(actor.principal)
             new_remote = remote.applied_to(current_remote)
+        new_packages: PackageSettings | None = None
+        if packages is not None and packages.fields:
+            check_package_fields(key, record.format, record.kind, packages.fields)
+            current_packages = settings_of(record)
+            new_packages = packages.applied_to(current_packages)
+            if new_packages != current_packages:  # what a release repository guarantees
+                self._access.require_admin(actor.principal)
         if virtual is not None:
+            if virtual.trust_remote_names is not None:
+                check_trust_field(key, record.format, record.kind)
             current_virtual = virtual_of(record)
             if virtual.needs_admin(current_virtual):  # what it exposes, where pushes land
                 self._access.require_admin(actor.principal)
@@ -123,6 +155,7 @@ class RepositoryAdministration:
             quota_bytes=quota_bytes,
             remote=new_remote,
             virtual=new_virtual,
+            packages=new_packages,
             effects=self._recorded(actor, "repository.update", key, 200),
         )
 

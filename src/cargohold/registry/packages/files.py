@@ -179,6 +179,19 @@ class PackageFiles:
     async def tags(self, key: str, name: str) -> list[DistTag]:
         return await to_thread.run_sync(self._meta.packages.tags, key, name)
 
+    async def find(self, principal: Principal | None, key: str, path: str) -> PackageFile:
+        """The package file at ``path`` (``NAME/VERSION/FILENAME``) of a package repository
+        the caller may read; ResourceUnknown when there is none."""
+        await self.any_allowed(principal, key, Action.READ)
+        found = await to_thread.run_sync(self._meta.packages.file, key, path)
+        if found is None:
+            raise ResourceUnknown(
+                f"no package file {path!r} in repository {key!r} (package files are at "
+                "NAME/VERSION/FILENAME)",
+                {"path": path},
+            )
+        return found
+
     async def download(self, key: str, name: str, version: str, filename: str) -> PackageFile:
         """The file to send (the caller checked ``read``); ResourceUnknown when there is none,
         PolicyViolation when a policy watching the repository blocks its content."""

@@ -71,8 +71,11 @@ def package_paths() -> Json:
                 "Promote a package version (all its files, its properties and the dist-tags "
                 "pointing at it) to another repository of the same format, by digest "
                 "(metadata only).",
-                "Needs `promote` on the source (`delete` too to move) and `write` on the "
-                "target; policies watching the target may refuse a file (403).",
+                "Needs `promote` on the source (to move: `delete` too, and a source that allows "
+                "unpublishing) and `write` on the target, a local repository; policies "
+                "watching the target may refuse a file (403). A target that holds the version "
+                "with the same files already is left as it is (the promotion is recorded); "
+                "with other files, 409.",
                 {"200": response("Promoted (or, with dryRun, checked).", PackagePromotionResult)},
                 "400 401 403 404 409 429",
                 body=PackagePromotion,
