@@ -15,12 +15,8 @@ import httpx
 import pytest
 
 from cargohold.api.pypi import upload as pypi_upload
-from cargohold.app import open_stores
-from cargohold.meta.repositories import packages_json
-from cargohold.records.packages import PackageSettings
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.registry import Registry
-from cargohold.settings import Settings
 from tests.integration.accounts import basic, create_user, grant
 from tests.integration.conftest import AUTH
 from tests.pypi_dists import Dist, form, sdist, wheel
@@ -365,16 +361,14 @@ async def test_a_virtual_repository_lists_its_members_guarded_and_deploys_to_its
 
 
 async def test_a_repository_allowing_overwrite_replaces_an_existing_file(
-    pypi: httpx.AsyncClient, settings: Settings
+    pypi: httpx.AsyncClient,
 ) -> None:
     first = wheel("over", "1.0")
     await uploaded(pypi, "py", first)
-    _, meta = open_stores(settings, migrate=False)
-    try:
-        allowed = packages_json(PackageSettings(overwrite=True))
-        assert meta.repositories.update("py", {"packages": allowed})
-    finally:
-        meta.close()
+    allowed = await pypi.patch(
+        "/api/v1/repositories/py", json={"allowOverwrite": True}, headers=AUTH
+    )
+    assert allowed.status_code == 200, allowed.text
     second = wheel("over", "1.0", requires_python=">=3.10")
     assert second.data != first.data
     await uploaded(pypi, "py", second)
