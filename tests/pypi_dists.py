@@ -48,8 +48,10 @@ def wheel(
     meta_name: str | None = None,
     meta_version: str | None = None,
     filename: str | None = None,
+    payload: bytes = b"",
 ) -> Dist:
-    """A pure-Python wheel whose module ``NAME`` sets ``VERSION``."""
+    """A pure-Python wheel whose module ``NAME`` sets ``VERSION`` (and holds ``payload`` as
+    a data file, to make it as large as a test needs)."""
     module = _module(name)
     stem = f"{module}-{version}"
     meta = metadata(meta_name or name, meta_version or version, requires_python)
@@ -61,6 +63,8 @@ def wheel(
             b"Tag: py3-none-any\n"
         ),
     }
+    if payload:
+        files[f"{module}/payload.bin"] = payload
     record = "".join(f"{path},,\n" for path in files) + f"{stem}.dist-info/RECORD,,\n"
     files[f"{stem}.dist-info/RECORD"] = record.encode()
     buffer = io.BytesIO()

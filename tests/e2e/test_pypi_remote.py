@@ -8,7 +8,9 @@ cache when the repository is offline."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +164,18 @@ def test_an_upstream_needing_credentials_is_asked_with_the_repositorys(
     remote(server, "with-creds", base, username="mirror", password="mirror-secret")
     (entry,) = page(server.url, "with-creds", "secret-pkg")["files"]
     assert download(file_url(server.url, "with-creds", "secret-pkg", entry)).content == dist.data
+
+
+def test_a_crowd_downloading_a_file_first_makes_one_request_upstream(
+    upstream: CargoholdServer, server: CargoholdServer
+) -> None:
+    dist = wheel("crowded", "1.0", payload=os.urandom(4 * 1024 * 1024))
+    uploaded(upstream.url, "up", dist)
+    remote(server, "crowd", f"{upstream.url}/pypi/up/simple")
+    (entry,) = page(server.url, "crowd", "crowded")["files"]
+    url = file_url(server.url, "crowd", "crowded", entry)
+    with ThreadPoolExecutor(12) as pool:
+        bodies = list(pool.map(lambda _: download(url).content, range(12)))
+    assert all(body == dist.data for body in bodies)
+    fetched = f'"GET /pypi/up/files/crowded/1.0/{dist.filename}" 200'
+    assert upstream.log().count(fetched) == 1
