@@ -112,6 +112,29 @@ def test_pages_are_revalidated_after_the_period_and_not_before(
     assert unknown.status_code == 404
 
 
+def test_a_digest_another_repository_holds_is_linked_only_once_the_upstream_serves_it(
+    static: StaticIndex, server: CargoholdServer
+) -> None:
+    server.admin.call("POST", "/repositories", 201, {"key": "private", "format": "pypi"})
+    secret = wheel("secret-lib", "1.0")
+    uploaded(server.url, "private", secret)
+    decoy = wheel("decoy", "1.0")  # listed with the secret's digest, serving its own bytes
+    static.add("decoy", [decoy], sha256=secret.sha256)
+    shared = wheel("shared-lib", "1.0")  # held by "private" too, and served by the upstream
+    uploaded(server.url, "private", shared)
+    static.add("shared-lib", [shared])
+    remote(server, "probe", f"{static.url}/simple", anonymousRead=True)
+
+    (listed,) = page(server.url, "probe", "decoy")["files"]
+    leaked = httpx.get(file_url(server.url, "probe", "decoy", listed), timeout=60)
+    assert leaked.status_code == 503
+    assert "does not match its listed digest" in leaked.text
+    assert secret.data not in leaked.content
+    (kept,) = page(server.url, "probe", "shared-lib")["files"]
+    got = httpx.get(file_url(server.url, "probe", "shared-lib", kept), timeout=60)
+    assert got.content == shared.data
+
+
 def test_a_static_index_is_an_upstream_and_a_lying_hash_stores_nothing(
     static: StaticIndex, server: CargoholdServer
 ) -> None:

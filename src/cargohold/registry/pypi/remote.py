@@ -19,6 +19,8 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 
+from anyio import to_thread
+
 from cargohold.core.checksums import Checksums
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
@@ -231,9 +233,17 @@ class RemotePypi:
             return Arriving(incoming, filename)
         if incoming is not None:
             await incoming.stored()
-        # Stored before (for another repository, or by a fetch that just ended elsewhere).
+        elif not await self._holds(remote, name, entry):
+            # Stored for another repository: knowing a digest is not enough to read what
+            # another repository holds, so the upstream shows it has these bytes first.
+            async with download(0) as whole:
+                await _prove(whole.chunks, digest, settings.upstream, filename)
         await self._keep(remote, name, entry, digest)
         return await self._packages.download(remote.key, name, version, filename)
+
+    async def _holds(self, remote: RepositoryRecord, name: str, entry: UpstreamFile) -> bool:
+        held = await self._packages.files(remote.key, name, entry.version)
+        return any(f.filename == entry.filename for f in held)
 
     async def _keep(
         self, remote: RepositoryRecord, name: str, entry: UpstreamFile, digest: Digest
@@ -241,8 +251,7 @@ class RemotePypi:
         """Publish the fetched file in the remote repository (once: a concurrent publish of
         the same file is as good)."""
         named = parse_filename(entry.filename)
-        held = await self._packages.files(remote.key, name, entry.version)
-        if any(f.filename == entry.filename for f in held):
+        if await self._holds(remote, name, entry):
             return
 
         def read(path: str) -> tuple[int, Checksums, bytes | None]:
@@ -278,6 +287,20 @@ class RemotePypi:
             await self._packages.publish(
                 UPSTREAM, remote, version, [NewFile(staged, entry.requires_python, metadata)]
             )
+
+
+async def _prove(
+    chunks: AsyncIterator[bytes], digest: Digest, upstream: str, filename: str
+) -> None:
+    """UpstreamUnavailable unless ``chunks`` are the bytes of ``digest``."""
+    hasher = hashlib.sha256()
+    async for chunk in chunks:
+        await to_thread.run_sync(hasher.update, chunk)
+    if hasher.hexdigest() != digest.hex:
+        raise UpstreamUnavailable(
+            f"{upstream} sent content for {filename} that does not match its listed digest "
+            f"{digest} (it hashes to sha256:{hasher.hexdigest()}); nothing was kept"
+        )
 
 
 def _range_total(value: str | None) -> int | None:
