@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
-from cargohold.api import generic, oci
+from cargohold.api import generic, npm, oci
 from cargohold.registry.registry import Registry
 
 
@@ -47,6 +47,7 @@ class Format:
 
 FORMATS = (
     Format("docker", "/v2", oci.build, "oci", remote=True),
+    Format("npm", "/npm", npm.build, "npm"),
     Format("generic", "/generic", lambda registry, public_url: generic.build(registry), "generic"),
 )
 NAMES = tuple(f.name for f in FORMATS)

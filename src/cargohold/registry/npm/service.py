@@ -1,0 +1,48 @@
+"""The use cases of npm repositories, built together once (``Registry.npm``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cargohold.meta.store import MetadataStore
+from cargohold.registry.identity.access import AccessControl
+from cargohold.registry.identity.user_tokens import UserTokens
+from cargohold.registry.npm.advisories import NpmAudit
+from cargohold.registry.npm.changes import NpmChanges
+from cargohold.registry.npm.logins import NpmLogins
+from cargohold.registry.npm.publishing import NpmPublishing
+from cargohold.registry.npm.reading import NpmReading
+from cargohold.registry.packages.files import PackageFiles
+from cargohold.registry.packages.virtual import PackageMembers
+
+
+@dataclass(frozen=True, slots=True)
+class Npm:
+    reading: NpmReading
+    publishing: NpmPublishing
+    changes: NpmChanges
+    audit: NpmAudit
+    logins: NpmLogins
+
+    @classmethod
+    def build(
+        cls,
+        meta: MetadataStore,
+        packages: PackageFiles,
+        members: PackageMembers,
+        access: AccessControl,
+        tokens: UserTokens,
+        clock: Callable[[], float],
+    ) -> Npm:
+        publishing = NpmPublishing(packages, members, clock)
+        return cls(
+            reading=NpmReading(packages, members),
+            publishing=publishing,
+            changes=NpmChanges(packages, publishing),
+            audit=NpmAudit(meta, packages),
+            logins=NpmLogins(access, tokens),
+        )
+
+
+__all__ = ["Npm"]
