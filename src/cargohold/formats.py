@@ -47,7 +47,7 @@ class Format:
 
 FORMATS = (
     Format("docker", "/v2", oci.build, "oci", remote=True),
-    Format("npm", "/npm", npm.build, "npm"),
+    Format("npm", "/npm", npm.build, "npm", remote=True),
     Format("generic", "/generic", lambda registry, public_url: generic.build(registry), "generic"),
 )
 NAMES = tuple(f.name for f in FORMATS)
