@@ -246,7 +246,9 @@ class Registry:
             generic=generic,
             packages=packages,
             package_members=package_members,
-            npm=Npm.build(meta, packages, package_members, access, user_tokens, clock),
+            npm=Npm.build(
+                meta, packages, package_members, access, user_tokens, upstream, flights, clock
+            ),
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             jobs=jobs,
             job_admin=JobAdministration(jobs, access),

@@ -13,8 +13,12 @@ from cargohold.registry.npm.changes import NpmChanges
 from cargohold.registry.npm.logins import NpmLogins
 from cargohold.registry.npm.publishing import NpmPublishing
 from cargohold.registry.npm.reading import NpmReading
+from cargohold.registry.npm.remote import NpmRemote
 from cargohold.registry.packages.files import PackageFiles
 from cargohold.registry.packages.virtual import PackageMembers
+from cargohold.registry.remote.flight import Flights
+from cargohold.registry.remote.freshness import Freshness
+from cargohold.registry.remote.upstream import Upstream
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,7 @@ class Npm:
     changes: NpmChanges
     audit: NpmAudit
     logins: NpmLogins
+    remote: NpmRemote
 
     @classmethod
     def build(
@@ -33,15 +38,23 @@ class Npm:
         members: PackageMembers,
         access: AccessControl,
         tokens: UserTokens,
+        upstream: Upstream,
+        flights: Flights,
         clock: Callable[[], float],
     ) -> Npm:
         publishing = NpmPublishing(packages, members, clock)
+        remote = NpmRemote(
+            meta, packages, upstream, Freshness(meta, flights, clock), flights, clock
+        )
+        reading = NpmReading(packages, members)
+        reading.serve_remotes(remote.packument, remote.tarball)
         return cls(
-            reading=NpmReading(packages, members),
+            reading=reading,
             publishing=publishing,
             changes=NpmChanges(packages, publishing),
             audit=NpmAudit(meta, packages),
             logins=NpmLogins(access, tokens),
+            remote=remote,
         )
 
 
