@@ -16,11 +16,14 @@ def tarball(
     version: str,
     files: dict[str, bytes] | None = None,
     manifest: dict[str, Any] | None = None,
+    *,
+    first: bool = False,
 ) -> bytes:
     """A gzipped tarball holding ``package/package.json`` (``manifest`` or the name and
-    version) and ``files`` under ``package/``."""
+    version) and ``files`` under ``package/`` (``first``: before the package.json)."""
     package_json = manifest if manifest is not None else {"name": name, "version": version}
-    members = {"package.json": json.dumps(package_json).encode(), **(files or {})}
+    own = {"package.json": json.dumps(package_json).encode()}
+    members = {**(files or {}), **own} if first else {**own, **(files or {})}
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w:gz") as archive:
         for path, data in members.items():

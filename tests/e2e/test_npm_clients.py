@@ -101,6 +101,12 @@ def publish(npm: NpmClient, tmp: Path, registry: str, name: str, version: str, *
     return done.stdout + done.stderr
 
 
+def versions(npm: NpmClient, name: str, cwd: Path, registry: str | None = None) -> list[str]:
+    """``npm view NAME versions``: a list (npm 9 shows a single one as a string)."""
+    shown = npm.json("view", name, "versions", cwd=cwd, registry=registry)
+    return shown if isinstance(shown, list) else [shown]
+
+
 def test_packages_are_published_and_installed_with_their_integrity(
     npm: NpmClient, setup: CargoholdServer, tmp_path: Path
 ) -> None:
@@ -167,7 +173,7 @@ def test_unpublish_is_allowed_where_the_repository_allows_it(
         for version in ("1.0.0", "1.0.1"):
             publish(npm, tmp_path / key, url(setup, key), "e2e-gone", version)
     npm.run("unpublish", "e2e-gone@1.0.1", cwd=tmp_path)
-    assert npm.json("view", "e2e-gone", "versions", cwd=tmp_path) == ["1.0.0"]
+    assert versions(npm, "e2e-gone", tmp_path) == ["1.0.0"]
     npm.run("unpublish", "e2e-gone", "--force", cwd=tmp_path)
     gone = npm.run("view", "e2e-gone", cwd=tmp_path, check=False)
     assert "E404" in gone.stderr
@@ -179,10 +185,7 @@ def test_unpublish_is_allowed_where_the_repository_allows_it(
     assert refused.returncode != 0
     assert "E403" in refused.stderr
     assert "does not allow unpublishing; deprecate the version instead" in refused.stderr
-    assert npm.json("view", "e2e-gone", "versions", cwd=tmp_path, registry=locked_repo) == [
-        "1.0.0",
-        "1.0.1",
-    ]
+    assert versions(npm, "e2e-gone", tmp_path, locked_repo) == ["1.0.0", "1.0.1"]
 
 
 def test_npm_login_and_whoami(npm: NpmClient, setup: CargoholdServer, tmp_path: Path) -> None:
@@ -298,8 +301,7 @@ def test_installs_through_a_remote_and_a_virtual_repository_and_the_guard(
         "1.0.0",
         f"{virtual}e2e-internal/-/e2e-internal-1.0.0.tgz",
     )
-    viewed = npm.json("view", "e2e-internal", "versions", cwd=tmp_path, registry=virtual)
-    assert viewed == ["1.0.0"]
+    assert versions(npm, "e2e-internal", tmp_path, virtual) == ["1.0.0"]
 
     publish(npm, tmp_path / "virtual", virtual, "e2e-via-virtual", "1.0.0")
     assert npm.json("view", "e2e-via-virtual", "version", cwd=tmp_path) == "1.0.0"

@@ -135,6 +135,7 @@ class PackageEndpoints:
                 actor, target.repository, target.name, body, unpublish=False
             )
             return json_response({"ok": True, "id": target.name})
+        await self._npm.publishing.target(principal, target.repository, Action.WRITE)
         body = await json_object(request, MAX_PUBLISH)
         await self._npm.changes.update(actor, target.repository, target.name, body, unpublish=True)
         return json_response({"ok": True, "id": target.name})

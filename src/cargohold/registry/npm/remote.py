@@ -55,7 +55,8 @@ MAX_PACKUMENT = 64 * 1024 * 1024
 PACKUMENT_LIMITS = JsonLimits(max_bytes=MAX_PACKUMENT, max_depth=128)
 MAX_STORED_VERSION = 128  # the longest version a version row holds
 REFERENCE = "packument"  # what Freshness keeps the last check of, per package name
-UPSTREAM = Actor(None, "upstream")
+UPSTREAM = Actor(None, "upstream")  # who stores what the upstream sent
+FETCHED_BY = "upstream"  # a cached version's created_by
 
 
 def escaped(name: str) -> str:
@@ -301,7 +302,7 @@ def _version_row(
         name,
         version,
         created,
-        UPSTREAM.name,
+        FETCHED_BY,
         deprecated if isinstance(deprecated, str) and deprecated else None,
         json.dumps(document, sort_keys=True),
     )
