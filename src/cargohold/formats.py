@@ -47,8 +47,8 @@ class Format:
 
 FORMATS = (
     Format("docker", "/v2", oci.build, "oci", remote=True),
-    Format("npm", "/npm", npm.build, "npm", remote=True),
     Format("generic", "/generic", lambda registry, public_url: generic.build(registry), "generic"),
+    Format("npm", "/npm", npm.build, "npm", remote=True),
 )
 NAMES = tuple(f.name for f in FORMATS)
 REMOTE_NAMES = tuple(f.name for f in FORMATS if f.remote)
