@@ -265,6 +265,10 @@ async def unpublish_version(
 async def test_unpublishing_a_version_and_a_whole_package(npm: httpx.AsyncClient) -> None:
     for version in ("1.0.0", "1.1.0"):
         assert (await publish(npm, "gone", version)).status_code == 201
+    # A document with a bad dist-tag is refused before anything is unpublished.
+    bad = {"versions": {}, "dist-tags": {"not a tag": "1.0.0"}}
+    assert error(await npm.put(f"{REPO}/gone/-rev/2-x", json=bad, headers=AUTH), 400)
+    assert len((await npm.get(f"{REPO}/gone", headers=AUTH)).json()["versions"]) == 2
     assert await unpublish_version(npm, "gone", "1.1.0", AUTH) == [200, 200]
     doc = (await npm.get(f"{REPO}/gone", headers=AUTH)).json()
     assert list(doc["versions"]) == ["1.0.0"]

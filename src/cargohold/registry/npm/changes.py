@@ -86,6 +86,7 @@ class NpmChanges:
             wanted = message[:MAX_MESSAGE] if message else None
             if wanted != current[version].yanked:
                 changes[version] = wanted
+        tags = _tags(body.get("dist-tags")) if unpublish else {}
         gone = sorted(set(current) - set(versions))
         if gone and not unpublish:
             raise BadRequest(
@@ -98,18 +99,15 @@ class NpmChanges:
             await self._packages.yank(actor, repository.key, name, changes)
         for version in gone:
             await self._packages.delete(actor, repository.key, name, version)
-        if unpublish:
-            await self._retag(actor, repository.key, name, body.get("dist-tags"))
+        if tags:
+            await self._retag(actor, repository.key, name, tags)
 
-    async def _retag(self, actor: Actor, key: str, name: str, tags: object) -> None:
-        if not isinstance(tags, dict):
-            return
+    async def _retag(self, actor: Actor, key: str, name: str, tags: Mapping[str, str]) -> None:
         existing = {t.tag: t.version for t in await self._packages.tags(key, name)}
         for tag, version in tags.items():
-            if isinstance(version, str) and existing.get(tag) != version:
-                validate_tag(tag)
-                if await self._packages.version(key, name, version) is not None:
-                    await self._packages.set_tag(actor, DistTag(key, name, tag, version))
+            held = await self._packages.version(key, name, version)
+            if existing.get(tag) != version and held is not None:
+                await self._packages.set_tag(actor, DistTag(key, name, tag, version))
 
     # --- unpublishing -------------------------------------------------------------------
 
@@ -142,6 +140,15 @@ class NpmChanges:
                 "version instead (npm deprecate)",
                 {"repository": repository.key},
             )
+
+
+def _tags(value: object) -> dict[str, str]:
+    """The dist-tags of a packument PUT back, checked before anything changes."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise BadRequest('dist-tags must be a JSON object of tag: "version"')
+    return {validate_tag(str(tag)): version for tag, version in value.items()}
 
 
 __all__ = ["NpmChanges"]
