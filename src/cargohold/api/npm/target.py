@@ -73,12 +73,12 @@ def parse_target(raw: bytes) -> Target:
 
 def take_name(segments: list[str]) -> tuple[str, list[str]]:
     """The package name the segments start with, and what follows it."""
-    first = segments[0]
-    if first.startswith("@") and "/" not in first:
-        if len(segments) < 2:
+    first, rest = segments[0], segments[1:]
+    if first.startswith("@") and "/" not in first:  # @scope/name, its slash not escaped
+        if not rest:
             raise BadRequest(f"scoped name {first[:100]!r} needs a package: @scope/name")
-        first, segments = f"{first}/{segments[1]}", [first, *segments[2:]]
-    return readable_name(first), segments[1:]
+        first, rest = f"{first}/{rest[0]}", rest[1:]
+    return readable_name(first), rest
 
 
 def _package_target(key: str, name: str, rest: list[str]) -> Target:

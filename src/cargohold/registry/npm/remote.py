@@ -32,7 +32,6 @@ from cargohold.core.errors import (
 )
 from cargohold.core.jsondoc import JsonLimits, JsonRejected, read_json
 from cargohold.core.times import parse_rfc3339
-from cargohold.meta.store import MetadataStore
 from cargohold.records.packages import PackageFile, PackageVersion
 from cargohold.records.remote import Check
 from cargohold.records.repositories import Remote, RepositoryRecord
@@ -73,14 +72,12 @@ def _remote_of(repository: RepositoryRecord) -> Remote:
 class NpmRemote:
     def __init__(
         self,
-        meta: MetadataStore,
         packages: PackageFiles,
         upstream: Upstream,
         freshness: Freshness,
         flights: Flights,
         clock: Callable[[], float],
     ) -> None:
-        self._meta = meta
         self._packages = packages
         self._upstream = upstream
         self._freshness = freshness
@@ -101,7 +98,7 @@ class NpmRemote:
             if check is not None and check.digest == digest and cached:
                 return digest
             versions, tags = await to_thread.run_sync(self._mirrored, key, name, body)
-            await to_thread.run_sync(self._meta.packages.mirror, key, name, versions, tags)
+            await self._packages.mirror(key, name, versions, tags)
             return digest
 
         try:

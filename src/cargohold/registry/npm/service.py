@@ -43,9 +43,7 @@ class Npm:
         clock: Callable[[], float],
     ) -> Npm:
         publishing = NpmPublishing(packages, members, clock)
-        remote = NpmRemote(
-            meta, packages, upstream, Freshness(meta, flights, clock), flights, clock
-        )
+        remote = NpmRemote(packages, upstream, Freshness(meta, flights, clock), flights, clock)
         reading = NpmReading(packages, members)
         reading.serve_remotes(remote.packument, remote.tarball)
         return cls(

@@ -319,6 +319,17 @@ class PackageFiles:
             effects += self._scans.requested(one.file.digest, FILE, f"{key}/{one.file.path}")
         return effects
 
+    async def mirror(
+        self,
+        key: str,
+        name: str,
+        versions: Sequence[PackageVersion],
+        tags: Mapping[str, str],
+    ) -> None:
+        """Make remote repository ``key``'s rows of package ``name`` say what its upstream
+        says (see PackageQueries.mirror); no audit record: the cache follows its upstream."""
+        await to_thread.run_sync(self._meta.packages.mirror, key, name, versions, tags)
+
     # --- changing -----------------------------------------------------------------------
 
     async def set_tag(self, actor: Actor, tag: DistTag) -> None:
