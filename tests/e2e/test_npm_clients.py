@@ -131,9 +131,15 @@ def test_packages_are_published_and_installed_with_their_integrity(
         'module.exports = "@acme/widget@2.1.0"\n'
     )
 
-    again = npm.run("publish", cwd=package_dir(tmp_path, "e2e-greeting", "1.0.0"), check=False)
+    # --force: npm 11 would otherwise refuse by itself, having read the packument; the
+    # server's 409 is what npm 9 shows either way.
+    again = npm.run(
+        "publish", "--force", cwd=package_dir(tmp_path, "e2e-greeting", "1.0.0"), check=False
+    )
     assert again.returncode != 0
-    assert "cannot publish over the previously published versions: 1.0.0" in again.stderr
+    assert f"409 Conflict - PUT {local}e2e-greeting" in again.stderr
+    assert "You cannot publish over the previously published versions: 1.0.0." in again.stderr
+    assert "already in repository 'npm-local', which does not allow overwriting" in again.stderr
 
 
 def test_dist_tags_are_added_listed_and_removed(
