@@ -163,7 +163,7 @@ async def test_npm_audit_is_answered_from_the_advisory_database(npm: httpx.Async
                 "vulnerable_versions": ">=3.7.0 <4.17.19",
                 "cwe": ["CWE-1321"],
                 "cvss": {
-                    "score": 0,
+                    "score": 7.4,
                     "vectorString": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H",
                 },
             }

@@ -16,7 +16,7 @@ from typing import Any
 from anyio import to_thread
 
 from cargohold.analysis.vulndb.osv import Advisory, Affected, MalformedRecord, parse_record
-from cargohold.analysis.vulndb.severity import rate
+from cargohold.analysis.vulndb.severity import base_score, rate
 from cargohold.analysis.vulndb.versions import VersionError, is_affected
 from cargohold.core.errors import BadRequest
 from cargohold.meta.store import MetadataStore
@@ -87,7 +87,10 @@ def _shown(advisory: Advisory, affected: Affected, raw: Mapping[str, Any]) -> di
     severity = rate(affected.severity or advisory.severity, fallback)
     specific = raw.get("database_specific")
     cwe = specific.get("cwe_ids", []) if isinstance(specific, dict) else []
-    vector = next((score for kind, score in advisory.severity if kind.startswith("CVSS")), None)
+    scores = affected.severity or advisory.severity
+    cvss = next(((k, v) for k, v in scores if base_score(k, v) is not None), None)
+    vector = None if cvss is None else cvss[1]
+    score = 0.0 if cvss is None else base_score(*cvss) or 0.0
     return {
         "id": advisory.id,
         "url": _url(advisory, raw),
@@ -95,7 +98,7 @@ def _shown(advisory: Advisory, affected: Affected, raw: Mapping[str, Any]) -> di
         "severity": SEVERITIES.get(severity, "info"),
         "vulnerable_versions": vulnerable_versions(affected),
         "cwe": [c for c in cwe if isinstance(c, str)] if isinstance(cwe, list) else [],
-        "cvss": {"score": 0, "vectorString": vector},
+        "cvss": {"score": score, "vectorString": vector},
     }
 
 
