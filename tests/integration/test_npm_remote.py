@@ -6,6 +6,7 @@ dependency-confusion guard."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -185,3 +186,32 @@ async def test_a_virtual_repository_reads_a_name_a_local_member_holds_from_local
     url = public["versions"]["3.0.1"]["dist"]["tarball"]
     assert url == "http://registry/npm/npm-all/is-odd/-/is-odd-3.0.1.tgz"
     assert (await remote.get(url, headers=AUTH)).status_code == 200
+
+
+async def test_the_upstream_is_asked_with_the_repositorys_credentials(
+    client: httpx.AsyncClient, upstream: UpstreamRegistry, registry: Registry
+) -> None:
+    data = tarball("private-lib", "1.0.0")
+    upstream.add("private-lib", {"1.0.0": data}, {"latest": "1.0.0"})
+    expected = "Basic " + base64.b64encode(b"mirror:mirror-secret").decode()
+
+    def answer(asked: Asked) -> Answer:
+        if asked.headers.get("authorization") != expected:
+            return Answer(401, {"WWW-Authenticate": 'Basic realm="upstream"'}, b"{}")
+        return upstream.answer(asked)
+
+    upstream.server.answer = answer
+    await create_npm(
+        client,
+        "npm-private",
+        kind="remote",
+        upstream=upstream.server.url,
+        username="mirror",
+        password="mirror-secret",
+    )
+    try:
+        doc = (await client.get("/npm/npm-private/private-lib", headers=AUTH)).json()
+        url = doc["versions"]["1.0.0"]["dist"]["tarball"]
+        assert (await client.get(url, headers=AUTH)).content == data
+    finally:
+        await registry.aclose()
