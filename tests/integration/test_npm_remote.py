@@ -6,6 +6,7 @@ dependency-confusion guard."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -215,3 +216,17 @@ async def test_the_upstream_is_asked_with_the_repositorys_credentials(
         assert (await client.get(url, headers=AUTH)).content == data
     finally:
         await registry.aclose()
+
+
+async def test_a_crowd_asking_for_a_tarball_at_once_makes_one_upstream_request(
+    remote: httpx.AsyncClient, upstream: UpstreamRegistry
+) -> None:
+    data = tarball("popular", "1.0.0", {"big.bin": bytes(range(256)) * 4096})
+    upstream.add("popular", {"1.0.0": data}, {"latest": "1.0.0"})
+    upstream.files["/popular/-/popular-1.0.0.tgz"] = Answer(200, {}, data, delay=0.3)
+    path = f"{REMOTE}/popular/-/popular-1.0.0.tgz"
+    answers = await asyncio.gather(*(remote.get(path, headers=AUTH) for _ in range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert all(a.content == data for a in answers)
+    assert upstream.asked("/popular/-/popular-1.0.0.tgz") == 1
+    assert upstream.asked("/popular") == 1
