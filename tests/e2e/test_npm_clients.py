@@ -142,6 +142,15 @@ def test_packages_are_published_and_installed_with_their_integrity(
     assert "already in repository 'npm-local', which does not allow overwriting" in again.stderr
 
 
+def test_npm_search_lists_the_packages_by_name(npm: NpmClient, tmp_path: Path) -> None:
+    directory = package_dir(tmp_path, "e2e-searchable", "1.2.0", description="find me")
+    npm.run("publish", cwd=directory)
+    found = npm.json("search", "searchable", cwd=tmp_path)
+    assert [(p["name"], p["version"], p["description"]) for p in found] == [
+        ("e2e-searchable", "1.2.0", "find me")
+    ]
+
+
 def test_dist_tags_are_added_listed_and_removed(
     npm: NpmClient, setup: CargoholdServer, tmp_path: Path
 ) -> None:

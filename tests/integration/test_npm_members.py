@@ -178,3 +178,28 @@ async def test_npm_audit_is_answered_from_the_advisory_database(npm: httpx.Async
     assert error(await npm.post(bulk, json={"lodash": ["1"]}), 401)
     quick = await npm.post("/npm/npm-all/-/npm/v1/security/audits/quick", json={}, headers=AUTH)
     assert quick.status_code == 404
+
+
+async def test_npm_search_finds_names_in_the_members(npm: httpx.AsyncClient) -> None:
+    assert (
+        await publish(npm, "@acme/log-format", "1.0.0", extra={"description": "logs"})
+    ).status_code == 201
+    assert (await publish(npm, "log-shipper", "2.0.0", repo="/npm/npm-team")).status_code == 201
+    assert (await publish(npm, "unrelated", "1.0.0", repo="/npm/npm-team")).status_code == 201
+    found = await npm.get(
+        f"{VIRTUAL}/-/v1/search", params={"text": "log", "size": "20"}, headers=AUTH
+    )
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["total"] == 2
+    shown = [
+        (o["package"]["name"], o["package"]["version"], o["package"]["scope"])
+        for o in body["objects"]
+    ]
+    assert shown == [("@acme/log-format", "1.0.0", "acme"), ("log-shipper", "2.0.0", "unscoped")]
+    assert body["objects"][0]["package"]["description"] == "logs"
+    page = await npm.get(
+        f"{VIRTUAL}/-/v1/search", params={"text": "log", "size": "1", "from": "1"}, headers=AUTH
+    )
+    assert [o["package"]["name"] for o in page.json()["objects"]] == ["log-shipper"]
+    assert error(await npm.get(f"{VIRTUAL}/-/v1/search", params={"text": "log"}), 401)

@@ -1,7 +1,10 @@
 """The registry API's own endpoints under ``/npm/<repository>/-/``: ``npm login`` and
-``whoami``, ``ping``, dist-tags and the bulk advisory endpoint of ``npm audit``."""
+``whoami``, ``ping``, dist-tags, ``npm search`` and the bulk advisory endpoint of ``npm
+audit``."""
 
 from __future__ import annotations
+
+import time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +14,8 @@ from cargohold.api.npm.bodies import audit_body, json_body, json_object
 from cargohold.api.npm.packages import json_response
 from cargohold.api.npm.target import Target, take_name
 from cargohold.core.errors import BadRequest, NotFound, Unsupported
+from cargohold.core.numbers import bounded_int
+from cargohold.core.times import rfc3339
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.npm.names import readable_name
@@ -47,6 +52,8 @@ class RegistryEndpoints:
                 return await self._login(request, user.removeprefix(USER))
             case ["package", *named] if named:
                 return await self._dist_tags(request, target, principal, named)
+            case ["v1", "search"]:
+                return await self._search(request, target, principal)
             case ["npm", "v1", "security", "advisories", "bulk"]:
                 if method != "POST":
                     raise _unsupported(method, ["POST"])
@@ -55,6 +62,47 @@ class RegistryEndpoints:
                 return json_response(found)
         raise NotFound(
             f"/-/{'/'.join(rest)[:200]} is not an endpoint of cargohold's npm registry API"
+        )
+
+    async def _search(
+        self, request: Request, target: Target, principal: Principal | None
+    ) -> Response:
+        query = request.query_params
+        size = bounded_int(query.get("size"), 10_000)
+        start = bounded_int(query.get("from"), 1_000_000)
+        found, total = await self._npm.search.search(
+            principal,
+            target.repository,
+            query.get("text", ""),
+            20 if size is None else size,
+            start or 0,
+        )
+        objects = []
+        for one in found:
+            manifest = one.manifest
+            name = one.version.name
+            objects.append(
+                {
+                    "package": {
+                        "name": name,
+                        "scope": name[1:].partition("/")[0] if name.startswith("@") else "unscoped",
+                        "version": one.version.version,
+                        "description": manifest.get("description", ""),
+                        "keywords": manifest.get("keywords", []),
+                        "date": rfc3339(one.version.created_at, "milliseconds"),
+                        "links": {},
+                        "publisher": {"username": one.version.created_by},
+                        "maintainers": [{"username": one.version.created_by}],
+                    },
+                    "score": {
+                        "final": 1.0,
+                        "detail": {"quality": 1.0, "popularity": 1.0, "maintenance": 1.0},
+                    },
+                    "searchScore": 1.0,
+                }
+            )
+        return json_response(
+            {"objects": objects, "total": total, "time": rfc3339(time.time(), "milliseconds")}
         )
 
     async def _login(self, request: Request, user: str) -> Response:

@@ -14,6 +14,7 @@ from cargohold.registry.npm.logins import NpmLogins
 from cargohold.registry.npm.publishing import NpmPublishing
 from cargohold.registry.npm.reading import NpmReading
 from cargohold.registry.npm.remote import NpmRemote
+from cargohold.registry.npm.search import NpmSearch
 from cargohold.registry.packages.files import PackageFiles
 from cargohold.registry.packages.virtual import PackageMembers
 from cargohold.registry.remote.flight import Flights
@@ -29,6 +30,7 @@ class Npm:
     audit: NpmAudit
     logins: NpmLogins
     remote: NpmRemote
+    search: NpmSearch
 
     @classmethod
     def build(
@@ -53,6 +55,7 @@ class Npm:
             audit=NpmAudit(meta, packages),
             logins=NpmLogins(access, tokens),
             remote=remote,
+            search=NpmSearch(packages, members, reading),
         )
 
 
