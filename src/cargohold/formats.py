@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
-from cargohold.api import generic, oci, pypi
+from cargohold.api import generic, npm, oci, pypi
 from cargohold.registry.registry import Registry
 
 
@@ -49,6 +49,7 @@ FORMATS = (
     Format("docker", "/v2", oci.build, "oci", remote=True),
     Format("generic", "/generic", lambda registry, public_url: generic.build(registry), "generic"),
     Format("pypi", "/pypi", pypi.build, "pypi", remote=True),
+    Format("npm", "/npm", npm.build, "npm", remote=True),
 )
 NAMES = tuple(f.name for f in FORMATS)
 REMOTE_NAMES = tuple(f.name for f in FORMATS if f.remote)

@@ -52,6 +52,7 @@ from cargohold.registry.lifecycle.properties import PropertyStore
 from cargohold.registry.lifecycle.search import Search
 from cargohold.registry.monitoring.levels import Levels
 from cargohold.registry.monitoring.readiness import Readiness
+from cargohold.registry.npm.service import Npm
 from cargohold.registry.oci.blobs import Blobs
 from cargohold.registry.oci.docker_upstream import DockerUpstream
 from cargohold.registry.oci.images import ImageAccess
@@ -113,6 +114,7 @@ class Registry:
     generic: GenericFiles
     packages: PackageFiles  # the package versions of PyPI and npm repositories
     package_members: PackageMembers  # virtual PyPI and npm repositories' members, guarded
+    npm: Npm  # npm repositories' use cases
     generic_promotions: GenericPromotions
     package_promotions: PackagePromotions
     jobs: JobQueue
@@ -211,6 +213,8 @@ class Registry:
         packages = PackageFiles(
             store, meta, repositories, access, clock, consequences, claims, quotas
         )
+        package_members = PackageMembers(members, packages)
+        user_tokens = UserTokens(tokens, access, audit)
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic, packages)
         engine = PromotionEngine(meta, access, policies, audit, events, jobs, clock)
@@ -232,7 +236,7 @@ class Registry:
             access=access,
             identity=Identity(meta, clock, access, audit, tokens),
             tokens=tokens,
-            user_tokens=UserTokens(tokens, access, audit),
+            user_tokens=user_tokens,
             bearer=bearer,
             registry_tokens=RegistryTokens(repositories, access, bearer),
             keys=keys,
@@ -246,7 +250,10 @@ class Registry:
             search=Search(meta, repositories, access),
             generic=generic,
             packages=packages,
-            package_members=PackageMembers(members, packages),
+            package_members=package_members,
+            npm=Npm.build(
+                meta, packages, package_members, access, user_tokens, upstream, flights, clock
+            ),
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             package_promotions=PackagePromotions(packages, repositories, meta, engine),
             jobs=jobs,

@@ -49,6 +49,18 @@ def cvss_severity(kind: str, vector: str) -> str | None:
     return None
 
 
+def base_score(kind: str, vector: str) -> float | None:
+    """The CVSS base score of one vector, or None when the kind is not CVSS or the vector
+    does not parse."""
+    for name, calculator in _CALCULATORS:
+        if name == kind:
+            try:
+                return float(calculator(vector).scores()[0])
+            except (CVSSError, ValueError, KeyError, IndexError, TypeError):
+                return None
+    return None
+
+
 def database_severity(word: str | None) -> str | None:
     """A database's own severity word on our scale, or None when it is not one we know."""
     return _WORDS.get(word.strip().upper()) if word else None
@@ -72,4 +84,4 @@ def rate(scores: Iterable[tuple[str, str]], fallback: str | None = None) -> str:
     return database_severity(fallback) or UNKNOWN
 
 
-__all__ = ["LEVELS", "UNKNOWN", "cvss_severity", "database_severity", "rate"]
+__all__ = ["LEVELS", "UNKNOWN", "base_score", "cvss_severity", "database_severity", "rate"]

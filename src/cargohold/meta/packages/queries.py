@@ -239,6 +239,64 @@ class PackageQueries:
             commit_in(connection, effects)
         return replaced
 
+    def mirror(
+        self,
+        repository: str,
+        name: str,
+        versions: Sequence[PackageVersion],
+        tags: Mapping[str, str],
+    ) -> None:
+        """Make a remote repository's rows of package ``name`` say what its upstream says, in
+        one transaction: ``versions`` added or their document and yank reason updated, the
+        versions the upstream no longer lists dropped unless a file of them is cached, the
+        dist-tags replaced by ``tags`` (those naming a version held)."""
+        with self._engine.begin() as connection:
+            serialize_writes(connection, [repository])
+            where = (package_versions.c.repository == repository, package_versions.c.name == name)
+            held = {
+                row.version: (row.document, row.yanked)
+                for row in connection.execute(
+                    sa.select(
+                        package_versions.c.version,
+                        package_versions.c.document,
+                        package_versions.c.yanked,
+                    ).where(*where)
+                )
+            }
+            for version in versions:
+                now = held.get(version.version)
+                if now is None:
+                    connection.execute(package_versions.insert().values(**_version_values(version)))
+                elif now != (version.document, version.yanked):
+                    connection.execute(
+                        package_versions.update()
+                        .where(*_version_key(repository, name, version.version))
+                        .values(document=version.document, yanked=version.yanked)
+                    )
+            listed = {v.version for v in versions}
+            cached = {
+                row.version
+                for row in connection.execute(
+                    sa.select(package_files.c.version).where(
+                        package_files.c.repository == repository, package_files.c.name == name
+                    )
+                )
+            }
+            gone = [v for v in held if v not in listed and v not in cached]
+            if gone:
+                connection.execute(
+                    package_versions.delete().where(*where, package_versions.c.version.in_(gone))
+                )
+            connection.execute(
+                package_tags.delete().where(
+                    package_tags.c.repository == repository, package_tags.c.name == name
+                )
+            )
+            kept = listed | cached
+            for tag, target in tags.items():
+                if target in kept:
+                    _set_tag(connection, DistTag(repository, name, tag, target))
+
     def set_tag(self, tag: DistTag, effects: Effects = NO_EFFECTS) -> None:
         """Point ``tag`` at its version (Conflict when the version is not there)."""
         with self._engine.begin() as connection:

@@ -1,2 +1,3 @@
-"""npm repositories: publish, packuments, dist-tags, deprecation, unpublish, audit, and
-remote and virtual npm repositories."""
+"""npm repositories' use cases: packuments (full and abbreviated) of local, remote and virtual
+repositories, tarballs, publishing with what the tarball says of itself checked, dist-tags,
+deprecation, unpublishing, and ``npm audit`` answered from the advisory database."""

@@ -403,6 +403,17 @@ class PackageFiles:
             lambda: self._meta.generic.put(record, {}, may_overwrite=True, claimed=True)
         )
 
+    async def mirror(
+        self,
+        key: str,
+        name: str,
+        versions: Sequence[PackageVersion],
+        tags: Mapping[str, str],
+    ) -> None:
+        """Make remote repository ``key``'s rows of package ``name`` say what its upstream
+        says (see PackageQueries.mirror); no audit record: the cache follows its upstream."""
+        await to_thread.run_sync(self._meta.packages.mirror, key, name, versions, tags)
+
     # --- changing -----------------------------------------------------------------------
 
     async def set_tag(self, actor: Actor, tag: DistTag) -> None:
