@@ -319,7 +319,7 @@ async def test_a_yanked_version_is_marked_with_its_reason(
     await uploaded(pypi, "py", wheel("yanky", "1.1"))
     await uploaded(pypi, "py", wheel("yanky", "1.2"))
     actor = Actor(None)
-    await registry.packages.yank(actor, "py", "yanky", {"1.1": "broken <build>", "1.2": ""})
+    await registry.package_changes.yank(actor, "py", "yanky", {"1.1": "broken <build>", "1.2": ""})
     doc = await page(pypi, "py", "yanky")
     yanked = {f["filename"]: f["yanked"] for f in doc["files"]}
     assert yanked == {

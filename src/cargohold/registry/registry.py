@@ -64,7 +64,9 @@ from cargohold.registry.oci.remote import RemoteImages
 from cargohold.registry.oci.remote_blobs import RemoteBlobs
 from cargohold.registry.operations.jobs import JobAdministration
 from cargohold.registry.operations.repositories import RepositoryAdministration
+from cargohold.registry.packages.changes import PackageChanges
 from cargohold.registry.packages.files import PackageFiles
+from cargohold.registry.packages.remote_cache import RemoteCache
 from cargohold.registry.packages.virtual import PackageMembers
 from cargohold.registry.policy.definitions import PolicyDefinitions
 from cargohold.registry.policy.exceptions import PolicyExceptions
@@ -113,6 +115,8 @@ class Registry:
     search: Search
     generic: GenericFiles
     packages: PackageFiles  # the package versions of PyPI and npm repositories
+    package_changes: PackageChanges  # dist-tags, yanks and deletions of package versions
+    package_cache: RemoteCache  # what remote PyPI and npm repositories keep of their upstreams
     package_members: PackageMembers  # virtual PyPI and npm repositories' members, guarded
     npm: Npm  # npm repositories' use cases
     generic_promotions: GenericPromotions
@@ -214,6 +218,8 @@ class Registry:
             store, meta, repositories, access, clock, consequences, claims, quotas
         )
         package_members = PackageMembers(members, packages)
+        package_changes = PackageChanges(meta, consequences)
+        package_cache = RemoteCache(store, meta, claims, clock)
         user_tokens = UserTokens(tokens, access, audit)
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic, packages)
@@ -250,9 +256,21 @@ class Registry:
             search=Search(meta, repositories, access),
             generic=generic,
             packages=packages,
+            package_changes=package_changes,
+            package_cache=package_cache,
             package_members=package_members,
             npm=Npm.build(
-                meta, packages, package_members, access, user_tokens, upstream, flights, clock
+                meta,
+                packages,
+                package_changes,
+                package_cache,
+                package_members,
+                access,
+                user_tokens,
+                upstream,
+                flights,
+                freshness,
+                clock,
             ),
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             package_promotions=PackagePromotions(packages, repositories, meta, engine),

@@ -146,6 +146,7 @@ def _unsupported(method: str, allowed: list[str]) -> Unsupported:
 def build(registry: Registry, public_url: str | None = None) -> PypiApp:
     remote = RemotePypi(
         registry.packages,
+        registry.package_cache,
         registry.upstream,
         registry.flights,
         registry.freshness,

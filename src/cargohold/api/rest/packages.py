@@ -89,7 +89,9 @@ class PackageEndpoints:
             body = await Body.read(request, wire.Yank)
             reason = body.string("reason", "")[:2000]
         actor = Actor(caller, client_address(request))
-        if not await self._packages.yank(actor, repository.key, name, {version: reason}):
+        if not await self._registry.package_changes.yank(
+            actor, repository.key, name, {version: reason}
+        ):
             raise ResourceUnknown(
                 f"no version {version} of package {name} in repository {repository.key!r}"
             )
@@ -106,7 +108,7 @@ class PackageEndpoints:
             )
         version = request.path_params["version"]
         actor = Actor(caller, client_address(request))
-        gone = await self._packages.delete(actor, repository.key, name, version)
+        gone = await self._registry.package_changes.delete(actor, repository.key, name, version)
         return WireResponse(wire.PackagesDeleted(repository.key, name, [v.version for v in gone]))
 
     async def promote(self, request: Request, caller: Principal | None) -> Response:

@@ -24,14 +24,18 @@ from cargohold.registry.npm.names import (
 )
 from cargohold.registry.npm.publishing import NpmPublishing
 from cargohold.registry.npm.reading import unknown_package
+from cargohold.registry.packages.changes import PackageChanges
 from cargohold.registry.packages.files import PackageFiles, settings_of
 
 MAX_MESSAGE = 1024
 
 
 class NpmChanges:
-    def __init__(self, packages: PackageFiles, publishing: NpmPublishing) -> None:
+    def __init__(
+        self, packages: PackageFiles, changes: PackageChanges, publishing: NpmPublishing
+    ) -> None:
         self._packages = packages
+        self._changes = changes
         self._publishing = publishing
 
     # --- dist-tags ----------------------------------------------------------------------
@@ -45,13 +49,13 @@ class NpmChanges:
                 f"{name} has no version {version} in repository {repository.key!r}",
                 {"version": version},
             )
-        await self._packages.set_tag(actor, DistTag(repository.key, name, tag, version))
+        await self._changes.set_tag(actor, DistTag(repository.key, name, tag, version))
 
     async def remove_tag(self, actor: Actor, key: str, name: str, tag: str) -> None:
         repository = await self._publishing.target(actor.principal, key, Action.WRITE)
         if tag == "latest":
             raise BadRequest("the latest dist-tag cannot be removed: point it at another version")
-        if not await self._packages.remove_tag(actor, repository.key, name, tag):
+        if not await self._changes.remove_tag(actor, repository.key, name, tag):
             raise ResourceUnknown(f"{name} has no dist-tag {tag!r} in {repository.key!r}")
 
     # --- the packument PUT back ---------------------------------------------------------
@@ -96,9 +100,9 @@ class NpmChanges:
         if gone:
             await self._unpublishable(actor, repository)
         if changes:
-            await self._packages.yank(actor, repository.key, name, changes)
+            await self._changes.yank(actor, repository.key, name, changes)
         for version in gone:
-            await self._packages.delete(actor, repository.key, name, version)
+            await self._changes.delete(actor, repository.key, name, version)
         if tags:
             await self._retag(actor, repository.key, name, tags)
 
@@ -107,7 +111,7 @@ class NpmChanges:
         for tag, version in tags.items():
             held = await self._packages.version(key, name, version)
             if existing.get(tag) != version and held is not None:
-                await self._packages.set_tag(actor, DistTag(key, name, tag, version))
+                await self._changes.set_tag(actor, DistTag(key, name, tag, version))
 
     # --- unpublishing -------------------------------------------------------------------
 
@@ -115,7 +119,7 @@ class NpmChanges:
         """``npm unpublish NAME --force``: every version of the package."""
         repository = await self._publishing.target(actor.principal, key, Action.DELETE)
         await self._unpublishable(actor, repository)
-        await self._packages.delete(actor, repository.key, name)
+        await self._changes.delete(actor, repository.key, name)
 
     async def delete_tarball(self, actor: Actor, key: str, name: str, filename: str) -> None:
         """The tarball's DELETE that follows the PUT of ``npm unpublish NAME@VERSION``: its
@@ -126,7 +130,7 @@ class NpmChanges:
         if version is None:
             raise ResourceUnknown(f"{filename[:200]!r} is not a tarball of {name}")
         if await self._packages.version(repository.key, name, version) is not None:
-            await self._packages.delete(actor, repository.key, name, version)
+            await self._changes.delete(actor, repository.key, name, version)
 
     async def _unpublishable(self, actor: Actor, repository: RepositoryRecord) -> None:
         if not self._packages.allows(actor.principal, repository, Action.DELETE):

@@ -44,6 +44,7 @@ from cargohold.registry.npm.names import (
 )
 from cargohold.registry.npm.packuments import Packument
 from cargohold.registry.packages.files import NewFile, PackageFiles
+from cargohold.registry.packages.remote_cache import RemoteCache
 from cargohold.registry.remote.flight import Flights
 from cargohold.registry.remote.freshness import Freshness
 from cargohold.registry.remote.upstream import Upstream
@@ -73,12 +74,14 @@ class NpmRemote:
     def __init__(
         self,
         packages: PackageFiles,
+        cache: RemoteCache,
         upstream: Upstream,
         freshness: Freshness,
         flights: Flights,
         clock: Callable[[], float],
     ) -> None:
         self._packages = packages
+        self._cache = cache
         self._upstream = upstream
         self._freshness = freshness
         self._flights = flights
@@ -98,7 +101,7 @@ class NpmRemote:
             if check is not None and check.digest == digest and cached:
                 return digest
             versions, tags = await to_thread.run_sync(self._mirrored, key, name, body)
-            await self._packages.mirror(key, name, versions, tags)
+            await self._cache.mirror(key, name, versions, tags)
             return digest
 
         try:

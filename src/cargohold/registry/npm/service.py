@@ -15,7 +15,9 @@ from cargohold.registry.npm.publishing import NpmPublishing
 from cargohold.registry.npm.reading import NpmReading
 from cargohold.registry.npm.remote import NpmRemote
 from cargohold.registry.npm.search import NpmSearch
+from cargohold.registry.packages.changes import PackageChanges
 from cargohold.registry.packages.files import PackageFiles
+from cargohold.registry.packages.remote_cache import RemoteCache
 from cargohold.registry.packages.virtual import PackageMembers
 from cargohold.registry.remote.flight import Flights
 from cargohold.registry.remote.freshness import Freshness
@@ -37,21 +39,24 @@ class Npm:
         cls,
         meta: MetadataStore,
         packages: PackageFiles,
+        changes: PackageChanges,
+        cache: RemoteCache,
         members: PackageMembers,
         access: AccessControl,
         tokens: UserTokens,
         upstream: Upstream,
         flights: Flights,
+        freshness: Freshness,
         clock: Callable[[], float],
     ) -> Npm:
         publishing = NpmPublishing(packages, members, clock)
-        remote = NpmRemote(packages, upstream, Freshness(meta, flights, clock), flights, clock)
+        remote = NpmRemote(packages, cache, upstream, freshness, flights, clock)
         reading = NpmReading(packages, members)
         reading.serve_remotes(remote.packument, remote.tarball)
         return cls(
             reading=reading,
             publishing=publishing,
-            changes=NpmChanges(packages, publishing),
+            changes=NpmChanges(packages, changes, publishing),
             audit=NpmAudit(meta, packages),
             logins=NpmLogins(access, tokens),
             remote=remote,

@@ -14,7 +14,6 @@ deprecation ``write``, deleting ``delete``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
@@ -26,7 +25,6 @@ from anyio import to_thread
 from cargohold.core.checksums import Checksums, MultiHasher
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
-    BlobNotFound,
     BlobUnknown,
     DigestMismatch,
     RepositoryInvalid,
@@ -46,6 +44,7 @@ from cargohold.records.packages import (
     package_path,
 )
 from cargohold.records.repositories import RepositoryRecord
+from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.gc.claims import BlobClaims
@@ -59,6 +58,7 @@ from cargohold.registry.repositories import Repositories
 from cargohold.storage.base import BlobStore
 
 T = TypeVar("T")
+CACHED_NAMES = 10_000  # packages whose versions, files and tags each cache keeps
 DEFAULTS = PackageSettings()
 PACKAGE_FORMATS = ("pypi", "npm")
 
@@ -112,6 +112,18 @@ class PackageFiles:
         self._downloads = consequences.downloads
         self._claims = claims
         self._quotas = quotas
+        # What indexes and packuments are made of, read by every install: kept in memory
+        # until the next write to the database, by any process (meta.changes).
+        marker = meta.changes.read
+        self._versions: ChangeAwareCache[tuple[str, str], list[PackageVersion]] = ChangeAwareCache(
+            marker, CACHED_NAMES, name="package_versions"
+        )
+        self._files: ChangeAwareCache[tuple[str, str, str | None], list[PackageFile]] = (
+            ChangeAwareCache(marker, CACHED_NAMES, name="package_files")
+        )
+        self._tags: ChangeAwareCache[tuple[str, str], list[DistTag]] = ChangeAwareCache(
+            marker, CACHED_NAMES, name="package_tags"
+        )
 
     async def repository(self, key: str, format: str) -> RepositoryRecord:
         """Repository ``key``, which must hold ``format`` packages."""
@@ -163,13 +175,19 @@ class PackageFiles:
         return await to_thread.run_sync(self._meta.packages.holders, keys, name)
 
     async def versions(self, key: str, name: str) -> list[PackageVersion]:
-        return await to_thread.run_sync(self._meta.packages.versions, key, name)
+        async def load() -> list[PackageVersion]:
+            return await to_thread.run_sync(self._meta.packages.versions, key, name)
+
+        return list(await self._versions.get((key, name), load))
 
     async def version(self, key: str, name: str, version: str) -> PackageVersion | None:
         return await to_thread.run_sync(self._meta.packages.version, key, name, version)
 
     async def files(self, key: str, name: str, version: str | None = None) -> list[PackageFile]:
-        return await to_thread.run_sync(self._meta.packages.files, key, name, version)
+        async def load() -> list[PackageFile]:
+            return await to_thread.run_sync(self._meta.packages.files, key, name, version)
+
+        return list(await self._files.get((key, name, version), load))
 
     async def properties(self, key: str, name: str, version: str) -> Values:
         return await to_thread.run_sync(
@@ -177,7 +195,10 @@ class PackageFiles:
         )
 
     async def tags(self, key: str, name: str) -> list[DistTag]:
-        return await to_thread.run_sync(self._meta.packages.tags, key, name)
+        async def load() -> list[DistTag]:
+            return await to_thread.run_sync(self._meta.packages.tags, key, name)
+
+        return list(await self._tags.get((key, name), load))
 
     async def find(self, principal: Principal | None, key: str, path: str) -> PackageFile:
         """The package file at ``path`` (``NAME/VERSION/FILENAME``) of a package repository
@@ -364,124 +385,6 @@ class PackageFiles:
         for one in files:
             effects += self._scans.requested(one.file.digest, FILE, f"{key}/{one.file.path}")
         return effects
-
-    # --- what a remote repository caches beside its files --------------------------------
-
-    async def cached_document(self, key: str, path: str, limit: int) -> bytes | None:
-        """The document a remote repository cached at ``path`` (an upstream's page of a
-        package, as the format keeps it); None when there is none (or its bytes are gone)."""
-        record = await to_thread.run_sync(self._meta.generic.get, key, path)
-        if record is None or record.size > limit:
-            return None
-        chunks: list[bytes] = []
-        try:
-            async for chunk in self._store.read(Digest.parse(record.digest)):
-                chunks.append(chunk)
-        except BlobNotFound:
-            return None
-        return b"".join(chunks)
-
-    async def cache_document(self, repository: RepositoryRecord, path: str, data: bytes) -> None:
-        """Keep ``data`` at ``path`` of remote repository ``repository``, replacing what was
-        there: a file of its tree (so the collector keeps it), never listed as a package."""
-        digest = Digest("sha256", hashlib.sha256(data).hexdigest())
-        await self._claims.claim(digest)
-        await self._store.put(digest, data)
-        now = self._clock()
-        record = GenericFileRecord(
-            repository.key,
-            path,
-            str(digest),
-            len(data),
-            hashlib.sha1(data, usedforsecurity=False).hexdigest(),
-            hashlib.md5(data, usedforsecurity=False).hexdigest(),
-            now,
-            now,
-            "remote",
-        )
-        await to_thread.run_sync(
-            lambda: self._meta.generic.put(record, {}, may_overwrite=True, claimed=True)
-        )
-
-    async def mirror(
-        self,
-        key: str,
-        name: str,
-        versions: Sequence[PackageVersion],
-        tags: Mapping[str, str],
-    ) -> None:
-        """Make remote repository ``key``'s rows of package ``name`` say what its upstream
-        says (see PackageQueries.mirror); no audit record: the cache follows its upstream."""
-        await to_thread.run_sync(self._meta.packages.mirror, key, name, versions, tags)
-
-    # --- changing -----------------------------------------------------------------------
-
-    async def set_tag(self, actor: Actor, tag: DistTag) -> None:
-        effects = self._audit.entry(
-            actor,
-            "package.tag",
-            f"{tag.repository}/{tag.name}@{tag.tag}={tag.version}",
-            repository=tag.repository,
-        )
-        await to_thread.run_sync(self._meta.packages.set_tag, tag, effects)
-        self._jobs.committed(effects)
-
-    async def remove_tag(self, actor: Actor, key: str, name: str, tag: str) -> bool:
-        effects = self._audit.entry(actor, "package.untag", f"{key}/{name}@{tag}", repository=key)
-        removed = await to_thread.run_sync(self._meta.packages.remove_tag, key, name, tag, effects)
-        if removed:
-            self._jobs.committed(effects)
-        return removed
-
-    async def yank(
-        self, actor: Actor, key: str, name: str, versions: Mapping[str, str | None]
-    ) -> int:
-        """Yank (PyPI) or deprecate (npm) ``versions`` with the reason given, or undo it
-        (None); how many versions there were."""
-        shown = ", ".join(sorted(versions))
-        effects = self._audit.entry(actor, "package.yank", f"{key}/{name}@{shown}", repository=key)
-        changed = await to_thread.run_sync(self._meta.packages.yank, key, name, versions, effects)
-        if changed:
-            self._jobs.committed(effects)
-        return changed
-
-    async def delete(
-        self, actor: Actor, key: str, name: str, version: str | None = None
-    ) -> list[PackageVersion]:
-        """Delete one version of a package, or all of them; ResourceUnknown when there was
-        nothing to delete. The caller checked ``delete``."""
-        where = f"{key}/{name}" + ("" if version is None else f"@{version}")
-        audit = self._audit.entry(actor, "package.delete", where, status=200, repository=key)
-        announce = await self._events.announcer("delete", key)
-
-        committed: list[Effects] = []
-
-        def effects_of(gone: list[PackageFile]) -> Effects:
-            effects = audit
-            for one in gone:
-                effects += announce(
-                    f"{one.name}@{one.version}",
-                    {
-                        "repository": key,
-                        "name": one.name,
-                        "version": one.version,
-                        "filename": one.filename,
-                        "digest": one.file.digest,
-                    },
-                    actor.name,
-                )
-            committed.append(effects)
-            return effects
-
-        gone = await to_thread.run_sync(
-            lambda: self._meta.packages.delete(key, name, version, effects_of)
-        )
-        if not gone:
-            what = name if version is None else f"{name} {version}"
-            raise ResourceUnknown(f"no package {what} in repository {key!r}")
-        for effects in committed:
-            self._jobs.committed(effects)
-        return gone
 
 
 def package_event_data(

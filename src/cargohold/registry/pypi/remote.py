@@ -35,6 +35,7 @@ from cargohold.records.repositories import Remote, RepositoryRecord
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.packages.files import NewFile, PackageFiles, Staged
+from cargohold.registry.packages.remote_cache import RemoteCache
 from cargohold.registry.pypi.distributions import WHEEL, parse_filename, read_metadata
 from cargohold.registry.pypi.index import Arriving, Listed, Project
 from cargohold.registry.pypi.pages import ACCEPT, MAX_PAGE, Page, UpstreamFile, parse_page
@@ -69,12 +70,14 @@ class RemotePypi:
     def __init__(
         self,
         packages: PackageFiles,
+        cache: RemoteCache,
         upstream: Upstream,
         flights: Flights,
         freshness: Freshness,
         clock: Callable[[], float],
     ) -> None:
         self._packages = packages
+        self._cache = cache
         self._upstream = upstream
         self._flights = flights
         self._freshness = freshness
@@ -128,11 +131,11 @@ class RemotePypi:
         """The upstream's page of ``name``, fresh enough (ResourceUnknown when the upstream
         has no such project)."""
         path = page_path(name)
-        cached = await self._packages.cached_document(remote.key, path, MAX_PAGE)
+        cached = await self._cache.cached_document(remote.key, path, MAX_PAGE)
 
         async def revalidate(last: Check | None) -> str:
             data = (await self._fetch_page(remote, name)).dumps()
-            await self._packages.cache_document(remote, path, data)
+            await self._cache.cache_document(remote, path, data)
             return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
         try:
@@ -141,7 +144,7 @@ class RemotePypi:
             if remote_of(remote).offline:
                 raise _offline(remote, f"project {name!r}") from None
             raise
-        data = await self._packages.cached_document(remote.key, path, MAX_PAGE)
+        data = await self._cache.cached_document(remote.key, path, MAX_PAGE)
         if data is None:
             raise ResourceUnknown(
                 f"no project {name!r} in remote repository {remote.key!r}", {"name": name}
