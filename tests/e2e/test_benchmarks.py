@@ -1,7 +1,8 @@
 """The benchmarks still run, end to end and small: a fan-out pull in every login mode and the
 CI push, against cargohold and docker-registry, a garbage collection under load, the
-manifest GET with metrics and the access log on and off, and a cold pull through cargohold's
-remote repository and docker-registry's proxy mode (they
+manifest GET with metrics and the access log on and off, a cold pull through cargohold's
+remote repository and docker-registry's proxy mode, and pip and uv installing through remote
+PyPI repositories beside their nginx upstream (they
 print figures and never judge time; this checks that every pull and push succeeded, that
 the collection freed what it had to and nothing else, and that the tables came out)."""
 
@@ -98,3 +99,20 @@ def test_the_remote_repository_benchmark_runs() -> None:
     pulled = rows(out, "cargohold remote")
     assert [row[2:4] for row in pulled] == [["4", "0"]], out
     assert pulled[0][7] == "3", out  # one upstream GET per blob (a config, two layers)
+
+
+def test_the_package_benchmark_runs() -> None:
+    out = bench(
+        *("--packages", "3", "--kib", "4", "--rounds", "1"),
+        *("--duration", "1", "--connections", "4", "--client", "python"),
+        module="bench.packages",
+    )
+    installs = [line for line in out.splitlines() if line.startswith("| pip install ")]
+    assert [line.split("|")[2].strip() for line in installs] == [
+        "nginx (upstream, direct)",
+        "cargohold remote, cold",
+        "cargohold remote, warm",
+    ], out
+    failures = [line for line in out.splitlines() if ": failures " in line]
+    assert len(failures) == 2, out  # the simple page and the packument, both servers
+    assert all([c.strip() for c in line.split("|")[2:4]] == ["0", "0"] for line in failures), out

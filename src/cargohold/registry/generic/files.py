@@ -12,19 +12,17 @@ and in the transaction that places it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterable, Callable, Mapping
+from dataclasses import dataclass
 
 from anyio import to_thread
 
-from cargohold.core.checksums import Checksums, MultiHasher
+from cargohold.core.checksums import Checksums
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BadRequest,
     BlobUnknown,
-    Conflict,
     Denied,
-    DigestMismatch,
     RepositoryInvalid,
     ResourceUnknown,
     StorageFull,
@@ -39,17 +37,17 @@ from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.generic.receiving import receive, refuse_mismatch
 from cargohold.registry.housekeeping.discard import discard_upload, discarded
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.quotas.limits import Quotas
 from cargohold.registry.repositories import Repositories
-from cargohold.storage.base import WRITE_BATCH, BlobStore
+from cargohold.storage.base import BlobStore
 
 FORMAT = "generic"
 MAX_CHILDREN = 10_000
-INLINE_HASH = 64 * 1024  # smaller batches are hashed on the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,34 +210,27 @@ class GenericFiles:
         principal = actor.principal
         may_overwrite, values = await self._may_deploy(principal, key, path, properties)
         repository = await self.repository(key)
-        claimed_digest = None if claimed.sha256 is None else f"sha256:{claimed.sha256}"
-        if length is not None:
-            await self._quotas.admit(repository, claimed_digest, length, path)
-        upload_id = await self._store.start_upload()
+        received = await receive(
+            self._store,
+            self._meta,
+            self._quotas,
+            self._claims,
+            repository,
+            path,
+            chunks,
+            claimed,
+            length,
+        )
+        upload_id = received.upload_id
         try:
-            await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
-            # A claimed sha256 is checked by the blob store, which computes it anyway.
-            hasher = MultiHasher(sha256=claimed.sha256 is None)
-            size = await self._store.append(upload_id, hashed(chunks, hasher))
-            actual = hasher.result()
-            refuse_mismatch(key, path, claimed, actual, ("sha1", "md5"))
-            digest = Digest("sha256", claimed.sha256 or actual.sha256 or "")
-            await self._quotas.admit(repository, str(digest), size, path)
-            await self._claims.claim(digest)
-            try:
-                await self._store.commit(upload_id, digest, size)
-            except DigestMismatch as exc:
-                computed = replace(actual, sha256=exc.actual.partition(":")[2])
-                refuse_mismatch(key, path, claimed, computed, ("sha256",))
-                raise
             now = self._clock()
             record = GenericFileRecord(
                 key,
                 path,
-                str(digest),
-                size,
-                actual.sha1 or "",
-                actual.md5 or "",
+                str(received.digest),
+                received.size,
+                received.checksums.sha1 or "",
+                received.checksums.md5 or "",
                 now,
                 now,
                 actor.name,
@@ -373,49 +364,4 @@ def file_event_data(record: GenericFileRecord, actor: Actor, **extra: object) ->
     }
 
 
-def refuse_mismatch(
-    key: str, path: str, claimed: Checksums, actual: Checksums, algorithms: tuple[str, ...]
-) -> None:
-    """Conflict (Artifactory answers 409) unless the claimed checksums are the actual ones."""
-    wrong = [a for a in claimed.mismatches(actual) if a in algorithms]
-    if wrong:
-        raise Conflict(
-            f"checksum mismatch for {key}/{path}: the content's "
-            + ", ".join(f"{a} is {getattr(actual, a)}, not {getattr(claimed, a)}" for a in wrong)
-            + "; nothing was stored",
-            {"checksums": wrong},
-        )
-
-
-async def hashed(chunks: AsyncIterable[bytes], hasher: MultiHasher) -> AsyncIterator[bytes]:
-    """``chunks`` in batches of about a MiB, each hashed (off the event loop when large)
-    before it is passed on."""
-    batch: list[bytes] = []
-    pending = 0
-    async for chunk in chunks:
-        batch.append(chunk)
-        pending += len(chunk)
-        if pending >= WRITE_BATCH:
-            data = b"".join(batch)
-            batch, pending = [], 0
-            await to_thread.run_sync(hasher.update, data)
-            yield data
-    if pending:
-        data = b"".join(batch)
-        if pending > INLINE_HASH:
-            await to_thread.run_sync(hasher.update, data)
-        else:
-            hasher.update(data)
-        yield data
-
-
-__all__ = [
-    "FORMAT",
-    "Deployed",
-    "GenericFiles",
-    "Listing",
-    "checksums_of",
-    "file_event_data",
-    "hashed",
-    "refuse_mismatch",
-]
+__all__ = ["FORMAT", "Deployed", "GenericFiles", "Listing", "checksums_of", "file_event_data"]

@@ -22,14 +22,12 @@ from typing import TypeVar
 
 from anyio import to_thread
 
-from cargohold.core.checksums import Checksums, MultiHasher
+from cargohold.core.checksums import Checksums
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BlobUnknown,
-    DigestMismatch,
     RepositoryInvalid,
     ResourceUnknown,
-    StorageFull,
 )
 from cargohold.core.properties import Values, package_subject
 from cargohold.meta.effects import Effects
@@ -48,8 +46,8 @@ from cargohold.registry.cache import ChangeAwareCache
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.gc.claims import BlobClaims
-from cargohold.registry.generic.files import hashed, refuse_mismatch
-from cargohold.registry.housekeeping.discard import discard_upload, discarded
+from cargohold.registry.generic.receiving import receive
+from cargohold.registry.housekeeping.discard import discard_upload
 from cargohold.registry.identity.access import AccessControl
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action, Principal
@@ -256,34 +254,24 @@ class PackageFiles:
         """Store the bytes of one file (the caller checked ``write``); Conflict, with nothing
         stored, when they do not have the ``claimed`` checksums; QuotaExceeded over a quota
         (before they are read when ``length`` is known)."""
-        key = repository.key
-        claimed_digest = None if claimed.sha256 is None else f"sha256:{claimed.sha256}"
-        if length is not None:
-            await self._quotas.admit(repository, claimed_digest, length, filename)
-        upload_id = await self._store.start_upload()
-        try:
-            await to_thread.run_sync(self._meta.blobs.start_upload, upload_id, key, "")
-            hasher = MultiHasher(sha256=claimed.sha256 is None)
-            size = await self._store.append(upload_id, hashed(chunks, hasher))
-            actual = hasher.result()
-            refuse_mismatch(key, filename, claimed, actual, ("sha1", "md5"))
-            digest = Digest("sha256", claimed.sha256 or actual.sha256 or "")
-            await self._quotas.admit(repository, str(digest), size, filename)
-            await self._claims.claim(digest)
-            try:
-                await self._store.commit(upload_id, digest, size)
-            except DigestMismatch as exc:
-                computed = Checksums(exc.actual.partition(":")[2], actual.sha1, actual.md5)
-                refuse_mismatch(key, filename, claimed, computed, ("sha256",))
-                raise
-        except StorageFull as exc:
-            await discard_upload(self._store, self._meta, upload_id)
-            raise discarded(exc, f"upload {filename!r} again") from exc
-        except BaseException:
-            await discard_upload(self._store, self._meta, upload_id)
-            raise
+        received = await receive(
+            self._store,
+            self._meta,
+            self._quotas,
+            self._claims,
+            repository,
+            filename,
+            chunks,
+            claimed,
+            length,
+        )
         return Staged(
-            key, filename, digest, size, Checksums(digest.hex, actual.sha1, actual.md5), upload_id
+            repository.key,
+            filename,
+            received.digest,
+            received.size,
+            received.checksums,
+            received.upload_id,
         )
 
     async def discard(self, staged: Sequence[Staged]) -> None:

@@ -41,6 +41,21 @@ class Listed:
     yanked: str | None = None  # the reason ("" when none) when yanked
     core_metadata: str | None = None  # sha256 of the METADATA file served per PEP 658
 
+    @classmethod
+    def of(cls, stored: PackageFile, yanked: str | None) -> Listed:
+        """A file the repository holds, of a version yanked with that reason (or not)."""
+        metadata = stored.core_metadata
+        return cls(
+            stored.filename,
+            stored.version,
+            stored.file.digest.partition(":")[2],
+            stored.file.size,
+            stored.file.created_at,
+            stored.requires_python,
+            yanked,
+            None if metadata is None else hashlib.sha256(metadata).hexdigest(),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Project:
@@ -146,19 +161,7 @@ class PypiIndex:
         versions = await self._packages.versions(key, name)
         yanked = {v.version: v.yanked for v in versions}
         files = await self._packages.files(key, name)
-        listed = [
-            Listed(
-                f.filename,
-                f.version,
-                f.file.digest.partition(":")[2],
-                f.file.size,
-                f.file.created_at,
-                f.requires_python,
-                yanked.get(f.version),
-                None if f.core_metadata is None else hashlib.sha256(f.core_metadata).hexdigest(),
-            )
-            for f in files
-        ]
+        listed = [Listed.of(f, yanked.get(f.version)) for f in files]
         return Project(name, listed, [v.version for v in versions])
 
     async def download(

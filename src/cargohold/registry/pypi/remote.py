@@ -112,16 +112,7 @@ class RemotePypi:
     async def _local(self, remote: RepositoryRecord, name: str, filenames: set[str]) -> Project:
         versions = {v.version: v.yanked for v in await self._packages.versions(remote.key, name)}
         files = [
-            Listed(
-                f.filename,
-                f.version,
-                f.file.digest.partition(":")[2],
-                f.file.size,
-                f.file.created_at,
-                f.requires_python,
-                versions.get(f.version),
-                None if f.core_metadata is None else hashlib.sha256(f.core_metadata).hexdigest(),
-            )
+            Listed.of(f, versions.get(f.version))
             for f in await self._packages.files(remote.key, name)
             if f.filename in filenames
         ]
