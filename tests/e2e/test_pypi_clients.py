@@ -246,6 +246,18 @@ def test_remote_and_virtual_repositories_with_the_dependency_confusion_guard(
     )
     assert installed_version(uv_target, "internal_lib") == "1.0"
 
+    # However the name is spelt, and whoever asks, the upstream's internal-lib is not served.
+    upstreams = "internal_lib-9.9-py3-none-any.whl"
+    for spelling in ("internal-lib", "Internal_Lib", "INTERNAL.lib"):
+        url = f"{server.url}/pypi/all/files/{spelling}/9.9/{upstreams}"
+        assert httpx.get(url, auth=("ci", CI_PASSWORD)).status_code == 404, spelling
+    server.admin.create_user("outsider", "outsider-password")
+    server.admin.grant("user:outsider", ["mirror", "all"], ["read"])  # not the local py
+    outsider = ("outsider", "outsider-password")
+    shown = httpx.get(f"{server.url}/pypi/all/simple/internal-lib/", auth=outsider)
+    assert shown.status_code == 404  # a name the organisation holds: never the remote's
+    assert httpx.get(f"{server.url}/pypi/all/simple/public-lib/", auth=outsider).status_code == 200
+
 
 def test_refusals_clients_show_name_the_reason(
     server: CargoholdServer, token: str, clients: PythonClients, tmp_path: Path

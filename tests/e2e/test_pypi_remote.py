@@ -135,6 +135,27 @@ def test_a_digest_another_repository_holds_is_linked_only_once_the_upstream_serv
     assert got.content == shared.data
 
 
+def test_a_kept_file_is_listed_with_its_own_hash_when_the_upstream_replaces_it(
+    static: StaticIndex, server: CargoholdServer
+) -> None:
+    first = wheel("replaced-pkg", "1.0")
+    static.add("replaced-pkg", [first])
+    remote(server, "static-replaced", f"{static.url}/simple", revalidateSeconds=0)
+    (entry,) = page(server.url, "static-replaced", "replaced-pkg")["files"]
+    kept = download(file_url(server.url, "static-replaced", "replaced-pkg", entry))
+    assert kept.content == first.data
+
+    other = wheel("replaced-pkg", "1.0", requires_python=">=3.12")  # same name, other bytes
+    assert other.filename == first.filename
+    assert other.sha256 != first.sha256
+    static.add("replaced-pkg", [other])
+    (listed,) = page(server.url, "static-replaced", "replaced-pkg")["files"]
+    # What the page lists is what is served: pip checks one against the other.
+    assert listed["hashes"] == {"sha256": first.sha256}
+    served = download(file_url(server.url, "static-replaced", "replaced-pkg", listed))
+    assert served.content == first.data
+
+
 def test_a_static_index_is_an_upstream_and_a_lying_hash_stores_nothing(
     static: StaticIndex, server: CargoholdServer
 ) -> None:

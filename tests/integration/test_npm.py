@@ -176,6 +176,9 @@ async def test_bad_publishes_are_refused_and_store_nothing(
 
     bad_version = await publish(npm, "pkg", "1.0", tarball("pkg", "1.0"))
     assert "not a valid semantic version" in error(bad_version, 400)
+    long = "1.0.0-" + "a" * 150  # valid semver, longer than a repository keeps
+    too_long = await publish(npm, "pkg", long, tarball("pkg", long))
+    assert "not a valid semantic version" in error(too_long, 400)
 
     for path in ("..%2f..%2fetc", "%2e%2e", "Upper", "@scope%2f..", "pkg/..", "_hidden"):
         response = await npm.put(

@@ -245,6 +245,15 @@ async def test_a_bad_upload_is_refused_with_400_and_nothing_is_stored(
     assert missing.status_code == 404
 
 
+async def test_a_version_longer_than_a_repository_keeps_is_refused(
+    pypi: httpx.AsyncClient,
+) -> None:
+    long = "1.0+" + "a" * 150  # a valid PEP 440 version
+    response = await upload(pypi, "py", wheel("long", long))
+    assert response.status_code == 400, response.text
+    assert "longer than 128 characters" in response.text
+
+
 async def test_a_file_whose_metadata_names_another_project_or_version_is_refused(
     pypi: httpx.AsyncClient,
 ) -> None:

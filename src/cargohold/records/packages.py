@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from cargohold.records.generic import GenericFileRecord
 
+MAX_VERSION = 128  # the longest version a repository keeps (the column's length)
+MAX_REQUIRES_PYTHON = 255  # the longest Requires-Python a file may have
+
 
 def package_path(name: str, version: str, filename: str) -> str:
     """Where a file of a package version lies in its repository's tree."""
@@ -63,4 +66,12 @@ class PackageSettings:
     unpublish: bool = True  # npm unpublish and deleting versions
 
 
-__all__ = ["DistTag", "PackageFile", "PackageSettings", "PackageVersion", "package_path"]
+__all__ = [
+    "MAX_REQUIRES_PYTHON",
+    "MAX_VERSION",
+    "DistTag",
+    "PackageFile",
+    "PackageSettings",
+    "PackageVersion",
+    "package_path",
+]

@@ -4,6 +4,8 @@ tags and properties with it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from cargohold.core.errors import Conflict
@@ -90,15 +92,72 @@ def test_yanking_marks_versions_and_can_be_undone(meta: MetadataStore) -> None:
 def test_deleting_a_version_takes_its_files_tags_and_properties(meta: MetadataStore) -> None:
     one = package_file("six", "1.0", "six-1.0.tar.gz", "one")
     two = package_file("six", "2.0", "six-2.0.tar.gz", "two")
-    meta.packages.publish(version(), [one], overwrite=False, tags={"latest": "1.0"})
+    meta.packages.publish(
+        version(), [one], overwrite=False, tags={"latest": "1.0", "stable": "1.0"}
+    )
     meta.packages.publish(version(number="2.0"), [two], overwrite=False)
     meta.properties.set("py", package_subject("six", "1.0"), {"qa": ["passed"]})
     gone = meta.packages.delete("py", "six", "1.0")
     assert [v.version for v in gone] == ["1.0"]
     assert meta.packages.files("py", "six") == [two]
     assert meta.generic.get("py", one.file.path) is None
-    assert meta.packages.tags("py", "six") == []
+    # the tags that pointed at it go; latest points at what is left
+    assert meta.packages.tags("py", "six") == [DistTag("py", "six", "latest", "2.0")]
     assert meta.properties.get("py", package_subject("six", "1.0")) == {}
     assert meta.packages.delete("py", "six", "1.0") == []
     assert [v.version for v in meta.packages.delete("py", "six")] == ["2.0"]
     assert meta.packages.names("py") == []
+
+
+def test_deleting_the_version_latest_points_at_moves_latest_to_the_newest_left(
+    meta: MetadataStore,
+) -> None:
+    for number, at in (("1.0.0", 100.0), ("1.1.0", 200.0), ("1.2.0", 300.0)):
+        released = replace(version("lib", number), created_at=at)
+        meta.packages.publish(
+            released,
+            [package_file("lib", number, f"lib-{number}.tgz", number)],
+            overwrite=False,
+            tags={"latest": number},
+        )
+    meta.packages.set_tag(DistTag("py", "lib", "next", "1.2.0"))
+    meta.packages.delete("py", "lib", "1.2.0")  # npm installs `latest` by default
+    assert meta.packages.tags("py", "lib") == [DistTag("py", "lib", "latest", "1.1.0")]
+    meta.packages.delete("py", "lib", "1.0.0")  # not latest's: latest stays
+    assert meta.packages.tags("py", "lib") == [DistTag("py", "lib", "latest", "1.1.0")]
+
+
+def test_a_promoted_version_leaves_the_targets_dist_tags_as_they_are(
+    meta: MetadataStore,
+) -> None:
+    meta.packages.publish(
+        version("lib", "2.0.0"),
+        [package_file("lib", "2.0.0", "lib-2.0.0.tgz", "two")],
+        overwrite=False,
+        tags={"latest": "2.0.0"},
+    )
+    meta.packages.publish(
+        replace(version("lib", "1.0.1"), repository="other"),
+        [replace_repository(package_file("lib", "1.0.1", "lib-1.0.1.tgz", "hotfix"), "other")],
+        overwrite=False,
+        tags={"latest": "1.0.1", "hotfix": "1.0.1"},
+    )
+    meta.package_promotions.transfer(
+        "other",
+        "py",
+        "lib",
+        "1.0.1",
+        move=False,
+        by="alice",
+        now=300.0,
+        properties={},
+        records=[],
+    )
+    assert {t.tag: t.version for t in meta.packages.tags("py", "lib")} == {
+        "latest": "2.0.0",  # a hotfix promoted to prod does not take latest back
+        "hotfix": "1.0.1",
+    }
+
+
+def replace_repository(found: PackageFile, repository: str) -> PackageFile:
+    return replace(found, file=replace(found.file, repository=repository))

@@ -14,7 +14,7 @@ from cargohold.meta import properties as props
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.generic.files import subject
 from cargohold.meta.lifecycle.promotion import PromotionQueries, insert_record
-from cargohold.meta.packages.queries import add, remove, version_in
+from cargohold.meta.packages.rows import add, remove, version_in
 from cargohold.meta.upsert import serialize_writes
 from cargohold.records.lifecycle import PromotionRecord
 from cargohold.records.packages import PackageFile, PackageVersion

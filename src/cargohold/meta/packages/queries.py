@@ -8,74 +8,37 @@ row is not there.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
 from cargohold.core.errors import Conflict, StorageUnavailable
-from cargohold.core.properties import package_subject
-from cargohold.meta import properties as props
 from cargohold.meta.database import reading
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import keep, release
-from cargohold.meta.generic.files import get_file, place, record_of, subject
+from cargohold.meta.generic.files import get_file, place
+from cargohold.meta.packages.rows import (
+    file_of,
+    files_query,
+    remove,
+    set_tag_row,
+    version_key,
+    version_of,
+    version_row,
+    version_values,
+    write_file_row,
+)
 from cargohold.meta.quotas.limits import QuotaQueries
 from cargohold.meta.schema import (
-    generic_files,
     package_files,
     package_tags,
     package_versions,
     uploads,
 )
-from cargohold.meta.upsert import serialize_writes, upsert
+from cargohold.meta.upsert import serialize_writes
 from cargohold.records.generic import GenericFileRecord
 from cargohold.records.packages import DistTag, PackageFile, PackageVersion
-
-
-def _version(row: sa.Row[tuple[object, ...]]) -> PackageVersion:
-    return PackageVersion(
-        repository=row.repository,
-        name=row.name,
-        version=row.version,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        yanked=row.yanked,
-        document=row.document,
-    )
-
-
-_FILE_COLUMNS = (
-    *generic_files.c,
-    package_files.c.name.label("package_name"),
-    package_files.c.version,
-    package_files.c.filename,
-    package_files.c.requires_python,
-    package_files.c.core_metadata,
-)
-
-
-def _file(row: sa.Row[tuple[object, ...]]) -> PackageFile:
-    return PackageFile(
-        file=record_of(row),
-        name=row.package_name,
-        version=row.version,
-        filename=row.filename,
-        requires_python=row.requires_python,
-        core_metadata=row.core_metadata,
-    )
-
-
-def _files_query() -> sa.Select[tuple[object, ...]]:
-    return sa.select(*_FILE_COLUMNS).join_from(
-        package_files,
-        generic_files,
-        sa.and_(
-            generic_files.c.repository == package_files.c.repository,
-            generic_files.c.path == package_files.c.path,
-        ),
-    )
 
 
 class PackageQueries:
@@ -126,7 +89,7 @@ class PackageQueries:
                     package_versions.c.version == version,
                 )
             ).first()
-        return None if row is None else _version(row)
+        return None if row is None else version_of(row)
 
     def versions(self, repository: str, name: str) -> list[PackageVersion]:
         """The versions of package ``name``, oldest first."""
@@ -137,27 +100,27 @@ class PackageQueries:
                 .where(package_versions.c.name == name)
                 .order_by(package_versions.c.created_at, package_versions.c.version)
             )
-            return [_version(row) for row in rows]
+            return [version_of(row) for row in rows]
 
     def files(self, repository: str, name: str, version: str | None = None) -> list[PackageFile]:
         """The files of package ``name`` (of one ``version``), by path."""
-        query = _files_query().where(
+        query = files_query().where(
             package_files.c.repository == repository, package_files.c.name == name
         )
         if version is not None:
             query = query.where(package_files.c.version == version)
         with reading(self._engine) as connection:
             rows = connection.execute(query.order_by(package_files.c.path))
-            return [_file(row) for row in rows]
+            return [file_of(row) for row in rows]
 
     def file(self, repository: str, path: str) -> PackageFile | None:
         with reading(self._engine) as connection:
             row = connection.execute(
-                _files_query().where(
+                files_query().where(
                     package_files.c.repository == repository, package_files.c.path == path
                 )
             ).first()
-        return None if row is None else _file(row)
+        return None if row is None else file_of(row)
 
     def tags(self, repository: str, name: str) -> list[DistTag]:
         with reading(self._engine) as connection:
@@ -194,7 +157,7 @@ class PackageQueries:
         replaced: list[GenericFileRecord] = []
         with self._engine.begin() as connection:
             serialize_writes(connection, [repository])
-            existing = _version_row(connection, repository, version.name, version.version)
+            existing = version_row(connection, repository, version.name, version.version)
             if existing is not None and new_version and not overwrite:
                 raise Conflict(
                     f"{version.name} {version.version} is already published in {repository!r}; "
@@ -202,11 +165,11 @@ class PackageQueries:
                     {"name": version.name, "version": version.version},
                 )
             if existing is None:
-                connection.execute(package_versions.insert().values(**_version_values(version)))
+                connection.execute(package_versions.insert().values(**version_values(version)))
             elif new_version:
                 connection.execute(
                     package_versions.update()
-                    .where(*_version_key(repository, version.name, version.version))
+                    .where(*version_key(repository, version.name, version.version))
                     .values(document=version.document, yanked=version.yanked)
                 )
             for package_file in files:
@@ -231,9 +194,9 @@ class PackageQueries:
                     replaced.append(previous)
                     if previous.digest != record.digest:
                         release(connection, [previous.digest], record.updated_at)
-                _file_row(connection, package_file)
+                write_file_row(connection, package_file)
             for tag, target in (tags or {}).items():
-                _set_tag(connection, DistTag(repository, version.name, tag, target))
+                set_tag_row(connection, DistTag(repository, version.name, tag, target))
             if upload_ids:
                 connection.execute(uploads.delete().where(uploads.c.id.in_(list(upload_ids))))
             commit_in(connection, effects)
@@ -266,11 +229,11 @@ class PackageQueries:
             for version in versions:
                 now = held.get(version.version)
                 if now is None:
-                    connection.execute(package_versions.insert().values(**_version_values(version)))
+                    connection.execute(package_versions.insert().values(**version_values(version)))
                 elif now != (version.document, version.yanked):
                     connection.execute(
                         package_versions.update()
-                        .where(*_version_key(repository, name, version.version))
+                        .where(*version_key(repository, name, version.version))
                         .values(document=version.document, yanked=version.yanked)
                     )
             listed = {v.version for v in versions}
@@ -295,18 +258,18 @@ class PackageQueries:
             kept = listed | cached
             for tag, target in tags.items():
                 if target in kept:
-                    _set_tag(connection, DistTag(repository, name, tag, target))
+                    set_tag_row(connection, DistTag(repository, name, tag, target))
 
     def set_tag(self, tag: DistTag, effects: Effects = NO_EFFECTS) -> None:
         """Point ``tag`` at its version (Conflict when the version is not there)."""
         with self._engine.begin() as connection:
             serialize_writes(connection, [tag.repository])
-            if _version_row(connection, tag.repository, tag.name, tag.version) is None:
+            if version_row(connection, tag.repository, tag.name, tag.version) is None:
                 raise Conflict(
                     f"{tag.name} has no version {tag.version} in {tag.repository!r}",
                     {"version": tag.version},
                 )
-            _set_tag(connection, tag)
+            set_tag_row(connection, tag)
             commit_in(connection, effects)
 
     def remove_tag(
@@ -338,7 +301,7 @@ class PackageQueries:
             for version, reason in versions.items():
                 result = connection.execute(
                     package_versions.update()
-                    .where(*_version_key(repository, name, version))
+                    .where(*version_key(repository, name, version))
                     .values(yanked=reason)
                 )
                 changed += result.rowcount
@@ -363,136 +326,4 @@ class PackageQueries:
         return gone_versions
 
 
-def remove(
-    connection: sa.Connection, repository: str, name: str, version: str | None, now: float
-) -> tuple[list[PackageVersion], list[PackageFile]]:
-    """Delete one ``version`` of package ``name`` (all with None) with its files, their
-    properties and its own, and the dist-tags that point at it; what was deleted."""
-    where_versions = [package_versions.c.repository == repository, package_versions.c.name == name]
-    where_files = [package_files.c.repository == repository, package_files.c.name == name]
-    where_tags = [package_tags.c.repository == repository, package_tags.c.name == name]
-    if version is not None:
-        where_versions.append(package_versions.c.version == version)
-        where_files.append(package_files.c.version == version)
-        where_tags.append(package_tags.c.version == version)
-    gone_versions = [
-        _version(row)
-        for row in connection.execute(sa.select(package_versions).where(*where_versions))
-    ]
-    if not gone_versions:
-        return [], []
-    gone = [_file(row) for row in connection.execute(_files_query().where(*where_files))]
-    release(connection, [f.file.digest for f in gone], now)
-    paths = [f.file.path for f in gone]
-    for start in range(0, len(paths), 500):
-        chunk = paths[start : start + 500]
-        connection.execute(
-            generic_files.delete().where(
-                generic_files.c.repository == repository, generic_files.c.path.in_(chunk)
-            )
-        )
-        for path in chunk:
-            props.remove(connection, repository, subject(path), None)
-    connection.execute(package_files.delete().where(*where_files))
-    connection.execute(package_tags.delete().where(*where_tags))
-    connection.execute(package_versions.delete().where(*where_versions))
-    for gone_version in gone_versions:
-        props.remove(
-            connection, repository, package_subject(gone_version.name, gone_version.version), None
-        )
-    return gone_versions, gone
-
-
-def version_in(
-    connection: sa.Connection, repository: str, name: str, version: str
-) -> tuple[PackageVersion | None, list[PackageFile], list[DistTag]]:
-    """A version, its files and the dist-tags pointing at it, read in ``connection``."""
-    row = _version_row(connection, repository, name, version)
-    if row is None:
-        return None, [], []
-    files = connection.execute(
-        _files_query()
-        .where(
-            package_files.c.repository == repository,
-            package_files.c.name == name,
-            package_files.c.version == version,
-        )
-        .order_by(package_files.c.path)
-    )
-    tags = connection.execute(
-        sa.select(package_tags).where(
-            package_tags.c.repository == repository,
-            package_tags.c.name == name,
-            package_tags.c.version == version,
-        )
-    )
-    return (
-        _version(row),
-        [_file(f) for f in files],
-        [DistTag(t.repository, t.name, t.tag, t.version) for t in tags],
-    )
-
-
-def add(
-    connection: sa.Connection,
-    version: PackageVersion,
-    files: Sequence[PackageFile],
-    tags: Sequence[DistTag],
-) -> None:
-    """Write a version new to its repository with its files (placed) and dist-tags."""
-    connection.execute(package_versions.insert().values(**_version_values(version)))
-    for package_file in files:
-        place(connection, package_file.file, may_overwrite=False)
-        _file_row(connection, package_file)
-    for tag in tags:
-        _set_tag(connection, tag)
-
-
-def _file_row(connection: sa.Connection, package_file: PackageFile) -> None:
-    row = {
-        "repository": package_file.file.repository,
-        "path": package_file.file.path,
-        "name": package_file.name,
-        "version": package_file.version,
-        "filename": package_file.filename,
-        "requires_python": package_file.requires_python,
-        "core_metadata": package_file.core_metadata,
-    }
-    upsert(connection, package_files, row, list(row)[2:])
-
-
-def _version_key(repository: str, name: str, version: str) -> tuple[sa.ColumnElement[bool], ...]:
-    return (
-        package_versions.c.repository == repository,
-        package_versions.c.name == name,
-        package_versions.c.version == version,
-    )
-
-
-def _version_row(
-    connection: sa.Connection, repository: str, name: str, version: str
-) -> sa.Row[tuple[object, ...]] | None:
-    return connection.execute(
-        sa.select(package_versions).where(*_version_key(repository, name, version))
-    ).first()
-
-
-def _version_values(version: PackageVersion) -> dict[str, object]:
-    json.loads(version.document)  # a document is JSON, or it is not stored
-    return {
-        "repository": version.repository,
-        "name": version.name,
-        "version": version.version,
-        "created_at": version.created_at,
-        "created_by": version.created_by,
-        "yanked": version.yanked,
-        "document": version.document,
-    }
-
-
-def _set_tag(connection: sa.Connection, tag: DistTag) -> None:
-    row = {"repository": tag.repository, "name": tag.name, "tag": tag.tag, "version": tag.version}
-    upsert(connection, package_tags, row, ["version"])
-
-
-__all__ = ["PackageQueries", "add", "remove", "version_in"]
+__all__ = ["PackageQueries"]

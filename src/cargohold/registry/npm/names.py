@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 from cargohold.core.errors import BadRequest, NameInvalid
+from cargohold.records.packages import MAX_VERSION
 
 MAX_NAME = 214
-MAX_VERSION = 256
 # validate-npm-package-name for new packages: URL-safe lowercase characters, no leading dot
 # or underscore, a scope of the same characters.
 _NAME = re.compile(r"^(?:@[a-z0-9\-~][a-z0-9\-._~]*/)?[a-z0-9\-~][a-z0-9\-._~]*$")

@@ -32,10 +32,9 @@ from cargohold.core.errors import (
 )
 from cargohold.core.jsondoc import JsonLimits, JsonRejected, read_json
 from cargohold.core.times import parse_rfc3339
-from cargohold.records.packages import PackageFile, PackageVersion
+from cargohold.records.packages import MAX_VERSION, PackageFile, PackageVersion
 from cargohold.records.remote import Check
 from cargohold.records.repositories import Remote, RepositoryRecord
-from cargohold.registry.identity.audit import Actor
 from cargohold.registry.npm.names import (
     MAX_NAME,
     is_version,
@@ -44,7 +43,7 @@ from cargohold.registry.npm.names import (
 )
 from cargohold.registry.npm.packuments import Packument
 from cargohold.registry.packages.files import NewFile, PackageFiles
-from cargohold.registry.packages.remote_cache import RemoteCache
+from cargohold.registry.packages.remote_cache import REMOTE_CACHE, RemoteCache
 from cargohold.registry.remote.flight import Flights
 from cargohold.registry.remote.freshness import Freshness
 from cargohold.registry.remote.upstream import Upstream
@@ -53,9 +52,7 @@ log = logging.getLogger("cargohold.remote")
 
 MAX_PACKUMENT = 64 * 1024 * 1024
 PACKUMENT_LIMITS = JsonLimits(max_bytes=MAX_PACKUMENT, max_depth=128)
-MAX_STORED_VERSION = 128  # the longest version a version row holds
 REFERENCE = "packument"  # what Freshness keeps the last check of, per package name
-UPSTREAM = Actor(None, "upstream")  # who stores what the upstream sent
 FETCHED_BY = "upstream"  # a cached version's created_by
 
 
@@ -236,7 +233,7 @@ class NpmRemote:
                 claimed,
                 reply.size,
             )
-        await self._packages.publish(UPSTREAM, repository, version, [NewFile(staged)])
+        await self._packages.publish(REMOTE_CACHE, repository, version, [NewFile(staged)])
 
 
 def upstream_path(upstream: str, name: str, version: str, tarball: object) -> str:
@@ -281,7 +278,7 @@ def _version_row(
 ) -> PackageVersion | None:
     if not isinstance(version, str) or not is_version(version):
         return None
-    if len(version) > MAX_STORED_VERSION or len(name) > MAX_NAME:
+    if len(version) > MAX_VERSION or len(name) > MAX_NAME:
         return None
     if not isinstance(manifest, dict) or manifest.get("name", name) != name:
         return None

@@ -19,9 +19,13 @@ from cargohold.records.packages import PackageVersion
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
 from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.identity.audit import Actor
+from cargohold.registry.identity.permissions import Principal
 from cargohold.storage.base import BlobStore
 
 DOCUMENT_BYTES = 64 * 1024 * 1024  # documents kept in memory, in all
+# Who keeps what an upstream sent, in the audit log and the events of the files it publishes.
+REMOTE_CACHE = Actor(Principal("remote-cache", service=True), "upstream")
 
 
 class RemoteCache:
@@ -102,4 +106,4 @@ class RemoteCache:
         await to_thread.run_sync(self._meta.packages.mirror, key, name, versions, tags)
 
 
-__all__ = ["RemoteCache"]
+__all__ = ["REMOTE_CACHE", "RemoteCache"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.packages.files import PackageFiles
+from cargohold.registry.packages.names import package_name
 from cargohold.registry.remote.virtual import VirtualMembers
 
 
@@ -28,16 +29,21 @@ class PackageMembers:
         self, principal: Principal | None, virtual: RepositoryRecord, name: str
     ) -> list[RepositoryRecord]:
         """The members, in order, that package ``name`` is read from: the local members
-        holding it, if any does and the guard is on; else every readable member."""
+        holding it, if any does and the guard is on; else every readable member.
+
+        Every local member counts for the guard, also one the caller may not read: a name
+        the organisation holds is never taken from a remote member, whoever asks (the caller
+        then finds nothing). The name is taken as the format compares names (PEP 503 for
+        PyPI), whatever its spelling."""
         members = await self._members.readable(principal, virtual)
         trusting = virtual.virtual is not None and virtual.virtual.trust_remote_names
         if trusting:
             return members
-        local = [m.key for m in members if m.kind == "local"]
-        holding = set(await self._packages.holders(local, name))
-        if not holding:
+        local = [m.key for m in await self._members.local(virtual)]
+        held = await self._packages.holders(local, package_name(virtual.format, name))
+        if not held:
             return members
-        return [m for m in members if m.key in holding]
+        return [m for m in members if m.key in set(held)]
 
     async def deploy_target(self, virtual: RepositoryRecord) -> RepositoryRecord:
         """The local repository an upload to ``virtual`` goes to (Denied when none)."""

@@ -27,6 +27,8 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from cargohold.core.errors import BadRequest
+from cargohold.records.packages import MAX_REQUIRES_PYTHON, MAX_VERSION
+from cargohold.registry.packages.names import package_name
 
 M = TypeVar("M")
 WHEEL = "bdist_wheel"
@@ -39,8 +41,8 @@ _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 def normalize(name: str) -> str:
-    """The PEP 503 normalized form of a project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """The PEP 503 normalized form of a project name (as every package repository keeps it)."""
+    return package_name("pypi", name)
 
 
 def valid_name(name: str) -> str:
@@ -54,6 +56,8 @@ def valid_name(name: str) -> str:
 
 
 def valid_version(version: str) -> Version:
+    if len(version) > MAX_VERSION:
+        raise BadRequest(f"version {version[:40]!r}… is longer than {MAX_VERSION} characters")
     try:
         return Version(version)
     except InvalidVersion:
@@ -194,6 +198,10 @@ def parse_metadata(raw: bytes) -> CoreMetadata:
         raise BadRequest("the distribution's core metadata has no Name or no Version")
     valid_name(name)
     requires = fields.get("requires_python")
+    if requires is not None and len(requires) > MAX_REQUIRES_PYTHON:
+        raise BadRequest(
+            f"the distribution's Requires-Python is longer than {MAX_REQUIRES_PYTHON} characters"
+        )
     return CoreMetadata(
         raw, name, valid_version(version), requires or None, fields.get("summary") or ""
     )

@@ -24,6 +24,7 @@ from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.identity.permissions import Action, Principal
 from cargohold.registry.packages.files import PackageFiles
 from cargohold.registry.packages.virtual import PackageMembers
+from cargohold.registry.pypi.distributions import normalize, valid_name
 from cargohold.registry.pypi.uploads import FORMAT
 from cargohold.registry.remote.flight import Incoming
 
@@ -118,6 +119,7 @@ class PypiIndex:
 
     async def project(self, principal: Principal | None, key: str, name: str) -> Project:
         """The page of project ``name`` (normalized); ResourceUnknown when no version."""
+        name = normalize(valid_name(name))
         record = await self.readable(principal, key)
         if record.kind != "virtual":
             return await self._page(record, name)
@@ -176,7 +178,9 @@ class PypiIndex:
     ) -> PackageFile | Arriving:
         """The file to send: read access checked, the download policies applied
         (PolicyViolation), from the member of a virtual repository that lists it; with
-        ``stream``, a file a remote repository fetches now may come as it arrives."""
+        ``stream``, a file a remote repository fetches now may come as it arrives. The name
+        is taken as PEP 503 normalises it, whatever its spelling in the URL."""
+        name = normalize(valid_name(name))
         record = await self.readable(principal, key)
         members: Sequence[RepositoryRecord] = [record]
         if record.kind == "virtual":

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit
 
 from anyio import to_thread
 
@@ -32,10 +33,8 @@ from cargohold.core.errors import (
 from cargohold.records.packages import PackageFile, PackageVersion
 from cargohold.records.remote import Check
 from cargohold.records.repositories import Remote, RepositoryRecord
-from cargohold.registry.identity.audit import Actor
-from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.packages.files import NewFile, PackageFiles, Staged
-from cargohold.registry.packages.remote_cache import RemoteCache
+from cargohold.registry.packages.remote_cache import REMOTE_CACHE, RemoteCache
 from cargohold.registry.pypi.distributions import WHEEL, parse_filename, read_metadata
 from cargohold.registry.pypi.index import Arriving, Listed, Project
 from cargohold.registry.pypi.pages import ACCEPT, MAX_PAGE, Page, UpstreamFile, parse_page
@@ -46,7 +45,6 @@ from cargohold.registry.remote.upstream import Upstream
 
 PAGES = ".pypi/simple"  # where a remote repository keeps its upstream's pages
 # Who keeps what a remote repository fetched, in its audit records and events.
-UPSTREAM = Actor(Principal("remote-cache", service=True), "upstream")
 
 
 def page_path(name: str) -> str:
@@ -57,6 +55,15 @@ def remote_of(repository: RepositoryRecord) -> Remote:
     if repository.remote is None:
         raise ResourceUnknown(f"repository {repository.key!r} is not a remote repository")
     return repository.remote
+
+
+def _same_origin(url: str, upstream: str) -> bool:
+    """Whether ``url`` (relative, or absolute) is on the host of ``upstream``."""
+    target = urlsplit(url)
+    if not target.scheme:
+        return True
+    base = urlsplit(upstream)
+    return (target.scheme, target.netloc) == (base.scheme, base.netloc)
 
 
 def _offline(repository: RepositoryRecord, what: str) -> ResourceUnknown:
@@ -89,7 +96,11 @@ class RemotePypi:
         listed: list[Listed] = []
         for entry in page.files:
             held = stored.pop(entry.filename, None)
-            metadata = None if held is None else held.core_metadata
+            if held is not None:
+                # What is served is what is kept: its own hash, even if the upstream has
+                # since put other bytes under the same file name.
+                listed.append(Listed.of(held, entry.yanked))
+                continue
             listed.append(
                 Listed(
                     entry.filename,
@@ -99,7 +110,6 @@ class RemotePypi:
                     entry.upload_time,
                     entry.requires_python,
                     entry.yanked,
-                    None if metadata is None else hashlib.sha256(metadata).hexdigest(),
                 )
             )
         versions = list(page.versions)
@@ -222,7 +232,10 @@ class RemotePypi:
 
         key = f"pypi:{remote.key}/{name}/{version}/{filename}"
         incoming = await self._flights.blob(key, digest, download, stored)
-        if incoming is not None and stream:
+        # A file elsewhere than the upstream's own host (pypi.org's are on
+        # files.pythonhosted.org) is sent only once verified: an upstream's page must not
+        # turn cargohold into a reader of other hosts' answers, internal ones included.
+        if incoming is not None and stream and _same_origin(entry.url, settings.upstream):
             await self._packages.check_download(remote.key, digest)
             return Arriving(incoming, filename)
         if incoming is not None:
@@ -273,13 +286,13 @@ class RemotePypi:
                 name,
                 entry.version,
                 self._clock(),
-                UPSTREAM.name,
+                REMOTE_CACHE.name,
                 entry.yanked,
                 json.dumps({"name": name}),
             )
         with contextlib.suppress(Conflict):
             await self._packages.publish(
-                UPSTREAM, remote, version, [NewFile(staged, entry.requires_python, metadata)]
+                REMOTE_CACHE, remote, version, [NewFile(staged, entry.requires_python, metadata)]
             )
 
 

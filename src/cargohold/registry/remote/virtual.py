@@ -36,6 +36,18 @@ class VirtualMembers:
                 members.append(member)
         return members
 
+    async def local(self, virtual: RepositoryRecord) -> list[RepositoryRecord]:
+        """The local members of ``virtual``, whoever asks (never shown to a caller: for
+        decisions such as the dependency-confusion guard)."""
+        if virtual.virtual is None:
+            return []
+        members = []
+        for key in virtual.virtual.members:
+            member = await self._repositories.find(key)
+            if member is not None and member.kind == "local":
+                members.append(member)
+        return members
+
     async def deploy_target(self, virtual: RepositoryRecord) -> RepositoryRecord:
         """The local repository a push to ``virtual`` goes to; Denied, saying what to do,
         when it has none."""
