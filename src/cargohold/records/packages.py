@@ -45,7 +45,10 @@ class PackageFile:
     version: str
     filename: str
     requires_python: str | None = None  # PyPI: the file's Requires-Python
-    core_metadata: bytes | None = None  # PyPI: a wheel's METADATA, served per PEP 658
+    # PyPI: a wheel's METADATA, served per PEP 658 (read only when a file is asked for by
+    # itself: listings carry its hash alone)
+    core_metadata: bytes | None = None
+    core_metadata_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

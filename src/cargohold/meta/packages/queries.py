@@ -116,7 +116,7 @@ class PackageQueries:
     def file(self, repository: str, path: str) -> PackageFile | None:
         with reading(self._engine) as connection:
             row = connection.execute(
-                files_query().where(
+                files_query(metadata=True).where(
                     package_files.c.repository == repository, package_files.c.path == path
                 )
             ).first()

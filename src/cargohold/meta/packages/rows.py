@@ -4,6 +4,7 @@ transaction: what the queries of packages (``queries.py``) and the promotion of 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 
@@ -43,7 +44,7 @@ FILE_COLUMNS = (
     package_files.c.version,
     package_files.c.filename,
     package_files.c.requires_python,
-    package_files.c.core_metadata,
+    package_files.c.core_metadata_sha256,
 )
 
 
@@ -54,12 +55,16 @@ def file_of(row: sa.Row[tuple[object, ...]]) -> PackageFile:
         version=row.version,
         filename=row.filename,
         requires_python=row.requires_python,
-        core_metadata=row.core_metadata,
+        core_metadata=row._mapping.get("core_metadata"),  # when the query asked for it
+        core_metadata_sha256=row.core_metadata_sha256,
     )
 
 
-def files_query() -> sa.Select[tuple[object, ...]]:
-    return sa.select(*FILE_COLUMNS).join_from(
+def files_query(*, metadata: bool = False) -> sa.Select[tuple[object, ...]]:
+    """Files with what the index says of them; with ``metadata``, their core metadata too
+    (listings leave it out: it can be large, and only its hash is listed)."""
+    columns = (*FILE_COLUMNS, package_files.c.core_metadata) if metadata else FILE_COLUMNS
+    return sa.select(*columns).join_from(
         package_files,
         generic_files,
         sa.and_(
@@ -135,7 +140,7 @@ def version_in(
     if row is None:
         return None, [], []
     files = connection.execute(
-        files_query()
+        files_query(metadata=True)
         .where(
             package_files.c.repository == repository,
             package_files.c.name == name,
@@ -182,6 +187,9 @@ def write_file_row(connection: sa.Connection, package_file: PackageFile) -> None
         "filename": package_file.filename,
         "requires_python": package_file.requires_python,
         "core_metadata": package_file.core_metadata,
+        "core_metadata_sha256": None
+        if package_file.core_metadata is None
+        else hashlib.sha256(package_file.core_metadata).hexdigest(),
     }
     upsert(connection, package_files, row, list(row)[2:])
 

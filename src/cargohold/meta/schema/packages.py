@@ -43,6 +43,7 @@ package_files = sa.Table(
     sa.Column("filename", sa.String(255), nullable=False),
     sa.Column("requires_python", sa.String(255), nullable=True),
     sa.Column("core_metadata", sa.LargeBinary, nullable=True),
+    sa.Column("core_metadata_sha256", sa.String(64), nullable=True),
     sa.Index("ix_package_files_repository_name", "repository", "name", "version"),
 )
 

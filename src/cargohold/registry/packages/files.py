@@ -14,6 +14,7 @@ deprecation ``write``, deleting ``delete``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
@@ -330,6 +331,9 @@ class PackageFiles:
                 new.staged.filename,
                 new.requires_python,
                 new.core_metadata,
+                None
+                if new.core_metadata is None
+                else hashlib.sha256(new.core_metadata).hexdigest(),
             )
             for new in files
         ]

@@ -8,7 +8,6 @@ listing a filename is where it is downloaded from.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -45,7 +44,6 @@ class Listed:
     @classmethod
     def of(cls, stored: PackageFile, yanked: str | None) -> Listed:
         """A file the repository holds, of a version yanked with that reason (or not)."""
-        metadata = stored.core_metadata
         return cls(
             stored.filename,
             stored.version,
@@ -54,7 +52,7 @@ class Listed:
             stored.file.created_at,
             stored.requires_python,
             yanked,
-            None if metadata is None else hashlib.sha256(metadata).hexdigest(),
+            stored.core_metadata_sha256,
         )
 
 

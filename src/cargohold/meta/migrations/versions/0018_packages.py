@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("filename", _string(255), nullable=False),
         sa.Column("requires_python", _string(255), nullable=True),
         sa.Column("core_metadata", sa.LargeBinary, nullable=True),
+        sa.Column("core_metadata_sha256", _string(64), nullable=True),
         sa.Index("ix_package_files_repository_name", "repository", "name", "version"),
     )
     op.create_table(
