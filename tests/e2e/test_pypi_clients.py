@@ -147,7 +147,7 @@ def test_uv_publishes_and_installs(
     server: CargoholdServer, token: str, clients: PythonClients, tmp_path: Path
 ) -> None:
     dist = wheel("uv-demo", "2.0")
-    files = written(tmp_path / "dist", dist)
+    files = written(tmp_path / "dist", dist, sdist("uv-demo", "2.0"))
     clients.uv(
         "publish",
         "--publish-url",
@@ -158,7 +158,12 @@ def test_uv_publishes_and_installs(
         token,
         *files,
     )
-    assert page(server.url, "py", "uv-demo")["versions"] == ["2.0"]
+    published = page(server.url, "py", "uv-demo")
+    assert published["versions"] == ["2.0"]
+    assert sorted(f["filename"] for f in published["files"]) == [
+        "uv_demo-2.0-py3-none-any.whl",
+        "uv_demo-2.0.tar.gz",
+    ]
     target = tmp_path / "target"
     clients.uv(
         "pip",
