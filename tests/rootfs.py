@@ -28,6 +28,8 @@ installed metadata), each installed package.json, each jar's Maven ``pom.propert
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -39,6 +41,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -389,6 +392,18 @@ def _inputs_digest() -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold ``lock`` against every other process: the one that builds the image (and clears
+    an older recipe's) does it alone, the others then read what it built."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def debian_image() -> DebianImage:
     """The image (layers gzipped on disk) and its expected components."""
     base = debian_rootfs()
@@ -397,39 +412,41 @@ def debian_image() -> DebianImage:
     stamp = f"{recipe!r} {base.stat().st_size} {base.stat().st_mtime_ns}"
     folder = fx.CACHE / "rootfs" / f"image-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
     description = folder / "image.json"
-    if not description.is_file():
-        for stale in folder.parent.glob("image-*"):  # an older recipe's layers
-            shutil.rmtree(stale, ignore_errors=True)
-        folder.mkdir(parents=True)
-        with tempfile.TemporaryDirectory(dir=folder) as name:
-            work = Path(name)
-            tree = work / "tree"
-            tree.mkdir()
-            _install_wheels(tree)
-            _install_npm(tree)
-            _install_java(tree, log4j)
-            _install_go(tree)
-            _tar_tree(tree, work / "languages.tar")
-            _whiteout_tar(work / "whiteout.tar", log4j.legacy_jar)
-            layers = [
-                gzip_layer(base, folder / "layer-0.tar.gz"),
-                gzip_layer(work / "languages.tar", folder / "layer-1.tar.gz"),
-                gzip_layer(work / "whiteout.tar", folder / "layer-2.tar.gz"),
-            ]
-            expected = [
-                *_dpkg_expected(base, work),
-                *_python_expected(tree),
-                *_npm_expected(tree),
-                *_java_expected(log4j),
-                *_go_expected(),
-            ]
-        doc = {
-            "layers": [layer.to_json() for layer in layers],
-            "expected": [asdict(e) for e in expected],
-        }
-        partial = folder / "image.json.partial"
-        partial.write_text(json.dumps(doc, indent=1))
-        partial.rename(description)
+    (fx.CACHE / "rootfs").mkdir(parents=True, exist_ok=True)
+    with _exclusive(fx.CACHE / "rootfs" / "image.lock"):  # test processes build it once
+        if not description.is_file():
+            for stale in folder.parent.glob("image-*"):  # an older recipe's layers
+                shutil.rmtree(stale, ignore_errors=True)
+            folder.mkdir(parents=True)
+            with tempfile.TemporaryDirectory(dir=folder) as name:
+                work = Path(name)
+                tree = work / "tree"
+                tree.mkdir()
+                _install_wheels(tree)
+                _install_npm(tree)
+                _install_java(tree, log4j)
+                _install_go(tree)
+                _tar_tree(tree, work / "languages.tar")
+                _whiteout_tar(work / "whiteout.tar", log4j.legacy_jar)
+                layers = [
+                    gzip_layer(base, folder / "layer-0.tar.gz"),
+                    gzip_layer(work / "languages.tar", folder / "layer-1.tar.gz"),
+                    gzip_layer(work / "whiteout.tar", folder / "layer-2.tar.gz"),
+                ]
+                expected = [
+                    *_dpkg_expected(base, work),
+                    *_python_expected(tree),
+                    *_npm_expected(tree),
+                    *_java_expected(log4j),
+                    *_go_expected(),
+                ]
+            doc = {
+                "layers": [layer.to_json() for layer in layers],
+                "expected": [asdict(e) for e in expected],
+            }
+            partial = folder / "image.json.partial"
+            partial.write_text(json.dumps(doc, indent=1))
+            partial.rename(description)
     doc = json.loads(description.read_text())
     layers = [LayerBlob.from_json(folder, layer) for layer in doc["layers"]]
     history = [
