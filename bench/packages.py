@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,11 @@ def start_nginx(workdir: Path, files: Path, port: int) -> tuple[ServerProcess, T
     server = ServerProcess(
         NGINX, [nginx, "-c", str(config), "-p", str(root)], {}, workdir / "nginx.log"
     )
-    server.wait_ready(f"http://{HOST}:{port}/simple/", (200,))
+    try:
+        server.wait_ready(f"http://{HOST}:{port}/simple/", (200,))
+    except BaseException:
+        server.stop()  # a server that never answered is not left running
+        raise
     return server, Target(NGINX, HOST, port, server.pid, None)
 
 
@@ -286,9 +291,11 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(tmp)
         port = free_port()
         packages = build(workdir / "mirror", args.packages, args.kib, f"http://{HOST}:{port}")
-        nginx_process, nginx = start_nginx(workdir, packages.root, port)
-        cargohold_process, cargohold = start_cargohold(workdir, args.workers)
-        try:
+        with ExitStack() as running:  # every server started is stopped, whatever happens
+            nginx_process, nginx = start_nginx(workdir, packages.root, port)
+            running.callback(nginx_process.stop)
+            cargohold_process, cargohold = start_cargohold(workdir, args.workers)
+            running.callback(cargohold_process.stop)
             cargohold_process.wait_ready(f"{cargohold.base_url}/api/v1/health", (200,))
             token = set_up_cargohold(cargohold, nginx.base_url)
             results = installs(clients, nginx, cargohold, token, packages, args.rounds, workdir)
@@ -300,9 +307,6 @@ def main(argv: list[str] | None = None) -> None:
                 rounds=1,
             )
             measured = rates(nginx, cargohold, token, packages.names[0], options)
-        finally:
-            cargohold_process.stop()
-            nginx_process.stop()
     print(
         f"{args.packages} packages of {args.kib} KiB; {args.rounds} warm installs per client; "
         f"{args.connections} connections for {args.duration:.0f} s per rate; cargohold with "
