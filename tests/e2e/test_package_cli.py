@@ -2,10 +2,10 @@
 as a user types them: listing packages and versions, yanking, deleting, promoting, and the
 messages of what is refused.
 
-Until the PyPI and npm protocols are served, the versions are published in this process into
-the server's own stores (SQLite and the blob directory of its data directory), as a second
-node would: the server sees them as it sees anything another process commits. Once twine and
-npm publish land, publishing through them belongs here too."""
+The versions are published in this process into the server's own stores (SQLite and the
+blob directory of its data directory), as a second node would: the server sees them as it
+sees anything another process commits, and these tests need no twine or npm (their own tests
+publish through them)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import anyio
 import pytest
 
 from cargohold.app import open_stores
-from cargohold.formats import NAMES, REMOTE_NAMES
 from cargohold.registry.registry import Registry
 from cargohold.settings import Settings
 from tests.e2e.cli import Cli, column, table
@@ -215,9 +214,6 @@ def test_package_settings_of_repositories(cli: Cli) -> None:
     assert "only with --kind virtual" in misplaced
 
 
-@pytest.mark.skipif(
-    "pypi" not in NAMES, reason="the server creates PyPI repositories once it serves PyPI"
-)
 def test_creating_package_repositories(cli: Cli) -> None:
     created = cli.ok("repo", "create", "pypi-release", "--format", "pypi", "--no-unpublish")
     assert created == "created pypi repository 'pypi-release' (local)\n"
@@ -232,10 +228,6 @@ def test_creating_package_repositories(cli: Cli) -> None:
     assert "no version 1.0 of package six in repository 'pypi-release'" in refused
 
 
-@pytest.mark.skipif(
-    "pypi" not in REMOTE_NAMES,
-    reason="the server creates virtual PyPI repositories once it serves PyPI's remote ones",
-)
 def test_a_virtual_package_repository_trusting_remote_names(cli: Cli) -> None:
     virtual = cli.json(
         "repo",

@@ -24,20 +24,19 @@ from cargohold.settings import Settings
 from cargohold.storage.base import BlobStore
 from tests.integration.conftest import AUTH, Clock
 
-PACKAGE_FORMATS = ("pypi", "npm")
 ADMIN = Actor(Principal("admin", admin=True), "127.0.0.1")
 
 
 def registry_over(
     store: BlobStore, meta: MetadataStore, settings: Settings, clock: Callable[[], float]
 ) -> Registry:
-    """A registry over ``store`` and ``meta`` that takes PyPI and npm repositories, local,
-    remote and virtual, whether their protocols are served or not."""
+    """A registry over ``store`` and ``meta`` that takes every format, PyPI and npm
+    included, local, remote and virtual."""
     return Registry.build(
         store,
         meta,
-        formats=tuple(dict.fromkeys((*NAMES, *PACKAGE_FORMATS))),
-        remote_formats=tuple(dict.fromkeys((*REMOTE_NAMES, *PACKAGE_FORMATS))),
+        formats=NAMES,
+        remote_formats=REMOTE_NAMES,
         clock=clock,
         scan_dir=settings.data_dir.resolve() / "scratch",
         spool_dir=settings.data_dir.resolve() / "spool",
