@@ -71,7 +71,7 @@ class Staged:
     digest: Digest
     size: int
     checksums: Checksums  # sha256, sha1 and md5 of the bytes
-    upload_id: str  # "": the bytes were stored otherwise (a remote repository's fetch)
+    upload_id: str | None  # None: the bytes were stored otherwise (a remote repository's fetch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +278,7 @@ class PackageFiles:
     async def discard(self, staged: Sequence[Staged]) -> None:
         """Forget uploads that will not be published (their blobs go to the collector)."""
         for one in staged:
-            if one.upload_id:
+            if one.upload_id is not None:
                 await discard_upload(self._store, self._meta, one.upload_id)
 
     async def inspect(self, staged: Staged, read: Callable[[str], T]) -> T:
@@ -346,7 +346,9 @@ class PackageFiles:
                     overwrite=settings_of(repository).overwrite,
                     new_version=new_version,
                     tags=tags,
-                    upload_ids=[new.staged.upload_id for new in files if new.staged.upload_id],
+                    upload_ids=[
+                        n.staged.upload_id for n in files if n.staged.upload_id is not None
+                    ],
                     effects=effects,
                     claimed=True,
                 )

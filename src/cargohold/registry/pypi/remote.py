@@ -276,9 +276,9 @@ class RemotePypi:
                     metadata = read_metadata(path, named).raw
             return size, Checksums(digest.hex, sha1.hexdigest(), md5.hexdigest()), metadata
 
-        probe = Staged(remote.key, entry.filename, digest, 0, Checksums(digest.hex), "")
+        probe = Staged(remote.key, entry.filename, digest, 0, Checksums(digest.hex), None)
         size, checksums, metadata = await self._packages.inspect(probe, read)
-        staged = Staged(remote.key, entry.filename, digest, size, checksums, "")
+        staged = Staged(remote.key, entry.filename, digest, size, checksums, None)
         version = await self._packages.version(remote.key, name, entry.version)
         if version is None:
             version = PackageVersion(
