@@ -1,7 +1,8 @@
 """A reverse proxy for tests that misbehaves on request: in front of an upstream registry, it
 passes HTTP/1.1 through, counts the requests per path, and can be told at any moment to
 answer some of them itself (429 with ``Retry-After``, 503), to wait before answering, to cut a
-response body short, or to stop accepting connections altogether.
+response body short, to send a body without saying its size (chunked), or to stop accepting
+connections altogether.
 
 It runs an asyncio loop in a thread of its own, so synchronous tests drive it directly. Bodies
 stream through in pieces both ways (a blob is never held whole). The ``Host`` header goes to
@@ -17,6 +18,7 @@ import contextlib
 import json
 import re
 import threading
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -37,12 +39,12 @@ class Exchange:
     method: str
     path: str  # without the query
     status: int = 0  # what the client was answered (0: nothing, the connection closed)
-    fault: str = ""  # the fault applied to it: "", "status", "stall", "cut"
+    fault: str = ""  # the fault applied to it: "", "status", "stall", "cut", "unsized"
 
 
 @dataclass
 class _Rule:
-    kind: str  # "status", "stall" or "cut"
+    kind: str  # "status", "stall", "cut" or "unsized"
     path: re.Pattern[str]
     method: str | None
     times: int | None  # matching requests still to hit; None: every one until clear()
@@ -157,6 +159,28 @@ async def _relay_body(
             await send(data)
 
 
+async def _rechunk(
+    length: int,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    budget: _Budget,
+    pause: float,
+) -> None:
+    """A body of ``length`` bytes from ``reader``, sent on as chunks, ``pause`` seconds after
+    the first."""
+    left = length
+    while left:
+        data = await reader.read(min(PIECE, left))
+        if not data:
+            raise ConnectionError("the peer closed inside a body")
+        first = left == length
+        left -= len(data)
+        await budget.send(writer, b"%x\r\n%s\r\n" % (len(data), data))
+        if first:
+            await asyncio.sleep(pause)
+    await budget.send(writer, b"0\r\n\r\n")
+
+
 def _canned(status: int, retry_after: float | None, method: str) -> bytes:
     body = json.dumps(
         {"errors": [{"code": CODES.get(status, "UNKNOWN"), "message": "injected by the proxy"}]}
@@ -185,6 +209,7 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._serving: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._exchanges: list[Exchange] = []
@@ -285,6 +310,19 @@ class FaultProxy:
         connection (an upstream that dies in the middle of a blob)."""
         self._add(_Rule("cut", re.compile(path_regex), method, times, after_bytes=after_bytes))
 
+    def unsized(
+        self,
+        path_regex: str,
+        *,
+        pause: float = 0.0,
+        times: int | None = 1,
+        method: str | None = None,
+    ) -> None:
+        """Pass a response whose size the upstream said as chunked, each piece a chunk, so the
+        client learns its size only at its end (an upstream that streams what it makes);
+        wait ``pause`` seconds after the first piece."""
+        self._add(_Rule("unsized", re.compile(path_regex), method, times, seconds=pause))
+
     def clear(self) -> None:
         """Forget every fault not yet used up."""
         with self._lock:
@@ -316,7 +354,7 @@ class FaultProxy:
     async def _listen(self) -> None:
         if self._server is None:
             self._server = await asyncio.start_server(
-                self._serve, HOST, self.port, limit=HEAD_LIMIT, reuse_address=True
+                self._accept, HOST, self.port, limit=HEAD_LIMIT, reuse_address=True
             )
             self.port = self._server.sockets[0].getsockname()[1]
 
@@ -330,18 +368,30 @@ class FaultProxy:
     async def _shutdown(self) -> None:
         """Closed, and every exchange still going (a stalled one too) cancelled."""
         await self._close()
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+        # Only the exchanges are cancelled: the loop's own step that accepts a connection
+        # arriving at this moment, cancelled before it ran, would leave its socket to the
+        # garbage collector (a ResourceWarning). It runs, and its exchange is cancelled next.
+        deadline = time.monotonic() + 5
+        while others := [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+            for task in others:
+                if task in self._serving or time.monotonic() > deadline:
+                    task.cancel()
+            await asyncio.wait(others, timeout=0.1)
         # A transport closes its socket on the loop's next turns: let them come before the
-        # loop stops, or the socket is left to the garbage collector (a ResourceWarning).
+        # loop stops.
         for writer in list(self._writers):
             writer.close()
         await asyncio.sleep(0.05)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Known at once, not when its task first runs: a stop that cancels the task before
+        # then still closes the connection.
         self._writers.add(writer)
+        task = self._loop.create_task(self._serve(reader, writer))
+        self._serving.add(task)
+        task.add_done_callback(self._serving.discard)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         try:
             while (request := await _read_head(reader)) is not None:
@@ -370,7 +420,10 @@ class FaultProxy:
                 budget = _Budget(
                     rule.after_bytes if rule is not None and rule.kind == "cut" else None
                 )
-                if not await self._exchange(request, reader, writer, upstream, exchange, budget):
+                unsized = rule if rule is not None and rule.kind == "unsized" else None
+                if not await self._exchange(
+                    request, reader, writer, upstream, exchange, budget, unsized=unsized
+                ):
                     break
         except (_Cut, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
@@ -390,9 +443,11 @@ class FaultProxy:
         upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter],
         exchange: Exchange,
         budget: _Budget,
+        *,
+        unsized: _Rule | None = None,
     ) -> bool:
-        """One request passed on and its answer passed back; whether the client's connection
-        stays open for another."""
+        """One request passed on and its answer passed back (a sized body as chunked when
+        ``unsized``); whether the client's connection stays open for another."""
         up_reader, up_writer = upstream
         up_writer.write(_raw(request))
         # The request body goes up while the answer comes down (Expect: 100-continue).
@@ -403,13 +458,23 @@ class FaultProxy:
                 if response is None:
                     raise ConnectionError("the upstream closed without answering")
                 status = int(response.start.split(" ")[1])
+                length = response.length()
+                rechunk = unsized is not None and status == 200 and length is not None
+                if rechunk:
+                    response.headers = [
+                        (name, value)
+                        for name, value in response.headers
+                        if name.strip().lower() != "content-length"
+                    ] + [("Transfer-Encoding", " chunked")]
                 writer.write(_raw(response))
                 await writer.drain()
                 if status >= 200:
                     break
             exchange.status = status
             method = request.start.split(" ")[0]
-            if method != "HEAD" and status not in NO_BODY_STATUSES:
+            if unsized is not None and rechunk and method != "HEAD" and length is not None:
+                await _rechunk(length, up_reader, writer, budget, unsized.seconds)
+            elif method != "HEAD" and status not in NO_BODY_STATUSES:
                 framed = response.chunked() or response.length() is not None
                 await _relay_body(response, up_reader, writer, budget, until_close=not framed)
                 if not framed:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fault_proxy import FaultProxy
 from tests.pypi_dists import wheel
 from tests.pypi_index import ADMIN, StaticIndex, file_url, page, project, uploaded
 from tests.servers import CargoholdServer, free_port
@@ -210,16 +211,29 @@ def test_an_upstream_needing_credentials_is_asked_with_the_repositorys(
     assert download(file_url(server.url, "with-creds", "secret-pkg", entry)).content == dist.data
 
 
+@pytest.mark.parametrize("sized", [True, False], ids=["sized", "unsized"])
 def test_a_crowd_downloading_a_file_first_makes_one_request_upstream(
-    upstream: CargoholdServer, server: CargoholdServer
+    upstream: CargoholdServer, server: CargoholdServer, sized: bool
 ) -> None:
-    dist = wheel("crowded", "1.0", payload=os.urandom(4 * 1024 * 1024))
-    uploaded(upstream.url, "up", dist)
-    remote(server, "crowd", f"{upstream.url}/pypi/up/simple")
-    (entry,) = page(server.url, "crowd", "crowded")["files"]
-    url = file_url(server.url, "crowd", "crowded", entry)
-    with ThreadPoolExecutor(12) as pool:
-        bodies = list(pool.map(lambda _: download(url).content, range(12)))
-    assert all(body == dist.data for body in bodies)
-    fetched = f'"GET /pypi/up/files/crowded/1.0/{dist.filename}" 200'
-    assert upstream.log().count(fetched) == 1
+    """Twelve clients download a file nobody fetched yet while it streams in, from an
+    upstream that says its size (every client is told it) or does not (chunked)."""
+    proxy = FaultProxy(upstream.url).start()
+    try:
+        name = f"crowded-{'sized' if sized else 'unsized'}"
+        dist = wheel(name, "1.0", payload=os.urandom(4 * 1024 * 1024))
+        uploaded(upstream.url, "up", dist)
+        remote(server, name, f"{proxy.url}/pypi/up/simple")
+        (entry,) = page(server.url, name, name)["files"]
+        url = file_url(server.url, name, name, entry)
+        if not sized:
+            proxy.unsized(r"/pypi/up/files/.*", times=None)
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda _: download(url), range(12)))
+        assert all(answer.content == dist.data for answer in answers)
+        if sized:  # pip shows how much is left
+            assert {a.headers.get("content-length") for a in answers} == {str(len(dist.data))}
+        fetched = f"/pypi/up/files/{name}/1.0/{dist.filename}"
+        assert proxy.requests(fetched, "GET") == 1
+        assert upstream.log().count(f'"GET {fetched}" 200') == 1
+    finally:
+        proxy.stop()

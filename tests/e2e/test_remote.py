@@ -191,6 +191,29 @@ def test_a_blob_cut_midway_is_resumed_or_started_over_and_never_half_stored(
     assert server_holds(server, layer)
 
 
+def test_a_blob_whose_size_the_upstream_does_not_say_streams_whole(
+    server: CargoholdServer, upstream: DockerRegistry, own_proxy: FaultProxy
+) -> None:
+    proxy = own_proxy
+    _create(server, key="unsized", format="docker", kind="remote", upstream=proxy.url)
+    image = _image("unsized", layers=1, size=2 * 1024 * 1024)
+    _push(upstream, "tools/unsized", "1.0", image)
+    layer = sha256(image.blobs[1])
+    # The layer's first bytes come at once, the rest a second later: the pull below joins
+    # the fetch the manifest started while its size is still unknown.
+    proxy.unsized(rf"/v2/tools/unsized/blobs/{layer}", pause=1.0, times=None)
+    with httpx.Client(base_url=server.url, auth=AUTH, timeout=60) as http:
+        assert http.get("/v2/unsized/tools/unsized/manifests/1.0", headers=ACCEPT).is_success
+        blob = http.get(f"/v2/unsized/tools/unsized/blobs/{layer}")
+        assert blob.status_code == 200
+        # Sent as it arrives, its length unknown until its end: chunked, never "0".
+        assert "content-length" not in blob.headers
+        assert blob.content == image.blobs[1]
+        stored = http.head(f"/v2/unsized/tools/unsized/blobs/{layer}")
+        assert stored.headers["content-length"] == str(len(image.blobs[1]))
+    assert [e.fault for e in proxy.exchanges if e.path.endswith(layer)] == ["unsized"]
+
+
 @pytest.mark.parametrize("fault", ["down", "slow", "429", "503"])
 def test_an_upstream_that_fails_has_cached_tags_served_stale(
     server: CargoholdServer, upstream: DockerRegistry, own_proxy: FaultProxy, fault: str

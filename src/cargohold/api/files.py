@@ -1,23 +1,27 @@
 """Sending stored bytes, whole or one byte range, the way every protocol serves a blob or a
-file: by the server itself where it can (zero-copy), streamed from the blob store otherwise."""
+file: by the server itself where it can (zero-copy), streamed from the blob store otherwise;
+and bytes still arriving from a remote repository's upstream, as they arrive."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from cargohold.core.errors import RangeNotSatisfiable
+from cargohold.core.errors import RangeNotSatisfiable, RegistryError
 from cargohold.core.numbers import bounded_int
 from cargohold.metrics import BLOB_BYTES_SERVED
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.registry import Registry
+from cargohold.registry.remote.flight import Incoming
 
 _SERVED = BLOB_BYTES_SERVED.labels()
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 PATHSEND = "http.response.pathsend"
 ZEROCOPY = "http.response.zerocopysend"
+log = logging.getLogger("cargohold.remote")
 
 
 class BlobResponse(Response):
@@ -58,6 +62,42 @@ class BlobResponse(Response):
         _SERVED.value += self._count
 
 
+class IncomingResponse(Response):
+    """The bytes of a blob or file while they arrive from an upstream, with a Content-Length
+    when the upstream said the size (chunked otherwise). Should the fetch fail midway, the
+    response ends unfinished: the server closes the connection, and the client sees a
+    download cut short, as it would from the upstream itself; nothing of it was kept."""
+
+    def __init__(self, incoming: Incoming, headers: dict[str, str]) -> None:
+        # Not Response.__init__: with no body to measure, it would announce "Content-Length:
+        # 0" for an object whose size is not known yet.
+        self.status_code = 200
+        self.background = None
+        length = {} if incoming.size is None else {"Content-Length": str(incoming.size)}
+        self.init_headers({**headers, **length})
+        self._incoming = incoming
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = {"type": "http.response.start", "status": self.status_code}
+        await send({**start, "headers": self.raw_headers})
+        sent = 0
+        try:
+            async for chunk in self._incoming.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                sent += len(chunk)
+        except RegistryError as exc:
+            log.warning(
+                "%s from an upstream ended after %d bytes: %s",
+                self._incoming.digest,
+                sent,
+                exc.message,
+            )
+            return
+        finally:
+            _SERVED.value += sent
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The inclusive (start, end) of a single-range request; None for the whole blob."""
     if header is None:
@@ -92,4 +132,4 @@ def _unsatisfiable(header: str, size: int) -> RangeNotSatisfiable:
     )
 
 
-__all__ = ["PATHSEND", "ZEROCOPY", "BlobResponse", "byte_range"]
+__all__ = ["PATHSEND", "ZEROCOPY", "BlobResponse", "IncomingResponse", "byte_range"]

@@ -258,6 +258,66 @@ async def test_another_process_on_the_machine_reads_the_spool_while_it_grows(
         await other.aclose()
 
 
+async def test_a_process_following_a_fetch_knows_the_size_before_its_first_bytes(
+    meta: MetadataStore, flights: Flights, tmp_path: Path
+) -> None:
+    """What a client is told as Content-Length: the size the fetching process recorded
+    before it wrote a byte, even when the follower sees bytes before it looks at the row."""
+    data = content(SIZE)
+    digest = Digest.of(data)
+    spool = tmp_path / "spool" / "elsewhere.part"
+    spool.parent.mkdir(parents=True, exist_ok=True)
+    spool.write_bytes(b"")
+    assert meta.fetches.lead(key(digest), "elsewhere", str(spool), time.time(), 0).won
+    asking = asyncio.ensure_future(
+        flights.blob(key(digest), digest, Upstream(data).open, linker(meta, digest, []))
+    )
+    await asyncio.sleep(0.05)  # following: the row says no size yet, the spool is empty
+    assert not asking.done()
+    meta.fetches.set_size(key(digest), "elsewhere", SIZE)
+    spool.write_bytes(data[:PIECE])
+    incoming = await asyncio.wait_for(asking, 5)
+    assert incoming is not None and incoming.size == SIZE
+    meta.fetches.release(key(digest), "elsewhere")
+
+
+async def test_a_process_asking_while_the_fetch_is_being_kept_finds_it_kept(
+    meta: MetadataStore, store: FilesystemBlobStore, flights: Flights, tmp_path: Path
+) -> None:
+    """The blob is stored, its fetch's ``stored`` (linking it into the repository) still
+    running: another process follows the fetch to its end instead of taking the blob for
+    some other repository's (which would have it ask the upstream again)."""
+    data = content(SIZE)
+    digest = Digest.of(data)
+    keeping = asyncio.Event()
+    linked: list[int] = []
+    link = linker(meta, digest, linked)
+
+    async def slow_link(size: int) -> None:
+        await keeping.wait()
+        await link(size)
+
+    other = Flights(
+        meta, store, BlobClaims(store, meta, time.time), tmp_path / "spool", time.time, "other"
+    )
+    upstream = Upstream(data)
+    try:
+        leading = await flights.blob(key(digest), digest, upstream.open, slow_link)
+        assert leading is not None
+        await until(lambda: store.local_path(digest) is not None)
+        following = await other.blob(key(digest), digest, upstream.open, link)
+        assert following is not None  # not "stored already": the fetch is followed
+        waiting = asyncio.ensure_future(following.stored())
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        keeping.set()
+        assert await asyncio.wait_for(waiting, 5) == SIZE
+        assert linked == [SIZE]  # by the fetching process, before the other's answer
+        assert upstream.opened == [0]
+    finally:
+        await other.aclose()
+
+
 async def test_a_process_of_another_node_reads_the_blob_from_the_store_once_it_is_in(
     meta: MetadataStore, store: FilesystemBlobStore, flights: Flights
 ) -> None:

@@ -62,7 +62,6 @@ def file_headers(record: GenericFileRecord, length: int) -> dict[str, str]:
         "Content-Type": content_type(record.path),
         "Content-Length": str(length),
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-        "X-Content-Type-Options": "nosniff",
         "Accept-Ranges": "bytes",
         "ETag": f'"{checksums.sha256}"',
         "Last-Modified": formatdate(record.updated_at, usegmt=True),

@@ -4,23 +4,15 @@ repository is fetching from its upstream streams while it arrives), HEAD, DELETE
 
 from __future__ import annotations
 
-import logging
-
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
-from cargohold.api.files import BlobResponse, byte_range
+from cargohold.api.files import BlobResponse, IncomingResponse, byte_range
 from cargohold.api.oci.call import Call
 from cargohold.api.oci.errors import API_VERSION
 from cargohold.core.digest import Digest
-from cargohold.core.errors import RegistryError
-from cargohold.metrics import BLOB_BYTES_SERVED
 from cargohold.records.artifacts import BlobInfo
 from cargohold.registry.registry import Registry
 from cargohold.registry.remote.flight import Incoming
-
-_SERVED = BLOB_BYTES_SERVED.labels()
-log = logging.getLogger("cargohold.remote")
 
 
 class BlobEndpoints:
@@ -34,9 +26,9 @@ class BlobEndpoints:
     async def head(self, call: Call) -> Response:
         info = await self._info(call)
         if isinstance(info, Incoming):
-            if info.size is None:  # an upstream that did not say: wait until it is all in
-                await info.stored()
-            return Response(b"", 200, _incoming_headers(info))
+            # An upstream that did not say the size: wait until it is all in.
+            size = info.size if info.size is not None else await info.stored()
+            return Response(b"", 200, {**_incoming_headers(info), "Content-Length": str(size)})
         return Response(b"", 200, _headers(info, info.size))
 
     async def get(self, call: Call) -> Response:
@@ -44,7 +36,7 @@ class BlobEndpoints:
         if isinstance(info, Incoming):
             # Arriving from the upstream: the whole blob as it comes (a range request may
             # be answered with the whole content).
-            return IncomingResponse(info)
+            return IncomingResponse(info, _incoming_headers(info))
         location = await self._registry.blobs.redirect(info)
         if location is not None:
             # The client takes the bytes (and any range) from the object store.
@@ -73,45 +65,14 @@ class BlobEndpoints:
         return Response(b"", 202, {**API_VERSION, "Content-Length": "0"})
 
 
-class IncomingResponse(Response):
-    """A blob's bytes while they arrive from an upstream. Should the fetch fail midway, the
-    response ends short of its Content-Length: the client sees a broken download and
-    retries, and nothing of it was stored."""
-
-    def __init__(self, incoming: Incoming) -> None:
-        super().__init__(None, 200, _incoming_headers(incoming))
-        self._incoming = incoming
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        sent = 0
-        try:
-            async for chunk in self._incoming.chunks():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                sent += len(chunk)
-        except RegistryError as exc:
-            # The response ends unfinished: the server closes the connection, and the client
-            # sees a download cut short, as it would from the upstream itself.
-            log.warning("a blob from an upstream ended after %d bytes: %s", sent, exc.message)
-            return
-        finally:
-            _SERVED.value += sent
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
 def _incoming_headers(incoming: Incoming) -> dict[str, str]:
-    headers = {
+    return {
         **API_VERSION,
         "Content-Type": "application/octet-stream",
         "Docker-Content-Digest": str(incoming.digest),
         "ETag": f'"{incoming.digest}"',
         "Cache-Control": "max-age=31536000",
     }
-    if incoming.size is not None:
-        headers["Content-Length"] = str(incoming.size)
-    return headers
 
 
 def _headers(info: BlobInfo, length: int) -> dict[str, str]:

@@ -4,23 +4,20 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from email.utils import formatdate
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
-from cargohold.api.files import BlobResponse, byte_range
-from cargohold.core.errors import RegistryError, ResourceUnknown
+from cargohold.api.files import BlobResponse, IncomingResponse, byte_range
+from cargohold.core.errors import ResourceUnknown
 from cargohold.records.packages import PackageFile
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.pypi.index import Arriving, PypiIndex
 from cargohold.registry.registry import Registry
 
 METADATA = ".metadata"
-log = logging.getLogger("cargohold.pypi")
 
 
 def file_headers(found: PackageFile, filename: str, length: int, sha256: str) -> dict[str, str]:
@@ -28,48 +25,11 @@ def file_headers(found: PackageFile, filename: str, length: int, sha256: str) ->
         "Content-Type": "application/octet-stream",
         "Content-Length": str(length),
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff",
         "Accept-Ranges": "bytes",
         "ETag": f'"{sha256}"',
         "Last-Modified": formatdate(found.file.updated_at, usegmt=True),
         "X-Checksum-Sha256": sha256,
     }
-
-
-class ArrivingResponse(Response):
-    """A file's bytes while they arrive from a remote repository's upstream. Should the
-    fetch fail midway, the response ends short of its Content-Length: the client sees a
-    broken download, and nothing of it was kept."""
-
-    def __init__(self, arriving: Arriving, *, head: bool) -> None:
-        incoming = arriving.incoming
-        headers = {
-            "Content-Type": "application/octet-stream",
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(arriving.filename)}",
-            "X-Content-Type-Options": "nosniff",
-            "ETag": f'"{incoming.digest.hex}"',
-            "X-Checksum-Sha256": incoming.digest.hex,
-        }
-        if incoming.size is not None:
-            headers["Content-Length"] = str(incoming.size)
-        super().__init__(None, 200, headers)
-        self._incoming = incoming
-        self._head = head
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start = {"type": "http.response.start", "status": self.status_code}
-        await send({**start, "headers": self.raw_headers})
-        if not self._head:
-            sent = 0
-            try:
-                async for chunk in self._incoming.chunks():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    sent += len(chunk)
-            except RegistryError as exc:
-                # Ends unfinished: the server closes the connection, as the upstream would.
-                log.warning("a file from an upstream ended after %d bytes: %s", sent, exc.message)
-                return
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class Downloads:
@@ -93,9 +53,17 @@ class Downloads:
         name, version, filename = parts
         if filename.endswith(METADATA):
             return await self._metadata(principal, key, name, version, filename, head=head)
-        found = await self._index.download(principal, key, name, version, filename, stream=True)
+        # A HEAD of a file not fetched yet waits until it is kept, then answers as for any.
+        found = await self._index.download(principal, key, name, version, filename, stream=not head)
         if isinstance(found, Arriving):
-            return ArrivingResponse(found, head=head)
+            incoming = found.incoming
+            headers = {
+                "Content-Type": "application/octet-stream",
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                "ETag": f'"{incoming.digest.hex}"',
+                "X-Checksum-Sha256": incoming.digest.hex,
+            }
+            return IncomingResponse(incoming, headers)
         sha256 = found.file.digest.partition(":")[2]
         size = found.file.size
         headers = file_headers(found, filename, size, sha256)

@@ -14,7 +14,10 @@ the middle is asked again from where it stopped (twice at most); an upstream tha
 from byte zero instead has the bytes already received read again and dropped. Once the whole
 object verifies, the blob is claimed (so a garbage collection leaves it alone), stored through
 the blob store's upload API (which verifies it again) and handed to the caller's ``stored``;
-then the row goes and the spool file is unlinked (readers that hold it open read on). A fetch
+then the row goes and the spool file is unlinked (readers that hold it open read on). A
+process that asks while the blob is stored but its row is still there (``stored`` is linking
+or publishing it) follows the fetch to its end rather than taking the blob for another
+repository's, which would be proved by asking the upstream again. A fetch
 that fails stores nothing and removes its row: every waiting reader raises, and the next
 request starts over.
 
@@ -144,7 +147,7 @@ class Flights:
     ) -> None:
         try:
             for _ in range(ROUNDS):
-                if await self._store.size(spool.digest) is not None:
+                if await self._store.size(spool.digest) is not None and not await self._live(key):
                     await spool.already_stored()
                     return
                 path, fd = await to_thread.run_sync(spools.create, self._spool_dir)
@@ -213,6 +216,12 @@ class Flights:
                 spools.remove(path)
         await spool.finish(size=size)  # the row is gone: every process finds the blob stored
 
+    async def _live(self, key: str) -> bool:
+        """Whether a live process fetches ``key``: one that stored the blob and is still
+        finishing (its ``stored``) is followed to its end, so the caller finds its work done."""
+        row = await to_thread.run_sync(self._meta.fetches.get, key)
+        return row is not None and row.beat_at >= self._clock() - self._stale_seconds
+
     async def _follow(self, key: str, spool: Spool) -> bool:
         """Follow another process's fetch until it ends; False when its row went stale (the
         caller takes it over) or ended before this process could look (the caller leads)."""
@@ -224,7 +233,15 @@ class Flights:
         following = (row.owner, row.spool)
         next_row = time.monotonic() + ROW_POLL_SECONDS
         while True:
-            await spool.advance(available=spool.spool_size())
+            available = spool.spool_size()
+            if available and spool.available == 0 and spool.size is None:
+                # The fetch records the size before its first byte: learn it before the
+                # readers that wait for bytes are woken, so they can announce it.
+                row = await to_thread.run_sync(self._meta.fetches.get, key)
+                if row is None:
+                    break
+                await spool.advance(size=row.size)
+            await spool.advance(available=available)
             if time.monotonic() >= next_row:
                 row = await to_thread.run_sync(self._meta.fetches.get, key)
                 if row is None:
