@@ -128,12 +128,13 @@ def test_a_slow_reader_that_keeps_reading_gets_the_whole_file(hasty: ToyServer) 
         sock.sendall(request("GET", "/file/blob"))
         started = time.monotonic()
         received = b""
-        while len(received) < BLOB_BYTES + 50:  # about 1.5 MB/s: twice the write timeout
+        rate = BLOB_BYTES / (2.5 * WRITE)  # bytes a second: the read lasts 2.5 write timeouts
+        while len(received) < BLOB_BYTES + 50:
             chunk = sock.recv(16 * 1024)
             if not chunk:
                 break
             received += chunk
-            time.sleep(0.01)
+            time.sleep(max(0.0, started + len(received) / rate - time.monotonic()))
         assert time.monotonic() - started > 2 * WRITE
     body = received.partition(b"\r\n\r\n")[2]
     assert body == (hasty.files / "blob").read_bytes()
