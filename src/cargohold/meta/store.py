@@ -14,6 +14,7 @@ from cargohold.meta.database import (
     migrate,
     pending_migrations,
 )
+from cargohold.meta.deb.queries import DebQueries
 from cargohold.meta.effects import EffectQueries
 from cargohold.meta.events.events import EventQueries
 from cargohold.meta.events.webhooks import DeliveryQueries, WebhookQueries
@@ -50,6 +51,7 @@ from cargohold.meta.remote.gates import UpstreamGateQueries
 from cargohold.meta.repositories import RepositoryQueries
 from cargohold.meta.retention.inventory import RetentionInventoryQueries
 from cargohold.meta.retention.policies import RetentionPolicyQueries
+from cargohold.meta.signing.queries import SigningKeyQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class MetadataStore:
     search: SearchQueries
     generic: GenericFileQueries
     packages: PackageQueries
+    deb: DebQueries
+    signing_keys: SigningKeyQueries
     jobs: JobQueries
     events: EventQueries
     webhooks: WebhookQueries
@@ -149,6 +153,8 @@ def open_metadata_store(
         search=SearchQueries(engine),
         generic=GenericFileQueries(engine, quotas),
         packages=PackageQueries(engine, quotas),
+        deb=DebQueries(engine),
+        signing_keys=SigningKeyQueries(engine),
         jobs=JobQueries(engine),
         events=EventQueries(engine),
         webhooks=WebhookQueries(engine),

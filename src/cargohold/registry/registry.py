@@ -14,6 +14,7 @@ from pathlib import Path
 from cargohold.analysis.unpack.limits import Limits
 from cargohold.meta.store import MetadataStore
 from cargohold.registry.consequences import Consequences
+from cargohold.registry.deb.service import Deb
 from cargohold.registry.events.emitter import Events
 from cargohold.registry.events.targets import WebhookTargets
 from cargohold.registry.events.webhooks import Webhooks
@@ -82,6 +83,7 @@ from cargohold.registry.remote.virtual import VirtualMembers
 from cargohold.registry.repositories import Repositories
 from cargohold.registry.retention.policies import RetentionPolicies
 from cargohold.registry.retention.runs import Retention, RetentionSettings
+from cargohold.registry.signing.keys import RepositoryKeys
 from cargohold.storage.base import BlobRedirects, BlobStore
 
 
@@ -119,6 +121,8 @@ class Registry:
     package_cache: RemoteCache  # what remote PyPI and npm repositories keep of their upstreams
     package_members: PackageMembers  # virtual PyPI and npm repositories' members, guarded
     npm: Npm  # npm repositories' use cases
+    deb: Deb  # Debian repositories' use cases
+    signing_keys: RepositoryKeys  # the keys repositories sign their indexes with
     generic_promotions: GenericPromotions
     package_promotions: PackagePromotions
     jobs: JobQueue
@@ -220,6 +224,7 @@ class Registry:
         package_members = PackageMembers(members, packages)
         package_changes = PackageChanges(meta, consequences)
         package_cache = RemoteCache(store, meta, claims, clock)
+        signing_keys = RepositoryKeys(meta, clock)
         user_tokens = UserTokens(tokens, access, audit)
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic, packages)
@@ -272,6 +277,8 @@ class Registry:
                 freshness,
                 clock,
             ),
+            deb=Deb.build(meta, store, claims, packages, signing_keys, clock),
+            signing_keys=signing_keys,
             generic_promotions=GenericPromotions(generic, meta, access, engine),
             package_promotions=PackagePromotions(packages, repositories, meta, engine),
             jobs=jobs,

@@ -7,6 +7,7 @@ import gzip
 import io
 import lzma
 import tarfile
+import zlib
 from collections.abc import Iterator
 
 import zstandard
@@ -56,6 +57,52 @@ def control(data: bytes) -> str | None:
                             return extracted.read().decode("utf-8", errors="replace")
             return None
     return None
+
+
+def control_at(path: str, limit: int) -> str | None:
+    """The text of the control file of the .deb at ``path``, reading only its control
+    member (the data member of a large package is skipped, not read); None when the file is
+    not a Debian package. ValueError when the control member or its control file is larger
+    than ``limit`` bytes, or is not what dpkg makes."""
+    with open(path, "rb") as handle:
+        if handle.read(len(_AR_MAGIC)) != _AR_MAGIC:
+            return None
+        while len(header := handle.read(_AR_HEADER)) == _AR_HEADER:
+            name = header[:16].decode("ascii", "replace").strip().rstrip("/")
+            size = int(header[48:58].decode("ascii").strip() or 0)
+            if not name.startswith("control.tar"):
+                handle.seek(size + (size & 1), io.SEEK_CUR)
+                continue
+            if size > limit:
+                raise ValueError(f"its control member is larger than {limit} bytes")
+            packed = handle.read(size)
+            unpacked = _bounded(name, packed, limit)
+            with tarfile.open(fileobj=io.BytesIO(unpacked)) as tar:
+                for member in tar.getmembers():
+                    if member.isfile() and member.name.lstrip("./") == "control":
+                        extracted = tar.extractfile(member)
+                        if extracted is not None:
+                            return extracted.read(limit + 1)[:limit].decode("utf-8")
+            raise ValueError("its control member holds no control file")
+    return None
+
+
+def _bounded(name: str, content: bytes, limit: int) -> bytes:
+    """``content`` decompressed, refusing more than ``limit`` bytes (a decompression bomb)."""
+    if name.endswith(".gz"):
+        out = zlib.decompressobj(wbits=31).decompress(content, limit + 1)
+    elif name.endswith(".xz"):
+        out = lzma.LZMADecompressor().decompress(content, limit + 1)
+    elif name.endswith(".zst"):
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(content))
+        out = b""
+        while len(out) <= limit and (piece := reader.read(limit + 1 - len(out))):
+            out += piece
+    else:
+        out = content
+    if len(out) > limit:
+        raise ValueError(f"its control member unpacks to more than {limit} bytes")
+    return out
 
 
 def parse(entry: FileEntry) -> Iterator[Component]:

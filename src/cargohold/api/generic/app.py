@@ -12,7 +12,8 @@ from starlette.types import Receive, Scope, Send
 from cargohold.api.credentials import client_address, principal_of
 from cargohold.api.generic.errors import error_response, unexpected_response
 from cargohold.api.generic.files import FileEndpoints
-from cargohold.api.generic.target import Target, parse_target, raw_path
+from cargohold.api.generic.target import Target, parse_target
+from cargohold.api.matrix import raw_path
 from cargohold.core.errors import PolicyViolation, RegistryError, Unsupported
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD

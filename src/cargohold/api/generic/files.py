@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cargohold.api.credentials import client_address
+from cargohold.api.deploys import claimed_checksums
 from cargohold.api.files import BlobResponse, byte_range
 from cargohold.api.generic.target import Target
-from cargohold.core.checksums import Checksums
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.numbers import bounded_int
 from cargohold.core.times import rfc3339
@@ -35,17 +35,6 @@ def iso_time(value: float) -> str:
 def file_url(request: Request, repository: str, path: str) -> str:
     base = str(request.base_url).rstrip("/")
     return f"{base}/generic/{repository}/{quote(path)}"
-
-
-def claimed_checksums(request: Request) -> Checksums:
-    headers = request.headers
-    claimed = Checksums.claimed(
-        sha256=headers.get("x-checksum-sha256"),
-        sha1=headers.get("x-checksum-sha1"),
-        md5=headers.get("x-checksum-md5"),
-    )
-    unnamed = headers.get("x-checksum")
-    return claimed if unnamed is None else claimed.merged(Checksums.of_any(unnamed))
 
 
 def content_type(path: str) -> str:

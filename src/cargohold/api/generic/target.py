@@ -8,11 +8,9 @@ a name, and an encoded dot segment (``%2e%2e``) is refused like a plain one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import unquote, unquote_to_bytes
 
+from cargohold.api.matrix import segment_name
 from cargohold.core.errors import BadRequest, NotFound
 from cargohold.core.names import validate_repository_key
 from cargohold.core.paths import MAX_PATH_LENGTH, check_path
@@ -31,14 +29,6 @@ class Target:
         return f"{self.repository}/{self.path}"
 
 
-def raw_path(scope: Mapping[str, Any]) -> bytes:
-    raw = scope.get("raw_path")
-    if isinstance(raw, bytes) and raw:
-        return raw.split(b"?", 1)[0]
-    path = scope.get("path")
-    return str(path).encode() if isinstance(path, str) else b""
-
-
 def parse_target(raw: bytes) -> Target:
     if not raw.startswith(PREFIX):
         raise NotFound("generic files are at /generic/<repository>/<path>")
@@ -48,7 +38,7 @@ def parse_target(raw: bytes) -> Target:
     folder = rest.endswith(b"/")
     segments = rest.removesuffix(b"/").split(b"/")
     properties: dict[str, list[str]] = {}
-    names = [_segment(segment, properties) for segment in segments]
+    names = [segment_name(segment, properties) for segment in segments]
     key = names[0]
     if not key:
         raise NotFound("generic files are at /generic/<repository>/<path>")
@@ -58,27 +48,4 @@ def parse_target(raw: bytes) -> Target:
     return Target(key, path, folder or not path, properties)
 
 
-def _segment(raw: bytes, properties: dict[str, list[str]]) -> str:
-    """One path segment's name; its matrix parameters go into ``properties``."""
-    name, *parameters = raw.split(b";")
-    for parameter in parameters:
-        if not parameter:
-            continue
-        key, _, values = parameter.partition(b"=")
-        many = properties.setdefault(_decode(key), [])
-        many.extend(_decode(value) for value in values.split(b","))
-    decoded = _decode(name)
-    if "/" in decoded:
-        raise BadRequest(f"an encoded '/' (%2F) in {decoded[:200]!r}: separate folders with '/'")
-    return decoded
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return unquote_to_bytes(raw).decode("utf-8")
-    except UnicodeDecodeError:
-        shown = unquote(raw.decode("latin-1"))[:200]
-        raise BadRequest(f"{shown!r} is not UTF-8 once percent-decoded") from None
-
-
-__all__ = ["Target", "parse_target", "raw_path"]
+__all__ = ["Target", "parse_target"]

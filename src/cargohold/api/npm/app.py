@@ -8,10 +8,11 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cargohold.api.credentials import client_address, principal_of
+from cargohold.api.matrix import raw_path
 from cargohold.api.npm.endpoints import RegistryEndpoints
 from cargohold.api.npm.errors import error_response, unexpected_response
 from cargohold.api.npm.packages import PackageEndpoints
-from cargohold.api.npm.target import Target, parse_target, raw_path
+from cargohold.api.npm.target import Target, parse_target
 from cargohold.core.errors import PolicyViolation, RegistryError, Unsupported
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD

@@ -10,9 +10,7 @@ version or dist-tag (one version's manifest).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from cargohold.core.errors import BadRequest, NotFound
@@ -34,14 +32,6 @@ class Target:
 
     def __str__(self) -> str:
         return f"{self.repository}/{self.name}" + (f"/{self.filename}" if self.filename else "")
-
-
-def raw_path(scope: Mapping[str, Any]) -> bytes:
-    raw = scope.get("raw_path")
-    if isinstance(raw, bytes) and raw:
-        return raw.split(b"?", 1)[0]
-    path = scope.get("path")
-    return str(path).encode() if isinstance(path, str) else b""
 
 
 def _decode(raw: bytes) -> str:
@@ -99,4 +89,4 @@ def _package_target(key: str, name: str, rest: list[str]) -> Target:
     raise NotFound(f"nothing at this path of package {name}")
 
 
-__all__ = ["Target", "parse_target", "raw_path", "take_name"]
+__all__ = ["Target", "parse_target", "take_name"]

@@ -15,8 +15,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from cargohold.api.credentials import client_address, principal_of
+from cargohold.api.phrases import error_response, unexpected_response
 from cargohold.api.pypi import simple
-from cargohold.api.pypi.errors import error_response, unexpected_response
 from cargohold.api.pypi.files import Downloads
 from cargohold.api.pypi.upload import Uploads
 from cargohold.core.errors import (

@@ -3,6 +3,7 @@
 module of its own here and adds a migration."""
 
 from cargohold.meta.schema.content import blobs, jobs, properties, repositories
+from cargohold.meta.schema.deb import deb_entries
 from cargohold.meta.schema.events import events, webhook_deliveries, webhooks
 from cargohold.meta.schema.generic import generic_files
 from cargohold.meta.schema.identity import (
@@ -32,6 +33,7 @@ from cargohold.meta.schema.packages import package_files, package_tags, package_
 from cargohold.meta.schema.policy import policies, policy_exceptions, watches
 from cargohold.meta.schema.remote import remote_checks, remote_fetches, upstream_gates
 from cargohold.meta.schema.retention import retention_policies
+from cargohold.meta.schema.signing import signing_keys
 
 __all__ = [
     "advisories",
@@ -44,6 +46,7 @@ __all__ = [
     "build_artifacts",
     "build_statuses",
     "builds",
+    "deb_entries",
     "events",
     "findings",
     "generic_files",
@@ -70,6 +73,7 @@ __all__ = [
     "scan_components",
     "scan_lookups",
     "scans",
+    "signing_keys",
     "tags",
     "token_keys",
     "uploads",

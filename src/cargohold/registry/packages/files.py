@@ -59,7 +59,7 @@ from cargohold.storage.base import BlobStore
 T = TypeVar("T")
 CACHED_NAMES = 10_000  # packages whose versions, files and tags each cache keeps
 DEFAULTS = PackageSettings()
-PACKAGE_FORMATS = ("pypi", "npm")
+PACKAGE_FORMATS = ("pypi", "npm", "deb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,9 @@ class NewFile:
     staged: Staged
     requires_python: str | None = None
     core_metadata: bytes | None = None
+    # where in the repository's tree the file goes: NAME/VERSION/FILENAME unless the format
+    # keeps files where its clients put them (Debian's pool/...)
+    path: str | None = None
 
 
 def settings_of(repository: RepositoryRecord) -> PackageSettings:
@@ -317,7 +320,7 @@ class PackageFiles:
             PackageFile(
                 GenericFileRecord(
                     repository.key,
-                    package_path(version.name, version.version, new.staged.filename),
+                    new.path or package_path(version.name, version.version, new.staged.filename),
                     str(new.staged.digest),
                     new.staged.size,
                     new.staged.checksums.sha1 or "",
