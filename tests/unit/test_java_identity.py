@@ -263,6 +263,13 @@ def test_symbolic_name_and_vendor_id_make_a_coordinate_only_when_it_is_known() -
     assert named(jar(manifest), "compress.jar", knows) == [
         ("org.apache.commons:commons-compress", "1.22", "manifest:Implementation-Vendor-Id")
     ]
+    # A bundle named after its groupId alone is that group's last part.
+    jsoup = "Manifest-Version: 1.0\nBundle-SymbolicName: org.jsoup\nImplementation-Vendor-Id: or\n"
+    jsoup += " g.jsoup\nImplementation-Version: 1.15.3\n\n"
+    knows_jsoup = maven_table.parse([f"sha1\t{'1' * 40}\torg.jsoup:jsoup:1.0"])
+    assert named(jar(jsoup), "x.jar", knows_jsoup) == [
+        ("org.jsoup:jsoup", "1.15.3", "manifest:Implementation-Vendor-Id")
+    ]
     # Without it, the name is a guess from the vendor id and the file name, marked as one.
     assert named(jar(manifest), "compress.jar", EMPTY) == [
         ("org.apache.commons:compress", "1.22", "guess:manifest")

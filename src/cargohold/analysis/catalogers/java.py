@@ -112,11 +112,15 @@ def _file_artifact(file_name: str) -> str:
 def _vendor_artifacts(vendor: str, symbolic: str, title: str, file_name: str) -> list[str]:
     """The artifactIds a jar whose groupId is ``vendor`` may have, most likely first."""
     found = [title, _file_artifact(file_name)]
-    if symbolic.startswith(vendor + "."):
-        # Felix's bundle plugin names a bundle groupId + "." + the artifactId, less the
-        # groupId's last part when the artifactId starts with it: undo both.
+    # Felix's bundle plugin names a bundle groupId + "." + artifactId, less the groupId's
+    # last part when the artifactId starts with it, or groupId alone when the artifactId is
+    # that last part: undo each.
+    last = vendor.rsplit(".", 1)[-1]
+    if symbolic == vendor:
+        found.append(last)
+    elif symbolic.startswith(vendor + "."):
         rest = symbolic.removeprefix(vendor + ".")
-        found += [f"{vendor.rsplit('.', 1)[-1]}-{rest}", rest]
+        found += [f"{last}-{rest}", rest]
     return [a for a in found if a and " " not in a]
 
 

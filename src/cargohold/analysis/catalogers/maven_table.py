@@ -22,7 +22,13 @@ To rebuild it (offline; install more ``lib*-java`` packages first for a bigger t
     python -m cargohold.analysis.catalogers.maven_table /usr/share/maven-repo \\
         src/cargohold/analysis/catalogers/data/maven-artifacts.tsv.gz
 
-It prints how many jars it read, what it kept and what it left out, and why.
+It prints how many jars it read, what it kept and what it left out, and why. The shipped
+table was built on Debian 12 with, among others, liblog4j2-java, liblog4j1.2-java,
+libjackson2-databind-java, libguava-java, libslf4j-java, libcommons-{lang,lang3,io,codec,
+collections3,collections4,compress,text,logging}-java, libhttpclient-java,
+libpostgresql-jdbc-java, libnetty-java, libjetty9-java, libspring-core-java, libxstream-java,
+libbcprov-java, libgoogle-gson-java and libyaml-snake-java installed: 364 jars gave 354
+SHA-1s and 242 manifest names, 15 KB compressed.
 """
 
 from __future__ import annotations
