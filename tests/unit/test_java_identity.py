@@ -2,8 +2,8 @@
 table of Debian's jars, by their manifest, and only as a last resort by a guess that says it
 is one — so that an OSV advisory filed under the real ``groupId:artifactId`` finds them.
 
-The manifests below are the main sections of real jars of Debian 12 (the long
-Export-Package and Import-Package headers left out): the jars are too large to keep as
+The manifests below are the main sections of real jars of Debian 12, less some headers no
+rule reads (Export-Package, Import-Package and others): the jars are too large to keep as
 fixtures, so each test builds a jar around the manifest, which is all the rules read."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ Implementation-Version: 2.6
 
 """
 
-# usr/share/java/postgresql.jar of libpostgresql-jdbc-java 42.5.5-1~deb12u1
+# usr/share/java/postgresql.jar of libpostgresql-jdbc-java 42.5.5-0+deb12u1
 POSTGRESQL = """Manifest-Version: 1.0
 Created-By: Maven JAR Plugin 3.3.0
 Build-Jdk-Spec: 17
@@ -108,13 +108,13 @@ LOG4J_1_SOCKET_SERVER: dict[str, Any] = {
 EMPTY = maven_table.parse([])
 
 
-def jar(manifest: str | None, *, extra: dict[str, bytes] | None = None) -> bytes:
+def jar(manifest: str | None) -> bytes:
+    """A jar of one class around ``manifest``, written with CRLF as jar tools write it."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         if manifest is not None:
             archive.writestr("META-INF/MANIFEST.MF", manifest.replace("\n", "\r\n"))
-        for name, data in (extra or {"org/example/A.class": b"\xca\xfe\xba\xbe"}).items():
-            archive.writestr(name, data)
+        archive.writestr("org/example/A.class", b"\xca\xfe\xba\xbe")
     return buffer.getvalue()
 
 
