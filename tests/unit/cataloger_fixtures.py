@@ -34,6 +34,7 @@ MIME_SUPPORT = "debian/mime-support_3.66_all.deb"
 LOG4J_JCL = "maven/log4j-jcl-2.19.0.jar"
 LOG4J_TO_SLF4J = "maven/log4j-to-slf4j-2.19.0.jar"
 HAMCREST = "maven/hamcrest-2.2.jar"
+COMMONS_LOGGING = "maven/commons-logging-1.2.jar"
 URLLIB3_WHEEL = "pypi/urllib3-1.26.5-py2.py3-none-any.whl"
 SEMVER_7 = "npm/semver-7.6.2.tgz"
 SEMVER_6 = "npm/semver-6.3.1.tgz"
@@ -51,7 +52,7 @@ RPMDB_PACKAGES = (RPM_HELLO, RPM_HELLO_LIBS)
 # (``go version``, without "go"), which is Debian's golang-go of the machine.
 GO_TOOLCHAIN = "${GO_TOOLCHAIN}"
 
-Facts = tuple[str, str, str, str, tuple[str, ...], str | None, str | None]
+Facts = tuple[str, str, str, str, tuple[str, ...], str | None, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class ExpectedComponent:
     licenses: tuple[str, ...]
     source_name: str | None
     source_version: str | None
+    identity: str = ""  # the cataloger's rule that named it, when it has several
 
     def facts(self) -> Facts:
         return (
@@ -78,6 +80,7 @@ class ExpectedComponent:
             self.licenses,
             self.source_name,
             self.source_version,
+            self.identity,
         )
 
 
@@ -94,7 +97,8 @@ class Expectation:
 
 
 def facts(component: Component) -> Facts:
-    """What a found component is, apart from where it was found and by which cataloger."""
+    """What a found component is, apart from where it was found and by which cataloger
+    (but with which of its rules)."""
     return (
         component.name,
         component.version,
@@ -103,6 +107,7 @@ def facts(component: Component) -> Facts:
         component.licenses,
         component.source_name,
         component.source_version,
+        component.identity,
     )
 
 
@@ -120,8 +125,11 @@ _FIELDS = {
 
 
 def _component(doc: dict[str, Any], where: Path) -> ExpectedComponent:
-    if set(doc) != _FIELDS:
-        raise ValueError(f"{where}: a component has exactly the fields {sorted(_FIELDS)}")
+    if set(doc) - {"identity"} != _FIELDS:
+        raise ValueError(
+            f"{where}: a component has exactly the fields {sorted(_FIELDS)}, and identity"
+            " when its cataloger says which of its rules named it"
+        )
     return ExpectedComponent(**{**doc, "licenses": tuple(doc["licenses"])})
 
 

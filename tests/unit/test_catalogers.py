@@ -119,7 +119,7 @@ def _jar(name: str, path: str) -> Entry:
     return Entry(path, fx.fixture(name).read_bytes())
 
 
-def test_jar_without_pom_properties_uses_its_manifest_not_its_file_name() -> None:
+def test_jar_without_pom_properties_is_named_by_its_contents_not_its_file_name() -> None:
     renamed = _jar(fx.HAMCREST, "opt/lib/hamcrest-9.9.jar")
     assert [fx.facts(c) for c in java.parse(renamed)] == expected_facts(fx.HAMCREST)
 

@@ -1,6 +1,6 @@
 """SBOMs for an analysed artifact: CycloneDX 1.6 and SPDX 2.3 JSON that validate against their
-schemas, carry every component's purl, licenses and evidence, and say when a scan was
-incomplete."""
+schemas, carry every component's purl, licenses and evidence (with the rule that named it),
+and say when a scan was incomplete."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ LOG4J = Component(
     cataloger="java-archive",
     evidence=f"{DIGEST}!/opt/app/web.war!/WEB-INF/lib/log4j-core-2.14.1.jar",
     licenses=("Apache-2.0",),
+    identity="sha1-table",
 )
 LIBC = Component(
     name="libc6",
@@ -149,6 +150,9 @@ def test_cyclonedx_lists_every_component_with_purl_licenses_and_evidence() -> No
         assert ("cargohold:evidence", component.evidence) in properties
         assert ("cargohold:cataloger", component.cataloger) in properties
     assert ("cargohold:source-name", "glibc") in _properties(components[LIBC.purl])
+    # Which of its cataloger's rules named a component, when the cataloger has several.
+    assert ("cargohold:identity", "sha1-table") in _properties(components[LOG4J.purl])
+    assert "cargohold:identity" not in dict(_properties(components[LIBC.purl]))
 
 
 def test_cyclonedx_artifact_depends_on_every_component() -> None:
@@ -219,6 +223,8 @@ def test_spdx_lists_every_component_with_purl_licenses_and_evidence() -> None:
         assert package["versionInfo"] == component.version
         assert f"cargohold:evidence={component.evidence}" in package["sourceInfo"].splitlines()
     assert "source package: glibc 2.36-9+deb12u3" in by_purl[LIBC.purl]["sourceInfo"]
+    assert "cargohold:identity=sha1-table" in by_purl[LOG4J.purl]["sourceInfo"].splitlines()
+    assert "cargohold:identity" not in by_purl[LIBC.purl]["sourceInfo"]
 
 
 def test_spdx_states_an_incomplete_scan_and_its_reasons() -> None:

@@ -47,6 +47,9 @@ class Component:
     licenses: tuple[str, ...] = ()
     source_name: str | None = None  # Debian: the source package advisories name
     source_version: str | None = None
+    # Which rule of its cataloger named it, when the cataloger has several of unequal trust
+    # (java: "pom.properties", "sha1-table", "manifest:Bundle-SymbolicName", "guess:…").
+    identity: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,24 +1,60 @@
-"""Java archives (jar, war, ear): the coordinates in ``META-INF/maven/**/pom.properties``
-first (one component each: a fat or shaded jar names its own and its bundled ones), then
-``META-INF/MANIFEST.MF``, then a small table of well-known coordinates keyed by manifest
-names; the file name only when nothing inside the archive names a version. Jars nested in
-this one (``BOOT-INF/lib``, ``WEB-INF/lib``) are shown to us by the walker separately."""
+"""Java archives (jar, war, ear) named by their Maven coordinates, which is how OSV files Java
+advisories (ecosystem "Maven", name ``groupId:artifactId``). Jars nested in this one
+(``BOOT-INF/lib``, ``WEB-INF/lib``) are shown to us by the walker separately.
+
+Each component says in ``identity`` which rule named it, most trustworthy first:
+
+1. ``pom.properties``: every ``META-INF/maven/**/pom.properties`` (one component each: a fat
+   or shaded jar names its own and its bundled ones).
+2. ``sha1-table``: the jar's SHA-1 is in the table of well-known artifacts
+   (:mod:`maven_table`), which gives groupId, artifactId and version.
+3. ``manifest:<field>``: a ``META-INF/MANIFEST.MF`` field names a known artifact, in this
+   order: ``Bundle-SymbolicName`` (without ``;singleton:=true`` and other directives) found in
+   the table or in :data:`WELL_KNOWN`; ``Implementation-Vendor-Id`` (the groupId Maven's jar
+   plugin writes) with ``Implementation-Title``, the file name's artifact or what the OSGi
+   symbolic name adds to the vendor id (``org.apache.commons.lang3`` under
+   ``org.apache.commons`` → ``commons-lang3`` or ``lang3``), when that makes a coordinate
+   the table knows; ``Automatic-Module-Name``, a weaker hint, found in the table or
+   :data:`WELL_KNOWN`; ``Implementation-Title`` found in :data:`WELL_KNOWN`. The version is
+   ``Implementation-Version``, else ``Bundle-Version``.
+4. ``guess:manifest``: a manifest version but no known name: the group is the vendor id, else
+   the symbolic name (a Java package, not a groupId), the artifact is the file name's.
+5. ``guess:file-name``: nothing inside names a version; ``name-1.2.jar`` does.
+
+Advisories are matched by the component's name whatever its identity: a guessed name finds
+an advisory only when it happens to be the advisory's real coordinates, so a guess can miss
+advisories but not invent them; its ``identity`` says it is one, and SBOMs carry it."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from packageurl import PackageURL
 
+from cargohold.analysis.catalogers.jar_manifest import manifest, properties, symbolic_name
+from cargohold.analysis.catalogers.maven_table import BUNDLE, MODULE, MavenTable, table
 from cargohold.analysis.model import Cataloger, Component, FileEntry
 
 NAME = "java"
 
+# The rules, as ``identity`` names them.
+POM_PROPERTIES = "pom.properties"
+SHA1_TABLE = "sha1-table"
+BY_SYMBOLIC_NAME = "manifest:Bundle-SymbolicName"
+BY_VENDOR_ID = "manifest:Implementation-Vendor-Id"
+BY_MODULE_NAME = "manifest:Automatic-Module-Name"
+BY_TITLE = "manifest:Implementation-Title"
+GUESS_MANIFEST = "guess:manifest"
+GUESS_FILE_NAME = "guess:file-name"
+
 # Manifest names (Bundle-SymbolicName, Implementation-Title, Automatic-Module-Name) of jars
-# that ship without pom.properties, mapped to their Maven coordinates.
+# that ship without pom.properties and that the shipped table may not hold, mapped to their
+# Maven coordinates.
 WELL_KNOWN: dict[str, tuple[str, str]] = {
     "org.hamcrest": ("org.hamcrest", "hamcrest"),
     "org.hamcrest.core": ("org.hamcrest", "hamcrest-core"),
@@ -46,34 +82,16 @@ WELL_KNOWN: dict[str, tuple[str, str]] = {
 _FILE_NAME = re.compile(r"^(?P<artifact>.+?)-(?P<version>\d[^/]*)\.[jwe]ar$")
 
 
-def properties(text: str) -> dict[str, str]:
-    """A Java .properties file's simple ``key=value`` lines."""
-    found: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line and not line.startswith(("#", "!")) and "=" in line:
-            key, _, value = line.partition("=")
-            found[key.strip()] = value.strip()
-    return found
+@dataclass(frozen=True, slots=True)
+class Identity:
+    group: str
+    artifact: str
+    version: str
+    rule: str  # one of the rules above
 
 
-def manifest(text: str) -> dict[str, str]:
-    """The main section of a MANIFEST.MF (72-byte lines continued by a leading space)."""
-    found: dict[str, str] = {}
-    last: str | None = None
-    for line in text.splitlines():
-        if not line:
-            break  # the main section ends at the first blank line
-        if line.startswith(" ") and last is not None:
-            found[last] += line[1:]
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            last = key.strip()
-            found[last] = value.strip()
-    return found
-
-
-def _component(group: str, artifact: str, version: str, evidence: str) -> Component:
+def _component(identity: Identity, evidence: str) -> Component:
+    group, artifact, version = identity.group, identity.artifact, identity.version
     purl = PackageURL(type="maven", namespace=group or None, name=artifact, version=version)
     return Component(
         name=f"{group}:{artifact}" if group else artifact,
@@ -82,59 +100,115 @@ def _component(group: str, artifact: str, version: str, evidence: str) -> Compon
         purl=purl.to_string(),
         cataloger=NAME,
         evidence=evidence,
+        identity=identity.rule,
     )
 
 
-def _from_manifest(fields: dict[str, str], file_name: str) -> tuple[str, str, str] | None:
-    symbolic = fields.get("Bundle-SymbolicName", "").split(";", 1)[0].strip()
+def _file_artifact(file_name: str) -> str:
+    named = _FILE_NAME.match(file_name)
+    return named["artifact"] if named else file_name.rsplit(".", 1)[0]
+
+
+def _vendor_artifacts(vendor: str, symbolic: str, title: str, file_name: str) -> list[str]:
+    """The artifactIds a jar whose groupId is ``vendor`` may have, most likely first."""
+    found = [title, _file_artifact(file_name)]
+    # Felix's bundle plugin names a bundle groupId + "." + artifactId, less the groupId's
+    # last part when the artifactId starts with it, or groupId alone when the artifactId is
+    # that last part: undo each.
+    last = vendor.rsplit(".", 1)[-1]
+    if symbolic == vendor:
+        found.append(last)
+    elif symbolic.startswith(vendor + "."):
+        rest = symbolic.removeprefix(vendor + ".")
+        found += [f"{last}-{rest}", rest]
+    return [a for a in found if a and " " not in a]
+
+
+def from_manifest(fields: dict[str, str], file_name: str, known: MavenTable) -> Identity | None:
+    """The jar's identity by its manifest (rules 3 and 4), or None without a version."""
+    symbolic = symbolic_name(fields)
+    module = fields.get("Automatic-Module-Name", "").strip()
     title = fields.get("Implementation-Title", "").strip()
+    vendor = fields.get("Implementation-Vendor-Id", "").strip()
     version = (fields.get("Implementation-Version") or fields.get("Bundle-Version") or "").strip()
     if not version:
         return None
-    for key in (symbolic, fields.get("Automatic-Module-Name", "").strip(), title):
-        if key in WELL_KNOWN:
-            group, artifact = WELL_KNOWN[key]
-            return group, artifact, version
-    group = fields.get("Implementation-Vendor-Id", "").strip()
-    named = _FILE_NAME.match(file_name)
-    artifact = named["artifact"] if named else file_name.rsplit(".", 1)[0]
-    if not group and "." in symbolic:
-        group = symbolic
-    return group, artifact, version
+    if symbolic:
+        if hit := known.name(BUNDLE, symbolic):
+            return Identity(hit.group, hit.artifact, version, BY_SYMBOLIC_NAME)
+        if symbolic in WELL_KNOWN:
+            return Identity(*WELL_KNOWN[symbolic], version, BY_SYMBOLIC_NAME)
+    if vendor:
+        for artifact in _vendor_artifacts(vendor, symbolic, title, file_name):
+            if f"{vendor}:{artifact}" in known.known:
+                return Identity(vendor, artifact, version, BY_VENDOR_ID)
+    if module:
+        if hit := known.name(MODULE, module):
+            return Identity(hit.group, hit.artifact, version, BY_MODULE_NAME)
+        if module in WELL_KNOWN:
+            return Identity(*WELL_KNOWN[module], version, BY_MODULE_NAME)
+    if title in WELL_KNOWN:
+        return Identity(*WELL_KNOWN[title], version, BY_TITLE)
+    group = vendor or (symbolic if "." in symbolic else "")
+    return Identity(group, _file_artifact(file_name), version, GUESS_MANIFEST)
+
+
+def _pom_properties(archive: zipfile.ZipFile) -> list[Identity]:
+    found = []
+    for name in sorted(archive.namelist()):
+        if name.startswith("META-INF/maven/") and name.endswith("/pom.properties"):
+            props = properties(archive.read(name).decode("utf-8", errors="replace"))
+            group, artifact = props.get("groupId", ""), props.get("artifactId", "")
+            version = props.get("version", "")
+            if artifact and version:
+                found.append(Identity(group, artifact, version, POM_PROPERTIES))
+    return found
+
+
+def identify(data: bytes, file_name: str, known: MavenTable) -> list[Identity]:
+    """Who the jar ``data`` is, by the first rule that names it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        return []
+    with archive:
+        if found := _pom_properties(archive):
+            return found
+        if hit := known.sha1(hashlib.sha1(data, usedforsecurity=False).hexdigest()):
+            return [Identity(hit.group, hit.artifact, hit.version, SHA1_TABLE)]
+        if "META-INF/MANIFEST.MF" in archive.namelist():
+            text = archive.read("META-INF/MANIFEST.MF").decode("utf-8", errors="replace")
+            if by_manifest := from_manifest(manifest(text), file_name, known):
+                return [by_manifest]
+    if named := _FILE_NAME.match(file_name):
+        return [Identity("", named["artifact"], named["version"], GUESS_FILE_NAME)]
+    return []
+
+
+def components(entry: FileEntry, known: MavenTable) -> Iterator[Component]:
+    """The components of the jar ``entry``, named with the help of the table ``known``."""
+    file_name = entry.path.rsplit("/", 1)[-1]
+    for identity in identify(entry.read(), file_name, known):
+        yield _component(identity, entry.evidence)
 
 
 def parse(entry: FileEntry) -> Iterator[Component]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(entry.read()))
-    except (zipfile.BadZipFile, ValueError):
-        return
-    file_name = entry.path.rsplit("/", 1)[-1]
-    with archive:
-        names = archive.namelist()
-        found = False
-        for name in sorted(names):
-            if name.startswith("META-INF/maven/") and name.endswith("/pom.properties"):
-                props = properties(archive.read(name).decode("utf-8", errors="replace"))
-                group, artifact = props.get("groupId", ""), props.get("artifactId", "")
-                version = props.get("version", "")
-                if artifact and version:
-                    found = True
-                    yield _component(group, artifact, version, entry.evidence)
-        if found:
-            return
-        if "META-INF/MANIFEST.MF" in names:
-            text = archive.read("META-INF/MANIFEST.MF").decode("utf-8", errors="replace")
-            if coordinates := _from_manifest(manifest(text), file_name):
-                yield _component(*coordinates, evidence=entry.evidence)
-                return
-    # Last resort: nothing inside names a version, the file name might.
-    if named := _FILE_NAME.match(file_name):
-        yield _component("", named["artifact"], named["version"], entry.evidence)
+    return components(entry, table())
 
 
 CATALOGER = Cataloger(
     name=NAME,
-    version="1",
+    version="2",
     patterns=("*.jar", "*.war", "*.ear"),
     parse=parse,
 )
+
+__all__ = [
+    "CATALOGER",
+    "WELL_KNOWN",
+    "Identity",
+    "components",
+    "from_manifest",
+    "identify",
+    "parse",
+]

@@ -17,6 +17,7 @@ SCAN_STATUS = "cargohold:scan-status"
 INCOMPLETE_REASON = "cargohold:incomplete-reason"
 EVIDENCE = "cargohold:evidence"
 CATALOGER = "cargohold:cataloger"
+IDENTITY = "cargohold:identity"  # which rule of the cataloger named the component
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ def document_uuid(subject: SbomSubject, inventory: Inventory) -> uuid.UUID:
 __all__ = [
     "CATALOGER",
     "EVIDENCE",
+    "IDENTITY",
     "INCOMPLETE_REASON",
     "SCAN_STATUS",
     "TOOL_NAME",

@@ -20,6 +20,7 @@ from cargohold.analysis.model import Component, Inventory
 from cargohold.analysis.sbom.common import (
     CATALOGER,
     EVIDENCE,
+    IDENTITY,
     INCOMPLETE_REASON,
     SCAN_STATUS,
     TOOL_NAME,
@@ -94,6 +95,8 @@ def _component(component: Component) -> CdxComponent:
         Property(name=EVIDENCE, value=component.evidence),
         Property(name="cargohold:ecosystem", value=component.ecosystem),
     ]
+    if component.identity:
+        properties.append(Property(name=IDENTITY, value=component.identity))
     if component.source_name:
         properties.append(Property(name="cargohold:source-name", value=component.source_name))
     if component.source_version:

@@ -34,6 +34,7 @@ from cargohold.analysis.model import Component, Inventory
 from cargohold.analysis.sbom.common import (
     CATALOGER,
     EVIDENCE,
+    IDENTITY,
     INCOMPLETE_REASON,
     SCAN_STATUS,
     TOOL_NAME,
@@ -116,6 +117,8 @@ def _artifact(subject: SbomSubject, comment: str) -> Package:
 
 def _package(component: Component, licenses: _Licenses) -> Package:
     source = [f"{EVIDENCE}={component.evidence}", f"{CATALOGER}={component.cataloger}"]
+    if component.identity:
+        source.append(f"{IDENTITY}={component.identity}")
     if component.source_name:
         version = f" {component.source_version}" if component.source_version else ""
         source.append(f"source package: {component.source_name}{version}")

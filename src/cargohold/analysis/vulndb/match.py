@@ -10,8 +10,11 @@ How a component finds its advisories:
   Ubuntu's ":LTS" / ":Pro:" markers are ignored, and a release matches its point releases
   ("12" ↔ "12.5", "v3.19" ↔ "3.19.1"). A component without a release matches every release
   (the finding lists the fixed versions of each).
-- Name: PyPI names compared PEP 503-normalized; Maven names are "group:artifact"; Go's standard
-  library is the component "stdlib" (its version the toolchain's, "go1.21.5" or "1.21.5").
+- Name: PyPI names compared PEP 503-normalized; Maven names are "group:artifact" (a jar's
+  component says in ``identity`` whether its name was read from the jar, found by its SHA-1,
+  or guessed: the name is matched the same way whichever, so a guess finds an advisory only
+  when it is the advisory's own name); Go's standard library is the component "stdlib" (its
+  version the toolchain's, "go1.21.5" or "1.21.5").
 - Source packages: Debian, Ubuntu, Alpine and the RPM distributions name source packages; a
   component that carries ``source_name`` is looked up by it, with ``source_version`` when
   present (Red Hat, which names binary or source RPMs, is looked up by both).
