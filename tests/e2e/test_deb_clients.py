@@ -231,3 +231,40 @@ def test_a_package_blocked_by_a_policy_shows_why_in_apts_output(
     said = refused.stdout + refused.stderr
     assert "403  Blocked by policy" in said or 'blocked by policy "no-high-deb"' in said, said
     assert "DEBIAN-CARGOHOLD-0001" in said
+
+
+def test_a_promoted_version_is_listed_in_the_target_and_a_deleted_one_leaves_the_indexes(
+    server: CargoholdServer, apt: Apt, tmp_path: Path
+) -> None:
+    admin = server.admin
+    for key in ("stage-debs", "prod-debs"):
+        admin.call("POST", "/repositories", 201, {"key": key, "format": "deb"})
+        admin.grant(f"user:{USER}", [key], ["read", "write"])
+    promoted = build_deb(tmp_path, "tinypromo", "3.0-1")
+    upload(server, "stage-debs", promoted, "deb.distribution=bookworm;deb.component=main")
+    admin.call(
+        "POST",
+        "/packages/stage-debs/promote",
+        200,
+        {"targetRepo": "prod-debs", "name": "tinypromo", "version": "3.0-1"},
+    )
+    apt.source(f"{server.url}/deb/prod-debs/", "bookworm", "main", public_key(server, "prod-debs"))
+    apt.update()
+    assert "Candidate: 3.0-1" in apt.policy("tinypromo")
+    apt.run("download", "tinypromo")
+    assert apt.downloaded(promoted.filename) == promoted.data
+
+    # Deleted from the stage: the stage's indexes no longer list it; the promoted copy stays.
+    admin.call("DELETE", "/packages/stage-debs/tinypromo/3.0-1", 200)
+    apt.source(
+        f"{server.url}/deb/stage-debs/", "bookworm", "main", public_key(server, "stage-debs")
+    )
+    apt.update()
+    assert "Candidate" not in apt.policy("tinypromo")
+    packages = httpx.get(
+        f"{server.url}/deb/stage-debs/dists/bookworm/main/binary-amd64/Packages",
+        auth=(USER, PASSWORD),
+        timeout=30,
+    )
+    assert packages.status_code == 200
+    assert packages.content == b""

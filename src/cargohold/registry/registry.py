@@ -222,9 +222,10 @@ class Registry:
             store, meta, repositories, access, clock, consequences, claims, quotas
         )
         package_members = PackageMembers(members, packages)
-        package_changes = PackageChanges(meta, consequences)
-        package_cache = RemoteCache(store, meta, claims, clock)
         signing_keys = RepositoryKeys(meta, clock)
+        deb = Deb.build(meta, store, claims, packages, signing_keys, clock)
+        package_changes = PackageChanges(meta, consequences, deb.indexes.changed)
+        package_cache = RemoteCache(store, meta, claims, clock)
         user_tokens = UserTokens(tokens, access, audit)
         collector = Collector(store, meta, clock, gc_grace)
         insight = Insight(meta, repositories, access, manifests, generic, packages)
@@ -277,10 +278,12 @@ class Registry:
                 freshness,
                 clock,
             ),
-            deb=Deb.build(meta, store, claims, packages, signing_keys, clock),
+            deb=deb,
             signing_keys=signing_keys,
             generic_promotions=GenericPromotions(generic, meta, access, engine),
-            package_promotions=PackagePromotions(packages, repositories, meta, engine),
+            package_promotions=PackagePromotions(
+                packages, repositories, meta, engine, deb.indexes.changed
+            ),
             jobs=jobs,
             job_admin=JobAdministration(jobs, access),
             events=events,

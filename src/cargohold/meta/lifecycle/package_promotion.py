@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from cargohold.core.errors import Conflict, ResourceUnknown
 from cargohold.core.properties import Values, package_subject
 from cargohold.meta import properties as props
+from cargohold.meta.deb.rows import copy_entries
 from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.generic.files import subject
 from cargohold.meta.lifecycle.promotion import PromotionQueries, insert_record
@@ -102,6 +103,9 @@ class PackagePromotionQueries:
                         target_repository,
                         subject(one.file.path),
                     )
+                copy_entries(
+                    connection, source_repository, target_repository, [f.file.path for f in files]
+                )
             version_subject = package_subject(name, version)
             props.copy(
                 connection, source_repository, version_subject, target_repository, version_subject

@@ -3,7 +3,9 @@
 their sizes and hashes (Debian's repository format, wiki.debian.org/DebianRepository/Format).
 
 A package of architecture ``all`` is listed in every architecture's index of its component;
-a distribution that holds only such packages has the one index ``binary-all``.
+a distribution that holds only such packages has the one index ``binary-all``. An index
+published before stays, empty once nothing is listed in it: a client configured for a
+component whose last package went still reads an index, not an error.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import gzip
 import hashlib
 import lzma
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 
@@ -30,10 +32,19 @@ class Rendered:
     indexes: dict[str, bytes]  # "main/binary-amd64/Packages.xz" -> its bytes
 
 
-def render(repository: str, distribution: str, listed: Sequence[Listed], now: float) -> Rendered:
+def render(
+    repository: str,
+    distribution: str,
+    listed: Sequence[Listed],
+    now: float,
+    published: Collection[tuple[str, str]] = (),
+) -> Rendered:
+    """The indexes of what ``listed`` says, and of the (component, architecture) pairs
+    ``published`` before."""
     by_index: dict[tuple[str, str], list[Listed]] = defaultdict(list)
-    components = sorted({one.entry.component for one in listed})
-    architectures = sorted({one.entry.architecture for one in listed} - {ALL}) or [ALL]
+    components = sorted({one.entry.component for one in listed} | {c for c, _ in published})
+    named = {one.entry.architecture for one in listed} | {a for _, a in published}
+    architectures = sorted(named - {ALL}) or [ALL]
     for one in listed:
         wanted = architectures if one.entry.architecture == ALL else [one.entry.architecture]
         for architecture in wanted:
@@ -71,6 +82,17 @@ def by_hash_path(path: str, data: bytes) -> str:
     return f"{folder}/by-hash/{BY_HASH}/{hashlib.sha256(data).hexdigest()}"
 
 
+def published_pairs(paths: Collection[str]) -> set[tuple[str, str]]:
+    """The (component, architecture) of each ``C/binary-A/Packages`` among index paths
+    (relative to ``dists/DIST/``)."""
+    pairs = set()
+    for path in paths:
+        parts = path.split("/")
+        if len(parts) == 3 and parts[2] == "Packages" and parts[1].startswith("binary-"):
+            pairs.add((parts[0], parts[1].removeprefix("binary-")))
+    return pairs
+
+
 def _stanza(one: Listed) -> str:
     file = one.file.file
     control = (one.file.core_metadata or b"").decode()
@@ -80,4 +102,4 @@ def _stanza(one: Listed) -> str:
     )
 
 
-__all__ = ["BY_HASH", "Rendered", "by_hash_path", "render"]
+__all__ = ["BY_HASH", "Rendered", "by_hash_path", "published_pairs", "render"]

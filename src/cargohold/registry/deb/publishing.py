@@ -22,14 +22,16 @@ from cargohold.core.digest import Digest
 from cargohold.core.errors import Conflict
 from cargohold.meta.store import MetadataStore
 from cargohold.records.generic import GenericFileRecord
-from cargohold.registry.deb.indexes import by_hash_path, render
+from cargohold.registry.deb.indexes import by_hash_path, published_pairs, render
 from cargohold.registry.gc.claims import BlobClaims
 from cargohold.registry.signing.keys import RepositoryKeys
 from cargohold.storage.base import BlobStore
 
+FORMAT = "deb"
 BY_HASH_KEEP = 86400.0  # how long a replaced index stays readable by its hash
 ATTEMPTS = 5  # renderings in a row that other writes may overtake before giving up
 PUBLISHER = "cargohold"  # who wrote the index files, in their records
+MAX_DISTRIBUTIONS = 1000  # the distributions of a repository published again at once
 
 
 def dists(distribution: str) -> str:
@@ -51,15 +53,38 @@ class DebIndexes:
         self._keys = keys
         self._clock = clock
 
+    async def changed(self, repository: str) -> None:
+        """What a repository holds changed otherwise than by an upload (a package deleted,
+        promoted into it or out of it): if it is a Debian repository, publish its indexes."""
+        record = await to_thread.run_sync(self._meta.repositories.get, repository)
+        if record is not None and record.format == FORMAT:
+            await self.publish_all(repository)
+
+    async def publish_all(self, repository: str) -> None:
+        """Publish the indexes of every distribution of ``repository`` again (after a
+        delete, a promotion, a new signing key), those emptied by a delete included."""
+        listed = await to_thread.run_sync(self._meta.deb.distributions, repository)
+        folders = await to_thread.run_sync(
+            self._meta.generic.children, repository, "dists", MAX_DISTRIBUTIONS
+        )
+        named = {f.name for f in folders if f.file is None}
+        for distribution in sorted(set(listed) | named):
+            await self.publish(repository, distribution)
+
     async def publish(self, repository: str, distribution: str) -> None:
         """Write the indexes of ``distribution`` as it is now (and the keys active now
         sign them)."""
+        base = dists(distribution)
         for _ in range(ATTEMPTS):
+            existing = await to_thread.run_sync(self._meta.generic.under, repository, base)
             listed, inputs = await to_thread.run_sync(
                 self._meta.deb.listed, repository, distribution
             )
             now = self._clock()
-            rendered = await to_thread.run_sync(render, repository, distribution, listed, now)
+            published = published_pairs([e.path.removeprefix(f"{base}/") for e in existing])
+            rendered = await to_thread.run_sync(
+                render, repository, distribution, listed, now, published
+            )
             files = {
                 "Release": rendered.release,
                 "InRelease": await self._keys.clearsign(repository, rendered.release),
@@ -67,13 +92,11 @@ class DebIndexes:
             }
             for path, data in rendered.indexes.items():
                 files[path] = files[by_hash_path(path, data)] = data
-            base = dists(distribution)
             records = [
                 await self._stored(repository, f"{base}/{path}", data, now)
                 for path, data in files.items()
             ]
             written = {record.path for record in records}
-            existing = await to_thread.run_sync(self._meta.generic.under, repository, base)
             remove = [
                 old.path
                 for old in existing
@@ -85,8 +108,8 @@ class DebIndexes:
             ):
                 return
         raise Conflict(
-            f"the indexes of {repository}/{dists(distribution)} were overtaken by "
-            f"{ATTEMPTS} other changes in a row as they were written; retry"
+            f"the indexes of {repository}/{base} were overtaken by {ATTEMPTS} other changes "
+            "in a row as they were written; retry"
         )
 
     async def _stored(

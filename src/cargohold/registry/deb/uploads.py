@@ -27,12 +27,11 @@ from cargohold.records.deb import DebEntry
 from cargohold.records.packages import PackageFile, PackageVersion
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.deb.control import Control, read_control
-from cargohold.registry.deb.publishing import DebIndexes
+from cargohold.registry.deb.publishing import FORMAT, DebIndexes
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action
 from cargohold.registry.packages.files import NewFile, PackageFiles
 
-FORMAT = "deb"
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # a distribution's or component's
 POOL = "pool/"
 SUFFIXES = (".deb", ".udeb")

@@ -19,11 +19,17 @@ from cargohold.records.lifecycle import PromotionRecord
 from cargohold.registry.events.emitter import Happened
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.lifecycle.engine import Attempt, Gates, Plan, PromotionEngine
-from cargohold.registry.packages.files import PackageFiles, package_event_data, settings_of
+from cargohold.registry.packages.changes import Changed
+from cargohold.registry.packages.files import (
+    PACKAGE_FORMATS,
+    PackageFiles,
+    package_event_data,
+    settings_of,
+)
 from cargohold.registry.packages.names import package_name
 from cargohold.registry.repositories import Repositories
 
-FORMATS = ("pypi", "npm")
+FORMATS = PACKAGE_FORMATS
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +57,14 @@ class PackagePromotions:
         repositories: Repositories,
         meta: MetadataStore,
         engine: PromotionEngine,
+        changed: Changed,
     ) -> None:
+        """``changed`` is told of the repositories a promotion changed, once committed."""
         self._packages = packages
         self._repositories = repositories
         self._meta = meta
         self._engine = engine
+        self._changed = changed
 
     async def promote(self, actor: Actor, request: PackagePromotion) -> VersionPromoted:
         """Promote, or refuse with the reason; either way the attempt is recorded."""
@@ -67,9 +76,14 @@ class PackagePromotions:
             dry_run=request.dry_run,
             comment=request.comment,
         )
-        return await self._engine.run(
+        promoted = await self._engine.run(
             _Version(self._packages, self._repositories, self._meta, request, attempt)
         )
+        if not request.dry_run:
+            await self._changed(request.target_repository)
+            if not request.copy:
+                await self._changed(request.source_repository)
+        return promoted
 
 
 class _Version:

@@ -5,7 +5,7 @@ delete, in a repository that allows it)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from anyio import to_thread
 
@@ -16,10 +16,21 @@ from cargohold.records.packages import DistTag, PackageFile, PackageVersion
 from cargohold.registry.consequences import Consequences
 from cargohold.registry.identity.audit import Actor
 
+Changed = Callable[[str], Awaitable[None]]  # told which repository changed
+
+
+async def _unchanged(key: str) -> None:
+    return None
+
 
 class PackageChanges:
-    def __init__(self, meta: MetadataStore, consequences: Consequences) -> None:
+    def __init__(
+        self, meta: MetadataStore, consequences: Consequences, changed: Changed = _unchanged
+    ) -> None:
+        """``changed`` is told of every repository a delete changed, once it is committed
+        (a format with indexes of its own publishes them again: Debian's)."""
         self._meta = meta
+        self._changed = changed
         self._audit = consequences.audit
         self._events = consequences.events
         self._jobs = consequences.jobs
@@ -89,7 +100,8 @@ class PackageChanges:
             raise ResourceUnknown(f"no package {what} in repository {key!r}")
         for effects in committed:
             self._jobs.committed(effects)
+        await self._changed(key)
         return gone
 
 
-__all__ = ["PackageChanges"]
+__all__ = ["Changed", "PackageChanges"]
