@@ -14,6 +14,7 @@ import pytest
 
 from tests.apt_client import Apt
 from tests.deb_packages import Deb, build_deb
+from tests.e2e.cli import Cli
 from tests.servers import CargoholdServer, wait_for
 
 USER, PASSWORD = "ci", "ci-secret-1"
@@ -268,3 +269,42 @@ def test_a_promoted_version_is_listed_in_the_target_and_a_deleted_one_leaves_the
     )
     assert packages.status_code == 200
     assert packages.content == b""
+
+
+def test_the_cli_uploads_and_a_key_rotation_keeps_both_keys_valid_through_its_grace(
+    server: CargoholdServer, apt: Apt, tmp_path: Path
+) -> None:
+    cli = Cli.fresh(server, tmp_path)
+    server.admin.call("POST", "/repositories", 201, {"key": "rotating", "format": "deb"})
+    server.admin.grant(f"user:{USER}", ["rotating"], ["read"])
+    deb = build_deb(tmp_path, "tinyrotate", "1.0-1")
+    said = cli.ok("deb", "upload", "rotating", str(deb.path), "-d", "bookworm", "-c", "main")
+    assert "uploaded tinyrotate 1.0-1 (amd64" in said
+    assert "rotating/pool/main/t/tinyrotate/tinyrotate_1.0-1_amd64.deb" in said
+    assert "listed in bookworm/main" in said
+    old_key = public_key(server, "rotating")
+    (first,) = cli.json("deb", "keys", "rotating")["keys"]
+    assert first["retireAt"] is None
+
+    rotated = cli.json("deb", "rotate-key", "rotating", "--grace-days", "1")["keys"]
+    assert [k["fingerprint"] for k in rotated][1] == first["fingerprint"]
+    assert rotated[1]["retireAt"] is not None and rotated[0]["retireAt"] is None
+    both = public_key(server, "rotating")
+    new_key = rotated[0]["publicKey"].encode()
+    assert old_key in both and new_key in both
+    # Through the grace period, a machine that trusts only the old key and one that already
+    # trusts only the new one both verify the indexes.
+    for trusted in (old_key, new_key):
+        apt.source(f"{server.url}/deb/rotating/", "bookworm", "main", trusted)
+        apt.update()
+        assert "Candidate: 1.0-1" in apt.policy("tinyrotate")
+
+    # A rotation without grace: the key before it no longer signs.
+    newest = cli.json("deb", "rotate-key", "rotating", "--grace-days", "0")["keys"]
+    assert len(newest) == 1
+    apt.source(f"{server.url}/deb/rotating/", "bookworm", "main", new_key)
+    refused = apt.update(check=False)
+    assert refused.returncode != 0
+    assert "NO_PUBKEY" in refused.stdout + refused.stderr
+    apt.source(f"{server.url}/deb/rotating/", "bookworm", "main", public_key(server, "rotating"))
+    apt.update()

@@ -10,6 +10,7 @@ import click
 
 from cargohold.cli.audit import audit
 from cargohold.cli.backup import backup, restore, verify
+from cargohold.cli.deb import deb
 from cargohold.cli.gc import gc
 from cargohold.cli.group import group
 from cargohold.cli.image import image
@@ -76,6 +77,7 @@ main.add_command(whoami)
 main.add_command(repo)
 main.add_command(image)
 main.add_command(package)
+main.add_command(deb)
 main.add_command(user)
 main.add_command(group)
 main.add_command(perm)

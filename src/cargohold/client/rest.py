@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 
+from cargohold.client.deb import DebRepositories
 from cargohold.client.gc import GarbageCollection
 from cargohold.client.images import Images
 from cargohold.client.insight import Insight
@@ -43,6 +44,7 @@ class CargoholdClient:
         self.repositories = Repositories(self._session)
         self.images = Images(self._session)
         self.packages = Packages(self._session)
+        self.deb = DebRepositories(self._session)
         self.users = Users(self._session)
         self.groups = Groups(self._session)
         self.permissions = Permissions(self._session)

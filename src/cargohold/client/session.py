@@ -4,7 +4,7 @@ page through their ``next`` cursors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -92,6 +92,28 @@ class RestSession:
     ) -> T:
         """One API object, decoded into its wire type."""
         response = self._send(method, path, body, params, content, content_type, timeout)
+        return _decode(response.content, kind, f"{method} {path}")
+
+    def send_file(
+        self,
+        method: str,
+        path: str,
+        kind: type[T],
+        content: Iterable[bytes],
+        headers: dict[str, str],
+        timeout: float | None = None,
+    ) -> T:
+        """Send ``content`` to ``path`` of a protocol's own (``/deb/...``, outside
+        ``/api/v1``); its JSON answer as ``kind``."""
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        try:
+            response = self._http.request(
+                method, self.base_url + path, content=content, headers=headers, **extra
+            )
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(f"cannot reach cargohold at {self.base_url}: {exc}") from exc
+        if response.is_error:
+            raise _problem(response)
         return _decode(response.content, kind, f"{method} {path}")
 
     def items(

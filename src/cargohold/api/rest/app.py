@@ -35,6 +35,7 @@ from cargohold.api.rest.repositories import RepositoryEndpoints
 from cargohold.api.rest.responses import WireResponse
 from cargohold.api.rest.retention import RetentionEndpoints
 from cargohold.api.rest.search import SearchEndpoints
+from cargohold.api.rest.signing import SigningKeyEndpoints
 from cargohold.api.rest.storage import StorageEndpoints
 from cargohold.api.rest.tokens import TokenEndpoints
 from cargohold.api.rest.users import UserEndpoints
@@ -78,6 +79,7 @@ class RestApp:
         properties = PropertyEndpoints(registry)
         generic = GenericEndpoints(registry)
         packages = PackageEndpoints(registry)
+        signing = SigningKeyEndpoints(registry)
         vulndb = VulnDbEndpoints(registry)
         insight = InsightEndpoints(registry)
         policies = PolicyEndpoints(registry)
@@ -103,6 +105,11 @@ class RestApp:
                     GET=Op(repositories.get),
                     PATCH=Op(repositories.update, "repository.update"),
                     DELETE=Op(repositories.delete, "repository.delete"),
+                ),
+                self._route(
+                    "/repositories/{key}/signing-keys",
+                    GET=Op(signing.list),
+                    POST=Op(signing.rotate, "signing-key.rotate"),
                 ),
                 self._route(
                     "/users",

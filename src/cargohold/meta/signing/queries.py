@@ -36,9 +36,10 @@ class SigningKeyQueries:
     def rotate(
         self, key: SigningKey, retire_at: float, effects: Effects = NO_EFFECTS
     ) -> list[SigningKey]:
-        """Add ``key`` as the repository's current key; the keys current until now sign and
-        are published beside it until ``retire_at``. Keys retired before ``key.created_at``
-        go. The repository's keys then, newest first."""
+        """Add ``key`` as the repository's current key; the other keys sign and are
+        published beside it until ``retire_at`` at the latest (one retiring sooner keeps its
+        time). Keys retired before ``key.created_at`` go. The repository's keys then, newest
+        first."""
         repository = key.repository
         with self._engine.begin() as connection:
             serialize_writes(connection, [repository])
@@ -50,7 +51,10 @@ class SigningKeyQueries:
             )
             connection.execute(
                 signing_keys.update()
-                .where(table.repository == repository, table.retire_at.is_(None))
+                .where(
+                    table.repository == repository,
+                    sa.or_(table.retire_at.is_(None), table.retire_at > retire_at),
+                )
                 .values(retire_at=retire_at)
             )
             connection.execute(signing_keys.insert().values(**_values(key)))

@@ -72,6 +72,12 @@ class DebReading:
         await self._packages.allowed(principal, key, FORMAT, Action.READ)
         return await self._keys.public(key)
 
+    async def keys(self, principal: Principal | None, key: str) -> list[SigningKey]:
+        """The keys that sign for the repository now, newest first (those a rotation is
+        retiring included); the caller shows only their public parts."""
+        await self._packages.allowed(principal, key, FORMAT, Action.READ)
+        return await self._keys.active(key)
+
     async def rotate_key(self, actor: Actor, key: str, grace: float) -> list[SigningKey]:
         """A new signing key for ``key``; the current ones sign beside it for ``grace``
         seconds. Every distribution's indexes are signed again at once."""

@@ -36,8 +36,7 @@ class RepositoryKeys:
         if not keys:
             key = await self._new(repository)
             keys = await to_thread.run_sync(self._meta.signing_keys.create_first, key)
-        now = self._clock()
-        return [k for k in keys if k.retire_at is None or k.retire_at > now]
+        return self._active(keys)
 
     async def public(self, repository: str) -> str:
         """The armored certificates of the active keys, newest first, one after another (what
@@ -54,9 +53,14 @@ class RepositoryKeys:
 
     async def rotate(self, repository: str, grace: float = DEFAULT_GRACE) -> list[SigningKey]:
         """Make a new current key; the keys current until now sign beside it for ``grace``
-        seconds. The repository's keys then, newest first."""
+        seconds. The keys that sign then, newest first."""
         key = await self._new(repository)
-        return await to_thread.run_sync(self._meta.signing_keys.rotate, key, key.created_at + grace)
+        keys = await to_thread.run_sync(self._meta.signing_keys.rotate, key, key.created_at + grace)
+        return self._active(keys)
+
+    def _active(self, keys: list[SigningKey]) -> list[SigningKey]:
+        now = self._clock()
+        return [k for k in keys if k.retire_at is None or k.retire_at > now]
 
     async def _new(self, repository: str) -> SigningKey:
         made = await to_thread.run_sync(

@@ -21,6 +21,7 @@ from cargohold.wire.packages import (
     Yank,
     Yanked,
 )
+from cargohold.wire.signing import SigningKeyRotation, SigningKeys
 
 
 def package_paths() -> Json:
@@ -104,6 +105,27 @@ def package_paths() -> Json:
                 "(allowUnpublish).",
                 {"200": response("Deleted.", PackagesDeleted)},
                 "400 401 403 404 429",
+            ),
+        },
+        "/repositories/{key}/signing-keys": {
+            "parameters": [parameter("key", "The Debian repository.", where="path")],
+            "get": operation(
+                "listSigningKeys",
+                "List the OpenPGP keys the repository signs its indexes with, newest first "
+                "(one made on first use); during a rotation's grace period, the old ones too.",
+                read,
+                {"200": response("The keys.", SigningKeys)},
+                "400 401 403 404 429",
+            ),
+            "post": operation(
+                "rotateSigningKey",
+                "Make a new signing key; the current ones keep signing beside it for "
+                "`graceDays` (default 30), then stop and are no longer published. Every "
+                "distribution's indexes are signed again at once.",
+                "Needs `manage` on the repository.",
+                {"200": response("The keys after the rotation.", SigningKeys)},
+                "400 401 403 404 429",
+                body=SigningKeyRotation,
             ),
         },
     }
