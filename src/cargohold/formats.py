@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
-from cargohold.api import generic, npm, oci, pypi
+from cargohold.api import generic, maven, npm, oci, pypi
 from cargohold.registry.registry import Registry
 
 
@@ -50,6 +50,7 @@ FORMATS = (
     Format("generic", "/generic", lambda registry, public_url: generic.build(registry), "generic"),
     Format("pypi", "/pypi", pypi.build, "pypi", remote=True),
     Format("npm", "/npm", npm.build, "npm", remote=True),
+    Format("maven", "/maven", maven.build, "maven"),
 )
 NAMES = tuple(f.name for f in FORMATS)
 REMOTE_NAMES = tuple(f.name for f in FORMATS if f.remote)

@@ -23,7 +23,7 @@ from cargohold.registry.packages.files import PackageFiles, package_event_data, 
 from cargohold.registry.packages.names import package_name
 from cargohold.registry.repositories import Repositories
 
-FORMATS = ("pypi", "npm")
+FORMATS = ("pypi", "npm", "maven")
 
 
 @dataclass(frozen=True, slots=True)
