@@ -269,6 +269,13 @@ def test_a_download_blocked_by_a_policy_names_the_policy_and_the_advisory(
     assert httpx.put(shaded, content=data, auth=AUTH, timeout=30).status_code == 201
     setup.admin.call("POST", "/vulndb/import", 200, [log4shell()])
     wait_for_scan(setup, "sha256:" + hashlib.sha256(data).hexdigest())
+    # Where-used finds the deployed jar by what it bundles, as any stored file.
+    impact = setup.admin.call("GET", "/impact?advisory=CVE-2021-44228", 200)
+    (found,) = impact["items"]
+    assert found["component"]["name"] == "org.apache.logging.log4j:log4j-core"
+    assert [(at["repository"], at["path"]) for at in found["locations"]] == [
+        ("libs-blocked", "com/example/shaded/1.0/shaded-1.0.jar")
+    ]
     setup.admin.call(
         "POST",
         "/policies",

@@ -363,13 +363,25 @@ async def test_maven_versions_are_packages_listed_promoted_and_deleted_as_any(
     await create_maven(maven, "libs-prod")
     promoted = await maven.post(
         "/api/v1/packages/libs/promote",
-        json={"targetRepo": "libs-prod", "name": "com.example:hello", "version": "1.0"},
+        json={
+            "targetRepo": "libs-prod",
+            "name": "com.example:hello",
+            "version": "1.0",
+            "properties": {"qa": "passed"},
+        },
         headers=AUTH,
     )
     assert promoted.status_code == 200, promoted.text
     prod = "/maven/libs-prod/com/example/hello"
     assert (await maven.get(f"{prod}/1.0/hello-1.0.jar", headers=AUTH)).content == data
     assert tag(await text(maven, f"{prod}/maven-metadata.xml"), "version") == ["1.0"]
+    properties = await maven.get(
+        "/api/v1/properties",
+        params={"repository": "libs-prod", "package": "com.example:hello", "version": "1.0"},
+        headers=AUTH,
+    )
+    assert properties.status_code == 200, properties.text
+    assert "passed" in properties.text
 
     deleted = await maven.delete("/api/v1/packages/libs/com/example/hello/1.1", headers=AUTH)
     assert deleted.status_code == 200, deleted.text
