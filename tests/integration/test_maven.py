@@ -250,6 +250,14 @@ async def test_checksum_files_are_checked_against_the_stored_file(
     early = await put(maven, f"{HELLO}/1.1/hello-1.1.jar.sha1", b"0" * 40)
     assert early.status_code == 201
     assert (await maven.get(f"{HELLO}/1.1/hello-1.1.jar.sha1", headers=AUTH)).status_code == 404
+    # Checksums sent as headers with the file (Maven 3.9, Gradle) are checked as it arrives.
+    sent = jar({"sent": b"with headers"})
+    headed = f"{HELLO}/1.2/hello-1.2.jar"
+    wrong = await put(maven, headed, sent, {**AUTH, "X-Checksum-Sha1": "0" * 40})
+    assert wrong.status_code == 400 and "checksum mismatch" in wrong.text
+    assert (await maven.get(headed, headers=AUTH)).status_code == 404
+    right = {**AUTH, "X-Checksum-Sha1": hashlib.sha1(sent).hexdigest()}
+    assert (await put(maven, headed, sent, right)).status_code == 201
     too_long = await put(maven, f"{path}.sha1", b"0" * 5000)
     assert too_long.status_code == 413
 
@@ -322,9 +330,6 @@ async def test_bad_input_is_refused_with_a_4xx(maven: httpx.AsyncClient) -> None
         ("PUT", "/maven/nothere/com/example/hello/1.0/hello-1.0.jar"),
         ("PUT", "/maven/"),
         ("PUT", "/maven/Bad Key/x"),
-        ("GET", f"{BASE}/"),
-        ("GET", f"{BASE}/com/example/hello/"),
-        ("GET", f"{HELLO}/1.0/"),
         ("GET", "/maven/py-things/com/example/hello/maven-metadata.xml"),
         ("DELETE", f"{HELLO}/1.0/hello-1.0.jar"),
         ("POST", f"{HELLO}/1.0/hello-1.0.jar"),
@@ -333,6 +338,17 @@ async def test_bad_input_is_refused_with_a_4xx(maven: httpx.AsyncClient) -> None
         response = await maven.request(method, path, content=b"x", headers=AUTH)
         assert 400 <= response.status_code < 500, (method, path, response.status_code)
         assert response.text.strip(), (method, path)
+    # Reading what is not there, whatever the path, is a 404.
+    for path in (
+        f"{BASE}/",
+        f"{BASE}/archetype-catalog.xml",
+        f"{BASE}/com/example/hello/",
+        f"{HELLO}/1.0/",
+        f"{HELLO}/1.0/other-1.0.jar",
+        f"{BASE}/com.example/hello/1.0/hello-1.0.jar",
+    ):
+        assert (await maven.get(path, headers=AUTH)).status_code == 404, path
+        assert (await maven.head(path, headers=AUTH)).status_code == 404, path
     big = await maven.put(
         f"{HELLO}/maven-metadata.xml", content=b"x" * (1024 * 1024 + 1), headers=AUTH
     )

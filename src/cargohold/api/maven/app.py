@@ -17,12 +17,15 @@ from starlette.types import Receive, Scope, Send
 from cargohold.api.credentials import client_address, principal_of
 from cargohold.api.files import BlobResponse
 from cargohold.api.maven.errors import error_response, unexpected_response
+from cargohold.core.checksums import Checksums
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
+    BadRequest,
     NotFound,
     PayloadTooLarge,
     PolicyViolation,
     RegistryError,
+    ResourceUnknown,
     Unsupported,
 )
 from cargohold.core.names import validate_repository_key
@@ -105,9 +108,19 @@ class MavenApp:
             length = bounded_int(request.headers.get("content-length"))
             if length is not None and length > MAX_FILE:
                 raise PayloadTooLarge(f"a deployed file is limited to {MAX_FILE} bytes")
-            await self._repository.deploy(actor, record, target, _body(request), length)
+            # What Maven 3.9 and Gradle send beside a file (Artifactory's and Nexus's way).
+            claimed = Checksums.claimed(
+                sha256=request.headers.get("x-checksum-sha256"),
+                sha1=request.headers.get("x-checksum-sha1"),
+                md5=request.headers.get("x-checksum-md5"),
+            )
+            await self._repository.deploy(actor, record, target, _body(request), length, claimed)
             return Response(b"", 201)
-        target = parse_path(rest)
+        try:
+            target = parse_path(rest)
+        except BadRequest as exc:
+            # Nothing is there: a directory, a catalog a tool probes for, a path of no layout.
+            raise ResourceUnknown(exc.message) from None
         found = await self._repository.read(principal, key, target)
         head = method == "HEAD"
         if isinstance(found, Document):

@@ -38,6 +38,7 @@ from cargohold.registry.maven.poms import MAX_POM, check_pom, read_pom
 from cargohold.registry.packages.files import NewFile, PackageFiles, settings_of
 
 FORMAT = "maven"
+NO_CLAIM = Checksums()
 MAX_METADATA = 1024 * 1024  # bytes of a client's maven-metadata.xml, read and ignored
 MAX_CHECKSUM = 1024  # bytes of a checksum file
 XML = "text/xml"
@@ -151,8 +152,10 @@ class MavenRepository:
         target: Target,
         chunks: AsyncIterable[bytes],
         length: int | None,
+        claimed: Checksums = NO_CLAIM,
     ) -> None:
-        """Take one PUT to ``target`` in ``record`` (the ``target`` of the deploy)."""
+        """Take one PUT to ``target`` in ``record`` (the ``target`` of the deploy), whose
+        bytes must have the ``claimed`` checksums (BadRequest, nothing stored, otherwise)."""
         if target.metadata:
             await _bounded(chunks, MAX_METADATA, "a maven-metadata.xml")
             return
@@ -160,7 +163,7 @@ class MavenRepository:
             body = await _bounded(chunks, MAX_CHECKSUM, "a checksum file")
             await self._check_checksum(record, target, target.checksum, body)
             return
-        await self._deploy_file(actor, record, target, chunks, length)
+        await self._deploy_file(actor, record, target, chunks, length, claimed)
 
     async def _check_checksum(
         self, record: RepositoryRecord, target: Target, algorithm: str, body: bytes
@@ -191,6 +194,7 @@ class MavenRepository:
         target: Target,
         chunks: AsyncIterable[bytes],
         length: int | None,
+        claimed: Checksums,
     ) -> None:
         version = target.version or ""
         pom = target.filename.endswith(".pom")
@@ -199,7 +203,10 @@ class MavenRepository:
         snapshot = is_snapshot(version)
         overwrite = snapshot or settings_of(record).overwrite
         existing = await self._stored(record.key, target)
-        staged = await self._packages.stage(record, target.filename, chunks, Checksums(), length)
+        try:
+            staged = await self._packages.stage(record, target.filename, chunks, claimed, length)
+        except Conflict as exc:
+            raise BadRequest(exc.message) from None
         try:
             if existing is not None and existing.file.digest == str(staged.digest):
                 await self._packages.discard([staged])
