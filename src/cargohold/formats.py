@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
-from cargohold.api import deb, generic, npm, oci, pypi
+from cargohold.api import deb, generic, maven, npm, oci, pypi
 from cargohold.registry.registry import Registry
 
 
@@ -51,6 +51,7 @@ FORMATS = (
     Format("pypi", "/pypi", pypi.build, "pypi", remote=True),
     Format("npm", "/npm", npm.build, "npm", remote=True),
     Format("deb", "/deb", deb.build, "deb"),
+    Format("maven", "/maven", maven.build, "maven"),
 )
 NAMES = tuple(f.name for f in FORMATS)
 REMOTE_NAMES = tuple(f.name for f in FORMATS if f.remote)

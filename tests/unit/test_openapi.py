@@ -76,6 +76,7 @@ CONTRACT: dict[str, set[str]] = {
     "/packages/{key}/{name}/versions": {"get"},
     "/packages/{key}/{name}/{version}/yank": {"post", "delete"},
     "/packages/{key}/{name}/{version}": {"delete"},
+    "/repositories/{key}/signing-keys": {"get", "post"},
     "/jobs": {"get"},
     "/jobs/{id}": {"get"},
     "/webhooks": {"get", "post"},

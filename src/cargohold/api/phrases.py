@@ -54,7 +54,9 @@ def reason_phrase(message: str) -> str:
     return printable[:MAX_REASON]
 
 
-def error_response(exc: RegistryError, method: str) -> Response:
+def error_response(exc: RegistryError, method: str, *, conflict: str = "") -> Response:
+    """``exc`` for such a client; ``conflict`` starts the message of a 409 (mvn prints
+    ``status: 409 <reason>``: a reason that begins "Conflict: " still reads as one)."""
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     detail = exc.detail if isinstance(exc.detail, dict) else {}
     if isinstance(exc, Unauthorized):
@@ -65,11 +67,12 @@ def error_response(exc: RegistryError, method: str) -> Response:
         headers["Allow"] = ", ".join(detail["allowed"])
     if "size" in detail and exc.status == 416:
         headers["Content-Range"] = f"bytes */{detail['size']}"
-    body = (exc.message + "\n").encode()
+    message = f"{conflict}{exc.message}" if exc.status == 409 else exc.message
+    body = (message + "\n").encode()
     if method == "HEAD":
         headers["Content-Length"] = str(len(body))
         body = b""
-    return PhrasedResponse(body, exc.status, reason_phrase(exc.message), headers)
+    return PhrasedResponse(body, exc.status, reason_phrase(message), headers)
 
 
 def unexpected_response(method: str, path: str) -> Response:

@@ -1,5 +1,5 @@
 """``cargohold package ls|versions|yank|unyank|delete|promote``: the package versions of
-PyPI and npm repositories."""
+PyPI, npm, Debian and Maven repositories."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from cargohold.client.rest import CargoholdClient
 @click.group()
 @connection_options
 def package() -> None:
-    """Manage the package versions of PyPI and npm repositories."""
+    """Manage the package versions of PyPI, npm, Debian and Maven repositories."""
 
 
 @package.command("ls")
@@ -32,7 +32,7 @@ def package() -> None:
 @json_option
 @with_client
 def package_ls(client: CargoholdClient, repository: str, limit: int | None, as_json: bool) -> None:
-    """List the packages of a PyPI or npm repository, by name."""
+    """List the packages of a PyPI, npm, Debian or Maven repository, by name."""
     found = client.packages.list(repository, limit)
     if as_json:
         print_json([p.to_json() for p in found])

@@ -95,13 +95,14 @@ def virtual_options(*, update: bool) -> Callable[[F], F]:
 
 def package_options(*, update: bool) -> Callable[[F], F]:
     """What a PyPI or npm repository allows (administrators only)."""
-    local = "" if update else " (local PyPI and npm repositories)"
+    local = "" if update else " (local PyPI, npm, Debian and Maven repositories)"
     virtual = "" if update else " (virtual PyPI and npm repositories)"
     return _stack(
         click.option(
             "--allow-overwrite/--no-allow-overwrite",
             default=None,
-            help="Accept a file (PyPI) or version (npm) that exists already, replacing it; or "
+            help="Accept a file (PyPI, a Maven release) or version (npm) that exists already, "
+            "replacing it; or "
             "refuse it" + local + "." + ("" if update else " [default: refuse]"),
         ),
         click.option(

@@ -19,6 +19,9 @@ from cargohold.core.errors import RepositoryInvalid
 from cargohold.records.packages import PackageSettings
 from cargohold.registry.packages.files import PACKAGE_FORMATS
 
+# The package formats that have virtual repositories (and so remote names to trust).
+VIRTUAL_FORMATS = ("pypi", "npm")
+
 
 @dataclass(frozen=True, slots=True)
 class PackageChange:
@@ -51,19 +54,29 @@ def check_package_fields(key: str, format: str, kind: str, fields: Sequence[str]
     """Refuse ``fields`` (settings of local PyPI and npm repositories) for another
     repository."""
     if fields and (format not in PACKAGE_FORMATS or kind != "local"):
-        raise RepositoryInvalid(_misplaced(key, format, kind, fields, "local"))
+        raise RepositoryInvalid(_misplaced(key, format, kind, fields, "local", PACKAGE_FORMATS))
 
 
 def check_trust_field(key: str, format: str, kind: str) -> None:
     """Refuse ``trustRemoteNames`` for anything but a virtual PyPI or npm repository."""
-    if format not in PACKAGE_FORMATS or kind != "virtual":
-        raise RepositoryInvalid(_misplaced(key, format, kind, ["trustRemoteNames"], "virtual"))
+    if format not in VIRTUAL_FORMATS or kind != "virtual":
+        raise RepositoryInvalid(
+            _misplaced(key, format, kind, ["trustRemoteNames"], "virtual", VIRTUAL_FORMATS)
+        )
 
 
-def _misplaced(key: str, format: str, kind: str, fields: Sequence[str], owner: str) -> str:
+def _misplaced(
+    key: str,
+    format: str,
+    kind: str,
+    fields: Sequence[str],
+    owner: str,
+    formats: Sequence[str],
+) -> str:
     settings = "is a setting" if len(fields) == 1 else "are settings"
+    named = " and ".join([", ".join(formats[:-1]), formats[-1]] if len(formats) > 1 else formats)
     return (
-        f"{', '.join(fields)} {settings} of {owner} {' and '.join(PACKAGE_FORMATS)} "
+        f"{', '.join(fields)} {settings} of {owner} {named} "
         f"repositories; repository {key!r} is a {kind} {format} repository"
     )
 

@@ -59,7 +59,7 @@ from cargohold.storage.base import BlobStore
 T = TypeVar("T")
 CACHED_NAMES = 10_000  # packages whose versions, files and tags each cache keeps
 DEFAULTS = PackageSettings()
-PACKAGE_FORMATS = ("pypi", "npm", "deb")
+PACKAGE_FORMATS = ("pypi", "npm", "deb", "maven")
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,10 +286,18 @@ class PackageFiles:
 
     async def inspect(self, staged: Staged, read: Callable[[str], T]) -> T:
         """``read`` (run off the event loop) of a local file holding the staged bytes."""
-        local = self._store.local_path(staged.digest)
+        return await self._read_local(staged.digest, read)
+
+    async def inspect_stored(self, found: PackageFile, read: Callable[[str], T]) -> T:
+        """``read`` (run off the event loop) of a local file holding a published file's
+        bytes (the caller checked ``read`` or ``write``)."""
+        return await self._read_local(Digest.parse(found.file.digest), read)
+
+    async def _read_local(self, digest: Digest, read: Callable[[str], T]) -> T:
+        local = self._store.local_path(digest)
         if local is not None:
             return await to_thread.run_sync(read, local)
-        async with self._spooled(staged.digest) as spooled:
+        async with self._spooled(digest) as spooled:
             return await to_thread.run_sync(read, spooled)
 
     @contextlib.asynccontextmanager
@@ -312,9 +320,11 @@ class PackageFiles:
         *,
         new_version: bool = False,
         tags: Mapping[str, str] | None = None,
+        overwrite: bool | None = None,
     ) -> list[PackageFile]:
         """Make ``version`` with ``files`` visible in one step (see PackageQueries.publish);
-        the files as published."""
+        the files as published. ``overwrite``: whether files that exist may be replaced
+        (None: as the repository's settings say; Maven snapshot builds always may)."""
         now = self._clock()
         published = [
             PackageFile(
@@ -346,7 +356,7 @@ class PackageFiles:
                 lambda: self._meta.packages.publish(
                     version,
                     published,
-                    overwrite=settings_of(repository).overwrite,
+                    overwrite=settings_of(repository).overwrite if overwrite is None else overwrite,
                     new_version=new_version,
                     tags=tags,
                     upload_ids=[

@@ -1,6 +1,7 @@
 """Package names as each format compares them: PyPI's normalised per PEP 503 (``Six``,
 ``six`` and ``SIX`` are one project), npm's as written (npm refuses names that differ only
-by case at publication)."""
+by case at publication), Maven's as the path of its group and artifact (``com/example/hello``,
+also given as ``com.example:hello``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ def package_name(format: str, name: str) -> str:
     """``name`` as repositories of ``format`` store it."""
     if format == "pypi":
         return str(canonicalize_name(name))
+    if format == "maven" and ":" in name and "/" not in name:
+        group, _, artifact = name.partition(":")
+        return f"{group.replace('.', '/')}/{artifact}"
     return name
 
 

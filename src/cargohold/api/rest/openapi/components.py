@@ -26,6 +26,7 @@ from cargohold.wire import (
     repositories,
     retention,
     search,
+    signing,
     storage,
     system,
 )
@@ -42,6 +43,7 @@ MODULES: tuple[ModuleType, ...] = (
     search,
     lifecycle,
     packages,
+    signing,
     insight,
     policy,
     retention,
