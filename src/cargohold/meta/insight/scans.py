@@ -272,6 +272,7 @@ def _component_row(digest: str, c: ComponentRow) -> dict[str, Any]:
         "source_name": None if c.source_name is None else c.source_name[:512],
         "source_version": None if c.source_version is None else c.source_version[:256],
         "visible": c.visible,
+        "identity": c.identity[:64] if c.identity else None,
     }
 
 
@@ -289,6 +290,7 @@ def component_of_row(row: sa.Row[Any]) -> ComponentRow:
         source_name=row.source_name,
         source_version=row.source_version,
         visible=bool(row.visible),
+        identity=row.identity,
     )
 
 
