@@ -394,6 +394,43 @@ async def test_a_generic_file_is_cataloged_on_deploy(
     assert [(c["name"], c["version"], c["purl"]) for c in components["items"]] == [
         ("urllib3", "1.26.5", "pkg:pypi/urllib3@1.26.5")
     ]
+    # The wheel cataloger has one rule: nothing is said of which named it.
+    assert "identity" not in components["items"][0]
+
+
+async def test_the_rule_that_named_a_jar_is_kept_with_the_scan(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    """A jar without pom.properties is named by its SHA-1; the stored scan, the component
+    list and the SBOMs the server serves all say so."""
+    jar = fx.fixture(fx.COMMONS_LOGGING)
+    await create_generic(client, "libs-local")
+    await deploy(client, "libs-local", f"lib/{jar.name}", jar.read_bytes())
+    scan = await get(client, "/scan", file=f"libs-local/lib/{jar.name}")
+    await registry.scans.run(scan["digest"])
+    path = f"/artifacts/{scan['digest']}"
+
+    components = await get(client, f"{path}/components")
+    assert [(c["name"], c["version"], c["identity"]) for c in components["items"]] == [
+        ("commons-logging:commons-logging", "1.2", "sha1-table")
+    ]
+    cyclonedx = await get(client, f"{path}/sbom")
+    assert [
+        (c["purl"], {p["name"]: p["value"] for p in c["properties"]}["cargohold:identity"])
+        for c in cyclonedx["components"]
+    ] == [("pkg:maven/commons-logging/commons-logging@1.2", "sha1-table")]
+    spdx = await get(client, f"{path}/sbom", format="spdx")
+    packages = [p for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Artifact"]
+    assert [(p["name"], p["sourceInfo"].splitlines()) for p in packages] == [
+        (
+            "commons-logging:commons-logging",
+            [
+                f"cargohold:evidence={scan['digest']}",
+                "cargohold:cataloger=java",
+                "cargohold:identity=sha1-table",
+            ],
+        )
+    ]
 
 
 async def test_an_oci_layout_tarball_deployed_as_a_file_is_analysed_as_an_image(
