@@ -131,7 +131,7 @@ class ScanQueries:
 
     def matchable(self, digests: Sequence[str]) -> dict[str, list[ComponentRow]]:
         """The visible components of each of ``digests`` with what matching needs (name,
-        versions, ecosystem, source): purl, evidence and licenses are left empty."""
+        versions, ecosystem, source): purl, evidence, licenses and identity are left empty."""
         out: dict[str, list[ComponentRow]] = {digest: [] for digest in digests}
         c = scan_components.c
         with reading(self._engine) as connection:
