@@ -199,3 +199,40 @@ def test_upgrade_indexes_the_aliases_and_build_artifacts_stored_before(tmp_path:
         assert [tuple(r) for r in rows] == [("app", "7", digest, "dev", "team/app")]
     finally:
         meta.close()
+
+
+def test_components_stored_before_identity_was_kept_say_nothing_of_it(tmp_path: Path) -> None:
+    """A scan saved before the upgrade keeps its components; which rule named each is
+    unknown (NULL), not guessed."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    migrate(engine, "0019")
+    digest = "sha256:" + "c" * 64
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO scans (digest, kind, name, status, reasons, cache_key, "
+                "requested_at, scanned_at, matched_at) "
+                "VALUES (:digest, 'file', 'libs-local/x.jar', 'done', '[]', 'k', 0, 1, 1)"
+            ),
+            {"digest": digest},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO scan_components (digest, seq, name, version, ecosystem, purl, "
+                "purl_key, cataloger, evidence, licenses, visible) VALUES (:digest, 0, "
+                "'commons-logging:commons-logging', '1.2', 'Maven', "
+                "'pkg:maven/commons-logging/commons-logging@1.2', "
+                "'pkg:maven/commons-logging/commons-logging', 'java', :digest, '[]', 1)"
+            ),
+            {"digest": digest},
+        )
+    engine.dispose()
+
+    meta = open_metadata_store(url)
+    try:
+        assert [(c.name, c.version, c.identity) for c in meta.scans.components(digest)] == [
+            ("commons-logging:commons-logging", "1.2", None)
+        ]
+    finally:
+        meta.close()

@@ -43,6 +43,12 @@ def test_push_then_read_the_scan_with_the_cli(
         (LOG4J, "2.19.0"),
         ("zlib1g", "1:1.2.13.dfsg-1"),
     ]
+    # Which rule named each, on asking: the jar by its pom.properties; dpkg has one rule.
+    named = sorted(row[:4] for row in table(cli.ok("components", IMAGE, "--identity")))
+    assert named == [
+        [LOG4J, "2.19.0", "Maven", "pom.properties"],
+        ["zlib1g", "1:1.2.13.dfsg-1", "Debian", "-"],
+    ]
     assert table(cli.ok("vulns", IMAGE, "--fail-on", "LOW")) == []  # no advisories yet
 
     sbom = tmp_path / "app.spdx.json"

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from cargohold.analysis import layered
 from cargohold.app import build_app, build_registry, open_stores, prepare
@@ -138,6 +139,11 @@ async def test_push_scan_sbom_vulnerabilities_and_rematch(
     assert sorted((c["name"], c["version"], c["evidence"]) for c in components["items"]) == [
         (LOG4J, "2.19.0", f"{layer}!/opt/app/web.war!/WEB-INF/lib/app-lib.jar!/lib/log4j-jcl.jar"),
         ("zlib1g", "1:1.2.13.dfsg-1", f"{layer}!/var/lib/dpkg/status"),
+    ]
+    # The jar says it was named by its pom.properties; dpkg, with one rule, says nothing.
+    assert sorted((c["name"], c.get("identity")) for c in components["items"]) == [
+        (LOG4J, "pom.properties"),
+        ("zlib1g", None),
     ]
     # The all-layers view also shows the jar a later layer deleted.
     every = await get(client, f"/artifacts/{digest}/components", layers="all")
@@ -394,6 +400,74 @@ async def test_a_generic_file_is_cataloged_on_deploy(
     assert [(c["name"], c["version"], c["purl"]) for c in components["items"]] == [
         ("urllib3", "1.26.5", "pkg:pypi/urllib3@1.26.5")
     ]
+    # The wheel cataloger has one rule: nothing is said of which named it.
+    assert "identity" not in components["items"][0]
+
+
+async def test_the_rule_that_named_a_jar_is_kept_with_the_scan(
+    client: httpx.AsyncClient, registry: Registry
+) -> None:
+    """A jar without pom.properties is named by its SHA-1; the stored scan, the component
+    list and the SBOMs the server serves all say so."""
+    jar = fx.fixture(fx.COMMONS_LOGGING)
+    await create_generic(client, "libs-local")
+    await deploy(client, "libs-local", f"lib/{jar.name}", jar.read_bytes())
+    scan = await get(client, "/scan", file=f"libs-local/lib/{jar.name}")
+    await registry.scans.run(scan["digest"])
+    path = f"/artifacts/{scan['digest']}"
+
+    components = await get(client, f"{path}/components")
+    assert [(c["name"], c["version"], c["identity"]) for c in components["items"]] == [
+        ("commons-logging:commons-logging", "1.2", "sha1-table")
+    ]
+    cyclonedx = await get(client, f"{path}/sbom")
+    assert [
+        (c["purl"], {p["name"]: p["value"] for p in c["properties"]}["cargohold:identity"])
+        for c in cyclonedx["components"]
+    ] == [("pkg:maven/commons-logging/commons-logging@1.2", "sha1-table")]
+    spdx = await get(client, f"{path}/sbom", format="spdx")
+    packages = [p for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Artifact"]
+    assert [(p["name"], p["sourceInfo"].splitlines()) for p in packages] == [
+        (
+            "commons-logging:commons-logging",
+            [
+                f"cargohold:evidence={scan['digest']}",
+                "cargohold:cataloger=java",
+                "cargohold:identity=sha1-table",
+            ],
+        )
+    ]
+
+
+async def test_a_scan_stored_without_the_rule_says_nothing_until_scanned_again(
+    client: httpx.AsyncClient, registry: Registry, settings: Settings
+) -> None:
+    jar = fx.fixture(fx.COMMONS_LOGGING)
+    await create_generic(client, "libs-local")
+    await deploy(client, "libs-local", f"lib/{jar.name}", jar.read_bytes())
+    digest = (await get(client, "/scan", file=f"libs-local/lib/{jar.name}"))["digest"]
+    await registry.scans.run(digest)
+    # As a scan stored by a version of cargohold that did not keep the rule: NULL.
+    engine = sa.create_engine(settings.database)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE scan_components SET identity = NULL"))
+    engine.dispose()
+    path = f"/artifacts/{digest}"
+    components = await get(client, f"{path}/components")
+    assert [(c["name"], "identity" in c) for c in components["items"]] == [
+        ("commons-logging:commons-logging", False)
+    ]
+    cyclonedx = await get(client, f"{path}/sbom")
+    names = [p["name"] for c in cyclonedx["components"] for p in c["properties"]]
+    assert "cargohold:evidence" in names and "cargohold:identity" not in names
+    spdx = await client.get(f"/api/v1{path}/sbom", params={"format": "spdx"}, headers=AUTH)
+    assert "cargohold:evidence" in spdx.text and "cargohold:identity" not in spdx.text
+
+    forced = await client.post("/api/v1/scan", json={"digest": digest, "force": True}, headers=AUTH)
+    assert forced.status_code == 202 and forced.json()["queued"] is True
+    await registry.scans.run(digest)
+    components = await get(client, f"{path}/components")
+    assert [c.get("identity") for c in components["items"]] == ["sha1-table"]
 
 
 async def test_an_oci_layout_tarball_deployed_as_a_file_is_analysed_as_an_image(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,7 +13,13 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from cargohold.api.rest.generic import generic_file_wire
-from cargohold.api.rest.insight import impact_wire, location_wire, scan_wire, vulnerability_wire
+from cargohold.api.rest.insight import (
+    component_wire,
+    impact_wire,
+    location_wire,
+    scan_wire,
+    vulnerability_wire,
+)
 from cargohold.api.rest.jobs import job_wire
 from cargohold.api.rest.openapi import document
 from cargohold.api.rest.repositories import repository_wire
@@ -508,6 +515,14 @@ def test_what_insight_renders_fits_the_schemas() -> None:
         None,
         True,
     )
+    conform({"items": [component_wire(row).to_json()]}, "Components")
+    named = replace(row, cataloger="java", identity="sha1-table")
+    assert component_wire(named).to_json()["identity"] == "sha1-table"
+    conform({"items": [component_wire(named).to_json()]}, "Components")
+    described = document()["components"]["schemas"]["Component"]
+    assert set(component_wire(named).to_json()) == set(described["properties"])
+    assert "identity" not in described["required"]
+    assert "identity" not in component_wire(row).to_json()  # unknown: left out
     finding = FindingRecord(digest, "DSA-1", 0, "HIGH", ("1:1.2.13-2",), NOW)
     item = vulnerability_wire(Vulnerability(finding, row, ("CVE-1",), "zlib bug")).to_json()
     conform(

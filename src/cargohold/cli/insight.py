@@ -172,16 +172,37 @@ def vulns(
 @click.command()
 @_ref_argument
 @click.option("--all-layers", is_flag=True, help="Also what later layers deleted.")
+@click.option(
+    "--identity",
+    "with_identity",
+    is_flag=True,
+    help="Also which rule named each package (jars: pom.properties, sha1-table, guess:…).",
+)
 @json_option
 @with_client
 def components(
-    client: CargoholdClient, ref: str, as_file: bool, wait: int, all_layers: bool, as_json: bool
+    client: CargoholdClient,
+    ref: str,
+    as_file: bool,
+    wait: int,
+    all_layers: bool,
+    with_identity: bool,
+    as_json: bool,
 ) -> None:
     """The packages found in REF, with where each was found."""
     found = _scanned(client, ref, as_file, wait)
     items = client.insight.components(found["digest"], all_layers=all_layers)
     if as_json:
         print_json(items)
+        return
+    if with_identity:
+        print_table(
+            ["NAME", "VERSION", "ECOSYSTEM", "IDENTITY", "EVIDENCE"],
+            (
+                [c["name"], c["version"], c["ecosystem"], c.get("identity") or "-", c["evidence"]]
+                for c in items
+            ),
+        )
         return
     print_table(
         ["NAME", "VERSION", "ECOSYSTEM", "EVIDENCE"],

@@ -34,6 +34,9 @@ class ComponentRow:
     source_name: str | None
     source_version: str | None
     visible: bool
+    # Which rule of its cataloger named it (java: "pom.properties", "sha1-table", "guess:…");
+    # None when the cataloger has one rule only, or the scan was stored before it was kept.
+    identity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

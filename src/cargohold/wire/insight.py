@@ -73,6 +73,20 @@ class Component(Package, frozen=True):
     licenses: tuple[str, ...]
     cataloger: str
     visible: Annotated[bool, described("False: a later layer deleted or replaced it.")]
+    identity: (
+        Annotated[
+            str,
+            described(
+                "Which rule of its cataloger named it, when the cataloger has several of unequal"
+                " trust. Jars, most trustworthy first: `pom.properties`, `sha1-table` (its"
+                " SHA-1 is a known Maven artifact's), `manifest:<field>` (a manifest field names"
+                " a known artifact, e.g. `manifest:Bundle-SymbolicName`), `guess:manifest`,"
+                " `guess:file-name` (a guessed name). Absent when unknown: a cataloger with one"
+                " rule, or a scan stored before the rule was kept (scan it again with `force`)."
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class Components(Wire, frozen=True):

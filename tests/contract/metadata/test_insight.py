@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cargohold.meta.effects import Effects, ScanRequest
 from cargohold.meta.store import MetadataStore
 from cargohold.records.identity import AuditFilter
@@ -50,7 +52,8 @@ def component(seq: int, name: str, version: str, *, visible: bool = True) -> Com
     )
 
 
-LOG4J = component(1, "log4j-core", "2.14.1")
+# Which rule of its cataloger named it is kept; None (a cataloger with one rule) too.
+LOG4J = replace(component(1, "log4j-core", "2.14.1"), identity="pom.properties")
 GUAVA = component(2, "guava", "30.0")
 HIDDEN = component(3, "commons-text", "1.9", visible=False)
 

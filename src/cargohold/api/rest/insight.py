@@ -86,6 +86,7 @@ def component_wire(row: ComponentRow) -> wire.Component:
         licenses=row.licenses,
         cataloger=row.cataloger,
         visible=row.visible,
+        identity=UNSET if row.identity is None else row.identity,
     )
 
 

@@ -131,7 +131,7 @@ class ScanQueries:
 
     def matchable(self, digests: Sequence[str]) -> dict[str, list[ComponentRow]]:
         """The visible components of each of ``digests`` with what matching needs (name,
-        versions, ecosystem, source): purl, evidence and licenses are left empty."""
+        versions, ecosystem, source): purl, evidence, licenses and identity are left empty."""
         out: dict[str, list[ComponentRow]] = {digest: [] for digest in digests}
         c = scan_components.c
         with reading(self._engine) as connection:
@@ -272,6 +272,7 @@ def _component_row(digest: str, c: ComponentRow) -> dict[str, Any]:
         "source_name": None if c.source_name is None else c.source_name[:512],
         "source_version": None if c.source_version is None else c.source_version[:256],
         "visible": c.visible,
+        "identity": c.identity[:64] if c.identity else None,
     }
 
 
@@ -289,6 +290,7 @@ def component_of_row(row: sa.Row[Any]) -> ComponentRow:
         source_name=row.source_name,
         source_version=row.source_version,
         visible=bool(row.visible),
+        identity=row.identity,
     )
 
 

@@ -82,6 +82,7 @@ scan_components = sa.Table(
     sa.Column("source_name", sa.String(512), nullable=True),
     sa.Column("source_version", sa.String(256), nullable=True),
     sa.Column("visible", sa.Boolean, nullable=False),  # False: deleted by a later layer
+    sa.Column("identity", sa.String(64), nullable=True),  # the cataloger's rule that named it
     sa.Index("ix_scan_components_purl", "purl_key", "visible", "digest", "seq"),
 )
 

@@ -222,7 +222,7 @@ class Scans:
         for digest, rows in inventories.items():
             for row in rows:
                 if row.visible:
-                    package = replace(component_of(row), evidence="", cataloger="")
+                    package = replace(component_of(row), evidence="", cataloger="", identity="")
                     packages.setdefault(package, []).append((digest, row.seq))
         keys = {
             (split_ecosystem(c.ecosystem)[0], normalize_name(c.ecosystem, name))
@@ -270,6 +270,7 @@ def component_rows(
                 source_name=c.source_name,
                 source_version=c.source_version,
                 visible=visible,
+                identity=c.identity or None,
             )
         )
     return rows
@@ -286,6 +287,7 @@ def component_of(row: ComponentRow) -> Component:
         licenses=row.licenses,
         source_name=row.source_name,
         source_version=row.source_version,
+        identity=row.identity or "",
     )
 
 
