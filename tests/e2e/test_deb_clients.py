@@ -5,8 +5,10 @@ download``, with credentials from an ``auth.conf.d`` file as a CI machine has th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -308,3 +310,45 @@ def test_the_cli_uploads_and_a_key_rotation_keeps_both_keys_valid_through_its_gr
     assert "NO_PUBKEY" in refused.stdout + refused.stderr
     apt.source(f"{server.url}/deb/rotating/", "bookworm", "main", public_key(server, "rotating"))
     apt.update()
+
+
+def packages_index(server: CargoholdServer, key: str, distribution: str) -> str:
+    response = httpx.get(
+        f"{server.url}/deb/{key}/dists/{distribution}/main/binary-amd64/Packages",
+        auth=(USER, PASSWORD),
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_uploads_at_once_are_all_listed_and_an_overwrite_changes_every_distribution(
+    server: CargoholdServer, tmp_path: Path
+) -> None:
+    server.admin.call(
+        "POST", "/repositories", 201, {"key": "busy-debs", "format": "deb", "allowOverwrite": True}
+    )
+    server.admin.grant(f"user:{USER}", ["busy-debs"], ["read", "write", "delete"])
+    debs = [build_deb(tmp_path, f"crowd{i}", "1.0") for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(
+                lambda deb: upload(
+                    server, "busy-debs", deb, "deb.distribution=bookworm;deb.component=main"
+                ),
+                debs,
+            )
+        )
+    listed = packages_index(server, "busy-debs", "bookworm")
+    assert sorted(line for line in listed.splitlines() if line.startswith("Package:")) == [
+        f"Package: crowd{i}" for i in range(8)
+    ]
+
+    # Other bytes at the path of a package listed in bookworm, uploaded into trixie: both
+    # distributions list the new bytes.
+    (tmp_path / "again").mkdir()
+    rebuilt = build_deb(tmp_path / "again", "crowd0", "1.0", extra="Homepage: https://x.invalid\n")
+    upload(server, "busy-debs", rebuilt, "deb.distribution=trixie;deb.component=main")
+    sha256 = hashlib.sha256(rebuilt.data).hexdigest()
+    for distribution in ("bookworm", "trixie"):
+        assert f"SHA256: {sha256}" in packages_index(server, "busy-debs", distribution)

@@ -201,7 +201,7 @@ def test_package_settings_of_repositories(cli: Cli) -> None:
     assert "allowOverwrite" not in cli.json("repo", "show", "dev")
 
     refused = cli.fails("repo", "update", "dev", "--allow-overwrite")
-    assert "allowOverwrite is a setting of local pypi, npm and maven repositories" in refused
+    assert "allowOverwrite is a setting of local pypi, npm, deb and maven repositories" in refused
     refused = cli.fails("repo", "update", "pypi-dev", "--trust-remote-names")
     assert "trustRemoteNames is a setting of virtual pypi and npm repositories" in refused
     refused = cli.fails("repo", "create", "docker-x", "--no-unpublish")

@@ -71,7 +71,7 @@ async def test_package_settings_are_refused_for_other_formats_and_kinds_naming_t
         ({"key": "x", "allowOverwrite": True}, ("allowOverwrite", "'x' is a local docker")),
         (
             {"key": "x", "format": "generic", "allowUnpublish": False},
-            ("allowUnpublish", "local pypi, npm and maven"),
+            ("allowUnpublish", "local pypi, npm, deb and maven"),
         ),
         (
             {"key": "x", "format": "pypi", "kind": "virtual", "members": ["pypi-local"]}

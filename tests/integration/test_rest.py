@@ -52,7 +52,7 @@ async def test_create_get_delete(client: httpx.AsyncClient) -> None:
     [
         ({"key": "dev"}, 409, "REPOSITORY_EXISTS"),
         ({"key": "Bad Key"}, 400, "REPOSITORY_INVALID"),
-        ({"key": "x", "format": "maven"}, 400, "REPOSITORY_INVALID"),
+        ({"key": "x", "format": "nuget"}, 400, "REPOSITORY_INVALID"),
         ({"key": "x", "kind": "virtual"}, 400, "REPOSITORY_INVALID"),
         ({"key": 5}, 400, "BAD_REQUEST"),
         ({"key": "x", "anonymousRead": "yes"}, 400, "BAD_REQUEST"),

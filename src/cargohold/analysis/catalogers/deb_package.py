@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import lzma
+import os
 import tarfile
 import zlib
 from collections.abc import Iterator
@@ -63,22 +64,38 @@ def control_at(path: str, limit: int) -> str | None:
     """The text of the control file of the .deb at ``path``, reading only its control
     member (the data member of a large package is skipped, not read); None when the file is
     not a Debian package. ValueError when the control member or its control file is larger
-    than ``limit`` bytes, or is not what dpkg makes."""
+    than ``limit`` bytes (compressed or not), or is not what dpkg makes."""
+    try:
+        return _control_at(path, limit)
+    except (tarfile.TarError, EOFError, lzma.LZMAError, zlib.error, zstandard.ZstdError) as exc:
+        raise ValueError(f"its control member cannot be read: {exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError("its control file is not UTF-8") from None
+
+
+def _control_at(path: str, limit: int) -> str | None:
     with open(path, "rb") as handle:
+        end = os.fstat(handle.fileno()).st_size
         if handle.read(len(_AR_MAGIC)) != _AR_MAGIC:
             return None
         while len(header := handle.read(_AR_HEADER)) == _AR_HEADER:
             name = header[:16].decode("ascii", "replace").strip().rstrip("/")
-            size = int(header[48:58].decode("ascii").strip() or 0)
+            field = header[48:58].decode("ascii", "replace").strip()
+            if not field.isdigit():
+                raise ValueError(f"its ar member {name[:16]!r} has no size")
+            size = int(field)
+            if handle.tell() + size > end:
+                raise ValueError(f"its ar member {name[:16]!r} runs past the end of the file")
             if not name.startswith("control.tar"):
                 handle.seek(size + (size & 1), io.SEEK_CUR)
                 continue
             if size > limit:
                 raise ValueError(f"its control member is larger than {limit} bytes")
-            packed = handle.read(size)
-            unpacked = _bounded(name, packed, limit)
-            with tarfile.open(fileobj=io.BytesIO(unpacked)) as tar:
-                for member in tar.getmembers():
+            unpacked = _bounded(name, handle.read(size), limit)
+            # "r:": the member was decompressed above, within the limit; a tar that is itself
+            # compressed again is not what dpkg makes.
+            with tarfile.open(fileobj=io.BytesIO(unpacked), mode="r:") as tar:
+                for member in tar:
                     if member.isfile() and member.name.lstrip("./") == "control":
                         extracted = tar.extractfile(member)
                         if extracted is not None:

@@ -38,7 +38,7 @@ USAGE = (
 KEY = "key.asc"
 READS = ("GET", "HEAD")
 PARAMETERS = ("deb.distribution", "deb.component", "deb.architecture")
-# what never changes once written (by-hash indexes, pool files), and what apt revalidates
+# what never changes once written (by-hash indexes), and what is revalidated
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -117,7 +117,8 @@ class DebApp:
         if rest.startswith("pool/"):
             found = await self._deb.reading.package(principal, key, rest)
             record = found.file
-            headers = _headers(record, IMMUTABLE)
+            # Other bytes may come to a pool path (a repository that allows overwriting).
+            headers = _headers(record, REVALIDATE)
             headers["Accept-Ranges"] = "bytes"
             headers["Content-Type"] = "application/vnd.debian.binary-package"
             if head:

@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from cargohold.api.credentials import client_address, principal_of
+from cargohold.api.deploys import claimed_checksums
 from cargohold.api.files import BlobResponse
 from cargohold.api.phrases import error_response, unexpected_response
-from cargohold.core.checksums import Checksums
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BadRequest,
@@ -110,11 +110,7 @@ class MavenApp:
             if length is not None and length > MAX_FILE:
                 raise PayloadTooLarge(f"a deployed file is limited to {MAX_FILE} bytes")
             # What Maven 3.9 and Gradle send beside a file (Artifactory's and Nexus's way).
-            claimed = Checksums.claimed(
-                sha256=request.headers.get("x-checksum-sha256"),
-                sha1=request.headers.get("x-checksum-sha1"),
-                md5=request.headers.get("x-checksum-md5"),
-            )
+            claimed = claimed_checksums(request)
             await self._repository.deploy(actor, record, target, _body(request), length, claimed)
             return Response(b"", 201)
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -22,10 +23,20 @@ from cargohold.meta.effects import NO_EFFECTS, Effects, commit_in
 from cargohold.meta.gc.holders import keep, release
 from cargohold.meta.generic.files import place
 from cargohold.meta.packages.rows import file_of, files_query
-from cargohold.meta.schema import deb_entries, generic_files, package_files
+from cargohold.meta.schema import deb_entries, generic_files, package_files, signing_keys
 from cargohold.meta.upsert import insert_new, serialize_writes
 from cargohold.records.deb import DebEntry, Listed
 from cargohold.records.generic import GenericFileRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a distribution's indexes were rendered from: the fingerprint of what it lists
+    (``DebQueries.listed``), and the keys that signed them, at ``at``."""
+
+    listed: str
+    keys: Sequence[str]
+    at: float
 
 
 class DebQueries:
@@ -55,11 +66,20 @@ class DebQueries:
 
     def add(self, entries: Sequence[DebEntry], effects: Effects = NO_EFFECTS) -> None:
         """List package files (already published) where ``entries`` say; listing one again
-        changes nothing."""
+        changes nothing. A file's architecture is the one its newest entry says, in every
+        distribution that lists it (other bytes at its path may be for another)."""
         with self._engine.begin() as connection:
             serialize_writes(connection, sorted({e.repository for e in entries}))
             for entry in entries:
                 insert_new(connection, deb_entries, _values(entry))
+                connection.execute(
+                    deb_entries.update()
+                    .where(
+                        deb_entries.c.repository == entry.repository,
+                        deb_entries.c.path == entry.path,
+                    )
+                    .values(architecture=entry.architecture)
+                )
             commit_in(connection, effects)
 
     def listed(self, repository: str, distribution: str) -> tuple[list[Listed], str]:
@@ -72,7 +92,7 @@ class DebQueries:
         self,
         repository: str,
         distribution: str,
-        inputs: str,
+        inputs: Inputs,
         files: Sequence[GenericFileRecord],
         remove: Sequence[str] = (),
     ) -> bool:
@@ -81,7 +101,9 @@ class DebQueries:
         inputs are still ``inputs``; False (nothing written) when they changed meanwhile."""
         with self._engine.begin() as connection:
             serialize_writes(connection, [repository])
-            if _listed(connection, repository, distribution)[1] != inputs:
+            if _listed(connection, repository, distribution)[1] != inputs.listed:
+                return False
+            if _signing(connection, repository, inputs.at) != sorted(inputs.keys):
                 return False
             gone: list[str] = []
             for record in files:
@@ -136,6 +158,19 @@ def _listed(
     return listed, fingerprint.hexdigest()
 
 
+def _signing(connection: sa.Connection, repository: str, at: float) -> list[str]:
+    """The fingerprints of the keys that sign for ``repository`` at ``at``."""
+    table = signing_keys.c
+    return sorted(
+        connection.execute(
+            sa.select(table.fingerprint).where(
+                table.repository == repository,
+                sa.or_(table.retire_at.is_(None), table.retire_at > at),
+            )
+        ).scalars()
+    )
+
+
 def _entry(row: sa.Row[tuple[object, ...]]) -> DebEntry:
     return DebEntry(row.repository, row.distribution, row.component, row.path, row.architecture)
 
@@ -150,4 +185,4 @@ def _values(entry: DebEntry) -> dict[str, object]:
     }
 
 
-__all__ = ["DebQueries"]
+__all__ = ["DebQueries", "Inputs"]

@@ -26,6 +26,7 @@ deb_entries = sa.Table(
         ["package_files.repository", "package_files.path"],
         ondelete="CASCADE",
     ),
+    sa.Index("ix_deb_entries_repository_path", "repository", "path"),
 )
 
 __all__ = ["deb_entries"]

@@ -83,8 +83,7 @@ class DebReading:
         seconds. Every distribution's indexes are signed again at once."""
         await self._packages.allowed(actor.principal, key, FORMAT, Action.MANAGE)
         keys = await self._keys.rotate(key, grace)
-        for distribution in await to_thread.run_sync(self._meta.deb.distributions, key):
-            await self._indexes.publish(key, distribution)
+        await self._indexes.publish_all(key)
         return keys
 
 

@@ -20,20 +20,22 @@ from dataclasses import dataclass, field
 from anyio import to_thread
 
 from cargohold.core.checksums import Checksums
-from cargohold.core.errors import BadRequest
+from cargohold.core.errors import BadRequest, Conflict
 from cargohold.core.paths import check_path
 from cargohold.meta.store import MetadataStore
 from cargohold.records.deb import DebEntry
 from cargohold.records.packages import PackageFile, PackageVersion
 from cargohold.records.repositories import RepositoryRecord
-from cargohold.registry.deb.control import Control, read_control
+from cargohold.registry.deb.control import ARCHITECTURE, Control, read_control
 from cargohold.registry.deb.publishing import FORMAT, DebIndexes
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Action
-from cargohold.registry.packages.files import NewFile, PackageFiles
+from cargohold.registry.packages.files import NewFile, PackageFiles, Staged
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # a distribution's or component's
 POOL = "pool/"
+MAX_LISTED = 16  # distributions, and components, one upload lists a package in
+MAX_FILENAME = 255
 SUFFIXES = (".deb", ".udeb")
 
 
@@ -101,10 +103,31 @@ class DebUploads:
         except BaseException:
             await self._packages.discard([staged])
             raise
-        if existing is not None and existing.file.digest == str(staged.digest):
-            await self._packages.discard([staged])  # the same bytes again: list them
-            published = existing
-        else:
+        published = await self._published(actor, record, control, staged, upload.path, existing)
+        entries = [
+            DebEntry(record.key, distribution, component, upload.path, control.architecture)
+            for distribution in upload.distributions
+            for component in upload.components
+        ]
+        await to_thread.run_sync(self._meta.deb.add, entries)
+        # Every distribution that lists the file: other bytes at its path change them all.
+        listed = await to_thread.run_sync(self._meta.deb.entries, record.key, upload.path)
+        for distribution in sorted({e.distribution for e in listed}):
+            await self._indexes.publish(record.key, distribution)
+        return Uploaded(published, control, entries)
+
+    async def _published(
+        self,
+        actor: Actor,
+        record: RepositoryRecord,
+        control: Control,
+        staged: Staged,
+        path: str,
+        existing: PackageFile | None,
+    ) -> PackageFile:
+        """The package file at ``path`` once it holds the staged bytes: published, or there
+        already (the same bytes uploaded again, or by a client racing this one)."""
+        if existing is None or existing.file.digest != str(staged.digest):
             version = await self._packages.version(record.key, control.package, control.version)
             if version is None:
                 version = PackageVersion(
@@ -116,17 +139,17 @@ class DebUploads:
                     None,
                     json.dumps({"package": control.package}),
                 )
-            new = NewFile(staged, None, control.text.encode(), upload.path)
-            (published,) = await self._packages.publish(actor, record, version, [new])
-        entries = [
-            DebEntry(record.key, distribution, component, upload.path, control.architecture)
-            for distribution in upload.distributions
-            for component in upload.components
-        ]
-        await to_thread.run_sync(self._meta.deb.add, entries)
-        for distribution in upload.distributions:
-            await self._indexes.publish(record.key, distribution)
-        return Uploaded(published, control, entries)
+            new = NewFile(staged, None, control.text.encode(), path)
+            try:
+                (published,) = await self._packages.publish(actor, record, version, [new])
+                return published
+            except Conflict:
+                existing = await to_thread.run_sync(self._meta.packages.file, record.key, path)
+                if existing is None or existing.file.digest != str(staged.digest):
+                    raise
+        else:
+            await self._packages.discard([staged])
+        return existing
 
 
 def _checked(upload: DebUpload) -> None:
@@ -151,10 +174,12 @@ def _checked(upload: DebUpload) -> None:
                     f"{what} {name[:70]!r} is not a name apt takes: lower-case letters, "
                     "digits, '.', '_' and '-', 64 at most"
                 )
-    if upload.architecture is not None and not re.fullmatch(
-        r"[a-z0-9][a-z0-9-]{0,63}", upload.architecture
-    ):
+        if len(names) > MAX_LISTED:
+            raise BadRequest(f"a package goes in {MAX_LISTED} {what}s at most at once")
+    if upload.architecture is not None and not ARCHITECTURE.fullmatch(upload.architecture):
         raise BadRequest(f"architecture {upload.architecture[:70]!r} is not one dpkg knows")
+    if len(upload.path.rpartition("/")[2]) > MAX_FILENAME:
+        raise BadRequest(f"a package's file name is {MAX_FILENAME} characters at most")
 
 
 __all__ = ["FORMAT", "DebUpload", "DebUploads", "Uploaded"]

@@ -26,7 +26,7 @@ CHECKSUMS = ("sha1", "md5", "sha256", "sha512")  # the checksum files beside eve
 MAX_SEGMENT = 200
 MAX_NAME = 255  # the package name column
 MAX_PATH = 1000
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+~-]*$")
+_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+~-]*")
 _TIMESTAMP = r"(?P<timestamp>\d{8}\.\d{6})-(?P<build>[1-9]\d{0,8})"
 USAGE = (
     "Maven repositories are at /maven/REPOSITORY/ with the Maven 2 layout: "
@@ -134,8 +134,8 @@ def parse_filename(artifact: str, version: str, filename: str) -> FileName:
     build: int | None = None
     if is_snapshot(version):
         base = version.removesuffix(SNAPSHOT)
-        unique = re.match(
-            re.escape(f"{artifact}-{base}-") + _TIMESTAMP + r"(?P<rest>[-.].*)$", filename
+        unique = re.fullmatch(
+            re.escape(f"{artifact}-{base}-") + _TIMESTAMP + r"(?P<rest>[-.].*)", filename
         )
         if unique is not None:
             timestamp, build, rest = unique["timestamp"], int(unique["build"]), unique["rest"]
@@ -172,7 +172,7 @@ def _checksum_of(filename: str) -> tuple[str, str | None]:
 
 
 def _check_segment(segment: str) -> None:
-    if len(segment) > MAX_SEGMENT or not _SEGMENT.match(segment) or ".." in segment:
+    if len(segment) > MAX_SEGMENT or not _SEGMENT.fullmatch(segment) or ".." in segment:
         raise BadRequest(
             f"{segment[:100]!r} is not an acceptable path segment: letters, digits and "
             f"'.', '_', '-', '+', '~', starting with a letter, a digit or '_', at most "

@@ -43,14 +43,6 @@ class RepositoryKeys:
         ``signed-by=`` and ``gpgkey=`` take)."""
         return "".join(key.public for key in await self.active(repository))
 
-    async def clearsign(self, repository: str, text: bytes) -> bytes:
-        secrets = [key.secret for key in await self.active(repository)]
-        return await to_thread.run_sync(openpgp.clearsign, secrets, text)
-
-    async def detach(self, repository: str, data: bytes) -> bytes:
-        secrets = [key.secret for key in await self.active(repository)]
-        return await to_thread.run_sync(openpgp.detach, secrets, data)
-
     async def rotate(self, repository: str, grace: float = DEFAULT_GRACE) -> list[SigningKey]:
         """Make a new current key; the keys current until now sign beside it for ``grace``
         seconds. The keys that sign then, newest first."""

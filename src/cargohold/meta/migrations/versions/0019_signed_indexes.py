@@ -56,6 +56,7 @@ def upgrade() -> None:
             ["package_files.repository", "package_files.path"],
             ondelete="CASCADE",
         ),
+        sa.Index("ix_deb_entries_repository_path", "repository", "path"),
     )
 
 
