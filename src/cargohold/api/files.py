@@ -98,6 +98,23 @@ class IncomingResponse(Response):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+def ranged_response(
+    range_header: str | None, info: BlobInfo, registry: Registry, headers: dict[str, str]
+) -> BlobResponse:
+    """The whole blob (200), or the one byte range ``range_header`` asks for (206, with its
+    Content-Range); ``headers`` are the whole blob's."""
+    wanted = byte_range(range_header, info.size)
+    if wanted is None:
+        return BlobResponse(info, registry, headers)
+    start, end = wanted
+    headers = {
+        **headers,
+        "Content-Length": str(end - start + 1),
+        "Content-Range": f"bytes {start}-{end}/{info.size}",
+    }
+    return BlobResponse(info, registry, headers, 206, (start, end - start + 1))
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The inclusive (start, end) of a single-range request; None for the whole blob."""
     if header is None:
@@ -132,4 +149,11 @@ def _unsatisfiable(header: str, size: int) -> RangeNotSatisfiable:
     )
 
 
-__all__ = ["PATHSEND", "ZEROCOPY", "BlobResponse", "IncomingResponse", "byte_range"]
+__all__ = [
+    "PATHSEND",
+    "ZEROCOPY",
+    "BlobResponse",
+    "IncomingResponse",
+    "byte_range",
+    "ranged_response",
+]

@@ -10,16 +10,16 @@ from __future__ import annotations
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import quote
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from cargohold.api.credentials import client_address, principal_of
+from cargohold.api.credentials import client_address
 from cargohold.api.deploys import claimed_checksums
-from cargohold.api.files import BlobResponse, byte_range
+from cargohold.api.files import BlobResponse, ranged_response
+from cargohold.api.framing import serve
 from cargohold.api.matrix import raw_path, segment_name
-from cargohold.api.phrases import error_response, unexpected_response
-from cargohold.core.errors import BadRequest, NotFound, PolicyViolation, RegistryError, Unsupported
+from cargohold.core.errors import BadRequest, NotFound, Unsupported
 from cargohold.core.names import validate_repository_key
 from cargohold.core.numbers import bounded_int
 from cargohold.records.generic import GenericFileRecord
@@ -27,7 +27,6 @@ from cargohold.registry.deb.service import Deb
 from cargohold.registry.deb.uploads import DebUpload
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
-from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 PREFIX = b"/deb/"
@@ -41,6 +40,7 @@ PARAMETERS = ("deb.distribution", "deb.component", "deb.architecture")
 # what never changes once written (by-hash indexes), and what is revalidated
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+Named = tuple[str, dict[str, list[str]]]  # the path in the repository, its matrix parameters
 
 
 class DebApp:
@@ -49,45 +49,20 @@ class DebApp:
         self._deb = deb
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        method = request.method
-        path: str = scope.get("path", "")
-        principal = None
-        key: str | None = None
-        blocked = False
-        try:
-            key, rest, parameters = _split(raw_path(scope))
-            principal = await principal_of(request, self._registry.access)
-            response = await self._route(request, principal, key, rest, parameters)
-        except ClientDisconnect:
-            response = Response(b"", 400)
-        except RegistryError as exc:
-            blocked = isinstance(exc, PolicyViolation)
-            response = error_response(exc, method)
-        except Exception:
-            response = unexpected_response(method, path)
-        action = BLOCKED_DOWNLOAD if blocked else "package.publish" if method == "PUT" else None
-        if action is not None and response.status_code >= 400:
-            await self._registry.audit.record(
-                principal,
-                action,
-                path[:1000],
-                status=response.status_code,
-                client=client_address(request),
-                repository=key,
-            )
-        await response(scope, receive, send)
+        await serve(
+            self._registry,
+            scope,
+            receive,
+            send,
+            split=lambda scope: _split(raw_path(scope)),
+            route=self._route,
+            publishing="PUT",
+        )
 
     async def _route(
-        self,
-        request: Request,
-        principal: Principal | None,
-        key: str,
-        rest: str,
-        parameters: dict[str, list[str]],
+        self, request: Request, principal: Principal | None, key: str, named: Named
     ) -> Response:
+        rest, parameters = named
         method = request.method
         if method == "PUT":
             return await self._upload(request, principal, key, rest, parameters)
@@ -124,13 +99,7 @@ class DebApp:
             if head:
                 return Response(b"", 200, headers)
             info = await self._deb.reading.blob(found)
-            wanted = byte_range(request.headers.get("range"), record.size)
-            if wanted is None:
-                return BlobResponse(info, self._registry, headers)
-            start, end = wanted
-            headers["Content-Length"] = str(end - start + 1)
-            headers["Content-Range"] = f"bytes {start}-{end}/{record.size}"
-            return BlobResponse(info, self._registry, headers, 206, (start, end - start + 1))
+            return ranged_response(request.headers.get("range"), info, self._registry, headers)
         raise NotFound(USAGE)
 
     async def _upload(
@@ -210,7 +179,7 @@ def _unchanged_since(request: Request, record: GenericFileRecord) -> bool:
         return False
 
 
-def _split(raw: bytes) -> tuple[str, str, dict[str, list[str]]]:
+def _split(raw: bytes) -> tuple[str, Named]:
     if not raw.startswith(PREFIX):
         raise NotFound(USAGE)
     parameters: dict[str, list[str]] = {}
@@ -219,7 +188,7 @@ def _split(raw: bytes) -> tuple[str, str, dict[str, list[str]]]:
     if not key:
         raise NotFound(USAGE)
     validate_repository_key(key)
-    return key, "/".join(names[1:]), parameters
+    return key, ("/".join(names[1:]), parameters)
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from cargohold.api.credentials import client_address
 from cargohold.api.deploys import claimed_checksums
-from cargohold.api.files import BlobResponse, byte_range
+from cargohold.api.files import ranged_response
 from cargohold.api.generic.target import Target
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.numbers import bounded_int
@@ -150,13 +150,7 @@ class FileEndpoints:
         if head:
             return Response(b"", 200, headers)
         info = await files.blob(record)
-        wanted = byte_range(request.headers.get("range"), record.size)
-        if wanted is None:
-            return BlobResponse(info, self._registry, headers)
-        start, end = wanted
-        headers["Content-Length"] = str(end - start + 1)
-        headers["Content-Range"] = f"bytes {start}-{end}/{record.size}"
-        return BlobResponse(info, self._registry, headers, 206, (start, end - start + 1))
+        return ranged_response(request.headers.get("range"), info, self._registry, headers)
 
     async def put(self, request: Request, target: Target, principal: Principal | None) -> Response:
         if target.folder:

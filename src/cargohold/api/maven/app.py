@@ -10,21 +10,19 @@ import time
 from collections.abc import AsyncIterator
 from email.utils import formatdate
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from cargohold.api.credentials import client_address, principal_of
+from cargohold.api.credentials import client_address
 from cargohold.api.deploys import claimed_checksums
 from cargohold.api.files import BlobResponse
-from cargohold.api.phrases import error_response, unexpected_response
+from cargohold.api.framing import serve
 from cargohold.core.digest import Digest
 from cargohold.core.errors import (
     BadRequest,
     NotFound,
     PayloadTooLarge,
-    PolicyViolation,
-    RegistryError,
     ResourceUnknown,
     Unsupported,
 )
@@ -35,7 +33,6 @@ from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.registry.maven.layout import USAGE, parse_path
 from cargohold.registry.maven.repository import Document, MavenRepository
-from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.registry import Registry
 
 PREFIX = "/maven/"
@@ -59,38 +56,16 @@ class MavenApp:
         self._repository = repository
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        method = request.method
-        path: str = scope.get("path", "")
-        principal = None
-        key: str | None = None
-        blocked = False
-        try:
-            key, rest = _split(path)
-            principal = await principal_of(request, self._registry.access)
-            response = await self._route(request, principal, key, rest)
-        except ClientDisconnect:
-            response = Response(b"", 400)
-        except RegistryError as exc:
-            blocked = isinstance(exc, PolicyViolation)
-            response = error_response(exc, method, conflict=CONFLICT)
-        except Exception:
-            response = unexpected_response(method, path)
-        action = BLOCKED_DOWNLOAD if blocked else None
-        if method == "PUT":
-            action = "package.publish"
-        if action is not None and response.status_code >= 400:
-            await self._registry.audit.record(
-                principal,
-                action,
-                path[:1000],
-                status=response.status_code,
-                client=client_address(request),
-                repository=key,
-            )
-        await response(scope, receive, send)
+        await serve(
+            self._registry,
+            scope,
+            receive,
+            send,
+            split=lambda scope: _split(scope.get("path", "")),
+            route=self._route,
+            publishing="PUT",
+            conflict=CONFLICT,
+        )
 
     async def _route(
         self, request: Request, principal: Principal | None, key: str, rest: str

@@ -10,24 +10,20 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from cargohold.api.credentials import client_address, principal_of
-from cargohold.api.phrases import error_response, unexpected_response
+from cargohold.api.framing import serve
 from cargohold.api.pypi import simple
 from cargohold.api.pypi.files import Downloads
 from cargohold.api.pypi.upload import Uploads
 from cargohold.core.errors import (
     NotFound,
-    PolicyViolation,
-    RegistryError,
     Unsupported,
 )
 from cargohold.core.names import validate_repository_key
 from cargohold.registry.identity.permissions import Principal
-from cargohold.registry.policy.policies import BLOCKED_DOWNLOAD
 from cargohold.registry.pypi.distributions import normalize
 from cargohold.registry.pypi.index import PypiIndex
 from cargohold.registry.pypi.remote import RemotePypi
@@ -50,38 +46,15 @@ class PypiApp:
         self._uploads = Uploads(uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        method = request.method
-        path: str = scope.get("path", "")
-        principal = None
-        key: str | None = None
-        blocked = False
-        try:
-            key, rest = _split(path)
-            principal = await principal_of(request, self._registry.access)
-            response = await self._route(request, principal, key, rest)
-        except ClientDisconnect:
-            response = Response(b"", 400)
-        except RegistryError as exc:
-            blocked = isinstance(exc, PolicyViolation)
-            response = error_response(exc, method)
-        except Exception:
-            response = unexpected_response(method, path)
-        action = BLOCKED_DOWNLOAD if blocked else None
-        if method == "POST":
-            action = "package.publish"
-        if action is not None and response.status_code >= 400:
-            await self._registry.audit.record(
-                principal,
-                action,
-                path[:1000],
-                status=response.status_code,
-                client=client_address(request),
-                repository=key,
-            )
-        await response(scope, receive, send)
+        await serve(
+            self._registry,
+            scope,
+            receive,
+            send,
+            split=lambda scope: _split(scope.get("path", "")),
+            route=self._route,
+            publishing="POST",
+        )
 
     async def _route(
         self, request: Request, principal: Principal | None, key: str, rest: list[str]

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cargohold.api.files import BlobResponse, IncomingResponse, byte_range
+from cargohold.api.files import IncomingResponse, ranged_response
 from cargohold.core.errors import ResourceUnknown
 from cargohold.records.packages import PackageFile
 from cargohold.registry.identity.permissions import Principal
@@ -70,13 +70,7 @@ class Downloads:
         if head:
             return Response(b"", 200, headers)
         info = await self._registry.packages.blob(found.file)
-        wanted = byte_range(request.headers.get("range"), size)
-        if wanted is None:
-            return BlobResponse(info, self._registry, headers)
-        start, end = wanted
-        headers["Content-Length"] = str(end - start + 1)
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        return BlobResponse(info, self._registry, headers, 206, (start, end - start + 1))
+        return ranged_response(request.headers.get("range"), info, self._registry, headers)
 
     async def _metadata(
         self,

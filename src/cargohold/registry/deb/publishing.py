@@ -14,18 +14,16 @@ for ``BY_HASH_KEEP`` after a newer one replaced it: a client that read the previ
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable
 
 from anyio import to_thread
 
-from cargohold.core.digest import Digest
 from cargohold.meta.deb.queries import Inputs
 from cargohold.meta.store import MetadataStore
-from cargohold.records.generic import GenericFileRecord
 from cargohold.registry.deb.indexes import by_hash_path, published_pairs, render
 from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.generic.documents import stored_document
 from cargohold.registry.signing import openpgp
 from cargohold.registry.signing.keys import RepositoryKeys
 from cargohold.storage.base import BlobStore
@@ -99,7 +97,9 @@ class DebIndexes:
         before = next((e.updated_at for e in existing if e.path == f"{base}/InRelease"), None)
         stamp = now if before is None else max(now, math.floor(before) + 1)
         records = [
-            await self._stored(repository, f"{base}/{path}", data, stamp)
+            await stored_document(
+                self._store, self._claims, repository, f"{base}/{path}", data, stamp, PUBLISHER
+            )
             for path, data in files.items()
         ]
         written = {record.path for record in records}
@@ -112,24 +112,6 @@ class DebIndexes:
         made_of = Inputs(inputs, [key.fingerprint for key in keys], now)
         await to_thread.run_sync(
             self._meta.deb.publish, repository, distribution, made_of, records, remove
-        )
-
-    async def _stored(
-        self, repository: str, path: str, data: bytes, now: float
-    ) -> GenericFileRecord:
-        digest = Digest("sha256", hashlib.sha256(data).hexdigest())
-        await self._claims.claim(digest)
-        await self._store.put(digest, data)
-        return GenericFileRecord(
-            repository,
-            path,
-            str(digest),
-            len(data),
-            hashlib.sha1(data, usedforsecurity=False).hexdigest(),
-            hashlib.md5(data, usedforsecurity=False).hexdigest(),
-            now,
-            now,
-            PUBLISHER,
         )
 
 

@@ -6,7 +6,6 @@ follows its upstream: no audit record, no event."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 
 from anyio import to_thread
@@ -19,6 +18,7 @@ from cargohold.records.packages import PackageVersion
 from cargohold.records.repositories import RepositoryRecord
 from cargohold.registry.cache import ChangeAwareCache, ContentCache
 from cargohold.registry.gc.claims import BlobClaims
+from cargohold.registry.generic.documents import stored_document
 from cargohold.registry.identity.audit import Actor
 from cargohold.registry.identity.permissions import Principal
 from cargohold.storage.base import BlobStore
@@ -75,20 +75,8 @@ class RemoteCache:
     async def cache_document(self, repository: RepositoryRecord, path: str, data: bytes) -> None:
         """Keep ``data`` at ``path`` of remote repository ``repository``, replacing what was
         there: a file of its tree (so the collector keeps it), never listed as a package."""
-        digest = Digest("sha256", hashlib.sha256(data).hexdigest())
-        await self._claims.claim(digest)
-        await self._store.put(digest, data)
-        now = self._clock()
-        record = GenericFileRecord(
-            repository.key,
-            path,
-            str(digest),
-            len(data),
-            hashlib.sha1(data, usedforsecurity=False).hexdigest(),
-            hashlib.md5(data, usedforsecurity=False).hexdigest(),
-            now,
-            now,
-            "remote",
+        record = await stored_document(
+            self._store, self._claims, repository.key, path, data, self._clock(), "remote"
         )
         await to_thread.run_sync(
             lambda: self._meta.generic.put(record, {}, may_overwrite=True, claimed=True)
