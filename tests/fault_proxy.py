@@ -378,9 +378,14 @@ class FaultProxy:
                     task.cancel()
             await asyncio.wait(others, timeout=0.1)
         # A transport closes its socket on the loop's next turns: let them come before the
-        # loop stops.
+        # loop stops. Every transport of the loop is closed, not only those of the exchanges
+        # it knows: one an exchange was cancelled while opening would be left to the
+        # garbage collector (a ResourceWarning in whatever test runs then).
         for writer in list(self._writers):
             writer.close()
+        transports = getattr(asyncio.get_running_loop(), "_transports", {})
+        for transport in list(transports.values()):
+            transport.close()
         await asyncio.sleep(0.05)
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
