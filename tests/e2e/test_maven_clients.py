@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,15 +22,8 @@ import pytest
 from tests.maven_artifacts import bundling, jar
 from tests.servers import ADMIN_PASSWORD, ADMIN_USER, CargoholdServer
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        shutil.which("mvn") is None
-        or shutil.which("javac") is None
-        or not Path("/usr/share/maven-repo/org/apache/maven/plugins/maven-deploy-plugin").is_dir(),
-        reason="needs Debian's maven, a JDK and the Maven plugins (scripts/test installs them)",
-    ),
-]
+# Debian's maven, a JDK and the Maven plugins: scripts/test installs them.
+pytestmark = pytest.mark.e2e
 AUTH = (ADMIN_USER, ADMIN_PASSWORD)
 DEPLOYER, DEPLOYER_PASSWORD = "ci-maven", "ci-maven-secret-1"
 LOG4SHELL = "GHSA-jfh8-c2jp-5v3q"

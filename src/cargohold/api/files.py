@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -96,6 +97,14 @@ class IncomingResponse(Response):
         finally:
             _SERVED.value += sent
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """Whether the client's copy is current by its ``If-None-Match`` (``etag`` quoted)."""
+    wanted = request.headers.get("if-none-match")
+    if wanted is None:
+        return False
+    return wanted.strip() == "*" or etag in (tag.strip() for tag in wanted.split(","))
 
 
 def ranged_response(

@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from cargohold.api.credentials import client_address
 from cargohold.api.deploys import claimed_checksums
-from cargohold.api.files import BlobResponse, ranged_response
+from cargohold.api.files import BlobResponse, not_modified, ranged_response
 from cargohold.api.framing import serve
 from cargohold.api.matrix import raw_path, segment_name
 from cargohold.core.errors import BadRequest, NotFound, Unsupported
@@ -83,7 +83,7 @@ class DebApp:
             record, info = await self._deb.reading.index(principal, key, rest)
             immutable = "/by-hash/" in rest
             headers = _headers(record, IMMUTABLE if immutable else REVALIDATE)
-            if not immutable and _unchanged_since(request, record):
+            if not immutable and _unchanged_since(request, record, headers["ETag"]):
                 del headers["Content-Length"]
                 return Response(b"", 304, headers)
             if head:
@@ -165,11 +165,10 @@ def _headers(record: GenericFileRecord, cache: str) -> dict[str, str]:
     }
 
 
-def _unchanged_since(request: Request, record: GenericFileRecord) -> bool:
+def _unchanged_since(request: Request, record: GenericFileRecord, etag: str) -> bool:
     """Whether the client's copy (``If-None-Match``, else ``If-Modified-Since``) is current."""
-    match = request.headers.get("if-none-match")
-    if match is not None:
-        return record.digest.partition(":")[2] in match
+    if request.headers.get("if-none-match") is not None:
+        return not_modified(request, etag)
     since = request.headers.get("if-modified-since")
     if since is None:
         return False

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from cargohold.api.credentials import client_address
 from cargohold.api.deploys import claimed_checksums
-from cargohold.api.files import ranged_response
+from cargohold.api.files import not_modified, ranged_response
 from cargohold.api.generic.target import Target
 from cargohold.core.errors import BadRequest, ResourceUnknown
 from cargohold.core.numbers import bounded_int
@@ -106,13 +106,6 @@ def deployed_json(request: Request, deployed: Deployed) -> dict[str, Any]:
     }
 
 
-def _not_modified(request: Request, etag: str) -> bool:
-    wanted = request.headers.get("if-none-match")
-    if wanted is None:
-        return False
-    return wanted.strip() == "*" or etag in (tag.strip() for tag in wanted.split(","))
-
-
 class FileEndpoints:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
@@ -144,7 +137,7 @@ class FileEndpoints:
                 return Response(b"", 200, dict(response.headers))
             return response
         headers = file_headers(record, record.size)
-        if _not_modified(request, headers["ETag"]):
+        if not_modified(request, headers["ETag"]):
             del headers["Content-Length"]
             return Response(b"", 304, headers)
         if head:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cargohold.api.credentials import client_address
-from cargohold.api.files import BlobResponse
+from cargohold.api.files import BlobResponse, not_modified
 from cargohold.api.npm.bodies import MAX_PUBLISH, json_object
 from cargohold.api.npm.target import Target
 from cargohold.core.errors import ResourceUnknown
@@ -35,13 +35,6 @@ def json_response(
     body: object, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(json.dumps(body).encode(), status, {"Content-Type": JSON, **(headers or {})})
-
-
-def _not_modified(request: Request, etag: str) -> bool:
-    wanted = request.headers.get("if-none-match")
-    if wanted is None:
-        return False
-    return wanted.strip() == "*" or etag in (tag.strip() for tag in wanted.split(","))
 
 
 class PackageEndpoints:
@@ -72,7 +65,7 @@ class PackageEndpoints:
             "Cache-Control": "no-cache",
             "Last-Modified": formatdate(max(v.created_at for v in found.versions), usegmt=True),
         }
-        if _not_modified(request, etag):
+        if not_modified(request, etag):
             return Response(b"", 304, headers)
         if head:
             return Response(b"", 200, {**headers, "Content-Length": str(len(body))})
@@ -108,7 +101,7 @@ class PackageEndpoints:
             "Last-Modified": formatdate(record.updated_at, usegmt=True),
             "Cache-Control": "public, max-age=31536000, immutable",
         }
-        if _not_modified(request, etag):
+        if not_modified(request, etag):
             del headers["Content-Length"]
             return Response(b"", 304, headers)
         if head:
